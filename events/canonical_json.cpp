@@ -1,0 +1,99 @@
+#include "events/canonical_json.hpp"
+
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <algorithm>
+#include <vector>
+
+namespace certctl::events {
+namespace {
+
+using writer_t = rapidjson::Writer<rapidjson::StringBuffer>;
+
+bool write_sorted(const rapidjson::Value& v, writer_t& w, std::string& err) {
+  if (v.IsObject()) {
+    std::vector<const rapidjson::Value::Member*> members;
+    members.reserve(v.MemberCount());
+    for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) members.push_back(&*it);
+    auto key = [](const rapidjson::Value::Member* m) {
+      return std::string_view(m->name.GetString(), m->name.GetStringLength());
+    };
+    std::sort(members.begin(), members.end(),
+              [&](auto* a, auto* b) { return key(a) < key(b); });
+    for (size_t i = 1; i < members.size(); ++i) {
+      if (key(members[i]) == key(members[i - 1])) {
+        err = "duplicate object key \"" + std::string(key(members[i])) + "\"";
+        return false;
+      }
+    }
+    w.StartObject();
+    for (auto* m : members) {
+      w.Key(m->name.GetString(), m->name.GetStringLength());
+      if (!write_sorted(m->value, w, err)) return false;
+    }
+    w.EndObject();
+    return true;
+  }
+  if (v.IsArray()) {
+    w.StartArray();
+    for (auto& item : v.GetArray())
+      if (!write_sorted(item, w, err)) return false;
+    w.EndArray();
+    return true;
+  }
+  v.Accept(w);
+  return true;
+}
+
+}  // namespace
+
+result<std::string, json_error> canonicalize_json(std::string_view json) {
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseFullPrecisionFlag>(
+      json.data(), json.size());
+  if (doc.HasParseError()) {
+    return json_error{std::string("invalid JSON at offset ") +
+                      std::to_string(doc.GetErrorOffset()) + ": " +
+                      rapidjson::GetParseError_En(doc.GetParseError())};
+  }
+  rapidjson::StringBuffer buf;
+  writer_t w(buf);
+  std::string err;
+  if (!write_sorted(doc, w, err)) return json_error{err};
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+std::string canonical_bytes(const recorded_event& e) {
+  // Keys are written in sorted order by hand; the payload is already canonical.
+  rapidjson::StringBuffer buf;
+  writer_t w(buf);
+  auto str = [&](const char* k, const std::string& v) {
+    w.Key(k);
+    w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+  };
+  w.StartObject();
+  str("causation_id", e.causation_id);
+  str("correlation_id", e.correlation_id);
+  str("event_id", e.event_id);
+  w.Key("occurred_at");
+  w.Int64(e.occurred_at);
+  w.Key("payload");
+  w.RawValue(e.payload.data(), e.payload.size(), rapidjson::kObjectType);
+  w.Key("position");
+  w.Int64(e.position);
+  str("principal", e.principal);
+  w.Key("schema_version");
+  w.Int(e.schema_version);
+  str("source_address", e.source_address);
+  str("stream_id", e.stream_id);
+  w.Key("stream_version");
+  w.Int64(e.stream_version);
+  str("type", e.type);
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+}  // namespace certctl::events
