@@ -1,0 +1,117 @@
+#include "infra/crypto/csr.hpp"
+
+#include <openssl/pem.h>
+
+#include "infra/crypto/detail/openssl.hpp"
+
+namespace certctl::crypto {
+
+using detail::ossl_ptr;
+
+crypto_result<std::string> build_csr(const csr_request& request) {
+  if (request.common_name.empty() && request.sans.empty())
+    return crypto_error{"build CSR: needs a common name or at least one subject alternative name"};
+  if (request.common_name.size() > 64)  // RFC 5280 ub-common-name
+    return crypto_error{"build CSR: common name longer than 64 characters"};
+  auto key = detail::load_private_key(request.private_key_pem, {});
+  if (!key) return key.error();
+
+  ossl_ptr<X509_REQ> req(X509_REQ_new());
+  if (!req || X509_REQ_set_version(req.get(), 0) != 1)  // v1, the only PKCS#10 version
+    return detail::openssl_error("build CSR");
+  if (!request.common_name.empty()) {
+    X509_NAME* subject = X509_REQ_get_subject_name(req.get());
+    const auto* cn = reinterpret_cast<const unsigned char*>(request.common_name.c_str());
+    if (X509_NAME_add_entry_by_NID(subject, NID_commonName, MBSTRING_UTF8, cn, -1, -1, 0) != 1)
+      return detail::openssl_error("build CSR: common name");
+  }
+  if (!request.sans.empty()) {
+    auto names = detail::make_general_names(request.sans);
+    if (!names) return crypto_error{"build CSR: " + names.error().message};
+    ossl_ptr<STACK_OF(X509_EXTENSION)> exts(sk_X509_EXTENSION_new_null());
+    ossl_ptr<X509_EXTENSION> san(X509V3_EXT_i2d(NID_subject_alt_name, 0, names.value().get()));
+    if (!exts || !san || sk_X509_EXTENSION_push(exts.get(), san.get()) == 0)
+      return detail::openssl_error("build CSR: subject alternative names");
+    san.release();  // owned by exts
+    if (X509_REQ_add_extensions(req.get(), exts.get()) != 1)
+      return detail::openssl_error("build CSR: extension request");
+  }
+  if (X509_REQ_set_pubkey(req.get(), key.value().get()) != 1 ||
+      X509_REQ_sign(req.get(), key.value().get(), detail::signing_digest(key.value().get())) <= 0)
+    return detail::openssl_error("build CSR: sign");
+
+  ossl_ptr<BIO> bio(BIO_new(BIO_s_mem()));
+  if (!bio || PEM_write_bio_X509_REQ(bio.get(), req.get()) != 1)
+    return detail::openssl_error("build CSR: encode");
+  return detail::bio_contents(bio.get());
+}
+
+namespace {
+
+crypto_result<csr_info> inspect(X509_REQ* req) {
+  ossl_ptr<EVP_PKEY> key(X509_REQ_get_pubkey(req));
+  if (!key) return detail::openssl_error("parse CSR: public key");
+  const int verified = X509_REQ_verify(req, key.get());
+  if (verified != 1) {
+    auto e = detail::openssl_error("parse CSR: signature does not verify");
+    return e;
+  }
+  auto described = detail::describe_key(key.get());
+  if (!described) return crypto_error{"parse CSR: " + described.error().message};
+  auto& pk = described.value();
+
+  csr_info info;
+  const X509_NAME* subject = X509_REQ_get_subject_name(req);
+  info.subject_dn = detail::name_to_string(subject);
+  info.common_name = detail::name_entry(subject, NID_commonName);
+  info.key_algorithm = pk.algorithm;
+  info.key_bits = pk.bits;
+  info.key_curve = pk.curve;
+  info.public_key_der = std::move(pk.spki_der);
+  info.public_key_sha256_hex = std::move(pk.sha256_hex);
+
+  ossl_ptr<STACK_OF(X509_EXTENSION)> exts(X509_REQ_get_extensions(req));
+  if (exts) {
+    int critical = 0;
+    ossl_ptr<GENERAL_NAMES> names(static_cast<GENERAL_NAMES*>(
+        X509V3_get_d2i(exts.get(), NID_subject_alt_name, &critical, nullptr)));
+    // critical == -2 means the extension occurs twice: ambiguous, so refuse rather than pick.
+    if (critical == -2) return crypto_error{"parse CSR: duplicate subjectAltName extension"};
+    if (!names && critical >= 0)
+      return detail::openssl_error("parse CSR: malformed subjectAltName extension");
+    if (names) {
+      subject_alt_names sans;
+      detail::collect_general_names(names.get(), sans);
+      info.dns_names = std::move(sans.dns);
+      info.ip_addresses = std::move(sans.ip);
+      info.emails = std::move(sans.email);
+      info.uris = std::move(sans.uri);
+    }
+  }
+  detail::clear_errors();
+  return info;
+}
+
+}  // namespace
+
+crypto_result<csr_info> parse_csr(std::string_view pem) {
+  if (auto s = detail::check_size(pem, max_csr_size, "parse CSR"); !s) return s.error();
+  detail::clear_errors();
+  auto bio = detail::memory_bio(pem);
+  ossl_ptr<X509_REQ> req(PEM_read_bio_X509_REQ(bio.get(), nullptr, nullptr, nullptr));
+  if (!req) return detail::openssl_error("parse CSR: not a PEM certificate request");
+  return inspect(req.get());
+}
+
+crypto_result<csr_info> parse_csr_der(const bytes& der) {
+  const std::string_view view(reinterpret_cast<const char*>(der.data()), der.size());
+  if (auto s = detail::check_size(view, max_csr_size, "parse CSR"); !s) return s.error();
+  detail::clear_errors();
+  const unsigned char* p = der.data();
+  ossl_ptr<X509_REQ> req(d2i_X509_REQ(nullptr, &p, static_cast<long>(der.size())));
+  if (!req) return detail::openssl_error("parse CSR: not a DER certificate request");
+  if (p != der.data() + der.size()) return crypto_error{"parse CSR: trailing bytes after the DER"};
+  return inspect(req.get());
+}
+
+}  // namespace certctl::crypto

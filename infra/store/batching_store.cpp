@@ -1,0 +1,344 @@
+#include "infra/store/batching_store.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <set>
+
+#include "events/canonical_json.hpp"
+#include "infra/clock.hpp"
+#include "infra/crypto/random.hpp"
+#include "infra/store/hash_chain.hpp"
+
+namespace certctl::store {
+namespace {
+
+constexpr size_t max_id_length = 512;
+constexpr size_t max_meta_length = 4096;
+
+store_error invalid(std::string message) {
+  return {store_errc::invalid_argument, std::move(message)};
+}
+
+std::string describe(const expected_version& ev) {
+  switch (ev.k) {
+    case expected_version::kind::any: return "any";
+    case expected_version::kind::no_stream: return "no stream";
+    case expected_version::kind::exact: return "version " + std::to_string(ev.version);
+  }
+  return "?";
+}
+
+}  // namespace
+
+batching_store::batching_store(store_options options) : options_(options) {
+  if (options_.max_batch == 0) options_.max_batch = 1;
+  if (!options_.group_commit) options_.max_batch = 1;
+}
+
+batching_store::~batching_store() { shutdown(); }
+
+void batching_store::start() { writer_ = std::thread([this] { writer_loop(); }); }
+
+void batching_store::shutdown() {
+  {
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    if (stopping_ && !writer_.joinable()) return;
+    stopping_ = true;
+  }
+  queue_cv_.notify_all();
+  if (writer_.joinable()) writer_.join();
+  // Anything still queued is answered, never dropped silently.
+  std::deque<pending> rest;
+  {
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    rest.swap(queue_);
+  }
+  for (auto& p : rest) p.done(store_error{store_errc::closed, "event store is shutting down"});
+}
+
+std::optional<store_error> batching_store::validate(append_request& req) const {
+  if (req.stream_id.empty()) return invalid("stream id is empty");
+  if (req.stream_id.size() > max_id_length) return invalid("stream id is longer than 512 bytes");
+  if (req.events.empty()) return invalid("append to " + req.stream_id + " has no events");
+  if (req.expected.k == expected_version::kind::exact && req.expected.version < 0)
+    return invalid("expected version must not be negative");
+  if (req.command_id.size() > max_id_length) return invalid("command id is longer than 512 bytes");
+  if (!req.command_id.empty()) {
+    auto outcome = events::canonicalize_json(req.command_outcome.empty() ? "{}" : req.command_outcome);
+    if (!outcome) return invalid("command outcome is not valid JSON: " + outcome.error().message);
+    req.command_outcome = std::move(outcome).value();
+  }
+  const infra::system_clock wall;
+  for (size_t i = 0; i < req.events.size(); ++i) {
+    auto& e = req.events[i];
+    const std::string where = "event " + std::to_string(i) + " of " + req.stream_id;
+    if (e.type.empty() || e.type.size() > 256) return invalid(where + ": type must be 1-256 bytes");
+    if (e.schema_version < 1) return invalid(where + ": schema version must be >= 1");
+    if (e.payload.size() > options_.max_payload_bytes)
+      return store_error{store_errc::payload_too_large,
+                         where + ": payload of " + std::to_string(e.payload.size()) +
+                             " bytes exceeds the maximum of " +
+                             std::to_string(options_.max_payload_bytes)};
+    if (e.principal.size() > max_meta_length || e.source_address.size() > max_meta_length ||
+        e.correlation_id.size() > max_meta_length || e.causation_id.size() > max_meta_length ||
+        e.event_id.size() > max_id_length)
+      return invalid(where + ": envelope field too long");
+    auto canonical = events::canonicalize_json(e.payload);
+    if (!canonical) return invalid(where + ": payload is not valid JSON: " + canonical.error().message);
+    if (canonical->empty() || (*canonical)[0] != '{')
+      return invalid(where + ": payload must be a JSON object");
+    e.payload = std::move(canonical).value();
+    if (e.event_id.empty()) e.event_id = crypto::uuid_v4();
+    // Callers should stamp events from the injected clock; the wall clock is the fallback.
+    if (e.occurred_at == 0) e.occurred_at = wall.now();
+  }
+  return std::nullopt;
+}
+
+void batching_store::append_async(append_request req, append_callback done) {
+  if (auto err = validate(req)) {
+    done(std::move(*err));
+    return;
+  }
+  std::unique_lock<std::mutex> lock(queue_mu_);
+  if (stopping_) {
+    lock.unlock();
+    done(store_error{store_errc::closed, "event store is shutting down"});
+    return;
+  }
+  queue_.push_back(pending{std::move(req), std::move(done)});
+  lock.unlock();
+  queue_cv_.notify_one();
+}
+
+store_result<append_result> batching_store::append(append_request req) {
+  std::promise<store_result<append_result>> promise;
+  auto future = promise.get_future();
+  append_async(std::move(req),
+               [&promise](store_result<append_result> r) { promise.set_value(std::move(r)); });
+  return future.get();
+}
+
+void batching_store::writer_loop() {
+  std::vector<pending> batch;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(queue_mu_);
+      queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping with nothing left to do
+      if (options_.max_batch_wait_us > 0 && queue_.size() < options_.max_batch && !stopping_) {
+        // Linger briefly so that a burst lands in one transaction.
+        queue_cv_.wait_for(lock, std::chrono::microseconds(options_.max_batch_wait_us),
+                           [&] { return stopping_ || queue_.size() >= options_.max_batch; });
+      }
+      const size_t n = std::min(queue_.size(), options_.max_batch);
+      for (size_t i = 0; i < n; ++i) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    commit_batch(batch);
+    batch.clear();
+  }
+}
+
+void batching_store::commit_batch(std::vector<pending>& batch) {
+  std::vector<store_result<append_result>> results;
+  store_error failure{store_errc::unavailable, ""};
+  if (try_commit(batch, results, failure)) {
+    notify_committed();
+    for (size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(results[i]));
+    return;
+  }
+  if (batch.size() == 1) {
+    batch[0].done(std::move(failure));
+    return;
+  }
+  // The shared transaction failed (for example a duplicate event id in one append): retry
+  // each append alone so that one bad append cannot fail its neighbours.
+  for (auto& p : batch) {
+    std::vector<pending> single;
+    single.push_back(std::move(p));
+    commit_batch(single);
+  }
+}
+
+bool batching_store::try_commit(std::vector<pending>& batch,
+                                std::vector<store_result<append_result>>& results,
+                                store_error& failure) {
+  auto tx_or = begin_write();
+  if (!tx_or) {
+    failure = tx_or.error();
+    return false;
+  }
+  auto& tx = *tx_or.value();
+  auto head = tx.head();
+  if (!head) {
+    failure = head.error();
+    return false;
+  }
+  std::set<std::string> stream_set, command_set;
+  for (auto& p : batch) {
+    stream_set.insert(p.req.stream_id);
+    if (!p.req.command_id.empty()) command_set.insert(p.req.command_id);
+  }
+  auto versions = tx.stream_versions({stream_set.begin(), stream_set.end()});
+  if (!versions) {
+    failure = versions.error();
+    return false;
+  }
+  std::map<std::string, command_record> known_commands;
+  if (!command_set.empty()) {
+    auto found = tx.find_commands({command_set.begin(), command_set.end()});
+    if (!found) {
+      failure = found.error();
+      return false;
+    }
+    known_commands = std::move(found).value();
+  }
+
+  std::int64_t position = head->position;
+  std::string prev_hash = head->position == 0 ? events::genesis_hash() : head->hash;
+  std::vector<events::recorded_event> rows;
+  std::vector<command_record> new_commands;
+  results.clear();
+  results.reserve(batch.size());
+  for (auto& p : batch) {
+    auto& req = p.req;
+    std::int64_t& current = (*versions)[req.stream_id];  // 0 when the stream is new
+    if (!req.command_id.empty()) {
+      auto known = known_commands.find(req.command_id);
+      if (known != known_commands.end()) {
+        append_result r;
+        r.stream_version = current;
+        r.duplicate_command = true;
+        r.command_outcome = known->second.outcome;
+        r.last_position = known->second.position;
+        results.emplace_back(std::move(r));
+        continue;
+      }
+    }
+    const bool matches = req.expected.k == expected_version::kind::any ||
+                         (req.expected.k == expected_version::kind::no_stream && current == 0) ||
+                         (req.expected.k == expected_version::kind::exact &&
+                          current == req.expected.version);
+    if (!matches) {
+      results.emplace_back(store_error{
+          store_errc::wrong_expected_version,
+          "stream " + req.stream_id + " is at version " + std::to_string(current) +
+              ", the append expected " + describe(req.expected)});
+      continue;
+    }
+    append_result r;
+    r.first_position = position + 1;
+    for (auto& pe : req.events) {
+      events::recorded_event e;
+      e.position = ++position;
+      e.stream_id = req.stream_id;
+      e.stream_version = ++current;
+      // Copied, not moved: if this transaction fails the append is retried on its own.
+      e.event_id = pe.event_id;
+      e.type = pe.type;
+      e.schema_version = pe.schema_version;
+      e.occurred_at = pe.occurred_at;
+      e.principal = pe.principal;
+      e.source_address = pe.source_address;
+      e.correlation_id = pe.correlation_id;
+      e.causation_id = pe.causation_id;
+      e.payload = pe.payload;
+      e.prev_hash = prev_hash;
+      e.hash = chain_hash(prev_hash, e);
+      prev_hash = e.hash;
+      rows.push_back(std::move(e));
+    }
+    r.last_position = position;
+    r.stream_version = current;
+    if (!req.command_id.empty()) {
+      command_record rec{req.command_id, req.command_outcome, position};
+      known_commands[req.command_id] = rec;
+      new_commands.push_back(std::move(rec));
+    }
+    results.emplace_back(std::move(r));
+  }
+  if (!rows.empty() || !new_commands.empty()) {
+    auto inserted = tx.insert(rows, new_commands);
+    if (!inserted) {
+      failure = inserted.error();
+      return false;
+    }
+  }
+  auto committed = tx.commit();
+  if (!committed) {
+    failure = committed.error();
+    return false;
+  }
+  return true;
+}
+
+/// History first, then live: the thread reads pages from its next position and, when it has
+/// caught up, sleeps until a local commit (or the poll interval, for other writers) wakes it.
+/// Positions are gap-free in commit order, so "read from next position" never skips.
+struct batching_store::subscription_impl final : subscription {
+  subscription_impl(batching_store& store, std::int64_t from, event_handler handler)
+      : store_(store), next_(from < 1 ? 1 : from), handler_(std::move(handler)) {
+    thread_ = std::thread([this] { run(); });
+  }
+  ~subscription_impl() override { stop(); }
+
+  void stop() override {
+    stop_.store(true);
+    {
+      std::lock_guard<std::mutex> lock(store_.commit_mu_);
+    }
+    store_.commit_cv_.notify_all();
+    if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
+  }
+
+  std::int64_t next_position() const override { return next_.load(); }
+
+ private:
+  void run() {
+    constexpr size_t page = 1000;
+    while (!stop_.load()) {
+      std::uint64_t seen;
+      {
+        std::lock_guard<std::mutex> lock(store_.commit_mu_);
+        seen = store_.commit_seq_;
+      }
+      auto batch = store_.read_all(next_.load(), page);
+      if (batch) {
+        for (const auto& e : *batch) {
+          if (stop_.load()) return;
+          handler_(e);
+          next_.store(e.position + 1);
+        }
+        if (batch->size() == page) continue;  // more history waiting
+      }
+      std::unique_lock<std::mutex> lock(store_.commit_mu_);
+      store_.commit_cv_.wait_for(lock, std::chrono::milliseconds(store_.options_.poll_interval_ms),
+                                 [&] { return stop_.load() || store_.commit_seq_ != seen; });
+    }
+  }
+
+  batching_store& store_;
+  std::atomic<std::int64_t> next_;
+  event_handler handler_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+std::unique_ptr<subscription> batching_store::subscribe(std::int64_t from_position,
+                                                        event_handler handler) {
+  return std::make_unique<subscription_impl>(*this, from_position, std::move(handler));
+}
+
+void batching_store::notify_committed() {
+  {
+    std::lock_guard<std::mutex> lock(commit_mu_);
+    ++commit_seq_;
+  }
+  commit_cv_.notify_all();
+}
+
+}  // namespace certctl::store

@@ -1,0 +1,89 @@
+#pragma once
+/// Shared machinery of every backend: validation at the edge, group commit, the hash chain,
+/// the command-idempotency check, and subscriptions. A backend supplies only a write
+/// transaction and its reads.
+///
+///   callers --append_async--> queue --writer thread--> one transaction per batch --> callbacks
+///
+/// One writer per store object batches the appends of many callers into one transaction, so
+/// one fsync serves many events; each caller still gets its own answer, and one caller's
+/// version conflict never fails another caller's append.
+
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "infra/store/event_store.hpp"
+
+namespace certctl::store {
+
+/// A backend's write transaction. Destroying it without commit() rolls back.
+class write_transaction {
+ public:
+  virtual ~write_transaction() = default;
+  struct log_head {
+    std::int64_t position = 0;
+    std::string hash;
+  };
+  virtual store_result<log_head> head() = 0;
+  /// Current version of each listed stream; streams that do not exist are absent.
+  virtual store_result<std::map<std::string, std::int64_t>> stream_versions(
+      const std::vector<std::string>& stream_ids) = 0;
+  virtual store_result<std::map<std::string, command_record>> find_commands(
+      const std::vector<std::string>& command_ids) = 0;
+  virtual store_result<done> insert(const std::vector<events::recorded_event>& rows,
+                                    const std::vector<command_record>& commands) = 0;
+  virtual store_result<done> commit() = 0;
+};
+
+class batching_store : public event_store {
+ public:
+  explicit batching_store(store_options options);
+  ~batching_store() override;
+
+  store_result<append_result> append(append_request req) final;
+  void append_async(append_request req, append_callback done) final;
+  std::unique_ptr<subscription> subscribe(std::int64_t from_position,
+                                          event_handler handler) final;
+
+  const store_options& options() const { return options_; }
+
+ protected:
+  /// Backends call start() at the end of their constructor and shutdown() first thing in
+  /// their destructor, so the writer thread never sees a half-built or half-destroyed object.
+  void start();
+  void shutdown();
+
+  virtual store_result<std::unique_ptr<write_transaction>> begin_write() = 0;
+
+ private:
+  struct pending {
+    append_request req;
+    append_callback done;
+  };
+  struct subscription_impl;
+
+  std::optional<store_error> validate(append_request& req) const;
+  void writer_loop();
+  void commit_batch(std::vector<pending>& batch);
+  /// Tries the whole batch in one transaction; fills `results` and returns true on commit.
+  bool try_commit(std::vector<pending>& batch, std::vector<store_result<append_result>>& results,
+                  store_error& failure);
+  void notify_committed();
+
+  store_options options_;
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::deque<pending> queue_;
+  bool stopping_ = false;
+  std::thread writer_;
+
+  // Subscribers wait on this for "something committed" instead of polling hot.
+  std::mutex commit_mu_;
+  std::condition_variable commit_cv_;
+  std::uint64_t commit_seq_ = 0;
+};
+
+}  // namespace certctl::store
