@@ -1,0 +1,81 @@
+#include "infra/config.hpp"
+
+#include <cstdlib>
+#include <filesystem>
+
+namespace certctl::infra {
+namespace {
+
+std::optional<std::int64_t> parse_int(const std::string& s) {
+  if (s.empty() || s.size() > 18) return std::nullopt;
+  std::int64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + (c - '0');
+  }
+  return v;
+}
+
+}  // namespace
+
+std::string server_config::store_url() const {
+  if (!database_url.empty()) return database_url;
+  return "sqlite://" + (std::filesystem::absolute(data_dir) / "certctl.db").lexically_normal().string();
+}
+
+result<server_config, config_error> load_config(
+    const std::function<const char*(const char*)>& getenv_fn) {
+  server_config c;
+  auto str = [&](const char* name, std::string& out) {
+    if (const char* v = getenv_fn(name); v != nullptr && *v != '\0') out = v;
+  };
+  std::optional<config_error> err;
+  auto port = [&](const char* name, int& out, int min) {
+    const char* v = getenv_fn(name);
+    if (v == nullptr || *v == '\0') return;
+    auto n = parse_int(v);
+    if (!n || *n < min || *n > 65535) {
+      err = config_error{std::string(name) + "=" + v + " is not a TCP port (" +
+                         std::to_string(min) + "-65535)"};
+      return;
+    }
+    out = static_cast<int>(*n);
+  };
+  auto one_of = [&](const char* name, std::string& out, std::initializer_list<const char*> allowed) {
+    str(name, out);
+    for (const char* a : allowed)
+      if (out == a) return;
+    std::string list;
+    for (const char* a : allowed) list += std::string(list.empty() ? "" : ", ") + a;
+    err = config_error{std::string(name) + "=" + out + " is not one of: " + list};
+  };
+
+  str("CERTCTL_DATA_DIR", c.data_dir);
+  str("CERTCTL_DATABASE_URL", c.database_url);
+  str("CERTCTL_SERVER_HOST", c.host);
+  port("CERTCTL_SERVER_PORT", c.port, 0);
+  str("CERTCTL_SERVER_TLS_CERT_PATH", c.tls_cert_path);
+  str("CERTCTL_SERVER_TLS_KEY_PATH", c.tls_key_path);
+  one_of("CERTCTL_AUTH_TYPE", c.auth_type, {"api-key", "none"});
+  str("CERTCTL_API_KEYS_NAMED", c.api_keys_named);
+  one_of("CERTCTL_KEYGEN_MODE", c.keygen_mode, {"agent", "server"});
+  str("CERTCTL_CA_CERT_PATH", c.ca_cert_path);
+  str("CERTCTL_CA_KEY_PATH", c.ca_key_path);
+  str("CERTCTL_PKI_BASE_URL", c.pki_base_url);
+  port("CERTCTL_PKI_HTTP_PORT", c.pki_http_port, 0);
+  if (const char* v = getenv_fn("CERTCTL_MAX_BODY_BYTES"); v && *v) {
+    auto n = parse_int(v);
+    if (!n || *n < 1024) err = config_error{std::string("CERTCTL_MAX_BODY_BYTES=") + v + " must be an integer >= 1024"};
+    else c.max_body_bytes = *n;
+  }
+  if (err) return *err;
+  if (c.tls_cert_path.empty() != c.tls_key_path.empty())
+    return config_error{"CERTCTL_SERVER_TLS_CERT_PATH and CERTCTL_SERVER_TLS_KEY_PATH must be set together"};
+  if (c.ca_cert_path.empty() != c.ca_key_path.empty())
+    return config_error{"CERTCTL_CA_CERT_PATH and CERTCTL_CA_KEY_PATH must be set together"};
+  if (c.host != "127.0.0.1" && c.host != "localhost" && c.host != "::1" && c.host.empty())
+    return config_error{"CERTCTL_SERVER_HOST is empty"};
+  return c;
+}
+
+}  // namespace certctl::infra

@@ -1,0 +1,42 @@
+#pragma once
+/// Server configuration from CERTCTL_* environment variables (names as in the reference),
+/// validated at start: a bad value fails fast with a message that names the variable.
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "events/result.hpp"
+
+namespace certctl::infra {
+
+struct config_error {
+  std::string message;
+};
+
+struct server_config {
+  std::string data_dir = "./var";        ///< CERTCTL_DATA_DIR
+  std::string database_url;              ///< CERTCTL_DATABASE_URL; empty = SQLite in data_dir
+  std::string host = "127.0.0.1";        ///< CERTCTL_SERVER_HOST
+  int port = 8443;                       ///< CERTCTL_SERVER_PORT; 0 picks a free port
+  std::string tls_cert_path;             ///< CERTCTL_SERVER_TLS_CERT_PATH
+  std::string tls_key_path;              ///< CERTCTL_SERVER_TLS_KEY_PATH
+  std::string auth_type = "api-key";     ///< CERTCTL_AUTH_TYPE: api-key | none
+  std::string api_keys_named;            ///< CERTCTL_API_KEYS_NAMED: name:key[:role],...
+  std::string keygen_mode = "agent";     ///< CERTCTL_KEYGEN_MODE: agent | server
+  std::string ca_cert_path;              ///< CERTCTL_CA_CERT_PATH (sub-CA mode)
+  std::string ca_key_path;               ///< CERTCTL_CA_KEY_PATH
+  std::string pki_base_url;              ///< CERTCTL_PKI_BASE_URL; default https://host:port
+  int pki_http_port = -1;                ///< CERTCTL_PKI_HTTP_PORT; -1 = off
+  std::int64_t max_body_bytes = 1 << 20; ///< CERTCTL_MAX_BODY_BYTES
+
+  /// The store URL the server opens: database_url, or sqlite:///<abs data_dir>/certctl.db.
+  std::string store_url() const;
+};
+
+/// Reads the environment through `getenv` (injected for tests).
+result<server_config, config_error> load_config(
+    const std::function<const char*(const char*)>& getenv_fn);
+
+}  // namespace certctl::infra

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs every Debian package the project needs to build, test and run. Idempotent and
+# non-interactive: packages already present are not touched, and apt-get runs only if
+# something is missing.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake pkg-config ccache clang-format
+  # libraries (DESIGN: all from Debian 12)
+  libcaf-dev libpqxx-dev libpq-dev librdkafka-dev rapidjson-dev libcpp-httplib-dev
+  prometheus-cpp-dev libboost-test-dev libsqlite3-dev libssl-dev zlib1g-dev libbrotli-dev
+  # peers used by tests and the run script
+  postgresql sqlite3 openssl curl ca-certificates procps
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "setup: installing ${missing[*]}"
+sudo_cmd=()
+[ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -q
+"${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
