@@ -40,8 +40,8 @@ void collect_urls(X509* cert, certificate_info& info) {
     detail::collect_general_names(dp->distpoint->name.fullname, names);
     for (auto& u : names.uri) info.crl_urls.push_back(std::move(u));
   }
-  ossl_ptr<AUTHORITY_INFO_ACCESS> aia(
-      static_cast<AUTHORITY_INFO_ACCESS*>(X509_get_ext_d2i(cert, NID_info_access, nullptr, nullptr)));
+  ossl_ptr<AUTHORITY_INFO_ACCESS> aia(static_cast<AUTHORITY_INFO_ACCESS*>(
+      X509_get_ext_d2i(cert, NID_info_access, nullptr, nullptr)));
   for (int i = 0; aia && i < sk_ACCESS_DESCRIPTION_num(aia.get()); ++i) {
     const ACCESS_DESCRIPTION* ad = sk_ACCESS_DESCRIPTION_value(aia.get(), i);
     if (ad->location == nullptr || ad->location->type != GEN_URI) continue;
@@ -70,8 +70,8 @@ crypto_result<certificate_info> inspect(X509* cert) {
 
   const bytes der = detail::certificate_der(cert);
   if (der.empty()) return detail::openssl_error("parse certificate: encode DER");
-  info.fingerprint_sha256_hex = to_hex(
-      sha256_of(std::string_view(reinterpret_cast<const char*>(der.data()), der.size())));
+  info.fingerprint_sha256_hex =
+      to_hex(sha256_of(std::string_view(reinterpret_cast<const char*>(der.data()), der.size())));
 
   EVP_PKEY* key = X509_get0_pubkey(cert);
   if (key == nullptr) return detail::openssl_error("parse certificate: public key");
@@ -119,7 +119,8 @@ crypto_result<std::vector<std::string>> split_pem_chain(std::string_view pem) {
     if (!cert) {
       const unsigned long e = ERR_peek_last_error();
       // "No start line" after at least one certificate just means the bundle ended.
-      if (!out.empty() && ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE) {
+      if (!out.empty() && ERR_GET_LIB(e) == ERR_LIB_PEM &&
+          ERR_GET_REASON(e) == PEM_R_NO_START_LINE) {
         detail::clear_errors();
         return out;
       }

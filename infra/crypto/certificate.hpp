@@ -25,8 +25,8 @@ struct certificate_info {
   std::string issuer_dn;
   std::string common_name;
   subject_alt_names sans;
-  std::int64_t not_before = 0;  ///< seconds since the Unix epoch, UTC
-  std::int64_t not_after = 0;   ///< seconds since the Unix epoch, UTC
+  std::int64_t not_before = 0;         ///< seconds since the Unix epoch, UTC
+  std::int64_t not_after = 0;          ///< seconds since the Unix epoch, UTC
   std::string fingerprint_sha256_hex;  ///< SHA-256 of the DER, lower-case hex
   std::string key_algorithm;           ///< "ECDSA", "RSA" or "Ed25519"
   int key_bits = 0;

@@ -52,10 +52,7 @@ crypto_result<csr_info> inspect(X509_REQ* req) {
   ossl_ptr<EVP_PKEY> key(X509_REQ_get_pubkey(req));
   if (!key) return detail::openssl_error("parse CSR: public key");
   const int verified = X509_REQ_verify(req, key.get());
-  if (verified != 1) {
-    auto e = detail::openssl_error("parse CSR: signature does not verify");
-    return e;
-  }
+  if (verified != 1) return detail::openssl_error("parse CSR: signature does not verify");
   auto described = detail::describe_key(key.get());
   if (!described) return crypto_error{"parse CSR: " + described.error().message};
   auto& pk = described.value();

@@ -10,19 +10,25 @@ using detail::ossl_ptr;
 
 std::string_view to_string(key_type t) {
   switch (t) {
-    case key_type::ecdsa_p256: return "ECDSA-P256";
-    case key_type::ecdsa_p384: return "ECDSA-P384";
-    case key_type::rsa_2048: return "RSA-2048";
-    case key_type::rsa_3072: return "RSA-3072";
-    case key_type::rsa_4096: return "RSA-4096";
-    case key_type::ed25519: return "Ed25519";
+    case key_type::ecdsa_p256:
+      return "ECDSA-P256";
+    case key_type::ecdsa_p384:
+      return "ECDSA-P384";
+    case key_type::rsa_2048:
+      return "RSA-2048";
+    case key_type::rsa_3072:
+      return "RSA-3072";
+    case key_type::rsa_4096:
+      return "RSA-4096";
+    case key_type::ed25519:
+      return "Ed25519";
   }
   return "unknown";
 }
 
 std::optional<key_type> parse_key_type(std::string_view name) {
-  for (auto t : {key_type::ecdsa_p256, key_type::ecdsa_p384, key_type::rsa_2048,
-                 key_type::rsa_3072, key_type::rsa_4096, key_type::ed25519}) {
+  for (auto t : {key_type::ecdsa_p256, key_type::ecdsa_p384, key_type::rsa_2048, key_type::rsa_3072,
+                 key_type::rsa_4096, key_type::ed25519}) {
     if (to_string(t) == name) return t;
   }
   return std::nullopt;
@@ -46,12 +52,24 @@ crypto_result<private_key> generate_key(key_type type) {
   detail::clear_errors();
   EVP_PKEY* raw = nullptr;
   switch (type) {
-    case key_type::ecdsa_p256: raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"); break;
-    case key_type::ecdsa_p384: raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-384"); break;
-    case key_type::rsa_2048: raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{2048}); break;
-    case key_type::rsa_3072: raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{3072}); break;
-    case key_type::rsa_4096: raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{4096}); break;
-    case key_type::ed25519: raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"); break;
+    case key_type::ecdsa_p256:
+      raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
+      break;
+    case key_type::ecdsa_p384:
+      raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-384");
+      break;
+    case key_type::rsa_2048:
+      raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{2048});
+      break;
+    case key_type::rsa_3072:
+      raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{3072});
+      break;
+    case key_type::rsa_4096:
+      raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{4096});
+      break;
+    case key_type::ed25519:
+      raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
+      break;
   }
   ossl_ptr<EVP_PKEY> key(raw);
   if (!key) return detail::openssl_error("generate " + std::string(to_string(type)) + " key");

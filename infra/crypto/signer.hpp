@@ -39,13 +39,17 @@ struct certificate_template {
   /// CA certificates get basicConstraints CA:TRUE (critical) and keyCertSign + cRLSign +
   /// digitalSignature (the last so the CA may sign OCSP responses itself).
   bool is_ca = false;
-  int path_len = -1;  ///< CA only; -1 leaves the path length unconstrained
+  int path_len = -1;                       ///< CA only; -1 leaves the path length unconstrained
   std::vector<std::string> permitted_dns;  ///< CA only: name constraints, e.g. ".example.com"
   std::vector<std::string> excluded_dns;
   std::string crl_url;         ///< CRL distribution point; "" for none
   std::string ocsp_url;        ///< AIA OCSP; "" for none
   std::string ca_issuers_url;  ///< AIA caIssuers; "" for none
 };
+
+/// Checks names the way sign() will (DNS syntax, IP parse, email and URI shape), so callers can
+/// tell a bad request from a signing failure.
+crypto_result<done> validate_names(const subject_alt_names& sans);
 
 /// 16 random bytes as described at certificate_template::serial.
 bytes random_serial();

@@ -40,10 +40,10 @@ std::optional<ext_key_usage> parse_ext_key_usage(std::string_view name);
 
 /// What a public key is, independent of where it came from (CSR, certificate, private key).
 struct public_key_info {
-  std::string algorithm;  ///< "ECDSA", "RSA" or "Ed25519"
-  int bits = 0;           ///< 256/384/521 for ECDSA, modulus bits for RSA, 256 for Ed25519
-  std::string curve;      ///< "P-256", "P-384", "P-521"; other curves by OpenSSL name; else ""
-  bytes spki_der;         ///< SubjectPublicKeyInfo DER
+  std::string algorithm;   ///< "ECDSA", "RSA" or "Ed25519"
+  int bits = 0;            ///< 256/384/521 for ECDSA, modulus bits for RSA, 256 for Ed25519
+  std::string curve;       ///< "P-256", "P-384", "P-521"; other curves by OpenSSL name; else ""
+  bytes spki_der;          ///< SubjectPublicKeyInfo DER
   std::string sha256_hex;  ///< SHA-256 of spki_der, lower-case hex (a stable key identity)
 };
 

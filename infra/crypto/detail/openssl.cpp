@@ -34,7 +34,9 @@ crypto_error openssl_error(std::string_view what) {
   return crypto_error{std::move(msg)};
 }
 
-void clear_errors() { ERR_clear_error(); }
+void clear_errors() {
+  ERR_clear_error();
+}
 
 ossl_ptr<BIO> memory_bio(std::string_view data) {
   return ossl_ptr<BIO>(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
@@ -83,6 +85,8 @@ std::string curve_display_name(const std::string& group) {
 
 crypto_result<ossl_ptr<EVP_PKEY>> load_private_key(std::string_view pem,
                                                    std::string_view passphrase) {
+  // 64 KiB: generous for any private key (an RSA 16384 key is ~13 KiB), keeps parsing bounded.
+  if (auto s = check_size(pem, 64 * 1024, "parse private key"); !s) return s.error();
   clear_errors();
   auto bio = memory_bio(pem);
   passphrase_source src{passphrase};
@@ -105,6 +109,8 @@ crypto_result<ossl_ptr<EVP_PKEY>> load_public_key(const bytes& spki_der) {
 }
 
 crypto_result<ossl_ptr<X509>> load_certificate(std::string_view pem) {
+  // 1 MiB, the chain limit: callers pass whole bundles and only the first block is read.
+  if (auto s = check_size(pem, 1024 * 1024, "parse certificate"); !s) return s.error();
   clear_errors();
   auto bio = memory_bio(pem);
   ossl_ptr<X509> cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
@@ -145,8 +151,8 @@ crypto_result<public_key_info> describe_key(EVP_PKEY* key) {
   if (len <= 0) return openssl_error("describe key: encode public key");
   ossl_ptr<unsigned char> owned(der);
   info.spki_der.assign(der, der + len);
-  const auto digest = sha256_of(
-      std::string_view(reinterpret_cast<const char*>(der), static_cast<size_t>(len)));
+  const auto digest =
+      sha256_of(std::string_view(reinterpret_cast<const char*>(der), static_cast<size_t>(len)));
   info.sha256_hex = to_hex(digest);
   return info;
 }

@@ -6,6 +6,7 @@
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/evp.h>
+#include <openssl/pkcs12.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -43,6 +44,7 @@ struct ossl_free {
   void operator()(CRL_DIST_POINTS* p) const { CRL_DIST_POINTS_free(p); }
   void operator()(AUTHORITY_INFO_ACCESS* p) const { AUTHORITY_INFO_ACCESS_free(p); }
   void operator()(NAME_CONSTRAINTS* p) const { NAME_CONSTRAINTS_free(p); }
+  void operator()(PKCS12* p) const { PKCS12_free(p); }
   void operator()(unsigned char* p) const { OPENSSL_free(p); }
   void operator()(char* p) const { OPENSSL_free(p); }
 };
@@ -70,7 +72,8 @@ crypto_result<done> check_size(std::string_view input, size_t limit, std::string
 /// Parses a private key PEM (PKCS#8 plain or encrypted, traditional RSA/EC with or without
 /// DEK-Info encryption). Never prompts on a terminal: an encrypted key without a passphrase
 /// fails with a message that says so.
-crypto_result<ossl_ptr<EVP_PKEY>> load_private_key(std::string_view pem, std::string_view passphrase);
+crypto_result<ossl_ptr<EVP_PKEY>> load_private_key(std::string_view pem,
+                                                   std::string_view passphrase);
 
 /// SubjectPublicKeyInfo DER -> public key.
 crypto_result<ossl_ptr<EVP_PKEY>> load_public_key(const bytes& spki_der);

@@ -1,0 +1,60 @@
+#pragma once
+/// Hosts every entity as a CAF actor (DESIGN §5) behind a CAF-free facade, so gateways and
+/// tools include this header without paying for CAF.
+///
+/// A registry actor spawns an entity actor on demand (recovering it from its latest snapshot
+/// plus later events), forwards commands to it, and lets it passivate after an idle period.
+/// An entity handles one command at a time: decide -> append (asynchronously, through the
+/// store's group commit) -> apply -> reply. While an append is in flight further commands
+/// wait in the entity's queue, so the actor thread never blocks on the database.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "actors/domain/aggregate.hpp"
+#include "infra/clock.hpp"
+#include "infra/store/event_store.hpp"
+
+namespace certctl::actors {
+
+struct runtime_options {
+  std::chrono::milliseconds idle_timeout{std::chrono::minutes(5)};
+  std::int64_t snapshot_every = 100;  ///< events between snapshots of one entity
+  std::chrono::milliseconds command_timeout{std::chrono::seconds(30)};
+  size_t worker_threads = 0;  ///< CAF scheduler threads; 0 = number of cores
+};
+
+struct command_outcome {
+  events::json_object view;         ///< the entity after the command
+  std::int64_t position = 0;        ///< last position this command committed (0: none)
+  std::int64_t stream_version = 0;  ///< entity version after the command
+  bool duplicate = false;           ///< the command id was seen before; nothing new written
+};
+
+using command_result = result<command_outcome, domain::domain_error>;
+
+class entity_runtime {
+ public:
+  entity_runtime(store::event_store& store, const infra::clock& clock, runtime_options options = {});
+  ~entity_runtime();
+  entity_runtime(const entity_runtime&) = delete;
+  entity_runtime& operator=(const entity_runtime&) = delete;
+
+  /// Sends `cmd` to entity `kind`/`cmd.entity_id`; `done` runs on an actor thread.
+  void submit(const std::string& kind, domain::command cmd, std::function<void(command_result)> done);
+
+  /// Blocking form for request threads; times out with `unavailable`.
+  command_result execute(const std::string& kind, domain::command cmd);
+
+  /// Entity actors currently resident (not passivated).
+  size_t resident_entities() const;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace certctl::actors

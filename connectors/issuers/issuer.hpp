@@ -1,0 +1,82 @@
+#pragma once
+/// The issuer interface (DESIGN §11): something that turns a CSR into a signed certificate.
+/// Implementations are registered by type name ("GenericCA" for the built-in local CA).
+///
+/// issue() is synchronous and may block (network CAs): callers run it on worker threads, never
+/// inside an actor's message handler. Implementations must allow concurrent issue() calls.
+/// The issuer only signs what it is asked to sign; deciding *what* to ask (names, profile,
+/// validity) belongs to the caller, except for the limits the request itself carries.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "events/result.hpp"
+#include "infra/crypto/x509_types.hpp"
+
+namespace certctl::connectors {
+
+enum class issuer_errc {
+  invalid_request,   ///< the request contradicts itself or names something malformed
+  bad_csr,           ///< the CSR does not parse or its signature does not verify
+  policy_violation,  ///< key algorithm/size or validity outside what the request allows
+  unavailable,       ///< the CA cannot issue right now (expired, unreachable, ...)
+  internal,          ///< a bug or a library failure
+};
+
+std::string_view to_string(issuer_errc c);
+
+struct issuer_error {
+  issuer_errc code = issuer_errc::internal;
+  std::string message;  ///< readable, safe to show to the API caller
+};
+
+/// Times are microseconds since the Unix epoch, UTC, like every timestamp in events/.
+struct issuance_request {
+  std::string csr_pem;
+  /// Subject CN. Empty: the CSR's CN, else the first DNS name. At most 64 characters.
+  std::string common_name;
+  /// Names to certify. Empty: the CSR's subjectAltNames. The caller (not the CA) decides
+  /// whether the CSR's names are acceptable. A serverAuth certificate that would end up with
+  /// no SAN at all gets its CN as DNS SAN, since TLS clients only match SANs.
+  crypto::subject_alt_names sans;
+  std::string organization;
+  std::string organizational_unit;
+  /// Empty: serverAuth. Key usage follows from these (see crypto::certificate_template).
+  std::vector<crypto::ext_key_usage> ekus;
+  std::int64_t not_before_us = 0;  ///< 0: now (issuer's clock)
+  std::int64_t ttl_us = 0;         ///< requested lifetime; 0: max_ttl_us
+  std::int64_t max_ttl_us = 0;     ///< profile cap; 0: the issuer's default cap
+  /// Accepted CSR key algorithms: "ECDSA", "RSA", "Ed25519". Empty: all three.
+  std::vector<std::string> allowed_key_algorithms;
+  int min_rsa_bits = 2048;  ///< never below 2048 whatever is asked
+};
+
+struct issued_certificate {
+  std::string cert_pem;
+  std::string chain_pem;   ///< issuer chain, leaf excluded, issuing CA first
+  std::string serial_hex;  ///< upper-case hex, see crypto::certificate_info::serial_hex
+  std::int64_t not_before_us = 0;
+  std::int64_t not_after_us = 0;
+  std::string fingerprint_sha256_hex;
+};
+
+class issuer {
+ public:
+  virtual ~issuer() = default;
+
+  /// The registry type name, e.g. "GenericCA".
+  virtual std::string_view type() const = 0;
+
+  /// The configured issuer id, e.g. "iss-local".
+  virtual const std::string& id() const = 0;
+
+  virtual certctl::result<issued_certificate, issuer_error> issue(
+      const issuance_request& request) = 0;
+
+  /// PEM of the issuing CA and its parents, issuing CA first.
+  virtual std::string ca_chain_pem() const = 0;
+};
+
+}  // namespace certctl::connectors

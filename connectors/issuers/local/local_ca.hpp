@@ -1,0 +1,83 @@
+#pragma once
+/// The built-in CA ("GenericCA"): signs with a key held by this server.
+///
+/// Two modes, chosen by configuration:
+///   self-signed  no ca_cert_path/ca_key_path: on first start an ECDSA root is generated, its
+///                key stored encrypted (AES-256-GCM, master key file) under
+///                <data_dir>/issuers/<issuer_id>/, and reloaded on later starts.
+///   sub-CA       ca_cert_path + ca_key_path: an operator-provided CA (e.g. an intermediate of
+///                the company root). The certificate must be a CA with keyCertSign and the key
+///                must match it; the key file stays where the operator put it.
+///
+/// Issued leaves carry a CRL distribution point and an AIA OCSP URL under pki_base_url:
+///   <base>/.well-known/pki/crl/<issuer_id>   <base>/.well-known/pki/ocsp/<issuer_id>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "connectors/issuers/issuer.hpp"
+#include "infra/clock.hpp"
+#include "infra/crypto/keys.hpp"
+
+namespace certctl::connectors {
+
+struct local_ca_config {
+  std::string data_dir;           ///< required in self-signed mode
+  std::string ca_cert_path;       ///< sub-CA mode: PEM, the CA first, optionally its parents
+  std::string ca_key_path;        ///< sub-CA mode: PKCS#8 or traditional RSA/EC PEM
+  std::string ca_key_passphrase;  ///< sub-CA mode, when the key file is encrypted
+  std::string master_key_path;    ///< "" -> <data_dir>/master.key
+  std::string pki_base_url;       ///< e.g. "https://127.0.0.1:8443"; "" -> no CRL DP / OCSP
+  std::string ca_issuers_url;     ///< optional AIA caIssuers URL, taken as is
+  std::string issuer_id = "iss-local";
+  std::string ca_common_name = "certctl Local Root CA";
+  std::string ca_organization;
+  crypto::key_type ca_key_type = crypto::key_type::ecdsa_p384;
+  std::int64_t ca_validity_us = 10LL * 365 * 86400 * 1'000'000;
+  std::int64_t default_max_ttl_us = 398LL * 86400 * 1'000'000;  ///< CA/B Forum TLS maximum
+  const infra::clock* clock = nullptr;  ///< nullptr -> system clock; must outlive the CA
+};
+
+/// A key and certificate for this server's own HTTPS listener.
+struct server_credentials {
+  std::string cert_pem;
+  std::string key_pem;  ///< PKCS#8; the caller decides where it lives
+  std::string chain_pem;
+};
+
+class local_ca final : public issuer {
+ public:
+  ~local_ca() override;
+
+  std::string_view type() const override { return "GenericCA"; }
+  const std::string& id() const override;
+  certctl::result<issued_certificate, issuer_error> issue(const issuance_request& request) override;
+  std::string ca_chain_pem() const override;
+
+  /// The issuing CA certificate alone.
+  const std::string& ca_certificate_pem() const;
+  bool self_signed() const;
+  const std::string& crl_url() const;   ///< "" without pki_base_url
+  const std::string& ocsp_url() const;  ///< "" without pki_base_url
+
+  /// Generates an ECDSA P-256 key and a serverAuth certificate for `hosts` (DNS names or IP
+  /// addresses, e.g. {"localhost", "127.0.0.1", "::1"}), for bootstrapping HTTPS.
+  /// ttl_us 0 means the default cap.
+  certctl::result<server_credentials, issuer_error> issue_server_certificate(
+      const std::vector<std::string>& hosts, std::int64_t ttl_us = 0);
+
+  struct state;  // defined in the .cpp
+  explicit local_ca(std::unique_ptr<state> s);
+
+ private:
+  std::unique_ptr<state> s_;
+};
+
+/// Validates the configuration (errors name the offending key or file), then loads or
+/// creates the CA. Safe to call once per process per issuer id.
+certctl::result<std::unique_ptr<local_ca>, issuer_error> open_local_ca(
+    const local_ca_config& config);
+
+}  // namespace certctl::connectors

@@ -1,0 +1,96 @@
+// Canonical JSON: the bytes the hash chain covers, so equal documents must give equal bytes.
+#include <boost/test/unit_test.hpp>
+
+#include "events/canonical_json.hpp"
+
+using certctl::events::canonicalize_json;
+
+namespace {
+
+std::string canon(const std::string& json) {
+  auto r = canonicalize_json(json);
+  BOOST_REQUIRE_MESSAGE(r.ok(), json + " was rejected: " + (r.ok() ? "" : r.error().message));
+  return *r;
+}
+
+bool rejected(const std::string& json) {
+  return !canonicalize_json(json).ok();
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(canonical_json)
+
+BOOST_AUTO_TEST_CASE(object_keys_are_sorted_by_byte_order) {
+  BOOST_TEST(canon(R"({"b":1,"a":2})") == R"({"a":2,"b":1})");
+  // Byte order, not locale order: upper case before '_' before lower case before UTF-8.
+  BOOST_TEST(canon(R"({"é":3,"a":2,"_":4,"B":1})") == R"({"B":1,"_":4,"a":2,"é":3})");
+  BOOST_TEST(canon(R"({"ab":1,"a":2})") == R"({"a":2,"ab":1})");
+}
+
+BOOST_AUTO_TEST_CASE(nested_objects_are_sorted_and_arrays_keep_their_order) {
+  BOOST_TEST(canon(R"({"z":{"y":[3,{"d":1,"c":2},1],"x":null},"a":[]})") ==
+             R"({"a":[],"z":{"x":null,"y":[3,{"c":2,"d":1},1]}})");
+  BOOST_TEST(canon(R"([{"b":true,"a":false}])") == R"([{"a":false,"b":true}])");
+}
+
+BOOST_AUTO_TEST_CASE(insignificant_whitespace_is_dropped) {
+  BOOST_TEST(canon(" {\n\t\"a\" : [ 1 , 2 ] ,\r\n \"b\" : { } }\n") == R"({"a":[1,2],"b":{}})");
+  // Whitespace inside strings is data.
+  BOOST_TEST(canon(R"({"a":" x  y "})") == R"({"a":" x  y "})");
+}
+
+BOOST_AUTO_TEST_CASE(escapes_are_minimal_and_equal_strings_give_equal_bytes) {
+  BOOST_TEST(canon(R"(["\u00e9"])") == "[\"\xc3\xa9\"]");
+  BOOST_TEST(canon("[\"\xc3\xa9\"]") == "[\"\xc3\xa9\"]");
+  BOOST_TEST(canon(R"(["\ud83d\ude00"])") == "[\"\xf0\x9f\x98\x80\"]");
+  BOOST_TEST(canon(R"(["\/"])") == R"(["/"])");
+  BOOST_TEST(canon(R"(["\u0041\t\"\\"])") == R"(["A\t\"\\"])");
+  // Control characters must stay escaped or the output would not be JSON.
+  BOOST_TEST(canon(R"(["\u0001"])") == R"(["\u0001"])");
+  BOOST_TEST(canon(R"({"a\u0000b":1})") == R"({"a\u0000b":1})");
+}
+
+BOOST_AUTO_TEST_CASE(numbers_are_written_the_same_way_every_time) {
+  BOOST_TEST(canon("[1,-7,0]") == "[1,-7,0]");
+  BOOST_TEST(canon("[9007199254740993]") == "[9007199254740993]");  // beyond double precision
+  BOOST_TEST(canon("[18446744073709551615]") == "[18446744073709551615]");
+  BOOST_TEST(canon("[-9223372036854775808]") == "[-9223372036854775808]");
+  BOOST_TEST(canon("[1.5,0.1,1E-7]") == "[1.5,0.1,1e-7]");
+  BOOST_TEST(canon("[1e2]") == canon("[100.0]"));
+  BOOST_TEST(canon("[3.141592653589793238]") == "[3.141592653589793]");
+  // Every canonical form is a fixed point, so re-canonicalising a stored payload is harmless.
+  for (const char* doc : {"[1.0,1e300,-0.0,123456789012345678901234]", R"({"b":[{"y":1,"x":2}]})"})
+    BOOST_TEST(canon(canon(doc)) == canon(doc));
+}
+
+BOOST_AUTO_TEST_CASE(duplicate_keys_are_rejected_at_any_depth) {
+  BOOST_TEST(rejected(R"({"a":1,"a":2})"));
+  BOOST_TEST(rejected(R"({"x":{"a":1,"b":2,"a":1}})"));
+  BOOST_TEST(rejected(R"([{"k":[{"d":1,"d":1}]}])"));
+  auto r = canonicalize_json(R"({"a":1,"a":2})");
+  BOOST_TEST(r.error().message.find("duplicate") != std::string::npos);
+  // The same key in sibling objects is fine.
+  BOOST_TEST(canon(R"([{"a":1},{"a":2}])") == R"([{"a":1},{"a":2}])");
+}
+
+BOOST_AUTO_TEST_CASE(invalid_utf8_is_rejected) {
+  BOOST_TEST(rejected("[\"\xff\"]"));
+  BOOST_TEST(rejected("[\"\xc0\xaf\"]"));       // overlong '/'
+  BOOST_TEST(rejected("[\"\xe2\x82\"]"));       // truncated sequence
+  BOOST_TEST(rejected("[\"\xed\xa0\x80\"]"));   // UTF-8 encoded surrogate
+  BOOST_TEST(rejected("{\"\xfe\":1}"));         // in a key
+  BOOST_TEST(rejected(R"(["\ud800"])"));        // lone surrogate escape
+  BOOST_TEST(rejected(R"(["\ude00\ud83d"])"));  // reversed pair
+}
+
+BOOST_AUTO_TEST_CASE(malformed_json_is_rejected_with_a_message) {
+  for (const char* doc : {"", "{", "[1,2,]", "{\"a\":1,}", "NaN", "[Infinity]", "{'a':1}",
+                          "{\"a\":1} x", "[01]", "{a:1}", "\"unterminated"}) {
+    auto r = canonicalize_json(doc);
+    BOOST_TEST(!r.ok(), "accepted: " << doc);
+    if (!r.ok()) BOOST_TEST(!r.error().message.empty());
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()

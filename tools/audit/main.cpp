@@ -1,0 +1,15 @@
+// certctl-audit: compliance tooling over the event log (DESIGN §7).
+#include "tools/audit/cli.hpp"
+#include "tools/audit/export_command.hpp"
+#include "tools/audit/verify_command.hpp"
+
+int main(int argc, char** argv) {
+  using namespace certctl;
+  // One line per subcommand; `replay` and `rebuild-projections` join here.
+  const std::vector<cli::subcommand> commands = {
+      {"verify", "recompute the hash chain and name the first broken link", audit::run_verify},
+      {"export", "write the log as JSON lines or CSV, filtered by time and type",
+       audit::run_export},
+  };
+  return cli::dispatch("certctl-audit", "Audit the certctl event log.", argc, argv, commands);
+}
