@@ -1,71 +1,149 @@
-// certctl-server: opens (or creates) the event store and serves the API.
-// At this stage it answers GET /health and GET /ready; the lifecycle core grows it.
-#include <httplib.h>
-
+// certctl-server: the control plane on one node. Wires config -> event store -> entity
+// runtime -> projections -> local CA -> HTTPS REST gateway, then serves until SIGINT/SIGTERM.
 #include <csignal>
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <thread>
 
+#include "actors/domain/aggregate.hpp"
+#include "actors/runtime/entity_runtime.hpp"
+#include "actors/workflows/issuance_service.hpp"
+#include "connectors/issuers/local/local_ca.hpp"
+#include "gateways/rest/health_routes.hpp"
+#include "gateways/rest/http_server.hpp"
+#include "gateways/rest/key_file.hpp"
+#include "gateways/rest/router.hpp"
 #include "infra/config.hpp"
+#include "infra/crypto/key_store.hpp"
+#include "infra/crypto/secure_file.hpp"
 #include "infra/store/event_store.hpp"
 #include "infra/store/postgres_store.hpp"
+#include "projections/audit_projection.hpp"
+#include "projections/projector.hpp"
+#include "tools/server/read_routes.hpp"
+#include "tools/server/write_routes.hpp"
 
 namespace {
-httplib::Server* running_server = nullptr;
-void on_signal(int) {
-  if (running_server) running_server->stop();
+
+volatile std::sig_atomic_t stop_requested = 0;
+void on_signal(int) { stop_requested = 1; }
+
+int fail(const std::string& message, int code = 1) {
+  std::cerr << "certctl-server: " << message << "\n";
+  return code;
 }
+
 }  // namespace
 
 int main() {
   using namespace certctl;
-  auto cfg = infra::load_config([](const char* n) { return std::getenv(n); });
-  if (!cfg) {
-    std::cerr << "certctl-server: configuration error: " << cfg.error().message << "\n";
-    return 2;
-  }
-  std::error_code ec;
-  std::filesystem::create_directories(cfg->data_dir, ec);
-  if (ec) {
-    std::cerr << "certctl-server: cannot create CERTCTL_DATA_DIR " << cfg->data_dir << ": "
-              << ec.message() << "\n";
-    return 2;
-  }
-  auto store = store::open_event_store(cfg->store_url());
-  if (!store) {
-    std::cerr << "certctl-server: " << store.error().message << "\n";
-    return 1;
-  }
-  std::cout << "certctl-server: event store " << (*store)->backend() << " at "
-            << store::redact_uri(cfg->store_url()) << "\n";
+  namespace fs = std::filesystem;
+  namespace rest = gateways::rest;
 
-  httplib::Server server;
-  server.set_tcp_nodelay(true);
-  server.Get("/health", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content("{\"status\":\"healthy\"}", "application/json");
-  });
-  server.Get("/ready", [&](const httplib::Request&, httplib::Response& res) {
-    auto head = (*store)->head_position();
-    if (head) {
-      res.set_content("{\"status\":\"ready\"}", "application/json");
-    } else {
-      res.status = 503;
-      res.set_content("{\"status\":\"not_ready\"}", "application/json");
+  auto cfg = infra::load_config([](const char* n) { return std::getenv(n); });
+  if (!cfg) return fail("configuration error: " + cfg.error().message, 2);
+  std::error_code ec;
+  fs::create_directories(cfg->data_dir, ec);
+  if (ec) return fail("cannot create CERTCTL_DATA_DIR " + cfg->data_dir + ": " + ec.message(), 2);
+  const std::string data_dir = fs::absolute(cfg->data_dir).lexically_normal().string();
+
+  auto store = store::open_event_store(cfg->store_url());
+  if (!store) return fail(store.error().message);
+  std::cout << "event store: " << (*store)->backend() << " " << store::redact_uri(cfg->store_url()) << "\n";
+
+  infra::system_clock clock;
+  actors::entity_runtime runtime(**store, clock);
+
+  auto db = projections::read_db::open(cfg->store_url());
+  if (!db) return fail("read models: " + db.error().message);
+  projections::projector projector(**store, *db);
+  projector.add(std::make_shared<projections::audit_projection>());
+  server::register_read_projections(projector);
+  if (auto started = projector.start(); !started) return fail("projector: " + started.error().message);
+
+  const std::string public_url = cfg->pki_base_url.empty()
+                                     ? "https://" + cfg->host + ":" + std::to_string(cfg->port)
+                                     : cfg->pki_base_url;
+  connectors::local_ca_config ca_cfg;
+  ca_cfg.data_dir = data_dir + "/ca";
+  ca_cfg.ca_cert_path = cfg->ca_cert_path;
+  ca_cfg.ca_key_path = cfg->ca_key_path;
+  ca_cfg.pki_base_url = public_url;
+  ca_cfg.clock = &clock;
+  auto ca = connectors::open_local_ca(ca_cfg);
+  if (!ca) return fail("local CA: " + ca.error().message);
+
+  auto master = crypto::load_or_create_master_key(data_dir + "/master.key");
+  if (!master) return fail("master key: " + master.error().message);
+  auto keys = crypto::key_store::open(data_dir + "/keys", *master);
+  if (!keys) return fail("key store: " + keys.error().message);
+  actors::issuance_service issuance(runtime, **ca, *keys);
+
+  // The default issuer exists after first start; "already exists" is the normal answer later.
+  domain::command seed;
+  seed.name = "issuer.create";
+  seed.entity_id = "iss-local";
+  seed.body.set("name", "Local CA").set("type", "GenericCA");
+  seed.principal = "system:bootstrap";
+  runtime.execute("issuer", seed);
+
+  // HTTPS: configured material, or a serving certificate from the local CA on first start.
+  std::string cert_file = cfg->tls_cert_path, key_file = cfg->tls_key_path;
+  const std::string bundle = data_dir + "/ca-bundle.pem";
+  crypto::write_file_atomic(bundle, (*ca)->ca_chain_pem(), 0644);
+  if (cert_file.empty()) {
+    cert_file = data_dir + "/tls/server.crt";
+    key_file = data_dir + "/tls/server.key";
+    if (!fs::exists(cert_file) || !fs::exists(key_file)) {
+      fs::create_directories(data_dir + "/tls", ec);
+      auto creds = (*ca)->issue_server_certificate({cfg->host, "localhost", "127.0.0.1"});
+      if (!creds) return fail("serving certificate: " + creds.error().message);
+      crypto::write_file_atomic(key_file, creds->key_pem, 0600);
+      crypto::write_file_atomic(cert_file, creds->cert_pem + creds->chain_pem, 0644);
     }
-  });
-  int port = cfg->port;
-  if (port == 0) {
-    port = server.bind_to_any_port(cfg->host);
-  } else if (!server.bind_to_port(cfg->host, port)) {
-    std::cerr << "certctl-server: cannot listen on " << cfg->host << ":" << port << "\n";
-    return 1;
   }
-  running_server = &server;
+
+  rest::router_options ropts;
+  ropts.auth_enabled = cfg->auth_type != "none";
+  ropts.wait_for_position = [&projector](std::int64_t pos, std::chrono::milliseconds max) {
+    return projector.wait_for_position(pos, max);
+  };
+  ropts.on_auth_failure = [&store](const rest::auth_event& e) { server::record_auth_failure(**store, e); };
+  auto api_keys = rest::bootstrap_keys(cfg->api_keys_named, data_dir);
+  if (!api_keys) return fail("API keys: " + api_keys.error().message, 2);
+  rest::router router(api_keys->store, ropts);
+  rest::add_health_routes(router, {[&]() -> rest::readiness {
+                                     auto head = (*store)->head_position();
+                                     if (!head) return {false, head.error().message};
+                                     return {true, ""};
+                                   },
+                                   {}});
+  server::write_context writes{runtime, issuance, cfg->keygen_mode == "server"};
+  server::add_write_routes(router, writes);
+  server::read_context reads{**db, projector, *keys, clock};
+  server::add_read_routes(router, reads);
+  if (router.registration_error()) return fail("routes: " + *router.registration_error());
+
+  rest::server_config scfg;
+  scfg.host = cfg->host;
+  scfg.port = cfg->port;
+  scfg.cert_file = cert_file;
+  scfg.key_file = key_file;
+  scfg.max_body_bytes = static_cast<size_t>(cfg->max_body_bytes);
+  rest::http_server https(scfg, rest::dispatch_to(router));
+  if (auto started = https.start(); !started) return fail(started.error().message);
+
+  std::cout << "listening on https://" << cfg->host << ":" << https.port() << "\n"
+            << "CA bundle: " << bundle << "\n";
+  if (api_keys->generated_key)
+    std::cout << "admin API key (shown once, store it now): " << *api_keys->generated_key << "\n";
+  std::cout.flush();
+
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
-  std::cout << "certctl-server: listening on http://" << cfg->host << ":" << port << std::endl;
-  server.listen_after_bind();
+  while (!stop_requested) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  https.stop();
+  projector.stop();
   return 0;
 }

@@ -1,0 +1,181 @@
+#include "actors/workflows/issuance_service.hpp"
+
+#include <arpa/inet.h>
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include "connectors/issuers/issuer.hpp"
+#include "events/time.hpp"
+#include "infra/crypto/csr.hpp"
+#include "infra/crypto/key_store.hpp"
+#include "infra/crypto/keys.hpp"
+#include "infra/crypto/random.hpp"
+
+namespace certctl::actors {
+namespace {
+
+bool is_ip(const std::string& s) {
+  unsigned char buf[16];
+  return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
+}
+
+/// Sorts the API's flat SAN strings into their X.509 kinds.
+crypto::subject_alt_names classify_sans(const std::string& common_name,
+                                        const std::vector<std::string>& sans) {
+  crypto::subject_alt_names out;
+  auto add = [&](const std::string& s) {
+    if (s.empty()) return;
+    if (s.find("://") != std::string::npos) out.uri.push_back(s);
+    else if (s.find('@') != std::string::npos) out.email.push_back(s);
+    else if (is_ip(s)) out.ip.push_back(s);
+    else out.dns.push_back(s);
+  };
+  for (const auto& s : sans) add(s);
+  if (out.empty()) add(common_name);
+  return out;
+}
+
+domain::command make_command(const issuance_task& t, const std::string& name, const std::string& id,
+                             events::json_object body) {
+  domain::command c;
+  c.name = name;
+  c.entity_id = id;
+  c.body = std::move(body);
+  c.principal = t.principal.empty() ? "system:issuance" : t.principal;
+  c.correlation_id = t.correlation_id;
+  return c;
+}
+
+}  // namespace
+
+struct issuance_service::impl {
+  entity_runtime& runtime;
+  connectors::issuer& issuer;
+  crypto::key_store& keys;
+  mutable std::mutex mu;
+  std::condition_variable cv;
+  std::deque<issuance_task> queue;
+  size_t running = 0;
+  bool stopping = false;
+  std::vector<std::thread> workers;
+
+  impl(entity_runtime& r, connectors::issuer& i, crypto::key_store& k) : runtime(r), issuer(i), keys(k) {}
+
+  void fail(const issuance_task& t, const std::string& error, bool retryable) {
+    events::json_object body;
+    body.set("error", error).set("retryable", retryable);
+    runtime.execute("job", make_command(t, "job.fail", t.job_id, body));
+    events::json_object cert_body;
+    cert_body.set("job_id", t.job_id).set("error", error);
+    runtime.execute("certificate", make_command(t, "certificate.record_failure", t.certificate_id, cert_body));
+  }
+
+  void run(const issuance_task& t) {
+    const bool server_keygen = t.csr_pem.empty();
+    if (server_keygen) {
+      auto started = runtime.execute("job", make_command(t, "job.start", t.job_id, {}));
+      if (!started) return;  // cancelled or already taken: nothing to do
+    }
+    std::string csr_pem = t.csr_pem;
+    std::string key_pem;
+    const std::string cn = t.certificate.str("common_name");
+    const auto sans = classify_sans(cn, t.certificate.str_array("sans"));
+    if (server_keygen) {
+      auto key = crypto::generate_key(crypto::key_type::ecdsa_p256);
+      if (!key) return fail(t, "key generation failed: " + key.error().message, true);
+      key_pem = key->pem;
+      auto csr = crypto::build_csr({key->pem, cn, sans});
+      if (!csr) return fail(t, "CSR generation failed: " + csr.error().message, true);
+      csr_pem = *csr;
+    }
+    connectors::issuance_request req;
+    req.csr_pem = csr_pem;
+    req.common_name = cn;
+    req.sans = sans;
+    auto csr_info = crypto::parse_csr(csr_pem);
+    if (!csr_info) return fail(t, "CSR rejected: " + csr_info.error().message, false);
+    auto issued = issuer.issue(req);
+    if (!issued) {
+      const bool retryable = issued.error().code == connectors::issuer_errc::unavailable ||
+                             issued.error().code == connectors::issuer_errc::internal;
+      return fail(t, "issuer " + issuer.id() + ": " + issued.error().message, retryable);
+    }
+    if (server_keygen) {
+      // The key lives only in the encrypted key store, never in an event.
+      auto stored = keys.put(t.certificate_id, key_pem);
+      if (!stored) return fail(t, "key store: " + stored.error().message, true);
+    }
+    const std::string version_id = "cv-" + crypto::random_hex(8);
+    events::json_object v;
+    v.set("job_id", t.job_id)
+        .set("version_id", version_id)
+        .set("serial_number", issued->serial_hex)
+        .set("not_before", events::format_rfc3339(issued->not_before_us))
+        .set("not_after", events::format_rfc3339(issued->not_after_us))
+        .set("fingerprint_sha256", issued->fingerprint_sha256_hex)
+        .set("pem_chain", issued->cert_pem + issued->chain_pem)
+        .set("csr_pem", csr_pem)
+        .set("key_algorithm", csr_info->key_algorithm)
+        .set("key_size", static_cast<std::int64_t>(csr_info->key_bits))
+        .set("issuer_id", issuer.id())
+        .set("keygen", server_keygen ? "server" : "agent");
+    auto recorded = runtime.execute("certificate", make_command(t, "certificate.record_issued", t.certificate_id, v));
+    if (!recorded) return fail(t, "recording the issued certificate failed: " + recorded.error().message, false);
+    events::json_object done;
+    done.set("version_id", version_id);
+    runtime.execute("job", make_command(t, "job.complete", t.job_id, done));
+  }
+
+  void work() {
+    for (;;) {
+      issuance_task t;
+      {
+        std::unique_lock<std::mutex> lock(mu);
+        cv.wait(lock, [&] { return stopping || !queue.empty(); });
+        if (queue.empty()) return;
+        t = std::move(queue.front());
+        queue.pop_front();
+        ++running;
+      }
+      run(t);
+      std::lock_guard<std::mutex> lock(mu);
+      --running;
+    }
+  }
+};
+
+issuance_service::issuance_service(entity_runtime& runtime, connectors::issuer& issuer,
+                                   crypto::key_store& keys, size_t threads)
+    : impl_(std::make_unique<impl>(runtime, issuer, keys)) {
+  for (size_t i = 0; i < std::max<size_t>(1, threads); ++i)
+    impl_->workers.emplace_back([this] { impl_->work(); });
+}
+
+issuance_service::~issuance_service() {
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    impl_->stopping = true;
+  }
+  impl_->cv.notify_all();
+  for (auto& w : impl_->workers) w.join();
+}
+
+void issuance_service::enqueue(issuance_task task) {
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    impl_->queue.push_back(std::move(task));
+  }
+  impl_->cv.notify_one();
+}
+
+void issuance_service::run(const issuance_task& task) { impl_->run(task); }
+
+size_t issuance_service::pending() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->queue.size() + impl_->running;
+}
+
+}  // namespace certctl::actors

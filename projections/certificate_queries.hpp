@@ -1,0 +1,62 @@
+#pragma once
+/// Reads of the certificate read model (entity_projections.hpp) for GET /api/v1/certificates,
+/// /api/v1/certificates/{id}, /api/v1/certificates/{id}/versions and the PEM export.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "projections/entity_queries.hpp"
+#include "projections/read_db.hpp"
+
+namespace certctl::projections {
+
+/// Filters combine with AND; an unset filter matches everything.
+struct certificate_filter {
+  std::optional<std::string> status;  ///< CertificateStatus
+  std::optional<std::string> environment;
+  std::optional<std::string> owner_id;
+  std::optional<std::string> team_id;
+  std::optional<std::string> issuer_id;
+  std::optional<std::string> renewal_policy_id;
+  std::optional<std::string> certificate_profile_id;
+  /// "created_at" (ascending) or "-created_at" (descending); also updated_at, expires_at,
+  /// common_name, name, status. Unset: "-created_at". Rows without a value sort last.
+  std::optional<std::string> sort;
+  std::int64_t page = 1;
+  std::int64_t per_page = 50;
+};
+
+/// ManagedCertificate objects. invalid_argument for bad paging or an unknown sort key.
+db_result<json_page> list_certificates(read_db& db, const certificate_filter& filter);
+/// One ManagedCertificate as JSON; nullopt when there is none (404).
+db_result<std::optional<std::string>> get_certificate(read_db& db, const std::string& id);
+
+/// One certificate_versions row (API CertificateVersion).
+struct certificate_version_row {
+  std::string id;
+  std::string certificate_id;
+  std::int64_t position = 0;  ///< of the certificate.issued event
+  std::string serial_number;
+  std::string not_before;  ///< RFC 3339, as issued
+  std::string not_after;
+  std::string fingerprint_sha256;
+  std::string pem_chain;
+  std::optional<std::string> csr_pem;
+  std::optional<std::string> key_algorithm;
+  std::optional<std::int64_t> key_size;
+  std::string created_at;  ///< RFC 3339
+
+  bool operator==(const certificate_version_row& o) const;
+};
+
+/// Versions of a certificate, newest first (JSON CertificateVersion objects).
+db_result<json_page> list_certificate_versions(read_db& db, const std::string& certificate_id,
+                                               std::int64_t page = 1, std::int64_t per_page = 50);
+/// The newest version (for PEM export and revocation); nullopt when none was issued.
+db_result<std::optional<certificate_version_row>> get_latest_certificate_version(
+    read_db& db, const std::string& certificate_id);
+/// The CertificateVersion JSON object (absent optional fields are left out).
+std::string certificate_version_json(const certificate_version_row& v);
+
+}  // namespace certctl::projections

@@ -1,0 +1,423 @@
+#include "projections/entity_projections.hpp"
+
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "events/json.hpp"
+#include "events/time.hpp"
+#include "projections/audit_projection.hpp"
+#include "projections/projector.hpp"
+
+namespace certctl::projections {
+namespace {
+
+using events::json_object;
+
+/// The event's payload object; a non-object payload cannot be projected.
+result<json_object, apply_error> payload_of(const events::recorded_event& e) {
+  auto p = json_object::parse(e.payload);
+  if (!p) return apply_error{e.type + ": payload is not a JSON object", false};
+  return std::move(*p);
+}
+
+/// The part of an event type after its first '.': "certificate.issued" -> "issued".
+std::string verb_of(const std::string& type) {
+  const auto dot = type.find('.');
+  return dot == std::string::npos ? std::string() : type.substr(dot + 1);
+}
+
+/// True when the event type's prefix names the stream's kind.
+bool type_has_kind(const std::string& type, const std::string& kind) {
+  return type.size() > kind.size() && type.compare(0, kind.size(), kind) == 0 &&
+         type[kind.size()] == '.';
+}
+
+/// A text column from a document field; NULL when the field is absent or empty.
+sql_value text_or_null(const json_object& doc, const char* key) {
+  if (!doc.is_string(key)) return std::monostate{};
+  return doc.str(key);
+}
+
+/// An integer column from a document field; NULL when the field is absent or not an integer.
+sql_value int_or_null(const json_object& doc, const char* key) {
+  if (!doc.is_int(key)) return std::monostate{};
+  return doc.int64(key);
+}
+
+/// Microseconds of an RFC 3339 document field; NULL when absent or malformed.
+sql_value time_or_null(const json_object& doc, const char* key) {
+  if (!doc.is_string(key)) return std::monostate{};
+  auto t = events::parse_rfc3339(doc.str(key));
+  if (!t) return std::monostate{};
+  return *t;
+}
+
+/// The `doc` column of the first row of a query, parsed; nullopt when there is no row.
+db_result<std::optional<json_object>> load_doc(transaction& tx, const std::string& sql,
+                                               const params& p) {
+  auto rows = tx.query(sql, p);
+  if (!rows) return rows.error();
+  if (rows->empty()) return std::optional<json_object>{};
+  auto doc = json_object::parse(rows->front().text(0).value_or("{}"));
+  return std::optional<json_object>(doc.value_or(json_object{}));
+}
+
+// ---- certificates -------------------------------------------------------------------------
+
+/// Mirrors domain::certificate::apply; false for events it does not know.
+bool fold_certificate(json_object& doc, const std::string& id, const events::recorded_event& e,
+                      const json_object& p) {
+  const std::string at = events::format_rfc3339(e.occurred_at);
+  if (e.type == "certificate.created") {
+    doc = p;
+    doc.set("id", id).set("status", "Pending").set("created_at", at);
+    if (!doc.has("sans")) doc.set("sans", std::vector<std::string>{});
+    if (!doc.has("target_ids")) doc.set("target_ids", std::vector<std::string>{});
+    if (!doc.has("tags")) doc.set("tags", std::map<std::string, std::string>{});
+  } else if (e.type == "certificate.updated") {
+    doc.merge(p);
+  } else if (e.type == "certificate.renewal_requested") {
+    doc.set("status", "RenewalInProgress");
+  } else if (e.type == "certificate.issued") {
+    doc.set("status", "Active").set("expires_at", p.str("not_after"));
+    if (p.boolean("renewal")) doc.set("last_renewal_at", at);
+  } else if (e.type == "certificate.issuance_failed") {
+    doc.set("status", "Failed");
+  } else if (e.type == "certificate.revoked") {
+    doc.set("status", "Revoked").set("revoked_at", at).set("revocation_reason", p.str("reason"));
+  } else if (e.type == "certificate.archived") {
+    doc.set("status", "Archived");
+  } else if (e.type == "certificate.status_changed") {
+    doc.set("status", p.str("status"));
+  } else {
+    return false;
+  }
+  doc.set("updated_at", at);
+  return true;
+}
+
+db_result<done> insert_version(transaction& tx, const std::string& certificate_id,
+                               const events::recorded_event& e, const json_object& p) {
+  const std::string id = p.is_string("version_id") ? p.str("version_id") : e.event_id;
+  auto r = tx.exec(
+      "INSERT INTO certificate_versions (id, certificate_id, position, serial_number, "
+      "not_before, not_after, not_after_us, fingerprint_sha256, pem_chain, csr_pem, "
+      "key_algorithm, key_size, created_at_us, created_at) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+      {id, certificate_id, e.position, p.str("serial_number"), p.str("not_before"),
+       p.str("not_after"), time_or_null(p, "not_after"), p.str("fingerprint_sha256"),
+       p.str("pem_chain"), text_or_null(p, "csr_pem"), text_or_null(p, "key_algorithm"),
+       int_or_null(p, "key_size"), e.occurred_at, events::format_rfc3339(e.occurred_at)});
+  if (!r) return r.error();
+  return done{};
+}
+
+// ---- jobs ---------------------------------------------------------------------------------
+
+/// Mirrors domain::job::apply; `mode` is the awaiting_csr_mode the view hides.
+bool fold_job(json_object& doc, std::string& mode, const std::string& id,
+              const events::recorded_event& e, const json_object& p) {
+  const std::string at = events::format_rfc3339(e.occurred_at);
+  if (e.type == "job.created") {
+    doc = p;
+    mode = doc.str("awaiting_csr_mode");
+    doc.remove("awaiting_csr_mode");
+    doc.set("id", id).set("attempts", std::int64_t{0}).set("created_at", at);
+    if (!doc.has("scheduled_at")) doc.set("scheduled_at", at);
+  } else if (e.type == "job.started") {
+    doc.set("status", "Running").set("attempts", doc.int64("attempts") + 1).set("started_at", at);
+  } else if (e.type == "job.completed") {
+    doc.set("status", "Completed").set("completed_at", at);
+    if (p.has("version_id")) doc.set("version_id", p.str("version_id"));
+  } else if (e.type == "job.failed") {
+    doc.set("last_error", p.str("error"));
+    if (p.boolean("retry")) {
+      doc.set("status", mode == "agent" ? "AwaitingCSR" : "Pending")
+          .set("scheduled_at", p.str("next_attempt_at"));
+    } else {
+      doc.set("status", "Failed").set("completed_at", at);
+    }
+  } else if (e.type == "job.cancelled") {
+    doc.set("status", "Cancelled").set("completed_at", at);
+    if (p.has("reason")) doc.set("last_error", p.str("reason"));
+  } else {
+    return false;  // job.csr_submitted changes nothing the API shows
+  }
+  return true;
+}
+
+// ---- resources ----------------------------------------------------------------------------
+
+/// Mirrors domain::resource::apply; `deleted` is the resource's deleted flag.
+bool fold_resource(json_object& doc, bool& deleted, const std::string& kind, const std::string& id,
+                   const events::recorded_event& e, const json_object& p) {
+  const std::string at = events::format_rfc3339(e.occurred_at);
+  const std::string verb = verb_of(e.type);
+  if (verb == "created" || verb == "registered") {
+    doc = p;
+    doc.set("id", id).set("created_at", at);
+    deleted = false;
+    if (kind == "agent")
+      doc.set("registered_at", at).set("status", "Online").set("last_heartbeat_at", at);
+  } else if (verb == "updated") {
+    doc.merge(p);
+  } else if (verb == "deleted") {
+    deleted = true;
+  } else if (kind == "agent" && verb == "heartbeat_received") {
+    doc.merge(p);
+    doc.set("status", "Online").set("last_heartbeat_at", at);
+  } else if (kind == "agent" && verb == "marked_offline") {
+    doc.set("status", "Offline");
+  } else if (kind == "agent" && verb == "retired") {
+    doc.set("retired_at", at);
+    if (p.has("reason")) doc.set("retired_reason", p.str("reason"));
+  } else {
+    return false;
+  }
+  doc.set("updated_at", at);
+  return true;
+}
+
+}  // namespace
+
+bool is_resource_kind(const std::string& kind) {
+  static const char* kinds[] = {"issuer", "profile", "renewal_policy", "team", "owner", "agent"};
+  for (const char* k : kinds)
+    if (kind == k) return true;
+  return false;
+}
+
+db_result<done> certificate_projection::create_schema(transaction& tx) {
+  // Every list filter is paired with created_seq (the default sort) so a filtered page is an
+  // index range scan.
+  return tx.exec_script(R"sql(
+CREATE TABLE certificates (
+  id TEXT PRIMARY KEY,
+  created_seq BIGINT NOT NULL,
+  status TEXT NOT NULL,
+  name TEXT,
+  common_name TEXT,
+  environment TEXT,
+  owner_id TEXT,
+  team_id TEXT,
+  issuer_id TEXT,
+  renewal_policy_id TEXT,
+  certificate_profile_id TEXT,
+  expires_at_us BIGINT,
+  expires_at TEXT,
+  created_at_us BIGINT NOT NULL,
+  updated_at_us BIGINT NOT NULL,
+  doc TEXT NOT NULL
+);
+CREATE INDEX certificates_status ON certificates (status, created_seq);
+CREATE INDEX certificates_environment ON certificates (environment, created_seq);
+CREATE INDEX certificates_owner ON certificates (owner_id, created_seq);
+CREATE INDEX certificates_team ON certificates (team_id, created_seq);
+CREATE INDEX certificates_issuer ON certificates (issuer_id, created_seq);
+CREATE INDEX certificates_policy ON certificates (renewal_policy_id);
+CREATE INDEX certificates_profile ON certificates (certificate_profile_id);
+CREATE INDEX certificates_common_name ON certificates (common_name);
+CREATE INDEX certificates_expires ON certificates (expires_at_us);
+CREATE INDEX certificates_created ON certificates (created_seq);
+CREATE TABLE certificate_versions (
+  id TEXT PRIMARY KEY,
+  certificate_id TEXT NOT NULL,
+  position BIGINT NOT NULL,
+  serial_number TEXT NOT NULL,
+  not_before TEXT NOT NULL,
+  not_after TEXT NOT NULL,
+  not_after_us BIGINT,
+  fingerprint_sha256 TEXT NOT NULL,
+  pem_chain TEXT NOT NULL,
+  csr_pem TEXT,
+  key_algorithm TEXT,
+  key_size BIGINT,
+  created_at_us BIGINT NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX certificate_versions_certificate ON certificate_versions (certificate_id, position);
+CREATE INDEX certificate_versions_serial ON certificate_versions (serial_number);
+)sql");
+}
+
+db_result<done> certificate_projection::drop_schema(transaction& tx) {
+  return tx.exec_script(
+      "DROP TABLE IF EXISTS certificate_versions; DROP TABLE IF EXISTS certificates");
+}
+
+apply_result certificate_projection::apply(transaction& tx, const events::recorded_event& e) {
+  const auto [kind, id] = split_stream_id(e.stream_id);
+  if (kind != "certificate" || !type_has_kind(e.type, kind)) return done{};
+  auto p = payload_of(e);
+  if (!p) return p.error();
+  auto loaded = load_doc(tx, "SELECT doc FROM certificates WHERE id = ?", {id});
+  if (!loaded) return apply_error::from(loaded.error());
+  const bool creating = e.type == "certificate.created";
+  if (!creating && !loaded->has_value()) return done{};  // nothing to change: no such entity
+  json_object doc = loaded->value_or(json_object{});
+  if (!fold_certificate(doc, id, e, *p)) return done{};
+
+  auto r = tx.exec(
+      "INSERT INTO certificates (id, created_seq, status, name, common_name, environment, "
+      "owner_id, team_id, issuer_id, renewal_policy_id, certificate_profile_id, expires_at_us, "
+      "expires_at, created_at_us, updated_at_us, doc) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+      "status = excluded.status, name = excluded.name, common_name = excluded.common_name, "
+      "environment = excluded.environment, owner_id = excluded.owner_id, "
+      "team_id = excluded.team_id, issuer_id = excluded.issuer_id, "
+      "renewal_policy_id = excluded.renewal_policy_id, "
+      "certificate_profile_id = excluded.certificate_profile_id, "
+      "expires_at_us = excluded.expires_at_us, expires_at = excluded.expires_at, "
+      "updated_at_us = excluded.updated_at_us, doc = excluded.doc",
+      {id, e.position, doc.str("status"), text_or_null(doc, "name"),
+       text_or_null(doc, "common_name"), text_or_null(doc, "environment"),
+       text_or_null(doc, "owner_id"), text_or_null(doc, "team_id"), text_or_null(doc, "issuer_id"),
+       text_or_null(doc, "renewal_policy_id"), text_or_null(doc, "certificate_profile_id"),
+       time_or_null(doc, "expires_at"), text_or_null(doc, "expires_at"), e.occurred_at,
+       e.occurred_at, doc.dump()});
+  if (!r) return apply_error::from(r.error());
+  if (creating) {
+    // A re-created id starts over: created_seq and created_at follow the new creation.
+    auto c = tx.exec("UPDATE certificates SET created_seq = ?, created_at_us = ? WHERE id = ?",
+                     {e.position, e.occurred_at, id});
+    if (!c) return apply_error::from(c.error());
+  }
+  if (e.type == "certificate.issued") {
+    auto v = insert_version(tx, id, e, *p);
+    if (!v) return apply_error::from(v.error());
+  }
+  return done{};
+}
+
+db_result<done> job_projection::create_schema(transaction& tx) {
+  return tx.exec_script(R"sql(
+CREATE TABLE jobs (
+  id TEXT PRIMARY KEY,
+  created_seq BIGINT NOT NULL,
+  status TEXT NOT NULL,
+  type TEXT NOT NULL,
+  certificate_id TEXT,
+  agent_id TEXT,
+  awaiting_csr_mode TEXT NOT NULL,
+  scheduled_at_us BIGINT,
+  created_at_us BIGINT NOT NULL,
+  updated_at_us BIGINT NOT NULL,
+  doc TEXT NOT NULL
+);
+CREATE INDEX jobs_status ON jobs (status, created_seq);
+CREATE INDEX jobs_type ON jobs (type, created_seq);
+CREATE INDEX jobs_certificate ON jobs (certificate_id, created_seq);
+CREATE INDEX jobs_agent ON jobs (agent_id, status, created_seq);
+CREATE INDEX jobs_created ON jobs (created_seq);
+)sql");
+}
+
+db_result<done> job_projection::drop_schema(transaction& tx) {
+  return tx.exec_script("DROP TABLE IF EXISTS jobs");
+}
+
+apply_result job_projection::apply(transaction& tx, const events::recorded_event& e) {
+  const auto [kind, id] = split_stream_id(e.stream_id);
+  if (kind != "job" || !type_has_kind(e.type, kind)) return done{};
+  auto p = payload_of(e);
+  if (!p) return p.error();
+  auto rows = tx.query("SELECT doc, awaiting_csr_mode FROM jobs WHERE id = ?", {id});
+  if (!rows) return apply_error::from(rows.error());
+  const bool creating = e.type == "job.created";
+  if (!creating && rows->empty()) return done{};
+  json_object doc;
+  std::string mode;
+  if (!rows->empty()) {
+    doc = json_object::parse(rows->front().text(0).value_or("{}")).value_or(json_object{});
+    mode = rows->front().text(1).value_or("");
+  }
+  if (!fold_job(doc, mode, id, e, *p)) return done{};
+
+  auto r = tx.exec(
+      "INSERT INTO jobs (id, created_seq, status, type, certificate_id, agent_id, "
+      "awaiting_csr_mode, scheduled_at_us, created_at_us, updated_at_us, doc) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+      "status = excluded.status, type = excluded.type, certificate_id = excluded.certificate_id, "
+      "agent_id = excluded.agent_id, awaiting_csr_mode = excluded.awaiting_csr_mode, "
+      "scheduled_at_us = excluded.scheduled_at_us, updated_at_us = excluded.updated_at_us, "
+      "doc = excluded.doc",
+      {id, e.position, doc.str("status"), doc.str("type"), text_or_null(doc, "certificate_id"),
+       text_or_null(doc, "agent_id"), mode, time_or_null(doc, "scheduled_at"), e.occurred_at,
+       e.occurred_at, doc.dump()});
+  if (!r) return apply_error::from(r.error());
+  return done{};
+}
+
+db_result<done> resource_projection::create_schema(transaction& tx) {
+  return tx.exec_script(R"sql(
+CREATE TABLE resources (
+  kind TEXT NOT NULL,
+  id TEXT NOT NULL,
+  created_seq BIGINT NOT NULL,
+  status TEXT,
+  retired BIGINT NOT NULL,
+  deleted BIGINT NOT NULL,
+  created_at_us BIGINT NOT NULL,
+  updated_at_us BIGINT NOT NULL,
+  doc TEXT NOT NULL,
+  PRIMARY KEY (kind, id)
+);
+CREATE INDEX resources_list ON resources (kind, deleted, retired, created_seq);
+CREATE INDEX resources_status ON resources (kind, status);
+)sql");
+}
+
+db_result<done> resource_projection::drop_schema(transaction& tx) {
+  return tx.exec_script("DROP TABLE IF EXISTS resources");
+}
+
+apply_result resource_projection::apply(transaction& tx, const events::recorded_event& e) {
+  const auto [kind, id] = split_stream_id(e.stream_id);
+  if (!is_resource_kind(kind) || !type_has_kind(e.type, kind)) return done{};
+  auto p = payload_of(e);
+  if (!p) return p.error();
+  auto rows = tx.query(
+      "SELECT doc, deleted, created_seq, created_at_us FROM resources WHERE kind = ? AND id = ?",
+      {kind, id});
+  if (!rows) return apply_error::from(rows.error());
+  const std::string verb = verb_of(e.type);
+  const bool creating = verb == "created" || verb == "registered";
+  if (!creating && rows->empty()) return done{};
+  json_object doc;
+  bool deleted = false;
+  std::int64_t created_seq = e.position;
+  std::int64_t created_at = e.occurred_at;
+  if (!rows->empty()) {
+    const auto& r = rows->front();
+    doc = json_object::parse(r.text(0).value_or("{}")).value_or(json_object{});
+    deleted = r.int64(1).value_or(0) != 0;
+    if (!creating) {
+      created_seq = r.int64(2).value_or(e.position);
+      created_at = r.int64(3).value_or(e.occurred_at);
+    }
+  }
+  if (!fold_resource(doc, deleted, kind, id, e, *p)) return done{};
+
+  const std::int64_t retired = doc.has("retired_at") ? 1 : 0;
+  auto r = tx.exec(
+      "INSERT INTO resources (kind, id, created_seq, status, retired, deleted, created_at_us, "
+      "updated_at_us, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kind, id) DO UPDATE "
+      "SET created_seq = excluded.created_seq, status = excluded.status, "
+      "retired = excluded.retired, deleted = excluded.deleted, "
+      "created_at_us = excluded.created_at_us, updated_at_us = excluded.updated_at_us, "
+      "doc = excluded.doc",
+      {kind, id, created_seq, text_or_null(doc, "status"), retired, std::int64_t{deleted ? 1 : 0},
+       created_at, e.occurred_at, doc.dump()});
+  if (!r) return apply_error::from(r.error());
+  return done{};
+}
+
+db_result<done> register_entity_projections(projector& p) {
+  if (auto r = p.add(std::make_shared<certificate_projection>()); !r) return r.error();
+  if (auto r = p.add(std::make_shared<job_projection>()); !r) return r.error();
+  if (auto r = p.add(std::make_shared<resource_projection>()); !r) return r.error();
+  return done{};
+}
+
+}  // namespace certctl::projections

@@ -1,0 +1,217 @@
+#include "tools/server/write_routes.hpp"
+
+#include "actors/domain/rules.hpp"
+#include "infra/crypto/random.hpp"
+
+namespace certctl::server {
+namespace rest = gateways::rest;
+using rest::role;
+
+int http_status(domain::domain_errc code) {
+  switch (code) {
+    case domain::domain_errc::invalid: return 400;
+    case domain::domain_errc::not_found: return 404;
+    case domain::domain_errc::conflict: return 409;
+    case domain::domain_errc::forbidden: return 403;
+    case domain::domain_errc::internal: return 500;
+    case domain::domain_errc::unavailable: return 503;
+  }
+  return 500;
+}
+
+namespace {
+
+struct resource_route {
+  const char* path;    ///< e.g. "/api/v1/teams"
+  const char* kind;    ///< entity kind
+  const char* prefix;  ///< id prefix for new entities
+  role writer;
+};
+
+const resource_route resource_routes[] = {
+    {"/api/v1/issuers", "issuer", "iss", role::admin},
+    {"/api/v1/profiles", "profile", "prof", role::admin},
+    {"/api/v1/renewal-policies", "renewal_policy", "rp", role::admin},
+    {"/api/v1/teams", "team", "team", role::operator_},
+    {"/api/v1/owners", "owner", "owner", role::operator_},
+};
+
+std::string principal_of(const rest::request_context& c) {
+  return c.who.name.empty() ? "anonymous" : "apikey:" + c.who.name;
+}
+
+domain::command command_for(const rest::request_context& c, std::string name, std::string id,
+                            events::json_object body) {
+  domain::command cmd;
+  cmd.name = std::move(name);
+  cmd.entity_id = std::move(id);
+  cmd.body = std::move(body);
+  cmd.principal = principal_of(c);
+  cmd.source_address = c.remote_addr();
+  cmd.correlation_id = c.request_id;
+  if (auto key = c.header("Idempotency-Key")) cmd.command_id = cmd.name + ":" + *key;
+  return cmd;
+}
+
+/// Parses the body as a JSON object (empty body = {}), or produces a 400.
+std::optional<events::json_object> body_of(const rest::request_context& c, rest::response& error) {
+  if (c.body().empty()) return events::json_object{};
+  std::string why;
+  auto parsed = events::json_object::parse(c.body(), &why);
+  if (!parsed) error = rest::error_response(400, why);
+  return parsed;
+}
+
+rest::response render(const actors::command_result& r, int ok_status) {
+  if (!r) return rest::error_response(http_status(r.error().code), r.error().message);
+  auto resp = rest::json_response(r->view.dump(), ok_status);
+  if (r->position > 0) resp.with_header("X-Certctl-Position", std::to_string(r->position));
+  return resp;
+}
+
+std::string new_id(const events::json_object& body, const char* prefix) {
+  if (body.is_string("id") && domain::is_valid_id(body.str("id"))) return body.str("id");
+  return std::string(prefix) + "-" + crypto::random_hex(8);
+}
+
+void add_resource_routes(rest::router& r, write_context& ctx) {
+  for (const auto& rr : resource_routes) {
+    const std::string kind = rr.kind;
+    const std::string prefix = rr.prefix;
+    r.add("POST", rr.path, rr.writer, [&ctx, kind, prefix](rest::request_context& c) {
+      rest::response err;
+      auto body = body_of(c, err);
+      if (!body) return err;
+      return render(ctx.runtime.execute(kind, command_for(c, kind + ".create", new_id(*body, prefix.c_str()), *body)), 201);
+    });
+    r.add("PUT", std::string(rr.path) + "/{id}", rr.writer, [&ctx, kind](rest::request_context& c) {
+      rest::response err;
+      auto body = body_of(c, err);
+      if (!body) return err;
+      return render(ctx.runtime.execute(kind, command_for(c, kind + ".update", c.path_param("id"), *body)), 200);
+    });
+    r.add("DELETE", std::string(rr.path) + "/{id}", rr.writer, [&ctx, kind](rest::request_context& c) {
+      auto res = ctx.runtime.execute(kind, command_for(c, kind + ".delete", c.path_param("id"), {}));
+      if (!res) return render(res, 204);
+      rest::response resp;
+      resp.status = 204;
+      resp.content_type.clear();
+      if (res->position > 0) resp.with_header("X-Certctl-Position", std::to_string(res->position));
+      return resp;
+    });
+  }
+}
+
+/// Creates the job for a certificate and starts the work the keygen mode calls for.
+actors::command_result start_issuance(write_context& ctx, const rest::request_context& c,
+                                      const events::json_object& cert, const std::string& type) {
+  const std::string cert_id = cert.str("id");
+  const std::string job_id = "job-" + crypto::random_hex(8);
+  events::json_object job;
+  job.set("type", type).set("certificate_id", cert_id).set("awaiting_csr", !ctx.server_keygen);
+  auto created = ctx.runtime.execute("job", command_for(c, "job.create", job_id, job));
+  if (created && ctx.server_keygen)
+    ctx.issuance.enqueue({cert_id, job_id, cert, "", c.request_id, principal_of(c)});
+  return created;
+}
+
+void add_certificate_routes(rest::router& r, write_context& ctx) {
+  r.add("POST", "/api/v1/certificates", role::operator_, [&ctx](rest::request_context& c) {
+    rest::response err;
+    auto body = body_of(c, err);
+    if (!body) return err;
+    auto created = ctx.runtime.execute("certificate", command_for(c, "certificate.create", new_id(*body, "mc"), *body));
+    if (!created) return render(created, 201);
+    auto job = start_issuance(ctx, c, created->view, "Issuance");
+    if (!job) return render(job, 201);
+    return render(created, 201);
+  });
+  r.add("PUT", "/api/v1/certificates/{id}", role::operator_, [&ctx](rest::request_context& c) {
+    rest::response err;
+    auto body = body_of(c, err);
+    if (!body) return err;
+    return render(ctx.runtime.execute("certificate", command_for(c, "certificate.update", c.path_param("id"), *body)), 200);
+  });
+  r.add("DELETE", "/api/v1/certificates/{id}", role::operator_, [&ctx](rest::request_context& c) {
+    auto res = ctx.runtime.execute("certificate", command_for(c, "certificate.archive", c.path_param("id"), {}));
+    if (!res) return render(res, 204);
+    rest::response resp;
+    resp.status = 204;
+    resp.content_type.clear();
+    return resp;
+  });
+  r.add("POST", "/api/v1/certificates/{id}/renew", role::operator_, [&ctx](rest::request_context& c) {
+    const std::string job_id = "job-" + crypto::random_hex(8);
+    events::json_object body;
+    body.set("job_id", job_id);
+    auto renewing = ctx.runtime.execute("certificate", command_for(c, "certificate.renew", c.path_param("id"), body));
+    if (!renewing) return render(renewing, 202);
+    auto job = start_issuance(ctx, c, renewing->view, "Renewal");
+    if (!job) return render(job, 202);
+    auto resp = rest::json_response(R"({"status":"renewal_triggered"})", 202);
+    resp.with_header("X-Certctl-Position", std::to_string(job->position));
+    return resp;
+  });
+  r.add("POST", "/api/v1/certificates/{id}/revoke", role::operator_, [&ctx](rest::request_context& c) {
+    rest::response err;
+    auto body = body_of(c, err);
+    if (!body) return err;
+    auto res = ctx.runtime.execute("certificate", command_for(c, "certificate.revoke", c.path_param("id"), *body));
+    if (!res) return render(res, 200);
+    auto resp = rest::json_response(R"({"status":"revoked"})", 200);
+    resp.with_header("X-Certctl-Position", std::to_string(res->position));
+    return resp;
+  });
+  r.add("POST", "/api/v1/jobs/{id}/cancel", role::operator_, [&ctx](rest::request_context& c) {
+    return render(ctx.runtime.execute("job", command_for(c, "job.cancel", c.path_param("id"), {})), 200);
+  });
+}
+
+void add_agent_routes(rest::router& r, write_context& ctx) {
+  r.add("POST", "/api/v1/agents", role::operator_, [&ctx](rest::request_context& c) {
+    rest::response err;
+    auto body = body_of(c, err);
+    if (!body) return err;
+    return render(ctx.runtime.execute("agent", command_for(c, "agent.register", new_id(*body, "agent"), *body)), 201);
+  });
+  r.add("POST", "/api/v1/agents/{id}/heartbeat", role::operator_, [&ctx](rest::request_context& c) {
+    rest::response err;
+    auto body = body_of(c, err);
+    if (!body) return err;
+    return render(ctx.runtime.execute("agent", command_for(c, "agent.heartbeat", c.path_param("id"), *body)), 200);
+  });
+  r.add("DELETE", "/api/v1/agents/{id}", role::admin, [&ctx](rest::request_context& c) {
+    events::json_object body;
+    if (auto reason = c.query("reason")) body.set("reason", *reason);
+    return render(ctx.runtime.execute("agent", command_for(c, "agent.retire", c.path_param("id"), body)), 200);
+  });
+  // An agent submits the CSR for a job that awaits one; signing happens on the issuance workers.
+  r.add("POST", "/api/v1/agents/{id}/csr", role::operator_, [&ctx](rest::request_context& c) {
+    rest::response err;
+    auto body = body_of(c, err);
+    if (!body) return err;
+    for (const char* f : {"job_id", "certificate_id", "csr_pem"})
+      if (!body->is_string(f)) return rest::error_response(400, std::string("field '") + f + "' is required");
+    events::json_object csr;
+    csr.set("csr_pem", body->str("csr_pem"));
+    auto accepted = ctx.runtime.execute("job", command_for(c, "job.submit_csr", body->str("job_id"), csr));
+    if (!accepted) return render(accepted, 202);
+    auto cert = ctx.runtime.execute("certificate", command_for(c, "certificate.update", body->str("certificate_id"), {}));
+    if (!cert) return render(cert, 202);
+    ctx.issuance.enqueue({body->str("certificate_id"), body->str("job_id"), cert->view, body->str("csr_pem"),
+                          c.request_id, "agent:" + c.path_param("id")});
+    auto resp = rest::json_response(R"({"status":"accepted"})", 202);
+    resp.with_header("X-Certctl-Position", std::to_string(accepted->position));
+    return resp;
+  });
+}
+
+}  // namespace
+
+void add_write_routes(rest::router& r, write_context& ctx) {
+  add_resource_routes(r, ctx);
+  add_certificate_routes(r, ctx);
+  add_agent_routes(r, ctx);
+}
+
+}  // namespace certctl::server

@@ -1,0 +1,24 @@
+#pragma once
+/// REST routes that change state: each builds a command, sends it to the entity runtime and
+/// renders the entity's new state with the committed position (X-Certctl-Position).
+
+#include <string>
+
+#include "actors/runtime/entity_runtime.hpp"
+#include "actors/workflows/issuance_service.hpp"
+#include "gateways/rest/router.hpp"
+
+namespace certctl::server {
+
+struct write_context {
+  actors::entity_runtime& runtime;
+  actors::issuance_service& issuance;
+  bool server_keygen = false;
+};
+
+void add_write_routes(gateways::rest::router& r, write_context& ctx);
+
+/// HTTP status for a domain error (one table for the REST gateway).
+int http_status(domain::domain_errc code);
+
+}  // namespace certctl::server
