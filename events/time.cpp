@@ -52,8 +52,11 @@ std::optional<timestamp_us> parse_rfc3339(std::string_view s) {
       !digits(s, 11, 2, hour) || s[13] != ':' || !digits(s, 14, 2, min) || s[16] != ':' ||
       !digits(s, 17, 2, sec))
     return std::nullopt;
-  if (mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 || min > 59 || sec > 60)
-    return std::nullopt;
+  static const int days_in_month[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  if (mon < 1 || mon > 12 || hour > 23 || min > 59 || sec > 60) return std::nullopt;
+  const int month_days = days_in_month[mon - 1] + (mon == 2 && leap ? 1 : 0);
+  if (day < 1 || day > month_days) return std::nullopt;
   size_t pos = 19;
   std::int64_t micros = 0;
   if (pos < s.size() && s[pos] == '.') {
@@ -76,6 +79,7 @@ std::optional<timestamp_us> parse_rfc3339(std::string_view s) {
     if (!digits(s, pos + 1, 2, oh) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
         !digits(s, pos + 4, 2, om))
       return std::nullopt;
+    if (oh > 23 || om > 59) return std::nullopt;
     offset_s = (oh * 3600 + om * 60) * (s[pos] == '+' ? 1 : -1);
     pos += 6;
   } else {

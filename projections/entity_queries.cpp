@@ -132,10 +132,12 @@ db_result<std::optional<std::string>> get_job(read_db& db, const std::string& id
 
 db_result<std::vector<work_item>> list_agent_work(read_db& db, const std::string& agent_id) {
   // The certificate table belongs to another projection; a job whose certificate is not
-  // projected yet still shows, with an empty common_name.
+  // projected yet still shows, with an empty common_name. Jobs assigned to no agent are
+  // offered to every agent: the first CSR accepted by the job entity wins.
   auto rows = db.query(
       "SELECT j.doc, c.doc FROM jobs j LEFT JOIN certificates c ON c.id = j.certificate_id "
-      "WHERE j.agent_id = ? AND j.status = 'AwaitingCSR' ORDER BY j.created_seq",
+      "WHERE (j.agent_id = ? OR j.agent_id IS NULL OR j.agent_id = '') AND "
+      "j.status = 'AwaitingCSR' ORDER BY j.created_seq",
       {agent_id});
   if (!rows) return rows.error();
   std::vector<work_item> out;

@@ -119,9 +119,14 @@ class postgres_transaction final : public write_transaction {
     try {
       std::map<std::string, std::int64_t> out;
       if (ids.empty()) return out;
-      auto r = tx_.exec("SELECT stream_id, max(stream_version) FROM events WHERE stream_id IN " +
-                        sql_in_list(tx_, ids) + " GROUP BY stream_id");
-      for (const auto& row : r) out[row[0].as<std::string>()] = row[1].as<std::int64_t>();
+      // One index probe per stream (max over the unique index), not a scan of every row of the
+      // batch's streams, which would grow with the log.
+      std::string values;
+      for (size_t i = 0; i < ids.size(); ++i) values += (i ? ",(" : "(") + tx_.quote(ids[i]) + ")";
+      auto r = tx_.exec("SELECT s.id, (SELECT max(e.stream_version) FROM events e WHERE e.stream_id = s.id) "
+                        "FROM (VALUES " + values + ") AS s(id)");
+      for (const auto& row : r)
+        if (!row[1].is_null()) out[row[0].as<std::string>()] = row[1].as<std::int64_t>();
       return out;
     } catch (const std::exception& ex) {
       return pg_error(ex, "read stream versions");

@@ -62,8 +62,10 @@ class connection {
       return store_error{store_errc::unavailable, "cannot open SQLite database " + path + ": " + msg};
     }
     sqlite3_busy_timeout(c->db_, 10000);
+    // A larger auto-checkpoint interval: the default (1000 pages) makes the writer checkpoint
+    // and fsync the database every dozen batches, halving append throughput.
     const char* pragmas = writer ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-                                   "PRAGMA foreign_keys=ON;"
+                                   "PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=16384;"
                                  : "PRAGMA synchronous=FULL;";
     if (auto err = c->exec(pragmas)) return *err;
     if (writer) {
