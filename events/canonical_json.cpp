@@ -11,7 +11,11 @@
 namespace certctl::events {
 namespace {
 
-using writer_t = rapidjson::Writer<rapidjson::StringBuffer>;
+// Validating writer: RapidJSON's parser accepts a lone surrogate escape such as "\ude00" and
+// would write it out as invalid UTF-8; validation makes that a refusal instead (found by the
+// canonical_json fuzz target).
+using writer_t = rapidjson::Writer<rapidjson::StringBuffer, rapidjson::UTF8<>, rapidjson::UTF8<>,
+                                   rapidjson::CrtAllocator, rapidjson::kWriteValidateEncodingFlag>;
 
 bool write_sorted(const rapidjson::Value& v, writer_t& w, std::string& err) {
   if (v.IsObject()) {
@@ -31,7 +35,10 @@ bool write_sorted(const rapidjson::Value& v, writer_t& w, std::string& err) {
     }
     w.StartObject();
     for (auto* m : members) {
-      w.Key(m->name.GetString(), m->name.GetStringLength());
+      if (!w.Key(m->name.GetString(), m->name.GetStringLength())) {
+        err = "object key is not valid UTF-8";
+        return false;
+      }
       if (!write_sorted(m->value, w, err)) return false;
     }
     w.EndObject();
@@ -44,7 +51,11 @@ bool write_sorted(const rapidjson::Value& v, writer_t& w, std::string& err) {
     w.EndArray();
     return true;
   }
-  v.Accept(w);
+  if (!v.Accept(w)) {
+    err = v.IsString() ? "string is not valid UTF-8 (lone surrogate escape?)"
+                       : "value cannot be represented in JSON (NaN or infinity)";
+    return false;
+  }
   return true;
 }
 
@@ -69,7 +80,8 @@ result<std::string, json_error> canonicalize_json(std::string_view json) {
 std::string canonical_bytes(const recorded_event& e) {
   // Keys are written in sorted order by hand; the payload is already canonical.
   rapidjson::StringBuffer buf;
-  writer_t w(buf);
+  // Not validating: every byte of the envelope must reach the hash, never a truncation.
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
   auto str = [&](const char* k, const std::string& v) {
     w.Key(k);
     w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));

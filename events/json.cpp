@@ -53,6 +53,16 @@ std::optional<json_object> json_object::parse(std::string_view text, std::string
     if (error) *error = "expected a JSON object";
     return std::nullopt;
   }
+  // The parser lets a lone surrogate escape ("\ude00") through; such a document could not be
+  // written back as valid UTF-8, so it is refused here, at the edge.
+  rapidjson::StringBuffer probe;
+  rapidjson::Writer<rapidjson::StringBuffer, rapidjson::UTF8<>, rapidjson::UTF8<>,
+                    rapidjson::CrtAllocator, rapidjson::kWriteValidateEncodingFlag>
+      w(probe);
+  if (!out.impl_->doc.Accept(w)) {
+    if (error) *error = "JSON string is not valid UTF-8 (lone surrogate escape?)";
+    return std::nullopt;
+  }
   return out;
 }
 

@@ -2,6 +2,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "events/canonical_json.hpp"
+#include "events/json.hpp"
 
 using certctl::events::canonicalize_json;
 
@@ -91,6 +92,14 @@ BOOST_AUTO_TEST_CASE(malformed_json_is_rejected_with_a_message) {
     BOOST_TEST(!r.ok(), "accepted: " << doc);
     if (!r.ok()) BOOST_TEST(!r.error().message.empty());
   }
+}
+
+BOOST_AUTO_TEST_CASE(a_lone_surrogate_escape_is_refused_not_written_as_invalid_utf8) {
+  // Found by the canonical_json fuzz target: the parser accepts it, the bytes would be invalid.
+  auto r = certctl::events::canonicalize_json("{\"s\":\"\\ud03d\\ude00\"}");
+  BOOST_TEST(!r.ok());
+  BOOST_TEST(!certctl::events::json_object::parse("{\"s\":\"\\ude00\"}").has_value());
+  BOOST_TEST(certctl::events::canonicalize_json("{\"s\":\"\\ud83d\\ude00\"}").ok());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

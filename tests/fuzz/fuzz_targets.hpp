@@ -1,0 +1,21 @@
+#pragma once
+/// Parsers of untrusted input, each as a libFuzzer-style entry point. With clang and
+/// -DCERTCTL_FUZZ=ON every target becomes a libFuzzer binary; in the normal build one test
+/// drives all of them over seeds and deterministic mutations, so CI exercises them too.
+
+#include <cstddef>
+#include <cstdint>
+
+namespace certctl::fuzz {
+
+using target_fn = int (*)(const std::uint8_t* data, std::size_t size);
+
+int canonical_json(const std::uint8_t* data, std::size_t size);
+int json_object(const std::uint8_t* data, std::size_t size);
+int rfc3339(const std::uint8_t* data, std::size_t size);
+int csr_pem(const std::uint8_t* data, std::size_t size);
+int certificate_pem(const std::uint8_t* data, std::size_t size);
+int store_url(const std::uint8_t* data, std::size_t size);
+int bearer_and_request_json(const std::uint8_t* data, std::size_t size);
+
+}  // namespace certctl::fuzz
