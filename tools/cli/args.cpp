@@ -13,7 +13,8 @@ const std::vector<option_spec>& global_options() {
   static const std::vector<option_spec> options = {
       {"server", "URL", "API base URL (default $CERTCTL_SERVER_URL, else https://127.0.0.1:8443)"},
       {"api-key", "KEY", "Bearer API key (default $CERTCTL_API_KEY; prefer the variable)"},
-      {"ca-bundle", "FILE", "PEM CA bundle for the server (default $CERTCTL_SERVER_CA_BUNDLE_PATH)"},
+      {"ca-bundle", "FILE",
+       "PEM CA bundle for the server (default $CERTCTL_SERVER_CA_BUNDLE_PATH)"},
       {"insecure", nullptr, "do not verify the server certificate (warns on every call)"},
       {"format", "table|json", "output format (default table)"},
       {"timeout", "SECONDS", "connect and read timeout (default 30)"},
@@ -68,8 +69,7 @@ cli::arg_parser make_parser(const command_spec& spec) {
   return parser;
 }
 
-}  // namespace
-
+/// True for a decimal integer in [1, 1000000]: the shape of --page and --per-page.
 bool is_positive_int(const std::string& s) {
   if (s.empty() || s.size() > 7) return false;
   for (char ch : s)
@@ -77,6 +77,8 @@ bool is_positive_int(const std::string& s) {
   const long v = std::stol(s);
   return v >= 1 && v <= 1000000;
 }
+
+}  // namespace
 
 int usage_error(const std::string& message, const std::string& usage_text) {
   std::cerr << "error: " << message << "\n\n" << usage_text;
@@ -129,17 +131,26 @@ std::optional<invocation> parse_command(const command_spec& spec,
     return std::nullopt;
   }
   if (inv.positionals.size() < spec.positionals.size()) {
-    exit_code = usage_error("missing " + spec.positionals[inv.positionals.size()],
-                            parser.help_text());
+    exit_code =
+        usage_error("missing " + spec.positionals[inv.positionals.size()], parser.help_text());
     return std::nullopt;
   }
   if (inv.positionals.size() > spec.positionals.size()) {
-    exit_code = usage_error(
-        "unexpected argument \"" + inv.positionals[spec.positionals.size()] + "\"",
-        parser.help_text());
+    exit_code =
+        usage_error("unexpected argument \"" + inv.positionals[spec.positionals.size()] + "\"",
+                    parser.help_text());
     return std::nullopt;
   }
   inv.flags = std::move(parsed).value();
+  for (const auto& o : spec.options) {
+    auto v = inv.flags.get(o.name);
+    if (o.positive_int && v && !is_positive_int(*v)) {
+      exit_code =
+          usage_error(std::string("--") + o.name + " needs a whole number >= 1, not \"" + *v + "\"",
+                      parser.help_text());
+      return std::nullopt;
+    }
+  }
 
   auto& c = inv.connection;
   c.server_url = inv.flags.get("server").value_or(env_or("CERTCTL_SERVER_URL", default_server_url));
@@ -150,9 +161,9 @@ std::optional<invocation> parse_command(const command_spec& spec,
     char* end = nullptr;
     const long v = std::strtol(t->c_str(), &end, 10);
     if (t->empty() || *end != '\0' || v < 1 || v > 3600) {
-      exit_code = usage_error("--timeout needs whole seconds between 1 and 3600, not \"" + *t +
-                                  "\"",
-                              parser.help_text());
+      exit_code =
+          usage_error("--timeout needs whole seconds between 1 and 3600, not \"" + *t + "\"",
+                      parser.help_text());
       return std::nullopt;
     }
     c.timeout_s = static_cast<int>(v);
@@ -161,8 +172,8 @@ std::optional<invocation> parse_command(const command_spec& spec,
   if (format == "json") {
     inv.format = output_format::json;
   } else if (format != "table") {
-    exit_code = usage_error("--format must be table or json, not \"" + format + "\"",
-                            parser.help_text());
+    exit_code =
+        usage_error("--format must be table or json, not \"" + format + "\"", parser.help_text());
     return std::nullopt;
   }
   return inv;

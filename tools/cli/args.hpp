@@ -36,6 +36,7 @@ struct option_spec {
   const char* help;
   bool required = false;
   bool repeatable = false;
+  bool positive_int = false;  ///< value must be a whole number >= 1 (pages, sizes)
 };
 
 /// One leaf command, e.g. {"certctl certs get ID [flags]", "Show one certificate.", {"ID"}, {}}.
@@ -59,9 +60,6 @@ struct invocation {
 /// printing the error and the usage text to stderr.
 std::optional<invocation> parse_command(const command_spec& spec,
                                         const std::vector<std::string>& args, int& exit_code);
-
-/// True for a decimal integer in [1, 1000000]: the shape of --page and --per-page.
-bool is_positive_int(const std::string& s);
 
 /// Prints `message` and the usage text to stderr; returns exit_usage.
 int usage_error(const std::string& message, const std::string& usage_text);

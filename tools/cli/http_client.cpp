@@ -45,9 +45,8 @@ result<std::unique_ptr<api_client>, setup_error> api_client::open(
   while (!base_path.empty() && base_path.back() == '/') base_path.pop_back();
   if (authority.empty() || url.find_first_of("?#") != std::string::npos)
     return setup_error{"--server must look like https://host[:port][/path], not \"" + url + "\""};
-  const std::string host = authority[0] == '['
-                               ? authority.substr(0, authority.find(']') + 1)
-                               : authority.substr(0, authority.find(':'));
+  const std::string host = authority[0] == '[' ? authority.substr(0, authority.find(']') + 1)
+                                               : authority.substr(0, authority.find(':'));
 
   auto http = std::make_unique<httplib::Client>(scheme + "://" + authority);
   if (!http->is_valid()) return setup_error{"cannot use server URL \"" + url + "\""};
@@ -55,8 +54,7 @@ result<std::unique_ptr<api_client>, setup_error> api_client::open(
     if (!options.ca_bundle.empty()) {
       // Checked here so a typo in the path is not reported as an unreachable server.
       std::ifstream probe(options.ca_bundle);
-      if (!probe)
-        return setup_error{"cannot read CA bundle " + options.ca_bundle, exit_transport};
+      if (!probe) return setup_error{"cannot read CA bundle " + options.ca_bundle, exit_transport};
       http->set_ca_cert_path(options.ca_bundle);
     }
     if (options.insecure) {
@@ -106,8 +104,8 @@ transport_error api_client::describe(int error) const {
   const std::string timeout = std::to_string(options_.timeout_s) + "s";
   switch (static_cast<httplib::Error>(error)) {
     case httplib::Error::Connection:
-      return {"cannot connect to " + url + " (refused, unreachable or timed out after " +
-              timeout + ")"};
+      return {"cannot connect to " + url + " (refused, unreachable or timed out after " + timeout +
+              ")"};
     case httplib::Error::ConnectionTimeout:
       return {"timed out connecting to " + url + " after " + timeout};
     case httplib::Error::Read:
@@ -118,23 +116,25 @@ transport_error api_client::describe(int error) const {
     case httplib::Error::SSLConnection:
       return {"TLS handshake with " + url + " failed (is it an https endpoint?)"};
     case httplib::Error::SSLLoadingCerts:
-      return {"cannot load " + (options_.ca_bundle.empty() ? std::string("the system trust store")
-                                                           : "CA bundle " + options_.ca_bundle) +
+      return {"cannot load " +
+              (options_.ca_bundle.empty() ? std::string("the system trust store")
+                                          : "CA bundle " + options_.ca_bundle) +
               " to verify " + url};
     case httplib::Error::SSLServerVerification: {
       const long code = http_->get_openssl_verify_result();
       // X509_V_OK with a failed verification means the chain was fine but the name was not.
-      const std::string why = code == X509_V_OK
-                                  ? "certificate is not issued for this host name"
-                                  : X509_verify_cert_error_string(code);
-      return {"TLS verification of " + url + " failed: " + why + " (trusted: " +
-              (options_.ca_bundle.empty() ? std::string("system trust store")
+      if (code == X509_V_OK)
+        return {"TLS verification of " + url +
+                " failed: the server certificate is not issued for this host name"};
+      return {"TLS verification of " + url + " failed: " + X509_verify_cert_error_string(code) +
+              " (trusted: " +
+              (options_.ca_bundle.empty() ? std::string("the system trust store")
                                           : "CA bundle " + options_.ca_bundle) +
               "; set --ca-bundle or CERTCTL_SERVER_CA_BUNDLE_PATH)"};
     }
     default:
-      return {"request to " + url + " failed: " +
-              httplib::to_string(static_cast<httplib::Error>(error))};
+      return {"request to " + url +
+              " failed: " + httplib::to_string(static_cast<httplib::Error>(error))};
   }
 }
 

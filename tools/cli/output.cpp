@@ -37,8 +37,8 @@ std::string cell_text(const rapidjson::Value* v) {
   } else if (v->IsObject()) {
     for (const auto& m : v->GetObject()) {
       if (m.value.IsObject() || m.value.IsArray()) return compact(*v);
-      out += (out.empty() ? "" : ", ") + std::string(m.name.GetString()) + "=" +
-             scalar_text(m.value);
+      out +=
+          (out.empty() ? "" : ", ") + std::string(m.name.GetString()) + "=" + scalar_text(m.value);
     }
   } else {
     out = scalar_text(*v);
