@@ -30,6 +30,7 @@ CAF_ADD_ATOM(certctl, certctl::actors, appended_atom, "appended")
 CAF_ADD_ATOM(certctl, certctl::actors, passivate_atom, "passivate")
 CAF_ADD_ATOM(certctl, certctl::actors, release_atom, "release")
 CAF_ADD_ATOM(certctl, certctl::actors, count_atom, "count")
+CAF_ADD_ATOM(certctl, certctl::actors, tick_atom, "tick")
 CAF_END_TYPE_ID_BLOCK(certctl)
 
 // Shared pointers to immutable structs travel only between local actors; they are never

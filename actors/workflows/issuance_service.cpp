@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -61,23 +62,51 @@ struct issuance_service::impl {
   size_t running = 0;
   bool stopping = false;
   std::vector<std::thread> workers;
+  retry_schedule retry_at;  ///< guarded by mu
+  issuance_observer observer;  // guarded by mu
 
   impl(entity_runtime& r, connectors::issuer& i, crypto::key_store& k) : runtime(r), issuer(i), keys(k) {}
 
-  void fail(const issuance_task& t, const std::string& error, bool retryable) {
+  enum class outcome { skipped, succeeded, failed };
+
+  outcome fail(const issuance_task& t, const std::string& error, bool retryable) {
     events::json_object body;
     body.set("error", error).set("retryable", retryable);
+    if (retryable) {
+      retry_schedule schedule;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        schedule = retry_at;
+      }
+      if (schedule) body.set("next_attempt_at", events::format_rfc3339(schedule(t)));
+    }
     runtime.execute("job", make_command(t, "job.fail", t.job_id, body));
     events::json_object cert_body;
     cert_body.set("job_id", t.job_id).set("error", error);
     runtime.execute("certificate", make_command(t, "certificate.record_failure", t.certificate_id, cert_body));
+    return outcome::failed;
   }
 
+  /// Runs one task and reports its outcome to the observer, if any.
   void run(const issuance_task& t) {
+    const auto began = std::chrono::steady_clock::now();
+    const outcome o = attempt(t);
+    if (o == outcome::skipped) return;
+    issuance_observer notify;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      notify = observer;  // a copy, so the call runs outside the lock
+    }
+    if (notify)
+      notify(std::string(issuer.type()), o == outcome::succeeded,
+             std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
+  }
+
+  outcome attempt(const issuance_task& t) {
     const bool server_keygen = t.csr_pem.empty();
     if (server_keygen) {
       auto started = runtime.execute("job", make_command(t, "job.start", t.job_id, {}));
-      if (!started) return;  // cancelled or already taken: nothing to do
+      if (!started) return outcome::skipped;  // cancelled or already taken: nothing to do
     }
     std::string csr_pem = t.csr_pem;
     std::string key_pem;
@@ -127,6 +156,7 @@ struct issuance_service::impl {
     events::json_object done;
     done.set("version_id", version_id);
     runtime.execute("job", make_command(t, "job.complete", t.job_id, done));
+    return outcome::succeeded;
   }
 
   void work() {
@@ -173,9 +203,19 @@ void issuance_service::enqueue(issuance_task task) {
 
 void issuance_service::run(const issuance_task& task) { impl_->run(task); }
 
+void issuance_service::set_retry_schedule(retry_schedule schedule) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->retry_at = std::move(schedule);
+}
+
 size_t issuance_service::pending() const {
   std::lock_guard<std::mutex> lock(impl_->mu);
   return impl_->queue.size() + impl_->running;
+}
+
+void issuance_service::set_observer(issuance_observer observer) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->observer = std::move(observer);
 }
 
 }  // namespace certctl::actors

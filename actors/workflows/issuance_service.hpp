@@ -9,6 +9,7 @@
 ///                  -> certificate.record_issued -> job.complete
 ///   any failure:   job.fail -> certificate.record_failure
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -32,6 +33,15 @@ struct issuance_task {
   std::string principal;
 };
 
+/// Told about every issuance attempt that reached the key/CSR/CA steps (not about tasks whose
+/// job was already taken or cancelled): the issuer's type name, whether the certificate was
+/// recorded, and the attempt's wall time. Runs on the worker thread; keep it cheap.
+using issuance_observer =
+    std::function<void(const std::string& issuer_type, bool success, double seconds)>;
+
+/// When a retryable failure's next attempt is due (absolute time); see schedulers/job_retry.hpp.
+using retry_schedule = std::function<events::timestamp_us(const issuance_task&)>;
+
 class issuance_service {
  public:
   issuance_service(entity_runtime& runtime, connectors::issuer& issuer, crypto::key_store& keys,
@@ -44,8 +54,15 @@ class issuance_service {
   /// Runs a task on the calling thread (tests, and the bounded queue's back-pressure path).
   void run(const issuance_task& task);
 
+  /// Sets when retries are due. Unset: at once (the job's own default).
+  void set_retry_schedule(retry_schedule schedule);
+
   /// Tasks queued or running.
   size_t pending() const;
+
+  /// Replaces the observer (empty: none). Thread-safe; attempts already running may still
+  /// report to the previous one.
+  void set_observer(issuance_observer observer);
 
  private:
   struct impl;

@@ -107,7 +107,7 @@ void batching_store::append_async(append_request req, append_callback done) {
     done(store_error{store_errc::closed, "event store is shutting down"});
     return;
   }
-  queue_.push_back(pending{std::move(req), std::move(done)});
+  queue_.push_back(pending{std::move(req), std::move(done), std::chrono::steady_clock::now()});
   lock.unlock();
   queue_cv_.notify_one();
 }
@@ -146,13 +146,18 @@ void batching_store::writer_loop() {
 void batching_store::commit_batch(std::vector<pending>& batch) {
   std::vector<store_result<append_result>> results;
   store_error failure{store_errc::unavailable, ""};
+  const auto began = std::chrono::steady_clock::now();
   if (try_commit(batch, results, failure)) {
+    if (options_.on_batch_committed)
+      options_.on_batch_committed(batch.size(),
+                                  std::chrono::duration_cast<std::chrono::microseconds>(
+                                      std::chrono::steady_clock::now() - began));
     notify_committed();
-    for (size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(results[i]));
+    for (size_t i = 0; i < batch.size(); ++i) answer(batch[i], std::move(results[i]));
     return;
   }
   if (batch.size() == 1) {
-    batch[0].done(std::move(failure));
+    answer(batch[0], std::move(failure));
     return;
   }
   // The shared transaction failed (for example a duplicate event id in one append): retry
@@ -162,6 +167,14 @@ void batching_store::commit_batch(std::vector<pending>& batch) {
     single.push_back(std::move(p));
     commit_batch(single);
   }
+}
+
+void batching_store::answer(pending& p, store_result<append_result> r) {
+  const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - p.queued_at);
+  // Reported before the answer, so whoever waits on the answer also sees the observation.
+  if (options_.on_append_completed) options_.on_append_completed(latency);
+  p.done(std::move(r));
 }
 
 bool batching_store::try_commit(std::vector<pending>& batch,

@@ -9,6 +9,7 @@
 /// one fsync serves many events; each caller still gets its own answer, and one caller's
 /// version conflict never fails another caller's append.
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -62,6 +63,7 @@ class batching_store : public event_store {
   struct pending {
     append_request req;
     append_callback done;
+    std::chrono::steady_clock::time_point queued_at;  ///< for on_append_completed
   };
   struct subscription_impl;
 
@@ -72,6 +74,8 @@ class batching_store : public event_store {
   bool try_commit(std::vector<pending>& batch, std::vector<store_result<append_result>>& results,
                   store_error& failure);
   void notify_committed();
+  /// Answers one append and reports its latency to the options' observer.
+  void answer(pending& p, store_result<append_result> r);
 
   store_options options_;
   std::mutex queue_mu_;

@@ -10,6 +10,8 @@
 ///  - every event carries prev_hash/hash forming one SHA-256 chain in position order;
 ///  - a command id, once recorded with its outcome, answers every retry of that command.
 
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
@@ -97,6 +99,14 @@ struct store_options {
   /// committed through this store object wake them at once.
   std::int64_t poll_interval_ms = 200;
   size_t read_pool_size = 4;
+  /// Optional observers for the metrics (infra/metrics). They run on the writer thread inside
+  /// the commit path, so they must be cheap and must never call back into the store.
+  /// After each committed transaction: how many appends it held and how long it took.
+  std::function<void(size_t batch_size, std::chrono::microseconds commit_duration)>
+      on_batch_committed;
+  /// As each queued append is answered (committed or failed), just before its callback runs:
+  /// the time since it was queued.
+  std::function<void(std::chrono::microseconds latency)> on_append_completed;
 };
 
 /// Delivery callback of a subscription; runs on the subscription's own thread.

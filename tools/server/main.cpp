@@ -8,6 +8,8 @@
 
 #include "actors/domain/aggregate.hpp"
 #include "actors/runtime/entity_runtime.hpp"
+#include "actors/schedulers/job_retry.hpp"
+#include "actors/schedulers/scheduler_runtime.hpp"
 #include "actors/workflows/issuance_service.hpp"
 #include "connectors/issuers/local/local_ca.hpp"
 #include "gateways/rest/health_routes.hpp"
@@ -17,11 +19,14 @@
 #include "infra/config.hpp"
 #include "infra/crypto/key_store.hpp"
 #include "infra/crypto/secure_file.hpp"
+#include "infra/metrics/metrics.hpp"
 #include "infra/store/event_store.hpp"
 #include "infra/store/postgres_store.hpp"
 #include "projections/audit_projection.hpp"
 #include "projections/projector.hpp"
+#include "tools/server/metrics_routes.hpp"
 #include "tools/server/read_routes.hpp"
+#include "tools/server/scheduler_source.hpp"
 #include "tools/server/write_routes.hpp"
 
 namespace {
@@ -48,11 +53,16 @@ int main() {
   if (ec) return fail("cannot create CERTCTL_DATA_DIR " + cfg->data_dir + ": " + ec.message(), 2);
   const std::string data_dir = fs::absolute(cfg->data_dir).lexically_normal().string();
 
-  auto store = store::open_event_store(cfg->store_url());
+  // Declared before the store, the issuance service and the router, whose hooks feed it, so
+  // that it outlives them all.
+  infra::system_clock clock;
+  infra::metrics metrics(clock, CERTCTL_VERSION);
+  store::store_options store_opts;
+  server::observe_event_store(store_opts, metrics);
+  auto store = store::open_event_store(cfg->store_url(), store_opts);
   if (!store) return fail(store.error().message);
   std::cout << "event store: " << (*store)->backend() << " " << store::redact_uri(cfg->store_url()) << "\n";
 
-  infra::system_clock clock;
   actors::entity_runtime runtime(**store, clock);
 
   auto db = projections::read_db::open(cfg->store_url());
@@ -61,6 +71,8 @@ int main() {
   projector.add(std::make_shared<projections::audit_projection>());
   server::register_read_projections(projector);
   if (auto started = projector.start(); !started) return fail("projector: " + started.error().message);
+  // Before the issuance service: its workers ask this for retry intervals until they stop.
+  server::scheduler_source due_work(*db);
 
   const std::string public_url = cfg->pki_base_url.empty()
                                      ? "https://" + cfg->host + ":" + std::to_string(cfg->port)
@@ -79,6 +91,18 @@ int main() {
   auto keys = crypto::key_store::open(data_dir + "/keys", *master);
   if (!keys) return fail("key store: " + keys.error().message);
   actors::issuance_service issuance(runtime, **ca, *keys);
+  server::observe_issuance(issuance, metrics);
+  issuance.set_retry_schedule(schedulers::make_retry_schedule(due_work, clock));
+  // Renewal, expiry, retries, timeouts and agent health; server keygen jobs go to issuance.
+  actors::issuance_handoff handoff;
+  if (cfg->keygen_mode == "server")
+    handoff = [&issuance](actors::issuance_task t) { issuance.enqueue(std::move(t)); };
+  schedulers::scheduler_options sched_opts;
+  sched_opts.on_report = [](const schedulers::tick_report& r) {
+    std::cout << "scheduler " << schedulers::summary(r) << std::endl;
+  };
+  schedulers::scheduler_runtime scheduler(runtime, due_work, clock, handoff, sched_opts);
+  scheduler.start();
 
   // The default issuer exists after first start; "already exists" is the normal answer later.
   domain::command seed;
@@ -110,6 +134,7 @@ int main() {
     return projector.wait_for_position(pos, max);
   };
   ropts.on_auth_failure = [&store](const rest::auth_event& e) { server::record_auth_failure(**store, e); };
+  server::observe_http_requests(ropts, metrics);
   auto api_keys = rest::bootstrap_keys(cfg->api_keys_named, data_dir);
   if (!api_keys) return fail("API keys: " + api_keys.error().message, 2);
   rest::router router(api_keys->store, ropts);
@@ -123,6 +148,8 @@ int main() {
   server::add_write_routes(router, writes);
   server::read_context reads{**db, projector, *keys, clock};
   server::add_read_routes(router, reads);
+  server::metrics_context metrics_ctx{metrics, **db, projector, clock};
+  server::add_metrics_routes(router, metrics_ctx);
   if (router.registration_error()) return fail("routes: " + *router.registration_error());
 
   rest::server_config scfg;
@@ -143,6 +170,7 @@ int main() {
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   while (!stop_requested) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  scheduler.stop();
   https.stop();
   projector.stop();
   return 0;

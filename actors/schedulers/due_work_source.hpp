@@ -1,0 +1,102 @@
+#pragma once
+/// What the scheduler loops ask the read side: which certificates, jobs and agents are due for
+/// action at a given time. An interface so actors/ does not depend on projections/; the server
+/// implements it over the read models (tools/server/scheduler_source.hpp), tests may fake it.
+///
+/// Answers may lag the log a little (projections are eventually consistent). The loops are
+/// written for that: every command they send carries a deterministic command id, so acting
+/// twice on a stale answer (or on two nodes at once) writes nothing the second time.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "events/event.hpp"
+#include "events/result.hpp"
+
+namespace certctl::schedulers {
+
+struct source_error {
+  std::string message;
+};
+
+template <class T>
+using source_result = result<T, source_error>;
+
+/// An Active or Expiring certificate with a known expiry.
+struct due_certificate {
+  std::string id;
+  std::string status;  ///< Active | Expiring
+  events::timestamp_us expires_at = 0;
+  std::string expires_at_text;  ///< RFC 3339 as recorded; part of the loops' command ids
+  std::string renewal_policy_id;
+  std::string certificate_profile_id;
+};
+
+/// The fields of a renewal policy the loops act on (defaults are the entity's defaults).
+struct renewal_policy_info {
+  std::string id;
+  std::int64_t renewal_window_days = 30;
+  bool auto_renew = true;
+  std::int64_t max_retries = 3;
+  std::int64_t retry_interval_seconds = 3600;
+  std::int64_t alert_window_days = 30;  ///< the largest of alert_thresholds_days
+};
+
+struct due_job {
+  std::string id;
+  std::string type;    ///< Issuance | Renewal | Deployment | Validation
+  std::string status;  ///< Pending | AwaitingCSR | Running
+  std::string certificate_id;
+  std::int64_t attempts = 0;
+  events::timestamp_us created_at = 0;
+  events::timestamp_us scheduled_at = 0;  ///< next attempt; 0 when unknown
+  events::timestamp_us started_at = 0;    ///< of the current attempt; 0 unless Running
+};
+
+struct silent_agent {
+  std::string id;
+  events::timestamp_us last_heartbeat_at = 0;
+};
+
+/// Every query returns at most `limit` rows, the most overdue first, so one tick stays short;
+/// the next tick picks up the rest.
+class due_work_source {
+ public:
+  virtual ~due_work_source() = default;
+
+  /// Active or Expiring certificates with expires_at <= horizon (including past ones).
+  virtual source_result<std::vector<due_certificate>> certificates_expiring_by(
+      events::timestamp_us horizon, size_t limit) = 0;
+
+  /// Active or Expiring certificates whose profile has allow_short_lived, expires_at <= now.
+  virtual source_result<std::vector<due_certificate>> short_lived_expired_by(
+      events::timestamp_us now, size_t limit) = 0;
+
+  /// Every (non-deleted) renewal policy.
+  virtual source_result<std::vector<renewal_policy_info>> renewal_policies() = 0;
+
+  /// One renewal policy; nullopt when it does not exist.
+  virtual source_result<std::optional<renewal_policy_info>> renewal_policy(
+      const std::string& id) = 0;
+
+  /// Pending jobs with scheduled_at <= now.
+  virtual source_result<std::vector<due_job>> pending_jobs_due(events::timestamp_us now,
+                                                               size_t limit) = 0;
+
+  /// AwaitingCSR jobs waiting since before `before`: created, and (after a retry) scheduled,
+  /// earlier than it.
+  virtual source_result<std::vector<due_job>> jobs_awaiting_csr_since(events::timestamp_us before,
+                                                                      size_t limit) = 0;
+
+  /// Running jobs whose current attempt started before `before`.
+  virtual source_result<std::vector<due_job>> jobs_running_since(events::timestamp_us before,
+                                                                 size_t limit) = 0;
+
+  /// Online, non-retired agents whose last heartbeat is before `before`.
+  virtual source_result<std::vector<silent_agent>> agents_silent_since(events::timestamp_us before,
+                                                                       size_t limit) = 0;
+};
+
+}  // namespace certctl::schedulers

@@ -1,0 +1,61 @@
+#include "actors/workflows/renewal.hpp"
+
+namespace certctl::actors {
+namespace {
+
+domain::command make_command(const issuance_start& s, const char* name, const std::string& id,
+                             events::json_object body, const std::string& command_id) {
+  domain::command c;
+  c.name = name;
+  c.entity_id = id;
+  c.body = std::move(body);
+  c.principal = s.principal;
+  c.source_address = s.source_address;
+  c.correlation_id = s.correlation_id;
+  c.command_id = command_id;
+  return c;
+}
+
+}  // namespace
+
+issuance_started start_issuance(entity_runtime& runtime, const issuance_handoff& handoff,
+                                const events::json_object& certificate, const std::string& type,
+                                const issuance_start& start) {
+  issuance_started out;
+  const bool server_keygen = static_cast<bool>(handoff);
+  events::json_object job;
+  job.set("type", type)
+      .set("certificate_id", start.certificate_id)
+      .set("awaiting_csr", !server_keygen);
+  if (start.max_attempts > 0) job.set("max_attempts", start.max_attempts);
+  out.job = runtime.execute(
+      "job", make_command(start, "job.create", start.job_id, std::move(job), start.job_command_id));
+  // A duplicate means an earlier call created the job and handed it off already; handing it
+  // off again would only race the first task for job.start.
+  if (!out.job->ok() || (*out.job)->duplicate || !server_keygen) return out;
+  handoff(
+      {start.certificate_id, start.job_id, certificate, "", start.correlation_id, start.principal});
+  out.handed_off = true;
+  return out;
+}
+
+issuance_started start_renewal(entity_runtime& runtime, const issuance_handoff& handoff,
+                               const issuance_start& start) {
+  events::json_object body;
+  body.set("job_id", start.job_id);
+  auto renewing =
+      runtime.execute("certificate", make_command(start, "certificate.renew", start.certificate_id,
+                                                  std::move(body), start.renew_command_id));
+  if (!renewing) {
+    issuance_started out;
+    out.certificate = std::move(renewing);
+    return out;
+  }
+  // Continue after a duplicate renew too: if the earlier caller stopped between the two
+  // commands, this creates the missing job; if not, job.create is a duplicate as well.
+  auto out = start_issuance(runtime, handoff, renewing->view, "Renewal", start);
+  out.certificate = std::move(renewing);
+  return out;
+}
+
+}  // namespace certctl::actors
