@@ -80,7 +80,10 @@ struct issuance_service::impl {
       }
       if (schedule) body.set("next_attempt_at", events::format_rfc3339(schedule(t)));
     }
-    runtime.execute("job", make_command(t, "job.fail", t.job_id, body));
+    auto job = runtime.execute("job", make_command(t, "job.fail", t.job_id, body));
+    // While the job will be retried the certificate stays in its in-progress state, so the
+    // renewal check does not mistake a pending retry for a final failure.
+    if (job && job->view.str("status") != "Failed") return outcome::failed;
     events::json_object cert_body;
     cert_body.set("job_id", t.job_id).set("error", error);
     runtime.execute("certificate", make_command(t, "certificate.record_failure", t.certificate_id, cert_body));

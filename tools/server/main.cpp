@@ -144,7 +144,7 @@ int main() {
                                      return {true, ""};
                                    },
                                    {}});
-  server::write_context writes{runtime, issuance, cfg->keygen_mode == "server"};
+  server::write_context writes{runtime, issuance, handoff};
   server::add_write_routes(router, writes);
   server::read_context reads{**db, projector, *keys, clock};
   server::add_read_routes(router, reads);

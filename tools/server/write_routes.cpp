@@ -102,17 +102,18 @@ void add_resource_routes(rest::router& r, write_context& ctx) {
   }
 }
 
-/// Creates the job for a certificate and starts the work the keygen mode calls for.
-actors::command_result start_issuance(write_context& ctx, const rest::request_context& c,
-                                      const events::json_object& cert, const std::string& type) {
-  const std::string cert_id = cert.str("id");
-  const std::string job_id = "job-" + crypto::random_hex(8);
-  events::json_object job;
-  job.set("type", type).set("certificate_id", cert_id).set("awaiting_csr", !ctx.server_keygen);
-  auto created = ctx.runtime.execute("job", command_for(c, "job.create", job_id, job));
-  if (created && ctx.server_keygen)
-    ctx.issuance.enqueue({cert_id, job_id, cert, "", c.request_id, principal_of(c)});
-  return created;
+actors::issuance_start start_of(const rest::request_context& c, const std::string& cert_id) {
+  actors::issuance_start st;
+  st.certificate_id = cert_id;
+  st.job_id = "job-" + crypto::random_hex(8);
+  st.principal = principal_of(c);
+  st.source_address = c.remote_addr();
+  st.correlation_id = c.request_id;
+  if (auto key = c.header("Idempotency-Key")) {
+    st.renew_command_id = "certificate.renew:" + *key;
+    st.job_command_id = "job.create:" + *key;
+  }
+  return st;
 }
 
 void add_certificate_routes(rest::router& r, write_context& ctx) {
@@ -122,8 +123,9 @@ void add_certificate_routes(rest::router& r, write_context& ctx) {
     if (!body) return err;
     auto created = ctx.runtime.execute("certificate", command_for(c, "certificate.create", new_id(*body, "mc"), *body));
     if (!created) return render(created, 201);
-    auto job = start_issuance(ctx, c, created->view, "Issuance");
-    if (!job) return render(job, 201);
+    auto started = actors::start_issuance(ctx.runtime, ctx.handoff, created->view, "Issuance",
+                                          start_of(c, created->view.str("id")));
+    if (!started.ok()) return render(*started.job, 201);
     return render(created, 201);
   });
   r.add("PUT", "/api/v1/certificates/{id}", role::operator_, [&ctx](rest::request_context& c) {
@@ -141,13 +143,9 @@ void add_certificate_routes(rest::router& r, write_context& ctx) {
     return resp;
   });
   r.add("POST", "/api/v1/certificates/{id}/renew", role::operator_, [&ctx](rest::request_context& c) {
-    const std::string job_id = "job-" + crypto::random_hex(8);
-    events::json_object body;
-    body.set("job_id", job_id);
-    auto renewing = ctx.runtime.execute("certificate", command_for(c, "certificate.renew", c.path_param("id"), body));
-    if (!renewing) return render(renewing, 202);
-    auto job = start_issuance(ctx, c, renewing->view, "Renewal");
-    if (!job) return render(job, 202);
+    auto started = actors::start_renewal(ctx.runtime, ctx.handoff, start_of(c, c.path_param("id")));
+    if (!started.ok()) return render(started.certificate && !started.certificate->ok() ? *started.certificate : *started.job, 202);
+    const auto& job = *started.job;
     auto resp = rest::json_response(R"({"status":"renewal_triggered"})", 202);
     resp.with_header("X-Certctl-Position", std::to_string(job->position));
     return resp;

@@ -6,6 +6,7 @@
 
 #include "actors/runtime/entity_runtime.hpp"
 #include "actors/workflows/issuance_service.hpp"
+#include "actors/workflows/renewal.hpp"
 #include "gateways/rest/router.hpp"
 
 namespace certctl::server {
@@ -13,7 +14,8 @@ namespace certctl::server {
 struct write_context {
   actors::entity_runtime& runtime;
   actors::issuance_service& issuance;
-  bool server_keygen = false;
+  /// Set in server keygen mode (hands jobs to `issuance`); empty: jobs await an agent's CSR.
+  actors::issuance_handoff handoff;
 };
 
 void add_write_routes(gateways::rest::router& r, write_context& ctx);
