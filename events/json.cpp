@@ -119,6 +119,18 @@ std::vector<std::string> json_object::str_array(const char* key) const {
       if (item.IsString()) out.emplace_back(item.GetString(), item.GetStringLength());
   return out;
 }
+std::vector<json_object> json_object::object_array(const char* key) const {
+  std::vector<json_object> out;
+  auto* v = impl_->get(key);
+  if (v && v->IsArray())
+    for (auto& item : v->GetArray())
+      if (item.IsObject()) {
+        json_object o;
+        o.impl_->doc.CopyFrom(item, o.impl_->doc.GetAllocator());
+        out.push_back(std::move(o));
+      }
+  return out;
+}
 std::map<std::string, std::string> json_object::str_map(const char* key) const {
   std::map<std::string, std::string> out;
   auto* v = impl_->get(key);

@@ -39,6 +39,8 @@ class json_object {
   bool boolean(const char* key, bool fallback = false) const;
   /// Array of strings (non-string elements are skipped).
   std::vector<std::string> str_array(const char* key) const;
+  /// Array of objects (non-object elements are skipped).
+  std::vector<json_object> object_array(const char* key) const;
   /// Object of string values (non-string values are skipped).
   std::map<std::string, std::string> str_map(const char* key) const;
   /// A nested value re-serialised ("null" when absent).

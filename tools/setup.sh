@@ -12,6 +12,8 @@ packages=(
   prometheus-cpp-dev libboost-test-dev libsqlite3-dev libssl-dev zlib1g-dev libbrotli-dev
   # peers used by tests and the run script
   postgresql sqlite3 openssl curl ca-certificates procps
+  # tests/integration/spec_check.py (responses against the OpenAPI schemas)
+  python3 python3-yaml
 )
 
 missing=()

@@ -1,4 +1,5 @@
 #include "actors/workflows/issuance_service.hpp"
+#include "actors/workflows/profile_policy.hpp"
 
 #include <arpa/inet.h>
 
@@ -63,6 +64,7 @@ struct issuance_service::impl {
   bool stopping = false;
   std::vector<std::thread> workers;
   retry_schedule retry_at;  ///< guarded by mu
+  profile_lookup profiles;  ///< guarded by mu
   issuance_observer observer;  // guarded by mu
 
   impl(entity_runtime& r, connectors::issuer& i, crypto::key_store& k) : runtime(r), issuer(i), keys(k) {}
@@ -115,8 +117,27 @@ struct issuance_service::impl {
     std::string key_pem;
     const std::string cn = t.certificate.str("common_name");
     const auto sans = classify_sans(cn, t.certificate.str_array("sans"));
+    profile_policy policy;
+    const std::string profile_id = t.certificate.str("certificate_profile_id");
+    if (!profile_id.empty()) {
+      profile_lookup lookup;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        lookup = profiles;
+      }
+      if (lookup) {
+        auto profile = lookup(profile_id);
+        if (!profile) return fail(t, "certificate profile " + profile_id + " not found", false);
+        if (!profile->boolean("enabled", true))
+          return fail(t, "certificate profile " + profile_id + " is disabled", false);
+        std::string why;
+        auto parsed = policy_from_profile(*profile, &why);
+        if (!parsed) return fail(t, "certificate profile " + profile_id + ": " + why, false);
+        policy = std::move(*parsed);
+      }
+    }
     if (server_keygen) {
-      auto key = crypto::generate_key(crypto::key_type::ecdsa_p256);
+      auto key = crypto::generate_key(server_key_type(policy));
       if (!key) return fail(t, "key generation failed: " + key.error().message, true);
       key_pem = key->pem;
       auto csr = crypto::build_csr({key->pem, cn, sans});
@@ -129,6 +150,14 @@ struct issuance_service::impl {
     req.sans = sans;
     auto csr_info = crypto::parse_csr(csr_pem);
     if (!csr_info) return fail(t, "CSR rejected: " + csr_info.error().message, false);
+    if (auto why = check_csr_key(policy, csr_info->key_algorithm, csr_info->key_bits))
+      return fail(t, "CSR rejected: " + *why, false);
+    req.max_ttl_us = policy.max_ttl_us;
+    req.ekus = policy.ekus;
+    for (const auto& [alg, min] : policy.allowed_keys) {
+      req.allowed_key_algorithms.push_back(alg);
+      if (alg == "RSA") req.min_rsa_bits = std::max(req.min_rsa_bits, min);
+    }
     auto issued = issuer.issue(req);
     if (!issued) {
       const bool retryable = issued.error().code == connectors::issuer_errc::unavailable ||
@@ -209,6 +238,11 @@ void issuance_service::run(const issuance_task& task) { impl_->run(task); }
 void issuance_service::set_retry_schedule(retry_schedule schedule) {
   std::lock_guard<std::mutex> lock(impl_->mu);
   impl_->retry_at = std::move(schedule);
+}
+
+void issuance_service::set_profile_lookup(profile_lookup lookup) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->profiles = std::move(lookup);
 }
 
 size_t issuance_service::pending() const {

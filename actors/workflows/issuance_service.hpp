@@ -11,6 +11,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "actors/runtime/entity_runtime.hpp"
@@ -40,6 +41,9 @@ using issuance_observer =
     std::function<void(const std::string& issuer_type, bool success, double seconds)>;
 
 /// When a retryable failure's next attempt is due (absolute time); see schedulers/job_retry.hpp.
+/// Finds a certificate profile's current definition (nullopt: no such profile).
+using profile_lookup = std::function<std::optional<events::json_object>(const std::string& id)>;
+
 using retry_schedule = std::function<events::timestamp_us(const issuance_task&)>;
 
 class issuance_service {
@@ -56,6 +60,10 @@ class issuance_service {
 
   /// Sets when retries are due. Unset: at once (the job's own default).
   void set_retry_schedule(retry_schedule schedule);
+
+  /// Enables profile enforcement: key algorithm and size, MaxTTL and EKUs of the certificate's
+  /// profile (certificate_profile_id). Without it, the issuer's defaults apply.
+  void set_profile_lookup(profile_lookup lookup);
 
   /// Tasks queued or running.
   size_t pending() const;

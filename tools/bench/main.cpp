@@ -1,12 +1,15 @@
 // certctl-bench: the benchmarks whose figures docs/benchmarks.md records (DESIGN §13).
 #include "tools/audit/cli.hpp"
 #include "tools/bench/append_bench.hpp"
+#include "tools/bench/issue_bench.hpp"
 
 int main(int argc, char** argv) {
   using namespace certctl;
-  // One line per benchmark; `issue`, `ocsp` and `acme` join here.
+  // One line per benchmark; `ocsp` and `acme` join here.
   const std::vector<cli::subcommand> commands = {
       {"append", "event store append throughput under concurrent writers", bench::run_append},
+      {"issue", "end-to-end issuance throughput of a running server (server keygen)",
+       bench::run_issue},
   };
   return cli::dispatch("certctl-bench", "Benchmarks of certctl.", argc, argv, commands);
 }

@@ -23,6 +23,7 @@
 #include "infra/store/event_store.hpp"
 #include "infra/store/postgres_store.hpp"
 #include "projections/audit_projection.hpp"
+#include "projections/entity_queries.hpp"
 #include "projections/projector.hpp"
 #include "tools/server/metrics_routes.hpp"
 #include "tools/server/read_routes.hpp"
@@ -93,6 +94,11 @@ int main() {
   actors::issuance_service issuance(runtime, **ca, *keys);
   server::observe_issuance(issuance, metrics);
   issuance.set_retry_schedule(schedulers::make_retry_schedule(due_work, clock));
+  issuance.set_profile_lookup([&db = *db](const std::string& id) -> std::optional<events::json_object> {
+    auto doc = projections::get_resource(*db, "profile", id);
+    if (!doc || !doc->has_value()) return std::nullopt;
+    return events::json_object::parse(**doc);
+  });
   // Renewal, expiry, retries, timeouts and agent health; server keygen jobs go to issuance.
   actors::issuance_handoff handoff;
   if (cfg->keygen_mode == "server")
