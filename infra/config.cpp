@@ -68,6 +68,11 @@ result<server_config, config_error> load_config(
     if (!n || *n < 1024) err = config_error{std::string("CERTCTL_MAX_BODY_BYTES=") + v + " must be an integer >= 1024"};
     else c.max_body_bytes = *n;
   }
+  if (const char* v = getenv_fn("CERTCTL_ISSUANCE_WORKERS"); v && *v) {
+    auto n = parse_int(v);
+    if (!n || *n < 1 || *n > 256) err = config_error{std::string("CERTCTL_ISSUANCE_WORKERS=") + v + " must be 1-256"};
+    else c.issuance_workers = static_cast<int>(*n);
+  }
   if (err) return *err;
   if (c.tls_cert_path.empty() != c.tls_key_path.empty())
     return config_error{"CERTCTL_SERVER_TLS_CERT_PATH and CERTCTL_SERVER_TLS_KEY_PATH must be set together"};

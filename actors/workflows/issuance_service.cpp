@@ -137,12 +137,10 @@ struct issuance_service::impl {
       }
     }
     if (server_keygen) {
-      auto key = crypto::generate_key(server_key_type(policy));
-      if (!key) return fail(t, "key generation failed: " + key.error().message, true);
-      key_pem = key->pem;
-      auto csr = crypto::build_csr({key->pem, cn, sans});
-      if (!csr) return fail(t, "CSR generation failed: " + csr.error().message, true);
-      csr_pem = *csr;
+      auto generated = crypto::generate_key_and_csr(server_key_type(policy), cn, sans);
+      if (!generated) return fail(t, "key generation failed: " + generated.error().message, true);
+      key_pem = std::move(generated->key.pem);
+      csr_pem = std::move(generated->csr_pem);
     }
     connectors::issuance_request req;
     req.csr_pem = csr_pem;

@@ -8,25 +8,21 @@ namespace certctl::crypto {
 
 using detail::ossl_ptr;
 
-crypto_result<std::string> build_csr(const csr_request& request) {
-  if (request.common_name.empty() && request.sans.empty())
-    return crypto_error{"build CSR: needs a common name or at least one subject alternative name"};
-  if (request.common_name.size() > 64)  // RFC 5280 ub-common-name
-    return crypto_error{"build CSR: common name longer than 64 characters"};
-  auto key = detail::load_private_key(request.private_key_pem, {});
-  if (!key) return key.error();
+namespace {
 
+crypto_result<std::string> csr_for_key(EVP_PKEY* key, const std::string& common_name,
+                                       const subject_alt_names& sans) {
   ossl_ptr<X509_REQ> req(X509_REQ_new());
   if (!req || X509_REQ_set_version(req.get(), 0) != 1)  // v1, the only PKCS#10 version
     return detail::openssl_error("build CSR");
-  if (!request.common_name.empty()) {
+  if (!common_name.empty()) {
     X509_NAME* subject = X509_REQ_get_subject_name(req.get());
-    const auto* cn = reinterpret_cast<const unsigned char*>(request.common_name.c_str());
+    const auto* cn = reinterpret_cast<const unsigned char*>(common_name.c_str());
     if (X509_NAME_add_entry_by_NID(subject, NID_commonName, MBSTRING_UTF8, cn, -1, -1, 0) != 1)
       return detail::openssl_error("build CSR: common name");
   }
-  if (!request.sans.empty()) {
-    auto names = detail::make_general_names(request.sans);
+  if (!sans.empty()) {
+    auto names = detail::make_general_names(sans);
     if (!names) return crypto_error{"build CSR: " + names.error().message};
     ossl_ptr<STACK_OF(X509_EXTENSION)> exts(sk_X509_EXTENSION_new_null());
     ossl_ptr<X509_EXTENSION> san(X509V3_EXT_i2d(NID_subject_alt_name, 0, names.value().get()));
@@ -36,14 +32,44 @@ crypto_result<std::string> build_csr(const csr_request& request) {
     if (X509_REQ_add_extensions(req.get(), exts.get()) != 1)
       return detail::openssl_error("build CSR: extension request");
   }
-  if (X509_REQ_set_pubkey(req.get(), key.value().get()) != 1 ||
-      X509_REQ_sign(req.get(), key.value().get(), detail::signing_digest(key.value().get())) <= 0)
+  if (X509_REQ_set_pubkey(req.get(), key) != 1 ||
+      X509_REQ_sign(req.get(), key, detail::signing_digest(key)) <= 0)
     return detail::openssl_error("build CSR: sign");
 
   ossl_ptr<BIO> bio(BIO_new(BIO_s_mem()));
   if (!bio || PEM_write_bio_X509_REQ(bio.get(), req.get()) != 1)
     return detail::openssl_error("build CSR: encode");
   return detail::bio_contents(bio.get());
+}
+
+crypto_result<done> check_names(const std::string& common_name, const subject_alt_names& sans) {
+  if (common_name.empty() && sans.empty())
+    return crypto_error{"build CSR: needs a common name or at least one subject alternative name"};
+  if (common_name.size() > 64)  // RFC 5280 ub-common-name
+    return crypto_error{"build CSR: common name longer than 64 characters"};
+  return done{};
+}
+
+}  // namespace
+
+crypto_result<std::string> build_csr(const csr_request& request) {
+  if (auto ok = check_names(request.common_name, request.sans); !ok) return ok.error();
+  auto key = detail::load_private_key(request.private_key_pem, {});
+  if (!key) return key.error();
+  return csr_for_key(key.value().get(), request.common_name, request.sans);
+}
+
+crypto_result<key_and_csr> generate_key_and_csr(key_type type, const std::string& common_name,
+                                                const subject_alt_names& sans) {
+  if (auto ok = check_names(common_name, sans); !ok) return ok.error();
+  detail::clear_errors();
+  auto key = detail::new_key(type);
+  if (!key) return detail::openssl_error("generate " + std::string(to_string(type)) + " key");
+  auto csr = csr_for_key(key.get(), common_name, sans);
+  if (!csr) return csr.error();
+  auto exported = detail::export_private_key(key.get(), "generate key");
+  if (!exported) return exported.error();
+  return key_and_csr{std::move(exported).value(), std::move(csr).value()};
 }
 
 namespace {

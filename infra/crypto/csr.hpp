@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "infra/crypto/crypto_error.hpp"
+#include "infra/crypto/keys.hpp"
 #include "infra/crypto/x509_types.hpp"
 
 namespace certctl::crypto {
@@ -41,6 +42,16 @@ struct csr_request {
 
 /// Builds and signs a CSR (SHA-256/384 by key, Ed25519 pure); returns PEM.
 crypto_result<std::string> build_csr(const csr_request& request);
+
+struct key_and_csr {
+  private_key key;
+  std::string csr_pem;
+};
+
+/// Server-side key generation: a fresh key and a CSR signed by it, without the PEM round trip
+/// build_csr would cost (decoding a private key is the slowest step in OpenSSL 3).
+crypto_result<key_and_csr> generate_key_and_csr(key_type type, const std::string& common_name,
+                                                const subject_alt_names& sans);
 
 /// Parses a PEM CSR ("CERTIFICATE REQUEST" or "NEW CERTIFICATE REQUEST") and verifies its
 /// signature with the public key it carries.

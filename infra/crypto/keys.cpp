@@ -34,9 +34,9 @@ std::optional<key_type> parse_key_type(std::string_view name) {
   return std::nullopt;
 }
 
-namespace {
+namespace detail {
 
-crypto_result<private_key> export_key(EVP_PKEY* key, std::string_view what) {
+crypto_result<private_key> export_private_key(EVP_PKEY* key, std::string_view what) {
   ossl_ptr<BIO> bio(BIO_new(BIO_s_mem()));
   // PEM_write_bio_PrivateKey writes PKCS#8 in OpenSSL 3, whatever the key's original format.
   if (!bio || PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1)
@@ -46,10 +46,7 @@ crypto_result<private_key> export_key(EVP_PKEY* key, std::string_view what) {
   return private_key{detail::bio_contents(bio.get()), std::move(info).value()};
 }
 
-}  // namespace
-
-crypto_result<private_key> generate_key(key_type type) {
-  detail::clear_errors();
+ossl_ptr<EVP_PKEY> new_key(key_type type) {
   EVP_PKEY* raw = nullptr;
   switch (type) {
     case key_type::ecdsa_p256:
@@ -71,9 +68,16 @@ crypto_result<private_key> generate_key(key_type type) {
       raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
       break;
   }
-  ossl_ptr<EVP_PKEY> key(raw);
+  return ossl_ptr<EVP_PKEY>(raw);
+}
+
+}  // namespace detail
+
+crypto_result<private_key> generate_key(key_type type) {
+  detail::clear_errors();
+  auto key = detail::new_key(type);
   if (!key) return detail::openssl_error("generate " + std::string(to_string(type)) + " key");
-  return export_key(key.get(), "generate key");
+  return detail::export_private_key(key.get(), "generate key");
 }
 
 crypto_result<private_key> parse_private_key(std::string_view pem, std::string_view passphrase) {
@@ -81,7 +85,7 @@ crypto_result<private_key> parse_private_key(std::string_view pem, std::string_v
     return s.error();
   auto key = detail::load_private_key(pem, passphrase);
   if (!key) return key.error();
-  return export_key(key.value().get(), "parse private key");
+  return detail::export_private_key(key.value().get(), "parse private key");
 }
 
 }  // namespace certctl::crypto

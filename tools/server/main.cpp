@@ -1,5 +1,10 @@
 // certctl-server: the control plane on one node. Wires config -> event store -> entity
 // runtime -> projections -> local CA -> HTTPS REST gateway, then serves until SIGINT/SIGTERM.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
@@ -34,6 +39,27 @@ namespace {
 
 volatile std::sig_atomic_t stop_requested = 0;
 void on_signal(int) { stop_requested = 1; }
+
+/// For CERTCTL_SERVER_PORT=0: a free port, chosen before the CA puts this server's URL into the
+/// certificates it issues (CRL and OCSP locations must name the real port). 0 on failure.
+int reserve_free_port(const std::string& host) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return 0;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = 0;
+  if (::inet_pton(AF_INET, host == "localhost" ? "127.0.0.1" : host.c_str(), &addr.sin_addr) != 1) {
+    ::close(fd);
+    return 0;
+  }
+  socklen_t len = sizeof(addr);
+  int port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
+    port = ntohs(addr.sin_port);
+  ::close(fd);
+  return port;
+}
 
 int fail(const std::string& message, int code = 1) {
   std::cerr << "certctl-server: " << message << "\n";
@@ -75,6 +101,10 @@ int main() {
   // Before the issuance service: its workers ask this for retry intervals until they stop.
   server::scheduler_source due_work(*db);
 
+  if (cfg->port == 0) {
+    cfg->port = reserve_free_port(cfg->host);
+    if (cfg->port == 0) return fail("cannot find a free port on " + cfg->host);
+  }
   const std::string public_url = cfg->pki_base_url.empty()
                                      ? "https://" + cfg->host + ":" + std::to_string(cfg->port)
                                      : cfg->pki_base_url;
@@ -91,7 +121,7 @@ int main() {
   if (!master) return fail("master key: " + master.error().message);
   auto keys = crypto::key_store::open(data_dir + "/keys", *master);
   if (!keys) return fail("key store: " + keys.error().message);
-  actors::issuance_service issuance(runtime, **ca, *keys);
+  actors::issuance_service issuance(runtime, **ca, *keys, static_cast<size_t>(cfg->issuance_workers));
   server::observe_issuance(issuance, metrics);
   issuance.set_retry_schedule(schedulers::make_retry_schedule(due_work, clock));
   issuance.set_profile_lookup([&db = *db](const std::string& id) -> std::optional<events::json_object> {

@@ -34,7 +34,9 @@ struct local_ca_config {
   std::string issuer_id = "iss-local";
   std::string ca_common_name = "certctl Local Root CA";
   std::string ca_organization;
-  crypto::key_type ca_key_type = crypto::key_type::ecdsa_p384;
+  // P-256: one signature costs ~15 µs against ~530 µs for P-384 in OpenSSL 3.0, and every
+  // issued certificate, CRL and OCSP response is signed with this key.
+  crypto::key_type ca_key_type = crypto::key_type::ecdsa_p256;
   std::int64_t ca_validity_us = 10LL * 365 * 86400 * 1'000'000;
   std::int64_t default_max_ttl_us = 398LL * 86400 * 1'000'000;  ///< CA/B Forum TLS maximum
   const infra::clock* clock = nullptr;  ///< nullptr -> system clock; must outlive the CA

@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "infra/crypto/crypto_error.hpp"
+#include "infra/crypto/keys.hpp"
 #include "infra/crypto/x509_types.hpp"
 
 namespace certctl::crypto::detail {
@@ -83,6 +84,12 @@ crypto_result<ossl_ptr<X509>> load_certificate(std::string_view pem);
 
 /// Algorithm, size and SPKI of a key.
 crypto_result<public_key_info> describe_key(EVP_PKEY* key);
+
+/// A fresh key of `type` (null on failure; the OpenSSL error queue says why).
+ossl_ptr<EVP_PKEY> new_key(key_type type);
+
+/// The key as unencrypted PKCS#8 PEM plus its public description.
+crypto_result<private_key> export_private_key(EVP_PKEY* key, std::string_view what);
 
 /// The digest to sign with for a key: SHA-384 for P-384, SHA-512 for P-521, SHA-256 otherwise
 /// (RSA of any size stays on SHA-256 for the widest client support); nullptr for Ed25519,
