@@ -25,8 +25,7 @@ bool write_sorted(const rapidjson::Value& v, writer_t& w, std::string& err) {
     auto key = [](const rapidjson::Value::Member* m) {
       return std::string_view(m->name.GetString(), m->name.GetStringLength());
     };
-    std::sort(members.begin(), members.end(),
-              [&](auto* a, auto* b) { return key(a) < key(b); });
+    std::sort(members.begin(), members.end(), [&](auto* a, auto* b) { return key(a) < key(b); });
     for (size_t i = 1; i < members.size(); ++i) {
       if (key(members[i]) == key(members[i - 1])) {
         err = "duplicate object key \"" + std::string(key(members[i])) + "\"";

@@ -25,8 +25,8 @@ struct proposed_event {
 };
 
 struct recorded_event {
-  std::int64_t position = 0;  ///< global, gap-free, commit order == position order
-  std::string stream_id;      ///< "<kind>-<entity id>", e.g. "certificate-mc-42"
+  std::int64_t position = 0;        ///< global, gap-free, commit order == position order
+  std::string stream_id;            ///< "<kind>-<entity id>", e.g. "certificate-mc-42"
   std::int64_t stream_version = 0;  ///< 1 for the first event of a stream
   std::string event_id;
   std::string type;

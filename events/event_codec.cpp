@@ -58,11 +58,11 @@ std::string csv_header() {
 std::string to_csv_row(const recorded_event& e) {
   std::string row;
   row += std::to_string(e.position) + ',' + csv_field(e.stream_id) + ',' +
-         std::to_string(e.stream_version) + ',' + csv_field(e.event_id) + ',' +
-         csv_field(e.type) + ',' + std::to_string(e.schema_version) + ',' +
-         format_rfc3339(e.occurred_at) + ',' + csv_field(e.principal) + ',' +
-         csv_field(e.source_address) + ',' + csv_field(e.correlation_id) + ',' +
-         csv_field(e.causation_id) + ',' + csv_field(e.payload) + ',' + e.prev_hash + ',' + e.hash;
+         std::to_string(e.stream_version) + ',' + csv_field(e.event_id) + ',' + csv_field(e.type) +
+         ',' + std::to_string(e.schema_version) + ',' + format_rfc3339(e.occurred_at) + ',' +
+         csv_field(e.principal) + ',' + csv_field(e.source_address) + ',' +
+         csv_field(e.correlation_id) + ',' + csv_field(e.causation_id) + ',' +
+         csv_field(e.payload) + ',' + e.prev_hash + ',' + e.hash;
   return row;
 }
 

@@ -66,7 +66,9 @@ std::optional<json_object> json_object::parse(std::string_view text, std::string
   return out;
 }
 
-bool json_object::has(const char* key) const { return impl_->get(key) != nullptr; }
+bool json_object::has(const char* key) const {
+  return impl_->get(key) != nullptr;
+}
 bool json_object::is_null(const char* key) const {
   auto* v = impl_->get(key);
   return v && v->IsNull();

@@ -20,7 +20,8 @@ std::optional<std::int64_t> parse_int(const std::string& s) {
 
 std::string server_config::store_url() const {
   if (!database_url.empty()) return database_url;
-  return "sqlite://" + (std::filesystem::absolute(data_dir) / "certctl.db").lexically_normal().string();
+  return "sqlite://" +
+         (std::filesystem::absolute(data_dir) / "certctl.db").lexically_normal().string();
 }
 
 result<server_config, config_error> load_config(
@@ -41,7 +42,8 @@ result<server_config, config_error> load_config(
     }
     out = static_cast<int>(*n);
   };
-  auto one_of = [&](const char* name, std::string& out, std::initializer_list<const char*> allowed) {
+  auto one_of = [&](const char* name, std::string& out,
+                    std::initializer_list<const char*> allowed) {
     str(name, out);
     for (const char* a : allowed)
       if (out == a) return;
@@ -65,17 +67,23 @@ result<server_config, config_error> load_config(
   port("CERTCTL_PKI_HTTP_PORT", c.pki_http_port, 0);
   if (const char* v = getenv_fn("CERTCTL_MAX_BODY_BYTES"); v && *v) {
     auto n = parse_int(v);
-    if (!n || *n < 1024) err = config_error{std::string("CERTCTL_MAX_BODY_BYTES=") + v + " must be an integer >= 1024"};
-    else c.max_body_bytes = *n;
+    if (!n || *n < 1024)
+      err =
+          config_error{std::string("CERTCTL_MAX_BODY_BYTES=") + v + " must be an integer >= 1024"};
+    else
+      c.max_body_bytes = *n;
   }
   if (const char* v = getenv_fn("CERTCTL_ISSUANCE_WORKERS"); v && *v) {
     auto n = parse_int(v);
-    if (!n || *n < 1 || *n > 256) err = config_error{std::string("CERTCTL_ISSUANCE_WORKERS=") + v + " must be 1-256"};
-    else c.issuance_workers = static_cast<int>(*n);
+    if (!n || *n < 1 || *n > 256)
+      err = config_error{std::string("CERTCTL_ISSUANCE_WORKERS=") + v + " must be 1-256"};
+    else
+      c.issuance_workers = static_cast<int>(*n);
   }
   if (err) return *err;
   if (c.tls_cert_path.empty() != c.tls_key_path.empty())
-    return config_error{"CERTCTL_SERVER_TLS_CERT_PATH and CERTCTL_SERVER_TLS_KEY_PATH must be set together"};
+    return config_error{
+        "CERTCTL_SERVER_TLS_CERT_PATH and CERTCTL_SERVER_TLS_KEY_PATH must be set together"};
   if (c.ca_cert_path.empty() != c.ca_key_path.empty())
     return config_error{"CERTCTL_CA_CERT_PATH and CERTCTL_CA_KEY_PATH must be set together"};
   if (c.host != "127.0.0.1" && c.host != "localhost" && c.host != "::1" && c.host.empty())

@@ -16,20 +16,20 @@ struct config_error {
 };
 
 struct server_config {
-  std::string data_dir = "./var";        ///< CERTCTL_DATA_DIR
-  std::string database_url;              ///< CERTCTL_DATABASE_URL; empty = SQLite in data_dir
-  std::string host = "127.0.0.1";        ///< CERTCTL_SERVER_HOST
-  int port = 8443;                       ///< CERTCTL_SERVER_PORT; 0 picks a free port
-  std::string tls_cert_path;             ///< CERTCTL_SERVER_TLS_CERT_PATH
-  std::string tls_key_path;              ///< CERTCTL_SERVER_TLS_KEY_PATH
-  std::string auth_type = "api-key";     ///< CERTCTL_AUTH_TYPE: api-key | none
-  std::string api_keys_named;            ///< CERTCTL_API_KEYS_NAMED: name:key[:role],...
-  std::string keygen_mode = "agent";     ///< CERTCTL_KEYGEN_MODE: agent | server
-  std::string ca_cert_path;              ///< CERTCTL_CA_CERT_PATH (sub-CA mode)
-  std::string ca_key_path;               ///< CERTCTL_CA_KEY_PATH
-  std::string pki_base_url;              ///< CERTCTL_PKI_BASE_URL; default https://host:port
-  int pki_http_port = -1;                ///< CERTCTL_PKI_HTTP_PORT; -1 = off
-  std::int64_t max_body_bytes = 1 << 20; ///< CERTCTL_MAX_BODY_BYTES
+  std::string data_dir = "./var";         ///< CERTCTL_DATA_DIR
+  std::string database_url;               ///< CERTCTL_DATABASE_URL; empty = SQLite in data_dir
+  std::string host = "127.0.0.1";         ///< CERTCTL_SERVER_HOST
+  int port = 8443;                        ///< CERTCTL_SERVER_PORT; 0 picks a free port
+  std::string tls_cert_path;              ///< CERTCTL_SERVER_TLS_CERT_PATH
+  std::string tls_key_path;               ///< CERTCTL_SERVER_TLS_KEY_PATH
+  std::string auth_type = "api-key";      ///< CERTCTL_AUTH_TYPE: api-key | none
+  std::string api_keys_named;             ///< CERTCTL_API_KEYS_NAMED: name:key[:role],...
+  std::string keygen_mode = "agent";      ///< CERTCTL_KEYGEN_MODE: agent | server
+  std::string ca_cert_path;               ///< CERTCTL_CA_CERT_PATH (sub-CA mode)
+  std::string ca_key_path;                ///< CERTCTL_CA_KEY_PATH
+  std::string pki_base_url;               ///< CERTCTL_PKI_BASE_URL; default https://host:port
+  int pki_http_port = -1;                 ///< CERTCTL_PKI_HTTP_PORT; -1 = off
+  std::int64_t max_body_bytes = 1 << 20;  ///< CERTCTL_MAX_BODY_BYTES
   /// CERTCTL_ISSUANCE_WORKERS: issuance threads. Each spends most of its time waiting for
   /// appends and key-file fsyncs, so many of them overlap those waits on two cores.
   int issuance_workers = 16;

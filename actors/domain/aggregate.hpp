@@ -17,12 +17,12 @@
 namespace certctl::domain {
 
 enum class domain_errc {
-  invalid,    ///< the command is malformed or breaks a rule (HTTP 400)
-  not_found,  ///< the entity does not exist (404)
-  conflict,   ///< the entity's state forbids the command now (409)
-  forbidden,  ///< policy denies it (403)
-  internal,   ///< our fault, e.g. the store failed (500)
-  unavailable ///< a dependency is down or the command timed out (503)
+  invalid,     ///< the command is malformed or breaks a rule (HTTP 400)
+  not_found,   ///< the entity does not exist (404)
+  conflict,    ///< the entity's state forbids the command now (409)
+  forbidden,   ///< policy denies it (403)
+  internal,    ///< our fault, e.g. the store failed (500)
+  unavailable  ///< a dependency is down or the command timed out (503)
 };
 const char* to_string(domain_errc c);
 std::ostream& operator<<(std::ostream& os, domain_errc c);
@@ -36,10 +36,10 @@ struct command {
   std::string name;       ///< "certificate.create", "job.cancel", ...
   std::string entity_id;  ///< id within the kind, e.g. "mc-7f3a"
   events::json_object body;
-  std::string principal;       ///< api key name, agent id, "system:renewal"
+  std::string principal;  ///< api key name, agent id, "system:renewal"
   std::string source_address;
-  std::string correlation_id;  ///< request id that started the work
-  std::string command_id;      ///< idempotency key (optional)
+  std::string correlation_id;    ///< request id that started the work
+  std::string command_id;        ///< idempotency key (optional)
   events::timestamp_us now = 0;  ///< stamped by the runtime from the injected clock
 };
 

@@ -8,18 +8,28 @@ namespace {
 
 // Fields a client may set on create/update (ManagedCertificate in the API).
 constexpr std::initializer_list<std::pair<const char*, char>> editable_fields = {
-    {"name", 's'},         {"common_name", 's'},       {"sans", 'a'},
-    {"environment", 's'},  {"owner_id", 's'},          {"team_id", 's'},
-    {"issuer_id", 's'},    {"target_ids", 'a'},        {"renewal_policy_id", 's'},
-    {"certificate_profile_id", 's'}, {"tags", 'o'}};
+    {"name", 's'},
+    {"common_name", 's'},
+    {"sans", 'a'},
+    {"environment", 's'},
+    {"owner_id", 's'},
+    {"team_id", 's'},
+    {"issuer_id", 's'},
+    {"target_ids", 'a'},
+    {"renewal_policy_id", 's'},
+    {"certificate_profile_id", 's'},
+    {"tags", 'o'}};
 
 events::json_object editable_subset(const events::json_object& body) {
   events::json_object out;
   for (const auto& [field, kind] : editable_fields) {
     if (!body.has(field) || body.is_null(field)) continue;
-    if (kind == 'a') out.set(field, body.str_array(field));
-    else if (kind == 'o') out.set(field, body.str_map(field));
-    else out.set(field, body.str(field));
+    if (kind == 'a')
+      out.set(field, body.str_array(field));
+    else if (kind == 'o')
+      out.set(field, body.str_map(field));
+    else
+      out.set(field, body.str(field));
   }
   return out;
 }
@@ -58,7 +68,9 @@ class certificate final : public aggregate {
     } else if (e.type == "certificate.issuance_failed") {
       view_.set("status", "Failed");
     } else if (e.type == "certificate.revoked") {
-      view_.set("status", "Revoked").set("revoked_at", at).set("revocation_reason", p.str("reason"));
+      view_.set("status", "Revoked")
+          .set("revoked_at", at)
+          .set("revocation_reason", p.str("reason"));
     } else if (e.type == "certificate.archived") {
       view_.set("status", "Archived");
     } else if (e.type == "certificate.status_changed") {
@@ -75,7 +87,8 @@ class certificate final : public aggregate {
       if (auto err = require_strings(c.body, {"name", "common_name", "renewal_policy_id",
                                               "issuer_id", "owner_id", "team_id"}))
         return *err;
-      if (c.body.str("common_name").size() > 253) return invalid("common_name is longer than 253 characters");
+      if (c.body.str("common_name").size() > 253)
+        return invalid("common_name is longer than 253 characters");
       if (c.body.str_array("sans").size() > 100) return invalid("at most 100 SANs are allowed");
       return decision{{"certificate.created", editable_subset(c.body)}};
     }
@@ -98,7 +111,8 @@ class certificate final : public aggregate {
     }
     if (c.name == "certificate.record_issued") {
       if (in(status, {"Revoked", "Archived"}))
-        return conflict("certificate " + id_ + " is " + status + "; the issued version is not recorded");
+        return conflict("certificate " + id_ + " is " + status +
+                        "; the issued version is not recorded");
       if (auto err = require_strings(c.body, {"job_id", "serial_number", "not_before", "not_after",
                                               "fingerprint_sha256", "pem_chain"}))
         return *err;
@@ -143,7 +157,9 @@ class certificate final : public aggregate {
 
   events::json_object snapshot() const override {
     events::json_object s;
-    s.set_raw("view", view_.dump()).set("versions", static_cast<std::int64_t>(versions_)).set("serial", serial_);
+    s.set_raw("view", view_.dump())
+        .set("versions", static_cast<std::int64_t>(versions_))
+        .set("serial", serial_);
     return s;
   }
 
@@ -169,9 +185,9 @@ std::unique_ptr<aggregate> make_certificate(const std::string& id) {
 int revocation_reason_code(const std::string& reason) {
   // RFC 5280 §5.3.1; value 7 is unused by the RFC.
   static const std::pair<const char*, int> codes[] = {
-      {"unspecified", 0},          {"keyCompromise", 1},        {"caCompromise", 2},
-      {"affiliationChanged", 3},   {"superseded", 4},           {"cessationOfOperation", 5},
-      {"certificateHold", 6},      {"removeFromCRL", 8},        {"privilegeWithdrawn", 9},
+      {"unspecified", 0},        {"keyCompromise", 1}, {"caCompromise", 2},
+      {"affiliationChanged", 3}, {"superseded", 4},    {"cessationOfOperation", 5},
+      {"certificateHold", 6},    {"removeFromCRL", 8}, {"privilegeWithdrawn", 9},
       {"aaCompromise", 10}};
   for (const auto& [name, code] : codes)
     if (reason == name) return code;

@@ -12,7 +12,9 @@ bool in(const std::string& s, std::initializer_list<const char*> set) {
   return false;
 }
 
-bool terminal(const std::string& status) { return in(status, {"Completed", "Failed", "Cancelled"}); }
+bool terminal(const std::string& status) {
+  return in(status, {"Completed", "Failed", "Cancelled"});
+}
 
 class job final : public aggregate {
  public:
@@ -29,7 +31,9 @@ class job final : public aggregate {
       view_.set("id", id_).set("attempts", std::int64_t{0}).set("created_at", at);
       if (!view_.has("scheduled_at")) view_.set("scheduled_at", at);
     } else if (e.type == "job.started") {
-      view_.set("status", "Running").set("attempts", view_.int64("attempts") + 1).set("started_at", at);
+      view_.set("status", "Running")
+          .set("attempts", view_.int64("attempts") + 1)
+          .set("started_at", at);
     } else if (e.type == "job.csr_submitted") {
       csr_pem_ = p.str("csr_pem");
     } else if (e.type == "job.completed") {
@@ -53,8 +57,11 @@ class job final : public aggregate {
     const std::string status = view_.str("status");
     if (c.name == "job.create") {
       if (exists()) return conflict("job " + id_ + " already exists");
-      if (auto err = check_fields(c.body, {{"type", 's'}, {"certificate_id", 's'}, {"max_attempts", 'i'},
-                                           {"awaiting_csr", 'b'}, {"target_id", 's'}}))
+      if (auto err = check_fields(c.body, {{"type", 's'},
+                                           {"certificate_id", 's'},
+                                           {"max_attempts", 'i'},
+                                           {"awaiting_csr", 'b'},
+                                           {"target_id", 's'}}))
         return *err;
       if (auto err = require_strings(c.body, {"type", "certificate_id"})) return *err;
       const std::string type = c.body.str("type");
@@ -79,7 +86,8 @@ class job final : public aggregate {
       return decision{{"job.started", events::json_object{}}};
     }
     if (c.name == "job.submit_csr") {
-      if (status != "AwaitingCSR") return conflict("job " + id_ + " is " + status + ", not AwaitingCSR");
+      if (status != "AwaitingCSR")
+        return conflict("job " + id_ + " is " + status + ", not AwaitingCSR");
       if (auto err = require_strings(c.body, {"csr_pem"})) return *err;
       events::json_object p;
       p.set("csr_pem", c.body.str("csr_pem"));
@@ -94,9 +102,11 @@ class job final : public aggregate {
     if (c.name == "job.fail") {
       if (status != "Running") return conflict("job " + id_ + " is " + status + ", not Running");
       events::json_object p;
-      const bool retry = c.body.boolean("retryable", true) && view_.int64("attempts") < view_.int64("max_attempts");
+      const bool retry = c.body.boolean("retryable", true) &&
+                         view_.int64("attempts") < view_.int64("max_attempts");
       p.set("error", c.body.str("error", "unknown error")).set("retry", retry);
-      if (retry) p.set("next_attempt_at", c.body.str("next_attempt_at", events::format_rfc3339(c.now)));
+      if (retry)
+        p.set("next_attempt_at", c.body.str("next_attempt_at", events::format_rfc3339(c.now)));
       return decision{{"job.failed", p}};
     }
     if (c.name == "job.cancel") {
@@ -133,6 +143,8 @@ class job final : public aggregate {
 
 }  // namespace
 
-std::unique_ptr<aggregate> make_job(const std::string& id) { return std::make_unique<job>(id); }
+std::unique_ptr<aggregate> make_job(const std::string& id) {
+  return std::make_unique<job>(id);
+}
 
 }  // namespace certctl::domain

@@ -31,30 +31,36 @@ std::optional<domain_error> int_range(const events::json_object& d, const char* 
   if (!d.has(f)) return std::nullopt;
   const auto v = d.int64(f, lo - 1);
   if (v < lo || v > hi)
-    return invalid(std::string("field '") + f + "' must be between " + std::to_string(lo) + " and " +
-                   std::to_string(hi));
+    return invalid(std::string("field '") + f + "' must be between " + std::to_string(lo) +
+                   " and " + std::to_string(hi));
   return std::nullopt;
 }
 
 const std::map<std::string, kind_spec>& specs() {
   static const std::map<std::string, kind_spec> s = {
       {"issuer",
-       {{{"name", 's', true, nullptr}, {"type", 's', true, nullptr}, {"config", 'o', false, "{}"},
+       {{{"name", 's', true, nullptr},
+         {"type", 's', true, nullptr},
+         {"config", 'o', false, "{}"},
          {"enabled", 'b', false, "true"}},
         [](const events::json_object& d) -> std::optional<domain_error> {
-          static const char* types[] = {"ACME",      "GenericCA", "StepCA",   "VaultPKI",
-                                        "DigiCert",  "Sectigo",   "GoogleCAS", "AWSACMPCA",
-                                        "Entrust",   "GlobalSign", "EJBCA"};
+          static const char* types[] = {"ACME",     "GenericCA",  "StepCA",    "VaultPKI",
+                                        "DigiCert", "Sectigo",    "GoogleCAS", "AWSACMPCA",
+                                        "Entrust",  "GlobalSign", "EJBCA"};
           for (const char* t : types)
             if (d.str("type") == t) return std::nullopt;
           return invalid("issuer type '" + d.str("type") + "' is not one of the IssuerType enum");
         }}},
       {"profile",
-       {{{"name", 's', true, nullptr}, {"description", 's', false, nullptr},
-         {"allowed_key_algorithms", 'r', false, "[{\"algorithm\":\"ECDSA\",\"min_size\":256},{\"algorithm\":\"RSA\",\"min_size\":2048}]"},
+       {{{"name", 's', true, nullptr},
+         {"description", 's', false, nullptr},
+         {"allowed_key_algorithms", 'r', false,
+          "[{\"algorithm\":\"ECDSA\",\"min_size\":256},{\"algorithm\":\"RSA\",\"min_size\":2048}]"},
          {"max_ttl_seconds", 'i', false, "31536000"},
-         {"allowed_ekus", 'a', false, "[\"serverAuth\"]"}, {"required_san_patterns", 'a', false, "[]"},
-         {"spiffe_uri_pattern", 's', false, nullptr}, {"allow_short_lived", 'b', false, "false"},
+         {"allowed_ekus", 'a', false, "[\"serverAuth\"]"},
+         {"required_san_patterns", 'a', false, "[]"},
+         {"spiffe_uri_pattern", 's', false, nullptr},
+         {"allow_short_lived", 'b', false, "false"},
          {"enabled", 'b', false, "true"}},
         [](const events::json_object& d) -> std::optional<domain_error> {
           if (auto e = int_range(d, "max_ttl_seconds", 60, 10LL * 366 * 86400)) return e;
@@ -66,13 +72,16 @@ const std::map<std::string, kind_spec>& specs() {
           return std::nullopt;
         }}},
       {"renewal_policy",
-       {{{"name", 's', true, nullptr}, {"renewal_window_days", 'i', false, "30"},
-         {"auto_renew", 'b', false, "true"}, {"max_retries", 'i', false, "3"},
+       {{{"name", 's', true, nullptr},
+         {"renewal_window_days", 'i', false, "30"},
+         {"auto_renew", 'b', false, "true"},
+         {"max_retries", 'i', false, "3"},
          {"retry_interval_seconds", 'i', false, "3600"},
          {"alert_thresholds_days", 'n', false, "[30,14,7,0]"},
          {"certificate_profile_id", 's', false, nullptr}},
         [](const events::json_object& d) -> std::optional<domain_error> {
-          if (d.str("name").size() > 255) return invalid("field 'name' is longer than 255 characters");
+          if (d.str("name").size() > 255)
+            return invalid("field 'name' is longer than 255 characters");
           if (auto e = int_range(d, "renewal_window_days", 1, 365)) return e;
           if (auto e = int_range(d, "max_retries", 0, 10)) return e;
           if (auto e = int_range(d, "retry_interval_seconds", 60, 86400)) return e;
@@ -80,7 +89,9 @@ const std::map<std::string, kind_spec>& specs() {
         }}},
       {"team", {{{"name", 's', true, nullptr}, {"description", 's', false, nullptr}}, nullptr}},
       {"owner",
-       {{{"name", 's', true, nullptr}, {"email", 's', false, nullptr}, {"team_id", 's', false, nullptr}},
+       {{{"name", 's', true, nullptr},
+         {"email", 's', false, nullptr},
+         {"team_id", 's', false, nullptr}},
         [](const events::json_object& d) -> std::optional<domain_error> {
           const auto email = d.str("email");
           if (!email.empty() && email.find('@') == std::string::npos)
@@ -88,8 +99,11 @@ const std::map<std::string, kind_spec>& specs() {
           return std::nullopt;
         }}},
       {"agent",
-       {{{"name", 's', true, nullptr}, {"hostname", 's', false, nullptr}, {"os", 's', false, nullptr},
-         {"architecture", 's', false, nullptr}, {"ip_address", 's', false, nullptr},
+       {{{"name", 's', true, nullptr},
+         {"hostname", 's', false, nullptr},
+         {"os", 's', false, nullptr},
+         {"architecture", 's', false, nullptr},
+         {"ip_address", 's', false, nullptr},
          {"version", 's', false, nullptr}},
         nullptr}},
   };
@@ -98,11 +112,16 @@ const std::map<std::string, kind_spec>& specs() {
 
 bool kind_ok(const events::json_object& body, const field_spec& f) {
   switch (f.kind) {
-    case 's': return body.is_string(f.name);
-    case 'i': return body.is_int(f.name);
-    case 'b': return body.is_bool(f.name);
-    case 'a': return body.is_string_array(f.name);
-    case 'o': return body.is_object(f.name);
+    case 's':
+      return body.is_string(f.name);
+    case 'i':
+      return body.is_int(f.name);
+    case 'b':
+      return body.is_bool(f.name);
+    case 'a':
+      return body.is_string_array(f.name);
+    case 'o':
+      return body.is_object(f.name);
     case 'n': {
       if (!body.is_array(f.name)) return false;
       auto arr = events::json_object::parse("{\"v\":" + body.raw(f.name) + "}");
@@ -111,20 +130,28 @@ bool kind_ok(const events::json_object& body, const field_spec& f) {
         if (!(c == '[' || c == ']' || c == ',' || (c >= '0' && c <= '9') || c == '-')) return false;
       return arr.has_value();
     }
-    case 'r': return body.is_array(f.name);
+    case 'r':
+      return body.is_array(f.name);
   }
   return false;
 }
 
 const char* kind_name(char k) {
   switch (k) {
-    case 's': return "a string";
-    case 'i': return "an integer";
-    case 'b': return "a boolean";
-    case 'a': return "an array of strings";
-    case 'o': return "an object";
-    case 'n': return "an array of integers";
-    default: return "an array";
+    case 's':
+      return "a string";
+    case 'i':
+      return "an integer";
+    case 'b':
+      return "a boolean";
+    case 'a':
+      return "an array of strings";
+    case 'o':
+      return "an object";
+    case 'n':
+      return "an array of integers";
+    default:
+      return "an array";
   }
 }
 
@@ -144,7 +171,8 @@ class resource final : public aggregate {
       view_ = p;
       view_.set("id", id_).set("created_at", at);
       deleted_ = false;
-      if (kind_ == "agent") view_.set("registered_at", at).set("status", "Online").set("last_heartbeat_at", at);
+      if (kind_ == "agent")
+        view_.set("registered_at", at).set("status", "Online").set("last_heartbeat_at", at);
     } else if (verb == "updated") {
       view_.merge(p);
     } else if (verb == "deleted") {

@@ -6,17 +6,25 @@ namespace certctl::domain {
 
 const char* to_string(domain_errc c) {
   switch (c) {
-    case domain_errc::invalid: return "invalid";
-    case domain_errc::not_found: return "not_found";
-    case domain_errc::conflict: return "conflict";
-    case domain_errc::forbidden: return "forbidden";
-    case domain_errc::internal: return "internal";
-    case domain_errc::unavailable: return "unavailable";
+    case domain_errc::invalid:
+      return "invalid";
+    case domain_errc::not_found:
+      return "not_found";
+    case domain_errc::conflict:
+      return "conflict";
+    case domain_errc::forbidden:
+      return "forbidden";
+    case domain_errc::internal:
+      return "internal";
+    case domain_errc::unavailable:
+      return "unavailable";
   }
   return "unknown";
 }
 
-std::ostream& operator<<(std::ostream& os, domain_errc c) { return os << to_string(c); }
+std::ostream& operator<<(std::ostream& os, domain_errc c) {
+  return os << to_string(c);
+}
 
 std::optional<domain_error> check_fields(const events::json_object& body,
                                          std::initializer_list<std::pair<const char*, char>> spec) {
@@ -25,14 +33,23 @@ std::optional<domain_error> check_fields(const events::json_object& body,
     bool ok = false;
     const char* what = "";
     switch (kind) {
-      case 's': ok = body.is_string(field), what = "a string"; break;
-      case 'i': ok = body.is_int(field), what = "an integer"; break;
-      case 'b': ok = body.is_bool(field), what = "a boolean"; break;
+      case 's':
+        ok = body.is_string(field), what = "a string";
+        break;
+      case 'i':
+        ok = body.is_int(field), what = "an integer";
+        break;
+      case 'b':
+        ok = body.is_bool(field), what = "a boolean";
+        break;
       case 'a':
         ok = body.is_string_array(field), what = "an array of strings";
         break;
-      case 'o': ok = body.is_object(field), what = "an object"; break;
-      default: break;
+      case 'o':
+        ok = body.is_object(field), what = "an object";
+        break;
+      default:
+        break;
     }
     if (!ok) return invalid(std::string("field '") + field + "' must be " + what);
   }

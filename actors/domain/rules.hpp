@@ -9,9 +9,15 @@
 
 namespace certctl::domain {
 
-inline domain_error invalid(std::string m) { return {domain_errc::invalid, std::move(m)}; }
-inline domain_error conflict(std::string m) { return {domain_errc::conflict, std::move(m)}; }
-inline domain_error not_found(std::string m) { return {domain_errc::not_found, std::move(m)}; }
+inline domain_error invalid(std::string m) {
+  return {domain_errc::invalid, std::move(m)};
+}
+inline domain_error conflict(std::string m) {
+  return {domain_errc::conflict, std::move(m)};
+}
+inline domain_error not_found(std::string m) {
+  return {domain_errc::not_found, std::move(m)};
+}
 
 /// Checks field kinds of a request body: each listed field, when present and not null, must
 /// have the given kind ('s' string, 'i' integer, 'b' bool, 'a' array of strings, 'o' object).

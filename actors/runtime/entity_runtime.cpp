@@ -19,7 +19,9 @@ struct deps {
   runtime_options options;
 };
 
-reply_ptr make_reply(command_result r) { return std::make_shared<const command_result>(std::move(r)); }
+reply_ptr make_reply(command_result r) {
+  return std::make_shared<const command_result>(std::move(r));
+}
 
 reply_ptr error_reply(domain_errc code, std::string message) {
   return make_reply(domain_error{code, std::move(message)});
@@ -106,10 +108,11 @@ void run_current(caf::stateful_actor<entity_state>* self, const deps& d) {
   for (auto& pe : req.events) pe.event_id = crypto::uuid_v4();
   auto proposed = req.events;
   caf::actor me = caf::actor_cast<caf::actor>(self);
-  d.store->append_async(std::move(req), [me, proposed](store::store_result<store::append_result> r) {
-    caf::anon_send(me, appended_atom_v,
-                   std::make_shared<const append_done>(append_done{std::move(r), proposed}));
-  });
+  d.store->append_async(
+      std::move(req), [me, proposed](store::store_result<store::append_result> r) {
+        caf::anon_send(me, appended_atom_v,
+                       std::make_shared<const append_done>(append_done{std::move(r), proposed}));
+      });
 }
 
 void process_next(caf::stateful_actor<entity_state>* self, const deps& d) {
@@ -123,8 +126,9 @@ void process_next(caf::stateful_actor<entity_state>* self, const deps& d) {
   st.queue.pop_front();
   st.busy = true;
   if (!st.load_error.empty()) {
-    return finish_current(self, d, domain_error{domain_errc::unavailable,
-                                                "cannot load " + st.stream + ": " + st.load_error});
+    return finish_current(
+        self, d,
+        domain_error{domain_errc::unavailable, "cannot load " + st.stream + ": " + st.load_error});
   }
   // Stamp time once per command so every event it decides shares one occurred_at.
   auto stamped = std::make_shared<domain::command>(*st.current.first);
@@ -138,7 +142,8 @@ void on_appended(caf::stateful_actor<entity_state>* self, const deps& d, const a
   if (!done.result.ok()) {
     const auto& err = done.result.error();
     if (err.code == store::store_errc::wrong_expected_version && st.conflict_retries < 5) {
-      // Another writer moved the stream (a stale owner or a second instance): catch up, decide again.
+      // Another writer moved the stream (a stale owner or a second instance): catch up, decide
+      // again.
       ++st.conflict_retries;
       catch_up(st, *d.store);
       return run_current(self, d);
@@ -152,7 +157,8 @@ void on_appended(caf::stateful_actor<entity_state>* self, const deps& d, const a
   const auto& r = *done.result;
   if (r.duplicate_command) {
     catch_up(st, *d.store);
-    return finish_current(self, d, command_outcome{st.agg->view(), r.last_position, st.version, true});
+    return finish_current(self, d,
+                          command_outcome{st.agg->view(), r.last_position, st.version, true});
   }
   std::int64_t position = r.first_position;
   for (const auto& pe : done.events) {
@@ -216,13 +222,14 @@ caf::behavior registry_actor(caf::stateful_actor<registry_state>* self, deps d) 
         if (!domain::make_aggregate(kind, "probe"))
           return error_reply(domain_errc::invalid, "unknown entity kind '" + kind + "'");
         if (!domain::is_valid_id(cmd->entity_id))
-          return error_reply(domain_errc::invalid, "invalid " + kind + " id '" + cmd->entity_id + "'");
+          return error_reply(domain_errc::invalid,
+                             "invalid " + kind + " id '" + cmd->entity_id + "'");
         const auto key = domain::stream_id(kind, cmd->entity_id);
         auto& slot = self->state.entities[key];
         if (!slot) {
           // Linked: when the runtime shuts the registry down, every entity goes with it.
           slot = self->spawn<caf::linked>(entity_actor, d, kind, cmd->entity_id,
-                             caf::actor_cast<caf::actor>(self));
+                                          caf::actor_cast<caf::actor>(self));
         }
         self->delegate(slot, exec_atom_v, std::move(cmd));
         return caf::delegated<reply_ptr>{};
@@ -279,9 +286,9 @@ void entity_runtime::submit(const std::string& kind, domain::command cmd,
     self->request(registry, timeout, submit_atom_v, kind, c)
         .then([=](reply_ptr r) { done(*r); },
               [=](caf::error& err) {
-                done(domain_error{domain_errc::unavailable,
-                                  kind + " " + c->entity_id + " did not answer: " +
-                                      self->system().render(err)});
+                done(domain_error{
+                    domain_errc::unavailable,
+                    kind + " " + c->entity_id + " did not answer: " + self->system().render(err)});
               });
   });
 }
@@ -293,9 +300,9 @@ command_result entity_runtime::execute(const std::string& kind, domain::command 
   self->request(impl_->registry, impl_->d.options.command_timeout, submit_atom_v, kind, c)
       .receive([&](reply_ptr r) { out = *r; },
                [&](caf::error& err) {
-                 out = domain_error{domain_errc::unavailable,
-                                    kind + " " + c->entity_id + " did not answer: " +
-                                        impl_->system.render(err)};
+                 out = domain_error{
+                     domain_errc::unavailable,
+                     kind + " " + c->entity_id + " did not answer: " + impl_->system.render(err)};
                });
   return std::move(*out);
 }

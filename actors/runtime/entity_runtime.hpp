@@ -38,13 +38,15 @@ using command_result = result<command_outcome, domain::domain_error>;
 
 class entity_runtime {
  public:
-  entity_runtime(store::event_store& store, const infra::clock& clock, runtime_options options = {});
+  entity_runtime(store::event_store& store, const infra::clock& clock,
+                 runtime_options options = {});
   ~entity_runtime();
   entity_runtime(const entity_runtime&) = delete;
   entity_runtime& operator=(const entity_runtime&) = delete;
 
   /// Sends `cmd` to entity `kind`/`cmd.entity_id`; `done` runs on an actor thread.
-  void submit(const std::string& kind, domain::command cmd, std::function<void(command_result)> done);
+  void submit(const std::string& kind, domain::command cmd,
+              std::function<void(command_result)> done);
 
   /// Blocking form for request threads; times out with `unavailable`.
   command_result execute(const std::string& kind, domain::command cmd);

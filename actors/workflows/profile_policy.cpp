@@ -29,11 +29,13 @@ std::optional<profile_policy> policy_from_profile(const events::json_object& pro
 crypto::key_type server_key_type(const profile_policy& p) {
   if (p.allowed_keys.empty()) return crypto::key_type::ecdsa_p256;
   for (const auto& [alg, min] : p.allowed_keys)
-    if (alg == "ECDSA") return min > 256 ? crypto::key_type::ecdsa_p384 : crypto::key_type::ecdsa_p256;
+    if (alg == "ECDSA")
+      return min > 256 ? crypto::key_type::ecdsa_p384 : crypto::key_type::ecdsa_p256;
   for (const auto& [alg, min] : p.allowed_keys)
     if (alg == "RSA")
-      return min > 3072 ? crypto::key_type::rsa_4096
-                        : min > 2048 ? crypto::key_type::rsa_3072 : crypto::key_type::rsa_2048;
+      return min > 3072   ? crypto::key_type::rsa_4096
+             : min > 2048 ? crypto::key_type::rsa_3072
+                          : crypto::key_type::rsa_2048;
   return crypto::key_type::ed25519;
 }
 
@@ -43,8 +45,8 @@ std::optional<std::string> check_csr_key(const profile_policy& p, const std::str
   for (const auto& [alg, min] : p.allowed_keys) {
     if (alg != algorithm) continue;
     if (bits >= min) return std::nullopt;
-    return algorithm + " key of " + std::to_string(bits) + " bits is below the profile's minimum of " +
-           std::to_string(min);
+    return algorithm + " key of " + std::to_string(bits) +
+           " bits is below the profile's minimum of " + std::to_string(min);
   }
   std::string allowed;
   for (const auto& [alg, min] : p.allowed_keys) allowed += (allowed.empty() ? "" : ", ") + alg;

@@ -22,9 +22,12 @@ store_error invalid(std::string message) {
 
 std::string describe(const expected_version& ev) {
   switch (ev.k) {
-    case expected_version::kind::any: return "any";
-    case expected_version::kind::no_stream: return "no stream";
-    case expected_version::kind::exact: return "version " + std::to_string(ev.version);
+    case expected_version::kind::any:
+      return "any";
+    case expected_version::kind::no_stream:
+      return "no stream";
+    case expected_version::kind::exact:
+      return "version " + std::to_string(ev.version);
   }
   return "?";
 }
@@ -36,9 +39,13 @@ batching_store::batching_store(store_options options) : options_(options) {
   if (!options_.group_commit) options_.max_batch = 1;
 }
 
-batching_store::~batching_store() { shutdown(); }
+batching_store::~batching_store() {
+  shutdown();
+}
 
-void batching_store::start() { writer_ = std::thread([this] { writer_loop(); }); }
+void batching_store::start() {
+  writer_ = std::thread([this] { writer_loop(); });
+}
 
 void batching_store::shutdown() {
   {
@@ -65,7 +72,8 @@ std::optional<store_error> batching_store::validate(append_request& req) const {
     return invalid("expected version must not be negative");
   if (req.command_id.size() > max_id_length) return invalid("command id is longer than 512 bytes");
   if (!req.command_id.empty()) {
-    auto outcome = events::canonicalize_json(req.command_outcome.empty() ? "{}" : req.command_outcome);
+    auto outcome =
+        events::canonicalize_json(req.command_outcome.empty() ? "{}" : req.command_outcome);
     if (!outcome) return invalid("command outcome is not valid JSON: " + outcome.error().message);
     req.command_outcome = std::move(outcome).value();
   }
@@ -85,7 +93,8 @@ std::optional<store_error> batching_store::validate(append_request& req) const {
         e.event_id.size() > max_id_length)
       return invalid(where + ": envelope field too long");
     auto canonical = events::canonicalize_json(e.payload);
-    if (!canonical) return invalid(where + ": payload is not valid JSON: " + canonical.error().message);
+    if (!canonical)
+      return invalid(where + ": payload is not valid JSON: " + canonical.error().message);
     if (canonical->empty() || (*canonical)[0] != '{')
       return invalid(where + ": payload must be a JSON object");
     e.payload = std::move(canonical).value();
@@ -232,15 +241,15 @@ bool batching_store::try_commit(std::vector<pending>& batch,
         continue;
       }
     }
-    const bool matches = req.expected.k == expected_version::kind::any ||
-                         (req.expected.k == expected_version::kind::no_stream && current == 0) ||
-                         (req.expected.k == expected_version::kind::exact &&
-                          current == req.expected.version);
+    const bool matches =
+        req.expected.k == expected_version::kind::any ||
+        (req.expected.k == expected_version::kind::no_stream && current == 0) ||
+        (req.expected.k == expected_version::kind::exact && current == req.expected.version);
     if (!matches) {
-      results.emplace_back(store_error{
-          store_errc::wrong_expected_version,
-          "stream " + req.stream_id + " is at version " + std::to_string(current) +
-              ", the append expected " + describe(req.expected)});
+      results.emplace_back(store_error{store_errc::wrong_expected_version,
+                                       "stream " + req.stream_id + " is at version " +
+                                           std::to_string(current) + ", the append expected " +
+                                           describe(req.expected)});
       continue;
     }
     append_result r;
@@ -301,9 +310,7 @@ struct batching_store::subscription_impl final : subscription {
 
   void stop() override {
     stop_.store(true);
-    {
-      std::lock_guard<std::mutex> lock(store_.commit_mu_);
-    }
+    { std::lock_guard<std::mutex> lock(store_.commit_mu_); }
     store_.commit_cv_.notify_all();
     if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
   }

@@ -46,8 +46,7 @@ class batching_store : public event_store {
 
   store_result<append_result> append(append_request req) final;
   void append_async(append_request req, append_callback done) final;
-  std::unique_ptr<subscription> subscribe(std::int64_t from_position,
-                                          event_handler handler) final;
+  std::unique_ptr<subscription> subscribe(std::int64_t from_position, event_handler handler) final;
 
   const store_options& options() const { return options_; }
 

@@ -11,7 +11,7 @@ namespace {
 
 struct memory_log {
   std::shared_mutex mu;
-  std::vector<events::recorded_event> events;  // index = position - 1
+  std::vector<events::recorded_event> events;                          // index = position - 1
   std::unordered_map<std::string, std::vector<std::int64_t>> streams;  // positions per stream
   std::unordered_set<std::string> event_ids;
   std::unordered_map<std::string, snapshot> snapshots;

@@ -123,8 +123,10 @@ class postgres_transaction final : public write_transaction {
       // batch's streams, which would grow with the log.
       std::string values;
       for (size_t i = 0; i < ids.size(); ++i) values += (i ? ",(" : "(") + tx_.quote(ids[i]) + ")";
-      auto r = tx_.exec("SELECT s.id, (SELECT max(e.stream_version) FROM events e WHERE e.stream_id = s.id) "
-                        "FROM (VALUES " + values + ") AS s(id)");
+      auto r = tx_.exec(
+          "SELECT s.id, (SELECT max(e.stream_version) FROM events e WHERE e.stream_id = s.id) "
+          "FROM (VALUES " +
+          values + ") AS s(id)");
       for (const auto& row : r)
         if (!row[1].is_null()) out[row[0].as<std::string>()] = row[1].as<std::int64_t>();
       return out;
@@ -248,41 +250,43 @@ class postgres_store final : public batching_store {
   }
 
   store_result<std::optional<snapshot>> load_snapshot(const std::string& stream_id) override {
-    return with_reader("load snapshot",
-                       [&](pqxx::nontransaction& tx) -> store_result<std::optional<snapshot>> {
-                         auto r = tx.exec_params(
-                             "SELECT stream_version, schema_version, state FROM snapshots "
-                             "WHERE stream_id = $1",
-                             stream_id);
-                         if (r.empty()) return std::optional<snapshot>{};
-                         return std::optional<snapshot>{
-                             snapshot{stream_id, r[0][0].as<std::int64_t>(), r[0][1].as<int>(),
-                                      r[0][2].as<std::string>()}};
-                       });
+    return with_reader(
+        "load snapshot", [&](pqxx::nontransaction& tx) -> store_result<std::optional<snapshot>> {
+          auto r = tx.exec_params(
+              "SELECT stream_version, schema_version, state FROM snapshots "
+              "WHERE stream_id = $1",
+              stream_id);
+          if (r.empty()) return std::optional<snapshot>{};
+          return std::optional<snapshot>{snapshot{stream_id, r[0][0].as<std::int64_t>(),
+                                                  r[0][1].as<int>(), r[0][2].as<std::string>()}};
+        });
   }
 
   store_result<command_record> record_command(const command_record& rec) override {
-    return with_reader("record command", [&](pqxx::nontransaction& tx) -> store_result<command_record> {
-      tx.exec_params(
-          "INSERT INTO commands (command_id, outcome, position) VALUES ($1, $2, $3) "
-          "ON CONFLICT (command_id) DO NOTHING",
-          rec.command_id, rec.outcome, rec.position);
-      auto r = tx.exec_params("SELECT outcome, position FROM commands WHERE command_id = $1",
-                              rec.command_id);
-      if (r.empty()) return rec;
-      return command_record{rec.command_id, r[0][0].as<std::string>(), r[0][1].as<std::int64_t>()};
-    });
+    return with_reader(
+        "record command", [&](pqxx::nontransaction& tx) -> store_result<command_record> {
+          tx.exec_params(
+              "INSERT INTO commands (command_id, outcome, position) VALUES ($1, $2, $3) "
+              "ON CONFLICT (command_id) DO NOTHING",
+              rec.command_id, rec.outcome, rec.position);
+          auto r = tx.exec_params("SELECT outcome, position FROM commands WHERE command_id = $1",
+                                  rec.command_id);
+          if (r.empty()) return rec;
+          return command_record{rec.command_id, r[0][0].as<std::string>(),
+                                r[0][1].as<std::int64_t>()};
+        });
   }
 
   store_result<std::optional<command_record>> find_command(const std::string& id) override {
-    return with_reader("find command",
-                       [&](pqxx::nontransaction& tx) -> store_result<std::optional<command_record>> {
-                         auto r = tx.exec_params(
-                             "SELECT outcome, position FROM commands WHERE command_id = $1", id);
-                         if (r.empty()) return std::optional<command_record>{};
-                         return std::optional<command_record>{command_record{
-                             id, r[0][0].as<std::string>(), r[0][1].as<std::int64_t>()}};
-                       });
+    return with_reader(
+        "find command",
+        [&](pqxx::nontransaction& tx) -> store_result<std::optional<command_record>> {
+          auto r =
+              tx.exec_params("SELECT outcome, position FROM commands WHERE command_id = $1", id);
+          if (r.empty()) return std::optional<command_record>{};
+          return std::optional<command_record>{
+              command_record{id, r[0][0].as<std::string>(), r[0][1].as<std::int64_t>()}};
+        });
   }
 
  protected:
@@ -353,10 +357,11 @@ store_result<std::unique_ptr<event_store>> open_postgres_store(const std::string
     tx.exec_params("SELECT pg_advisory_xact_lock($1)", position_lock_key + 1);
     tx.exec0(schema_sql);
     tx.commit();
-    return std::unique_ptr<event_store>(std::make_unique<postgres_store>(std::move(c), uri, options));
+    return std::unique_ptr<event_store>(
+        std::make_unique<postgres_store>(std::move(c), uri, options));
   } catch (const std::exception& ex) {
-    return store_error{store_errc::unavailable,
-                       "cannot open PostgreSQL event store at " + redact_uri(uri) + ": " + ex.what()};
+    return store_error{store_errc::unavailable, "cannot open PostgreSQL event store at " +
+                                                    redact_uri(uri) + ": " + ex.what()};
   }
 }
 

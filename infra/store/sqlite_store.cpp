@@ -46,8 +46,8 @@ constexpr const char* event_columns =
 
 store_error db_error(sqlite3* db, const std::string& what) {
   const int code = sqlite3_extended_errcode(db);
-  const auto errc = (code & 0xff) == SQLITE_CONSTRAINT ? store_errc::invalid_argument
-                                                       : store_errc::unavailable;
+  const auto errc =
+      (code & 0xff) == SQLITE_CONSTRAINT ? store_errc::invalid_argument : store_errc::unavailable;
   return {errc, "sqlite: " + what + ": " + sqlite3_errmsg(db)};
 }
 
@@ -59,7 +59,8 @@ class connection {
     const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(path.c_str(), &c->db_, flags, nullptr) != SQLITE_OK) {
       std::string msg = c->db_ ? sqlite3_errmsg(c->db_) : "out of memory";
-      return store_error{store_errc::unavailable, "cannot open SQLite database " + path + ": " + msg};
+      return store_error{store_errc::unavailable,
+                         "cannot open SQLite database " + path + ": " + msg};
     }
     sqlite3_busy_timeout(c->db_, 10000);
     // A larger auto-checkpoint interval: the default (1000 pages) makes the writer checkpoint
@@ -126,10 +127,10 @@ std::optional<std::string> column_text(sqlite3_stmt* s, int i) {
 store_result<events::recorded_event> decode_event(sqlite3_stmt* s) {
   events::recorded_event e;
   e.position = sqlite3_column_int64(s, 0);
-  std::string* texts[] = {&e.stream_id,      nullptr,          &e.event_id,     &e.type,
-                          nullptr,           nullptr,          &e.principal,    &e.source_address,
-                          &e.correlation_id, &e.causation_id,  &e.payload,      &e.prev_hash,
-                          &e.hash};
+  std::string* texts[] = {
+      &e.stream_id, nullptr,           &e.event_id,       &e.type,         nullptr,    nullptr,
+      &e.principal, &e.source_address, &e.correlation_id, &e.causation_id, &e.payload, &e.prev_hash,
+      &e.hash};
   for (int col = 1; col <= 13; ++col) {
     std::string* target = texts[col - 1];
     if (target == nullptr) {
@@ -220,7 +221,8 @@ class sqlite_transaction final : public write_transaction {
       bind_text(*s, 1, id);
       const int rc = sqlite3_step(*s);
       if (rc == SQLITE_ROW) {
-        out[id] = command_record{id, column_text(*s, 0).value_or("{}"), sqlite3_column_int64(*s, 1)};
+        out[id] =
+            command_record{id, column_text(*s, 0).value_or("{}"), sqlite3_column_int64(*s, 1)};
       } else if (rc != SQLITE_DONE) {
         return db_error(c_.db(), "read command record");
       }
@@ -254,7 +256,8 @@ class sqlite_transaction final : public write_transaction {
       sqlite3_reset(*s);
     }
     for (const auto& cmd : commands) {
-      auto s = c_.prepare("INSERT INTO commands (command_id, outcome, position) VALUES (?1, ?2, ?3)");
+      auto s =
+          c_.prepare("INSERT INTO commands (command_id, outcome, position) VALUES (?1, ?2, ?3)");
       if (!s) return s.error();
       bind_text(*s, 1, cmd.command_id);
       bind_text(*s, 2, cmd.outcome);

@@ -42,9 +42,12 @@ store_result<std::unique_ptr<event_store>> open_event_store(const std::string& u
   auto parsed = parse_store_url(url);
   if (!parsed) return parsed.error();
   switch (parsed->k) {
-    case store_url::kind::memory: return make_memory_store(options);
-    case store_url::kind::sqlite: return open_sqlite_store(parsed->location, options);
-    case store_url::kind::postgres: return open_postgres_store(parsed->location, options);
+    case store_url::kind::memory:
+      return make_memory_store(options);
+    case store_url::kind::sqlite:
+      return open_sqlite_store(parsed->location, options);
+    case store_url::kind::postgres:
+      return open_postgres_store(parsed->location, options);
   }
   return bad(url, "unknown scheme");
 }

@@ -13,18 +13,28 @@ using namespace certctl::fuzz;
 
 namespace {
 
-const std::vector<std::string> json_seeds = {
-    "{}", "{\"a\":1,\"b\":[1,2,{\"c\":null}],\"d\":\"\\u00e9\"}", "[1,2,3]", "{\"a\":1,\"a\":2}",
-    "{\"n\":1e308,\"m\":-0.0,\"s\":\"\\ud83d\\ude00\"}", "{\"x\":", "\"str\"", "{\"deep\":[[[[[[[]]]]]]]}"};
-const std::vector<std::string> time_seeds = {"2026-11-27T08:12:46Z", "2024-02-29T23:59:60.123456+05:30",
+const std::vector<std::string> json_seeds = {"{}",
+                                             "{\"a\":1,\"b\":[1,2,{\"c\":null}],\"d\":\"\\u00e9\"}",
+                                             "[1,2,3]",
+                                             "{\"a\":1,\"a\":2}",
+                                             "{\"n\":1e308,\"m\":-0.0,\"s\":\"\\ud83d\\ude00\"}",
+                                             "{\"x\":",
+                                             "\"str\"",
+                                             "{\"deep\":[[[[[[[]]]]]]]}"};
+const std::vector<std::string> time_seeds = {"2026-11-27T08:12:46Z",
+                                             "2024-02-29T23:59:60.123456+05:30",
                                              "2026-11-27t08:12:46.1-00:00", "9999-12-31T23:59:59Z"};
 const std::vector<std::string> pem_seeds = {
-    "-----BEGIN CERTIFICATE REQUEST-----\nMIIBADCBpgIBADAbMRkwFwYDVQQDDBB3d3cuZXhhbXBsZS50ZXN0\n-----END CERTIFICATE REQUEST-----\n",
-    "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n",
+    "-----BEGIN CERTIFICATE "
+    "REQUEST-----\nMIIBADCBpgIBADAbMRkwFwYDVQQDDBB3d3cuZXhhbXBsZS50ZXN0\n-----END CERTIFICATE "
+    "REQUEST-----\n",
+    "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n-----BEGIN "
+    "CERTIFICATE-----\n-----END CERTIFICATE-----\n",
     std::string(70000, 'A')};
-const std::vector<std::string> url_seeds = {"memory:", "sqlite:///var/x.db", "postgresql://u:p@h:1/d?x=y",
-                                            "postgres://", "sqlite://"};
-const std::vector<std::string> bearer_seeds = {"Bearer cc_abc", "bearer  x", "Basic Zm9v", "Bearer ", "{\"k\":[1]}"};
+const std::vector<std::string> url_seeds = {
+    "memory:", "sqlite:///var/x.db", "postgresql://u:p@h:1/d?x=y", "postgres://", "sqlite://"};
+const std::vector<std::string> bearer_seeds = {"Bearer cc_abc", "bearer  x", "Basic Zm9v",
+                                               "Bearer ", "{\"k\":[1]}"};
 
 void drive(target_fn fn, const std::vector<std::string>& seeds, int mutations) {
   std::mt19937 rng(42);  // fixed: a failure reproduces
@@ -36,9 +46,15 @@ void drive(target_fn fn, const std::vector<std::string>& seeds, int mutations) {
         case 0:
           if (!m.empty()) m[rng() % m.size()] ^= static_cast<char>(1u << (rng() % 8));
           break;
-        case 1: m.resize(m.empty() ? 0 : rng() % m.size()); break;
-        case 2: m.insert(m.empty() ? 0 : rng() % m.size(), seeds[rng() % seeds.size()]); break;
-        default: m.push_back(static_cast<char>(rng() % 256)); break;
+        case 1:
+          m.resize(m.empty() ? 0 : rng() % m.size());
+          break;
+        case 2:
+          m.insert(m.empty() ? 0 : rng() % m.size(), seeds[rng() % seeds.size()]);
+          break;
+        default:
+          m.push_back(static_cast<char>(rng() % 256));
+          break;
       }
       fn(reinterpret_cast<const std::uint8_t*>(m.data()), m.size());
     }
@@ -53,7 +69,9 @@ BOOST_AUTO_TEST_CASE(json_parsers_survive_mutated_input) {
   drive(bearer_and_request_json, json_seeds, 500);
 }
 
-BOOST_AUTO_TEST_CASE(time_parser_survives_mutated_input) { drive(rfc3339, time_seeds, 5000); }
+BOOST_AUTO_TEST_CASE(time_parser_survives_mutated_input) {
+  drive(rfc3339, time_seeds, 5000);
+}
 
 BOOST_AUTO_TEST_CASE(pem_and_der_parsers_survive_mutated_input) {
   drive(csr_pem, pem_seeds, 300);

@@ -14,12 +14,15 @@ namespace certctl::server {
 namespace rest = gateways::rest;
 using rest::role;
 
-void register_read_projections(projections::projector& p) { projections::register_entity_projections(p); }
+void register_read_projections(projections::projector& p) {
+  projections::register_entity_projections(p);
+}
 
 namespace {
 
-std::optional<std::int64_t> int_param(const rest::request_context& c, const char* name, std::int64_t fallback,
-                                      std::int64_t lo, std::int64_t hi, rest::response& err) {
+std::optional<std::int64_t> int_param(const rest::request_context& c, const char* name,
+                                      std::int64_t fallback, std::int64_t lo, std::int64_t hi,
+                                      rest::response& err) {
   auto v = c.query(name);
   if (!v || v->empty()) return fallback;
   try {
@@ -28,7 +31,8 @@ std::optional<std::int64_t> int_param(const rest::request_context& c, const char
     if (used == v->size() && n >= lo) return std::min<std::int64_t>(n, hi);
   } catch (const std::exception&) {
   }
-  err = rest::error_response(400, std::string("query parameter '") + name + "' must be an integer >= " + std::to_string(lo));
+  err = rest::error_response(400, std::string("query parameter '") + name +
+                                      "' must be an integer >= " + std::to_string(lo));
   return std::nullopt;
 }
 
@@ -46,10 +50,14 @@ void add_audit_routes(rest::router& r, read_context& ctx) {
     f.entity_kind = c.query("resource_type");
     f.entity_id = c.query("resource_id");
     f.event_type = c.query("action");
-    for (auto [name, slot] : {std::pair<const char*, std::optional<events::timestamp_us>*>{"from", &f.from}, {"to", &f.to}}) {
+    for (auto [name, slot] :
+         {std::pair<const char*, std::optional<events::timestamp_us>*>{"from", &f.from},
+          {"to", &f.to}}) {
       if (auto v = c.query(name)) {
         auto t = events::parse_rfc3339(*v);
-        if (!t) return rest::error_response(400, std::string("query parameter '") + name + "' must be RFC 3339");
+        if (!t)
+          return rest::error_response(
+              400, std::string("query parameter '") + name + "' must be RFC 3339");
         *slot = *t;
       }
     }
@@ -60,7 +68,8 @@ void add_audit_routes(rest::router& r, read_context& ctx) {
   r.add("GET", "/api/v1/audit/{id}", role::viewer, [&ctx](rest::request_context& c) {
     auto row = projections::get_audit_event(ctx.db, c.path_param("id"));
     if (!row) return rest::error_response(500, "audit query failed: " + row.error().message);
-    if (!row->has_value()) return rest::error_response(404, "audit event " + c.path_param("id") + " not found");
+    if (!row->has_value())
+      return rest::error_response(404, "audit event " + c.path_param("id") + " not found");
     return rest::json_response(projections::audit_event_json(**row));
   });
 }
@@ -113,68 +122,81 @@ void add_certificate_reads(rest::router& r, read_context& ctx) {
     return doc_or_404(projections::get_certificate(ctx.db, c.path_param("id")),
                       "certificate " + c.path_param("id"));
   });
-  r.add("GET", "/api/v1/certificates/{id}/versions", role::viewer, [&ctx](rest::request_context& c) {
-    rest::response err;
-    auto p = paging_of(c, err);
-    if (!p) return err;
-    auto exists = projections::get_certificate(ctx.db, c.path_param("id"));
-    if (!exists || !exists->has_value()) return doc_or_404(exists, "certificate " + c.path_param("id"));
-    return page_or_error(projections::list_certificate_versions(ctx.db, c.path_param("id"), p->page, p->per_page));
-  });
-  r.add("GET", "/api/v1/certificates/{id}/export/pem", role::viewer, [&ctx](rest::request_context& c) {
-    auto v = projections::get_latest_certificate_version(ctx.db, c.path_param("id"));
-    if (!v) return rest::error_response(500, v.error().message);
-    if (!v->has_value())
-      return rest::error_response(404, "certificate " + c.path_param("id") + " has no issued version");
-    const std::string& full = (*v)->pem_chain;
-    auto parts = crypto::split_pem_chain(full);
-    std::string leaf = parts && !parts->empty() ? (*parts)[0] : full;
-    std::string chain;
-    if (parts)
-      for (size_t i = 1; i < parts->size(); ++i) chain += (*parts)[i];
-    if (c.query("download") == std::optional<std::string>("true")) {
-      rest::response resp;
-      resp.content_type = "application/x-pem-file";
-      resp.body = full;
-      resp.with_header("Content-Disposition", "attachment; filename=\"" + c.path_param("id") + ".pem\"");
-      return resp;
-    }
-    events::json_object out;
-    out.set("cert_pem", leaf).set("chain_pem", chain).set("full_pem", full);
-    return rest::json_response(out.dump());
-  });
+  r.add("GET", "/api/v1/certificates/{id}/versions", role::viewer,
+        [&ctx](rest::request_context& c) {
+          rest::response err;
+          auto p = paging_of(c, err);
+          if (!p) return err;
+          auto exists = projections::get_certificate(ctx.db, c.path_param("id"));
+          if (!exists || !exists->has_value())
+            return doc_or_404(exists, "certificate " + c.path_param("id"));
+          return page_or_error(projections::list_certificate_versions(ctx.db, c.path_param("id"),
+                                                                      p->page, p->per_page));
+        });
+  r.add("GET", "/api/v1/certificates/{id}/export/pem", role::viewer,
+        [&ctx](rest::request_context& c) {
+          auto v = projections::get_latest_certificate_version(ctx.db, c.path_param("id"));
+          if (!v) return rest::error_response(500, v.error().message);
+          if (!v->has_value())
+            return rest::error_response(
+                404, "certificate " + c.path_param("id") + " has no issued version");
+          const std::string& full = (*v)->pem_chain;
+          auto parts = crypto::split_pem_chain(full);
+          std::string leaf = parts && !parts->empty() ? (*parts)[0] : full;
+          std::string chain;
+          if (parts)
+            for (size_t i = 1; i < parts->size(); ++i) chain += (*parts)[i];
+          if (c.query("download") == std::optional<std::string>("true")) {
+            rest::response resp;
+            resp.content_type = "application/x-pem-file";
+            resp.body = full;
+            resp.with_header("Content-Disposition",
+                             "attachment; filename=\"" + c.path_param("id") + ".pem\"");
+            return resp;
+          }
+          events::json_object out;
+          out.set("cert_pem", leaf).set("chain_pem", chain).set("full_pem", full);
+          return rest::json_response(out.dump());
+        });
   // Includes the private key only for server-generated keys (agents keep their own).
-  r.add("POST", "/api/v1/certificates/{id}/export/pkcs12", role::operator_, [&ctx](rest::request_context& c) {
-    std::string why;
-    auto body = c.body().empty() ? std::optional<events::json_object>(events::json_object{})
-                                 : events::json_object::parse(c.body(), &why);
-    if (!body) return rest::error_response(400, why);
-    const std::string password = body->str("password");
-    if (password.empty()) return rest::error_response(400, "field 'password' is required to protect the PKCS#12 bundle");
-    auto v = projections::get_latest_certificate_version(ctx.db, c.path_param("id"));
-    if (!v) return rest::error_response(500, v.error().message);
-    if (!v->has_value())
-      return rest::error_response(404, "certificate " + c.path_param("id") + " has no issued version");
-    auto parts = crypto::split_pem_chain((*v)->pem_chain);
-    if (!parts || parts->empty()) return rest::error_response(500, "stored chain does not parse");
-    crypto::pkcs12_input in;
-    in.certificate_pem = (*parts)[0];
-    for (size_t i = 1; i < parts->size(); ++i) in.chain_pem += (*parts)[i];
-    in.password = password;
-    in.friendly_name = c.path_param("id");
-    if (ctx.keys.contains(c.path_param("id"))) {
-      auto key = ctx.keys.get(c.path_param("id"));
-      if (!key) return rest::error_response(500, "key store: " + key.error().message);
-      in.private_key_pem = *key;
-    }
-    auto p12 = crypto::export_pkcs12(in);
-    if (!p12) return rest::error_response(500, "PKCS#12 export failed: " + p12.error().message);
-    rest::response resp;
-    resp.content_type = "application/x-pkcs12";
-    resp.body.assign(p12->begin(), p12->end());
-    resp.with_header("Content-Disposition", "attachment; filename=\"" + c.path_param("id") + ".p12\"");
-    return resp;
-  });
+  r.add("POST", "/api/v1/certificates/{id}/export/pkcs12", role::operator_,
+        [&ctx](rest::request_context& c) {
+          std::string why;
+          auto body = c.body().empty() ? std::optional<events::json_object>(events::json_object{})
+                                       : events::json_object::parse(c.body(), &why);
+          if (!body) return rest::error_response(400, why);
+          const std::string password = body->str("password");
+          if (password.empty())
+            return rest::error_response(
+                400, "field 'password' is required to protect the PKCS#12 bundle");
+          auto v = projections::get_latest_certificate_version(ctx.db, c.path_param("id"));
+          if (!v) return rest::error_response(500, v.error().message);
+          if (!v->has_value())
+            return rest::error_response(
+                404, "certificate " + c.path_param("id") + " has no issued version");
+          auto parts = crypto::split_pem_chain((*v)->pem_chain);
+          if (!parts || parts->empty())
+            return rest::error_response(500, "stored chain does not parse");
+          crypto::pkcs12_input in;
+          in.certificate_pem = (*parts)[0];
+          for (size_t i = 1; i < parts->size(); ++i) in.chain_pem += (*parts)[i];
+          in.password = password;
+          in.friendly_name = c.path_param("id");
+          if (ctx.keys.contains(c.path_param("id"))) {
+            auto key = ctx.keys.get(c.path_param("id"));
+            if (!key) return rest::error_response(500, "key store: " + key.error().message);
+            in.private_key_pem = *key;
+          }
+          auto p12 = crypto::export_pkcs12(in);
+          if (!p12)
+            return rest::error_response(500, "PKCS#12 export failed: " + p12.error().message);
+          rest::response resp;
+          resp.content_type = "application/x-pkcs12";
+          resp.body.assign(p12->begin(), p12->end());
+          resp.with_header("Content-Disposition",
+                           "attachment; filename=\"" + c.path_param("id") + ".p12\"");
+          return resp;
+        });
 }
 
 void add_job_reads(rest::router& r, read_context& ctx) {
@@ -191,15 +213,19 @@ void add_job_reads(rest::router& r, read_context& ctx) {
     return page_or_error(projections::list_jobs(ctx.db, f));
   });
   r.add("GET", "/api/v1/jobs/{id}", role::viewer, [&ctx](rest::request_context& c) {
-    return doc_or_404(projections::get_job(ctx.db, c.path_param("id")), "job " + c.path_param("id"));
+    return doc_or_404(projections::get_job(ctx.db, c.path_param("id")),
+                      "job " + c.path_param("id"));
   });
 }
 
 void add_resource_reads(rest::router& r, read_context& ctx) {
   static const std::pair<const char*, const char*> routes[] = {
-      {"/api/v1/issuers", "issuer"}, {"/api/v1/profiles", "profile"},
-      {"/api/v1/renewal-policies", "renewal_policy"}, {"/api/v1/teams", "team"},
-      {"/api/v1/owners", "owner"}, {"/api/v1/agents", "agent"}};
+      {"/api/v1/issuers", "issuer"},
+      {"/api/v1/profiles", "profile"},
+      {"/api/v1/renewal-policies", "renewal_policy"},
+      {"/api/v1/teams", "team"},
+      {"/api/v1/owners", "owner"},
+      {"/api/v1/agents", "agent"}};
   for (const auto& [path, kind_c] : routes) {
     const std::string kind = kind_c;
     r.add("GET", path, role::viewer, [&ctx, kind](rest::request_context& c) {
@@ -209,7 +235,8 @@ void add_resource_reads(rest::router& r, read_context& ctx) {
       return page_or_error(projections::list_resources(ctx.db, kind, p->page, p->per_page));
     });
     r.add("GET", std::string(path) + "/{id}", role::viewer, [&ctx, kind](rest::request_context& c) {
-      return doc_or_404(projections::get_resource(ctx.db, kind, c.path_param("id")), kind + " " + c.path_param("id"));
+      return doc_or_404(projections::get_resource(ctx.db, kind, c.path_param("id")),
+                        kind + " " + c.path_param("id"));
     });
   }
   r.add("GET", "/api/v1/agents/retired", role::viewer, [&ctx](rest::request_context& c) {
@@ -245,7 +272,9 @@ void record_auth_failure(store::event_store& store, const rest::auth_event& e) {
   events::proposed_event pe;
   pe.type = "auth.denied";
   events::json_object p;
-  p.set("method", e.method).set("path", e.path).set("reason", std::string(rest::to_string(e.reason)));
+  p.set("method", e.method)
+      .set("path", e.path)
+      .set("reason", std::string(rest::to_string(e.reason)));
   pe.payload = p.dump();
   pe.principal = "anonymous";
   pe.source_address = e.remote_addr;

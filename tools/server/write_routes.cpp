@@ -9,12 +9,18 @@ using rest::role;
 
 int http_status(domain::domain_errc code) {
   switch (code) {
-    case domain::domain_errc::invalid: return 400;
-    case domain::domain_errc::not_found: return 404;
-    case domain::domain_errc::conflict: return 409;
-    case domain::domain_errc::forbidden: return 403;
-    case domain::domain_errc::internal: return 500;
-    case domain::domain_errc::unavailable: return 503;
+    case domain::domain_errc::invalid:
+      return 400;
+    case domain::domain_errc::not_found:
+      return 404;
+    case domain::domain_errc::conflict:
+      return 409;
+    case domain::domain_errc::forbidden:
+      return 403;
+    case domain::domain_errc::internal:
+      return 500;
+    case domain::domain_errc::unavailable:
+      return 503;
   }
   return 500;
 }
@@ -82,23 +88,30 @@ void add_resource_routes(rest::router& r, write_context& ctx) {
       rest::response err;
       auto body = body_of(c, err);
       if (!body) return err;
-      return render(ctx.runtime.execute(kind, command_for(c, kind + ".create", new_id(*body, prefix.c_str()), *body)), 201);
+      return render(ctx.runtime.execute(kind, command_for(c, kind + ".create",
+                                                          new_id(*body, prefix.c_str()), *body)),
+                    201);
     });
     r.add("PUT", std::string(rr.path) + "/{id}", rr.writer, [&ctx, kind](rest::request_context& c) {
       rest::response err;
       auto body = body_of(c, err);
       if (!body) return err;
-      return render(ctx.runtime.execute(kind, command_for(c, kind + ".update", c.path_param("id"), *body)), 200);
+      return render(
+          ctx.runtime.execute(kind, command_for(c, kind + ".update", c.path_param("id"), *body)),
+          200);
     });
-    r.add("DELETE", std::string(rr.path) + "/{id}", rr.writer, [&ctx, kind](rest::request_context& c) {
-      auto res = ctx.runtime.execute(kind, command_for(c, kind + ".delete", c.path_param("id"), {}));
-      if (!res) return render(res, 204);
-      rest::response resp;
-      resp.status = 204;
-      resp.content_type.clear();
-      if (res->position > 0) resp.with_header("X-Certctl-Position", std::to_string(res->position));
-      return resp;
-    });
+    r.add("DELETE", std::string(rr.path) + "/{id}", rr.writer,
+          [&ctx, kind](rest::request_context& c) {
+            auto res =
+                ctx.runtime.execute(kind, command_for(c, kind + ".delete", c.path_param("id"), {}));
+            if (!res) return render(res, 204);
+            rest::response resp;
+            resp.status = 204;
+            resp.content_type.clear();
+            if (res->position > 0)
+              resp.with_header("X-Certctl-Position", std::to_string(res->position));
+            return resp;
+          });
   }
 }
 
@@ -121,7 +134,8 @@ void add_certificate_routes(rest::router& r, write_context& ctx) {
     rest::response err;
     auto body = body_of(c, err);
     if (!body) return err;
-    auto created = ctx.runtime.execute("certificate", command_for(c, "certificate.create", new_id(*body, "mc"), *body));
+    auto created = ctx.runtime.execute(
+        "certificate", command_for(c, "certificate.create", new_id(*body, "mc"), *body));
     if (!created) return render(created, 201);
     auto started = actors::start_issuance(ctx.runtime, ctx.handoff, created->view, "Issuance",
                                           start_of(c, created->view.str("id")));
@@ -132,36 +146,47 @@ void add_certificate_routes(rest::router& r, write_context& ctx) {
     rest::response err;
     auto body = body_of(c, err);
     if (!body) return err;
-    return render(ctx.runtime.execute("certificate", command_for(c, "certificate.update", c.path_param("id"), *body)), 200);
+    return render(ctx.runtime.execute("certificate", command_for(c, "certificate.update",
+                                                                 c.path_param("id"), *body)),
+                  200);
   });
   r.add("DELETE", "/api/v1/certificates/{id}", role::operator_, [&ctx](rest::request_context& c) {
-    auto res = ctx.runtime.execute("certificate", command_for(c, "certificate.archive", c.path_param("id"), {}));
+    auto res = ctx.runtime.execute("certificate",
+                                   command_for(c, "certificate.archive", c.path_param("id"), {}));
     if (!res) return render(res, 204);
     rest::response resp;
     resp.status = 204;
     resp.content_type.clear();
     return resp;
   });
-  r.add("POST", "/api/v1/certificates/{id}/renew", role::operator_, [&ctx](rest::request_context& c) {
-    auto started = actors::start_renewal(ctx.runtime, ctx.handoff, start_of(c, c.path_param("id")));
-    if (!started.ok()) return render(started.certificate && !started.certificate->ok() ? *started.certificate : *started.job, 202);
-    const auto& job = *started.job;
-    auto resp = rest::json_response(R"({"status":"renewal_triggered"})", 202);
-    resp.with_header("X-Certctl-Position", std::to_string(job->position));
-    return resp;
-  });
-  r.add("POST", "/api/v1/certificates/{id}/revoke", role::operator_, [&ctx](rest::request_context& c) {
-    rest::response err;
-    auto body = body_of(c, err);
-    if (!body) return err;
-    auto res = ctx.runtime.execute("certificate", command_for(c, "certificate.revoke", c.path_param("id"), *body));
-    if (!res) return render(res, 200);
-    auto resp = rest::json_response(R"({"status":"revoked"})", 200);
-    resp.with_header("X-Certctl-Position", std::to_string(res->position));
-    return resp;
-  });
+  r.add("POST", "/api/v1/certificates/{id}/renew", role::operator_,
+        [&ctx](rest::request_context& c) {
+          auto started =
+              actors::start_renewal(ctx.runtime, ctx.handoff, start_of(c, c.path_param("id")));
+          if (!started.ok())
+            return render(started.certificate && !started.certificate->ok() ? *started.certificate
+                                                                            : *started.job,
+                          202);
+          const auto& job = *started.job;
+          auto resp = rest::json_response(R"({"status":"renewal_triggered"})", 202);
+          resp.with_header("X-Certctl-Position", std::to_string(job->position));
+          return resp;
+        });
+  r.add("POST", "/api/v1/certificates/{id}/revoke", role::operator_,
+        [&ctx](rest::request_context& c) {
+          rest::response err;
+          auto body = body_of(c, err);
+          if (!body) return err;
+          auto res = ctx.runtime.execute(
+              "certificate", command_for(c, "certificate.revoke", c.path_param("id"), *body));
+          if (!res) return render(res, 200);
+          auto resp = rest::json_response(R"({"status":"revoked"})", 200);
+          resp.with_header("X-Certctl-Position", std::to_string(res->position));
+          return resp;
+        });
   r.add("POST", "/api/v1/jobs/{id}/cancel", role::operator_, [&ctx](rest::request_context& c) {
-    return render(ctx.runtime.execute("job", command_for(c, "job.cancel", c.path_param("id"), {})), 200);
+    return render(ctx.runtime.execute("job", command_for(c, "job.cancel", c.path_param("id"), {})),
+                  200);
   });
 }
 
@@ -170,18 +195,24 @@ void add_agent_routes(rest::router& r, write_context& ctx) {
     rest::response err;
     auto body = body_of(c, err);
     if (!body) return err;
-    return render(ctx.runtime.execute("agent", command_for(c, "agent.register", new_id(*body, "agent"), *body)), 201);
+    return render(ctx.runtime.execute(
+                      "agent", command_for(c, "agent.register", new_id(*body, "agent"), *body)),
+                  201);
   });
   r.add("POST", "/api/v1/agents/{id}/heartbeat", role::operator_, [&ctx](rest::request_context& c) {
     rest::response err;
     auto body = body_of(c, err);
     if (!body) return err;
-    return render(ctx.runtime.execute("agent", command_for(c, "agent.heartbeat", c.path_param("id"), *body)), 200);
+    return render(
+        ctx.runtime.execute("agent", command_for(c, "agent.heartbeat", c.path_param("id"), *body)),
+        200);
   });
   r.add("DELETE", "/api/v1/agents/{id}", role::admin, [&ctx](rest::request_context& c) {
     events::json_object body;
     if (auto reason = c.query("reason")) body.set("reason", *reason);
-    return render(ctx.runtime.execute("agent", command_for(c, "agent.retire", c.path_param("id"), body)), 200);
+    return render(
+        ctx.runtime.execute("agent", command_for(c, "agent.retire", c.path_param("id"), body)),
+        200);
   });
   // An agent submits the CSR for a job that awaits one; signing happens on the issuance workers.
   r.add("POST", "/api/v1/agents/{id}/csr", role::operator_, [&ctx](rest::request_context& c) {
@@ -189,15 +220,18 @@ void add_agent_routes(rest::router& r, write_context& ctx) {
     auto body = body_of(c, err);
     if (!body) return err;
     for (const char* f : {"job_id", "certificate_id", "csr_pem"})
-      if (!body->is_string(f)) return rest::error_response(400, std::string("field '") + f + "' is required");
+      if (!body->is_string(f))
+        return rest::error_response(400, std::string("field '") + f + "' is required");
     events::json_object csr;
     csr.set("csr_pem", body->str("csr_pem"));
-    auto accepted = ctx.runtime.execute("job", command_for(c, "job.submit_csr", body->str("job_id"), csr));
+    auto accepted =
+        ctx.runtime.execute("job", command_for(c, "job.submit_csr", body->str("job_id"), csr));
     if (!accepted) return render(accepted, 202);
-    auto cert = ctx.runtime.execute("certificate", command_for(c, "certificate.update", body->str("certificate_id"), {}));
+    auto cert = ctx.runtime.execute(
+        "certificate", command_for(c, "certificate.update", body->str("certificate_id"), {}));
     if (!cert) return render(cert, 202);
-    ctx.issuance.enqueue({body->str("certificate_id"), body->str("job_id"), cert->view, body->str("csr_pem"),
-                          c.request_id, "agent:" + c.path_param("id")});
+    ctx.issuance.enqueue({body->str("certificate_id"), body->str("job_id"), cert->view,
+                          body->str("csr_pem"), c.request_id, "agent:" + c.path_param("id")});
     auto resp = rest::json_response(R"({"status":"accepted"})", 202);
     resp.with_header("X-Certctl-Position", std::to_string(accepted->position));
     return resp;

@@ -39,9 +39,10 @@ BOOST_AUTO_TEST_CASE(creating_without_required_fields_is_rejected_naming_the_fie
 
 BOOST_AUTO_TEST_CASE(a_field_of_the_wrong_type_is_rejected) {
   scenario s("certificate", "mc-1");
-  auto then = s.when("certificate.create",
-                     R"({"name":"web","common_name":"x","sans":"not-an-array","renewal_policy_id":"r",)"
-                     R"("issuer_id":"i","owner_id":"o","team_id":"t"})");
+  auto then =
+      s.when("certificate.create",
+             R"({"name":"web","common_name":"x","sans":"not-an-array","renewal_policy_id":"r",)"
+             R"("issuer_id":"i","owner_id":"o","team_id":"t"})");
   BOOST_REQUIRE(!then.ok());
   BOOST_TEST(then.error().message.find("'sans' must be an array of strings") != std::string::npos);
 }
@@ -126,7 +127,8 @@ BOOST_AUTO_TEST_CASE(archiving_is_final_for_updates_and_idempotent) {
   s.given_command("certificate.archive", "{}");
   BOOST_TEST(s.view().str("status") == "Archived");
   BOOST_TEST(s.when("certificate.archive", "{}")->empty());
-  BOOST_TEST(s.when("certificate.update", R"({"name":"x"})").error().code == domain::domain_errc::conflict);
+  BOOST_TEST(s.when("certificate.update", R"({"name":"x"})").error().code ==
+             domain::domain_errc::conflict);
 }
 
 BOOST_AUTO_TEST_CASE(the_scheduler_marks_active_certificates_expiring_then_expired) {

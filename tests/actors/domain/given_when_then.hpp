@@ -15,7 +15,8 @@ class scenario {
     BOOST_REQUIRE(agg_ != nullptr);
   }
 
-  result<domain::decision, domain::domain_error> when(const std::string& name, const std::string& body) {
+  result<domain::decision, domain::domain_error> when(const std::string& name,
+                                                      const std::string& body) {
     domain::command c;
     c.name = name;
     c.entity_id = id_;

@@ -22,7 +22,8 @@ BOOST_AUTO_TEST_CASE(a_server_keygen_issuance_job_starts_pending_and_completes) 
 
 BOOST_AUTO_TEST_CASE(an_agent_keygen_job_waits_for_a_csr) {
   scenario s("job", "job-1");
-  s.given_command("job.create", R"({"type":"Issuance","certificate_id":"mc-1","awaiting_csr":true})");
+  s.given_command("job.create",
+                  R"({"type":"Issuance","certificate_id":"mc-1","awaiting_csr":true})");
   BOOST_TEST(s.view().str("status") == "AwaitingCSR");
   BOOST_TEST(s.when("job.start", "{}").error().code == domain::domain_errc::conflict);
   BOOST_TEST(s.when("job.submit_csr", "{}").error().code == domain::domain_errc::invalid);
@@ -64,9 +65,11 @@ BOOST_AUTO_TEST_CASE(invalid_job_definitions_are_rejected) {
   scenario s("job", "job-1");
   BOOST_TEST(s.when("job.create", R"({"type":"Coffee","certificate_id":"mc-1"})").error().code ==
              domain::domain_errc::invalid);
-  BOOST_TEST(s.when("job.create", R"({"type":"Issuance"})").error().code == domain::domain_errc::invalid);
+  BOOST_TEST(s.when("job.create", R"({"type":"Issuance"})").error().code ==
+             domain::domain_errc::invalid);
   BOOST_TEST(s.when("job.create", R"({"type":"Issuance","certificate_id":"mc-1","max_attempts":0})")
-                 .error().code == domain::domain_errc::invalid);
+                 .error()
+                 .code == domain::domain_errc::invalid);
   BOOST_TEST(s.when("job.complete", "{}").error().code == domain::domain_errc::not_found);
 }
 

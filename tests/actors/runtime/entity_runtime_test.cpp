@@ -111,14 +111,16 @@ BOOST_AUTO_TEST_CASE(concurrent_commands_to_one_entity_are_applied_in_sequence) 
   auto store = store::make_memory_store();
   infra::system_clock clock;
   actors::entity_runtime rt(*store, clock);
-  BOOST_REQUIRE(rt.execute("renewal_policy", make("renewal_policy.create", "rp-1", R"({"name":"p"})")).ok());
+  BOOST_REQUIRE(
+      rt.execute("renewal_policy", make("renewal_policy.create", "rp-1", R"({"name":"p"})")).ok());
   std::vector<std::thread> threads;
   std::atomic<int> failures{0};
   for (int t = 0; t < 8; ++t)
     threads.emplace_back([&, t] {
       for (int i = 0; i < 25; ++i) {
-        auto r = rt.execute("renewal_policy", make("renewal_policy.update", "rp-1",
-                                                   "{\"name\":\"p" + std::to_string(t * 100 + i) + "\"}"));
+        auto r = rt.execute("renewal_policy",
+                            make("renewal_policy.update", "rp-1",
+                                 "{\"name\":\"p" + std::to_string(t * 100 + i) + "\"}"));
         if (!r.ok()) ++failures;
       }
     });

@@ -39,7 +39,8 @@ std::int64_t head(store::event_store& s) {
 
 BOOST_AUTO_TEST_SUITE(event_store_conformance)
 
-BOOST_DATA_TEST_CASE(a_new_stream_accepts_no_stream_once, bdata::make(testing::conformance_backends()), backend) {
+BOOST_DATA_TEST_CASE(a_new_stream_accepts_no_stream_once,
+                     bdata::make(testing::conformance_backends()), backend) {
   store_fixture f(backend);
   auto first = f.store().append(one("certificate-a", expected_version::no_stream()));
   BOOST_REQUIRE(first.ok());
@@ -72,7 +73,8 @@ BOOST_DATA_TEST_CASE(a_multi_event_append_is_atomic, bdata::make(testing::confor
   store::append_request r;
   r.stream_id = "job-1";
   r.expected = expected_version::no_stream();
-  for (int i = 0; i < 5; ++i) r.events.push_back(make_event("job.step", "{\"i\":" + std::to_string(i) + "}"));
+  for (int i = 0; i < 5; ++i)
+    r.events.push_back(make_event("job.step", "{\"i\":" + std::to_string(i) + "}"));
   auto ok = f.store().append(r);
   BOOST_REQUIRE(ok.ok());
   BOOST_TEST(ok->first_position == 1);
@@ -95,7 +97,10 @@ BOOST_DATA_TEST_CASE(read_stream_starts_at_the_requested_version,
                      bdata::make(testing::conformance_backends()), backend) {
   store_fixture f(backend);
   for (int i = 0; i < 10; ++i) {
-    BOOST_REQUIRE(f.store().append(one("a", expected_version::any(), "{\"i\":" + std::to_string(i) + "}")).ok());
+    BOOST_REQUIRE(
+        f.store()
+            .append(one("a", expected_version::any(), "{\"i\":" + std::to_string(i) + "}"))
+            .ok());
     BOOST_REQUIRE(f.store().append(one("b", expected_version::any())).ok());
   }
   auto from4 = f.store().read_stream("a", 4);
@@ -117,7 +122,8 @@ BOOST_DATA_TEST_CASE(read_all_starts_at_a_position_and_honours_the_maximum,
   auto page = f.store().read_all(5, 10);
   BOOST_REQUIRE(page.ok());
   BOOST_REQUIRE(page->size() == 10u);
-  for (size_t i = 0; i < page->size(); ++i) BOOST_TEST((*page)[i].position == 5 + static_cast<std::int64_t>(i));
+  for (size_t i = 0; i < page->size(); ++i)
+    BOOST_TEST((*page)[i].position == 5 + static_cast<std::int64_t>(i));
   BOOST_TEST(f.store().read_all(21, 10)->empty());
   BOOST_TEST(f.store().read_all(15, 100)->size() == 6u);
 }
@@ -125,7 +131,8 @@ BOOST_DATA_TEST_CASE(read_all_starts_at_a_position_and_honours_the_maximum,
 BOOST_DATA_TEST_CASE(subscribe_delivers_history_then_live_events_without_gaps_or_duplicates,
                      bdata::make(testing::conformance_backends()), backend) {
   store_fixture f(backend);
-  for (int i = 0; i < 50; ++i) BOOST_REQUIRE(f.store().append(one("h", expected_version::any())).ok());
+  for (int i = 0; i < 50; ++i)
+    BOOST_REQUIRE(f.store().append(one("h", expected_version::any())).ok());
   std::mutex mu;
   std::condition_variable cv;
   std::vector<std::int64_t> seen;
@@ -134,7 +141,8 @@ BOOST_DATA_TEST_CASE(subscribe_delivers_history_then_live_events_without_gaps_or
     seen.push_back(e.position);
     cv.notify_all();
   });
-  for (int i = 0; i < 50; ++i) BOOST_REQUIRE(f.store().append(one("live", expected_version::any())).ok());
+  for (int i = 0; i < 50; ++i)
+    BOOST_REQUIRE(f.store().append(one("live", expected_version::any())).ok());
   {
     std::unique_lock<std::mutex> lock(mu);
     BOOST_REQUIRE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return seen.size() >= 91; }));
@@ -187,7 +195,8 @@ BOOST_DATA_TEST_CASE(one_mebibyte_payloads_and_non_ascii_text_round_trip,
                      bdata::make(testing::conformance_backends()), backend) {
   store_fixture f(backend);
   const std::string text = "Zertifikat für Ωmega — 証明書 ✓ \\\"quoted\\\"";
-  std::string big = "{\"blob\":\"" + std::string(1024 * 1024, 'x') + "\",\"text\":\"" + text + "\"}";
+  std::string big =
+      "{\"blob\":\"" + std::string(1024 * 1024, 'x') + "\",\"text\":\"" + text + "\"}";
   auto r = one("big", expected_version::any(), big);
   r.events[0].principal = "ключ-api";
   BOOST_REQUIRE(f.store().append(r).ok());
@@ -206,7 +215,8 @@ BOOST_DATA_TEST_CASE(bad_appends_get_clear_errors_and_write_nothing,
   store::store_options small;
   small.max_payload_bytes = 1000;
   store_fixture f(backend, small);
-  auto too_big = f.store().append(one("s", expected_version::any(), "{\"x\":\"" + std::string(2000, 'y') + "\"}"));
+  auto too_big = f.store().append(
+      one("s", expected_version::any(), "{\"x\":\"" + std::string(2000, 'y') + "\"}"));
   BOOST_REQUIRE(!too_big.ok());
   BOOST_TEST(too_big.error().code == store::store_errc::payload_too_large);
   BOOST_TEST(too_big.error().message.find("1000") != std::string::npos);
@@ -238,7 +248,8 @@ BOOST_DATA_TEST_CASE(eight_threads_appending_to_distinct_streams_all_land,
   for (auto& th : threads) th.join();
   BOOST_TEST(failures.load() == 0);
   BOOST_TEST(head(f.store()) == 8000);
-  for (int t = 0; t < 8; ++t) BOOST_TEST(f.store().read_stream("writer-" + std::to_string(t))->size() == 1000u);
+  for (int t = 0; t < 8; ++t)
+    BOOST_TEST(f.store().read_stream("writer-" + std::to_string(t))->size() == 1000u);
   auto chain = store::verify_chain(f.store());
   BOOST_REQUIRE(chain.ok());
   BOOST_TEST(chain->events_checked == 8000);
@@ -263,8 +274,10 @@ BOOST_DATA_TEST_CASE(eight_threads_racing_on_one_stream_win_exactly_once_per_ver
     threads.emplace_back([&, t] {
       for (int v = 0; v < versions; ++v) {
         auto r = stores[t]->append(one("contended", expected_version::exact(v)));
-        if (r.ok()) ++wins[static_cast<size_t>(v + 1)];
-        else if (r.error().code != store::store_errc::wrong_expected_version) wins[0] += 1000;
+        if (r.ok())
+          ++wins[static_cast<size_t>(v + 1)];
+        else if (r.error().code != store::store_errc::wrong_expected_version)
+          wins[0] += 1000;
       }
     });
   }
@@ -288,7 +301,8 @@ BOOST_DATA_TEST_CASE(a_reader_following_read_all_never_skips_while_eight_writers
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&, t] {
       auto& s = writers[t] ? *writers[t] : f.store();
-      for (int i = 0; i < per_writer; ++i) s.append(one("w" + std::to_string(t), expected_version::any()));
+      for (int i = 0; i < per_writer; ++i)
+        s.append(one("w" + std::to_string(t), expected_version::any()));
     });
   }
   std::int64_t next = 1;
@@ -347,7 +361,8 @@ BOOST_DATA_TEST_CASE(one_callers_conflict_does_not_fail_another_caller_in_the_sa
 BOOST_DATA_TEST_CASE(every_event_carries_a_verifiable_hash_chain,
                      bdata::make(testing::conformance_backends()), backend) {
   store_fixture f(backend);
-  for (int i = 0; i < 25; ++i) BOOST_REQUIRE(f.store().append(one("c" + std::to_string(i % 4), expected_version::any())).ok());
+  for (int i = 0; i < 25; ++i)
+    BOOST_REQUIRE(f.store().append(one("c" + std::to_string(i % 4), expected_version::any())).ok());
   auto all = f.store().read_all(1, 100);
   BOOST_REQUIRE(all.ok());
   BOOST_TEST(all->front().prev_hash == events::genesis_hash());

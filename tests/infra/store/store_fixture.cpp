@@ -13,8 +13,9 @@ namespace {
 std::string postgres_base_url() {
   const char* url = std::getenv("CERTCTL_TEST_POSTGRES_URL");
   if (url == nullptr || *url == '\0')
-    BOOST_FAIL("CERTCTL_TEST_POSTGRES_URL is not set: run the suite with the README's test "
-               "command, which starts PostgreSQL");
+    BOOST_FAIL(
+        "CERTCTL_TEST_POSTGRES_URL is not set: run the suite with the README's test "
+        "command, which starts PostgreSQL");
   return url;
 }
 }  // namespace
@@ -34,8 +35,8 @@ store_fixture::store_fixture(const std::string& b, store::store_options options)
     pqxx::work tx(c);
     tx.exec0("CREATE SCHEMA " + schema_);
     tx.commit();
-    url_ = base + (base.find('?') == std::string::npos ? "?" : "&") +
-           "options=-csearch_path%3D" + schema_;
+    url_ = base + (base.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" +
+           schema_;
   }
   auto opened = store::open_event_store(url_, options);
   if (!opened) BOOST_FAIL("cannot open " + backend + " store: " + opened.error().message);
@@ -60,7 +61,8 @@ store_fixture::~store_fixture() {
   }
 }
 
-std::unique_ptr<store::event_store> store_fixture::open_another(store::store_options options) const {
+std::unique_ptr<store::event_store> store_fixture::open_another(
+    store::store_options options) const {
   if (backend == "memory") return nullptr;
   auto opened = store::open_event_store(url_, options);
   if (!opened) BOOST_FAIL("cannot open another " + backend + " store: " + opened.error().message);

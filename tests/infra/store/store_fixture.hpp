@@ -14,7 +14,9 @@ namespace certctl::testing {
 
 /// The backends every conformance case runs against. PostgreSQL needs
 /// CERTCTL_TEST_POSTGRES_URL (the README's test command starts a throwaway server and sets it).
-inline std::vector<std::string> conformance_backends() { return {"memory", "sqlite", "postgres"}; }
+inline std::vector<std::string> conformance_backends() {
+  return {"memory", "sqlite", "postgres"};
+}
 
 class store_fixture {
  public:

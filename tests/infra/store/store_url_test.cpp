@@ -12,7 +12,8 @@ BOOST_AUTO_TEST_CASE(the_three_url_forms_parse) {
   auto sqlite = parse_store_url("sqlite:///var/lib/certctl/events.db");
   BOOST_REQUIRE(sqlite.ok());
   BOOST_TEST(sqlite->location == "/var/lib/certctl/events.db");
-  BOOST_TEST((parse_store_url("postgresql://certctl@127.0.0.1:5432/certctl")->k == store_url::kind::postgres));
+  BOOST_TEST((parse_store_url("postgresql://certctl@127.0.0.1:5432/certctl")->k ==
+              store_url::kind::postgres));
   BOOST_TEST((parse_store_url("postgres://u:p@h/db")->k == store_url::kind::postgres));
 }
 
@@ -29,7 +30,8 @@ BOOST_AUTO_TEST_CASE(malformed_urls_are_refused_with_a_message_naming_the_proble
 }
 
 BOOST_AUTO_TEST_CASE(passwords_never_appear_in_messages) {
-  BOOST_TEST(redact_uri("postgresql://user:s3cret@host:5432/db") == "postgresql://user:***@host:5432/db");
+  BOOST_TEST(redact_uri("postgresql://user:s3cret@host:5432/db") ==
+             "postgresql://user:***@host:5432/db");
   auto refused = open_event_store("postgresql://user:s3cret@127.0.0.1:1/db?connect_timeout=2");
   BOOST_REQUIRE(!refused.ok());
   BOOST_TEST(refused.error().code == store_errc::unavailable);
