@@ -30,9 +30,13 @@
 #include "projections/audit_projection.hpp"
 #include "projections/entity_queries.hpp"
 #include "projections/projector.hpp"
+#include "tools/server/auth_routes.hpp"
+#include "tools/server/bulk_routes.hpp"
+#include "tools/server/connector_routes.hpp"
 #include "tools/server/metrics_routes.hpp"
 #include "tools/server/read_routes.hpp"
 #include "tools/server/scheduler_source.hpp"
+#include "tools/server/stats_routes.hpp"
 #include "tools/server/write_routes.hpp"
 
 namespace {
@@ -184,6 +188,13 @@ int main() {
   server::add_write_routes(router, writes);
   server::read_context reads{**db, projector, *keys, clock};
   server::add_read_routes(router, reads);
+  server::add_auth_routes(router, {cfg->auth_type});
+  server::bulk_context bulk{writes, **db, projector};
+  server::add_bulk_routes(router, bulk);
+  server::connector_context connectors_ctx{runtime, **db, **ca};
+  server::add_connector_routes(router, connectors_ctx);
+  server::stats_context stats{**db, clock};
+  server::add_stats_routes(router, stats);
   server::metrics_context metrics_ctx{metrics, **db, projector, clock};
   server::add_metrics_routes(router, metrics_ctx);
   if (router.registration_error()) return fail("routes: " + *router.registration_error());

@@ -1,0 +1,29 @@
+#pragma once
+/// POST /api/v1/certificates/bulk-renew and /bulk-reassign: one request, one command sequence
+/// per certificate, one result listing what happened to each (BulkRenewResult,
+/// BulkReassignResult). A certificate's failure never stops the others. Both are bounded to
+/// max_bulk_certificates per request (400 beyond), so one request cannot tie up the entity
+/// runtime for minutes. X-Certctl-Position is the highest position the request committed.
+
+#include <cstdint>
+
+#include "projections/projector.hpp"
+#include "projections/read_db.hpp"
+#include "tools/server/write_routes.hpp"
+
+namespace certctl::server {
+
+inline constexpr std::int64_t max_bulk_certificates = 1000;
+
+struct bulk_context {
+  write_context& writes;
+  /// Selection by criteria (profile_id, owner_id, ...) reads the certificate read model.
+  projections::read_db& db;
+  /// Honours X-Certctl-Wait-For-Position before selecting, so a client can select
+  /// certificates it has just created.
+  projections::projector& projector;
+};
+
+void add_bulk_routes(gateways::rest::router& r, bulk_context& ctx);
+
+}  // namespace certctl::server
