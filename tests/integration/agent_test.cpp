@@ -25,7 +25,7 @@ std::string make_csr(const std::string& dir, const std::string& cn) {
       run_command("openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout " +
                   shell_quote(key) + " -out " + shell_quote(csr) + " -subj " +
                   shell_quote("/CN=" + cn) + " -addext " + shell_quote("subjectAltName=DNS:" + cn));
-  BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.output);
+  BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.out);
   return read_file(csr);
 }
 
@@ -34,18 +34,18 @@ std::string tamper_signature(const std::string& dir, const std::string& csr_pem)
   write_file(dir + "/good.csr", csr_pem);
   auto to_der = run_command("openssl req -in " + shell_quote(dir + "/good.csr") +
                             " -outform DER -out " + shell_quote(dir + "/bad.der"));
-  BOOST_REQUIRE_MESSAGE(to_der.exit_code == 0, to_der.output);
+  BOOST_REQUIRE_MESSAGE(to_der.exit_code == 0, to_der.out);
   std::string der = read_file(dir + "/bad.der");
   BOOST_REQUIRE(!der.empty());
   der.back() = static_cast<char>(der.back() ^ 0x01);
   write_file(dir + "/bad.der", der);
   auto to_pem = run_command("openssl req -inform DER -in " + shell_quote(dir + "/bad.der") +
                             " -out " + shell_quote(dir + "/bad.csr"));
-  BOOST_REQUIRE_MESSAGE(to_pem.exit_code == 0, to_pem.output);
+  BOOST_REQUIRE_MESSAGE(to_pem.exit_code == 0, to_pem.out);
   auto check = run_command("openssl req -verify -noout -in " + shell_quote(dir + "/bad.csr"));
   // OpenSSL 3.0 exits 0 even when the self-signature check fails; the message tells.
-  BOOST_REQUIRE_MESSAGE(check.output.find("verify failure") != std::string::npos,
-                        "the tampered CSR still verifies: " + check.output);
+  BOOST_REQUIRE_MESSAGE(check.out.find("verify failure") != std::string::npos,
+                        "the tampered CSR still verifies: " + check.out);
   return read_file(dir + "/bad.csr");
 }
 
@@ -110,10 +110,10 @@ BOOST_AUTO_TEST_CASE(an_agent_csr_makes_the_certificate_active_with_the_agents_k
   auto agent_key =
       run_command("openssl pkey -pubout -in " + shell_quote(dir.path + "/agent.example.test.key"));
   BOOST_REQUIRE_EQUAL(cert_key.exit_code, 0);
-  BOOST_TEST(cert_key.output == agent_key.output);
+  BOOST_TEST(cert_key.out == agent_key.out);
   auto verified = run_command("openssl verify -CAfile " + shell_quote(server.ca_bundle()) + " " +
                               shell_quote(dir.path + "/leaf.pem"));
-  BOOST_TEST(verified.exit_code == 0, verified.output);
+  BOOST_TEST(verified.exit_code == 0, verified.out);
 }
 
 BOOST_AUTO_TEST_CASE(a_csr_with_a_tampered_signature_fails_the_job_and_creates_no_version) {

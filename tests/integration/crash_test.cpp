@@ -121,6 +121,6 @@ BOOST_AUTO_TEST_CASE(acknowledged_creations_survive_sigkill) {
 
   auto audit = run_command(shell_quote(built_binary("tools/audit/certctl-audit")) +
                            " verify --store " + shell_quote("sqlite://" + data + "/certctl.db"));
-  BOOST_TEST(audit.exit_code == 0, audit.output);
-  BOOST_TEST_MESSAGE("certctl-audit: " << audit.output);
+  BOOST_TEST(audit.exit_code == 0, audit.out);
+  BOOST_TEST_MESSAGE("certctl-audit: " << audit.out);
 }

@@ -61,7 +61,7 @@ BOOST_AUTO_TEST_CASE(issue_export_renew_revoke) {
     verify += " -untrusted " + shell_quote(dir.path + "/chain.pem");
   }
   auto verified = run_command(verify + " " + shell_quote(leaf));
-  BOOST_TEST(verified.exit_code == 0, verified.output);
+  BOOST_TEST(verified.exit_code == 0, verified.out);
 
   auto text = run_command("openssl x509 -noout -text -in " + shell_quote(leaf));
   BOOST_REQUIRE_EQUAL(text.exit_code, 0);
@@ -69,8 +69,7 @@ BOOST_AUTO_TEST_CASE(issue_export_renew_revoke) {
        {"DNS:app.example.test", "IP Address:192.0.2.10", "X509v3 Key Usage: critical",
         "Digital Signature", "TLS Web Server Authentication", "X509v3 CRL Distribution Points",
         "/.well-known/pki/crl", "OCSP - URI:", "/.well-known/pki/ocsp"}) {
-    BOOST_TEST(contains(text.output, expected), "x509 text lacks '" << expected << "':\n"
-                                                                    << text.output);
+    BOOST_TEST(contains(text.out, expected), "x509 text lacks '" << expected << "':\n" << text.out);
   }
 
   // PKCS#12 opens with the password and holds the server-generated key.
@@ -81,9 +80,9 @@ BOOST_AUTO_TEST_CASE(issue_export_renew_revoke) {
   write_file(dir.path + "/bundle.p12", p12.body);
   auto opened = run_command("openssl pkcs12 -nodes -passin pass:it-s3cret -in " +
                             shell_quote(dir.path + "/bundle.p12"));
-  BOOST_TEST(opened.exit_code == 0, opened.output);
-  BOOST_TEST(contains(opened.output, "PRIVATE KEY"), "no key in the PKCS#12 bundle");
-  BOOST_TEST(contains(opened.output, "BEGIN CERTIFICATE"));
+  BOOST_TEST(opened.exit_code == 0, opened.out);
+  BOOST_TEST(contains(opened.out, "PRIVATE KEY"), "no key in the PKCS#12 bundle");
+  BOOST_TEST(contains(opened.out, "BEGIN CERTIFICATE"));
   auto wrong = run_command("openssl pkcs12 -nodes -passin pass:wrong -in " +
                            shell_quote(dir.path + "/bundle.p12"));
   BOOST_TEST(wrong.exit_code != 0, "a wrong password opened the bundle");
@@ -141,13 +140,13 @@ BOOST_AUTO_TEST_CASE(no_private_key_reaches_the_log_and_the_chain_verifies) {
   BOOST_TEST(files >= 1);
   auto dump = run_command("sqlite3 " + shell_quote(data + "/certctl.db") + " .dump");
   BOOST_REQUIRE_EQUAL(dump.exit_code, 0);
-  BOOST_TEST(contains(dump.output, "certificate.issued"), "the dump does not look like our log");
-  BOOST_TEST(!contains(dump.output, "PRIVATE KEY"));
+  BOOST_TEST(contains(dump.out, "certificate.issued"), "the dump does not look like our log");
+  BOOST_TEST(!contains(dump.out, "PRIVATE KEY"));
 
   auto audit = run_command(shell_quote(built_binary("tools/audit/certctl-audit")) +
                            " verify --store " + shell_quote("sqlite://" + data + "/certctl.db"));
-  BOOST_TEST(audit.exit_code == 0, audit.output);
-  BOOST_TEST(contains(audit.output, "verified "), audit.output);
+  BOOST_TEST(audit.exit_code == 0, audit.out);
+  BOOST_TEST(contains(audit.out, "verified "), audit.out);
 }
 
 BOOST_AUTO_TEST_CASE(first_start_without_keys_prints_a_working_admin_key_once) {

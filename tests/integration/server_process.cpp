@@ -178,28 +178,6 @@ std::unique_ptr<httplib::SSLClient> server_process::client(const std::string& ap
   return c;
 }
 
-std::string built_binary(const std::string& relative) {
-  return std::string(CERTCTL_BINARY_DIR) + "/" + relative;
-}
-
-command_result run_command(const std::string& command) {
-  command_result r;
-  FILE* p = ::popen((command + " 2>&1").c_str(), "r");
-  BOOST_REQUIRE_MESSAGE(p != nullptr, "cannot run " + command);
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
-  const int status = ::pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
-std::string shell_quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream ss;

@@ -11,6 +11,8 @@
 #include <optional>
 #include <string>
 
+#include "tests/support/subprocess.hpp"
+
 namespace certctl::integration {
 
 /// Keys every fixture server accepts (CERTCTL_API_KEYS_NAMED); names show up as principals.
@@ -79,19 +81,12 @@ class server_process {
   std::string generated_admin_key_;
 };
 
-/// Path of a built binary under the build tree, e.g. "tools/audit/certctl-audit".
-std::string built_binary(const std::string& relative);
-
-/// Runs `command` through /bin/sh; returns its exit code (-1 when it did not exit) and its
-/// standard output and error combined.
-struct command_result {
-  int exit_code = -1;
-  std::string output;
-};
-command_result run_command(const std::string& command);
-
-/// Single-quotes `s` for /bin/sh.
-std::string shell_quote(const std::string& s);
+using testing::built_binary;
+using testing::shell_quote;
+/// Runs `command` through /bin/sh; standard output and error land together in `out`.
+inline testing::process_result run_command(const std::string& command) {
+  return testing::run_shell(command);
+}
 
 std::string read_file(const std::string& path);
 void write_file(const std::string& path, const std::string& content);

@@ -12,6 +12,7 @@
 #include "events/time.hpp"
 #include "infra/crypto/random.hpp"
 #include "tests/infra/store/store_fixture.hpp"
+#include "tests/support/subprocess.hpp"
 
 namespace bdata = boost::unit_test::data;
 using namespace certctl;
@@ -26,17 +27,7 @@ constexpr events::timestamp_us t0 = 1795766400LL * 1000000;
 constexpr events::timestamp_us minute = 60LL * 1000000;
 const char* const types[] = {"certificate.requested", "certificate.issued", "certificate.revoked"};
 
-struct run_result {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
+using testing::process_result;
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -45,25 +36,9 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
-/// Runs certctl-audit with `args` (each quoted for the shell); captures both streams.
-run_result audit(const std::vector<std::string>& args) {
-  const std::string err_path =
-      (std::filesystem::temp_directory_path() / ("certctl-audit-err-" + crypto::random_hex(6)))
-          .string();
-  std::string cmd = quote(audit_binary);
-  for (const auto& a : args) cmd += " " + quote(a);
-  cmd += " 2>" + quote(err_path);
-  run_result r;
-  FILE* p = popen(cmd.c_str(), "r");
-  BOOST_REQUIRE_MESSAGE(p != nullptr, "cannot run " + cmd);
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int status = pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.err = read_file(err_path);
-  std::filesystem::remove(err_path);
-  return r;
+/// Runs certctl-audit with `args`; standard output and error are kept apart.
+process_result audit(const std::vector<std::string>& args) {
+  return testing::run_shell(testing::command_line(audit_binary, args), true);
 }
 
 /// Appends `n` events: event i (1-based position) has type types[i % 3], occurred at

@@ -17,6 +17,7 @@
 #include "projections/entity_projections.hpp"
 #include "projections/projector.hpp"
 #include "tests/projections/test_projections.hpp"
+#include "tests/support/subprocess.hpp"
 
 namespace bdata = boost::unit_test::data;
 using namespace certctl;
@@ -32,39 +33,11 @@ constexpr events::timestamp_us t1 = 1795766400LL * 1000000;
 constexpr events::timestamp_us t2 = t1 + 60 * minute;
 constexpr events::timestamp_us t3 = t1 + 120 * minute;
 
-struct run_result {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
+using testing::process_result;
 
-std::string shell_quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-/// Runs certctl-audit with `args`; captures both streams.
-run_result run_audit(const std::vector<std::string>& args) {
-  const auto err_path =
-      std::filesystem::temp_directory_path() / ("certctl-audit-err-" + crypto::random_hex(6));
-  std::string cmd = shell_quote(audit_binary);
-  for (const auto& a : args) cmd += " " + shell_quote(a);
-  cmd += " 2>" + shell_quote(err_path.string());
-  run_result r;
-  FILE* p = popen(cmd.c_str(), "r");
-  BOOST_REQUIRE_MESSAGE(p != nullptr, "cannot run " + cmd);
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int status = pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream in(err_path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  r.err = ss.str();
-  std::filesystem::remove(err_path);
-  return r;
+/// Runs certctl-audit with `args`; standard output and error are kept apart.
+process_result run_audit(const std::vector<std::string>& args) {
+  return testing::run_shell(testing::command_line(audit_binary, args), true);
 }
 
 bool contains(const std::string& text, const std::string& part) {

@@ -18,6 +18,8 @@
 
 namespace fs = std::filesystem;
 
+#include "tests/support/subprocess.hpp"
+
 namespace {
 
 const std::string certctl_binary = std::string(CERTCTL_BINARY_DIR) + "/tools/cli/certctl";
@@ -49,18 +51,14 @@ std::string read_file(const fs::path& path) {
   return ss.str();
 }
 
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
+using certctl::testing::shell_quote;
 
 void make_self_signed(const fs::path& dir, const std::string& name) {
   const std::string cmd =
       "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=127.0.0.1 "
       "-addext subjectAltName=IP:127.0.0.1 -days 1 -keyout " +
-      quote((dir / (name + ".key")).string()) + " -out " + quote((dir / (name + ".crt")).string()) +
-      " 2>/dev/null";
+      shell_quote((dir / (name + ".key")).string()) + " -out " +
+      shell_quote((dir / (name + ".crt")).string()) + " 2>/dev/null";
   BOOST_REQUIRE_MESSAGE(std::system(cmd.c_str()) == 0, "openssl failed: " + cmd);
 }
 
@@ -186,12 +184,6 @@ fake_api& api() {
   return instance;
 }
 
-struct run_result {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
 using env_vars = std::map<std::string, std::string>;
 
 /// The environment of a configured operator: server URL, key and CA bundle.
@@ -202,22 +194,12 @@ env_vars configured() {
 }
 
 /// Runs certctl with exactly `env` for its CERTCTL_* variables; captures both streams.
-run_result certctl(const std::vector<std::string>& args, const env_vars& env = configured()) {
-  const fs::path err_path = api().path("stderr");
+certctl::testing::process_result run_certctl(const std::vector<std::string>& args,
+                                             const env_vars& env = configured()) {
   std::string cmd = "env -u CERTCTL_SERVER_URL -u CERTCTL_API_KEY -u CERTCTL_SERVER_CA_BUNDLE_PATH";
-  for (const auto& [k, v] : env) cmd += " " + k + "=" + quote(v);
-  cmd += " " + quote(certctl_binary);
-  for (const auto& a : args) cmd += " " + quote(a);
-  cmd += " 2>" + quote(err_path.string());
-  run_result r;
-  FILE* p = popen(cmd.c_str(), "r");
-  BOOST_REQUIRE_MESSAGE(p != nullptr, "cannot run " + cmd);
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int status = pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.err = read_file(err_path);
+  for (const auto& [k, v] : env) cmd += " " + k + "=" + shell_quote(v);
+  cmd += " " + certctl::testing::command_line(certctl_binary, args);
+  auto r = certctl::testing::run_shell(cmd, true);
   BOOST_TEST_MESSAGE("certctl exit " << r.exit_code << "\nstdout:\n"
                                      << r.out << "stderr:\n"
                                      << r.err);
@@ -246,8 +228,8 @@ bool contains(const std::string& haystack, const std::string& needle) {
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(certs_list_table_aligns_columns_and_pages) {
-  auto r = certctl({"certs", "list", "--status", "Active", "--issuer", "iss-local", "--page", "1",
-                    "--per-page", "2"});
+  auto r = run_certctl({"certs", "list", "--status", "Active", "--issuer", "iss-local", "--page",
+                        "1", "--per-page", "2"});
   BOOST_TEST(r.exit_code == 0);
   BOOST_TEST(api().last_request() ==
              "GET /api/v1/certificates?issuer_id=iss-local&page=1&per_page=2&status=Active ");
@@ -266,17 +248,17 @@ BOOST_AUTO_TEST_CASE(certs_list_table_aligns_columns_and_pages) {
 }
 
 BOOST_AUTO_TEST_CASE(json_format_prints_the_server_body_unchanged) {
-  auto r = certctl({"certs", "list", "--format", "json"});
+  auto r = run_certctl({"certs", "list", "--format", "json"});
   BOOST_TEST(r.exit_code == 0);
   BOOST_TEST(r.out == cert_list + "\n");
   // Global flags also work before the command words.
-  r = certctl({"--format=json", "certs", "get", "mc-api-prod"});
+  r = run_certctl({"--format=json", "certs", "get", "mc-api-prod"});
   BOOST_TEST(r.exit_code == 0);
   BOOST_TEST(r.out == cert_a + "\n");
 }
 
 BOOST_AUTO_TEST_CASE(certs_get_prints_key_value_lines) {
-  auto r = certctl({"certs", "get", "mc-api-prod"});
+  auto r = run_certctl({"certs", "get", "mc-api-prod"});
   BOOST_TEST(r.exit_code == 0);
   BOOST_TEST(contains(r.out, "id:                mc-api-prod\n"));
   BOOST_TEST(contains(r.out, "common_name:       api.example.com\n"));
@@ -285,7 +267,7 @@ BOOST_AUTO_TEST_CASE(certs_get_prints_key_value_lines) {
 }
 
 BOOST_AUTO_TEST_CASE(not_found_prints_the_server_error_and_exits_1) {
-  auto r = certctl({"certs", "get", "mc-missing"});
+  auto r = run_certctl({"certs", "get", "mc-missing"});
   BOOST_TEST(r.exit_code == 1);
   BOOST_TEST(r.out.empty());
   BOOST_TEST(r.err == "error: certificate not found (request req-404)\n");
@@ -294,33 +276,33 @@ BOOST_AUTO_TEST_CASE(not_found_prints_the_server_error_and_exits_1) {
 BOOST_AUTO_TEST_CASE(wrong_or_missing_key_exits_1_with_the_401_message) {
   auto env = configured();
   env["CERTCTL_API_KEY"] = "wrong";
-  auto r = certctl({"jobs", "list"}, env);
+  auto r = run_certctl({"jobs", "list"}, env);
   BOOST_TEST(r.exit_code == 1);
   BOOST_TEST(r.err == "error: invalid or missing API key (request req-401)\n");
   env.erase("CERTCTL_API_KEY");
-  BOOST_TEST(certctl({"agents", "list"}, env).exit_code == 1);
+  BOOST_TEST(run_certctl({"agents", "list"}, env).exit_code == 1);
   // --api-key overrides the variable.
-  BOOST_TEST(certctl({"agents", "list", "--api-key", api_key}, env).exit_code == 0);
+  BOOST_TEST(run_certctl({"agents", "list", "--api-key", api_key}, env).exit_code == 0);
 }
 
 BOOST_AUTO_TEST_CASE(actions_post_the_documented_bodies) {
-  auto r = certctl({"certs", "renew", "mc-api-prod"});
+  auto r = run_certctl({"certs", "renew", "mc-api-prod"});
   BOOST_TEST(r.exit_code == 0);
   BOOST_TEST(api().last_request() == "POST /api/v1/certificates/mc-api-prod/renew {}");
   BOOST_TEST(r.out == "status: renewal_triggered\n");
 
-  r = certctl({"certs", "revoke", "mc-api-prod", "--reason", "keyCompromise"});
+  r = run_certctl({"certs", "revoke", "mc-api-prod", "--reason", "keyCompromise"});
   BOOST_TEST(r.exit_code == 0);
   BOOST_TEST(api().last_request() ==
              R"(POST /api/v1/certificates/mc-api-prod/revoke {"reason":"keyCompromise"})");
 
-  r = certctl({"jobs", "cancel", "job-1a2b"});
+  r = run_certctl({"jobs", "cancel", "job-1a2b"});
   BOOST_TEST(r.exit_code == 0);
   BOOST_TEST(api().last_request() == "POST /api/v1/jobs/job-1a2b/cancel {}");
 
-  r = certctl({"certs", "create", "--name", "API prod", "--cn", "api.example.com", "--san",
-               "api.example.com", "--san", "www.example.com", "--issuer", "iss-local", "--policy",
-               "rp-default", "--owner", "o-alice", "--team", "t-platform"});
+  r = run_certctl({"certs", "create", "--name", "API prod", "--cn", "api.example.com", "--san",
+                   "api.example.com", "--san", "www.example.com", "--issuer", "iss-local",
+                   "--policy", "rp-default", "--owner", "o-alice", "--team", "t-platform"});
   BOOST_TEST(r.exit_code == 0);
   const std::string req = api().last_request();
   BOOST_TEST(req.rfind("POST /api/v1/certificates {", 0) == 0);
@@ -333,13 +315,13 @@ BOOST_AUTO_TEST_CASE(actions_post_the_documented_bodies) {
 
 BOOST_AUTO_TEST_CASE(certs_export_writes_the_pem_chain) {
   const fs::path out = api().path("exported.pem");
-  auto r = certctl({"certs", "export", "mc-api-prod", "--out", out.string()});
+  auto r = run_certctl({"certs", "export", "mc-api-prod", "--out", out.string()});
   BOOST_TEST(r.exit_code == 0);
   BOOST_TEST(read_file(out) == "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
 }
 
 BOOST_AUTO_TEST_CASE(jobs_and_agents_tables) {
-  auto r = certctl({"jobs", "list", "--status", "Running"});
+  auto r = run_certctl({"jobs", "list", "--status", "Running"});
   BOOST_TEST(r.exit_code == 0);
   auto lines = lines_of(r.out);
   BOOST_REQUIRE(lines.size() == 4);
@@ -347,7 +329,7 @@ BOOST_AUTO_TEST_CASE(jobs_and_agents_tables) {
   BOOST_TEST(lines[1] == "job-1a2b  Renewal  mc-api-prod  Running  1/3");
   BOOST_TEST(lines[3] == "page 1 of 1 (1 total)");
 
-  r = certctl({"agents", "list"});
+  r = run_certctl({"agents", "list"});
   BOOST_TEST(r.exit_code == 0);
   lines = lines_of(r.out);
   BOOST_REQUIRE(lines.size() == 4);
@@ -358,7 +340,7 @@ BOOST_AUTO_TEST_CASE(jobs_and_agents_tables) {
 BOOST_AUTO_TEST_CASE(status_tolerates_a_missing_summary) {
   auto env = configured();
   env.erase("CERTCTL_API_KEY");
-  auto r = certctl({"status"}, env);
+  auto r = run_certctl({"status"}, env);
   BOOST_TEST(r.exit_code == 0);
   BOOST_TEST(contains(r.out, "health:        healthy\n"));
   BOOST_TEST(contains(r.out, "ready:         ready\n"));
@@ -366,15 +348,15 @@ BOOST_AUTO_TEST_CASE(status_tolerates_a_missing_summary) {
   BOOST_TEST(contains(r.out, "summary:       skipped"));
 
   api().enable_summary(false);
-  r = certctl({"status"});
+  r = run_certctl({"status"});
   BOOST_TEST(r.exit_code == 0);
   BOOST_TEST(contains(r.out, "summary:       not available on this server\n"));
 
   api().enable_summary(true);
-  r = certctl({"status"});
+  r = run_certctl({"status"});
   BOOST_TEST(r.exit_code == 0);
   BOOST_TEST(contains(r.out, "certificates:  5 total, 1 expiring, 0 expired, 2 revoked\n"));
-  r = certctl({"status", "--format", "json"});
+  r = run_certctl({"status", "--format", "json"});
   BOOST_TEST(r.exit_code == 0);
   BOOST_TEST(contains(r.out, R"("health":{"status":"healthy"})"));
   BOOST_TEST(contains(r.out, R"("total_certificates":5)"));
@@ -386,7 +368,7 @@ BOOST_AUTO_TEST_CASE(usage_errors_exit_2_with_usage_text) {
                            "certs list --bogus", "certs list --page 0", "certs list --format xml",
                            "certs create --name x", "jobs get --timeout soon job-1"}) {
     const auto args = words(line);
-    auto r = certctl(args);
+    auto r = run_certctl(args);
     BOOST_TEST(r.exit_code == 2);
     BOOST_TEST(contains(r.err, "error: "));
     BOOST_TEST(contains(r.err, "usage: certctl"));
@@ -399,7 +381,7 @@ BOOST_AUTO_TEST_CASE(help_on_every_level_exits_0) {
        {"--help", "certs --help", "certs list --help", "jobs -h", "jobs cancel --help",
         "agents --help", "agents get --help", "status --help"}) {
     const auto args = words(line);
-    auto r = certctl(args);
+    auto r = run_certctl(args);
     BOOST_TEST(r.exit_code == 0);
     BOOST_TEST(r.out.rfind("usage: certctl", 0) == 0);
   }
@@ -409,23 +391,23 @@ BOOST_AUTO_TEST_CASE(untrusted_server_or_no_server_exits_3_naming_the_url) {
   auto env = configured();
   env["CERTCTL_SERVER_CA_BUNDLE_PATH"] = api().path("other.crt").string();
   api().forget_requests();
-  auto r = certctl({"certs", "list"}, env);
+  auto r = run_certctl({"certs", "list"}, env);
   BOOST_TEST(r.exit_code == 3);
   BOOST_TEST(contains(r.err, "TLS verification of " + api().url() + " failed"));
   BOOST_TEST(r.out.empty());
   BOOST_TEST(api().last_request().empty());  // the key never reached the server
 
   // --insecure connects anyway, but never silently.
-  r = certctl({"certs", "list", "--insecure"}, env);
+  r = run_certctl({"certs", "list", "--insecure"}, env);
   BOOST_TEST(r.exit_code == 0);
   BOOST_TEST(contains(r.err, "warning: --insecure"));
 
   env["CERTCTL_SERVER_CA_BUNDLE_PATH"] = api().path("missing.crt").string();
-  r = certctl({"status"}, env);
+  r = run_certctl({"status"}, env);
   BOOST_TEST(r.exit_code == 3);
   BOOST_TEST(contains(r.err, "missing.crt"));
 
-  r = certctl({"status", "--server", "https://127.0.0.1:1", "--timeout", "2"});
+  r = run_certctl({"status", "--server", "https://127.0.0.1:1", "--timeout", "2"});
   BOOST_TEST(r.exit_code == 3);
   BOOST_TEST(contains(r.err, "https://127.0.0.1:1"));
 }

@@ -25,25 +25,13 @@ temp_dir::~temp_dir() {
   std::filesystem::remove_all(path, ec);
 }
 
-command_result run_command(const std::string& command) {
-  command_result r;
-  FILE* p = ::popen((command + " 2>&1").c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
-  const int status = ::pclose(p);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
 test_certificate::test_certificate(const std::string& dir)
     : cert_file(dir + "/cert.pem"), key_file(dir + "/key.pem") {
   const auto r = run_command(
       "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2"
       " -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout " +
       key_file + " -out " + cert_file);
-  if (r.status != 0) throw std::runtime_error("openssl req failed: " + r.output);
+  if (r.exit_code != 0) throw std::runtime_error("openssl req failed: " + r.out);
 }
 
 test_server::test_server(bool tls, std::size_t max_body_bytes, router_options extra) : tls_(tls) {

@@ -12,6 +12,8 @@
 #include "gateways/rest/http_server.hpp"
 #include "gateways/rest/router.hpp"
 
+#include "tests/support/subprocess.hpp"
+
 namespace certctl::gateways::rest::testing {
 
 inline constexpr const char* admin_key = "admin-key-0123456789";
@@ -25,12 +27,10 @@ struct temp_dir {
   std::string path;
 };
 
-/// Runs a shell command; returns its exit status and combined output.
-struct command_result {
-  int status = -1;
-  std::string output;
-};
-command_result run_command(const std::string& command);
+/// Runs a shell command; standard output and error land together in `out`.
+inline certctl::testing::process_result run_command(const std::string& command) {
+  return certctl::testing::run_shell(command);
+}
 
 /// A self-signed P-256 certificate for 127.0.0.1 (also usable as its own CA), made with the
 /// openssl CLI.

@@ -8,7 +8,7 @@ using namespace certctl::gateways::rest::testing;
 
 namespace {
 
-command_result s_client(const test_server& s, const std::string& options) {
+certctl::testing::process_result s_client(const test_server& s, const std::string& options) {
   return run_command("openssl s_client -connect 127.0.0.1:" + std::to_string(s.port()) +
                      " -CAfile " + s.cert_file() + " -verify_return_error " + options +
                      " </dev/null");
@@ -21,22 +21,22 @@ BOOST_AUTO_TEST_SUITE(rest_tls)
 BOOST_AUTO_TEST_CASE(tls_1_2_and_1_3_are_accepted_with_a_verified_certificate) {
   test_server s(true);
   const auto v12 = s_client(s, "-tls1_2");
-  BOOST_TEST(v12.status == 0, v12.output);
-  BOOST_TEST(v12.output.find("TLSv1.2") != std::string::npos, v12.output);
-  BOOST_TEST(v12.output.find("Verify return code: 0 (ok)") != std::string::npos);
+  BOOST_TEST(v12.exit_code == 0, v12.out);
+  BOOST_TEST(v12.out.find("TLSv1.2") != std::string::npos, v12.out);
+  BOOST_TEST(v12.out.find("Verify return code: 0 (ok)") != std::string::npos);
   const auto v13 = s_client(s, "-tls1_3");
-  BOOST_TEST(v13.status == 0, v13.output);
-  BOOST_TEST(v13.output.find("TLSv1.3") != std::string::npos, v13.output);
+  BOOST_TEST(v13.exit_code == 0, v13.out);
+  BOOST_TEST(v13.out.find("TLSv1.3") != std::string::npos, v13.out);
 }
 
 BOOST_AUTO_TEST_CASE(tls_1_1_is_refused) {
   test_server s(true);
   // SECLEVEL=0 lets the client offer TLS 1.1 at all; the refusal must come from the server.
   const auto v11 = s_client(s, "-tls1_1 -cipher DEFAULT@SECLEVEL=0");
-  BOOST_TEST(v11.status != 0, v11.output);
-  BOOST_TEST(v11.output.find("Cipher is (NONE)") != std::string::npos, v11.output);
+  BOOST_TEST(v11.exit_code != 0, v11.out);
+  BOOST_TEST(v11.out.find("Cipher is (NONE)") != std::string::npos, v11.out);
   // The server's own "protocol version" alert (70): refused by the server, not by the client.
-  BOOST_TEST(v11.output.find("alert protocol version") != std::string::npos, v11.output);
+  BOOST_TEST(v11.out.find("alert protocol version") != std::string::npos, v11.out);
   // The server keeps serving after the refused handshake.
   auto res = s.client()->Get("/health");
   BOOST_REQUIRE(res);
