@@ -58,9 +58,40 @@ bool write_sorted(const rapidjson::Value& v, writer_t& w, std::string& err) {
   return true;
 }
 
+/// Longest number token accepted. RapidJSON 1.1's full-precision number parser reads past a
+/// table for very long mantissas (a crash found by the canonical_json fuzz target), and no
+/// payload of ours needs more than a double's 17 significant digits plus exponent.
+constexpr size_t max_number_length = 64;
+
+/// Finds a number token longer than max_number_length outside string literals.
+bool has_overlong_number(std::string_view json) {
+  bool in_string = false;
+  size_t run = 0;
+  for (size_t i = 0; i < json.size(); ++i) {
+    const char c = json[i];
+    if (in_string) {
+      if (c == '\\') ++i;  // skip the escaped character
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+      run = 0;
+      continue;
+    }
+    const bool number_char = (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' ||
+                             c == 'e' || c == 'E';
+    run = number_char ? run + 1 : 0;
+    if (run > max_number_length) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 result<std::string, json_error> canonicalize_json(std::string_view json) {
+  if (has_overlong_number(json))
+    return json_error{"number longer than " + std::to_string(max_number_length) + " characters"};
   rapidjson::Document doc;
   doc.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseFullPrecisionFlag>(
       json.data(), json.size());

@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 namespace certctl::infra {
 namespace {
@@ -16,7 +18,42 @@ std::optional<std::int64_t> parse_int(const std::string& s) {
   return v;
 }
 
+std::string trim(const std::string& s) {
+  const auto b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) return "";
+  return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
+}
+
 }  // namespace
+
+result<std::vector<std::pair<std::string, std::string>>, config_error> parse_kafka_properties(
+    const std::string& text) {
+  std::vector<std::string> entries;
+  std::string where = "CERTCTL_KAFKA_PROPERTIES";
+  if (!text.empty() && text[0] == '@') {
+    // A file keeps secrets (sasl.password, ssl.key.password) out of the environment.
+    const std::string path = text.substr(1);
+    std::ifstream in(path);
+    if (!in) return config_error{where + ": cannot read " + path};
+    where += " file " + path;
+    for (std::string line; std::getline(in, line);) {
+      line = trim(line);
+      if (!line.empty() && line[0] != '#') entries.push_back(line);
+    }
+  } else {
+    std::stringstream in(text);
+    for (std::string entry; std::getline(in, entry, ';');)
+      if (!trim(entry).empty()) entries.push_back(trim(entry));
+  }
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& e : entries) {
+    const auto eq = e.find('=');
+    if (eq == std::string::npos || trim(e.substr(0, eq)).empty())
+      return config_error{where + ": \"" + e.substr(0, e.find('=')) + "\" is not key=value"};
+    out.emplace_back(trim(e.substr(0, eq)), trim(e.substr(eq + 1)));
+  }
+  return out;
+}
 
 std::string server_config::store_url() const {
   if (!database_url.empty()) return database_url;
@@ -79,6 +116,15 @@ result<server_config, config_error> load_config(
       err = config_error{std::string("CERTCTL_ISSUANCE_WORKERS=") + v + " must be 1-256"};
     else
       c.issuance_workers = static_cast<int>(*n);
+  }
+  str("CERTCTL_KAFKA_BOOTSTRAP_SERVERS", c.kafka_bootstrap_servers);
+  str("CERTCTL_KAFKA_TOPIC", c.kafka_topic);
+  if (const char* v = getenv_fn("CERTCTL_KAFKA_PROPERTIES"); v && *v) {
+    auto props = parse_kafka_properties(v);
+    if (!props)
+      err = props.error();
+    else
+      c.kafka_properties = std::move(props).value();
   }
   if (err) return *err;
   if (c.tls_cert_path.empty() != c.tls_key_path.empty())

@@ -6,6 +6,8 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "events/result.hpp"
 
@@ -34,9 +36,21 @@ struct server_config {
   /// appends and key-file fsyncs, so many of them overlap those waits on two cores.
   int issuance_workers = 16;
 
+  /// CERTCTL_KAFKA_BOOTSTRAP_SERVERS: host:port,...; set = run the Kafka event relay.
+  std::string kafka_bootstrap_servers;
+  /// CERTCTL_KAFKA_TOPIC: where the relay publishes events.
+  std::string kafka_topic = "certctl.events";
+  /// CERTCTL_KAFKA_PROPERTIES: librdkafka properties passed through as they are, either
+  /// inline "k=v;k=v" or "@/path/file" with one k=v per line ('#' starts a comment line).
+  std::vector<std::pair<std::string, std::string>> kafka_properties;
+
   /// The store URL the server opens: database_url, or sqlite:///<abs data_dir>/certctl.db.
   std::string store_url() const;
 };
+
+/// Parses CERTCTL_KAFKA_PROPERTIES' value (inline or "@file"); the error names the entry.
+result<std::vector<std::pair<std::string, std::string>>, config_error> parse_kafka_properties(
+    const std::string& text);
 
 /// Reads the environment through `getenv` (injected for tests).
 result<server_config, config_error> load_config(

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "connectors/issuers/issuer.hpp"
+#include "connectors/issuers/local/local_ca.hpp"
 #include "events/time.hpp"
 #include "infra/crypto/csr.hpp"
 #include "infra/crypto/key_store.hpp"
@@ -30,10 +31,14 @@ crypto::subject_alt_names classify_sans(const std::string& common_name,
   crypto::subject_alt_names out;
   auto add = [&](const std::string& s) {
     if (s.empty()) return;
-    if (s.find("://") != std::string::npos) out.uri.push_back(s);
-    else if (s.find('@') != std::string::npos) out.email.push_back(s);
-    else if (is_ip(s)) out.ip.push_back(s);
-    else out.dns.push_back(s);
+    if (s.find("://") != std::string::npos)
+      out.uri.push_back(s);
+    else if (s.find('@') != std::string::npos)
+      out.email.push_back(s);
+    else if (is_ip(s))
+      out.ip.push_back(s);
+    else
+      out.dns.push_back(s);
   };
   for (const auto& s : sans) add(s);
   if (out.empty()) add(common_name);
@@ -63,11 +68,12 @@ struct issuance_service::impl {
   size_t running = 0;
   bool stopping = false;
   std::vector<std::thread> workers;
-  retry_schedule retry_at;  ///< guarded by mu
-  profile_lookup profiles;  ///< guarded by mu
+  retry_schedule retry_at;     ///< guarded by mu
+  profile_lookup profiles;     ///< guarded by mu
   issuance_observer observer;  // guarded by mu
 
-  impl(entity_runtime& r, connectors::issuer& i, crypto::key_store& k) : runtime(r), issuer(i), keys(k) {}
+  impl(entity_runtime& r, connectors::issuer& i, crypto::key_store& k)
+      : runtime(r), issuer(i), keys(k) {}
 
   enum class outcome { skipped, succeeded, failed };
 
@@ -88,7 +94,8 @@ struct issuance_service::impl {
     if (job && job->view.str("status") != "Failed") return outcome::failed;
     events::json_object cert_body;
     cert_body.set("job_id", t.job_id).set("error", error);
-    runtime.execute("certificate", make_command(t, "certificate.record_failure", t.certificate_id, cert_body));
+    runtime.execute("certificate",
+                    make_command(t, "certificate.record_failure", t.certificate_id, cert_body));
     return outcome::failed;
   }
 
@@ -136,27 +143,35 @@ struct issuance_service::impl {
         policy = std::move(*parsed);
       }
     }
+    // The CSR is parsed (and its signature verified) at most once: a CSR built here comes with
+    // its parsed form, and the local CA takes the parsed form instead of parsing again.
+    crypto::csr_info csr;
     if (server_keygen) {
       auto generated = crypto::generate_key_and_csr(server_key_type(policy), cn, sans);
       if (!generated) return fail(t, "key generation failed: " + generated.error().message, true);
       key_pem = std::move(generated->key.pem);
       csr_pem = std::move(generated->csr_pem);
+      csr = std::move(generated->csr);
+    } else {
+      auto parsed = crypto::parse_csr(csr_pem);
+      if (!parsed) return fail(t, "CSR rejected: " + parsed.error().message, false);
+      csr = std::move(parsed).value();
     }
+    if (auto why = check_csr_key(policy, csr.key_algorithm, csr.key_bits))
+      return fail(t, "CSR rejected: " + *why, false);
     connectors::issuance_request req;
     req.csr_pem = csr_pem;
     req.common_name = cn;
     req.sans = sans;
-    auto csr_info = crypto::parse_csr(csr_pem);
-    if (!csr_info) return fail(t, "CSR rejected: " + csr_info.error().message, false);
-    if (auto why = check_csr_key(policy, csr_info->key_algorithm, csr_info->key_bits))
-      return fail(t, "CSR rejected: " + *why, false);
     req.max_ttl_us = policy.max_ttl_us;
     req.ekus = policy.ekus;
     for (const auto& [alg, min] : policy.allowed_keys) {
       req.allowed_key_algorithms.push_back(alg);
       if (alg == "RSA") req.min_rsa_bits = std::max(req.min_rsa_bits, min);
     }
-    auto issued = issuer.issue(req);
+    // Other issuers (network CAs) take the CSR as PEM through the issuer interface.
+    auto* local = dynamic_cast<connectors::local_ca*>(&issuer);
+    auto issued = local != nullptr ? local->issue_parsed(req, csr) : issuer.issue(req);
     if (!issued) {
       const bool retryable = issued.error().code == connectors::issuer_errc::unavailable ||
                              issued.error().code == connectors::issuer_errc::internal;
@@ -177,12 +192,14 @@ struct issuance_service::impl {
         .set("fingerprint_sha256", issued->fingerprint_sha256_hex)
         .set("pem_chain", issued->cert_pem + issued->chain_pem)
         .set("csr_pem", csr_pem)
-        .set("key_algorithm", csr_info->key_algorithm)
-        .set("key_size", static_cast<std::int64_t>(csr_info->key_bits))
+        .set("key_algorithm", csr.key_algorithm)
+        .set("key_size", static_cast<std::int64_t>(csr.key_bits))
         .set("issuer_id", issuer.id())
         .set("keygen", server_keygen ? "server" : "agent");
-    auto recorded = runtime.execute("certificate", make_command(t, "certificate.record_issued", t.certificate_id, v));
-    if (!recorded) return fail(t, "recording the issued certificate failed: " + recorded.error().message, false);
+    auto recorded = runtime.execute(
+        "certificate", make_command(t, "certificate.record_issued", t.certificate_id, v));
+    if (!recorded)
+      return fail(t, "recording the issued certificate failed: " + recorded.error().message, false);
     events::json_object done;
     done.set("version_id", version_id);
     runtime.execute("job", make_command(t, "job.complete", t.job_id, done));
@@ -231,7 +248,9 @@ void issuance_service::enqueue(issuance_task task) {
   impl_->cv.notify_one();
 }
 
-void issuance_service::run(const issuance_task& task) { impl_->run(task); }
+void issuance_service::run(const issuance_task& task) {
+  impl_->run(task);
+}
 
 void issuance_service::set_retry_schedule(retry_schedule schedule) {
   std::lock_guard<std::mutex> lock(impl_->mu);

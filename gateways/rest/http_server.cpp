@@ -44,10 +44,42 @@ raw_request to_raw(const httplib::Request& req, bool tls) {
   return r;
 }
 
+/// Hands a streamed body to httplib as a chunked content provider. httplib calls the provider
+/// in a loop on the worker thread and checks for server shutdown between calls.
+void apply_stream(body_producer producer, const std::string& content_type, httplib::Response& to) {
+  to.set_chunked_content_provider(
+      content_type, [producer = std::move(producer)](size_t, httplib::DataSink& sink) {
+        const chunk_writer write = [&sink](std::string_view chunk) {
+          return chunk.empty() || sink.write(chunk.data(), chunk.size());
+        };
+        stream_step step = stream_step::abort;
+        try {
+          step = producer(write);
+        } catch (...) {
+          // An exception must not escape into httplib's worker thread (std::terminate); the
+          // headers are gone already, so the only honest answer is to cut the connection.
+        }
+        switch (step) {
+          case stream_step::more:
+            return true;
+          case stream_step::end:
+            sink.done();
+            return true;
+          case stream_step::abort:
+            break;
+        }
+        return false;
+      });
+}
+
 void apply(const response& from, httplib::Response& to) {
   to.status = from.status;
   for (const auto& [name, value] : from.headers) to.set_header(name, value);
-  if (from.status != 204 && from.status != 304) to.set_content(from.body, from.content_type);
+  if (from.stream && from.status == 200 && !from.error) {
+    apply_stream(from.stream, from.content_type, to);
+  } else if (from.status != 204 && from.status != 304) {
+    to.set_content(from.body, from.content_type);
+  }
 }
 
 /// TLS policy on top of httplib's defaults: 1.2 minimum, no renegotiation, forward-secret AEAD

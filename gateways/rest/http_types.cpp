@@ -45,6 +45,13 @@ response json_response(std::string body, int status) {
   return r;
 }
 
+response stream_response(std::string content_type, body_producer producer) {
+  response r;
+  r.content_type = std::move(content_type);
+  r.stream = std::move(producer);
+  return r;
+}
+
 response error_response(int status, std::string message) {
   response r;
   r.status = status;

@@ -3,6 +3,7 @@
 /// can be tested without sockets and no httplib (hence no OpenSSL) type leaks into callers.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -48,6 +49,23 @@ struct raw_request {
   bool tls = false;  ///< arrived over HTTPS (adds HSTS to the response)
 };
 
+/// Writes one piece of a streamed body; false once the client is gone (stop producing then).
+using chunk_writer = std::function<bool(std::string_view chunk)>;
+
+/// What a streamed body's producer answers after each call.
+enum class stream_step {
+  more,   ///< call again (also when nothing was written: the transport checks for shutdown)
+  end,    ///< the body is complete; the response ends normally
+  abort,  ///< close the connection without completing the body (client too slow, failure)
+};
+
+/// Produces a streamed body (Server-Sent Events, ...) on the request's worker thread, which it
+/// holds for the stream's lifetime. The transport calls it until it answers end or abort, the
+/// client goes away, or the server stops. The server checks for shutdown only between calls,
+/// so each call must return within ~100 ms even when it has nothing to write. Whatever the
+/// producer captures is released when the response is done with, on every path.
+using body_producer = std::function<stream_step(const chunk_writer& write)>;
+
 /// What a handler returns. Build it with the helpers below; the router adds request id, security
 /// headers and renders `error` bodies as `{"error": ..., "request_id": ...}`.
 struct response {
@@ -58,6 +76,9 @@ struct response {
   /// Set for error responses; the router turns it into the spec's ErrorResponse body, because
   /// only the router knows the request id.
   std::optional<std::string> error;
+  /// Set for a streamed body (chunked transfer encoding, no Content-Length); `body` is then
+  /// ignored. Only honoured on a 200 that is not an error.
+  body_producer stream;
 
   /// Adds (does not replace) a response header.
   response& with_header(std::string name, std::string value);
@@ -65,6 +86,9 @@ struct response {
 
 /// 200 (or `status`) with an already serialised JSON body.
 response json_response(std::string body, int status = 200);
+
+/// 200 with a body of `content_type` that `producer` writes piece by piece.
+response stream_response(std::string content_type, body_producer producer);
 
 /// An error response; the body `{"error","request_id"}` is rendered by the router.
 response error_response(int status, std::string message);

@@ -301,6 +301,7 @@ response router::finish(const raw_request& req, response r, const std::string& r
     w.begin_object().field("error", *r.error).field("request_id", request_id).end_object();
     r.body = w.str();
     r.content_type = "application/json";
+    r.stream = nullptr;  // an error is always a complete JSON body
   }
   r.with_header("X-Request-Id", request_id);
   // API answers are per-caller and may hold secrets: never cache, never sniff, never frame.

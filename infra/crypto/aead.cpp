@@ -26,7 +26,7 @@ crypto_result<ossl_ptr<EVP_CIPHER_CTX>> init(const aead_key& key, const std::uin
   detail::clear_errors();
   ossl_ptr<EVP_CIPHER_CTX> ctx(EVP_CIPHER_CTX_new());
   // The default nonce length of GCM in OpenSSL is 12 bytes, the size used here.
-  if (!ctx || EVP_CipherInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key.data(), nonce,
+  if (!ctx || EVP_CipherInit_ex(ctx.get(), detail::aes_256_gcm_cipher(), nullptr, key.data(), nonce,
                                 encrypt ? 1 : 0) != 1)
     return detail::openssl_error("AES-256-GCM init");
   int len = 0;

@@ -75,7 +75,7 @@ crypto_result<certificate_info> inspect(X509* cert) {
 
   EVP_PKEY* key = X509_get0_pubkey(cert);
   if (key == nullptr) return detail::openssl_error("parse certificate: public key");
-  auto pk = detail::describe_key(key);
+  auto pk = detail::describe_key(key, X509_get_X509_PUBKEY(cert));
   if (!pk) return crypto_error{"parse certificate: " + pk.error().message};
   info.key_algorithm = pk.value().algorithm;
   info.key_bits = pk.value().bits;

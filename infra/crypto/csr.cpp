@@ -10,8 +10,11 @@ using detail::ossl_ptr;
 
 namespace {
 
-crypto_result<std::string> csr_for_key(EVP_PKEY* key, const std::string& common_name,
-                                       const subject_alt_names& sans) {
+/// Builds and signs a CSR for `key` (whose description is `pub`); fills `info`, when given,
+/// with what parse_csr would read back from it.
+crypto_result<std::string> csr_for_key(EVP_PKEY* key, const public_key_info& pub,
+                                       const std::string& common_name,
+                                       const subject_alt_names& sans, csr_info* info) {
   ossl_ptr<X509_REQ> req(X509_REQ_new());
   if (!req || X509_REQ_set_version(req.get(), 0) != 1)  // v1, the only PKCS#10 version
     return detail::openssl_error("build CSR");
@@ -21,24 +24,46 @@ crypto_result<std::string> csr_for_key(EVP_PKEY* key, const std::string& common_
     if (X509_NAME_add_entry_by_NID(subject, NID_commonName, MBSTRING_UTF8, cn, -1, -1, 0) != 1)
       return detail::openssl_error("build CSR: common name");
   }
+  ossl_ptr<GENERAL_NAMES> san_names;
   if (!sans.empty()) {
     auto names = detail::make_general_names(sans);
     if (!names) return crypto_error{"build CSR: " + names.error().message};
+    san_names = std::move(names).value();
     ossl_ptr<STACK_OF(X509_EXTENSION)> exts(sk_X509_EXTENSION_new_null());
-    ossl_ptr<X509_EXTENSION> san(X509V3_EXT_i2d(NID_subject_alt_name, 0, names.value().get()));
+    ossl_ptr<X509_EXTENSION> san(X509V3_EXT_i2d(NID_subject_alt_name, 0, san_names.get()));
     if (!exts || !san || sk_X509_EXTENSION_push(exts.get(), san.get()) == 0)
       return detail::openssl_error("build CSR: subject alternative names");
     san.release();  // owned by exts
     if (X509_REQ_add_extensions(req.get(), exts.get()) != 1)
       return detail::openssl_error("build CSR: extension request");
   }
-  if (X509_REQ_set_pubkey(req.get(), key) != 1 ||
-      X509_REQ_sign(req.get(), key, detail::signing_digest(key)) <= 0)
+  // The key goes in as its SPKI DER: X509_REQ_set_pubkey would encode and decode it again.
+  if (auto set = detail::set_spki(X509_REQ_get_X509_PUBKEY(req.get()), pub.spki_der); !set)
+    return crypto_error{"build CSR: " + set.error().message};
+  if (X509_REQ_sign(req.get(), key, detail::signing_digest(key)) <= 0)
     return detail::openssl_error("build CSR: sign");
 
   ossl_ptr<BIO> bio(BIO_new(BIO_s_mem()));
   if (!bio || PEM_write_bio_X509_REQ(bio.get(), req.get()) != 1)
     return detail::openssl_error("build CSR: encode");
+  if (info != nullptr) {
+    const X509_NAME* subject = X509_REQ_get_subject_name(req.get());
+    info->subject_dn = detail::name_to_string(subject);
+    info->common_name = detail::name_entry(subject, NID_commonName);
+    if (san_names) {
+      subject_alt_names collected;  // normalised the way parsing would (e.g. IPv6 text)
+      detail::collect_general_names(san_names.get(), collected);
+      info->dns_names = std::move(collected.dns);
+      info->ip_addresses = std::move(collected.ip);
+      info->emails = std::move(collected.email);
+      info->uris = std::move(collected.uri);
+    }
+    info->key_algorithm = pub.algorithm;
+    info->key_bits = pub.bits;
+    info->key_curve = pub.curve;
+    info->public_key_der = pub.spki_der;
+    info->public_key_sha256_hex = pub.sha256_hex;
+  }
   return detail::bio_contents(bio.get());
 }
 
@@ -56,7 +81,9 @@ crypto_result<std::string> build_csr(const csr_request& request) {
   if (auto ok = check_names(request.common_name, request.sans); !ok) return ok.error();
   auto key = detail::load_private_key(request.private_key_pem, {});
   if (!key) return key.error();
-  return csr_for_key(key.value().get(), request.common_name, request.sans);
+  auto pub = detail::describe_key(key.value().get());
+  if (!pub) return crypto_error{"build CSR: " + pub.error().message};
+  return csr_for_key(key.value().get(), pub.value(), request.common_name, request.sans, nullptr);
 }
 
 crypto_result<key_and_csr> generate_key_and_csr(key_type type, const std::string& common_name,
@@ -65,11 +92,14 @@ crypto_result<key_and_csr> generate_key_and_csr(key_type type, const std::string
   detail::clear_errors();
   auto key = detail::new_key(type);
   if (!key) return detail::openssl_error("generate " + std::string(to_string(type)) + " key");
-  auto csr = csr_for_key(key.get(), common_name, sans);
-  if (!csr) return csr.error();
   auto exported = detail::export_private_key(key.get(), "generate key");
   if (!exported) return exported.error();
-  return key_and_csr{std::move(exported).value(), std::move(csr).value()};
+  key_and_csr out;
+  auto csr = csr_for_key(key.get(), exported.value().public_key, common_name, sans, &out.csr);
+  if (!csr) return csr.error();
+  out.key = std::move(exported).value();
+  out.csr_pem = std::move(csr).value();
+  return out;
 }
 
 namespace {
@@ -79,7 +109,8 @@ crypto_result<csr_info> inspect(X509_REQ* req) {
   if (!key) return detail::openssl_error("parse CSR: public key");
   const int verified = X509_REQ_verify(req, key.get());
   if (verified != 1) return detail::openssl_error("parse CSR: signature does not verify");
-  auto described = detail::describe_key(key.get());
+  // The SPKI as the CSR carries it; re-encoding the decoded key would cost the encoder.
+  auto described = detail::describe_key(key.get(), X509_REQ_get_X509_PUBKEY(req));
   if (!described) return crypto_error{"parse CSR: " + described.error().message};
   auto& pk = described.value();
 

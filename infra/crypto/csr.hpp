@@ -46,6 +46,9 @@ crypto_result<std::string> build_csr(const csr_request& request);
 struct key_and_csr {
   private_key key;
   std::string csr_pem;
+  /// What parse_csr(csr_pem) would return, known without parsing it back: the CSR was just
+  /// built from these values (saves ~150 µs of decoding per server-generated key).
+  csr_info csr;
 };
 
 /// Server-side key generation: a fresh key and a CSR signed by it, without the PEM round trip

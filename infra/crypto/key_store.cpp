@@ -1,18 +1,24 @@
 #include "infra/crypto/key_store.hpp"
 
+#include <dirent.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 
+#include "infra/crypto/detail/sealed_db.hpp"
 #include "infra/crypto/secure_file.hpp"
 
 namespace certctl::crypto {
 
 namespace {
 
-constexpr std::string_view magic = "CKS1";
-constexpr size_t max_secret_file = 1024 * 1024;
+using detail::sealed_db;
+
+constexpr std::string_view legacy_magic = "CKS1";  ///< first bytes of a pre-database key file
+constexpr std::string_view legacy_suffix = ".key";
+constexpr size_t max_legacy_file = 1024 * 1024;
 
 std::string associated_data(std::string_view id) {
   return "certctl-key-store/v1/" + std::string(id);
@@ -62,54 +68,114 @@ crypto_result<aead_key> load_or_create_master_key(const std::string& path) {
   return key;
 }
 
-key_store::key_store(std::string directory, const aead_key& master_key)
-    : dir_(std::move(directory)), key_(master_key) {}
+struct key_store::impl {
+  std::string db_path;
+  aead_key key;
+  std::unique_ptr<sealed_db> db;
+};
+
+namespace {
+
+/// Copies `<dir>/<id>.key` files of earlier versions into the database (their sealed bytes and
+/// associated data are unchanged, so no re-encryption), then deletes them. A row already in
+/// the database wins: it can only have been written by this version, later than the file.
+crypto_result<done> import_legacy_files(const std::string& dir, sealed_db& db) {
+  std::vector<std::string> files;
+  std::vector<sealed_db::write> writes;
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return crypto_error{"key store: cannot list " + dir};
+  for (const dirent* e = ::readdir(d); e != nullptr; e = ::readdir(d)) {
+    const std::string name = e->d_name;
+    if (name.size() <= legacy_suffix.size() ||
+        name.compare(name.size() - legacy_suffix.size(), legacy_suffix.size(), legacy_suffix) != 0)
+      continue;
+    const std::string id = name.substr(0, name.size() - legacy_suffix.size());
+    if (!valid_key_id(id)) continue;
+    const std::string path = dir + "/" + name;
+    auto data = read_file(path, max_legacy_file);
+    if (!data) {
+      ::closedir(d);
+      return crypto_error{"key store: import " + path + ": " + data.error().message};
+    }
+    if (data.value().compare(0, legacy_magic.size(), legacy_magic) != 0) continue;  // not ours
+    const std::string& f = data.value();
+    writes.push_back(
+        {sealed_db::write_kind::insert_new, id,
+         bytes(f.begin() + static_cast<std::ptrdiff_t>(legacy_magic.size()), f.end())});
+    files.push_back(path);
+  }
+  ::closedir(d);
+  if (writes.empty()) return done{};
+  if (auto r = db.apply(std::move(writes)); !r) return r.error();
+  // Only now that the rows are durable may the files go.
+  for (const auto& f : files)
+    if (::unlink(f.c_str()) != 0) return crypto_error{"key store: cannot remove imported " + f};
+  return sync_directory(dir);
+}
+
+}  // namespace
+
+key_store::key_store(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+key_store::key_store(key_store&&) noexcept = default;
+key_store& key_store::operator=(key_store&&) noexcept = default;
+key_store::~key_store() = default;
 
 crypto_result<key_store> key_store::open(std::string directory, const aead_key& master_key) {
   if (auto r = ensure_private_directory(directory); !r)
     return crypto_error{"key store: " + r.error().message};
-  return key_store(std::move(directory), master_key);
+  auto p = std::make_unique<impl>();
+  p->db_path = directory + "/keys.db";
+  p->key = master_key;
+  auto db = sealed_db::open(p->db_path);
+  if (!db) return db.error();
+  p->db = std::move(db).value();
+  if (auto r = import_legacy_files(directory, *p->db); !r) return r.error();
+  return key_store(std::move(p));
 }
 
-std::string key_store::path_of(std::string_view id) const {
-  return dir_ + "/" + std::string(id) + ".key";
+std::string key_store::path_of(std::string_view /*id*/) const {
+  return impl_->db_path;
+}
+
+const std::string& key_store::database_path() const {
+  return impl_->db_path;
 }
 
 crypto_result<done> key_store::put(std::string_view id, std::string_view secret_pem) {
   if (!valid_key_id(id)) return bad_id(id);
-  auto sealed = aead_seal(key_, secret_pem, associated_data(id));
+  if (secret_pem.size() > max_secret_size)
+    return crypto_error{"key store: secret larger than the " + std::to_string(max_secret_size) +
+                        " byte limit"};
+  // Sealed on the caller's thread, so the group commit holds only ciphertext and does no crypto.
+  auto sealed = aead_seal(impl_->key, secret_pem, associated_data(id));
   if (!sealed) return crypto_error{"key store: " + sealed.error().message};
-  std::string file(magic);
-  file.append(reinterpret_cast<const char*>(sealed.value().data()), sealed.value().size());
-  if (auto w = write_file_atomic(path_of(id), file, 0600); !w)
-    return crypto_error{"key store: " + w.error().message};
-  return done{};
+  std::vector<sealed_db::write> w;
+  w.push_back({sealed_db::write_kind::upsert, std::string(id), std::move(sealed).value()});
+  return impl_->db->apply(std::move(w));
 }
 
 crypto_result<std::string> key_store::get(std::string_view id) const {
   if (!valid_key_id(id)) return bad_id(id);
-  const std::string path = path_of(id);
-  if (!file_exists(path))
-    return crypto_error{"key store: no key with id \"" + std::string(id) + "\""};
-  auto file = read_file(path, max_secret_file);
-  if (!file) return crypto_error{"key store: " + file.error().message};
-  const std::string& f = file.value();
-  if (f.compare(0, magic.size(), magic) != 0)
-    return crypto_error{"key store: " + path + " is not a key store file"};
-  const bytes sealed(f.begin() + static_cast<std::ptrdiff_t>(magic.size()), f.end());
-  auto opened = aead_open(key_, sealed, associated_data(id));
-  if (!opened) return crypto_error{"key store: " + path + ": " + opened.error().message};
+  auto found = impl_->db->find(id);
+  if (!found) return found.error();
+  if (!found.value()) return crypto_error{"key store: no key with id \"" + std::string(id) + "\""};
+  auto opened = aead_open(impl_->key, *found.value(), associated_data(id));
+  if (!opened)
+    return crypto_error{"key store: key \"" + std::string(id) + "\": " + opened.error().message};
   return std::move(opened).value();
 }
 
 crypto_result<done> key_store::remove(std::string_view id) {
   if (!valid_key_id(id)) return bad_id(id);
-  if (auto r = remove_file(path_of(id)); !r) return crypto_error{"key store: " + r.error().message};
-  return done{};
+  std::vector<sealed_db::write> w;
+  w.push_back({sealed_db::write_kind::erase, std::string(id), {}});
+  return impl_->db->apply(std::move(w));
 }
 
 bool key_store::contains(std::string_view id) const {
-  return valid_key_id(id) && file_exists(path_of(id));
+  if (!valid_key_id(id)) return false;
+  auto found = impl_->db->contains(id);
+  return found.ok() && found.value();
 }
 
 }  // namespace certctl::crypto

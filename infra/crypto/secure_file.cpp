@@ -23,17 +23,6 @@ std::string parent_of(const std::string& path) {
   return p.empty() ? std::string(".") : p.string();
 }
 
-/// Makes a completed rename/link/unlink durable.
-crypto_result<done> sync_directory(const std::string& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return os_error("open directory", dir, errno);
-  const int rc = ::fsync(fd);
-  const int err = errno;
-  ::close(fd);
-  if (rc != 0) return os_error("fsync directory", dir, err);
-  return done{};
-}
-
 /// Writes `data` to a new temp file next to `path`; returns the temp file's name.
 crypto_result<std::string> write_temp(const std::string& path, std::string_view data,
                                       unsigned mode) {
@@ -63,6 +52,16 @@ crypto_result<std::string> write_temp(const std::string& path, std::string_view 
 }
 
 }  // namespace
+
+crypto_result<done> sync_directory(const std::string& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return os_error("open directory", dir, errno);
+  const int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0) return os_error("fsync directory", dir, err);
+  return done{};
+}
 
 crypto_result<done> ensure_private_directory(const std::string& dir) {
   std::error_code ec;

@@ -28,6 +28,9 @@ crypto_result<std::string> read_file(const std::string& path, size_t max_size);
 /// Removes `path` and fsyncs its directory; a missing file is not an error.
 crypto_result<done> remove_file(const std::string& path);
 
+/// fsyncs directory `dir`, which makes a completed create/rename/link/unlink in it durable.
+crypto_result<done> sync_directory(const std::string& dir);
+
 /// True when `path` exists (any type).
 bool file_exists(const std::string& path);
 

@@ -4,15 +4,20 @@
 
 #include <stdexcept>
 
+#include "infra/crypto/detail/openssl.hpp"
+
 namespace certctl::crypto {
 
 sha256::sha256() : ctx_(EVP_MD_CTX_new()) {
   // Allocation failure of a digest context leaves nothing sensible to do but stop.
-  if (ctx_ == nullptr || EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), EVP_sha256(), nullptr) != 1)
+  if (ctx_ == nullptr ||
+      EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), detail::sha256_md(), nullptr) != 1)
     throw std::bad_alloc();
 }
 
-sha256::~sha256() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_)); }
+sha256::~sha256() {
+  EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_));
+}
 
 void sha256::update(std::string_view bytes) {
   EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), bytes.data(), bytes.size());

@@ -6,6 +6,7 @@
 #include "infra/crypto/detail/openssl.hpp"
 #include "infra/crypto/keys.hpp"
 #include "infra/crypto/random.hpp"
+#include "infra/crypto/sha256.hpp"
 
 namespace certctl::crypto {
 
@@ -223,13 +224,37 @@ crypto_result<bytes> key_id_of(X509* x) {
   // RFC 5280 4.2.1.2 method 1: SHA-1 of the subjectPublicKey BIT STRING.
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (X509_pubkey_digest(x, EVP_sha1(), md, &len) != 1)
+  if (X509_pubkey_digest(x, detail::sha1_md(), md, &len) != 1)
     return detail::openssl_error("sign certificate: subject key identifier");
   return bytes(md, md + len);
 }
 
-crypto_result<std::string> build(const certificate_template& t, EVP_PKEY* subject_key,
-                                 const issuer_side& issuer) {
+/// The same key id from the BIT STRING's bytes, for a certificate still being built.
+crypto_result<bytes> key_id_of(const bytes& public_bits) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(public_bits.data(), public_bits.size(), md, &len, detail::sha1_md(), nullptr) != 1)
+    return detail::openssl_error("sign certificate: subject key identifier");
+  return bytes(md, md + len);
+}
+
+/// Upper-case hex of a big-endian magnitude without its leading zero bytes (integer_to_hex's
+/// form), so the serial need not be read back from the signed certificate.
+std::string serial_to_hex(const bytes& serial) {
+  static const char digits[] = "0123456789ABCDEF";
+  size_t first = 0;
+  while (first + 1 < serial.size() && serial[first] == 0) ++first;
+  std::string out;
+  for (size_t i = first; i < serial.size(); ++i) {
+    out += digits[serial[i] >> 4];
+    out += digits[serial[i] & 0x0f];
+  }
+  return out;
+}
+
+/// Signs `t` for the key in `subject_spki` (SubjectPublicKeyInfo DER).
+crypto_result<signed_certificate> build(const certificate_template& t, const bytes& subject_spki,
+                                        const issuer_side& issuer) {
   if (t.not_after <= t.not_before)
     return crypto_error{"sign certificate: notAfter must be later than notBefore"};
   if (t.subject.common_name.empty() && t.sans.empty())
@@ -258,16 +283,18 @@ crypto_result<std::string> build(const certificate_template& t, EVP_PKEY* subjec
   if (ASN1_TIME_set(X509_getm_notBefore(x.get()), static_cast<time_t>(t.not_before)) == nullptr ||
       ASN1_TIME_set(X509_getm_notAfter(x.get()), static_cast<time_t>(t.not_after)) == nullptr)
     return detail::openssl_error("sign certificate: validity");
-  if (X509_set_pubkey(x.get(), subject_key) != 1)
-    return detail::openssl_error("sign certificate: public key");
+  // Copied in as DER: X509_set_pubkey would run the key through OpenSSL's encoder and decoder
+  // (~135 µs); set_spki still refuses unsupported or malformed keys.
+  auto subject_key = detail::set_spki(X509_get_X509_PUBKEY(x.get()), subject_spki);
+  if (!subject_key) return crypto_error{"sign certificate: " + subject_key.error().message};
 
   if (auto r = add_basic_constraints(x.get(), t); !r) return r.error();
-  const bool rsa = EVP_PKEY_get_base_id(subject_key) == EVP_PKEY_RSA;
+  const bool rsa = subject_key.value().base_id == EVP_PKEY_RSA;
   const std::uint32_t ku =
       t.is_ca ? (KU_KEY_CERT_SIGN | KU_CRL_SIGN | KU_DIGITAL_SIGNATURE) : leaf_key_usage(t, rsa);
   if (auto r = add_key_usage(x.get(), ku); !r) return r.error();
   if (auto r = add_ext_key_usage(x.get(), t.ext_key_usages); !r) return r.error();
-  auto ski = key_id_of(x.get());
+  auto ski = key_id_of(subject_key.value().public_bits);
   if (!ski) return ski.error();
   if (auto r = add_subject_key_id(x.get(), ski.value()); !r) return r.error();
   const bytes& aki = issuer.key_id ? *issuer.key_id : ski.value();
@@ -286,9 +313,16 @@ crypto_result<std::string> build(const certificate_template& t, EVP_PKEY* subjec
 
   if (X509_sign(x.get(), issuer.key, detail::signing_digest(issuer.key)) <= 0)
     return detail::openssl_error("sign certificate: signature");
-  std::string pem = detail::certificate_pem(x.get());
-  if (pem.empty()) return detail::openssl_error("sign certificate: encode");
-  return pem;
+  signed_certificate out;
+  out.der = detail::certificate_der(x.get());
+  if (out.der.empty()) return detail::openssl_error("sign certificate: encode");
+  out.pem = detail::pem_encode("CERTIFICATE", out.der.data(), out.der.size());
+  out.serial_hex = serial_to_hex(serial);
+  out.not_before = t.not_before;
+  out.not_after = t.not_after;
+  out.fingerprint_sha256_hex = to_hex(
+      sha256_of(std::string_view(reinterpret_cast<const char*>(out.der.data()), out.der.size())));
+  return out;
 }
 
 }  // namespace
@@ -343,11 +377,14 @@ crypto_result<certificate_signer> certificate_signer::create(std::string_view ca
 }
 
 crypto_result<std::string> certificate_signer::sign(const certificate_template& t) const {
-  auto subject_key = detail::load_public_key(t.public_key_der);
-  if (!subject_key) return crypto_error{"sign certificate: " + subject_key.error().message};
-  if (auto d = detail::describe_key(subject_key.value().get()); !d)
-    return crypto_error{"sign certificate: " + d.error().message};
-  return build(t, subject_key.value().get(),
+  auto signed_cert = sign_certificate(t);
+  if (!signed_cert) return signed_cert.error();
+  return std::move(signed_cert.value().pem);
+}
+
+crypto_result<signed_certificate> certificate_signer::sign_certificate(
+    const certificate_template& t) const {
+  return build(t, t.public_key_der,
                issuer_side{impl_->key.get(), impl_->name.get(), &impl_->key_id});
 }
 
@@ -363,7 +400,12 @@ crypto_result<std::string> self_sign(std::string_view key_pem, const certificate
     return s.error();
   auto key = detail::load_private_key(key_pem, {});
   if (!key) return key.error();
-  return build(t, key.value().get(), issuer_side{key.value().get(), nullptr, nullptr});
+  auto pub = detail::describe_key(key.value().get());
+  if (!pub) return crypto_error{"sign certificate: " + pub.error().message};
+  auto signed_cert =
+      build(t, pub.value().spki_der, issuer_side{key.value().get(), nullptr, nullptr});
+  if (!signed_cert) return signed_cert.error();
+  return std::move(signed_cert.value().pem);
 }
 
 }  // namespace certctl::crypto

@@ -54,6 +54,17 @@ crypto_result<done> validate_names(const subject_alt_names& sans);
 /// 16 random bytes as described at certificate_template::serial.
 bytes random_serial();
 
+/// A certificate as sign_certificate made it, with the facts callers would otherwise parse back
+/// out of it (parse_certificate costs ~100 µs; these are known while signing).
+struct signed_certificate {
+  std::string pem;
+  bytes der;
+  std::string serial_hex;              ///< as certificate_info::serial_hex
+  std::int64_t not_before = 0;         ///< seconds since the Unix epoch, UTC
+  std::int64_t not_after = 0;          ///< seconds since the Unix epoch, UTC
+  std::string fingerprint_sha256_hex;  ///< SHA-256 of `der`, lower-case hex
+};
+
 class certificate_signer {
  public:
   /// Parses the CA certificate (first PEM block) and key; refuses a certificate that is not a
@@ -69,6 +80,9 @@ class certificate_signer {
   /// Issues a certificate for `t`, signed with SHA-256 (SHA-384 for a P-384 CA key, SHA-512 for
   /// P-521, pure Ed25519). Returns PEM. Does not cap validity: that is the caller's policy.
   crypto_result<std::string> sign(const certificate_template& t) const;
+
+  /// The same, with the serial, validity and fingerprint of what was signed.
+  crypto_result<signed_certificate> sign_certificate(const certificate_template& t) const;
 
   std::int64_t ca_not_after() const;   ///< seconds since the epoch
   std::int64_t ca_not_before() const;  ///< seconds since the epoch

@@ -80,16 +80,17 @@ BOOST_AUTO_TEST_CASE(the_ca_key_is_stored_encrypted_with_owner_only_files) {
   BOOST_TEST(file_mode(tmp.file("data")) == 0700u);
   BOOST_TEST(file_mode(dir) == 0700u);
   BOOST_TEST(file_mode(tmp.file("data/master.key")) == 0600u);
-  BOOST_TEST(file_mode(dir + "/ca.key") == 0600u);
+  BOOST_TEST(file_mode(dir + "/keys.db") == 0600u);  // the key store's database
   BOOST_TEST(file_mode(dir + "/ca.pem") == 0600u);
-  BOOST_TEST(read_text(dir + "/ca.key").find("PRIVATE KEY") == std::string::npos);
+  BOOST_TEST(read_text(dir + "/keys.db").find("PRIVATE KEY") == std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(a_certificate_without_its_key_is_not_silently_replaced) {
   temp_dir tmp;
   infra::manual_clock clock(start_us);
   { open_ok(config_in(tmp, &clock)); }
-  std::remove(tmp.file("data/issuers/iss-local/ca.key").c_str());
+  for (const char* f : {"keys.db", "keys.db-wal", "keys.db-shm"})
+    std::remove(tmp.file(std::string("data/issuers/iss-local/") + f).c_str());
   auto ca = open_local_ca(config_in(tmp, &clock));
   BOOST_REQUIRE(!ca.ok());
   BOOST_TEST(ca.error().message.find("restore the key") != std::string::npos);

@@ -102,4 +102,17 @@ BOOST_AUTO_TEST_CASE(a_lone_surrogate_escape_is_refused_not_written_as_invalid_u
   BOOST_TEST(certctl::events::canonicalize_json("{\"s\":\"\\ud83d\\ude00\"}").ok());
 }
 
+BOOST_AUTO_TEST_CASE(an_overlong_number_is_refused_before_it_reaches_the_parser) {
+  // Found by the canonical_json fuzz target: RapidJSON 1.1's full-precision path read out of
+  // bounds on a ~200-digit mantissa.
+  const std::string digits = "1770" + std::string(40, '0') + std::string(40, '7') + "39.17574" +
+                             std::string(60, '7') + std::string(30, '0');
+  auto r = certctl::events::canonicalize_json("{\"n\":" + digits + "}");
+  BOOST_REQUIRE(!r.ok());
+  BOOST_TEST(r.error().message.find("number longer than") != std::string::npos);
+  // Long digit runs inside strings are text, not numbers.
+  BOOST_TEST(certctl::events::canonicalize_json("{\"s\":\"" + digits + "\"}").ok());
+  BOOST_TEST(certctl::events::canonicalize_json("{\"n\":1.7976931348623157e308}").ok());
+}
+
 BOOST_AUTO_TEST_SUITE_END()

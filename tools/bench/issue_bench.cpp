@@ -160,14 +160,20 @@ int run_issue(const std::vector<std::string>& args) {
   std::int64_t active = 0, failed = 0;
   auto next_progress = start + std::chrono::seconds(1);
   const auto deadline = start + std::chrono::seconds(*timeout_s);
+  // Each count is a list query the server answers from its read model, and the measured
+  // server pays for it: two counts every 10 ms took ~13 % of its CPU. So: while creating, when
+  // the run cannot end yet, count once a second for the progress line only; afterwards count
+  // Active every poll_ms, and Failed (rare) once a second, which delays the end of a run with
+  // failures by at most a second but never ends a run early.
   for (;;) {
     const bool still_creating = creating.load();
     if (!still_creating && created_s == 0) created_s = seconds_since(start);
-    active = count_with_status(*monitor, "Active") - active_before;
-    failed = count_with_status(*monitor, "Failed") - failed_before;
+    const bool tick = steady::now() >= next_progress;
+    if (!still_creating || tick) active = count_with_status(*monitor, "Active") - active_before;
+    if (tick) failed = count_with_status(*monitor, "Failed") - failed_before;
     if (!still_creating && active + failed >= acked.load()) break;
     if (steady::now() > deadline) break;
-    if (steady::now() >= next_progress) {
+    if (tick) {
       std::cerr << "t=" << static_cast<int>(seconds_since(start)) << "s created=" << acked.load()
                 << " active=" << active << " failed=" << failed << "\n";
       next_progress += std::chrono::seconds(1);
@@ -176,6 +182,7 @@ int run_issue(const std::vector<std::string>& args) {
   }
   const double total_s = seconds_since(start);
   joiner.join();
+  failed = count_with_status(*monitor, "Failed") - failed_before;  // exact, for the report
 
   std::vector<double> all;
   std::int64_t failures = 0;

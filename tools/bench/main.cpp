@@ -2,6 +2,7 @@
 #include "tools/audit/cli.hpp"
 #include "tools/bench/append_bench.hpp"
 #include "tools/bench/issue_bench.hpp"
+#include "tools/bench/stream_bench.hpp"
 
 int main(int argc, char** argv) {
   using namespace certctl;
@@ -10,6 +11,7 @@ int main(int argc, char** argv) {
       {"append", "event store append throughput under concurrent writers", bench::run_append},
       {"issue", "end-to-end issuance throughput of a running server (server keygen)",
        bench::run_issue},
+      {"stream", "commit-to-consumer latency of the Kafka event stream", bench::run_stream},
   };
   return cli::dispatch("certctl-bench", "Benchmarks of certctl.", argc, argv, commands);
 }

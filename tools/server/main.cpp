@@ -24,6 +24,7 @@
 #include "infra/config.hpp"
 #include "infra/crypto/key_store.hpp"
 #include "infra/crypto/secure_file.hpp"
+#include "infra/kafka/relay.hpp"
 #include "infra/metrics/metrics.hpp"
 #include "infra/store/event_store.hpp"
 #include "infra/store/postgres_store.hpp"
@@ -33,6 +34,7 @@
 #include "tools/server/auth_routes.hpp"
 #include "tools/server/bulk_routes.hpp"
 #include "tools/server/connector_routes.hpp"
+#include "tools/server/event_routes.hpp"
 #include "tools/server/metrics_routes.hpp"
 #include "tools/server/read_routes.hpp"
 #include "tools/server/scheduler_source.hpp"
@@ -102,6 +104,20 @@ int main() {
   projector.add(std::make_shared<projections::audit_projection>());
   server::register_read_projections(projector);
   if (auto started = projector.start(); !started) return fail("projector: " + started.error().message);
+  // The Kafka event relay (DESIGN §8): a singleton on this node; cluster ownership comes later.
+  std::unique_ptr<kafka::relay> relay;
+  if (!cfg->kafka_bootstrap_servers.empty()) {
+    kafka::relay_options kopts;
+    kopts.bootstrap_servers = cfg->kafka_bootstrap_servers;
+    kopts.topic = cfg->kafka_topic;
+    for (const auto& [k, v] : cfg->kafka_properties) kopts.properties.push_back({k, v});
+    auto made = kafka::relay::create(**store, *db, kopts);
+    if (!made) return fail(made.error().message);
+    relay = std::move(made).value();
+    if (auto started = relay->start(); !started) return fail(started.error().message);
+    std::cout << "kafka relay: topic " << cfg->kafka_topic << " at " << cfg->kafka_bootstrap_servers
+              << "\n";
+  }
   // Before the issuance service: its workers ask this for retry intervals until they stop.
   server::scheduler_source due_work(*db);
 
@@ -168,6 +184,9 @@ int main() {
     }
   }
 
+  auto sse_opts = server::event_stream_options_from_env([](const char* n) { return std::getenv(n); });
+  if (!sse_opts) return fail("configuration error: " + sse_opts.error(), 2);
+
   rest::router_options ropts;
   ropts.auth_enabled = cfg->auth_type != "none";
   ropts.wait_for_position = [&projector](std::int64_t pos, std::chrono::milliseconds max) {
@@ -197,6 +216,8 @@ int main() {
   server::add_stats_routes(router, stats);
   server::metrics_context metrics_ctx{metrics, **db, projector, clock};
   server::add_metrics_routes(router, metrics_ctx);
+  server::event_context events_ctx{**store, *sse_opts};
+  server::add_event_routes(router, events_ctx);
   if (router.registration_error()) return fail("routes: " + *router.registration_error());
 
   rest::server_config scfg;
@@ -219,6 +240,7 @@ int main() {
   while (!stop_requested) std::this_thread::sleep_for(std::chrono::milliseconds(200));
   scheduler.stop();
   https.stop();
+  if (relay) relay->stop();
   projector.stop();
   return 0;
 }

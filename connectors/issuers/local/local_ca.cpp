@@ -5,7 +5,6 @@
 #include <algorithm>
 
 #include "connectors/issuers/local/local_ca_state.hpp"
-#include "infra/crypto/certificate.hpp"
 #include "infra/crypto/csr.hpp"
 
 namespace certctl::connectors {
@@ -81,16 +80,13 @@ certctl::result<issued_certificate, issuer_error> sign_leaf(const local_ca::stat
   if (auto v = crypto::validate_names(t.sans); !v)
     return fail(issuer_errc::invalid_request, v.error().message);
 
-  auto pem = s.signer.sign(t);
-  if (!pem) return fail(issuer_errc::internal, pem.error().message);
-  auto info = crypto::parse_certificate(pem.value());
-  if (!info) return fail(issuer_errc::internal, info.error().message);
-  return issued_certificate{std::move(pem).value(),
-                            s.chain_pem,
-                            info.value().serial_hex,
-                            info.value().not_before * us_per_s,
-                            info.value().not_after * us_per_s,
-                            info.value().fingerprint_sha256_hex};
+  // The signer reports serial, validity and fingerprint: no parsing the new certificate back.
+  auto signed_cert = s.signer.sign_certificate(t);
+  if (!signed_cert) return fail(issuer_errc::internal, signed_cert.error().message);
+  crypto::signed_certificate& c = signed_cert.value();
+  return issued_certificate{std::move(c.pem),        s.chain_pem,
+                            std::move(c.serial_hex), c.not_before * us_per_s,
+                            c.not_after * us_per_s,  std::move(c.fingerprint_sha256_hex)};
 }
 
 }  // namespace
@@ -120,12 +116,17 @@ const std::string& local_ca::ocsp_url() const {
 certctl::result<issued_certificate, issuer_error> local_ca::issue(const issuance_request& r) {
   auto csr = crypto::parse_csr(r.csr_pem);  // verifies the CSR's signature
   if (!csr) return fail(issuer_errc::bad_csr, csr.error().message);
-  if (auto p = check_key_policy(r, csr.value()); !p) return p.error();
+  return issue_parsed(r, csr.value());
+}
+
+certctl::result<issued_certificate, issuer_error> local_ca::issue_parsed(
+    const issuance_request& r, const crypto::csr_info& csr) {
+  if (auto p = check_key_policy(r, csr); !p) return p.error();
 
   crypto::certificate_template t;
-  t.public_key_der = csr.value().public_key_der;
-  t.sans = r.sans.empty() ? csr.value().sans() : r.sans;
-  t.subject.common_name = r.common_name.empty() ? csr.value().common_name : r.common_name;
+  t.public_key_der = csr.public_key_der;
+  t.sans = r.sans.empty() ? csr.sans() : r.sans;
+  t.subject.common_name = r.common_name.empty() ? csr.common_name : r.common_name;
   if (t.subject.common_name.empty() && !t.sans.dns.empty() && t.sans.dns.front().size() <= 64)
     t.subject.common_name = t.sans.dns.front();
   if (t.subject.common_name.empty() && t.sans.empty())

@@ -19,6 +19,7 @@
 
 #include "connectors/issuers/issuer.hpp"
 #include "infra/clock.hpp"
+#include "infra/crypto/csr.hpp"
 #include "infra/crypto/keys.hpp"
 
 namespace certctl::connectors {
@@ -56,6 +57,12 @@ class local_ca final : public issuer {
   std::string_view type() const override { return "GenericCA"; }
   const std::string& id() const override;
   certctl::result<issued_certificate, issuer_error> issue(const issuance_request& request) override;
+
+  /// issue() for a CSR the caller has already parsed, and so verified: `csr` must be what
+  /// crypto::parse_csr(request.csr_pem) returns (or key_and_csr::csr for a CSR just built).
+  /// Saves parsing the CSR a second time (~150 µs); request.csr_pem is not read.
+  certctl::result<issued_certificate, issuer_error> issue_parsed(const issuance_request& request,
+                                                                 const crypto::csr_info& csr);
   std::string ca_chain_pem() const override;
 
   /// The issuing CA certificate alone.

@@ -89,8 +89,9 @@ certctl::result<loaded_ca, issuer_error> load_or_create_root(const local_ca_conf
     key_pem = std::move(key).value();
   } else if (have_cert) {
     // Never silently replace a CA whose certificates are already out there.
-    return setup_error("found " + cert_path + " but not its key " + store.value().path_of("ca") +
-                       "; restore the key, or remove the certificate to create a new CA");
+    return setup_error("found " + cert_path + " but not its key (id \"ca\" in " +
+                       store.value().database_path() +
+                       "); restore the key, or remove the certificate to create a new CA");
   } else {
     auto key = crypto::generate_key(c.ca_key_type);
     if (!key) return setup_error("generate CA key: " + key.error().message);
@@ -112,7 +113,8 @@ certctl::result<loaded_ca, issuer_error> load_or_create_root(const local_ca_conf
       return setup_error(w.error().message);
   }
   if (!crypto::check_key_matches_certificate(key_pem, cert_pem))
-    return setup_error(store.value().path_of("ca") + " does not match " + cert_path);
+    return setup_error("the key \"ca\" in " + store.value().database_path() + " does not match " +
+                       cert_path);
   return loaded_ca{cert_pem, cert_pem, std::move(key_pem), {}};
 }
 

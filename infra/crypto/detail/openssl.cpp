@@ -6,8 +6,6 @@
 
 #include <cstring>
 
-#include "infra/crypto/sha256.hpp"
-
 namespace certctl::crypto::detail {
 
 crypto_error openssl_error(std::string_view what) {
@@ -74,13 +72,6 @@ int passphrase_callback(char* buf, int size, int /*rwflag*/, void* user) {
   return static_cast<int>(src->passphrase.size());
 }
 
-std::string curve_display_name(const std::string& group) {
-  if (group == "prime256v1" || group == "P-256") return "P-256";
-  if (group == "secp384r1" || group == "P-384") return "P-384";
-  if (group == "secp521r1" || group == "P-521") return "P-521";
-  return group;
-}
-
 }  // namespace
 
 crypto_result<ossl_ptr<EVP_PKEY>> load_private_key(std::string_view pem,
@@ -118,54 +109,15 @@ crypto_result<ossl_ptr<X509>> load_certificate(std::string_view pem) {
   return cert;
 }
 
-crypto_result<public_key_info> describe_key(EVP_PKEY* key) {
-  public_key_info info;
-  switch (EVP_PKEY_get_base_id(key)) {
-    case EVP_PKEY_EC: {
-      info.algorithm = "ECDSA";
-      char group[80] = {};
-      size_t len = 0;
-      if (EVP_PKEY_get_group_name(key, group, sizeof group, &len) != 1)
-        return openssl_error("describe key: EC key without a named curve");
-      info.curve = curve_display_name(std::string(group, len));
-      info.bits = EVP_PKEY_get_bits(key);
-      break;
-    }
-    case EVP_PKEY_RSA:
-      info.algorithm = "RSA";
-      info.bits = EVP_PKEY_get_bits(key);
-      break;
-    case EVP_PKEY_ED25519:
-      info.algorithm = "Ed25519";
-      info.bits = 256;
-      break;
-    default: {
-      const char* name = OBJ_nid2sn(EVP_PKEY_get_base_id(key));
-      return crypto_error{std::string("unsupported public key algorithm ") +
-                          (name != nullptr ? name : "unknown") +
-                          " (supported: ECDSA, RSA, Ed25519)"};
-    }
-  }
-  unsigned char* der = nullptr;
-  const int len = i2d_PUBKEY(key, &der);
-  if (len <= 0) return openssl_error("describe key: encode public key");
-  ossl_ptr<unsigned char> owned(der);
-  info.spki_der.assign(der, der + len);
-  const auto digest =
-      sha256_of(std::string_view(reinterpret_cast<const char*>(der), static_cast<size_t>(len)));
-  info.sha256_hex = to_hex(digest);
-  return info;
-}
-
 const EVP_MD* signing_digest(EVP_PKEY* key) {
   const int id = EVP_PKEY_get_base_id(key);
   if (id == EVP_PKEY_ED25519) return nullptr;
   if (id == EVP_PKEY_EC) {
     const int bits = EVP_PKEY_get_bits(key);
-    if (bits > 384) return EVP_sha512();
-    if (bits > 256) return EVP_sha384();
+    if (bits > 384) return sha512_md();
+    if (bits > 256) return sha384_md();
   }
-  return EVP_sha256();
+  return sha256_md();
 }
 
 namespace {

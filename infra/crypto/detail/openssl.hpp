@@ -11,6 +11,7 @@
 #include <openssl/x509v3.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -46,6 +47,10 @@ struct ossl_free {
   void operator()(AUTHORITY_INFO_ACCESS* p) const { AUTHORITY_INFO_ACCESS_free(p); }
   void operator()(NAME_CONSTRAINTS* p) const { NAME_CONSTRAINTS_free(p); }
   void operator()(PKCS12* p) const { PKCS12_free(p); }
+  void operator()(PKCS8_PRIV_KEY_INFO* p) const { PKCS8_PRIV_KEY_INFO_free(p); }
+  void operator()(X509_ALGOR* p) const { X509_ALGOR_free(p); }
+  void operator()(X509_PUBKEY* p) const { X509_PUBKEY_free(p); }
+  void operator()(ASN1_SEQUENCE_ANY* p) const { sk_ASN1_TYPE_pop_free(p, ASN1_TYPE_free); }
   void operator()(unsigned char* p) const { OPENSSL_free(p); }
   void operator()(char* p) const { OPENSSL_free(p); }
 };
@@ -82,8 +87,45 @@ crypto_result<ossl_ptr<EVP_PKEY>> load_public_key(const bytes& spki_der);
 /// First certificate of a PEM text.
 crypto_result<ossl_ptr<X509>> load_certificate(std::string_view pem);
 
-/// Algorithm, size and SPKI of a key.
+// --- Fast paths (key_der.cpp). OpenSSL 3.0 runs every EVP_PKEY <-> DER conversion through its
+// generic encoder/decoder machinery: ~50 µs per i2d_PUBKEY or PEM private key, ~85 µs per
+// d2i_PUBKEY, ~135 µs per X509_set_pubkey (an encode plus a decode), most of it method
+// fetches under global read-write locks that 16 issuance threads then fight over. The helpers
+// below build and take apart the same DER with the ASN.1 templates instead, which cost ~1 µs.
+
+/// Algorithm, size and SPKI of a key (SPKI built without the encoder for EC and Ed25519).
 crypto_result<public_key_info> describe_key(EVP_PKEY* key);
+
+/// The same, with the SPKI DER taken as is from `spki` (the key's own encoding in a CSR or
+/// certificate) instead of re-encoded.
+crypto_result<public_key_info> describe_key(EVP_PKEY* key, const X509_PUBKEY* spki);
+
+/// What set_spki found.
+struct spki_summary {
+  int base_id = 0;    ///< EVP_PKEY_EC, EVP_PKEY_RSA or EVP_PKEY_ED25519
+  bytes public_bits;  ///< the subjectPublicKey BIT STRING's bytes (hashed for key ids)
+};
+
+/// Copies a SubjectPublicKeyInfo DER into `dst` (a CSR's or certificate's key field) without
+/// decoding it into an EVP_PKEY. Checks what the decode would have: ECDSA (named curve), RSA
+/// or Ed25519, and a well-formed key (an EC point on its curve: a cheap check for P-256/384/
+/// 521; other keys go through the decoder).
+crypto_result<spki_summary> set_spki(X509_PUBKEY* dst, const bytes& spki_der);
+
+/// Unencrypted PKCS#8 PEM of an EC key with a named curve, byte for byte what
+/// PEM_write_bio_PrivateKey writes; nullopt for other keys (callers use the encoder).
+std::optional<crypto_result<std::string>> ec_private_key_pem(EVP_PKEY* key);
+
+/// PEM armour around DER: base64 in 64-character lines, as PEM_write_bio writes it.
+std::string pem_encode(std::string_view label, const std::uint8_t* der, size_t size);
+
+/// Digests fetched once: EVP_sha256() and friends make every use fetch the implementation
+/// again (a lookup under a global lock).
+const EVP_MD* sha1_md();
+const EVP_MD* sha256_md();
+const EVP_MD* sha384_md();
+const EVP_MD* sha512_md();
+const EVP_CIPHER* aes_256_gcm_cipher();
 
 /// A fresh key of `type` (null on failure; the OpenSSL error queue says why).
 ossl_ptr<EVP_PKEY> new_key(key_type type);
