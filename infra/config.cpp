@@ -126,6 +126,30 @@ result<server_config, config_error> load_config(
     else
       c.kafka_properties = std::move(props).value();
   }
+  if (const char* v = getenv_fn("CERTCTL_ACME_SERVER_ENABLED"); v && *v) {
+    const std::string b = v;
+    if (b == "true" || b == "1")
+      c.acme_server_enabled = true;
+    else if (b != "false" && b != "0")
+      err = config_error{"CERTCTL_ACME_SERVER_ENABLED=" + b + " is not true or false"};
+  }
+  str("CERTCTL_ACME_SERVER_DEFAULT_PROFILE_ID", c.acme_server_default_profile_id);
+  one_of("CERTCTL_ACME_SERVER_AUTH_MODE", c.acme_server_auth_mode,
+         {"trust_authenticated", "challenge"});
+  auto bounded = [&](const char* name, int& out, std::int64_t lo, std::int64_t hi) {
+    const char* v = getenv_fn(name);
+    if (v == nullptr || *v == '\0') return;
+    auto n = parse_int(v);
+    if (!n || *n < lo || *n > hi)
+      err = config_error{std::string(name) + "=" + v + " must be " + std::to_string(lo) + "-" +
+                         std::to_string(hi)};
+    else
+      out = static_cast<int>(*n);
+  };
+  bounded("CERTCTL_ACME_SERVER_ORDERS_PER_HOUR", c.acme_server_orders_per_hour, 0, 1000000);
+  bounded("CERTCTL_ACME_SERVER_NONCE_TTL", c.acme_server_nonce_ttl_seconds, 10, 86400);
+  str("CERTCTL_ACME_SERVER_HTTP01_HOST", c.acme_server_http01_host);
+  port("CERTCTL_ACME_SERVER_HTTP01_PORT", c.acme_server_http01_port, 1);
   if (err) return *err;
   if (c.tls_cert_path.empty() != c.tls_key_path.empty())
     return config_error{

@@ -44,6 +44,15 @@ struct server_config {
   /// inline "k=v;k=v" or "@/path/file" with one k=v per line ('#' starts a comment line).
   std::vector<std::pair<std::string, std::string>> kafka_properties;
 
+  /// ACME server (RFC 8555) under /acme/: CERTCTL_ACME_SERVER_ENABLED (true/false).
+  bool acme_server_enabled = false;
+  std::string acme_server_default_profile_id;  ///< CERTCTL_ACME_SERVER_DEFAULT_PROFILE_ID
+  /// CERTCTL_ACME_SERVER_AUTH_MODE: trust_authenticated | challenge (http-01).
+  std::string acme_server_auth_mode = "trust_authenticated";
+  int acme_server_orders_per_hour = 300;   ///< CERTCTL_ACME_SERVER_ORDERS_PER_HOUR; 0 = unlimited
+  int acme_server_nonce_ttl_seconds = 3600;  ///< CERTCTL_ACME_SERVER_NONCE_TTL (seconds)
+  std::string acme_server_http01_host;  ///< CERTCTL_ACME_SERVER_HTTP01_HOST; "" = the identifier
+  int acme_server_http01_port = 80;     ///< CERTCTL_ACME_SERVER_HTTP01_PORT
   /// The store URL the server opens: database_url, or sqlite:///<abs data_dir>/certctl.db.
   std::string store_url() const;
 };

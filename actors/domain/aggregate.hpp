@@ -67,7 +67,7 @@ class aggregate {
 };
 
 /// Builds the aggregate for a kind ("certificate", "job", "issuer", "profile",
-/// "renewal_policy", "team", "owner", "agent"); nullptr for an unknown kind.
+/// "renewal_policy", "team", "owner", "agent", "intermediate"); nullptr for an unknown kind.
 std::unique_ptr<aggregate> make_aggregate(const std::string& kind, const std::string& id);
 
 inline std::string stream_id(const std::string& kind, const std::string& id) {

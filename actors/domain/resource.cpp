@@ -3,7 +3,11 @@
 #include <functional>
 #include <map>
 
+#include "actors/domain/acme_account.hpp"
+#include "actors/domain/acme_authz.hpp"
+#include "actors/domain/acme_order.hpp"
 #include "actors/domain/certificate.hpp"
+#include "actors/domain/intermediate.hpp"
 #include "actors/domain/job.hpp"
 #include "actors/domain/rules.hpp"
 #include "events/time.hpp"
@@ -167,6 +171,11 @@ class resource final : public aggregate {
     auto p = events::json_object::parse(e.payload).value_or(events::json_object{});
     const std::string at = events::format_rfc3339(e.occurred_at);
     const std::string verb = e.type.substr(e.type.find('.') + 1);
+    if (kind_ == "issuer" && verb == "crl_published") {
+      // Bookkeeping only: the issuer as the API shows it does not change.
+      last_crl_number_ = p.int64("crl_number", last_crl_number_);
+      return;
+    }
     if (verb == "created" || verb == "registered") {
       view_ = p;
       view_.set("id", id_).set("created_at", at);
@@ -217,6 +226,7 @@ class resource final : public aggregate {
       return decision{{kind_ + ".updated", *checked}};
     }
     if (verb == "delete") return decision{{kind_ + ".deleted", events::json_object{}}};
+    if (kind_ == "issuer" && verb == "publish_crl") return publish_crl(c.body);
     if (kind_ == "agent" && verb == "heartbeat") {
       auto checked = checked_fields(c.body, false);
       if (!checked) return checked.error();
@@ -241,15 +251,36 @@ class resource final : public aggregate {
   events::json_object snapshot() const override {
     events::json_object s;
     s.set_raw("view", view_.dump()).set("deleted", deleted_);
+    if (last_crl_number_ > 0) s.set("crl_number", last_crl_number_);
     return s;
   }
 
   void restore(const events::json_object& snapshot) override {
     view_ = events::json_object::parse(snapshot.raw("view")).value_or(events::json_object{});
     deleted_ = snapshot.boolean("deleted");
+    last_crl_number_ = snapshot.int64("crl_number", 0);
   }
 
  private:
+  /// issuer.publish_crl: records a CRL the publisher has signed. CRL numbers only grow (RFC
+  /// 5280 §5.2.3), so a publisher that lost a race to another gets a conflict and retries with
+  /// a higher number; no CRL is served before its number is in the log.
+  result<decision, domain_error> publish_crl(const events::json_object& b) const {
+    if (!b.is_int("crl_number") || !b.is_string("this_update") || !b.is_string("next_update") ||
+        !b.is_int("revoked_count"))
+      return invalid("publish_crl needs crl_number, this_update, next_update, revoked_count");
+    const std::int64_t n = b.int64("crl_number");
+    if (n <= last_crl_number_)
+      return conflict("CRL number " + std::to_string(n) + " is not above the last published " +
+                      std::to_string(last_crl_number_));
+    events::json_object p;
+    p.set("crl_number", n)
+        .set("this_update", b.str("this_update"))
+        .set("next_update", b.str("next_update"))
+        .set("revoked_count", b.int64("revoked_count"));
+    return decision{{"issuer.crl_published", p}};
+  }
+
   /// The known fields of `body`, type-checked; required ones enforced on create.
   result<events::json_object, domain_error> checked_fields(const events::json_object& body,
                                                            bool creating) const {
@@ -275,6 +306,7 @@ class resource final : public aggregate {
   const kind_spec& spec_;
   events::json_object view_;
   bool deleted_ = false;
+  std::int64_t last_crl_number_ = 0;  ///< issuers only: the last CRL number published
 };
 
 }  // namespace
@@ -297,6 +329,10 @@ std::unique_ptr<aggregate> make_resource(const std::string& kind, const std::str
 std::unique_ptr<aggregate> make_aggregate(const std::string& kind, const std::string& id) {
   if (kind == "certificate") return make_certificate(id);
   if (kind == "job") return make_job(id);
+  if (kind == "acme_account") return make_acme_account(id);
+  if (kind == "acme_order") return make_acme_order(id);
+  if (kind == "acme_authz") return make_acme_authz(id);
+  if (kind == "intermediate") return make_intermediate(id);
   return make_resource(kind, id);
 }
 

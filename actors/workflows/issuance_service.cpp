@@ -71,6 +71,7 @@ struct issuance_service::impl {
   retry_schedule retry_at;     ///< guarded by mu
   profile_lookup profiles;     ///< guarded by mu
   issuance_observer observer;  // guarded by mu
+  issuer_resolver resolver;    ///< guarded by mu
 
   impl(entity_runtime& r, connectors::issuer& i, crypto::key_store& k)
       : runtime(r), issuer(i), keys(k) {}
@@ -169,13 +170,27 @@ struct issuance_service::impl {
       req.allowed_key_algorithms.push_back(alg);
       if (alg == "RSA") req.min_rsa_bits = std::max(req.min_rsa_bits, min);
     }
+    issuer_resolver resolve;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      resolve = resolver;
+    }
+    connectors::issuer* chosen = &issuer;
+    if (resolve) {
+      std::string why;
+      if (auto* other = resolve(t, why))
+        chosen = other;
+      else if (!why.empty())
+        return fail(t, why, false);
+    }
+    connectors::issuer& target = *chosen;
     // Other issuers (network CAs) take the CSR as PEM through the issuer interface.
-    auto* local = dynamic_cast<connectors::local_ca*>(&issuer);
-    auto issued = local != nullptr ? local->issue_parsed(req, csr) : issuer.issue(req);
+    auto* local = dynamic_cast<connectors::local_ca*>(&target);
+    auto issued = local != nullptr ? local->issue_parsed(req, csr) : target.issue(req);
     if (!issued) {
       const bool retryable = issued.error().code == connectors::issuer_errc::unavailable ||
                              issued.error().code == connectors::issuer_errc::internal;
-      return fail(t, "issuer " + issuer.id() + ": " + issued.error().message, retryable);
+      return fail(t, "issuer " + target.id() + ": " + issued.error().message, retryable);
     }
     if (server_keygen) {
       // The key lives only in the encrypted key store, never in an event.
@@ -194,7 +209,7 @@ struct issuance_service::impl {
         .set("csr_pem", csr_pem)
         .set("key_algorithm", csr.key_algorithm)
         .set("key_size", static_cast<std::int64_t>(csr.key_bits))
-        .set("issuer_id", issuer.id())
+        .set("issuer_id", target.id())
         .set("keygen", server_keygen ? "server" : "agent");
     auto recorded = runtime.execute(
         "certificate", make_command(t, "certificate.record_issued", t.certificate_id, v));
@@ -255,6 +270,11 @@ void issuance_service::run(const issuance_task& task) {
 void issuance_service::set_retry_schedule(retry_schedule schedule) {
   std::lock_guard<std::mutex> lock(impl_->mu);
   impl_->retry_at = std::move(schedule);
+}
+
+void issuance_service::set_issuer_resolver(issuer_resolver resolver) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->resolver = std::move(resolver);
 }
 
 void issuance_service::set_profile_lookup(profile_lookup lookup) {

@@ -46,6 +46,12 @@ using profile_lookup = std::function<std::optional<events::json_object>(const st
 
 using retry_schedule = std::function<events::timestamp_us(const issuance_task&)>;
 
+/// Picks the issuer for a task other than the default one (e.g. an intermediate CA named by
+/// the certificate's issuer config). nullptr with `error` empty: the default issuer; nullptr
+/// with `error` set: the task fails with that error (fail closed, never the default instead).
+using issuer_resolver =
+    std::function<connectors::issuer*(const issuance_task&, std::string& error)>;
+
 class issuance_service {
  public:
   issuance_service(entity_runtime& runtime, connectors::issuer& issuer, crypto::key_store& keys,
@@ -64,6 +70,9 @@ class issuance_service {
   /// Enables profile enforcement: key algorithm and size, MaxTTL and EKUs of the certificate's
   /// profile (certificate_profile_id). Without it, the issuer's defaults apply.
   void set_profile_lookup(profile_lookup lookup);
+
+  /// Routes tasks to other issuers (unset: every task goes to the constructor's issuer).
+  void set_issuer_resolver(issuer_resolver resolver);
 
   /// Tasks queued or running.
   size_t pending() const;

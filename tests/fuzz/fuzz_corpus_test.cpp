@@ -7,6 +7,10 @@
 #include <string>
 #include <vector>
 
+#include "infra/crypto/jws.hpp"
+#include "infra/crypto/keys.hpp"
+#include "infra/crypto/ocsp.hpp"
+#include "infra/crypto/signer.hpp"
 #include "tests/fuzz/fuzz_targets.hpp"
 
 using namespace certctl::fuzz;
@@ -81,4 +85,49 @@ BOOST_AUTO_TEST_CASE(pem_and_der_parsers_survive_mutated_input) {
 BOOST_AUTO_TEST_CASE(store_urls_and_bearer_headers_survive_mutated_input) {
   drive(store_url, url_seeds, 2000);
   drive(bearer_and_request_json, bearer_seeds, 2000);
+}
+
+BOOST_AUTO_TEST_CASE(jws_parser_survives_mutated_input) {
+  // Real signed requests (each algorithm, jwk and kid forms) plus hand-made edge cases.
+  std::vector<std::string> seeds = {
+      R"({"protected":"eyJhbGciOiJFUzI1NiJ9","payload":"","signature":"AA"})",
+      R"({"kty":"EC","crv":"P-256","x":"AA","y":"AA"})", "Zm9vYg", "e30"};
+  for (auto t : {certctl::crypto::key_type::ecdsa_p256, certctl::crypto::key_type::rsa_2048,
+                 certctl::crypto::key_type::ed25519}) {
+    auto key = certctl::crypto::generate_key(t);
+    BOOST_REQUIRE(key.ok());
+    auto a = certctl::crypto::sign_jws(key->pem, "bm9uY2U", "https://h/acme/new-account", "",
+                                       R"({"termsOfServiceAgreed":true})");
+    auto b = certctl::crypto::sign_jws(key->pem, "bm9uY2U", "https://h/acme/order/1",
+                                       "https://h/acme/account/x", "");
+    BOOST_REQUIRE(a.ok() && b.ok());
+    seeds.push_back(*a);
+    seeds.push_back(*b);
+  }
+  drive(jws, seeds, 400);
+}
+
+BOOST_AUTO_TEST_CASE(ocsp_request_parser_and_crl_builder_survive_mutated_input) {
+  // Real requests (SHA-1 and SHA-256 CertIDs, with and without nonce, several ids) of a CA.
+  auto key = certctl::crypto::generate_key(certctl::crypto::key_type::ecdsa_p256);
+  BOOST_REQUIRE(key.ok());
+  certctl::crypto::certificate_template t;
+  t.subject.common_name = "seed CA";
+  t.not_before = 1'700'000'000;
+  t.not_after = 2'000'000'000;
+  t.is_ca = true;
+  auto ca = certctl::crypto::self_sign(key->pem, t);
+  BOOST_REQUIRE(ca.ok());
+  std::vector<std::string> seeds = {std::string("\x30\x03\x0a\x01\x01", 5)};
+  for (auto hash : {certctl::crypto::ocsp_hash::sha1, certctl::crypto::ocsp_hash::sha256})
+    for (bool nonce : {false, true}) {
+      auto req = certctl::crypto::build_ocsp_request(*ca, {"0A1B", "7F00FF"}, hash, nonce);
+      BOOST_REQUIRE(req.ok());
+      seeds.emplace_back(req->begin(), req->end());
+    }
+  drive(ocsp_request, seeds, 1500);
+  const std::vector<std::string> crl_seeds = {"0A 1 1790000000 0\n0B 4 1790000001 1789990000\n",
+                                              "7F000000000000000000000000000001 0 1790000000 0\n",
+                                              "00FF 10 0 0\nZZ 1 1 1\n", "01 7 1790000000 0\n", ""};
+  drive(crl_builder, crl_seeds, 300);
 }

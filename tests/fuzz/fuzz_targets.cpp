@@ -1,5 +1,6 @@
 #include "tests/fuzz/fuzz_targets.hpp"
 
+#include <sstream>
 #include <string>
 #include <string_view>
 
@@ -9,7 +10,13 @@
 #include "gateways/rest/api_keys.hpp"
 #include "gateways/rest/json.hpp"
 #include "infra/crypto/certificate.hpp"
+#include "infra/crypto/crl.hpp"
 #include "infra/crypto/csr.hpp"
+#include "infra/crypto/jwk.hpp"
+#include "infra/crypto/jws.hpp"
+#include "infra/crypto/keys.hpp"
+#include "infra/crypto/ocsp.hpp"
+#include "infra/crypto/signer.hpp"
 #include "infra/store/store_url.hpp"
 
 namespace certctl::fuzz {
@@ -74,6 +81,67 @@ int store_url(const std::uint8_t* d, std::size_t n) {
 int bearer_and_request_json(const std::uint8_t* d, std::size_t n) {
   (void)gateways::rest::bearer_token(view(d, n));
   (void)gateways::rest::parse_json(std::string(view(d, n)), 1 << 20);
+  return 0;
+}
+
+int jws(const std::uint8_t* d, std::size_t n) {
+  const auto text = view(d, n);
+  auto parsed = crypto::parse_jws(text);
+  // An embedded key must be usable (or cleanly refused) for verification.
+  if (parsed && parsed->header.key) (void)crypto::verify_jws(*parsed, *parsed->header.key);
+  (void)crypto::parse_jwk(text);
+  // Strict base64url has one encoding per value: whatever decodes re-encodes to the input.
+  if (auto decoded = crypto::base64url_decode(text))
+    check(crypto::base64url_encode(*decoded) == text);
+  return 0;
+}
+
+int ocsp_request(const std::uint8_t* d, std::size_t n) {
+  auto req = crypto::parse_ocsp_request(d, n);
+  if (req) {
+    // What the parser lets through is what the responder relies on.
+    check(!req->ids.empty() && req->ids.size() <= crypto::max_ocsp_request_ids);
+    check(req->nonce.size() <= crypto::max_ocsp_nonce);
+  } else {
+    check(req.error().status == crypto::ocsp_response_status::malformed_request);
+  }
+  return 0;
+}
+
+int crl_builder(const std::uint8_t* d, std::size_t n) {
+  // One throwaway CA per process: the target exercises the builder, not key generation.
+  static const auto ca = [] {
+    auto key = crypto::generate_key(crypto::key_type::ecdsa_p256);
+    crypto::certificate_template t;
+    t.subject.common_name = "fuzz CRL CA";
+    t.not_before = 1'700'000'000;
+    t.not_after = 2'000'000'000;
+    t.is_ca = true;
+    auto cert = crypto::self_sign(key.value().pem, t);
+    return std::make_pair(cert.value(),
+                          crypto::revocation_signer::create(cert.value(), key.value().pem));
+  }();
+  if (!ca.second) return 0;
+  std::istringstream in{std::string(view(d, n))};
+  crypto::crl_content c;
+  c.crl_number = 1;
+  c.this_update = 1'800'000'000;
+  c.next_update = 1'800'086'400;
+  for (std::string line; std::getline(in, line) && c.revoked.size() < 64;) {
+    std::istringstream fields(line);
+    crypto::crl_entry e;
+    long long at = 0, inv = 0;
+    fields >> e.serial_hex >> e.reason_code >> at >> inv;
+    e.revoked_at = at;
+    e.invalidity_date = inv;
+    c.revoked.push_back(std::move(e));
+  }
+  auto der = ca.second->sign_crl(c);
+  if (der) {
+    // Whatever was signed parses back, verifies, and lists every entry.
+    auto info = crypto::parse_crl(der.value(), ca.first);
+    check(info.ok() && info->revoked.size() == c.revoked.size() && info->crl_number == 1);
+  }
   return 0;
 }
 

@@ -17,5 +17,13 @@ int csr_pem(const std::uint8_t* data, std::size_t size);
 int certificate_pem(const std::uint8_t* data, std::size_t size);
 int store_url(const std::uint8_t* data, std::size_t size);
 int bearer_and_request_json(const std::uint8_t* data, std::size_t size);
+/// ACME request bodies: flattened JWS, embedded JWKs, base64url.
+int jws(const std::uint8_t* data, std::size_t size);
+
+/// OCSP requests as a relying party sends them (DER OCSPRequest).
+int ocsp_request(const std::uint8_t* data, std::size_t size);
+/// CRL builder input: lines "serial_hex reason revoked_at invalidity" as the revocation read
+/// model hands them over, signed and parsed back.
+int crl_builder(const std::uint8_t* data, std::size_t size);
 
 }  // namespace certctl::fuzz

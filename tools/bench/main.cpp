@@ -2,6 +2,7 @@
 #include "tools/audit/cli.hpp"
 #include "tools/bench/append_bench.hpp"
 #include "tools/bench/issue_bench.hpp"
+#include "tools/bench/ocsp_bench.hpp"
 #include "tools/bench/stream_bench.hpp"
 
 int main(int argc, char** argv) {
@@ -12,6 +13,7 @@ int main(int argc, char** argv) {
       {"issue", "end-to-end issuance throughput of a running server (server keygen)",
        bench::run_issue},
       {"stream", "commit-to-consumer latency of the Kafka event stream", bench::run_stream},
+      {"ocsp", "OCSP responder throughput (POSTed requests for known serials)", bench::run_ocsp},
   };
   return cli::dispatch("certctl-bench", "Benchmarks of certctl.", argc, argv, commands);
 }

@@ -4,8 +4,10 @@
 #include <rapidjson/writer.h>
 
 #include <algorithm>
+#include <array>
 #include <set>
 
+#include "actors/domain/certificate.hpp"
 #include "events/json.hpp"
 #include "gateways/rest/position.hpp"
 #include "infra/crypto/random.hpp"
@@ -64,6 +66,8 @@ struct outcome {
   std::int64_t matched = 0, done = 0, skipped = 0;
   std::vector<std::pair<std::string, std::string>> jobs;  ///< renew: certificate id, job id
   std::vector<failure> errors;
+  /// revoke: every certificate's fate in request order (certificate id, status, error).
+  std::vector<std::array<std::string, 3>> results;
   std::int64_t position = 0;
 
   void committed(std::int64_t p) { position = std::max(position, p); }
@@ -96,6 +100,18 @@ rest::response render(const outcome& o, const char* done_key, bool with_jobs) {
       w.StartObject();
       put(w, "certificate_id", cert);
       put(w, "job_id", job);
+      w.EndObject();
+    }
+    w.EndArray();
+  }
+  if (!o.results.empty()) {
+    w.Key("results");
+    w.StartArray();
+    for (const auto& [cert, status, error] : o.results) {
+      w.StartObject();
+      put(w, "certificate_id", cert);
+      put(w, "status", status);
+      if (!error.empty()) put(w, "error", error);
       w.EndObject();
     }
     w.EndArray();
@@ -173,20 +189,19 @@ std::optional<rest::response> wait_if_asked(bulk_context& ctx, const rest::reque
   return std::nullopt;
 }
 
-/// The certificates a BulkRenewRequest names: its ids alone when it has no criteria (taken
-/// as given, so certificates the read model has not caught up with still count), else the
-/// read model's matches. Fills `err` on a bad request.
-std::optional<std::vector<std::string>> renewal_targets(bulk_context& ctx,
-                                                        const rest::request_context& c,
-                                                        rest::response& err) {
-  auto body = body_of(c, err);
-  if (!body) return std::nullopt;
+/// The certificates a BulkRenewRequest or BulkRevokeRequest names: its ids alone when it has no
+/// criteria (taken as given, so certificates the read model has not caught up with still count),
+/// else the read model's matches. Fills `err` on a bad request.
+std::optional<std::vector<std::string>> selected_targets(bulk_context& ctx,
+                                                         const rest::request_context& c,
+                                                         const events::json_object& body,
+                                                         rest::response& err) {
+  const events::json_object* const b = &body;
   projections::certificate_selector s;
-  if (!criterion(*body, "profile_id", s.profile_id, err) ||
-      !criterion(*body, "owner_id", s.owner_id, err) ||
-      !criterion(*body, "agent_id", s.agent_id, err) ||
-      !criterion(*body, "issuer_id", s.issuer_id, err) ||
-      !criterion(*body, "team_id", s.team_id, err) || !id_list(*body, s.ids, err))
+  if (!criterion(*b, "profile_id", s.profile_id, err) ||
+      !criterion(*b, "owner_id", s.owner_id, err) || !criterion(*b, "agent_id", s.agent_id, err) ||
+      !criterion(*b, "issuer_id", s.issuer_id, err) || !criterion(*b, "team_id", s.team_id, err) ||
+      !id_list(*b, s.ids, err))
     return std::nullopt;
   if (s.ids && s.ids->empty()) s.ids.reset();
   if (s.empty()) {
@@ -286,6 +301,37 @@ void reassign_one(write_context& w, const rest::request_context& c, const std::s
   ++o.done;
 }
 
+/// Statuses bulk revocation passes over (the spec: already revoked or archived).
+bool revocation_skipped(const std::string& status) {
+  return status == "Revoked" || status == "Archived";
+}
+
+void revoke_one(write_context& w, const rest::request_context& c, const std::string& id,
+                const std::string& reason, outcome& o) {
+  auto failed = [&](std::string why) {
+    o.results.push_back({id, "failed", why});
+    o.errors.push_back({id, std::move(why)});
+  };
+  auto skipped = [&] {
+    ++o.skipped;
+    o.results.push_back({id, "skipped", ""});
+  };
+  auto probe = current(w, c, "certificate", id);
+  if (!probe) {
+    // Archived certificates refuse even the probe; the spec counts them as skipped.
+    if (probe.error().code == domain::domain_errc::conflict) return skipped();
+    return failed(error_text(probe));
+  }
+  if (revocation_skipped(probe->view.str("status"))) return skipped();
+  events::json_object body;
+  body.set("reason", reason);
+  auto revoked = w.runtime.execute("certificate", command_for(c, "certificate.revoke", id, body));
+  if (!revoked) return failed(error_text(revoked));
+  o.committed(revoked->position);
+  ++o.done;
+  o.results.push_back({id, "revoked", ""});
+}
+
 }  // namespace
 
 void add_bulk_routes(rest::router& r, bulk_context& ctx) {
@@ -293,7 +339,9 @@ void add_bulk_routes(rest::router& r, bulk_context& ctx) {
   r.add("POST", "/api/v1/certificates/bulk-renew", role::operator_,
         [&ctx](rest::request_context& c) {
           rest::response err;
-          auto targets = renewal_targets(ctx, c, err);
+          auto body = body_of(c, err);
+          if (!body) return err;
+          auto targets = selected_targets(ctx, c, *body, err);
           if (!targets) return err;
           outcome o;
           o.matched = static_cast<std::int64_t>(targets->size());
@@ -329,6 +377,26 @@ void add_bulk_routes(rest::router& r, bulk_context& ctx) {
             reassign_one(ctx.writes, c, id, owner_id, team.value_or(""), o);
           return render(o, "total_reassigned", false);
         });
+  // Admin only: unlike renewal, revocation cannot be undone, and a filter may match a fleet.
+  r.add("POST", "/api/v1/certificates/bulk-revoke", role::admin, [&ctx](rest::request_context& c) {
+    rest::response err;
+    auto body = body_of(c, err);
+    if (!body) return err;
+    if (!body->is_string("reason") || body->str("reason").empty())
+      return rest::error_response(400,
+                                  "field 'reason' is required (an RFC 5280 reason "
+                                  "name, e.g. keyCompromise)");
+    const std::string reason = body->str("reason");
+    if (domain::revocation_reason_code(reason) < 0)
+      return rest::error_response(400, "unknown revocation reason '" + reason + "'");
+    // Validated before anything changes: a bad filter must not revoke half a fleet.
+    auto targets = selected_targets(ctx, c, *body, err);
+    if (!targets) return err;
+    outcome o;
+    o.matched = static_cast<std::int64_t>(targets->size());
+    for (const auto& id : *targets) revoke_one(ctx.writes, c, id, reason, o);
+    return render(o, "total_revoked", false);
+  });
 }
 
 }  // namespace certctl::server

@@ -1,7 +1,9 @@
 #pragma once
-/// POST /api/v1/certificates/bulk-renew and /bulk-reassign: one request, one command sequence
-/// per certificate, one result listing what happened to each (BulkRenewResult,
-/// BulkReassignResult). A certificate's failure never stops the others. Both are bounded to
+/// POST /api/v1/certificates/bulk-renew, /bulk-reassign and /bulk-revoke: one request, one
+/// command sequence per certificate, one result listing what happened to each
+/// (BulkRenewResult, BulkReassignResult, BulkRevokeResult; bulk-revoke adds `results`, one
+/// {certificate_id, status: revoked|skipped|failed, error?} per certificate, in request order).
+/// A certificate's failure never stops the others. All are bounded to
 /// max_bulk_certificates per request (400 beyond), so one request cannot tie up the entity
 /// runtime for minutes. X-Certctl-Position is the highest position the request committed.
 

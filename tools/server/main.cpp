@@ -17,6 +17,7 @@
 #include "actors/schedulers/scheduler_runtime.hpp"
 #include "actors/workflows/issuance_service.hpp"
 #include "connectors/issuers/local/local_ca.hpp"
+#include "gateways/pki/pki_handler.hpp"
 #include "gateways/rest/health_routes.hpp"
 #include "gateways/rest/http_server.hpp"
 #include "gateways/rest/key_file.hpp"
@@ -31,11 +32,16 @@
 #include "projections/audit_projection.hpp"
 #include "projections/entity_queries.hpp"
 #include "projections/projector.hpp"
+#include "projections/revocation_cache.hpp"
+#include "projections/revocation_projection.hpp"
+#include "tools/server/acme_routes.hpp"
 #include "tools/server/auth_routes.hpp"
 #include "tools/server/bulk_routes.hpp"
 #include "tools/server/connector_routes.hpp"
 #include "tools/server/event_routes.hpp"
+#include "tools/server/intermediate_routes.hpp"
 #include "tools/server/metrics_routes.hpp"
+#include "tools/server/pki_routes.hpp"
 #include "tools/server/read_routes.hpp"
 #include "tools/server/scheduler_source.hpp"
 #include "tools/server/stats_routes.hpp"
@@ -103,6 +109,8 @@ int main() {
   projections::projector projector(**store, *db);
   projector.add(std::make_shared<projections::audit_projection>());
   server::register_read_projections(projector);
+  projector.add(std::make_shared<projections::revocation_projection>());
+  server::register_intermediate_projection(projector);
   if (auto started = projector.start(); !started) return fail("projector: " + started.error().message);
   // The Kafka event relay (DESIGN §8): a singleton on this node; cluster ownership comes later.
   std::unique_ptr<kafka::relay> relay;
@@ -125,14 +133,24 @@ int main() {
     cfg->port = reserve_free_port(cfg->host);
     if (cfg->port == 0) return fail("cannot find a free port on " + cfg->host);
   }
+  if (cfg->pki_http_port == 0) {  // like the HTTPS port: resolved before the CA embeds it
+    cfg->pki_http_port = reserve_free_port(cfg->host);
+    if (cfg->pki_http_port == 0) return fail("cannot find a free PKI port on " + cfg->host);
+  }
   const std::string public_url = cfg->pki_base_url.empty()
                                      ? "https://" + cfg->host + ":" + std::to_string(cfg->port)
                                      : cfg->pki_base_url;
+  // CRL and OCSP clients fetch over plain http: with a PKI port and no explicit base URL,
+  // certificates point there.
+  const std::string pki_url =
+      !cfg->pki_base_url.empty() || cfg->pki_http_port < 0
+          ? public_url
+          : "http://" + cfg->host + ":" + std::to_string(cfg->pki_http_port);
   connectors::local_ca_config ca_cfg;
   ca_cfg.data_dir = data_dir + "/ca";
   ca_cfg.ca_cert_path = cfg->ca_cert_path;
   ca_cfg.ca_key_path = cfg->ca_key_path;
-  ca_cfg.pki_base_url = public_url;
+  ca_cfg.pki_base_url = pki_url;
   ca_cfg.clock = &clock;
   auto ca = connectors::open_local_ca(ca_cfg);
   if (!ca) return fail("local CA: " + ca.error().message);
@@ -141,7 +159,12 @@ int main() {
   if (!master) return fail("master key: " + master.error().message);
   auto keys = crypto::key_store::open(data_dir + "/keys", *master);
   if (!keys) return fail("key store: " + keys.error().message);
+  // Tree mode: intermediate CAs under the local CA, keys in the same key store. Before the
+  // issuance service, whose workers use it until they stop.
+  auto hierarchy = server::open_hierarchy(ca_cfg, runtime, *keys);
+  if (!hierarchy) return fail("CA hierarchy: " + hierarchy.error());
   actors::issuance_service issuance(runtime, **ca, *keys, static_cast<size_t>(cfg->issuance_workers));
+  issuance.set_issuer_resolver(server::make_issuer_resolver(runtime, **hierarchy));
   server::observe_issuance(issuance, metrics);
   issuance.set_retry_schedule(schedulers::make_retry_schedule(due_work, clock));
   issuance.set_profile_lookup([&db = *db](const std::string& id) -> std::optional<events::json_object> {
@@ -167,6 +190,16 @@ int main() {
   seed.body.set("name", "Local CA").set("type", "GenericCA");
   seed.principal = "system:bootstrap";
   runtime.execute("issuer", seed);
+
+  // CRL and OCSP (gateways/pki); after the seed, because CRL numbers are issuer events.
+  auto revocation_opts =
+      server::revocation_options_from_env([](const char* n) { return std::getenv(n); });
+  if (!revocation_opts) return fail("configuration error: " + revocation_opts.error(), 2);
+  projections::revocation_cache revocation(
+      *db, [&projector] { return projector.projected_position(); }, clock, *revocation_opts);
+  server::add_local_ca_authority(revocation, **ca, runtime);
+  if (auto started = revocation.start(); !started) return fail(started.error());
+  gateways::pki::pki_handler pki(revocation);
 
   // HTTPS: configured material, or a serving certificate from the local CA on first start.
   std::string cert_file = cfg->tls_cert_path, key_file = cfg->tls_key_path;
@@ -210,6 +243,8 @@ int main() {
   server::add_auth_routes(router, {cfg->auth_type});
   server::bulk_context bulk{writes, **db, projector};
   server::add_bulk_routes(router, bulk);
+  server::intermediate_context intermediates{runtime, **db, **hierarchy};
+  server::add_intermediate_routes(router, intermediates);
   server::connector_context connectors_ctx{runtime, **db, **ca};
   server::add_connector_routes(router, connectors_ctx);
   server::stats_context stats{**db, clock};
@@ -218,6 +253,9 @@ int main() {
   server::add_metrics_routes(router, metrics_ctx);
   server::event_context events_ctx{**store, *sse_opts};
   server::add_event_routes(router, events_ctx);
+  server::pki_admin_context pki_admin{revocation, **db, clock};
+  server::add_pki_admin_routes(router, pki_admin);
+  auto acme = server::add_acme_routes(router, {**store, **db, runtime, issuance, *cfg, public_url});
   if (router.registration_error()) return fail("routes: " + *router.registration_error());
 
   rest::server_config scfg;
@@ -226,8 +264,21 @@ int main() {
   scfg.cert_file = cert_file;
   scfg.key_file = key_file;
   scfg.max_body_bytes = static_cast<size_t>(cfg->max_body_bytes);
-  rest::http_server https(scfg, rest::dispatch_to(router));
+  rest::http_server https(scfg, gateways::pki::with_pki(pki, rest::dispatch_to(router)));
   if (auto started = https.start(); !started) return fail(started.error().message);
+  std::unique_ptr<rest::http_server> pki_http;  // /.well-known/pki/* only, plain HTTP
+  if (cfg->pki_http_port > 0) {
+    rest::server_config pcfg;
+    pcfg.host = cfg->host;
+    pcfg.port = cfg->pki_http_port;
+    pcfg.tls = false;
+    pcfg.max_body_bytes = 64 * 1024;  // OCSP requests are tiny; larger bodies get 413
+    pcfg.keep_alive_max_count = 100000;  // stapling proxies keep their connections
+    pki_http = std::make_unique<rest::http_server>(pcfg, gateways::pki::pki_only(pki));
+    if (auto started = pki_http->start(); !started)
+      return fail("PKI port: " + started.error().message);
+    std::cout << "PKI (CRL, OCSP) on http://" << cfg->host << ":" << pki_http->port() << "\n";
+  }
 
   std::cout << "listening on https://" << cfg->host << ":" << https.port() << "\n"
             << "CA bundle: " << bundle << "\n";
@@ -240,6 +291,8 @@ int main() {
   while (!stop_requested) std::this_thread::sleep_for(std::chrono::milliseconds(200));
   scheduler.stop();
   https.stop();
+  if (pki_http) pki_http->stop();
+  revocation.stop();
   if (relay) relay->stop();
   projector.stop();
   return 0;

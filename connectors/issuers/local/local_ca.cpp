@@ -71,8 +71,10 @@ certctl::result<issued_certificate, issuer_error> sign_leaf(const local_ca::stat
   t.ext_key_usages = r.ekus.empty()
                          ? std::vector<crypto::ext_key_usage>{crypto::ext_key_usage::server_auth}
                          : r.ekus;
-  t.crl_url = s.crl_url;
-  t.ocsp_url = s.ocsp_url;
+  // Short-lived certificates are not tracked for revocation, so they must not point at it.
+  const bool short_lived = (t.not_after - t.not_before) * us_per_s < short_lived_threshold_us;
+  t.crl_url = short_lived ? std::string() : s.crl_url;
+  t.ocsp_url = short_lived ? std::string() : s.ocsp_url;
   t.ca_issuers_url = s.config.ca_issuers_url;
 
   if (t.subject.common_name.size() > 64)  // RFC 5280 ub-common-name
@@ -111,6 +113,33 @@ const std::string& local_ca::crl_url() const {
 }
 const std::string& local_ca::ocsp_url() const {
   return s_->ocsp_url;
+}
+
+crypto::crypto_result<crypto::bytes> local_ca::sign_crl(const crypto::crl_content& content) const {
+  return s_->revocation.sign_crl(content);
+}
+
+certctl::result<std::shared_ptr<const crypto::ocsp_signer>, issuer_error>
+local_ca::ocsp_responder() {
+  responder_slot& slot = *s_->responder;
+  std::lock_guard<std::mutex> lock(slot.mu);
+  const std::int64_t now = s_->now_us() / us_per_s;
+  const std::int64_t renew_before = s_->config.ocsp_responder_renew_before_us / us_per_s;
+  if (slot.current && slot.current->responder_not_after() - now > renew_before) return slot.current;
+  // Backdated an hour like the root, for relying parties whose clocks run a little slow.
+  auto creds = s_->revocation.issue_ocsp_responder(
+      now - 3600, now + s_->config.ocsp_responder_validity_us / us_per_s);
+  certctl::result<crypto::ocsp_signer, crypto::crypto_error> signer =
+      creds ? crypto::ocsp_signer::create(s_->ca_cert_pem, creds->cert_pem, creds->key_pem)
+            : certctl::result<crypto::ocsp_signer, crypto::crypto_error>(creds.error());
+  if (!signer) {
+    // The old responder is still usable until it really expires; say nothing about the error
+    // until then, since the next call tries again.
+    if (slot.current && slot.current->responder_not_after() > now) return slot.current;
+    return fail(issuer_errc::internal, "OCSP responder: " + signer.error().message);
+  }
+  slot.current = std::make_shared<const crypto::ocsp_signer>(std::move(signer).value());
+  return slot.current;
 }
 
 certctl::result<issued_certificate, issuer_error> local_ca::issue(const issuance_request& r) {

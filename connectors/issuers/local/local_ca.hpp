@@ -11,6 +11,13 @@
 ///
 /// Issued leaves carry a CRL distribution point and an AIA OCSP URL under pki_base_url:
 ///   <base>/.well-known/pki/crl/<issuer_id>   <base>/.well-known/pki/ocsp/<issuer_id>
+/// except short-lived ones (validity under short_lived_threshold_us): expiry is their
+/// revocation, so they name neither and the CRL and OCSP responder leave them out.
+///
+/// Revocation: sign_crl() signs CRLs with the CA key; OCSP responses are signed by a delegated
+/// responder (id-kp-OCSPSigning, id-pkix-ocsp-nocheck) that ocsp_responder() issues with a
+/// fresh key and replaces before it expires. The responder key lives in memory only: a restart
+/// issues a new one, which costs one signature and keeps the key off the disk.
 
 #include <cstdint>
 #include <memory>
@@ -19,10 +26,16 @@
 
 #include "connectors/issuers/issuer.hpp"
 #include "infra/clock.hpp"
+#include "infra/crypto/crl.hpp"
 #include "infra/crypto/csr.hpp"
 #include "infra/crypto/keys.hpp"
+#include "infra/crypto/ocsp.hpp"
 
 namespace certctl::connectors {
+
+/// Certificates valid for less than this get no CRL distribution point and no OCSP URL, and
+/// revocation status is not kept for them (the reference's "TTL under one hour" rule).
+inline constexpr std::int64_t short_lived_threshold_us = 3600LL * 1'000'000;
 
 struct local_ca_config {
   std::string data_dir;           ///< required in self-signed mode
@@ -40,6 +53,10 @@ struct local_ca_config {
   crypto::key_type ca_key_type = crypto::key_type::ecdsa_p256;
   std::int64_t ca_validity_us = 10LL * 365 * 86400 * 1'000'000;
   std::int64_t default_max_ttl_us = 398LL * 86400 * 1'000'000;  ///< CA/B Forum TLS maximum
+  /// Delegated OCSP responder certificates: short-lived because id-pkix-ocsp-nocheck means
+  /// nobody can revoke them; replaced once less than renew_before remains.
+  std::int64_t ocsp_responder_validity_us = 7LL * 86400 * 1'000'000;
+  std::int64_t ocsp_responder_renew_before_us = 2LL * 86400 * 1'000'000;
   const infra::clock* clock = nullptr;  ///< nullptr -> system clock; must outlive the CA
 };
 
@@ -70,6 +87,15 @@ class local_ca final : public issuer {
   bool self_signed() const;
   const std::string& crl_url() const;   ///< "" without pki_base_url
   const std::string& ocsp_url() const;  ///< "" without pki_base_url
+
+  /// A DER CRL signed with the CA key (see crypto::revocation_signer::sign_crl).
+  crypto::crypto_result<crypto::bytes> sign_crl(const crypto::crl_content& content) const;
+
+  /// The current delegated OCSP responder, issuing a new one first when there is none or the
+  /// current one has less than ocsp_responder_renew_before_us left. Thread-safe; callers keep
+  /// the pointer for as long as they sign with it. A caller can tell a rotation by the
+  /// pointer changing.
+  certctl::result<std::shared_ptr<const crypto::ocsp_signer>, issuer_error> ocsp_responder();
 
   /// Generates an ECDSA P-256 key and a serverAuth certificate for `hosts` (DNS names or IP
   /// addresses, e.g. {"localhost", "127.0.0.1", "::1"}), for bootstrapping HTTPS.

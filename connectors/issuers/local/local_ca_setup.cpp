@@ -142,6 +142,10 @@ open_result open_local_ca(const local_ca_config& config) {
   if (c.default_max_ttl_us <= 0) return config_error("default_max_ttl_us must be positive");
   if (c.ca_validity_us < 86400LL * 1'000'000)
     return config_error("ca_validity_us must be at least one day");
+  if (c.ocsp_responder_validity_us < 3600LL * 1'000'000 || c.ocsp_responder_renew_before_us <= 0 ||
+      c.ocsp_responder_renew_before_us >= c.ocsp_responder_validity_us)
+    return config_error(
+        "ocsp_responder_validity_us must be at least an hour and renew_before shorter than it");
 
   auto loaded = sub_ca ? load_sub_ca(c) : load_or_create_root(c);
   if (!loaded) return loaded.error();
@@ -151,8 +155,18 @@ open_result open_local_ca(const local_ca_config& config) {
   if (signer.value().ca_not_after() <= c.clock->now() / 1'000'000)
     return setup_error("the CA certificate has expired; it can no longer issue");
 
-  auto s = std::make_unique<local_ca::state>(
-      local_ca::state{c, std::move(signer).value(), l.cert_pem, l.chain_pem, {}, {}, !sub_ca});
+  auto revocation = crypto::revocation_signer::create(l.cert_pem, l.key_pem, l.passphrase);
+  if (!revocation) return setup_error("load CA for CRL/OCSP: " + revocation.error().message);
+
+  auto s = std::make_unique<local_ca::state>(local_ca::state{c,
+                                                             std::move(signer).value(),
+                                                             l.cert_pem,
+                                                             l.chain_pem,
+                                                             {},
+                                                             {},
+                                                             !sub_ca,
+                                                             std::move(revocation).value(),
+                                                             std::make_unique<responder_slot>()});
   if (!c.pki_base_url.empty()) {
     s->crl_url = c.pki_base_url + "/.well-known/pki/crl/" + c.issuer_id;
     s->ocsp_url = c.pki_base_url + "/.well-known/pki/ocsp/" + c.issuer_id;

@@ -1,13 +1,24 @@
 #pragma once
 /// PRIVATE to connectors/issuers/local: what a local_ca holds once opened. Immutable after
-/// open_local_ca, which is what makes concurrent issue() calls safe without a lock.
+/// open_local_ca, which is what makes concurrent issue() calls safe without a lock; the one
+/// exception, the rotating OCSP responder, sits behind its own mutex.
 
+#include <memory>
+#include <mutex>
 #include <string>
 
 #include "connectors/issuers/local/local_ca.hpp"
+#include "infra/crypto/crl.hpp"
+#include "infra/crypto/ocsp.hpp"
 #include "infra/crypto/signer.hpp"
 
 namespace certctl::connectors {
+
+/// The current delegated OCSP responder; replaced by ocsp_responder() before it expires.
+struct responder_slot {
+  std::mutex mu;
+  std::shared_ptr<const crypto::ocsp_signer> current;  // guarded by mu
+};
 
 struct local_ca::state {
   local_ca_config config;
@@ -17,6 +28,8 @@ struct local_ca::state {
   std::string crl_url;
   std::string ocsp_url;
   bool self_signed = false;
+  crypto::revocation_signer revocation;       ///< the CA key again, for CRLs and responders
+  std::unique_ptr<responder_slot> responder;  ///< never null
 
   std::int64_t now_us() const { return config.clock->now(); }
 };

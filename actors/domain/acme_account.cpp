@@ -1,0 +1,90 @@
+#include "actors/domain/acme_account.hpp"
+
+#include "actors/domain/rules.hpp"
+#include "events/time.hpp"
+
+namespace certctl::domain {
+namespace {
+
+/// RFC 8555 §7.3: contacts are URLs; we accept mailto: only (as Let's Encrypt does), since we
+/// send no mail and other schemes would only be stored unverified.
+std::optional<domain_error> check_contacts(const events::json_object& body) {
+  if (!body.has("contact")) return std::nullopt;
+  if (!body.is_string_array("contact")) return invalid("contact must be an array of strings");
+  const auto contacts = body.str_array("contact");
+  if (contacts.size() > 10) return invalid("at most 10 contacts are allowed");
+  for (const auto& c : contacts)
+    if (c.rfind("mailto:", 0) != 0 || c.size() > 320 || c.find('@') == std::string::npos)
+      return invalid("contact '" + c + "' is not a mailto: URL");
+  return std::nullopt;
+}
+
+class acme_account final : public aggregate {
+ public:
+  explicit acme_account(std::string id) : id_(std::move(id)) {}
+
+  std::string kind() const override { return "acme_account"; }
+  bool exists() const override { return view_.has("id"); }
+
+  void apply(const events::recorded_event& e) override {
+    auto p = events::json_object::parse(e.payload).value_or(events::json_object{});
+    const std::string at = events::format_rfc3339(e.occurred_at);
+    if (e.type == "acme_account.registered") {
+      view_ = p;
+      view_.set("id", id_).set("status", "valid").set("created_at", at);
+      if (!view_.has("contact")) view_.set("contact", std::vector<std::string>{});
+    } else if (e.type == "acme_account.updated") {
+      view_.merge(p);
+    } else if (e.type == "acme_account.deactivated") {
+      view_.set("status", "deactivated");
+    }
+    view_.set("updated_at", at);
+  }
+
+  result<decision, domain_error> decide(const command& c) const override {
+    if (c.name == "acme_account.register") {
+      // A second new-account with the same key is answered with the existing account.
+      if (exists()) return decision{};
+      if (auto err = require_strings(c.body, {"jwk", "thumbprint"})) return *err;
+      if (auto err = check_contacts(c.body)) return *err;
+      events::json_object p;
+      p.set("jwk", c.body.str("jwk"))
+          .set("thumbprint", c.body.str("thumbprint"))
+          .set("contact", c.body.str_array("contact"))
+          .set("terms_of_service_agreed", c.body.boolean("terms_of_service_agreed"))
+          .set("profile_id", c.body.str("profile_id"));
+      return decision{{"acme_account.registered", p}};
+    }
+    if (!exists()) return not_found("ACME account " + id_ + " not found");
+    if (c.name == "acme_account.get") return decision{};
+    const bool active = view_.str("status") == "valid";
+    if (c.name == "acme_account.update") {
+      if (!active) return domain_error{domain_errc::forbidden, "ACME account is deactivated"};
+      if (auto err = check_contacts(c.body)) return *err;
+      if (!c.body.has("contact")) return decision{};
+      events::json_object p;
+      p.set("contact", c.body.str_array("contact"));
+      return decision{{"acme_account.updated", p}};
+    }
+    if (c.name == "acme_account.deactivate") {
+      if (!active) return decision{};
+      return decision{{"acme_account.deactivated", events::json_object{}}};
+    }
+    return invalid("unknown command " + c.name);
+  }
+
+  events::json_object view() const override { return view_; }
+  void restore(const events::json_object& snapshot) override { view_ = snapshot; }
+
+ private:
+  std::string id_;
+  events::json_object view_;
+};
+
+}  // namespace
+
+std::unique_ptr<aggregate> make_acme_account(const std::string& id) {
+  return std::make_unique<acme_account>(id);
+}
+
+}  // namespace certctl::domain

@@ -1,0 +1,230 @@
+#include "gateways/acme/acme_server.hpp"
+
+#include "gateways/acme/acme_impl.hpp"
+#include "infra/crypto/sha256.hpp"
+
+namespace certctl::gateways::acme {
+
+std::string account_id_of(const crypto::jwk& key) {
+  const auto raw = crypto::base64url_decode(key.thumbprint).value_or(key.thumbprint);
+  return "acct-" + crypto::to_hex(reinterpret_cast<const std::uint8_t*>(raw.data()),
+                                  std::min<size_t>(raw.size(), 16));
+}
+
+acme_server::impl::impl(acme_options o, acme_dependencies d)
+    : opt(std::move(o)), deps(std::move(d)), nonces(opt.nonce_ttl, opt.max_nonces) {
+  if (opt.auth_mode == "challenge") validator = std::thread([this] { validate_loop(); });
+}
+
+acme_server::impl::~impl() {
+  {
+    std::lock_guard<std::mutex> lock(validation_mu);
+    stopping = true;
+  }
+  validation_cv.notify_all();
+  if (validator.joinable()) validator.join();
+}
+
+acme_server::acme_server(acme_options options, acme_dependencies deps)
+    : impl_(std::make_unique<impl>(std::move(options), std::move(deps))) {}
+
+acme_server::~acme_server() = default;
+
+std::string acme_server::impl::url(const request& r, const std::string& tail) const {
+  return opt.base_url + r.prefix + "/" + tail;
+}
+
+rest::response acme_server::impl::json(std::string body, int status) {
+  return rest::json_response(std::move(body), status);
+}
+
+problem acme_server::impl::from_domain(const domain::domain_error& e) {
+  switch (e.code) {
+    case domain::domain_errc::invalid:
+      return malformed(e.message);
+    case domain::domain_errc::not_found:
+      return not_found_problem(e.message);
+    case domain::domain_errc::conflict:
+      return {"malformed", 409, e.message};
+    case domain::domain_errc::forbidden:
+      return unauthorized(e.message);
+    case domain::domain_errc::internal:
+      return {"serverInternal", 500, e.message};
+    case domain::domain_errc::unavailable:
+      return {"serverInternal", 503, e.message};
+  }
+  return {"serverInternal", 500, e.message};
+}
+
+actors::command_result acme_server::impl::exec(const std::string& kind, const std::string& name,
+                                               const std::string& id, events::json_object body,
+                                               const request& r, const std::string& principal,
+                                               const std::string& command_id) {
+  domain::command cmd;
+  cmd.name = name;
+  cmd.entity_id = id;
+  cmd.body = std::move(body);
+  cmd.principal = principal;
+  cmd.source_address = r.c.remote_addr();
+  cmd.correlation_id = r.c.request_id;
+  cmd.command_id = command_id;
+  return deps.runtime.execute(kind, std::move(cmd));
+}
+
+acme_result<events::json_object> acme_server::impl::get(const std::string& kind,
+                                                        const std::string& id, const request& r) {
+  auto res = exec(kind, kind + ".get", id, {}, r, "acme:reader");
+  if (!res) return from_domain(res.error());
+  return res->view;
+}
+
+acme_result<rapidjson::Document> acme_server::impl::payload(const authenticated& a) const {
+  auto doc = rest::parse_json(a.jws.post_as_get ? std::string_view("{}") : a.jws.payload,
+                              opt.max_body_bytes);
+  if (!doc) return malformed("payload: " + doc.error().message);
+  if (!doc->IsObject()) return malformed("payload is not a JSON object");
+  return std::move(doc).value();
+}
+
+std::optional<problem> acme_server::impl::check_rate(const std::string& account_id) {
+  if (opt.orders_per_hour <= 0) return std::nullopt;
+  const auto now = std::chrono::steady_clock::now();
+  const auto window = std::chrono::hours(1);
+  std::lock_guard<std::mutex> lock(rate_mu);
+  auto& q = recent_orders[account_id];
+  while (!q.empty() && q.front() + window <= now) q.pop_front();
+  if (q.size() >= static_cast<size_t>(opt.orders_per_hour)) {
+    problem p{"rateLimited", 429,
+              "too many new orders for this account: " + std::to_string(opt.orders_per_hour) +
+                  " per hour"};
+    const auto wait = std::chrono::duration_cast<std::chrono::seconds>(q.front() + window - now);
+    p.retry_after_seconds = static_cast<int>(std::max<std::int64_t>(1, wait.count() + 1));
+    return p;
+  }
+  q.push_back(now);
+  return std::nullopt;
+}
+
+acme_result<authenticated> acme_server::impl::authenticate(const request& r, key_rule rule) {
+  const auto ct = r.c.header("Content-Type").value_or("");
+  if (ct.substr(0, ct.find(';')) != "application/jose+json")
+    return malformed("Content-Type must be application/jose+json", 415);
+  crypto::jws_limits limits;
+  limits.max_body = opt.max_body_bytes;
+  auto jws = crypto::parse_jws(r.c.body(), limits);
+  if (!jws) return from_jws_error(jws.error());
+  // RFC 8555 §6.4: the signed url binds the request to this resource, so a signed request
+  // cannot be replayed against another endpoint.
+  const std::string expected = opt.base_url + r.c.path();
+  if (jws->header.url != expected)
+    return unauthorized("JWS url '" + jws->header.url + "' does not match the request URL '" +
+                        expected + "'");
+  authenticated a;
+  if (jws->header.key) {
+    if (rule == key_rule::kid) return malformed("this request must identify its account by kid");
+    a.key = *jws->header.key;
+  } else {
+    if (rule == key_rule::jwk) return malformed("this request must carry the account key as jwk");
+    const std::string& kid = jws->header.kid;
+    const auto at = kid.rfind("/account/");
+    if (kid.rfind(opt.base_url + "/acme/", 0) != 0 || at == std::string::npos)
+      return {problem{"accountDoesNotExist", 400, "kid '" + kid + "' is not an account URL"}};
+    a.account_id = kid.substr(at + 9);
+    auto account = exec("acme_account", "acme_account.get", a.account_id, {}, r, "acme:reader");
+    if (!account) {
+      if (account.error().code == domain::domain_errc::not_found)
+        return {problem{"accountDoesNotExist", 400, "no account " + a.account_id}};
+      return from_domain(account.error());
+    }
+    a.account = account->view;
+    if (a.account.str("status") != "valid")
+      return unauthorized("account " + a.account_id + " is " + a.account.str("status"));
+    auto key = crypto::parse_jwk(a.account.str("jwk"));
+    if (!key) return problem{"serverInternal", 500, "stored account key: " + key.error().message};
+    a.key = std::move(key).value();
+  }
+  if (auto ok = crypto::verify_jws(*jws, a.key); !ok) return from_jws_error(ok.error());
+  // Last, so a request that fails any other check does not burn the client's nonce.
+  if (!nonces.consume(jws->header.nonce))
+    return problem{"badNonce", 400, "JWS nonce is unknown, expired or already used"};
+  a.jws = std::move(jws).value();
+  return a;
+}
+
+rest::response acme_server::impl::directory(const request& r) {
+  rest::json_writer w;
+  w.begin_object()
+      .field("newNonce", url(r, "new-nonce"))
+      .field("newAccount", url(r, "new-account"))
+      .field("newOrder", url(r, "new-order"))
+      .field("revokeCert", url(r, "revoke-cert"))
+      .field("renewalInfo", url(r, "renewal-info"));
+  w.key("meta").begin_object();
+  if (!opt.terms_of_service.empty()) w.field("termsOfService", opt.terms_of_service);
+  if (!opt.website.empty()) w.field("website", opt.website);
+  w.key("caaIdentities").begin_array();
+  for (const auto& c : opt.caa_identities) w.string(c);
+  w.end_array().field("externalAccountRequired", false);
+  w.key("profiles").begin_object();
+  if (!r.profile_id.empty()) {
+    std::string description = "certctl certificate profile " + r.profile_id;
+    if (deps.profile)
+      if (auto p = deps.profile(r.profile_id); p && !p->str("description").empty())
+        description = p->str("description");
+    w.field(r.profile_id, description);
+  }
+  w.end_object().end_object().end_object();
+  return json(w.str());
+}
+
+rest::response acme_server::impl::new_nonce(const request& r) {
+  rest::response resp;
+  // RFC 8555 §7.2: 200 for HEAD, 204 for GET; the nonce itself is added by the wrapper.
+  resp.status = r.c.method() == "HEAD" ? 200 : 204;
+  resp.content_type.clear();
+  return resp;
+}
+
+void acme_server::add_routes(rest::router& router) {
+  using handler_fn = rest::response (impl::*)(const request&);
+  struct route {
+    const char* method;
+    const char* tail;
+    handler_fn fn;
+  };
+  static const route routes[] = {
+      {"GET", "directory", &impl::directory},           {"GET", "new-nonce", &impl::new_nonce},
+      {"POST", "new-account", &impl::new_account},      {"POST", "account/{id}", &impl::account},
+      {"POST", "new-order", &impl::new_order},          {"POST", "order/{id}", &impl::order},
+      {"POST", "order/{id}/finalize", &impl::finalize}, {"POST", "authz/{id}", &impl::authz},
+      {"POST", "challenge/{id}", &impl::challenge},     {"POST", "cert/{id}", &impl::certificate},
+      {"POST", "revoke-cert", &impl::revoke},
+  };
+  impl* self = impl_.get();
+  for (const auto& rt : routes) {
+    for (const bool per_profile : {false, true}) {
+      const std::string pattern =
+          std::string(per_profile ? "/acme/profile/{profile}/" : "/acme/") + rt.tail;
+      const handler_fn fn = rt.fn;
+      router.add(rt.method, pattern, rest::role::none,
+                 [self, fn, per_profile](rest::request_context& c) {
+                   request r{c, "/acme", self->opt.default_profile_id};
+                   rest::response resp;
+                   if (per_profile) {
+                     r.profile_id = c.path_param("profile");
+                     r.prefix = "/acme/profile/" + r.profile_id;
+                   }
+                   if (per_profile && self->deps.profile && !self->deps.profile(r.profile_id))
+                     resp = render(not_found_problem("no certificate profile " + r.profile_id));
+                   else
+                     resp = (self->*fn)(r);
+                   // Every answer carries a fresh nonce (badNonce included) and the index.
+                   resp.with_header("Replay-Nonce", self->nonces.issue());
+                   resp.with_header("Link", "<" + self->url(r, "directory") + ">;rel=\"index\"");
+                   return resp;
+                 });
+    }
+  }
+}
+
+}  // namespace certctl::gateways::acme

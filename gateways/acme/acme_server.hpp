@@ -1,0 +1,86 @@
+#pragma once
+/// The ACME server gateway (RFC 8555): decodes and authenticates JWS requests, turns them into
+/// commands for the acme_account / acme_order / acme_authz entities, hands finalized orders to
+/// the ordinary issuance path (source ACME, principal "acme:<account id>"), and renders RFC
+/// 7807 problems. Routes live under /acme/ (default profile) and /acme/profile/{profile}/.
+///
+/// Authorisation modes: trust_authenticated creates authorizations already valid (the account's
+/// signed request is the proof: internal PKI where the network is the trust boundary);
+/// challenge runs http-01 validation on a worker thread against a configurable host and port.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "actors/runtime/entity_runtime.hpp"
+#include "actors/workflows/issuance_service.hpp"
+#include "gateways/rest/router.hpp"
+
+namespace certctl::gateways::acme {
+
+struct acme_options {
+  /// Scheme, host and port clients reach us at, no trailing slash ("https://127.0.0.1:8443").
+  /// JWS "url" headers must equal this plus the request path.
+  std::string base_url;
+  std::string default_profile_id;  ///< certctl certificate profile for /acme/ ("" = none)
+  std::string auth_mode = "trust_authenticated";  ///< or "challenge"
+  std::string terms_of_service;                   ///< directory meta; "" = omitted
+  std::string website;
+  std::vector<std::string> caa_identities;
+  std::chrono::seconds nonce_ttl{3600};
+  std::size_t max_nonces = 200000;
+  std::size_t max_body_bytes = 64 * 1024;
+  int orders_per_hour = 300;  ///< per account; 0 = unlimited
+  int max_identifiers = 100;  ///< per order
+  std::chrono::hours order_lifetime{24 * 7};
+  /// The certctl certificate every finalized order creates refers to these.
+  std::string issuer_id = "iss-local";
+  std::string renewal_policy_id = "rp-acme";
+  std::string team_id = "team-acme";
+  /// challenge mode: where http-01 fetches go. Empty host = the identifier itself.
+  std::string http01_host;
+  int http01_port = 80;
+  std::chrono::seconds validation_timeout{10};
+  /// finalize waits up to this long for the issuance before answering "processing".
+  std::chrono::milliseconds finalize_wait{2000};
+};
+
+/// The latest issued version of a certctl certificate.
+struct issued_certificate {
+  std::string pem_chain;  ///< leaf first
+  std::string serial_number;
+};
+
+struct acme_dependencies {
+  actors::entity_runtime& runtime;
+  /// Queues a CSR issuance (normally issuance_service::enqueue).
+  std::function<void(actors::issuance_task)> issue;
+  /// Latest issued version of a certificate; nullopt when none.
+  std::function<std::optional<issued_certificate>(const std::string& certificate_id)> issued;
+  /// certctl certificate id of an issued serial (upper-case hex); nullopt when unknown.
+  std::function<std::optional<std::string>(const std::string& serial_hex)> certificate_by_serial;
+  /// A certctl profile's definition; nullopt when there is no such profile.
+  std::function<std::optional<events::json_object>(const std::string& profile_id)> profile;
+};
+
+class acme_server {
+ public:
+  acme_server(acme_options options, acme_dependencies deps);
+  ~acme_server();
+  acme_server(const acme_server&) = delete;
+  acme_server& operator=(const acme_server&) = delete;
+
+  /// Registers every ACME route (public: ACME authenticates by JWS, not API keys).
+  void add_routes(rest::router& r);
+
+  struct impl;
+
+ private:
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace certctl::gateways::acme

@@ -1,0 +1,76 @@
+#pragma once
+/// JSON Web Signatures as ACME uses them (RFC 7515 flattened JSON serialisation, profiled by
+/// RFC 8555 §6.2): parsing with size limits and strict JSON, the protected header rules (alg,
+/// nonce, url, exactly one of jwk/kid), and verification with RS256, ES256, ES384 and EdDSA.
+/// Nonce and URL checks need server state, so they are left to the caller; this layer only
+/// extracts them. Each failure carries the ACME problem category it maps to.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "events/result.hpp"
+#include "infra/crypto/jwk.hpp"
+
+namespace certctl::crypto {
+
+/// Which ACME problem (RFC 8555 §6.7) a JWS failure is.
+enum class jws_errc {
+  malformed,                ///< not a well-formed flattened JWS or protected header
+  bad_signature_algorithm,  ///< alg not one we accept, or not matching the key
+  bad_public_key,           ///< the jwk is not an acceptable key
+  bad_signature,            ///< the signature does not verify (reported as malformed)
+};
+const char* to_string(jws_errc c);
+
+struct jws_error {
+  jws_errc code;
+  std::string message;
+};
+
+template <class T>
+using jws_result = certctl::result<T, jws_error>;
+
+struct jws_limits {
+  size_t max_body = 64 * 1024;        ///< the whole request body
+  size_t max_protected = 8 * 1024;    ///< decoded protected header
+  size_t max_signature_bytes = 1024;  ///< decoded signature (RSA 8192 = 1024 bytes)
+};
+
+struct jws_header {
+  std::string alg;
+  std::string nonce;
+  std::string url;
+  std::string kid;         ///< set when the key is referenced by account URL
+  std::optional<jwk> key;  ///< set when the key is embedded ("jwk")
+};
+
+struct parsed_jws {
+  jws_header header;
+  std::string payload;  ///< decoded; empty for POST-as-GET
+  /// True when the payload member was the empty string (POST-as-GET), as opposed to "{}".
+  bool post_as_get = false;
+  std::string signing_input;  ///< "<protected b64>.<payload b64>" as received
+  bytes signature;
+};
+
+/// Parses a request body. Checks structure and the header rules of RFC 8555 §6.2; does not
+/// verify the signature (the key may have to be looked up by kid first).
+jws_result<parsed_jws> parse_jws(std::string_view body, const jws_limits& limits = {});
+
+/// Verifies the signature with `key`; the header's alg must suit the key type and size.
+jws_result<done> verify_jws(const parsed_jws& jws, const jwk& key);
+
+/// The algorithms verify_jws accepts, for error messages and the directory.
+const char* supported_jws_algorithms();
+
+/// Signs like an ACME client: builds the protected header {alg, nonce, url, jwk|kid} for
+/// `private_key_pem` (alg chosen from the key: ES256/ES384/RS256/EdDSA) and returns the
+/// flattened JWS JSON. `kid` empty embeds the public JWK. Used by tests and the benchmark's
+/// client; `extra_header_json` (e.g. "\"crit\":[\"x\"]") lets negative tests add members.
+crypto_result<std::string> sign_jws(std::string_view private_key_pem, std::string_view nonce,
+                                    std::string_view url, std::string_view kid,
+                                    std::string_view payload,
+                                    std::string_view extra_header_json = {});
+
+}  // namespace certctl::crypto

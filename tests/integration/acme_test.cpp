@@ -1,0 +1,219 @@
+// The ACME server end to end with the in-test client: the full flow (account, order, authz,
+// finalize, download, revoke) in trust_authenticated mode, then the negative suite, one broken
+// thing per request, each answered with its RFC 8555 problem type.
+#define BOOST_TEST_MODULE integration_acme
+#include <boost/test/unit_test.hpp>
+
+#include "infra/crypto/jwk.hpp"
+#include "tests/integration/acme_client.hpp"
+
+using namespace certctl;
+using namespace certctl::integration;
+
+namespace {
+
+server_options acme_enabled(int orders_per_hour = 1000) {
+  server_options o;
+  o.keygen_mode = "agent";
+  o.extra_env["CERTCTL_ACME_SERVER_ENABLED"] = "true";
+  o.extra_env["CERTCTL_ACME_SERVER_ORDERS_PER_HOUR"] = std::to_string(orders_per_hour);
+  return o;
+}
+
+std::string str_of(const rapidjson::Value& v, const char* k) {
+  return v.HasMember(k) && v[k].IsString() ? v[k].GetString() : "";
+}
+
+/// Creates an order for `names` and returns its response (201 expected).
+acme_response new_order(acme_client& c, const std::vector<std::string>& names) {
+  std::string ids;
+  for (const auto& n : names)
+    ids += std::string(ids.empty() ? "" : ",") + R"({"type":"dns","value":")" + n + "\"}";
+  return c.post(c.directory_url("newOrder"), R"({"identifiers":[)" + ids + "]}");
+}
+
+/// Polls an order until it leaves "processing"; returns the last document.
+rapidjson::Document poll_order(acme_client& c, const std::string& url) {
+  for (int i = 0; i < 200; ++i) {
+    auto r = c.post(url, "");
+    BOOST_REQUIRE_MESSAGE(r.status == 200, r.describe());
+    auto d = r.json();
+    if (str_of(d, "status") != "processing") return d;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  BOOST_FAIL("order stayed processing");
+  return {};
+}
+
+struct fixture {
+  temp_dir dir;
+  server_process server{dir.path + "/data", acme_enabled(6)};
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(acme_server, fixture)
+
+BOOST_AUTO_TEST_CASE(full_flow_issues_a_verifiable_multi_san_certificate_and_revokes_it) {
+  acme_client c(server);
+  // Directory and nonces.
+  for (const char* k : {"newNonce", "newAccount", "newOrder", "revokeCert", "renewalInfo"})
+    BOOST_TEST(c.directory_url(k).find(c.base() + "/acme/") == 0u);
+  auto nonce = c.get(c.directory_url("newNonce"));
+  BOOST_TEST(nonce.status == 204);
+  BOOST_TEST(!nonce.header("Replay-Nonce").empty());
+  BOOST_TEST(nonce.header("Cache-Control") == "no-store");
+
+  // Account: created once, the same key finds it again.
+  auto acct = c.register_account();
+  BOOST_REQUIRE_MESSAGE(acct.status == 201, acct.describe());
+  BOOST_TEST(str_of(acct.json(), "status") == "valid");
+  auto again = c.post(c.directory_url("newAccount"), R"({"termsOfServiceAgreed":true})", true);
+  BOOST_TEST(again.status == 200);
+  BOOST_TEST(again.header("Location") == c.kid());
+  acme_client stranger(server);
+  auto missing =
+      stranger.post(stranger.directory_url("newAccount"), R"({"onlyReturnExisting":true})", true);
+  BOOST_TEST(missing.problem_type() == "accountDoesNotExist");
+
+  // Order: authorizations are valid at once in trust_authenticated mode.
+  auto order = new_order(c, {"a.example.test", "b.example.test"});
+  BOOST_REQUIRE_MESSAGE(order.status == 201, order.describe());
+  const std::string order_url = order.header("Location");
+  auto od = order.json();
+  BOOST_TEST(str_of(od, "status") == "ready");
+  BOOST_REQUIRE(od["authorizations"].Size() == 2u);
+  auto authz = c.post(od["authorizations"][0].GetString(), "");
+  BOOST_REQUIRE_MESSAGE(authz.status == 200, authz.describe());
+  BOOST_TEST(str_of(authz.json(), "status") == "valid");
+  const std::string finalize_url = str_of(od, "finalize");
+
+  // Finalize with CSRs that do not match the order, or reuse the account key: badCSR.
+  auto partial = make_acme_csr({"a.example.test"});
+  auto r = c.post(finalize_url, R"({"csr":")" + partial.der_b64url + "\"}");
+  BOOST_TEST(r.problem_type() == "badCSR", r.describe());
+  auto extra = make_acme_csr({"a.example.test", "b.example.test", "c.example.test"});
+  r = c.post(finalize_url, R"({"csr":")" + extra.der_b64url + "\"}");
+  BOOST_TEST(r.problem_type() == "badCSR", r.describe());
+  auto same_key = make_acme_csr({"a.example.test", "b.example.test"}, c.key_pem());
+  r = c.post(finalize_url, R"({"csr":")" + same_key.der_b64url + "\"}");
+  BOOST_TEST(r.problem_type() == "badCSR", r.describe());
+
+  // The right CSR: the order becomes valid once the certificate is issued.
+  auto good = make_acme_csr({"b.example.test", "a.example.test"});
+  r = c.post(finalize_url, R"({"csr":")" + good.der_b64url + "\"}");
+  BOOST_REQUIRE_MESSAGE(r.status == 200, r.describe());
+  auto done = poll_order(c, order_url);
+  BOOST_REQUIRE_EQUAL(str_of(done, "status"), "valid");
+  auto cert = c.post(str_of(done, "certificate"), "");
+  BOOST_REQUIRE_MESSAGE(cert.status == 200, cert.describe());
+  BOOST_TEST(cert.header("Content-Type") == "application/pem-certificate-chain");
+  write_file(dir.path + "/chain.pem", cert.body);
+  auto verify = run_command("openssl verify -CAfile " + testing::shell_quote(server.ca_bundle()) +
+                            " -untrusted " + testing::shell_quote(dir.path + "/chain.pem") + " " +
+                            testing::shell_quote(dir.path + "/chain.pem"));
+  BOOST_TEST(verify.exit_code == 0, verify.out);
+  auto text = run_command("openssl x509 -noout -ext subjectAltName -in " +
+                          testing::shell_quote(dir.path + "/chain.pem"));
+  BOOST_TEST(text.out.find("DNS:a.example.test") != std::string::npos, text.out);
+  BOOST_TEST(text.out.find("DNS:b.example.test") != std::string::npos, text.out);
+  // Finalizing twice is refused: the order is no longer ready.
+  r = c.post(finalize_url, R"({"csr":")" + good.der_b64url + "\"}");
+  BOOST_TEST(r.problem_type() == "orderNotReady", r.describe());
+
+  // Revocation by the account that ordered it; a second time is alreadyRevoked.
+  auto der = run_command("openssl x509 -outform DER -in " +
+                         testing::shell_quote(dir.path + "/chain.pem") + " | base64 -w0");
+  auto raw = std::string();
+  {
+    // base64 -> base64url
+    raw = der.out;
+    while (!raw.empty() && (raw.back() == '\n' || raw.back() == '=')) raw.pop_back();
+    for (auto& ch : raw) ch = ch == '+' ? '-' : ch == '/' ? '_' : ch;
+  }
+  const std::string revoke_body = R"({"certificate":")" + raw + R"(","reason":4})";
+  // Another account may not revoke it.
+  BOOST_REQUIRE(stranger.register_account().status == 201);
+  r = stranger.post(c.directory_url("revokeCert"), revoke_body);
+  BOOST_TEST(r.problem_type() == "unauthorized", r.describe());
+  r = c.post(c.directory_url("revokeCert"), revoke_body);
+  BOOST_TEST(r.status == 200, r.describe());
+  r = c.post(c.directory_url("revokeCert"), revoke_body);
+  BOOST_TEST(r.problem_type() == "alreadyRevoked", r.describe());
+}
+
+BOOST_AUTO_TEST_CASE(negative_suite_answers_each_broken_request_with_its_problem) {
+  acme_client c(server);
+  BOOST_REQUIRE(c.register_account().status == 201);
+  const std::string url = c.directory_url("newOrder");
+  const std::string payload = R"({"identifiers":[{"type":"dns","value":"n.example.test"}]})";
+
+  // A nonce we never issued: badNonce, and the answer carries a fresh one.
+  auto r = c.send(url, c.sign(url, payload, false, "bm90LWEtbm9uY2U"));
+  BOOST_TEST(r.problem_type() == "badNonce", r.describe());
+  BOOST_TEST(r.status == 400);
+  BOOST_TEST(!r.header("Replay-Nonce").empty());
+  BOOST_TEST(r.header("Content-Type") == "application/problem+json");
+
+  // Signed for another URL: unauthorized.
+  r = c.send(url, c.sign(c.directory_url("revokeCert"), payload));
+  BOOST_TEST(r.problem_type() == "unauthorized", r.describe());
+
+  // The same signed request twice: the second reuses its nonce.
+  const std::string once = c.sign(url, payload);
+  r = c.send(url, once);
+  BOOST_TEST(r.status == 201, r.describe());
+  r = c.send(url, once);
+  BOOST_TEST(r.problem_type() == "badNonce", r.describe());
+
+  // A signature that does not verify.
+  std::string tampered = c.sign(url, payload);
+  const auto sig = tampered.find("\"signature\":\"") + 13;
+  tampered[sig + 3] = tampered[sig + 3] == 'A' ? 'B' : 'A';
+  r = c.send(url, tampered);
+  BOOST_TEST(r.problem_type() == "malformed", r.describe());
+
+  // An algorithm we do not accept (HS256 over the account kid).
+  const std::string header = R"({"alg":"HS256","kid":")" + c.kid() + R"(","nonce":")" +
+                             c.fresh_nonce() + R"(","url":")" + url + "\"}";
+  const std::string hs = R"({"protected":")" + crypto::base64url_encode(header) +
+                         R"(","payload":")" + crypto::base64url_encode(payload) +
+                         R"(","signature":"AAAA"})";
+  r = c.send(url, hs);
+  BOOST_TEST(r.problem_type() == "badSignatureAlgorithm", r.describe());
+  BOOST_TEST(r.body.find("\"algorithms\"") != std::string::npos);
+
+  // An oversized body, and the wrong content type.
+  r = c.send(url, std::string(100 * 1024, ' ') + c.sign(url, payload));
+  BOOST_TEST(r.problem_type() == "malformed", r.describe());
+  BOOST_TEST(r.status == 413);
+  r = c.send(url, c.sign(url, payload), "application/json");
+  BOOST_TEST(r.problem_type() == "malformed", r.describe());
+  BOOST_TEST(r.status == 415);
+
+  // kid where jwk is required, unsupported identifiers.
+  r = c.post(c.directory_url("newAccount"), "{}");
+  BOOST_TEST(r.problem_type() == "malformed", r.describe());
+  r = c.post(url, R"({"identifiers":[{"type":"ip","value":"192.0.2.1"}]})");
+  BOOST_TEST(r.problem_type() == "unsupportedIdentifier", r.describe());
+  r = c.post(url, R"({"identifiers":[{"type":"dns","value":"bad_name..test"}]})");
+  BOOST_TEST(r.problem_type() == "rejectedIdentifier", r.describe());
+
+  // The per-account new-order limit (6 per hour in this fixture): rateLimited + Retry-After.
+  bool limited = false;
+  for (int i = 0; i < 8 && !limited; ++i) {
+    r = c.post(url, payload);
+    limited = r.status == 429;
+  }
+  BOOST_TEST(limited);
+  BOOST_TEST(r.problem_type() == "rateLimited", r.describe());
+  BOOST_TEST(!r.header("Retry-After").empty());
+
+  // A deactivated account can do nothing more.
+  r = c.post(c.kid(), R"({"status":"deactivated"})");
+  BOOST_TEST(r.status == 200, r.describe());
+  r = c.post(url, payload);
+  BOOST_TEST(r.problem_type() == "unauthorized", r.describe());
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,62 @@
+#include "tools/server/acme_routes.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include "projections/entity_queries.hpp"
+
+namespace certctl::server {
+
+std::unique_ptr<gateways::acme::acme_server> add_acme_routes(gateways::rest::router& r,
+                                                             const acme_context& ctx) {
+  const auto& cfg = ctx.config;
+  if (!cfg.acme_server_enabled) return nullptr;
+  gateways::acme::acme_options opt;
+  opt.base_url = ctx.public_url;
+  opt.default_profile_id = cfg.acme_server_default_profile_id;
+  opt.auth_mode = cfg.acme_server_auth_mode;
+  opt.orders_per_hour = cfg.acme_server_orders_per_hour;
+  opt.nonce_ttl = std::chrono::seconds(cfg.acme_server_nonce_ttl_seconds);
+  opt.http01_host = cfg.acme_server_http01_host;
+  opt.http01_port = cfg.acme_server_http01_port;
+  opt.website = ctx.public_url;
+
+  auto* store = &ctx.store;
+  auto* db = &ctx.db;
+  auto* issuance = &ctx.issuance;
+  gateways::acme::acme_dependencies deps{ctx.runtime, {}, {}, {}, {}};
+  deps.issue = [issuance](actors::issuance_task t) { issuance->enqueue(std::move(t)); };
+  // From the log itself, not a read model: the order poll that follows issuance must see it.
+  deps.issued =
+      [store](const std::string& id) -> std::optional<gateways::acme::issued_certificate> {
+    auto stream = store->read_stream("certificate-" + id);
+    if (!stream) return std::nullopt;
+    for (auto it = stream->rbegin(); it != stream->rend(); ++it) {
+      if (it->type != "certificate.issued") continue;
+      auto p = events::json_object::parse(it->payload);
+      if (!p) return std::nullopt;
+      return gateways::acme::issued_certificate{p->str("pem_chain"), p->str("serial_number")};
+    }
+    return std::nullopt;
+  };
+  deps.certificate_by_serial = [db](const std::string& serial) -> std::optional<std::string> {
+    std::string upper = serial, lower = serial;
+    std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
+    std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+    auto rows =
+        db->query("SELECT certificate_id FROM certificate_versions WHERE serial_number IN (?, ?)",
+                  {upper, lower});
+    if (!rows || rows->empty()) return std::nullopt;
+    return rows->front().text(0);
+  };
+  deps.profile = [db](const std::string& id) -> std::optional<events::json_object> {
+    auto doc = projections::get_resource(*db, "profile", id);
+    if (!doc || !doc->has_value()) return std::nullopt;
+    return events::json_object::parse(**doc);
+  };
+  auto server = std::make_unique<gateways::acme::acme_server>(std::move(opt), std::move(deps));
+  server->add_routes(r);
+  return server;
+}
+
+}  // namespace certctl::server

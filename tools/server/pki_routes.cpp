@@ -1,0 +1,121 @@
+#include "tools/server/pki_routes.hpp"
+
+#include <cstdlib>
+
+#include "events/time.hpp"
+#include "gateways/rest/json.hpp"
+#include "projections/revocation_projection.hpp"
+
+namespace certctl::server {
+namespace rest = gateways::rest;
+
+namespace {
+
+/// Recent issuer.crl_published events shown per issuer in the admin view.
+constexpr size_t recent_generations = 5;
+
+result<int, std::string> hours(const std::function<const char*(const char*)>& getenv,
+                               const char* name, int fallback) {
+  const char* text = getenv(name);
+  if (text == nullptr || *text == '\0') return fallback;
+  char* end = nullptr;
+  const long v = std::strtol(text, &end, 10);
+  if (*end != '\0' || v < 1 || v > 720)
+    return std::string(name) + " must be an integer from 1 to 720 (hours), got '" + text + "'";
+  return static_cast<int>(v);
+}
+
+}  // namespace
+
+result<projections::revocation_cache_options, std::string> revocation_options_from_env(
+    const std::function<const char*(const char*)>& getenv) {
+  projections::revocation_cache_options o;
+  auto crl = hours(getenv, "CERTCTL_CRL_VALIDITY_HOURS", 24);
+  if (!crl) return crl.error();
+  auto ocsp = hours(getenv, "CERTCTL_OCSP_VALIDITY_HOURS", 12);
+  if (!ocsp) return ocsp.error();
+  o.crl_validity = std::chrono::hours(crl.value());
+  o.ocsp_validity = std::chrono::hours(ocsp.value());
+  return o;
+}
+
+void add_local_ca_authority(projections::revocation_cache& cache, connectors::local_ca& ca,
+                            actors::entity_runtime& runtime) {
+  projections::revocation_authority a;
+  a.issuer_id = ca.id();
+  a.sign_crl = [&ca](const crypto::crl_content& c) { return ca.sign_crl(c); };
+  a.responder = [&ca]() -> result<std::shared_ptr<const crypto::ocsp_signer>, std::string> {
+    auto r = ca.ocsp_responder();
+    if (!r) return r.error().message;
+    return std::move(r).value();
+  };
+  cache.add_authority(std::move(a));
+  // One recorder serves every authority: the issuer entity of the CRL's issuer id keeps the
+  // numbers, so a number is never served before it is in the log.
+  cache.set_crl_recorder(
+      [&runtime](const std::string& issuer_id, const projections::crl_publication& crl) {
+        domain::command cmd;
+        cmd.name = "issuer.publish_crl";
+        cmd.entity_id = issuer_id;
+        cmd.principal = "system:crl";
+        cmd.body.set("crl_number", crl.crl_number)
+            .set("this_update", events::format_rfc3339(crl.this_update_us))
+            .set("next_update", events::format_rfc3339(crl.next_update_us))
+            .set("revoked_count", crl.revoked_count);
+        auto r = runtime.execute("issuer", cmd);
+        projections::crl_record_result out;
+        out.ok = r.ok();
+        if (!r) {
+          out.conflict = r.error().code == domain::domain_errc::conflict;
+          out.message = r.error().message;
+        }
+        return out;
+      });
+}
+
+void add_pki_admin_routes(rest::router& r, pki_admin_context& ctx) {
+  r.add("GET", "/api/v1/admin/crl/cache", rest::role::admin, [&ctx](rest::request_context&) {
+    const std::int64_t now = ctx.clock.now();
+    const auto rows = ctx.cache.crl_cache_rows();
+    rest::json_writer w;
+    w.begin_object().key("cache_rows").begin_array();
+    for (const auto& row : rows) {
+      w.begin_object()
+          .field("issuer_id", row.issuer_id)
+          .field("cache_present", row.crl != nullptr)
+          .field("is_stale", row.crl == nullptr || row.dirty || now >= row.crl->next_update_us)
+          .field("pending_regeneration", row.dirty)
+          .field("tracked_certificates", static_cast<std::int64_t>(row.tracked_certificates))
+          .field("presigned_ocsp_responses", static_cast<std::int64_t>(row.presigned_responses));
+      if (row.crl) {
+        w.field("crl_number", row.crl->crl_number)
+            .field("this_update", events::format_rfc3339(row.crl->this_update_us))
+            .field("next_update", events::format_rfc3339(row.crl->next_update_us))
+            .field("revoked_count", row.crl->revoked_count)
+            .field("crl_size_bytes", static_cast<std::int64_t>(row.crl->der.size()))
+            .field("etag", row.crl->etag)
+            .field("generated_at", events::format_rfc3339(row.crl->generated_at_us));
+      }
+      if (!row.last_error.empty()) w.field("last_error", row.last_error);
+      w.key("recent_generations").begin_array();
+      auto recent = projections::crl_publications(ctx.db, row.issuer_id, recent_generations);
+      if (!recent) return rest::error_response(500, "CRL history: " + recent.error().message);
+      for (const auto& p : *recent)
+        w.begin_object()
+            .field("crl_number", p.crl_number)
+            .field("this_update", events::format_rfc3339(p.this_update_us))
+            .field("next_update", events::format_rfc3339(p.next_update_us))
+            .field("revoked_count", p.revoked_count)
+            .field("published_at", events::format_rfc3339(p.published_at_us))
+            .end_object();
+      w.end_array().end_object();
+    }
+    w.end_array()
+        .field("row_count", static_cast<std::int64_t>(rows.size()))
+        .field("generated_at", events::format_rfc3339(now))
+        .end_object();
+    return rest::json_response(w.str());
+  });
+}
+
+}  // namespace certctl::server

@@ -1,0 +1,43 @@
+#pragma once
+/// Server wiring of CRL and OCSP (gateways/pki, projections/revocation_cache): configuration,
+/// the local CA as a revocation authority, the issuer entity as the keeper of CRL numbers,
+/// and the operators' view of the CRL cache.
+///
+///   GET /api/v1/admin/crl/cache   admin   {"cache_rows":[...],"row_count":N,"generated_at":T}
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "actors/runtime/entity_runtime.hpp"
+#include "connectors/issuers/local/local_ca.hpp"
+#include "events/result.hpp"
+#include "gateways/rest/router.hpp"
+#include "infra/clock.hpp"
+#include "projections/read_db.hpp"
+#include "projections/revocation_cache.hpp"
+
+namespace certctl::server {
+
+/// The defaults, overridden by CERTCTL_CRL_VALIDITY_HOURS (CRL nextUpdate - thisUpdate,
+/// default 24) and CERTCTL_OCSP_VALIDITY_HOURS (OCSP nextUpdate - thisUpdate, default 12),
+/// both 1..720.
+result<projections::revocation_cache_options, std::string> revocation_options_from_env(
+    const std::function<const char*(const char*)>& getenv);
+
+/// Registers `ca` with the cache (CRL signing, its rotating OCSP responder) and records CRL
+/// numbers as issuer.publish_crl commands to the issuer entity of the same id. `ca` and
+/// `runtime` must outlive the cache.
+void add_local_ca_authority(projections::revocation_cache& cache, connectors::local_ca& ca,
+                            actors::entity_runtime& runtime);
+
+struct pki_admin_context {
+  projections::revocation_cache& cache;
+  projections::read_db& db;
+  const infra::clock& clock;
+};
+
+/// GET /api/v1/admin/crl/cache (admin). `ctx` must outlive the HTTP server.
+void add_pki_admin_routes(gateways::rest::router& r, pki_admin_context& ctx);
+
+}  // namespace certctl::server
