@@ -49,10 +49,12 @@ struct server_config {
   std::string acme_server_default_profile_id;  ///< CERTCTL_ACME_SERVER_DEFAULT_PROFILE_ID
   /// CERTCTL_ACME_SERVER_AUTH_MODE: trust_authenticated | challenge (http-01).
   std::string acme_server_auth_mode = "trust_authenticated";
-  int acme_server_orders_per_hour = 300;   ///< CERTCTL_ACME_SERVER_ORDERS_PER_HOUR; 0 = unlimited
+  /// CERTCTL_ACME_SERVER_ORDERS_PER_HOUR: new orders per account per hour; 0 = unlimited.
+  int acme_server_orders_per_hour = 300;
   int acme_server_nonce_ttl_seconds = 3600;  ///< CERTCTL_ACME_SERVER_NONCE_TTL (seconds)
-  std::string acme_server_http01_host;  ///< CERTCTL_ACME_SERVER_HTTP01_HOST; "" = the identifier
-  int acme_server_http01_port = 80;     ///< CERTCTL_ACME_SERVER_HTTP01_PORT
+  /// CERTCTL_ACME_SERVER_HTTP01_HOST: where http-01 fetches connect; "" = the identifier.
+  std::string acme_server_http01_host;
+  int acme_server_http01_port = 80;  ///< CERTCTL_ACME_SERVER_HTTP01_PORT
   /// The store URL the server opens: database_url, or sqlite:///<abs data_dir>/certctl.db.
   std::string store_url() const;
 };

@@ -44,6 +44,10 @@ void revocation_cache::set_crl_recorder(crl_recorder recorder) {
   recorder_ = std::move(recorder);
 }
 
+void revocation_cache::set_authority_resolver(authority_resolver resolver) {
+  resolver_ = std::move(resolver);
+}
+
 result<done, std::string> revocation_cache::start() {
   if (auto s = sync(); !s) return s.error();
   for (auto& [id, s] : issuers_) {
@@ -70,8 +74,65 @@ void revocation_cache::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-bool revocation_cache::has_issuer(const std::string& issuer_id) const {
-  return issuers_.count(issuer_id) != 0;
+bool revocation_cache::has_issuer(const std::string& issuer_id) {
+  return find_issuer(issuer_id) != nullptr;
+}
+
+revocation_cache::issuer_state* revocation_cache::find_issuer(const std::string& issuer_id) {
+  {
+    std::shared_lock<std::shared_mutex> r(mu_);
+    auto it = issuers_.find(issuer_id);
+    if (it != issuers_.end()) return &it->second;
+  }
+  // Before start() only the added issuers are known: loading follows the sync cursor.
+  if (!resolver_ || synced_position_.load() < 0) return nullptr;
+  auto authority = resolver_(issuer_id);
+  if (!authority) return nullptr;
+  auto number = last_crl_number(*db_, issuer_id);
+  if (!number) return nullptr;
+  // No sync while loading: rows up to the cursor are read here, later ones sync() applies
+  // (again, for those read here too, which changes nothing).
+  std::lock_guard<std::mutex> lock(sync_mu_);
+  {
+    std::shared_lock<std::shared_mutex> r(mu_);
+    auto it = issuers_.find(issuer_id);
+    if (it != issuers_.end()) return &it->second;  // another request loaded it meanwhile
+  }
+  issuer_state s;
+  s.authority = std::move(*authority);
+  s.authority.issuer_id = issuer_id;
+  s.last_crl_number = *number;
+  const std::int64_t now = clock_.now();
+  for (std::int64_t after = 0;;) {
+    auto rows = revocation_rows_of(*db_, issuer_id, after, sync_batch);
+    if (!rows) return nullptr;
+    for (const auto& r : *rows) {
+      cert_state& c = s.certs[r.serial_hex];
+      if (r.revoked_at_us && !c.revoked_at_us) ++s.crl_changes;
+      c = cert_state{r.not_after_us, r.revoked_at_us, r.reason_code, r.invalidity_date_us,
+                     r.changed_position};
+      if (c.not_after_us > now) s.to_sign.push_back(r.serial_hex);
+    }
+    if (rows->size() < sync_batch) break;
+    after = rows->back().changed_position;
+  }
+  std::unique_lock<std::shared_mutex> w(mu_);
+  issuer_state& added = issuers_.emplace(issuer_id, std::move(s)).first->second;
+  w.unlock();
+  {
+    std::lock_guard<std::mutex> wl(wake_mu_);  // pre-sign what it issued
+    wake_ = true;
+    wake_cv_.notify_all();
+  }
+  return &added;
+}
+
+std::vector<revocation_cache::issuer_state*> revocation_cache::issuer_states() const {
+  std::shared_lock<std::shared_mutex> r(mu_);
+  std::vector<issuer_state*> out;
+  out.reserve(issuers_.size());
+  for (auto& [id, s] : issuers_) out.push_back(const_cast<issuer_state*>(&s));
+  return out;
 }
 
 result<done, std::string> revocation_cache::sync() {
@@ -143,9 +204,9 @@ std::string revocation_cache::ocsp_response(const std::string& issuer_id,
                                             const crypto::ocsp_request& request) {
   using crypto::ocsp_response_status;
   sync_if_behind();
-  auto it = issuers_.find(issuer_id);
-  if (it == issuers_.end()) return error_response(ocsp_response_status::unauthorized);
-  issuer_state& s = it->second;
+  issuer_state* found = find_issuer(issuer_id);
+  if (found == nullptr) return error_response(ocsp_response_status::unauthorized);
+  issuer_state& s = *found;
   const std::int64_t now = clock_.now();
   const bool shareable = request.ids.size() == 1 && request.nonce.empty();
   if (shareable) {
@@ -192,9 +253,9 @@ std::string revocation_cache::ocsp_response(const std::string& issuer_id,
 
 std::string revocation_cache::ocsp_response_for_serial(const std::string& issuer_id,
                                                        const std::string& serial) {
-  auto it = issuers_.find(issuer_id);
-  if (it == issuers_.end()) return error_response(crypto::ocsp_response_status::unauthorized);
-  auto responder = it->second.authority.responder();
+  issuer_state* s = find_issuer(issuer_id);
+  if (s == nullptr) return error_response(crypto::ocsp_response_status::unauthorized);
+  auto responder = s->authority.responder();
   if (!responder) return error_response(crypto::ocsp_response_status::try_later);
   crypto::ocsp_request request;
   request.ids.push_back(responder.value()->cert_id(crypto::ocsp_hash::sha1, serial));
@@ -206,7 +267,8 @@ void revocation_cache::refresh() {
   sync_if_behind();
   {
     std::lock_guard<std::mutex> crl_lock(crl_mu_);
-    for (auto& [id, s] : issuers_) {
+    for (issuer_state* p : issuer_states()) {
+      issuer_state& s = *p;
       bool due = false;
       {
         std::shared_lock<std::shared_mutex> r(mu_);
@@ -224,7 +286,8 @@ void revocation_cache::refresh() {
   const bool scan = now - last_scan_us_ >= scan_every_us;
   if (scan) last_scan_us_ = now;
   bool more = false;
-  for (auto& [id, s] : issuers_) {
+  for (issuer_state* p : issuer_states()) {
+    issuer_state& s = *p;
     auto responder = s.authority.responder();
     if (!responder) continue;  // the slow path reports tryLater; retried next tick
     const auto& signer = responder.value();

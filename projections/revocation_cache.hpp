@@ -60,6 +60,12 @@ struct crl_record_result {
 using crl_recorder =
     std::function<crl_record_result(const std::string& issuer_id, const crl_publication& crl)>;
 
+/// Finds an issuer not registered with add_authority (an intermediate CA created at runtime):
+/// its authority, or nullopt when there is no such issuer. Called on request threads for ids
+/// the cache does not know yet; a found authority is kept for the cache's lifetime.
+using authority_resolver =
+    std::function<std::optional<revocation_authority>(const std::string& issuer_id)>;
+
 struct revocation_cache_options {
   std::chrono::microseconds crl_validity{std::chrono::hours(24)};  ///< nextUpdate - thisUpdate
   std::chrono::microseconds ocsp_validity{std::chrono::hours(12)};
@@ -102,14 +108,19 @@ class revocation_cache {
   /// CRLs are served unrecorded, for tests).
   void add_authority(revocation_authority authority);
   void set_crl_recorder(crl_recorder recorder);
+  /// Before start(): where issuers not added are looked up on their first request (none: only
+  /// the added ones are answered for). The recorder records their CRL numbers too.
+  void set_authority_resolver(authority_resolver resolver);
 
   /// Loads the read model and starts the background thread (CRLs, pre-signing, refresh).
   result<done, std::string> start();
   void stop();
 
-  bool has_issuer(const std::string& issuer_id) const;
+  /// True for an added issuer, and for one the resolver finds (which loads it).
+  bool has_issuer(const std::string& issuer_id);
 
-  /// The DER OCSPResponse for a parsed request to `issuer_id` (which must be known): good /
+  /// The DER OCSPResponse for a parsed request to `issuer_id` (an unknown one: unauthorized):
+  /// good /
   /// revoked / unknown per CertID; `unauthorized` when no CertID names this issuer;
   /// `internalError` / `tryLater` when signing fails.
   std::string ocsp_response(const std::string& issuer_id, const crypto::ocsp_request& request);
@@ -167,6 +178,9 @@ class revocation_cache {
   };
 
   void sync_if_behind();
+  /// The state of `issuer_id`, loaded through the resolver on first use; null: unknown.
+  issuer_state* find_issuer(const std::string& issuer_id);
+  std::vector<issuer_state*> issuer_states() const;  ///< all loaded, in id order
   void run();
   bool publish_crl(issuer_state& s, std::string* error);  ///< caller holds crl_mu_
   std::optional<crypto::ocsp_single_response> status_of(const issuer_state& s,
@@ -179,9 +193,10 @@ class revocation_cache {
   const infra::clock& clock_;
   revocation_cache_options options_;
   crl_recorder recorder_;
+  authority_resolver resolver_;
 
-  mutable std::shared_mutex mu_;                   // guards issuers_' contents
-  std::map<std::string, issuer_state> issuers_;    // keys fixed after start()
+  mutable std::shared_mutex mu_;  // guards issuers_ (entries are only added) and their contents
+  std::map<std::string, issuer_state> issuers_;    // added, then resolved ones; never erased
   size_t presigned_count_ = 0;                     // guarded by mu_
   std::mutex sync_mu_;                             // one sync at a time
   std::int64_t cursor_ = 0;                        // guarded by sync_mu_

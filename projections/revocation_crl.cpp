@@ -79,12 +79,12 @@ bool revocation_cache::publish_crl(issuer_state& s, std::string* error) {
 std::shared_ptr<const crl_snapshot> revocation_cache::crl(const std::string& issuer_id,
                                                           std::string* error) {
   sync_if_behind();
-  auto it = issuers_.find(issuer_id);
-  if (it == issuers_.end()) {
+  issuer_state* found = find_issuer(issuer_id);
+  if (found == nullptr) {
     if (error) *error = "unknown issuer " + issuer_id;
     return nullptr;
   }
-  issuer_state& s = it->second;
+  issuer_state& s = *found;
   auto current = [&]() -> std::shared_ptr<const crl_snapshot> {
     std::shared_lock<std::shared_mutex> r(mu_);
     if (!s.crl_dirty() && s.crl && clock_.now() < s.crl->next_update_us) return s.crl;

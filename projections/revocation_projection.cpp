@@ -103,24 +103,28 @@ db_result<done> revocation_projection::drop_schema(transaction& tx) {
 apply_result revocation_projection::apply(transaction& tx, const events::recorded_event& e) {
   const bool issued = e.type == "certificate.issued";
   const bool revoked = e.type == "certificate.revoked";
-  const bool published = e.type == "issuer.crl_published";
+  // The root's CRL numbers are kept by its issuer entity, an intermediate's by its own.
+  const bool published = e.type == "issuer.crl_published" || e.type == "intermediate.crl_published";
   if (!issued && !revoked && !published) return done{};
   auto p = json_object::parse(e.payload);
   if (!p) return apply_error{e.type + ": payload is not a JSON object", false};
   const auto [kind, id] = split_stream_id(e.stream_id);
   if (issued && kind == "certificate") return on_issued(tx, id, e, *p);
   if (revoked && kind == "certificate") return on_revoked(tx, id, e, *p);
-  if (published && kind == "issuer") return on_crl_published(tx, id, e, *p);
+  if (published && (kind == "issuer" || kind == "intermediate"))
+    return on_crl_published(tx, id, e, *p);
   return done{};
 }
 
-db_result<std::vector<revocation_row>> revocation_changes(read_db& db, std::int64_t position,
-                                                          size_t limit) {
+namespace {
+
+db_result<std::vector<revocation_row>> revocation_rows(read_db& db, const std::string& where,
+                                                       params p) {
   auto rows = db.query(
       "SELECT issuer_id, serial_number, certificate_id, not_after_us, revoked_at_us, "
-      "reason_code, invalidity_date_us, changed_position FROM revocation_status "
-      "WHERE changed_position > ? ORDER BY changed_position LIMIT ?",
-      {position, static_cast<std::int64_t>(limit)});
+      "reason_code, invalidity_date_us, changed_position FROM revocation_status WHERE " +
+          where + " ORDER BY changed_position LIMIT ?",
+      p);
   if (!rows) return rows.error();
   std::vector<revocation_row> out;
   out.reserve(rows->size());
@@ -137,6 +141,19 @@ db_result<std::vector<revocation_row>> revocation_changes(read_db& db, std::int6
     out.push_back(std::move(x));
   }
   return out;
+}
+
+}  // namespace
+
+db_result<std::vector<revocation_row>> revocation_changes(read_db& db, std::int64_t position,
+                                                          size_t limit) {
+  return revocation_rows(db, "changed_position > ?", {position, static_cast<std::int64_t>(limit)});
+}
+
+db_result<std::vector<revocation_row>> revocation_rows_of(read_db& db, const std::string& issuer_id,
+                                                          std::int64_t position, size_t limit) {
+  return revocation_rows(db, "issuer_id = ? AND changed_position > ?",
+                         {issuer_id, position, static_cast<std::int64_t>(limit)});
 }
 
 db_result<std::vector<crl_publication>> crl_publications(read_db& db, const std::string& issuer_id,

@@ -5,7 +5,8 @@
 ///                      about: (issuer_id, serial) -> not_after, revoked_at, reason, and
 ///                      changed_position (the event that last changed the row), which is how
 ///                      the revocation cache follows changes without re-reading everything.
-///   crl_publications   one row per issuer.crl_published: the CRL numbers an issuer used.
+///   crl_publications   one row per issuer.crl_published or intermediate.crl_published: the
+///                      CRL numbers an issuer (the root or an intermediate CA) used.
 ///
 /// Short-lived certificates (validity under one hour, see connectors::short_lived_threshold_us)
 /// get no row: expiry is their revocation. The fold is deterministic (no signing here), so a
@@ -48,6 +49,11 @@ struct revocation_row {
 /// Rows changed after `position`, oldest change first, at most `limit`.
 db_result<std::vector<revocation_row>> revocation_changes(read_db& db, std::int64_t position,
                                                           size_t limit);
+
+/// The rows of `issuer_id` changed after `position`, oldest change first, at most `limit`
+/// (loading an issuer the revocation cache did not follow from the start).
+db_result<std::vector<revocation_row>> revocation_rows_of(read_db& db, const std::string& issuer_id,
+                                                          std::int64_t position, size_t limit);
 
 /// One crl_publications row.
 struct crl_publication {

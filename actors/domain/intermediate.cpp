@@ -37,7 +37,15 @@ class intermediate final : public aggregate {
   std::string kind() const override { return "intermediate"; }
   bool exists() const override { return view_.has("id"); }
 
-  void apply(const events::recorded_event& e) override { fold_intermediate(view_, id_, e); }
+  void apply(const events::recorded_event& e) override {
+    if (e.type == "intermediate.crl_published") {
+      // Bookkeeping only: the intermediate as the API shows it does not change.
+      auto p = events::json_object::parse(e.payload).value_or(events::json_object{});
+      last_crl_number_ = p.int64("crl_number", last_crl_number_);
+      return;
+    }
+    fold_intermediate(view_, id_, e);
+  }
 
   result<decision, domain_error> decide(const command& c) const override {
     if (c.name == "intermediate.create") return create(c);
@@ -45,6 +53,8 @@ class intermediate final : public aggregate {
     const std::string status = view_.str("status");
     const auto children = view_.str_array("active_children");
     if (c.name == "intermediate.read") return decision{};
+    // Any status: a retiring or retired CA still publishes CRLs for what it issued.
+    if (c.name == "intermediate.publish_crl") return publish_crl(c.body);
     if (c.name == "intermediate.child_add") {
       const std::string child = c.body.str("child_id");
       if (child.empty()) return invalid("field 'child_id' is required");
@@ -88,9 +98,42 @@ class intermediate final : public aggregate {
 
   events::json_object view() const override { return view_; }
 
-  void restore(const events::json_object& snapshot) override { view_ = snapshot; }
+  /// The view, plus the last CRL number under a key the view never has (snapshots taken
+  /// before CRLs were published for intermediates are the bare view).
+  events::json_object snapshot() const override {
+    events::json_object s = view_;
+    if (last_crl_number_ > 0) s.set(crl_number_key, last_crl_number_);
+    return s;
+  }
+
+  void restore(const events::json_object& snapshot) override {
+    view_ = snapshot;
+    last_crl_number_ = view_.int64(crl_number_key, 0);
+    view_.remove(crl_number_key);
+  }
 
  private:
+  static constexpr const char* crl_number_key = "_last_crl_number";
+
+  /// intermediate.publish_crl: records a CRL signed with this CA's key, as issuer.publish_crl
+  /// does for the root. Numbers only grow (RFC 5280 §5.2.3); a lower or equal one conflicts
+  /// and the publisher retries higher, so no CRL is served before its number is in the log.
+  result<decision, domain_error> publish_crl(const events::json_object& b) const {
+    if (!b.is_int("crl_number") || !b.is_string("this_update") || !b.is_string("next_update") ||
+        !b.is_int("revoked_count"))
+      return invalid("publish_crl needs crl_number, this_update, next_update, revoked_count");
+    const std::int64_t n = b.int64("crl_number");
+    if (n <= last_crl_number_)
+      return conflict("CRL number " + std::to_string(n) + " is not above the last published " +
+                      std::to_string(last_crl_number_));
+    events::json_object p;
+    p.set("crl_number", n)
+        .set("this_update", b.str("this_update"))
+        .set("next_update", b.str("next_update"))
+        .set("revoked_count", b.int64("revoked_count"));
+    return decision{{"intermediate.crl_published", p}};
+  }
+
   result<decision, domain_error> create(const command& c) const {
     if (exists()) return conflict("intermediate CA " + id_ + " already exists");
     if (auto err = check_fields(c.body, {{"issuer_id", 's'},
@@ -144,6 +187,7 @@ class intermediate final : public aggregate {
 
   std::string id_;
   events::json_object view_;
+  std::int64_t last_crl_number_ = 0;  ///< the last CRL number published
 };
 
 }  // namespace

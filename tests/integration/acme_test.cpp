@@ -4,8 +4,11 @@
 #define BOOST_TEST_MODULE integration_acme
 #include <boost/test/unit_test.hpp>
 
+#include <rapidjson/schema.h>
+
 #include "infra/crypto/jwk.hpp"
 #include "tests/integration/acme_client.hpp"
+#include "tests/integration/api.hpp"
 
 using namespace certctl;
 using namespace certctl::integration;
@@ -140,6 +143,35 @@ BOOST_AUTO_TEST_CASE(full_flow_issues_a_verifiable_multi_san_certificate_and_rev
   BOOST_TEST(r.status == 200, r.describe());
   r = c.post(c.directory_url("revokeCert"), revoke_body);
   BOOST_TEST(r.problem_type() == "alreadyRevoked", r.describe());
+
+  // The log: ACME entities' events carry the account as principal and match their schemas;
+  // the certificate was created through the ordinary path, tagged as ACME.
+  const std::string account_id = c.kid().substr(c.kid().rfind('/') + 1);
+  api rest(server);
+  auto events = rest.get("/api/v1/events?limit=1000");
+  BOOST_REQUIRE_MESSAGE(events.status == 200, events.describe());
+  auto doc = events.json();
+  int acme_events = 0;
+  bool created_by_account = false;
+  for (const auto& e : doc["data"].GetArray()) {
+    const std::string type = e["type"].GetString(), principal = e["principal"].GetString();
+    if (type == "certificate.created" && principal == "acme:" + account_id)
+      created_by_account = true;
+    if (type.rfind("acme_", 0) != 0) continue;
+    ++acme_events;
+    BOOST_TEST(principal.rfind("acme:acct-", 0) == 0u, type + " by " + principal);
+    if (type == "acme_order.valid") BOOST_TEST(principal == "acme:" + account_id);
+    rapidjson::Document schema_doc;
+    schema_doc.Parse(
+        read_file(std::string(CERTCTL_SOURCE_DIR) + "/docs/events/schemas/" + type + ".json")
+            .c_str());
+    BOOST_REQUIRE_MESSAGE(!schema_doc.HasParseError(), "no schema for " + type);
+    rapidjson::SchemaDocument schema(schema_doc);
+    rapidjson::SchemaValidator v(schema);
+    BOOST_TEST(e["payload"].Accept(v), type + " payload does not match its schema");
+  }
+  BOOST_TEST(acme_events >= 6);
+  BOOST_TEST(created_by_account);
 }
 
 BOOST_AUTO_TEST_CASE(negative_suite_answers_each_broken_request_with_its_problem) {

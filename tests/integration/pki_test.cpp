@@ -107,6 +107,89 @@ int response_status(const std::string& der) {
 
 }  // namespace
 
+BOOST_AUTO_TEST_CASE(intermediates_serve_ocsp_and_crl_also_when_retiring) {
+  pki_fixture f;
+  auto ca = f.client.post("/api/v1/issuers/iss-local/intermediates",
+                          R"({"name":"Issuing CA","parent_ca_id":"iss-local"})");
+  BOOST_REQUIRE_MESSAGE(ca.status == 201, ca.describe());
+  const std::string int1 = str(ca.json(), "id");
+  write_file(f.path("int1.pem"), str(ca.json(), "certificate_pem"));
+  write_file(f.path("ca.pem"), read_file(f.server.ca_bundle()));
+  auto issuer = f.client.post("/api/v1/issuers", R"({"name":"Issuing","type":"GenericCA",
+      "config":{"intermediate_id":")" + int1 + R"("}})");
+  BOOST_REQUIRE_MESSAGE(issuer.status == 201, issuer.describe());
+  std::string body = certificate_body("leaf", "leaf.example.test", {"leaf.example.test"});
+  body.replace(body.find("\"iss-local\""), 11, "\"" + str(issuer.json(), "id") + "\"");
+  const std::string id = issue_active(f.client, body);
+  auto pem = f.client.get("/api/v1/certificates/" + id + "/export/pem");
+  BOOST_REQUIRE_MESSAGE(pem.status == 200, pem.describe());
+  write_file(f.path("leaf.pem"), str(pem.json(), "cert_pem"));
+  auto ext = run_command("openssl x509 -in " + f.path("leaf.pem") + " -noout -text");
+  BOOST_TEST(contains(ext.out, "/.well-known/pki/ocsp/" + int1), ext.out);
+
+  const std::string ocsp_url =
+      "http://127.0.0.1:" + std::to_string(pki_port(f.server)) + "/.well-known/pki/ocsp/" + int1;
+  auto ocsp = [&] {
+    // The responder is issued by int1, which chains to the root in ca.pem.
+    auto r = run_command("openssl ocsp -issuer " + f.path("int1.pem") + " -cert " +
+                         f.path("leaf.pem") + " -url " + ocsp_url + " -CAfile " + f.path("ca.pem") +
+                         " -verify_other " + f.path("int1.pem"));
+    BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.out);
+    BOOST_TEST(contains(r.out, "Response verify OK"), r.out);
+    return r.out;
+  };
+  BOOST_TEST(contains(ocsp(), "leaf.pem: good"));
+  // The root answers unauthorized for int1's certificates, as before.
+  auto foreign = run_command(
+      "openssl ocsp -issuer " + f.path("int1.pem") + " -cert " + f.path("leaf.pem") +
+      " -url http://127.0.0.1:" + std::to_string(pki_port(f.server)) + ocsp_path + " -noverify");
+  BOOST_TEST(contains(foreign.out, "unauthorized"), foreign.out);
+
+  auto revoked =
+      f.client.post("/api/v1/certificates/" + id + "/revoke", R"({"reason":"keyCompromise"})");
+  BOOST_REQUIRE_MESSAGE(revoked.status == 200, revoked.describe());
+  auto seen = f.client.get("/api/v1/certificates/" + id, revoked.position());
+  BOOST_REQUIRE_EQUAL(str(seen.json(), "status"), "Revoked");
+  auto now_revoked = ocsp();
+  BOOST_TEST(contains(now_revoked, "leaf.pem: revoked"), now_revoked);
+  BOOST_TEST(contains(now_revoked, "keyCompromise"), now_revoked);
+
+  // int1's CRL: signed with int1's key, numbered on the intermediate entity.
+  auto crl_of = [&] {
+    auto r = f.http.Get(("/.well-known/pki/crl/" + int1).c_str());
+    BOOST_REQUIRE(r);
+    BOOST_REQUIRE_EQUAL(r->status, 200);
+    write_file(f.path("int1.crl"), r->body);
+    auto text = run_command("openssl crl -inform DER -in " + f.path("int1.crl") + " -noout -text");
+    BOOST_REQUIRE_MESSAGE(text.exit_code == 0, text.out);
+    auto checked = run_command("openssl crl -inform DER -in " + f.path("int1.crl") +
+                               " -noout -CAfile " + f.path("int1.pem"));
+    BOOST_TEST(contains(checked.out, "verify OK"), checked.out);
+    return text.out;
+  };
+  const std::string text = crl_of();
+  auto serial = run_command("openssl x509 -in " + f.path("leaf.pem") + " -noout -serial");
+  const std::string hex =
+      serial.out.substr(serial.out.find('=') + 1, serial.out.find('\n') - serial.out.find('=') - 1);
+  BOOST_TEST(contains(text, "Serial Number: " + hex), text << "\nserial " << hex);
+  BOOST_TEST(contains(text, "Key Compromise"), text);
+  const long number = crl_number(text);
+  BOOST_TEST(number >= 1);
+  auto cache = f.client.get("/api/v1/admin/crl/cache");
+  BOOST_TEST(contains(cache.body, "\"issuer_id\":\"" + int1 + "\""), cache.body);
+
+  // Retiring: it signs nothing new, but keeps answering for what it issued.
+  auto retiring =
+      f.client.post("/api/v1/intermediates/" + int1 + "/retire", R"({"confirm":false})");
+  BOOST_REQUIRE_MESSAGE(retiring.status == 200, retiring.describe());
+  f.client.get("/api/v1/intermediates/" + int1, retiring.position());
+  BOOST_TEST(contains(ocsp(), "leaf.pem: revoked"));
+  BOOST_TEST(crl_number(crl_of()) >= number);
+  auto missing = f.http.Get("/.well-known/pki/crl/ica-nope");
+  BOOST_REQUIRE(missing);
+  BOOST_TEST(missing->status == 404);
+}
+
 BOOST_AUTO_TEST_CASE(ocsp_and_crl_follow_a_revocation_through_the_api) {
   pki_fixture f;
   const std::string id = f.issue("leaf");

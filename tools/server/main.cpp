@@ -198,6 +198,7 @@ int main() {
   projections::revocation_cache revocation(
       *db, [&projector] { return projector.projected_position(); }, clock, *revocation_opts);
   server::add_local_ca_authority(revocation, **ca, runtime);
+  server::add_intermediate_authorities(revocation, **hierarchy, clock);
   if (auto started = revocation.start(); !started) return fail(started.error());
   gateways::pki::pki_handler pki(revocation);
 
@@ -255,7 +256,8 @@ int main() {
   server::add_event_routes(router, events_ctx);
   server::pki_admin_context pki_admin{revocation, **db, clock};
   server::add_pki_admin_routes(router, pki_admin);
-  auto acme = server::add_acme_routes(router, {**store, **db, runtime, issuance, *cfg, public_url});
+  auto acme =
+      server::add_acme_routes(router, {**store, **db, runtime, issuance, *cfg, public_url});
   if (router.registration_error()) return fail("routes: " + *router.registration_error());
 
   rest::server_config scfg;

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "actors/runtime/entity_runtime.hpp"
+#include "connectors/issuers/local/hierarchy.hpp"
 #include "connectors/issuers/local/local_ca.hpp"
 #include "events/result.hpp"
 #include "gateways/rest/router.hpp"
@@ -26,10 +27,19 @@ result<projections::revocation_cache_options, std::string> revocation_options_fr
     const std::function<const char*(const char*)>& getenv);
 
 /// Registers `ca` with the cache (CRL signing, its rotating OCSP responder) and records CRL
-/// numbers as issuer.publish_crl commands to the issuer entity of the same id. `ca` and
-/// `runtime` must outlive the cache.
+/// numbers as issuer.publish_crl commands to the issuer entity of the same id, or, for any
+/// other id (an intermediate CA's), as intermediate.publish_crl to the intermediate entity.
+/// `ca` and `runtime` must outlive the cache.
 void add_local_ca_authority(projections::revocation_cache& cache, connectors::local_ca& ca,
                             actors::entity_runtime& runtime);
+
+/// Answers for every intermediate CA of `hierarchy`, whatever its status (a retiring or
+/// retired CA keeps serving status for what it issued): on the first request for its id, the
+/// cache gets an authority that signs CRLs with the intermediate's key and OCSP responses with
+/// a delegated responder the intermediate issues (id-kp-OCSPSigning, ocsp-nocheck), rotated
+/// like the local CA's. `hierarchy` and `clock` must outlive the cache.
+void add_intermediate_authorities(projections::revocation_cache& cache,
+                                  connectors::ca_hierarchy& hierarchy, const infra::clock& clock);
 
 struct pki_admin_context {
   projections::revocation_cache& cache;
