@@ -1,5 +1,7 @@
 #include "tools/server/bulk_routes.hpp"
 
+#include "tools/server/command_support.hpp"
+
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -28,30 +30,11 @@ const std::set<std::string> renewal_skipped = {"RenewalInProgress", "Pending", "
 
 constexpr auto max_position_wait = std::chrono::milliseconds(5000);
 
-std::string principal_of(const rest::request_context& c) {
-  return c.who.name.empty() ? "anonymous" : "apikey:" + c.who.name;
-}
-
-/// A command on behalf of the caller. With an Idempotency-Key each certificate's command gets
-/// its own id, so a retried bulk request repeats nothing that already happened.
-domain::command command_for(const rest::request_context& c, const std::string& name,
-                            const std::string& id, events::json_object body) {
-  domain::command cmd;
-  cmd.name = name;
-  cmd.entity_id = id;
-  cmd.body = std::move(body);
-  cmd.principal = principal_of(c);
-  cmd.source_address = c.remote_addr();
-  cmd.correlation_id = c.request_id;
-  if (auto key = c.header("Idempotency-Key")) cmd.command_id = name + ":" + *key + ":" + id;
-  return cmd;
-}
-
 /// The entity's current view without changing it: an update with no fields decides nothing.
 /// Read from the entity rather than the read model, which may not have caught up yet.
 actors::command_result current(write_context& ctx, const rest::request_context& c,
                                const std::string& kind, const std::string& id) {
-  domain::command cmd = command_for(c, kind + ".update", id, {});
+  domain::command cmd = command_for(c, kind + ".update", id, {}, id);
   cmd.command_id.clear();  // a read; nothing to deduplicate
   return ctx.runtime.execute(kind, std::move(cmd));
 }
@@ -129,14 +112,6 @@ rest::response render(const outcome& o, const char* done_key, bool with_jobs) {
   auto resp = rest::json_response(std::string(buf.GetString(), buf.GetSize()));
   if (o.position > 0) rest::set_position(resp, o.position);
   return resp;
-}
-
-/// The request body as an object, or a 400.
-std::optional<events::json_object> body_of(const rest::request_context& c, rest::response& err) {
-  std::string why;
-  auto body = events::json_object::parse(c.body().empty() ? "{}" : c.body(), &why);
-  if (!body) err = rest::error_response(400, "request body is not a JSON object: " + why);
-  return body;
 }
 
 /// An optional string criterion: absent, null and "" mean unset; anything else must be a string.
@@ -292,7 +267,8 @@ void reassign_one(write_context& w, const rest::request_context& c, const std::s
   events::json_object change;
   change.set("owner_id", owner_id);
   if (!team_id.empty()) change.set("team_id", team_id);
-  auto updated = w.runtime.execute("certificate", command_for(c, "certificate.update", id, change));
+  auto updated =
+      w.runtime.execute("certificate", command_for(c, "certificate.update", id, change, id));
   if (!updated) {
     o.errors.push_back({id, error_text(updated)});
     return;
@@ -325,7 +301,8 @@ void revoke_one(write_context& w, const rest::request_context& c, const std::str
   if (revocation_skipped(probe->view.str("status"))) return skipped();
   events::json_object body;
   body.set("reason", reason);
-  auto revoked = w.runtime.execute("certificate", command_for(c, "certificate.revoke", id, body));
+  auto revoked =
+      w.runtime.execute("certificate", command_for(c, "certificate.revoke", id, body, id));
   if (!revoked) return failed(error_text(revoked));
   o.committed(revoked->position);
   ++o.done;

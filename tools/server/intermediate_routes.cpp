@@ -9,25 +9,13 @@
 #include "infra/crypto/certificate.hpp"
 #include "infra/crypto/random.hpp"
 #include "projections/intermediate_projection.hpp"
-#include "tools/server/write_routes.hpp"
+#include "tools/server/command_support.hpp"
 
 namespace certctl::server {
 namespace rest = gateways::rest;
 using rest::role;
 
 namespace {
-
-domain::command command_for(const rest::request_context& c, std::string name, std::string id,
-                            events::json_object body) {
-  domain::command cmd;
-  cmd.name = std::move(name);
-  cmd.entity_id = std::move(id);
-  cmd.body = std::move(body);
-  cmd.principal = c.who.name.empty() ? "anonymous" : "apikey:" + c.who.name;
-  cmd.source_address = c.remote_addr();
-  cmd.correlation_id = c.request_id;
-  return cmd;
-}
 
 rest::response domain_error_response(const domain::domain_error& e) {
   return rest::error_response(http_status(e.code), e.message);

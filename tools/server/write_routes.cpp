@@ -1,29 +1,13 @@
 #include "tools/server/write_routes.hpp"
 
+#include "tools/server/command_support.hpp"
+
 #include "actors/domain/rules.hpp"
 #include "infra/crypto/random.hpp"
 
 namespace certctl::server {
 namespace rest = gateways::rest;
 using rest::role;
-
-int http_status(domain::domain_errc code) {
-  switch (code) {
-    case domain::domain_errc::invalid:
-      return 400;
-    case domain::domain_errc::not_found:
-      return 404;
-    case domain::domain_errc::conflict:
-      return 409;
-    case domain::domain_errc::forbidden:
-      return 403;
-    case domain::domain_errc::internal:
-      return 500;
-    case domain::domain_errc::unavailable:
-      return 503;
-  }
-  return 500;
-}
 
 namespace {
 
@@ -41,39 +25,6 @@ const resource_route resource_routes[] = {
     {"/api/v1/teams", "team", "team", role::operator_},
     {"/api/v1/owners", "owner", "owner", role::operator_},
 };
-
-std::string principal_of(const rest::request_context& c) {
-  return c.who.name.empty() ? "anonymous" : "apikey:" + c.who.name;
-}
-
-domain::command command_for(const rest::request_context& c, std::string name, std::string id,
-                            events::json_object body) {
-  domain::command cmd;
-  cmd.name = std::move(name);
-  cmd.entity_id = std::move(id);
-  cmd.body = std::move(body);
-  cmd.principal = principal_of(c);
-  cmd.source_address = c.remote_addr();
-  cmd.correlation_id = c.request_id;
-  if (auto key = c.header("Idempotency-Key")) cmd.command_id = cmd.name + ":" + *key;
-  return cmd;
-}
-
-/// Parses the body as a JSON object (empty body = {}), or produces a 400.
-std::optional<events::json_object> body_of(const rest::request_context& c, rest::response& error) {
-  if (c.body().empty()) return events::json_object{};
-  std::string why;
-  auto parsed = events::json_object::parse(c.body(), &why);
-  if (!parsed) error = rest::error_response(400, why);
-  return parsed;
-}
-
-rest::response render(const actors::command_result& r, int ok_status) {
-  if (!r) return rest::error_response(http_status(r.error().code), r.error().message);
-  auto resp = rest::json_response(r->view.dump(), ok_status);
-  if (r->position > 0) resp.with_header("X-Certctl-Position", std::to_string(r->position));
-  return resp;
-}
 
 std::string new_id(const events::json_object& body, const char* prefix) {
   if (body.is_string("id") && domain::is_valid_id(body.str("id"))) return body.str("id");

@@ -20,7 +20,4 @@ struct write_context {
 
 void add_write_routes(gateways::rest::router& r, write_context& ctx);
 
-/// HTTP status for a domain error (one table for the REST gateway).
-int http_status(domain::domain_errc code);
-
 }  // namespace certctl::server
