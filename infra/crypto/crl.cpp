@@ -15,14 +15,6 @@ namespace {
 
 using detail::ossl_ptr;
 
-/// Handles detail::ossl_free does not know; local, so the shared header stays untouched.
-struct crl_free {
-  void operator()(X509_CRL* p) const { X509_CRL_free(p); }
-  void operator()(X509_REVOKED* p) const { X509_REVOKED_free(p); }
-};
-template <class T>
-using crl_ptr = std::unique_ptr<T, crl_free>;
-
 /// Latest time X.509 can carry (GeneralizedTime 9999-12-31T23:59:59Z).
 constexpr std::int64_t max_x509_time = 253402300799;
 
@@ -66,8 +58,8 @@ crypto_result<ossl_ptr<ASN1_TIME>> make_time(std::int64_t t, const char* what) {
   return out;
 }
 
-crypto_result<crl_ptr<X509_REVOKED>> make_entry(const crl_entry& e) {
-  crl_ptr<X509_REVOKED> r(X509_REVOKED_new());
+crypto_result<ossl_ptr<X509_REVOKED>> make_entry(const crl_entry& e) {
+  ossl_ptr<X509_REVOKED> r(X509_REVOKED_new());
   if (!r) return detail::openssl_error("sign CRL: entry");
   auto serial = serial_from_hex(e.serial_hex);
   if (!serial) return serial.error();
@@ -166,7 +158,7 @@ crypto_result<bytes> revocation_signer::sign_crl(const crl_content& c) const {
   if (c.revoked.size() > max_crl_entries)
     return fail(std::to_string(c.revoked.size()) + " entries exceed the limit of " +
                 std::to_string(max_crl_entries));
-  crl_ptr<X509_CRL> crl(X509_CRL_new());
+  ossl_ptr<X509_CRL> crl(X509_CRL_new());
   if (!crl) return detail::openssl_error("sign CRL");
   auto this_update = make_time(c.this_update, "thisUpdate");
   if (!this_update) return this_update.error();
@@ -273,7 +265,7 @@ crypto_result<crl_info> parse_crl(const bytes& der, std::string_view issuer_cert
     return crypto_error{"parse CRL: size " + std::to_string(der.size()) + " outside 1.." +
                         std::to_string(max_crl_der)};
   const unsigned char* p = der.data();
-  crl_ptr<X509_CRL> crl(d2i_X509_CRL(nullptr, &p, static_cast<long>(der.size())));
+  ossl_ptr<X509_CRL> crl(d2i_X509_CRL(nullptr, &p, static_cast<long>(der.size())));
   if (!crl) return detail::openssl_error("parse CRL");
   if (p != der.data() + der.size()) return crypto_error{"parse CRL: trailing bytes after the CRL"};
   if (!issuer_cert_pem.empty()) {

@@ -12,17 +12,6 @@ namespace {
 
 using detail::ossl_ptr;
 
-/// Handles detail::ossl_free does not know; local, so the shared header stays untouched.
-struct ocsp_free {
-  void operator()(OCSP_REQUEST* p) const { OCSP_REQUEST_free(p); }
-  void operator()(OCSP_RESPONSE* p) const { OCSP_RESPONSE_free(p); }
-  void operator()(OCSP_BASICRESP* p) const { OCSP_BASICRESP_free(p); }
-  void operator()(OCSP_CERTID* p) const { OCSP_CERTID_free(p); }
-  void operator()(X509_STORE* p) const { X509_STORE_free(p); }
-};
-template <class T>
-using ocsp_ptr = std::unique_ptr<T, ocsp_free>;
-
 constexpr std::array<ocsp_hash, 4> all_hashes = {ocsp_hash::sha1, ocsp_hash::sha256,
                                                  ocsp_hash::sha384, ocsp_hash::sha512};
 
@@ -115,7 +104,7 @@ certctl::result<ocsp_request, ocsp_request_error> parse_ocsp_request(const std::
                      std::to_string(max_ocsp_request_der));
   detail::clear_errors();
   const unsigned char* p = der;
-  ocsp_ptr<OCSP_REQUEST> req(d2i_OCSP_REQUEST(nullptr, &p, static_cast<long>(size)));
+  ossl_ptr<OCSP_REQUEST> req(d2i_OCSP_REQUEST(nullptr, &p, static_cast<long>(size)));
   if (!req) return malformed("OCSP request is not DER OCSPRequest");
   if (p != der + size) return malformed("trailing bytes after the OCSP request");
   const int n = OCSP_request_onereq_count(req.get());
@@ -239,7 +228,7 @@ crypto_result<bytes> ocsp_signer::sign(const std::vector<ocsp_single_response>& 
                                        const bytes& nonce) const {
   detail::clear_errors();
   if (singles.empty()) return crypto_error{"OCSP sign: no responses"};
-  ocsp_ptr<OCSP_BASICRESP> bs(OCSP_BASICRESP_new());
+  ossl_ptr<OCSP_BASICRESP> bs(OCSP_BASICRESP_new());
   if (!bs) return detail::openssl_error("OCSP sign");
   X509_NAME* issuer_name = X509_get_subject_name(impl_->issuer.get());
   const ASN1_BIT_STRING* issuer_key = X509_get0_pubkey_bitstr(impl_->issuer.get());
@@ -248,7 +237,7 @@ crypto_result<bytes> ocsp_signer::sign(const std::vector<ocsp_single_response>& 
     if (!serial) return serial.error();
     // The CertID is rebuilt from the issuer; for a request that issuer_matches() accepted it
     // equals the client's, which is what OpenSSL and NSS compare.
-    ocsp_ptr<OCSP_CERTID> cid(
+    ossl_ptr<OCSP_CERTID> cid(
         OCSP_cert_id_new(md_of(s.hash), issuer_name, issuer_key, serial.value().get()));
     auto this_update = time_of(s.this_update);
     if (!cid || !this_update) return detail::openssl_error("OCSP sign: CertID");
@@ -287,7 +276,7 @@ crypto_result<bytes> ocsp_signer::sign(const std::vector<ocsp_single_response>& 
   if (OCSP_basic_sign(bs.get(), impl_->responder.get(), impl_->key.get(),
                       detail::signing_digest(impl_->key.get()), nullptr, OCSP_RESPID_KEY) != 1)
     return detail::openssl_error("OCSP sign: signature");
-  ocsp_ptr<OCSP_RESPONSE> resp(OCSP_response_create(OCSP_RESPONSE_STATUS_SUCCESSFUL, bs.get()));
+  ossl_ptr<OCSP_RESPONSE> resp(OCSP_response_create(OCSP_RESPONSE_STATUS_SUCCESSFUL, bs.get()));
   if (!resp) return detail::openssl_error("OCSP sign: response");
   unsigned char* der = nullptr;
   const int len = i2d_OCSP_RESPONSE(resp.get(), &der);

@@ -10,15 +10,6 @@ namespace {
 
 using detail::ossl_ptr;
 
-struct client_free {
-  void operator()(OCSP_REQUEST* p) const { OCSP_REQUEST_free(p); }
-  void operator()(OCSP_RESPONSE* p) const { OCSP_RESPONSE_free(p); }
-  void operator()(OCSP_BASICRESP* p) const { OCSP_BASICRESP_free(p); }
-  void operator()(X509_STORE* p) const { X509_STORE_free(p); }
-};
-template <class T>
-using client_ptr = std::unique_ptr<T, client_free>;
-
 constexpr size_t max_ocsp_response_der = 1024 * 1024;
 
 const EVP_MD* md_of(ocsp_hash h) {
@@ -61,7 +52,7 @@ crypto_result<bytes> build_ocsp_request(std::string_view issuer_cert_pem,
   auto issuer = detail::load_certificate(issuer_cert_pem);
   if (!issuer) return issuer.error();
   detail::clear_errors();
-  client_ptr<OCSP_REQUEST> req(OCSP_REQUEST_new());
+  ossl_ptr<OCSP_REQUEST> req(OCSP_REQUEST_new());
   if (!req) return detail::openssl_error("build OCSP request");
   for (const auto& hex : serial_hex) {
     BIGNUM* raw = nullptr;
@@ -93,12 +84,12 @@ crypto_result<ocsp_response_info> parse_ocsp_response(const bytes& der) {
     return crypto_error{"parse OCSP response: empty or over 1 MiB"};
   detail::clear_errors();
   const unsigned char* p = der.data();
-  client_ptr<OCSP_RESPONSE> resp(d2i_OCSP_RESPONSE(nullptr, &p, static_cast<long>(der.size())));
+  ossl_ptr<OCSP_RESPONSE> resp(d2i_OCSP_RESPONSE(nullptr, &p, static_cast<long>(der.size())));
   if (!resp) return detail::openssl_error("parse OCSP response");
   ocsp_response_info out;
   out.status = static_cast<ocsp_response_status>(OCSP_response_status(resp.get()));
   if (out.status != ocsp_response_status::successful) return out;
-  client_ptr<OCSP_BASICRESP> bs(OCSP_response_get1_basic(resp.get()));
+  ossl_ptr<OCSP_BASICRESP> bs(OCSP_response_get1_basic(resp.get()));
   if (!bs) return detail::openssl_error("parse OCSP response: basic response");
   auto produced = epoch_or_zero(OCSP_resp_get0_produced_at(bs.get()));
   if (!produced) return produced.error();
@@ -135,7 +126,7 @@ crypto_result<ocsp_response_info> parse_ocsp_response(const bytes& der) {
     out.nonce.assign(ASN1_STRING_get0_data(v), ASN1_STRING_get0_data(v) + ASN1_STRING_length(v));
   }
   // Signature only (OCSP_NOVERIFY skips the chain): the caller decides whom to trust.
-  client_ptr<X509_STORE> store(X509_STORE_new());
+  ossl_ptr<X509_STORE> store(X509_STORE_new());
   out.signature_valid =
       store && OCSP_basic_verify(bs.get(), nullptr, store.get(), OCSP_NOVERIFY) == 1;
   detail::clear_errors();

@@ -6,6 +6,7 @@
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/evp.h>
+#include <openssl/ocsp.h>
 #include <openssl/pkcs12.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -50,6 +51,13 @@ struct ossl_free {
   void operator()(PKCS8_PRIV_KEY_INFO* p) const { PKCS8_PRIV_KEY_INFO_free(p); }
   void operator()(X509_ALGOR* p) const { X509_ALGOR_free(p); }
   void operator()(X509_PUBKEY* p) const { X509_PUBKEY_free(p); }
+  void operator()(X509_CRL* p) const { X509_CRL_free(p); }
+  void operator()(X509_REVOKED* p) const { X509_REVOKED_free(p); }
+  void operator()(X509_STORE* p) const { X509_STORE_free(p); }
+  void operator()(OCSP_REQUEST* p) const { OCSP_REQUEST_free(p); }
+  void operator()(OCSP_RESPONSE* p) const { OCSP_RESPONSE_free(p); }
+  void operator()(OCSP_BASICRESP* p) const { OCSP_BASICRESP_free(p); }
+  void operator()(OCSP_CERTID* p) const { OCSP_CERTID_free(p); }
   void operator()(ASN1_SEQUENCE_ANY* p) const { sk_ASN1_TYPE_pop_free(p, ASN1_TYPE_free); }
   void operator()(unsigned char* p) const { OPENSSL_free(p); }
   void operator()(char* p) const { OPENSSL_free(p); }
