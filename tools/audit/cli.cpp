@@ -6,6 +6,22 @@
 
 namespace certctl::cli {
 
+std::optional<std::int64_t> parsed_args::integer(const std::string& name, std::int64_t fallback,
+                                                 std::int64_t min_value) const {
+  const auto text = get(name);
+  if (!text) return fallback;
+  try {
+    size_t used = 0;
+    const long long v = std::stoll(*text, &used);
+    if (used == text->size() && v >= min_value) return v;
+  } catch (const std::exception&) {
+    // Reported below, with the flag's name.
+  }
+  std::cerr << "error: flag --" << name << ": \"" << *text
+            << "\" is not an integer >= " << min_value << "\n";
+  return std::nullopt;
+}
+
 std::optional<std::string> parsed_args::get(const std::string& name) const {
   auto it = values_.find(name);
   if (it == values_.end() || it->second.empty()) return std::nullopt;

@@ -3,6 +3,7 @@
 /// "--name=value", boolean "--name") and a subcommand dispatcher. Tools own their exit codes;
 /// the kit reserves 2 for usage errors, the Unix convention scripts already expect.
 
+#include <cstdint>
 #include <functional>
 #include <iosfwd>
 #include <map>
@@ -30,6 +31,10 @@ class parsed_args {
   /// Every value of a repeatable flag, in command-line order.
   std::vector<std::string> all(const std::string& name) const;
   bool help() const { return help_; }
+  /// The flag as an integer >= `min_value` (`fallback` when absent); nullopt, after a message
+  /// naming the flag on stderr, when it is not one.
+  std::optional<std::int64_t> integer(const std::string& name, std::int64_t fallback,
+                                      std::int64_t min_value = 1) const;
 
  private:
   friend class arg_parser;

@@ -16,23 +16,6 @@ namespace {
 
 using steady = std::chrono::steady_clock;
 
-/// Parses a positive integer flag value; nullopt (after a message) when malformed.
-std::optional<std::int64_t> positive(const cli::parsed_args& a, const std::string& flag,
-                                     std::int64_t fallback, std::int64_t min_value = 1) {
-  const auto text = a.get(flag);
-  if (!text) return fallback;
-  try {
-    size_t used = 0;
-    const long long v = std::stoll(*text, &used);
-    if (used == text->size() && v >= min_value) return v;
-  } catch (const std::exception&) {
-    // Reported below, with the flag's name.
-  }
-  std::cerr << "error: flag --" << flag << ": \"" << *text
-            << "\" is not an integer >= " << min_value << "\n";
-  return std::nullopt;
-}
-
 struct writer_outcome {
   std::vector<double> latencies_us;
   std::int64_t failures = 0;
@@ -93,10 +76,10 @@ int run_append(const std::vector<std::string>& args) {
   auto parsed = cli::parse_or_exit(parser, args, code);
   if (!parsed) return code;
 
-  const auto streams = positive(*parsed, "streams", 1);
-  const auto total = positive(*parsed, "events", 1);
-  const auto max_batch = positive(*parsed, "max-batch", 512);
-  const auto wait_us = positive(*parsed, "batch-wait-us", 0, 0);
+  const auto streams = parsed->integer("streams", 1);
+  const auto total = parsed->integer("events", 1);
+  const auto max_batch = parsed->integer("max-batch", 512);
+  const auto wait_us = parsed->integer("batch-wait-us", 0, 0);
   if (!streams || !total || !max_batch || !wait_us) return cli::exit_usage;
 
   fresh_store_request req;

@@ -23,23 +23,6 @@ double seconds_since(steady::time_point t) {
   return std::chrono::duration<double>(steady::now() - t).count();
 }
 
-/// Parses an integer flag >= `min_value`; nullopt (after a message naming the flag) otherwise.
-std::optional<std::int64_t> int_flag(const cli::parsed_args& a, const std::string& flag,
-                                     std::int64_t fallback, std::int64_t min_value) {
-  const auto text = a.get(flag);
-  if (!text) return fallback;
-  try {
-    size_t used = 0;
-    const long long v = std::stoll(*text, &used);
-    if (used == text->size() && v >= min_value) return v;
-  } catch (const std::exception&) {
-    // Reported below, with the flag's name.
-  }
-  std::cerr << "error: flag --" << flag << ": \"" << *text
-            << "\" is not an integer >= " << min_value << "\n";
-  return std::nullopt;
-}
-
 struct endpoint {
   std::string url;  ///< scheme://host:port, as httplib::Client takes it
   std::string api_key;
@@ -128,10 +111,10 @@ int run_issue(const std::vector<std::string>& args) {
   int code = 0;
   auto parsed = cli::parse_or_exit(parser, args, code);
   if (!parsed) return code;
-  const auto concurrency = int_flag(*parsed, "concurrency", 1, 1);
-  const auto count = int_flag(*parsed, "count", 1, 1);
-  const auto timeout_s = int_flag(*parsed, "timeout-s", 600, 1);
-  const auto poll_ms = int_flag(*parsed, "poll-ms", 10, 1);
+  const auto concurrency = parsed->integer("concurrency", 1, 1);
+  const auto count = parsed->integer("count", 1, 1);
+  const auto timeout_s = parsed->integer("timeout-s", 600, 1);
+  const auto poll_ms = parsed->integer("poll-ms", 10, 1);
   if (!concurrency || !count || !timeout_s || !poll_ms) return cli::exit_usage;
   const endpoint e{*parsed->get("server"), *parsed->get("api-key"), *parsed->get("ca-bundle")};
 

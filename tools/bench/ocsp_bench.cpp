@@ -19,17 +19,6 @@ namespace {
 
 using steady = std::chrono::steady_clock;
 
-std::optional<std::int64_t> positive(const cli::parsed_args& a, const std::string& flag,
-                                     std::int64_t fallback) {
-  const auto text = a.get(flag);
-  if (!text) return fallback;
-  char* end = nullptr;
-  const long long v = std::strtoll(text->c_str(), &end, 10);
-  if (*end == '\0' && v >= 1) return v;
-  std::cerr << "error: flag --" << flag << ": \"" << *text << "\" is not a positive integer\n";
-  return std::nullopt;
-}
-
 std::string read_all(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream s;
@@ -70,8 +59,8 @@ int run_ocsp(const std::vector<std::string>& args) {
   int code = 0;
   auto parsed = cli::parse_or_exit(parser, args, code);
   if (!parsed) return code;
-  const auto concurrency = positive(*parsed, "concurrency", 8);
-  const auto seconds = positive(*parsed, "seconds", 10);
+  const auto concurrency = parsed->integer("concurrency", 8);
+  const auto seconds = parsed->integer("seconds", 10);
   if (!concurrency || !seconds) return cli::exit_usage;
   const auto url = split_url(*parsed->get("url"));
   if (!url) {

@@ -22,21 +22,6 @@ namespace {
 
 using steady = std::chrono::steady_clock;
 
-std::optional<std::int64_t> positive(const cli::parsed_args& a, const std::string& flag,
-                                     std::int64_t fallback) {
-  const auto text = a.get(flag);
-  if (!text) return fallback;
-  try {
-    size_t used = 0;
-    const long long v = std::stoll(*text, &used);
-    if (used == text->size() && v >= 1) return v;
-  } catch (const std::exception&) {
-    // Reported below, with the flag's name.
-  }
-  std::cerr << "error: flag --" << flag << ": \"" << *text << "\" is not an integer >= 1\n";
-  return std::nullopt;
-}
-
 /// What the consumer thread saw of this run (records of earlier runs carry another source).
 struct consumed {
   std::mutex mu;
@@ -95,9 +80,9 @@ int run_stream(const std::vector<std::string>& args) {
   int code = 0;
   auto parsed = cli::parse_or_exit(parser, args, code);
   if (!parsed) return code;
-  const auto count = positive(*parsed, "count", 1);
-  const auto rate = positive(*parsed, "rate", 1000);
-  const auto streams = positive(*parsed, "streams", 32);
+  const auto count = parsed->integer("count", 1);
+  const auto rate = parsed->integer("rate", 1000);
+  const auto streams = parsed->integer("streams", 32);
   if (!count || !rate || !streams) return cli::exit_usage;
   const std::string url = parsed->get("store").value_or("memory:");
   if (url.rfind("postgres", 0) == 0) {
