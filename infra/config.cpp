@@ -126,6 +126,13 @@ result<server_config, config_error> load_config(
     else
       c.kafka_properties = std::move(props).value();
   }
+  if (const char* v = getenv_fn("CERTCTL_ACME_SERVER_EAB_REQUIRED"); v && *v) {
+    const std::string b = v;
+    if (b == "true" || b == "1")
+      c.acme_server_eab_required = true;
+    else if (b != "false" && b != "0")
+      err = config_error{"CERTCTL_ACME_SERVER_EAB_REQUIRED=" + b + " is not true or false"};
+  }
   if (const char* v = getenv_fn("CERTCTL_ACME_SERVER_ENABLED"); v && *v) {
     const std::string b = v;
     if (b == "true" || b == "1")

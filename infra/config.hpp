@@ -54,7 +54,8 @@ struct server_config {
   int acme_server_nonce_ttl_seconds = 3600;  ///< CERTCTL_ACME_SERVER_NONCE_TTL (seconds)
   /// CERTCTL_ACME_SERVER_HTTP01_HOST: where http-01 fetches connect; "" = the identifier.
   std::string acme_server_http01_host;
-  int acme_server_http01_port = 80;  ///< CERTCTL_ACME_SERVER_HTTP01_PORT
+  bool acme_server_eab_required = false;  ///< CERTCTL_ACME_SERVER_EAB_REQUIRED
+  int acme_server_http01_port = 80;       ///< CERTCTL_ACME_SERVER_HTTP01_PORT
   /// The store URL the server opens: database_url, or sqlite:///<abs data_dir>/certctl.db.
   std::string store_url() const;
 };

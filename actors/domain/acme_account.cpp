@@ -35,6 +35,8 @@ class acme_account final : public aggregate {
       if (!view_.has("contact")) view_.set("contact", std::vector<std::string>{});
     } else if (e.type == "acme_account.updated") {
       view_.merge(p);
+    } else if (e.type == "acme_account.key_changed") {
+      view_.set("jwk", p.str("jwk")).set("thumbprint", p.str("thumbprint"));
     } else if (e.type == "acme_account.deactivated") {
       view_.set("status", "deactivated");
     }
@@ -66,6 +68,16 @@ class acme_account final : public aggregate {
       p.set("contact", c.body.str_array("contact"));
       return decision{{"acme_account.updated", p}};
     }
+    if (c.name == "acme_account.change_key") {
+      if (!active) return domain_error{domain_errc::forbidden, "ACME account is deactivated"};
+      if (auto err = require_strings(c.body, {"jwk", "thumbprint"})) return *err;
+      if (c.body.str("thumbprint") == view_.str("thumbprint")) return decision{};
+      events::json_object p;
+      p.set("jwk", c.body.str("jwk"))
+          .set("thumbprint", c.body.str("thumbprint"))
+          .set("previous_thumbprint", view_.str("thumbprint"));
+      return decision{{"acme_account.key_changed", p}};
+    }
     if (c.name == "acme_account.deactivate") {
       if (!active) return decision{};
       return decision{{"acme_account.deactivated", events::json_object{}}};
@@ -81,10 +93,111 @@ class acme_account final : public aggregate {
   events::json_object view_;
 };
 
+/// The claim of one account key (by thumbprint) for one account, written by key-change: a key
+/// once claimed never moves to another account, even after it was replaced.
+class acme_key final : public aggregate {
+ public:
+  explicit acme_key(std::string id) : id_(std::move(id)) {}
+
+  std::string kind() const override { return "acme_key"; }
+  bool exists() const override { return view_.has("id"); }
+
+  void apply(const events::recorded_event& e) override {
+    auto p = events::json_object::parse(e.payload).value_or(events::json_object{});
+    if (e.type == "acme_key.bound") {
+      view_ = p;
+      view_.set("id", id_).set("created_at", events::format_rfc3339(e.occurred_at));
+    }
+  }
+
+  result<decision, domain_error> decide(const command& c) const override {
+    if (c.name == "acme_key.bind") {
+      if (auto err = require_strings(c.body, {"account_id", "thumbprint"})) return *err;
+      if (exists()) {
+        if (view_.str("account_id") == c.body.str("account_id")) return decision{};
+        return domain_error{domain_errc::conflict,
+                            "the key belongs to ACME account " + view_.str("account_id")};
+      }
+      events::json_object p;
+      p.set("account_id", c.body.str("account_id")).set("thumbprint", c.body.str("thumbprint"));
+      return decision{{"acme_key.bound", p}};
+    }
+    if (!exists()) return not_found("ACME key " + id_ + " not found");
+    if (c.name == "acme_key.get") return decision{};
+    return invalid("unknown command " + c.name);
+  }
+
+  events::json_object view() const override { return view_; }
+  void restore(const events::json_object& snapshot) override { view_ = snapshot; }
+
+ private:
+  std::string id_;
+  events::json_object view_;
+};
+
+/// An external account binding key (RFC 8555 §7.3.4) an admin issued. The HMAC key itself is
+/// sealed in the key store, never in an event; this records who made it and the one account
+/// it bound.
+class acme_eab final : public aggregate {
+ public:
+  explicit acme_eab(std::string id) : id_(std::move(id)) {}
+
+  std::string kind() const override { return "acme_eab"; }
+  bool exists() const override { return view_.has("id"); }
+
+  void apply(const events::recorded_event& e) override {
+    auto p = events::json_object::parse(e.payload).value_or(events::json_object{});
+    const std::string at = events::format_rfc3339(e.occurred_at);
+    if (e.type == "acme_eab.created") {
+      view_ = p;
+      view_.set("id", id_).set("created_at", at);
+    } else if (e.type == "acme_eab.bound") {
+      view_.set("account_id", p.str("account_id")).set("bound_at", at);
+    }
+  }
+
+  result<decision, domain_error> decide(const command& c) const override {
+    if (c.name == "acme_eab.create") {
+      if (exists()) return domain_error{domain_errc::conflict, "EAB key " + id_ + " exists"};
+      events::json_object p;
+      p.set("created_by", c.principal);
+      return decision{{"acme_eab.created", p}};
+    }
+    if (!exists()) return not_found("EAB key " + id_ + " not found");
+    if (c.name == "acme_eab.get") return decision{};
+    if (c.name == "acme_eab.bind") {
+      if (auto err = require_strings(c.body, {"account_id"})) return *err;
+      const std::string bound = view_.str("account_id");
+      if (bound == c.body.str("account_id")) return decision{};
+      if (!bound.empty())
+        return domain_error{domain_errc::conflict, "EAB key " + id_ + " is already bound"};
+      events::json_object p;
+      p.set("account_id", c.body.str("account_id"));
+      return decision{{"acme_eab.bound", p}};
+    }
+    return invalid("unknown command " + c.name);
+  }
+
+  events::json_object view() const override { return view_; }
+  void restore(const events::json_object& snapshot) override { view_ = snapshot; }
+
+ private:
+  std::string id_;
+  events::json_object view_;
+};
+
 }  // namespace
+
+std::unique_ptr<aggregate> make_acme_eab(const std::string& id) {
+  return std::make_unique<acme_eab>(id);
+}
 
 std::unique_ptr<aggregate> make_acme_account(const std::string& id) {
   return std::make_unique<acme_account>(id);
+}
+
+std::unique_ptr<aggregate> make_acme_key(const std::string& id) {
+  return std::make_unique<acme_key>(id);
 }
 
 }  // namespace certctl::domain

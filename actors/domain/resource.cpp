@@ -330,6 +330,8 @@ std::unique_ptr<aggregate> make_aggregate(const std::string& kind, const std::st
   if (kind == "certificate") return make_certificate(id);
   if (kind == "job") return make_job(id);
   if (kind == "acme_account") return make_acme_account(id);
+  if (kind == "acme_key") return make_acme_key(id);
+  if (kind == "acme_eab") return make_acme_eab(id);
   if (kind == "acme_order") return make_acme_order(id);
   if (kind == "acme_authz") return make_acme_authz(id);
   if (kind == "intermediate") return make_intermediate(id);

@@ -77,6 +77,9 @@ struct acme_server::impl {
                                        const request& r);
   /// The payload as a JSON object ("{}" for POST-as-GET).
   acme_result<rapidjson::Document> payload(const authenticated& a) const;
+  /// The account a key identifies: the one that claimed it by key-change, else the one
+  /// registered with it (which may not exist, or may since have replaced the key).
+  acme_result<std::string> account_of_key(const crypto::jwk& key, const request& r);
   std::optional<problem> check_rate(const std::string& account_id);
   static problem from_domain(const domain::domain_error& e);
   static rest::response json(std::string body, int status = 200);
@@ -86,6 +89,13 @@ struct acme_server::impl {
   rest::response new_nonce(const request& r);
   rest::response new_account(const request& r);
   rest::response account(const request& r);
+  rest::response key_change(const request& r);
+  /// Admin API: a new EAB key {key_id, hmac_key}; the HMAC key is shown this once.
+  rest::response create_eab_key(rest::request_context& c);
+  /// Checks new-account's externalAccountBinding (RFC 8555 §7.3.4) for `a`'s key and binds
+  /// its key id to `account_id` (one account per key id).
+  std::optional<problem> bind_eab(const request& r, const authenticated& a,
+                                  const rapidjson::Value& eab, const std::string& account_id);
   rest::response new_order(const request& r);
   rest::response order(const request& r);
   rest::response authz(const request& r);

@@ -158,13 +158,14 @@ rest::response acme_server::impl::directory(const request& r) {
       .field("newAccount", url(r, "new-account"))
       .field("newOrder", url(r, "new-order"))
       .field("revokeCert", url(r, "revoke-cert"))
+      .field("keyChange", url(r, "key-change"))
       .field("renewalInfo", url(r, "renewal-info"));
   w.key("meta").begin_object();
   if (!opt.terms_of_service.empty()) w.field("termsOfService", opt.terms_of_service);
   if (!opt.website.empty()) w.field("website", opt.website);
   w.key("caaIdentities").begin_array();
   for (const auto& c : opt.caa_identities) w.string(c);
-  w.end_array().field("externalAccountRequired", false);
+  w.end_array().field("externalAccountRequired", opt.eab_required);
   w.key("profiles").begin_object();
   if (!r.profile_id.empty()) {
     std::string description = "certctl certificate profile " + r.profile_id;
@@ -198,9 +199,11 @@ void acme_server::add_routes(rest::router& router) {
       {"POST", "new-order", &impl::new_order},          {"POST", "order/{id}", &impl::order},
       {"POST", "order/{id}/finalize", &impl::finalize}, {"POST", "authz/{id}", &impl::authz},
       {"POST", "challenge/{id}", &impl::challenge},     {"POST", "cert/{id}", &impl::certificate},
-      {"POST", "revoke-cert", &impl::revoke},
+      {"POST", "revoke-cert", &impl::revoke},           {"POST", "key-change", &impl::key_change},
   };
   impl* self = impl_.get();
+  router.add("POST", "/api/v1/admin/acme/eab-keys", rest::role::admin,
+             [self](rest::request_context& c) { return self->create_eab_key(c); });
   for (const auto& rt : routes) {
     for (const bool per_profile : {false, true}) {
       const std::string pattern =

@@ -19,6 +19,7 @@
 #include "actors/runtime/entity_runtime.hpp"
 #include "actors/workflows/issuance_service.hpp"
 #include "gateways/rest/router.hpp"
+#include "infra/crypto/key_store.hpp"
 
 namespace certctl::gateways::acme {
 
@@ -35,6 +36,9 @@ struct acme_options {
   std::size_t max_nonces = 200000;
   std::size_t max_body_bytes = 64 * 1024;
   int orders_per_hour = 300;  ///< per account; 0 = unlimited
+  /// RFC 8555 §7.3.4: new-account must carry an externalAccountBinding made with an EAB key
+  /// an admin created (POST /api/v1/admin/acme/eab-keys).
+  bool eab_required = false;
   int max_identifiers = 100;  ///< per order
   std::chrono::hours order_lifetime{24 * 7};
   /// The certctl certificate every finalized order creates refers to these.
@@ -65,6 +69,8 @@ struct acme_dependencies {
   std::function<std::optional<std::string>(const std::string& serial_hex)> certificate_by_serial;
   /// A certctl profile's definition; nullopt when there is no such profile.
   std::function<std::optional<events::json_object>(const std::string& profile_id)> profile;
+  /// Where EAB HMAC keys are kept, sealed (ids "acme-eab-<key id>"); nullptr: no EAB keys.
+  crypto::key_store* secrets = nullptr;
 };
 
 class acme_server {

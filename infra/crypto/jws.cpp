@@ -96,7 +96,7 @@ const char* supported_jws_algorithms() {
   return "RS256 ES256 ES384 EdDSA";
 }
 
-jws_result<parsed_jws> parse_jws(std::string_view body, const jws_limits& limits) {
+jws_result<parsed_jws> parse_jws(std::string_view body, const jws_limits& limits, jws_use use) {
   if (body.size() > limits.max_body)
     return malformed("request body of " + std::to_string(body.size()) + " bytes exceeds the " +
                      std::to_string(limits.max_body) + " byte limit");
@@ -144,13 +144,18 @@ jws_result<parsed_jws> parse_jws(std::string_view body, const jws_limits& limits
     return jws_error{jws_errc::bad_signature_algorithm,
                      "JWS algorithm '" + *alg +
                          "' is not supported (accepted: " + supported_jws_algorithms() + ")"};
+  const bool inner = use == jws_use::key_change_inner;
   auto nonce = string_member(header, "nonce");
-  if (!nonce || nonce->empty()) return malformed("JWS protected header: 'nonce' is missing");
+  if (inner && header.HasMember("nonce"))
+    return malformed("inner JWS protected header: 'nonce' must be omitted");
+  if (!inner && (!nonce || nonce->empty()))
+    return malformed("JWS protected header: 'nonce' is missing");
   auto url = string_member(header, "url");
   if (!url || url->empty()) return malformed("JWS protected header: 'url' is missing");
-  out.header.nonce = *nonce;
+  out.header.nonce = nonce.value_or("");
   out.header.url = *url;
   const bool has_jwk = header.HasMember("jwk"), has_kid = header.HasMember("kid");
+  if (inner && !has_jwk) return malformed("inner JWS protected header: 'jwk' is required");
   if (has_jwk == has_kid)
     return malformed("JWS protected header: exactly one of 'jwk' and 'kid' is required");
   if (has_kid) {
@@ -220,7 +225,8 @@ crypto_result<std::string> sign_jws(std::string_view private_key_pem, std::strin
   }
   std::string header = "{\"alg\":\"" + alg + "\",";
   header += kid.empty() ? "\"jwk\":" + pub->canonical_json : "\"kid\":" + json_string(kid);
-  header += ",\"nonce\":" + json_string(nonce) + ",\"url\":" + json_string(url);
+  if (!nonce.empty()) header += ",\"nonce\":" + json_string(nonce);
+  header += ",\"url\":" + json_string(url);
   if (!extra_header_json.empty()) header += "," + std::string(extra_header_json);
   header += "}";
   const std::string input = base64url_encode(header) + "." + base64url_encode(payload);

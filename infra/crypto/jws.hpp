@@ -54,9 +54,14 @@ struct parsed_jws {
   bytes signature;
 };
 
+/// What a JWS is for: an ordinary request, or the inner JWS of key-change (RFC 8555 §7.3.5),
+/// which must carry the new key as jwk and must not carry a nonce.
+enum class jws_use { request, key_change_inner };
+
 /// Parses a request body. Checks structure and the header rules of RFC 8555 §6.2; does not
 /// verify the signature (the key may have to be looked up by kid first).
-jws_result<parsed_jws> parse_jws(std::string_view body, const jws_limits& limits = {});
+jws_result<parsed_jws> parse_jws(std::string_view body, const jws_limits& limits = {},
+                                 jws_use use = jws_use::request);
 
 /// Verifies the signature with `key`; the header's alg must suit the key type and size.
 jws_result<done> verify_jws(const parsed_jws& jws, const jwk& key);
@@ -66,7 +71,8 @@ const char* supported_jws_algorithms();
 
 /// Signs like an ACME client: builds the protected header {alg, nonce, url, jwk|kid} for
 /// `private_key_pem` (alg chosen from the key: ES256/ES384/RS256/EdDSA) and returns the
-/// flattened JWS JSON. `kid` empty embeds the public JWK. Used by tests and the benchmark's
+/// flattened JWS JSON. `kid` empty embeds the public JWK; `nonce` empty omits the nonce (the
+/// inner JWS of key-change). Used by tests and the benchmark's
 /// client; `extra_header_json` (e.g. "\"crit\":[\"x\"]") lets negative tests add members.
 crypto_result<std::string> sign_jws(std::string_view private_key_pem, std::string_view nonce,
                                     std::string_view url, std::string_view kid,

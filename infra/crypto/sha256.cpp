@@ -1,6 +1,7 @@
 #include "infra/crypto/sha256.hpp"
 
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include <stdexcept>
 
@@ -44,6 +45,17 @@ std::string to_hex(const std::uint8_t* data, size_t size) {
     out[2 * i] = digits[data[i] >> 4];
     out[2 * i + 1] = digits[data[i] & 0x0f];
   }
+  return out;
+}
+
+sha256_digest hmac_sha256(std::string_view key, std::string_view data) {
+  sha256_digest out{};
+  unsigned int len = 0;
+  if (HMAC(detail::sha256_md(), key.data(), static_cast<int>(key.size()),
+           reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(),
+           &len) == nullptr ||
+      len != out.size())
+    throw std::bad_alloc();
   return out;
 }
 

@@ -27,8 +27,13 @@ class sha256 {
 
 sha256_digest sha256_of(std::string_view bytes);
 
+/// HMAC-SHA256 (RFC 2104) of `data` under `key`.
+sha256_digest hmac_sha256(std::string_view key, std::string_view data);
+
 /// Lower-case hex of any byte sequence.
 std::string to_hex(const std::uint8_t* data, size_t size);
-inline std::string to_hex(const sha256_digest& d) { return to_hex(d.data(), d.size()); }
+inline std::string to_hex(const sha256_digest& d) {
+  return to_hex(d.data(), d.size());
+}
 
 }  // namespace certctl::crypto

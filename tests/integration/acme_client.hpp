@@ -50,6 +50,8 @@ class acme_client {
   acme_response register_account();
   const std::string& kid() const { return kid_; }
   const std::string& key_pem() const { return key_pem_; }
+  /// Signs with `pem` from now on (after a key-change); the kid stays.
+  void set_key(std::string pem) { key_pem_ = std::move(pem); }
 
  private:
   std::string path_of(const std::string& url) const;

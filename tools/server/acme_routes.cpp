@@ -16,6 +16,7 @@ std::unique_ptr<gateways::acme::acme_server> add_acme_routes(gateways::rest::rou
   opt.default_profile_id = cfg.acme_server_default_profile_id;
   opt.auth_mode = cfg.acme_server_auth_mode;
   opt.orders_per_hour = cfg.acme_server_orders_per_hour;
+  opt.eab_required = cfg.acme_server_eab_required;
   opt.nonce_ttl = std::chrono::seconds(cfg.acme_server_nonce_ttl_seconds);
   opt.http01_host = cfg.acme_server_http01_host;
   opt.http01_port = cfg.acme_server_http01_port;
@@ -25,6 +26,7 @@ std::unique_ptr<gateways::acme::acme_server> add_acme_routes(gateways::rest::rou
   auto* db = &ctx.db;
   auto* issuance = &ctx.issuance;
   gateways::acme::acme_dependencies deps{ctx.runtime, {}, {}, {}, {}};
+  deps.secrets = &ctx.keys;
   deps.issue = [issuance](actors::issuance_task t) { issuance->enqueue(std::move(t)); };
   // From the log itself, not a read model: the order poll that follows issuance must see it.
   deps.issued =

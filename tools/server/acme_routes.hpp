@@ -21,7 +21,8 @@ struct acme_context {
   actors::entity_runtime& runtime;
   actors::issuance_service& issuance;
   const infra::server_config& config;
-  std::string public_url;  ///< what clients reach this server at, e.g. https://127.0.0.1:8443
+  crypto::key_store& keys;  ///< EAB HMAC keys are sealed here
+  std::string public_url;   ///< what clients reach this server at, e.g. https://127.0.0.1:8443
 };
 
 /// Registers the /acme/ routes when CERTCTL_ACME_SERVER_ENABLED is set; returns the server,

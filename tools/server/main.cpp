@@ -257,7 +257,7 @@ int main() {
   server::pki_admin_context pki_admin{revocation, **db, clock};
   server::add_pki_admin_routes(router, pki_admin);
   auto acme =
-      server::add_acme_routes(router, {**store, **db, runtime, issuance, *cfg, public_url});
+      server::add_acme_routes(router, {**store, **db, runtime, issuance, *cfg, *keys, public_url});
   if (router.registration_error()) return fail("routes: " + *router.registration_error());
 
   rest::server_config scfg;

@@ -29,6 +29,29 @@ BOOST_AUTO_TEST_CASE(register_is_idempotent_on_the_same_stream) {
   BOOST_TEST(again->empty());
 }
 
+BOOST_AUTO_TEST_CASE(change_key_records_the_new_thumbprint_and_keys_bind_once) {
+  scenario s("acme_account", "acct-1");
+  s.given(*s.when("acme_account.register", register_body));
+  auto changed = s.when("acme_account.change_key", R"({"jwk":"{}","thumbprint":"tp2"})");
+  BOOST_REQUIRE(changed.ok());
+  BOOST_REQUIRE(changed->size() == 1u);
+  BOOST_TEST(changed->at(0).type == "acme_account.key_changed");
+  s.given(*changed);
+  BOOST_TEST(s.view().str("thumbprint") == "tp2");
+  BOOST_TEST(s.when("acme_account.change_key", R"({"jwk":"{}","thumbprint":"tp2"})")->empty());
+
+  scenario k("acme_key", "acct-2");
+  BOOST_TEST(!k.when("acme_key.get", "{}").ok());
+  auto bound = k.when("acme_key.bind", R"({"account_id":"acct-1","thumbprint":"tp2"})");
+  BOOST_REQUIRE(bound.ok());
+  k.given(*bound);
+  BOOST_TEST(k.view().str("account_id") == "acct-1");
+  BOOST_TEST(k.when("acme_key.bind", R"({"account_id":"acct-1","thumbprint":"tp2"})")->empty());
+  auto other = k.when("acme_key.bind", R"({"account_id":"acct-9","thumbprint":"tp2"})");
+  BOOST_REQUIRE(!other.ok());
+  BOOST_TEST((other.error().code == certctl::domain::domain_errc::conflict));
+}
+
 BOOST_AUTO_TEST_CASE(contacts_must_be_mailto_urls) {
   scenario s("acme_account", "acct-1");
   auto bad =

@@ -149,6 +149,24 @@ BOOST_AUTO_TEST_CASE(tampering_and_wrong_keys_fail_verification) {
   BOOST_TEST((verify_jws(short_sig, *parsed->header.key).error().code == jws_errc::bad_signature));
 }
 
+BOOST_AUTO_TEST_CASE(the_inner_jws_of_key_change_has_a_jwk_and_no_nonce) {
+  const std::string jwk_member = "\"jwk\":" + ec_jwk;
+  const auto inner = jws_use::key_change_inner;
+  const std::string ok = R"({"alg":"ES256","url":"https://u",)" + jwk_member + "}";
+  BOOST_TEST(parse_jws(hand_made(ok), {}, inner).ok());
+  BOOST_TEST(!parse_jws(hand_made(ok)).ok());
+  BOOST_TEST(!parse_jws(hand_made(R"({"alg":"ES256","nonce":"n","url":"u",)" + jwk_member + "}"),
+                        {}, inner)
+                  .ok());
+  BOOST_TEST(!parse_jws(hand_made(R"({"alg":"ES256","url":"u","kid":"k"})"), {}, inner).ok());
+  // sign_jws without a nonce makes exactly that.
+  auto signed_inner = sign_jws(key_pem(key_type::ecdsa_p256), "", "https://u", "", "{}");
+  BOOST_REQUIRE(signed_inner.ok());
+  auto parsed = parse_jws(*signed_inner, {}, inner);
+  BOOST_REQUIRE(parsed.ok());
+  BOOST_TEST(verify_jws(*parsed, *parsed->header.key).ok());
+}
+
 BOOST_AUTO_TEST_CASE(header_rules_of_rfc8555_are_enforced) {
   const std::string jwk_member = "\"jwk\":" + ec_jwk;
   const std::string ok = R"({"alg":"ES256","nonce":"n","url":"https://u",)" + jwk_member + "}";
