@@ -111,6 +111,11 @@ rapidjson::Document wait_for_certificate(api& client, const std::string& id,
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     auto r = client.get("/api/v1/certificates/" + id, wait_position);
+    // Without a position to wait for, the read model may not have the certificate yet.
+    if (r.status == 404 && wait_position == 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      continue;
+    }
     BOOST_REQUIRE_MESSAGE(r.status == 200, "GET certificate " + id + ": " + r.describe());
     auto doc = r.json();
     const std::string status = str(doc, "status");
