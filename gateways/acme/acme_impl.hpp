@@ -1,7 +1,8 @@
 #pragma once
 /// PRIVATE to gateways/acme: the server's state and the handlers, split over acme_server.cpp
 /// (routing, directory, nonces, JWS authentication), acme_accounts.cpp, acme_orders.cpp
-/// (orders, authorizations, challenges, finalize) and acme_certs.cpp (download, revocation).
+/// (orders, authorizations, challenges, finalize), acme_certs.cpp (download, revocation) and
+/// acme_renewal_info.cpp (ARI).
 
 #include <condition_variable>
 #include <deque>
@@ -103,6 +104,8 @@ struct acme_server::impl {
   rest::response finalize(const request& r);
   rest::response certificate(const request& r);
   rest::response revoke(const request& r);
+  /// GET renewal-info/{base64url(AKI).base64url(serial)} (RFC 9773, acme_renewal_info.cpp).
+  rest::response renewal_info(const request& r);
 
   // --- rendering and order progress (acme_orders.cpp)
   std::string account_json(const request& r, const events::json_object& v) const;

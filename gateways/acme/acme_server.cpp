@@ -200,6 +200,7 @@ void acme_server::add_routes(rest::router& router) {
       {"POST", "order/{id}/finalize", &impl::finalize}, {"POST", "authz/{id}", &impl::authz},
       {"POST", "challenge/{id}", &impl::challenge},     {"POST", "cert/{id}", &impl::certificate},
       {"POST", "revoke-cert", &impl::revoke},           {"POST", "key-change", &impl::key_change},
+      {"GET", "renewal-info/{id}", &impl::renewal_info},
   };
   impl* self = impl_.get();
   router.add("POST", "/api/v1/admin/acme/eab-keys", rest::role::admin,

@@ -51,12 +51,20 @@ struct acme_options {
   std::chrono::seconds validation_timeout{10};
   /// finalize waits up to this long for the issuance before answering "processing".
   std::chrono::milliseconds finalize_wait{2000};
+  /// renewal-info: the Retry-After of a suggested window (RFC 9773 §4.3).
+  std::chrono::seconds renewal_info_retry_after{21600};
 };
 
 /// The latest issued version of a certctl certificate.
 struct issued_certificate {
   std::string pem_chain;  ///< leaf first
   std::string serial_number;
+};
+
+/// One issued version of a certctl certificate, found by its serial.
+struct certificate_version {
+  std::string certificate_id;
+  std::string pem_chain;  ///< leaf first
 };
 
 struct acme_dependencies {
@@ -67,6 +75,12 @@ struct acme_dependencies {
   std::function<std::optional<issued_certificate>(const std::string& certificate_id)> issued;
   /// certctl certificate id of an issued serial (upper-case hex); nullopt when unknown.
   std::function<std::optional<std::string>(const std::string& serial_hex)> certificate_by_serial;
+  /// The issued version with this serial (upper-case hex); nullopt when unknown (renewal-info).
+  std::function<std::optional<certificate_version>(const std::string& serial_hex)>
+      version_by_serial;
+  /// A renewal policy's definition; nullopt when there is no such policy.
+  std::function<std::optional<events::json_object>(const std::string& policy_id)>
+      renewal_policy;
   /// A certctl profile's definition; nullopt when there is no such profile.
   std::function<std::optional<events::json_object>(const std::string& profile_id)> profile;
   /// Where EAB HMAC keys are kept, sealed (ids "acme-eab-<key id>"); nullptr: no EAB keys.

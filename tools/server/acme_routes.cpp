@@ -25,7 +25,7 @@ std::unique_ptr<gateways::acme::acme_server> add_acme_routes(gateways::rest::rou
   auto* store = &ctx.store;
   auto* db = &ctx.db;
   auto* issuance = &ctx.issuance;
-  gateways::acme::acme_dependencies deps{ctx.runtime, {}, {}, {}, {}};
+  gateways::acme::acme_dependencies deps{ctx.runtime, {}, {}, {}, {}, {}, {}};
   deps.secrets = &ctx.keys;
   deps.issue = [issuance](actors::issuance_task t) { issuance->enqueue(std::move(t)); };
   // From the log itself, not a read model: the order poll that follows issuance must see it.
@@ -50,6 +50,23 @@ std::unique_ptr<gateways::acme::acme_server> add_acme_routes(gateways::rest::rou
                   {upper, lower});
     if (!rows || rows->empty()) return std::nullopt;
     return rows->front().text(0);
+  };
+  deps.version_by_serial =
+      [db](const std::string& serial) -> std::optional<gateways::acme::certificate_version> {
+    std::string upper = serial, lower = serial;
+    std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
+    std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+    auto rows = db->query(
+        "SELECT certificate_id, pem_chain FROM certificate_versions WHERE serial_number IN (?, ?)",
+        {upper, lower});
+    if (!rows || rows->empty()) return std::nullopt;
+    return gateways::acme::certificate_version{rows->front().text(0).value_or(""),
+                                                 rows->front().text(1).value_or("")};
+  };
+  deps.renewal_policy = [db](const std::string& id) -> std::optional<events::json_object> {
+    auto doc = projections::get_resource(*db, "renewal_policy", id);
+    if (!doc || !doc->has_value()) return std::nullopt;
+    return events::json_object::parse(**doc);
   };
   deps.profile = [db](const std::string& id) -> std::optional<events::json_object> {
     auto doc = projections::get_resource(*db, "profile", id);
