@@ -19,12 +19,11 @@ std::optional<domain_error> check_contacts(const events::json_object& body) {
   return std::nullopt;
 }
 
-class acme_account final : public aggregate {
+class acme_account final : public view_aggregate {
  public:
-  explicit acme_account(std::string id) : id_(std::move(id)) {}
+  explicit acme_account(std::string id) : view_aggregate(std::move(id)) {}
 
   std::string kind() const override { return "acme_account"; }
-  bool exists() const override { return view_.has("id"); }
 
   void apply(const events::recorded_event& e) override {
     auto p = events::json_object::parse(e.payload).value_or(events::json_object{});
@@ -84,23 +83,15 @@ class acme_account final : public aggregate {
     }
     return invalid("unknown command " + c.name);
   }
-
-  events::json_object view() const override { return view_; }
-  void restore(const events::json_object& snapshot) override { view_ = snapshot; }
-
- private:
-  std::string id_;
-  events::json_object view_;
 };
 
 /// The claim of one account key (by thumbprint) for one account, written by key-change: a key
 /// once claimed never moves to another account, even after it was replaced.
-class acme_key final : public aggregate {
+class acme_key final : public view_aggregate {
  public:
-  explicit acme_key(std::string id) : id_(std::move(id)) {}
+  explicit acme_key(std::string id) : view_aggregate(std::move(id)) {}
 
   std::string kind() const override { return "acme_key"; }
-  bool exists() const override { return view_.has("id"); }
 
   void apply(const events::recorded_event& e) override {
     auto p = events::json_object::parse(e.payload).value_or(events::json_object{});
@@ -126,24 +117,16 @@ class acme_key final : public aggregate {
     if (c.name == "acme_key.get") return decision{};
     return invalid("unknown command " + c.name);
   }
-
-  events::json_object view() const override { return view_; }
-  void restore(const events::json_object& snapshot) override { view_ = snapshot; }
-
- private:
-  std::string id_;
-  events::json_object view_;
 };
 
 /// An external account binding key (RFC 8555 §7.3.4) an admin issued. The HMAC key itself is
 /// sealed in the key store, never in an event; this records who made it and the one account
 /// it bound.
-class acme_eab final : public aggregate {
+class acme_eab final : public view_aggregate {
  public:
-  explicit acme_eab(std::string id) : id_(std::move(id)) {}
+  explicit acme_eab(std::string id) : view_aggregate(std::move(id)) {}
 
   std::string kind() const override { return "acme_eab"; }
-  bool exists() const override { return view_.has("id"); }
 
   void apply(const events::recorded_event& e) override {
     auto p = events::json_object::parse(e.payload).value_or(events::json_object{});
@@ -177,13 +160,6 @@ class acme_eab final : public aggregate {
     }
     return invalid("unknown command " + c.name);
   }
-
-  events::json_object view() const override { return view_; }
-  void restore(const events::json_object& snapshot) override { view_ = snapshot; }
-
- private:
-  std::string id_;
-  events::json_object view_;
 };
 
 }  // namespace

@@ -6,12 +6,11 @@
 namespace certctl::domain {
 namespace {
 
-class acme_order final : public aggregate {
+class acme_order final : public view_aggregate {
  public:
-  explicit acme_order(std::string id) : id_(std::move(id)) {}
+  explicit acme_order(std::string id) : view_aggregate(std::move(id)) {}
 
   std::string kind() const override { return "acme_order"; }
-  bool exists() const override { return view_.has("id"); }
 
   void apply(const events::recorded_event& e) override {
     auto p = events::json_object::parse(e.payload).value_or(events::json_object{});
@@ -81,13 +80,6 @@ class acme_order final : public aggregate {
     }
     return invalid("unknown command " + c.name);
   }
-
-  events::json_object view() const override { return view_; }
-  void restore(const events::json_object& snapshot) override { view_ = snapshot; }
-
- private:
-  std::string id_;
-  events::json_object view_;
 };
 
 }  // namespace

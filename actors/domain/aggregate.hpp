@@ -66,6 +66,20 @@ class aggregate {
   virtual void restore(const events::json_object& snapshot) = 0;
 };
 
+/// An aggregate whose whole state is the view the API shows (most of them): the id, exists()
+/// as "has been created", and the view as its own snapshot.
+class view_aggregate : public aggregate {
+ public:
+  explicit view_aggregate(std::string id) : id_(std::move(id)) {}
+  bool exists() const override { return view_.has("id"); }
+  events::json_object view() const override { return view_; }
+  void restore(const events::json_object& snapshot) override { view_ = snapshot; }
+
+ protected:
+  std::string id_;
+  events::json_object view_;
+};
+
 /// Builds the aggregate for a kind ("certificate", "job", "issuer", "profile",
 /// "renewal_policy", "team", "owner", "agent", "intermediate"); nullptr for an unknown kind.
 std::unique_ptr<aggregate> make_aggregate(const std::string& kind, const std::string& id);
