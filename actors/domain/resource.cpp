@@ -266,19 +266,7 @@ class resource final : public aggregate {
   /// 5280 §5.2.3), so a publisher that lost a race to another gets a conflict and retries with
   /// a higher number; no CRL is served before its number is in the log.
   result<decision, domain_error> publish_crl(const events::json_object& b) const {
-    if (!b.is_int("crl_number") || !b.is_string("this_update") || !b.is_string("next_update") ||
-        !b.is_int("revoked_count"))
-      return invalid("publish_crl needs crl_number, this_update, next_update, revoked_count");
-    const std::int64_t n = b.int64("crl_number");
-    if (n <= last_crl_number_)
-      return conflict("CRL number " + std::to_string(n) + " is not above the last published " +
-                      std::to_string(last_crl_number_));
-    events::json_object p;
-    p.set("crl_number", n)
-        .set("this_update", b.str("this_update"))
-        .set("next_update", b.str("next_update"))
-        .set("revoked_count", b.int64("revoked_count"));
-    return decision{{"issuer.crl_published", p}};
+    return decide_crl_publication(b, last_crl_number_, "issuer.crl_published");
   }
 
   /// The known fields of `body`, type-checked; required ones enforced on create.

@@ -65,6 +65,24 @@ std::optional<domain_error> require_strings(const events::json_object& body,
   return std::nullopt;
 }
 
+result<decision, domain_error> decide_crl_publication(const events::json_object& b,
+                                                      std::int64_t last_crl_number,
+                                                      const std::string& event_type) {
+  if (!b.is_int("crl_number") || !b.is_string("this_update") || !b.is_string("next_update") ||
+      !b.is_int("revoked_count"))
+    return invalid("publish_crl needs crl_number, this_update, next_update, revoked_count");
+  const std::int64_t n = b.int64("crl_number");
+  if (n <= last_crl_number)
+    return conflict("CRL number " + std::to_string(n) + " is not above the last published " +
+                    std::to_string(last_crl_number));
+  events::json_object p;
+  p.set("crl_number", n)
+      .set("this_update", b.str("this_update"))
+      .set("next_update", b.str("next_update"))
+      .set("revoked_count", b.int64("revoked_count"));
+  return decision{{event_type, p}};
+}
+
 bool is_valid_id(const std::string& id) {
   if (id.empty() || id.size() > 128) return false;
   for (char c : id) {
