@@ -2,6 +2,7 @@
 
 #include "events/json.hpp"
 #include "events/time.hpp"
+#include "gateways/rest/pagination.hpp"
 #include "infra/crypto/certificate.hpp"
 #include "infra/crypto/key_store.hpp"
 #include "infra/crypto/pkcs12.hpp"
@@ -20,32 +21,25 @@ void register_read_projections(projections::projector& p) {
 
 namespace {
 
-std::optional<std::int64_t> int_param(const rest::request_context& c, const char* name,
-                                      std::int64_t fallback, std::int64_t lo, std::int64_t hi,
-                                      rest::response& err) {
-  auto v = c.query(name);
-  if (!v || v->empty()) return fallback;
-  try {
-    size_t used = 0;
-    const auto n = std::stoll(*v, &used);
-    if (used == v->size() && n >= lo) return std::min<std::int64_t>(n, hi);
-  } catch (const std::exception&) {
+/// The page and per_page query parameters (the gateway's rules: defaults 1 and 50, per_page
+/// capped at 500), or the 400 to answer.
+std::optional<rest::page_params> paging_of(const rest::request_context& c, rest::response& err) {
+  auto p = rest::parse_page_params(c.query_params());
+  if (!p) {
+    err = rest::to_response(p.error());
+    return std::nullopt;
   }
-  err = rest::error_response(400, std::string("query parameter '") + name +
-                                      "' must be an integer >= " + std::to_string(lo));
-  return std::nullopt;
+  return *p;
 }
 
 void add_audit_routes(rest::router& r, read_context& ctx) {
   r.add("GET", "/api/v1/audit", role::viewer, [&ctx](rest::request_context& c) {
     rest::response err;
-    auto page = int_param(c, "page", 1, 1, 1000000, err);
-    if (!page) return err;
-    auto per_page = int_param(c, "per_page", 50, 1, 500, err);
-    if (!per_page) return err;
+    auto p = paging_of(c, err);
+    if (!p) return err;
     projections::audit_filter f;
-    f.page = *page;
-    f.per_page = *per_page;
+    f.page = p->page;
+    f.per_page = p->per_page;
     f.principal = c.query("actor");
     f.entity_kind = c.query("resource_type");
     f.entity_id = c.query("resource_id");
@@ -88,18 +82,6 @@ rest::response doc_or_404(const projections::db_result<std::optional<std::string
   if (!doc) return rest::error_response(500, doc.error().message);
   if (!doc->has_value()) return rest::error_response(404, what + " not found");
   return rest::json_response(**doc);
-}
-
-struct paging {
-  std::int64_t page = 1, per_page = 50;
-};
-
-std::optional<paging> paging_of(const rest::request_context& c, rest::response& err) {
-  auto page = int_param(c, "page", 1, 1, 1000000, err);
-  if (!page) return std::nullopt;
-  auto per_page = int_param(c, "per_page", 50, 1, 500, err);
-  if (!per_page) return std::nullopt;
-  return paging{*page, *per_page};
 }
 
 void add_certificate_reads(rest::router& r, read_context& ctx) {
