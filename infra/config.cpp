@@ -126,6 +126,35 @@ result<server_config, config_error> load_config(
     else
       c.kafka_properties = std::move(props).value();
   }
+  if (const char* v = getenv_fn("CERTCTL_CLUSTER_ENABLED"); v && *v) {
+    const std::string b = v;
+    if (b == "true" || b == "1")
+      c.cluster_enabled = true;
+    else if (b != "false" && b != "0")
+      err = config_error{"CERTCTL_CLUSTER_ENABLED=" + b + " is not true or false"};
+  }
+  str("CERTCTL_CLUSTER_NODE_ID", c.cluster_node_id);
+  str("CERTCTL_CLUSTER_COMMANDS_TOPIC", c.cluster_commands_topic);
+  str("CERTCTL_CLUSTER_GROUP_ID", c.cluster_group_id);
+  auto millis = [&](const char* name, int& out) {
+    const char* v = getenv_fn(name);
+    if (v == nullptr || *v == '\0') return;
+    auto n = parse_int(v);
+    if (!n || *n < 1000 || *n > 600000)
+      err = config_error{std::string(name) + "=" + v + " must be 1000-600000 (milliseconds)"};
+    else
+      out = static_cast<int>(*n);
+  };
+  millis("CERTCTL_CLUSTER_SESSION_TIMEOUT_MS", c.cluster_session_timeout_ms);
+  millis("CERTCTL_CLUSTER_REQUEST_TIMEOUT_MS", c.cluster_request_timeout_ms);
+  if (const char* v = getenv_fn("CERTCTL_JOB_RUNNING_TIMEOUT_SECONDS"); v && *v) {
+    auto n = parse_int(v);
+    if (!n || *n < 5 || *n > 604800)
+      err = config_error{std::string("CERTCTL_JOB_RUNNING_TIMEOUT_SECONDS=") + v +
+                         " must be 5-604800"};
+    else
+      c.job_running_timeout_seconds = static_cast<int>(*n);
+  }
   if (const char* v = getenv_fn("CERTCTL_ACME_SERVER_EAB_REQUIRED"); v && *v) {
     const std::string b = v;
     if (b == "true" || b == "1")
@@ -157,12 +186,44 @@ result<server_config, config_error> load_config(
   bounded("CERTCTL_ACME_SERVER_NONCE_TTL", c.acme_server_nonce_ttl_seconds, 10, 86400);
   str("CERTCTL_ACME_SERVER_HTTP01_HOST", c.acme_server_http01_host);
   port("CERTCTL_ACME_SERVER_HTTP01_PORT", c.acme_server_http01_port, 1);
+  bounded("CERTCTL_ACME_SERVER_PENDING_ORDERS_MAX", c.acme_server_pending_orders_max, 0, 1000000);
+  str("CERTCTL_ACME_SERVER_DNS_RESOLVER", c.acme_server_dns_resolver);
+  if (const auto& r = c.acme_server_dns_resolver; !r.empty()) {
+    // host, host:port, [v6] or [v6]:port (the full parse is the ACME gateway's).
+    const auto close = r.find(']');
+    const auto colon = r.front() == '[' ? (close == r.npos ? r.npos : r.find(':', close))
+                                        : (r.find(':') == r.rfind(':') ? r.find(':') : r.npos);
+    const auto n =
+        colon == r.npos ? std::optional<std::int64_t>(53) : parse_int(r.substr(colon + 1));
+    if ((r.front() == '[' && close == r.npos) || r.find_first_of(" \t") != r.npos || !n || *n < 1 ||
+        *n > 65535 || colon == 0 || (r.front() == '[' && close == 1))
+      err = config_error{"CERTCTL_ACME_SERVER_DNS_RESOLVER=" + r + " is not host[:port]"};
+  }
+  str("CERTCTL_ACME_SERVER_TLSALPN01_HOST", c.acme_server_tlsalpn01_host);
+  port("CERTCTL_ACME_SERVER_TLSALPN01_PORT", c.acme_server_tlsalpn01_port, 1);
+  bounded("CERTCTL_ACME_SERVER_VALIDATION_TIMEOUT", c.acme_server_validation_timeout_seconds, 1,
+          300);
   if (err) return *err;
   if (c.tls_cert_path.empty() != c.tls_key_path.empty())
     return config_error{
         "CERTCTL_SERVER_TLS_CERT_PATH and CERTCTL_SERVER_TLS_KEY_PATH must be set together"};
   if (c.ca_cert_path.empty() != c.ca_key_path.empty())
     return config_error{"CERTCTL_CA_CERT_PATH and CERTCTL_CA_KEY_PATH must be set together"};
+  if (c.cluster_enabled) {
+    // Every node must share the log, the transport, the CA and the credentials; a node with
+    // its own SQLite file or its own root CA would silently be a different system.
+    if (c.database_url.rfind("postgres", 0) != 0)
+      return config_error{"cluster mode needs PostgreSQL: set CERTCTL_DATABASE_URL"};
+    if (c.kafka_bootstrap_servers.empty())
+      return config_error{"cluster mode needs Kafka: set CERTCTL_KAFKA_BOOTSTRAP_SERVERS"};
+    if (c.ca_cert_path.empty())
+      return config_error{
+          "cluster mode needs one CA for every node: set CERTCTL_CA_CERT_PATH and "
+          "CERTCTL_CA_KEY_PATH"};
+    if (c.auth_type != "none" && c.api_keys_named.empty())
+      return config_error{
+          "cluster mode needs the same API keys on every node: set CERTCTL_API_KEYS_NAMED"};
+  }
   if (c.host != "127.0.0.1" && c.host != "localhost" && c.host != "::1" && c.host.empty())
     return config_error{"CERTCTL_SERVER_HOST is empty"};
   return c;

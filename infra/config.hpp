@@ -44,10 +44,26 @@ struct server_config {
   /// inline "k=v;k=v" or "@/path/file" with one k=v per line ('#' starts a comment line).
   std::vector<std::pair<std::string, std::string>> kafka_properties;
 
+  /// Cluster mode (DESIGN §9, docs/cluster.md): CERTCTL_CLUSTER_ENABLED (true/false). Needs
+  /// PostgreSQL (CERTCTL_DATABASE_URL), Kafka (CERTCTL_KAFKA_BOOTSTRAP_SERVERS), one CA shared
+  /// by every node (CERTCTL_CA_CERT_PATH/KEY_PATH) and shared API keys.
+  bool cluster_enabled = false;
+  std::string cluster_node_id;  ///< CERTCTL_CLUSTER_NODE_ID; "" = <hostname>-<port>
+  std::string cluster_commands_topic = "certctl.commands";  ///< CERTCTL_CLUSTER_COMMANDS_TOPIC
+  std::string cluster_group_id = "certctl-cluster";         ///< CERTCTL_CLUSTER_GROUP_ID
+  /// CERTCTL_CLUSTER_SESSION_TIMEOUT_MS: a silent node loses its partitions after this.
+  int cluster_session_timeout_ms = 10000;
+  /// CERTCTL_CLUSTER_REQUEST_TIMEOUT_MS: how long a forwarded command waits for its owner.
+  int cluster_request_timeout_ms = 30000;
+  /// CERTCTL_JOB_RUNNING_TIMEOUT_SECONDS: a job Running this long lost its worker (a crash or
+  /// a dead node) and is retried. Issuance takes milliseconds; the default is conservative.
+  int job_running_timeout_seconds = 1800;
+
   /// ACME server (RFC 8555) under /acme/: CERTCTL_ACME_SERVER_ENABLED (true/false).
   bool acme_server_enabled = false;
   std::string acme_server_default_profile_id;  ///< CERTCTL_ACME_SERVER_DEFAULT_PROFILE_ID
-  /// CERTCTL_ACME_SERVER_AUTH_MODE: trust_authenticated | challenge (http-01).
+  /// CERTCTL_ACME_SERVER_AUTH_MODE: trust_authenticated | challenge (http-01, dns-01,
+  /// tls-alpn-01); a profile's acme_auth_mode overrides it for that profile.
   std::string acme_server_auth_mode = "trust_authenticated";
   /// CERTCTL_ACME_SERVER_ORDERS_PER_HOUR: new orders per account per hour; 0 = unlimited.
   int acme_server_orders_per_hour = 300;
@@ -56,6 +72,15 @@ struct server_config {
   std::string acme_server_http01_host;
   bool acme_server_eab_required = false;  ///< CERTCTL_ACME_SERVER_EAB_REQUIRED
   int acme_server_http01_port = 80;       ///< CERTCTL_ACME_SERVER_HTTP01_PORT
+  /// CERTCTL_ACME_SERVER_PENDING_ORDERS_MAX: pending/ready/processing orders per account at
+  /// once; 0 = unlimited.
+  int acme_server_pending_orders_max = 300;
+  /// CERTCTL_ACME_SERVER_DNS_RESOLVER: "host:port" dns-01 asks; "" = /etc/resolv.conf.
+  std::string acme_server_dns_resolver;
+  /// CERTCTL_ACME_SERVER_TLSALPN01_HOST / _PORT: where tls-alpn-01 connects; "" = identifier.
+  std::string acme_server_tlsalpn01_host;
+  int acme_server_tlsalpn01_port = 443;
+  int acme_server_validation_timeout_seconds = 10;  ///< CERTCTL_ACME_SERVER_VALIDATION_TIMEOUT
   /// The store URL the server opens: database_url, or sqlite:///<abs data_dir>/certctl.db.
   std::string store_url() const;
 };

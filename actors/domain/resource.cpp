@@ -65,9 +65,16 @@ const std::map<std::string, kind_spec>& specs() {
          {"required_san_patterns", 'a', false, "[]"},
          {"spiffe_uri_pattern", 's', false, nullptr},
          {"allow_short_lived", 'b', false, "false"},
-         {"enabled", 'b', false, "true"}},
+         {"enabled", 'b', false, "true"},
+         // ACME server settings for /acme/profile/{id}/ (docs/acme-server.md); absent: the
+         // server-wide CERTCTL_ACME_SERVER_AUTH_MODE / _EAB_REQUIRED apply.
+         {"acme_auth_mode", 's', false, nullptr},
+         {"acme_eab_required", 'b', false, nullptr}},
         [](const events::json_object& d) -> std::optional<domain_error> {
           if (auto e = int_range(d, "max_ttl_seconds", 60, 10LL * 366 * 86400)) return e;
+          if (d.has("acme_auth_mode") && d.str("acme_auth_mode") != "trust_authenticated" &&
+              d.str("acme_auth_mode") != "challenge")
+            return invalid("field 'acme_auth_mode' must be trust_authenticated or challenge");
           for (const auto& eku : d.str_array("allowed_ekus")) {
             if (eku != "serverAuth" && eku != "clientAuth" && eku != "codeSigning" &&
                 eku != "emailProtection" && eku != "timeStamping")

@@ -67,7 +67,7 @@ rest::response acme_server::impl::new_account(const request& r) {
   } else {
     if (!opt.terms_of_service.empty() && !agreed)
       return render(problem{"userActionRequired", 403, "the terms of service must be agreed"});
-    if (opt.eab_required && eab == nullptr)
+    if (settings(r).eab_required && eab == nullptr)
       return render(
           problem{"externalAccountRequired", 403, "new accounts need an externalAccountBinding"});
     if (eab != nullptr)

@@ -28,7 +28,7 @@ rest::response acme_server::impl::create_eab_key(rest::request_context& c) {
   const std::string hmac_key = crypto::base64url_encode(crypto::bytes(mac_key));
   if (auto put = deps.secrets->put(secret_id(key_id), hmac_key); !put)
     return rest::error_response(500, "storing the EAB key failed");
-  request r{c, "/acme", ""};
+  request r{c, "/acme", "", std::nullopt};
   auto made = exec("acme_eab", "acme_eab.create", key_id, {}, r, "apikey:" + c.who.name);
   if (!made) return render(from_domain(made.error()));
   rest::json_writer w;

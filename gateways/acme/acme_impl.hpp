@@ -26,6 +26,16 @@ struct request {
   rest::request_context& c;
   std::string prefix;      ///< "/acme" or "/acme/profile/<id>"
   std::string profile_id;  ///< "" = none
+  /// The profile's definition when the router already looked it up (per-profile routes).
+  std::optional<events::json_object> profile;
+};
+
+/// The ACME settings in force for one request: the server-wide options, overridden by the
+/// profile's acme_auth_mode / acme_eab_required when it sets them.
+struct profile_settings {
+  std::string auth_mode;
+  bool eab_required = false;
+  bool challenge() const { return auth_mode == "challenge"; }
 };
 
 /// A request whose JWS verified and whose nonce was fresh.
@@ -39,11 +49,11 @@ struct authenticated {
 
 enum class key_rule { jwk, kid, either };
 
-/// An http-01 validation waiting for the worker.
+/// A challenge validation waiting for a worker.
 struct validation_job {
   std::string authz_id;
-  std::string identifier;  ///< the Host header (RFC 8555 §8.3), whatever address we connect to
-  std::string host;
+  std::string type;        ///< http-01 | dns-01 | tls-alpn-01
+  std::string identifier;  ///< the Host header / SNI / DNS name, whatever address we connect to
   std::string token;
   std::string key_authorization;
   std::string account_id;
@@ -61,11 +71,16 @@ struct acme_server::impl {
   std::mutex rate_mu;
   std::map<std::string, std::deque<std::chrono::steady_clock::time_point>> recent_orders;
 
+  /// Orders per account that may still count as pending (id -> expiry); see check_pending.
+  std::mutex pending_mu;
+  std::map<std::string, std::map<std::string, std::chrono::steady_clock::time_point>>
+      pending_orders;
+
   std::mutex validation_mu;
   std::condition_variable validation_cv;
   std::deque<validation_job> validations;
   bool stopping = false;
-  std::thread validator;
+  std::vector<std::thread> validators;
 
   // --- shared helpers (acme_server.cpp)
   std::string url(const request& r, const std::string& tail) const;
@@ -82,6 +97,15 @@ struct acme_server::impl {
   /// registered with it (which may not exist, or may since have replaced the key).
   acme_result<std::string> account_of_key(const crypto::jwk& key, const request& r);
   std::optional<problem> check_rate(const std::string& account_id);
+  profile_settings settings(const request& r) const;
+  /// Reserves a pending-order slot for `order_id` (acme_pending.cpp); rateLimited when the
+  /// account already has pending_orders_max orders that are not yet valid or invalid.
+  std::optional<problem> reserve_pending(const request& r, const std::string& account_id,
+                                         const std::string& order_id,
+                                         std::chrono::steady_clock::time_point expires);
+  void release_pending(const std::string& account_id, const std::string& order_id);
+  /// Drops an order from the pending count once it is valid or invalid.
+  void note_order_status(const events::json_object& order);
   static problem from_domain(const domain::domain_error& e);
   static rest::response json(std::string body, int status = 200);
 

@@ -10,7 +10,12 @@
 namespace certctl::gateways::acme {
 namespace {
 
-constexpr const char* challenge_type = "http-01";
+/// RFC 8555 §7.1.3 / §8: a wildcard can only be proven over DNS; any other name by any of
+/// the three methods. Every challenge of an authorization shares its one token.
+std::vector<std::string> challenge_types(bool wildcard) {
+  if (wildcard) return {"dns-01"};
+  return {"http-01", "dns-01", "tls-alpn-01"};
+}
 
 /// RFC 1035 host name syntax (lower case after normalisation); "*." allowed in front.
 bool valid_dns_name(const std::string& name) {
@@ -114,6 +119,7 @@ events::json_object acme_server::impl::reconcile(const request& r, events::json_
         events::json_object why;
         why.set("error", "authorization " + az_id + " is " + s);
         step("acme_order.invalidate", why);
+        note_order_status(order);
         return order;
       }
       all_valid = all_valid && s == "valid";
@@ -136,6 +142,7 @@ events::json_object acme_server::impl::reconcile(const request& r, events::json_
       }
     }
   }
+  note_order_status(order);
   return order;
 }
 
@@ -150,6 +157,7 @@ rest::response acme_server::impl::new_order(const request& r) {
   const auto replaces = in.optional_string("replaces");
   const auto profile = in.optional_string("profile");
   if (auto e = in.error()) return render(malformed(e->message));
+  const bool trusted = !settings(r).challenge();
   if (profile && *profile != r.profile_id)
     return render(problem{"invalidProfile", 400, "profile '" + *profile + "' is not offered here"});
   if (replaces) {
@@ -177,32 +185,40 @@ rest::response acme_server::impl::new_order(const request& r) {
     const std::string name = lower(v["value"].GetString());
     if (!valid_dns_name(name))
       return render(problem{"rejectedIdentifier", 400, "'" + name + "' is not a DNS name"});
-    if (opt.auth_mode == "challenge" && name.rfind("*.", 0) == 0)
-      return render(problem{"rejectedIdentifier", 400,
-                            "wildcards need dns-01, which this server does not offer"});
     if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
   }
-  if (auto limited = check_rate(a->account_id)) return render(*limited);
-
   const std::string order_id = "ord-" + crypto::random_hex(8);
   const std::string expires = rfc3339_in(opt.order_lifetime);
-  const bool trusted = opt.auth_mode != "challenge";
+  // Trusted orders are ready at once, so they never count as pending for long; reserving a
+  // slot anyway keeps a client that never finalizes within the limit.
+  if (auto limited = reserve_pending(r, a->account_id, order_id,
+                                     std::chrono::steady_clock::now() + opt.order_lifetime))
+    return render(*limited);
+  if (auto limited = check_rate(a->account_id)) {
+    release_pending(a->account_id, order_id);
+    return render(*limited);
+  }
+  auto fail = [&](const domain::domain_error& e) {
+    release_pending(a->account_id, order_id);
+    return render(from_domain(e));
+  };
   std::vector<std::string> authz_ids;
   std::string identifiers = "[";
   for (const auto& name : names) {
     const std::string az_id = "az-" + crypto::random_hex(8);
+    const bool wildcard = name.rfind("*.", 0) == 0;
     events::json_object az;
     az.set("account_id", a->account_id)
         .set("order_id", order_id)
         .set("identifier_type", "dns")
-        .set("identifier_value", name.rfind("*.", 0) == 0 ? name.substr(2) : name)
-        .set("wildcard", name.rfind("*.", 0) == 0)
+        .set("identifier_value", wildcard ? name.substr(2) : name)
+        .set("wildcard", wildcard)
         .set("status", trusted ? "valid" : "pending")
         .set("expires", expires)
         .set("token", crypto::base64url_encode(crypto::random_bytes(32)))
-        .set("challenge_types", std::vector<std::string>{challenge_type});
+        .set("challenge_types", challenge_types(wildcard));
     auto made = exec("acme_authz", "acme_authz.create", az_id, az, r, a->principal());
-    if (!made) return render(from_domain(made.error()));
+    if (!made) return fail(made.error());
     authz_ids.push_back(az_id);
     identifiers += std::string(identifiers.size() > 1 ? "," : "") +
                    "{\"type\":\"dns\",\"value\":\"" + name + "\"}";
@@ -217,7 +233,7 @@ rest::response acme_server::impl::new_order(const request& r) {
       .set("status", trusted ? "ready" : "pending");
   if (replaces) o.set("replaces", *replaces);
   auto made = exec("acme_order", "acme_order.create", order_id, o, r, a->principal());
-  if (!made) return render(from_domain(made.error()));
+  if (!made) return fail(made.error());
   auto resp = json(order_json(r, made->view), 201);
   resp.with_header("Location", url(r, "order/" + order_id));
   return resp;
@@ -281,9 +297,10 @@ rest::response acme_server::impl::challenge(const request& r) {
     if (!res) return render(from_domain(res.error()));
     view = res->view;
     if (res->position > 0) {
+      // RFC 8555 §8.1: the key authorization binds the token to the account key.
       validation_job job{az_id,
+                         type,
                          az->str("identifier_value"),
-                         opt.http01_host.empty() ? az->str("identifier_value") : opt.http01_host,
                          az->str("token"),
                          az->str("token") + "." + a->key.thumbprint,
                          a->account_id,

@@ -13,7 +13,9 @@ std::string account_id_of(const crypto::jwk& key) {
 
 acme_server::impl::impl(acme_options o, acme_dependencies d)
     : opt(std::move(o)), deps(std::move(d)), nonces(opt.nonce_ttl, opt.max_nonces) {
-  if (opt.auth_mode == "challenge") validator = std::thread([this] { validate_loop(); });
+  // Always: a profile may switch to challenge mode whatever the server-wide default is.
+  for (int i = 0; i < std::max(1, opt.validation_workers); ++i)
+    validators.emplace_back([this] { validate_loop(); });
 }
 
 acme_server::impl::~impl() {
@@ -22,7 +24,7 @@ acme_server::impl::~impl() {
     stopping = true;
   }
   validation_cv.notify_all();
-  if (validator.joinable()) validator.join();
+  for (auto& t : validators) t.join();
 }
 
 acme_server::acme_server(acme_options options, acme_dependencies deps)
@@ -105,6 +107,20 @@ std::optional<problem> acme_server::impl::check_rate(const std::string& account_
   return std::nullopt;
 }
 
+profile_settings acme_server::impl::settings(const request& r) const {
+  profile_settings s{opt.auth_mode, opt.eab_required};
+  std::optional<events::json_object> doc = r.profile;
+  if (!doc && !r.profile_id.empty() && deps.profile) doc = deps.profile(r.profile_id);
+  if (!doc) return s;
+  // Values were checked when the profile was written (resource.cpp); an unknown mode there
+  // would be a bug, so it falls back to the stricter one.
+  if (doc->is_string("acme_auth_mode"))
+    s.auth_mode =
+        doc->str("acme_auth_mode") == "trust_authenticated" ? "trust_authenticated" : "challenge";
+  if (doc->is_bool("acme_eab_required")) s.eab_required = doc->boolean("acme_eab_required");
+  return s;
+}
+
 acme_result<authenticated> acme_server::impl::authenticate(const request& r, key_rule rule) {
   const auto ct = r.c.header("Content-Type").value_or("");
   if (ct.substr(0, ct.find(';')) != "application/jose+json")
@@ -165,7 +181,7 @@ rest::response acme_server::impl::directory(const request& r) {
   if (!opt.website.empty()) w.field("website", opt.website);
   w.key("caaIdentities").begin_array();
   for (const auto& c : opt.caa_identities) w.string(c);
-  w.end_array().field("externalAccountRequired", opt.eab_required);
+  w.end_array().field("externalAccountRequired", settings(r).eab_required);
   w.key("profiles").begin_object();
   if (!r.profile_id.empty()) {
     std::string description = "certctl certificate profile " + r.profile_id;
@@ -194,12 +210,18 @@ void acme_server::add_routes(rest::router& router) {
     handler_fn fn;
   };
   static const route routes[] = {
-      {"GET", "directory", &impl::directory},           {"GET", "new-nonce", &impl::new_nonce},
-      {"POST", "new-account", &impl::new_account},      {"POST", "account/{id}", &impl::account},
-      {"POST", "new-order", &impl::new_order},          {"POST", "order/{id}", &impl::order},
-      {"POST", "order/{id}/finalize", &impl::finalize}, {"POST", "authz/{id}", &impl::authz},
-      {"POST", "challenge/{id}", &impl::challenge},     {"POST", "cert/{id}", &impl::certificate},
-      {"POST", "revoke-cert", &impl::revoke},           {"POST", "key-change", &impl::key_change},
+      {"GET", "directory", &impl::directory},
+      {"GET", "new-nonce", &impl::new_nonce},
+      {"POST", "new-account", &impl::new_account},
+      {"POST", "account/{id}", &impl::account},
+      {"POST", "new-order", &impl::new_order},
+      {"POST", "order/{id}", &impl::order},
+      {"POST", "order/{id}/finalize", &impl::finalize},
+      {"POST", "authz/{id}", &impl::authz},
+      {"POST", "challenge/{id}", &impl::challenge},
+      {"POST", "cert/{id}", &impl::certificate},
+      {"POST", "revoke-cert", &impl::revoke},
+      {"POST", "key-change", &impl::key_change},
       {"GET", "renewal-info/{id}", &impl::renewal_info},
   };
   impl* self = impl_.get();
@@ -212,13 +234,14 @@ void acme_server::add_routes(rest::router& router) {
       const handler_fn fn = rt.fn;
       router.add(rt.method, pattern, rest::role::none,
                  [self, fn, per_profile](rest::request_context& c) {
-                   request r{c, "/acme", self->opt.default_profile_id};
+                   request r{c, "/acme", self->opt.default_profile_id, std::nullopt};
                    rest::response resp;
                    if (per_profile) {
                      r.profile_id = c.path_param("profile");
                      r.prefix = "/acme/profile/" + r.profile_id;
+                     if (self->deps.profile) r.profile = self->deps.profile(r.profile_id);
                    }
-                   if (per_profile && self->deps.profile && !self->deps.profile(r.profile_id))
+                   if (per_profile && self->deps.profile && !r.profile)
                      resp = render(not_found_problem("no certificate profile " + r.profile_id));
                    else
                      resp = (self->*fn)(r);

@@ -6,7 +6,9 @@
 ///
 /// Authorisation modes: trust_authenticated creates authorizations already valid (the account's
 /// signed request is the proof: internal PKI where the network is the trust boundary);
-/// challenge runs http-01 validation on a worker thread against a configurable host and port.
+/// challenge runs http-01, dns-01 and tls-alpn-01 validation on worker threads against a
+/// configurable host, port and resolver. A certctl profile may override the mode and the EAB
+/// requirement for its /acme/profile/{id}/ (fields acme_auth_mode, acme_eab_required).
 
 #include <chrono>
 #include <cstdint>
@@ -36,6 +38,8 @@ struct acme_options {
   std::size_t max_nonces = 200000;
   std::size_t max_body_bytes = 64 * 1024;
   int orders_per_hour = 300;  ///< per account; 0 = unlimited
+  /// Orders an account may have pending, ready or processing at once; 0 = unlimited.
+  int pending_orders_max = 300;
   /// RFC 8555 §7.3.4: new-account must carry an externalAccountBinding made with an EAB key
   /// an admin created (POST /api/v1/admin/acme/eab-keys).
   bool eab_required = false;
@@ -48,7 +52,14 @@ struct acme_options {
   /// challenge mode: where http-01 fetches go. Empty host = the identifier itself.
   std::string http01_host;
   int http01_port = 80;
+  /// challenge mode: where tls-alpn-01 connects (RFC 8737). Empty host = the identifier.
+  std::string tlsalpn01_host;
+  int tlsalpn01_port = 443;
+  /// challenge mode: the DNS resolver dns-01 asks, "host:port" ("" = the first nameserver of
+  /// /etc/resolv.conf, port 53).
+  std::string dns_resolver;
   std::chrono::seconds validation_timeout{10};
+  int validation_workers = 4;  ///< threads running validations (each may wait for a timeout)
   /// finalize waits up to this long for the issuance before answering "processing".
   std::chrono::milliseconds finalize_wait{2000};
   /// renewal-info: the Retry-After of a suggested window (RFC 9773 §4.3).
@@ -79,8 +90,7 @@ struct acme_dependencies {
   std::function<std::optional<certificate_version>(const std::string& serial_hex)>
       version_by_serial;
   /// A renewal policy's definition; nullopt when there is no such policy.
-  std::function<std::optional<events::json_object>(const std::string& policy_id)>
-      renewal_policy;
+  std::function<std::optional<events::json_object>(const std::string& policy_id)> renewal_policy;
   /// A certctl profile's definition; nullopt when there is no such profile.
   std::function<std::optional<events::json_object>(const std::string& profile_id)> profile;
   /// Where EAB HMAC keys are kept, sealed (ids "acme-eab-<key id>"); nullptr: no EAB keys.

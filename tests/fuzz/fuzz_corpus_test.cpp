@@ -131,3 +131,22 @@ BOOST_AUTO_TEST_CASE(ocsp_request_parser_and_crl_builder_survive_mutated_input) 
                                               "00FF 10 0 0\nZZ 1 1 1\n", "01 7 1790000000 0\n", ""};
   drive(crl_builder, crl_seeds, 300);
 }
+
+BOOST_AUTO_TEST_CASE(dns_response_decoder_survives_mutated_input) {
+  // Answers with compression pointers (to the question, into a CNAME's rdata), TC, NXDOMAIN.
+  auto b = [](std::initializer_list<int> v) {
+    std::string s;
+    for (int x : v) s += static_cast<char>(x);
+    return s;
+  };
+  const std::string q = b({1, 'a', 4}) + "test" + b({0, 0, 16, 0, 1});
+  const std::vector<std::string> seeds = {
+      b({0x12, 0x34, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0}) + q +
+          b({0xC0, 12, 0, 16, 0, 1, 0, 0, 0, 60, 0, 6, 5}) + "hello",
+      b({0x12, 0x34, 0x81, 0x80, 0, 1, 0, 2, 0, 0, 0, 0}) + q +
+          b({0xC0, 12, 0, 5, 0, 1, 0, 0, 0, 60, 0, 4, 1, 'x', 0xC0, 14}) +
+          b({0xC0, 35, 0, 16, 0, 1, 0, 0, 0, 60, 0, 4, 1, 'y', 1, 'z'}),
+      b({0x12, 0x34, 0x83, 0x83, 0, 1, 0, 0, 0, 0, 0, 0}) + q,
+      b({0, 0, 0x80, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0xC0, 12})};
+  drive(dns_message, seeds, 3000);
+}

@@ -26,4 +26,7 @@ int ocsp_request(const std::uint8_t* data, std::size_t size);
 /// model hands them over, signed and parsed back.
 int crl_builder(const std::uint8_t* data, std::size_t size);
 
+/// DNS responses as the dns-01 validator receives them (fuzz_dns.cpp).
+int dns_message(const std::uint8_t* data, std::size_t size);
+
 }  // namespace certctl::fuzz

@@ -1,6 +1,7 @@
 // Real ACME clients against the ACME server (LABEL peer): certbot and lego each register,
 // issue a multi-SAN certificate, renew it and revoke it, in trust_authenticated mode and in
-// challenge mode with http-01 on a loopback port. Issued chains must pass `openssl verify`.
+// challenge mode with http-01 on a loopback port (lego also with tls-alpn-01, RFC 8737, its
+// acme-tls/1 listener on a loopback port). Issued chains must pass `openssl verify`.
 // A missing client program skips its test (exit 77) with a message, nothing else does.
 #define BOOST_TEST_MODULE peer_acme
 #define BOOST_TEST_NO_MAIN
@@ -28,6 +29,7 @@ int free_port() {
 struct peer_server {
   temp_dir dir;
   int http01_port = free_port();
+  int tlsalpn01_port = free_port();
   std::unique_ptr<server_process> server;
   explicit peer_server(const std::string& mode) {
     server_options o;
@@ -36,6 +38,8 @@ struct peer_server {
     o.extra_env["CERTCTL_ACME_SERVER_AUTH_MODE"] = mode;
     o.extra_env["CERTCTL_ACME_SERVER_HTTP01_HOST"] = "127.0.0.1";
     o.extra_env["CERTCTL_ACME_SERVER_HTTP01_PORT"] = std::to_string(http01_port);
+    o.extra_env["CERTCTL_ACME_SERVER_TLSALPN01_HOST"] = "127.0.0.1";
+    o.extra_env["CERTCTL_ACME_SERVER_TLSALPN01_PORT"] = std::to_string(tlsalpn01_port);
     server = std::make_unique<server_process>(dir.path + "/data", o);
   }
   std::string directory() const {
@@ -86,16 +90,19 @@ void run_certbot(const std::string& mode) {
   BOOST_TEST(revoke.exit_code == 0, revoke.out);
 }
 
-void run_lego(const std::string& mode) {
+/// `tls_alpn` solves with lego's acme-tls/1 listener instead of its http-01 one.
+void run_lego(const std::string& mode, bool tls_alpn = false) {
   peer_server s(mode);
+  const std::string solver = tls_alpn
+                                 ? " --tls --tls.port 127.0.0.1:" + std::to_string(s.tlsalpn01_port)
+                                 : " --http --http.port 127.0.0.1:" + std::to_string(s.http01_port);
   const std::string d = s.dir.path;
   // lego names the certificate after the first domain; revoke walks every --domains entry
   // as a certificate name, so it gets only the first.
   const std::string lego = "LEGO_CA_CERTIFICATES=" + shell_quote(s.server->ca_bundle()) +
                            " lego --server " + shell_quote(s.directory()) +
                            " --accept-tos --email x@example.test --domains a.example.test" +
-                           " --http --http.port 127.0.0.1:" + std::to_string(s.http01_port) +
-                           " --path " + shell_quote(d + "/lego");
+                           solver + " --path " + shell_quote(d + "/lego");
   const std::string base = lego + " --domains b.example.test";
   auto issue = run_command(base + " run 2>&1");
   BOOST_REQUIRE_MESSAGE(issue.exit_code == 0, issue.out + s.server->logs());
@@ -127,6 +134,9 @@ BOOST_AUTO_TEST_CASE(lego_trust_authenticated) {
 }
 BOOST_AUTO_TEST_CASE(lego_http01_challenge) {
   run_lego("challenge");
+}
+BOOST_AUTO_TEST_CASE(lego_tls_alpn01_challenge) {
+  run_lego("challenge", true);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

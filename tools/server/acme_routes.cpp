@@ -20,6 +20,11 @@ std::unique_ptr<gateways::acme::acme_server> add_acme_routes(gateways::rest::rou
   opt.nonce_ttl = std::chrono::seconds(cfg.acme_server_nonce_ttl_seconds);
   opt.http01_host = cfg.acme_server_http01_host;
   opt.http01_port = cfg.acme_server_http01_port;
+  opt.pending_orders_max = cfg.acme_server_pending_orders_max;
+  opt.dns_resolver = cfg.acme_server_dns_resolver;
+  opt.tlsalpn01_host = cfg.acme_server_tlsalpn01_host;
+  opt.tlsalpn01_port = cfg.acme_server_tlsalpn01_port;
+  opt.validation_timeout = std::chrono::seconds(cfg.acme_server_validation_timeout_seconds);
   opt.website = ctx.public_url;
 
   auto* store = &ctx.store;
@@ -61,7 +66,7 @@ std::unique_ptr<gateways::acme::acme_server> add_acme_routes(gateways::rest::rou
         {upper, lower});
     if (!rows || rows->empty()) return std::nullopt;
     return gateways::acme::certificate_version{rows->front().text(0).value_or(""),
-                                                 rows->front().text(1).value_or("")};
+                                               rows->front().text(1).value_or("")};
   };
   deps.renewal_policy = [db](const std::string& id) -> std::optional<events::json_object> {
     auto doc = projections::get_resource(*db, "renewal_policy", id);

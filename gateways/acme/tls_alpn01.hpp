@@ -1,0 +1,25 @@
+#pragma once
+/// tls-alpn-01 (RFC 8737): a TLS handshake with SNI = the identifier offering only the ALPN
+/// protocol "acme-tls/1" must present a certificate whose subjectAltName is exactly one
+/// dNSName, the identifier, and which carries the critical id-pe-acmeIdentifier extension
+/// (1.3.6.1.5.5.7.1.31) holding the DER OCTET STRING of SHA-256(key authorization). The chain
+/// is not validated: the certificate is self-signed by design (RFC 8737 §3).
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+namespace certctl::gateways::acme {
+
+struct tls_alpn01_target {
+  std::string host;  ///< where to connect (the identifier, or a test's loopback address)
+  int port = 443;
+};
+
+/// Why `identifier` fails tls-alpn-01 at `target`; nullopt when it passes.
+std::optional<std::string> check_tls_alpn01(const std::string& identifier,
+                                            const std::string& key_authorization,
+                                            const tls_alpn01_target& target,
+                                            std::chrono::milliseconds timeout);
+
+}  // namespace certctl::gateways::acme
