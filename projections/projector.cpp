@@ -102,6 +102,9 @@ db_result<done> projector::reset_locked(entry& e) {
 db_result<done> projector::rebuild(const std::string& name) {
   {
     std::lock_guard<std::mutex> work(work_mu_);
+    if (standby_.load())
+      return db_error{db_errc::invalid_argument,
+                      "this node's projector is a standby; rebuild on the node that runs it"};
     if (!initialized_ || needs_init_) {
       if (auto r = init_locked(); !r) return r.error();
     }
@@ -131,7 +134,39 @@ db_result<std::int64_t> projector::catch_up() {
   return projected_position();
 }
 
+void projector::set_standby(bool standby) {
+  {
+    std::lock_guard<std::mutex> work(work_mu_);
+    // The active node may have changed the schemas meanwhile: prepare them on resuming.
+    if (standby_.exchange(standby) && !standby) needs_init_ = true;
+  }
+  wake();
+}
+
+db_result<done> projector::follow_checkpoints() {
+  auto tx = db_->begin();
+  if (!tx) return tx.error();
+  if (auto r = ensure_checkpoint_tables(*tx); !r) return r.error();
+  std::vector<std::int64_t> positions;
+  for (const auto& e : entries_) {
+    auto cp = load_checkpoint(*tx, e.name, false);
+    if (!cp) return cp.error();
+    positions.push_back(*cp && (*cp)->schema_version == e.version ? (*cp)->position : 0);
+  }
+  tx->rollback();
+  {
+    std::lock_guard<std::mutex> state(state_mu_);
+    for (size_t i = 0; i < entries_.size(); ++i) entries_[i].position = positions[i];
+  }
+  progress_cv_.notify_all();
+  return done{};
+}
+
 db_result<bool> projector::step_locked() {
+  if (standby_.load()) {
+    if (auto r = follow_checkpoints(); !r) return r.error();
+    return false;
+  }
   if (!initialized_ || needs_init_) {
     if (auto r = init_locked(); !r) return r.error();
   }
@@ -265,7 +300,7 @@ db_result<done> projector::start() {
   if (thread_.joinable()) return done{};
   {
     std::lock_guard<std::mutex> work(work_mu_);
-    if (!initialized_ || needs_init_) {
+    if (!standby_.load() && (!initialized_ || needs_init_)) {
       if (auto r = init_locked(); !r) return r.error();
     }
   }
@@ -280,6 +315,12 @@ db_result<done> projector::start() {
   subscription_ = store_.subscribe(*head + 1, [this](const events::recorded_event&) { wake(); });
   thread_ = std::thread([this] { run(); });
   return done{};
+}
+
+db_result<done> projector::prepare() {
+  std::lock_guard<std::mutex> work(work_mu_);
+  if (initialized_ && !needs_init_) return done{};
+  return init_locked();
 }
 
 void projector::stop() {
@@ -329,7 +370,9 @@ void projector::run() {
     }
     backoff = std::chrono::milliseconds(0);
     if (*progressed) continue;
-    wake_cv_.wait_for(lock, options_.idle_wait, [&] { return stopping_ || wake_seq_ != seen; });
+    // A standby follows the active node's checkpoints, which no local event announces.
+    const auto wait = standby_.load() ? options_.standby_poll : options_.idle_wait;
+    wake_cv_.wait_for(lock, wait, [&] { return stopping_ || wake_seq_ != seen; });
   }
 }
 

@@ -17,6 +17,7 @@
 /// Schema versions: a projection whose schema_version differs from the one stored with its
 /// checkpoint has its tables dropped and recreated and is replayed from position 1.
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -39,6 +40,8 @@ struct projector_options {
   /// The store's subscription wakes the projector for new events; this bounds how long it
   /// sleeps if a wake-up is ever missed.
   std::chrono::milliseconds idle_wait{1000};
+  /// How often a standby re-reads the shared checkpoints (see set_standby()).
+  std::chrono::milliseconds standby_poll{50};
   std::chrono::milliseconds max_retry_backoff{5000};
   /// Applied to each event before apply(), so projections only see current payload versions.
   const events::upcaster_registry* upcasters = nullptr;
@@ -73,12 +76,23 @@ class projector {
 
   /// Prepares the schemas (creating or rebuilding them) and follows the log on a thread.
   db_result<done> start();
+  /// Only the schema preparation of start(): a cluster standby calls it first, so the read
+  /// models exist on a fresh database before any node's projector runs.
+  db_result<done> prepare();
   /// Stops following; idempotent. The destructor calls it.
   void stop();
 
   /// Applies everything committed to the log now, on the caller's thread; returns the
   /// projected position. Usable with or without start() (tools, tests).
   db_result<std::int64_t> catch_up();
+
+  /// Standby (a cluster node that does not own the projector singleton, DESIGN §9): another
+  /// node's projector writes the shared read models; this one applies nothing and only
+  /// follows their checkpoints, so projected_position() and wait_for_position() stay true.
+  /// Leaving standby prepares the schemas and resumes from the stored checkpoints. Callable
+  /// before or after start().
+  void set_standby(bool standby);
+  bool standby() const { return standby_.load(); }
 
   /// Lowest checkpoint over all projections: every read model includes events up to here.
   std::int64_t projected_position() const;
@@ -117,6 +131,7 @@ class projector {
   db_result<done> prepare_schema(entry& e);
   db_result<done> reset_locked(entry& e);
   db_result<bool> step_locked();
+  db_result<done> follow_checkpoints();
   db_result<bool> run_group(const std::vector<size_t>& members, std::int64_t from);
   db_result<batch_outcome> apply_batch(const std::vector<size_t>& members,
                                        const std::vector<slot>& slots, std::int64_t from,
@@ -144,6 +159,7 @@ class projector {
   std::condition_variable wake_cv_;
   std::uint64_t wake_seq_ = 0;
   bool stopping_ = false;
+  std::atomic<bool> standby_{false};
 
   std::mutex lifecycle_mu_;
   std::unique_ptr<store::subscription> subscription_;

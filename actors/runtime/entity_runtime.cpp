@@ -1,6 +1,7 @@
 #include "actors/runtime/entity_runtime.hpp"
 
 #include <deque>
+#include <future>
 #include <unordered_map>
 
 #include "actors/domain/rules.hpp"
@@ -84,7 +85,19 @@ void run_current(caf::stateful_actor<entity_state>* self, const deps& d) {
   auto& st = self->state;
   const auto& cmd = *st.current.first;
   auto decided = st.agg->decide(cmd);
-  if (!decided) return finish_current(self, d, decided.error());
+  if (!decided) {
+    // A retry of a command that already committed (same id: a client resending after a lost
+    // answer, or a redelivery to a new owner) is decided against the state it produced and
+    // would be refused ("already exists"). It is the duplicate it is. Only rejected commands
+    // with an id pay for this lookup.
+    if (!cmd.command_id.empty()) {
+      auto seen = d.store->find_command(cmd.command_id);
+      if (seen && seen->has_value() && (*seen)->position > 0)
+        return finish_current(self, d,
+                              command_outcome{st.agg->view(), (*seen)->position, st.version, true});
+    }
+    return finish_current(self, d, decided.error());
+  }
   if (decided->empty()) {
     return finish_current(self, d, command_outcome{st.agg->view(), 0, st.version, false});
   }
@@ -242,6 +255,18 @@ caf::behavior registry_actor(caf::stateful_actor<registry_state>* self, deps d) 
         self->send(who, release_atom_v);
       },
       [=](count_atom) -> size_t { return self->state.entities.size(); },
+      [=](evict_atom, const stream_predicate& matches) {
+        auto& entities = self->state.entities;
+        for (auto it = entities.begin(); it != entities.end();) {
+          if (!(*matches)(it->first)) {
+            ++it;
+            continue;
+          }
+          // As for passivation: commands already forwarded are drained before it quits.
+          self->send(it->second, release_atom_v);
+          it = entities.erase(it);
+        }
+      },
   };
 }
 
@@ -269,6 +294,15 @@ struct entity_runtime::impl {
   caf::actor_system system;
   deps d;
   caf::actor registry;
+  command_router* router = nullptr;
+
+  /// The router's verdict; invalid kinds and ids stay local so they fail the same way
+  /// everywhere, without a round trip.
+  bool runs_elsewhere(const std::string& kind, const domain::command& cmd) const {
+    return router != nullptr && domain::is_valid_id(cmd.entity_id) &&
+           domain::make_aggregate(kind, "probe") != nullptr &&
+           !router->is_local(domain::stream_id(kind, cmd.entity_id));
+  }
 };
 
 entity_runtime::entity_runtime(store::event_store& store, const infra::clock& clock,
@@ -277,8 +311,13 @@ entity_runtime::entity_runtime(store::event_store& store, const infra::clock& cl
 
 entity_runtime::~entity_runtime() = default;
 
-void entity_runtime::submit(const std::string& kind, domain::command cmd,
-                            std::function<void(command_result)> done) {
+void entity_runtime::submit(const std::string& kind, domain::command cmd, command_callback done) {
+  if (impl_->runs_elsewhere(kind, cmd)) return impl_->router->forward(kind, std::move(cmd), done);
+  submit_local(kind, std::move(cmd), std::move(done));
+}
+
+void entity_runtime::submit_local(const std::string& kind, domain::command cmd,
+                                  command_callback done) {
   auto c = std::make_shared<const domain::command>(std::move(cmd));
   auto registry = impl_->registry;
   auto timeout = impl_->d.options.command_timeout;
@@ -294,6 +333,13 @@ void entity_runtime::submit(const std::string& kind, domain::command cmd,
 }
 
 command_result entity_runtime::execute(const std::string& kind, domain::command cmd) {
+  if (impl_->runs_elsewhere(kind, cmd)) {
+    auto answer = std::make_shared<std::promise<command_result>>();
+    auto future = answer->get_future();
+    impl_->router->forward(kind, std::move(cmd),
+                           [answer](command_result r) { answer->set_value(std::move(r)); });
+    return future.get();  // the router answers every command, at the latest on its timeout
+  }
   auto c = std::make_shared<const domain::command>(std::move(cmd));
   caf::scoped_actor self{impl_->system};
   std::optional<command_result> out;
@@ -305,6 +351,16 @@ command_result entity_runtime::execute(const std::string& kind, domain::command 
                      kind + " " + c->entity_id + " did not answer: " + impl_->system.render(err)};
                });
   return std::move(*out);
+}
+
+void entity_runtime::set_router(command_router* router) {
+  impl_->router = router;
+}
+
+void entity_runtime::release_where(std::function<bool(const std::string&)> predicate) {
+  caf::anon_send(
+      impl_->registry, evict_atom_v,
+      std::make_shared<const std::function<bool(const std::string&)>>(std::move(predicate)));
 }
 
 size_t entity_runtime::resident_entities() const {

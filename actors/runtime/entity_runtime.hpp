@@ -35,6 +35,19 @@ struct command_outcome {
 };
 
 using command_result = result<command_outcome, domain::domain_error>;
+using command_callback = std::function<void(command_result)>;
+
+/// Decides where a command runs. Absent on a single node; in cluster mode (DESIGN §9) the
+/// cluster layer installs one so that every caller of the runtime (gateways, workflows,
+/// schedulers) reaches the entity's owner without knowing about the cluster.
+class command_router {
+ public:
+  virtual ~command_router() = default;
+  /// True when this node executes commands for stream `stream_id` itself.
+  virtual bool is_local(const std::string& stream_id) const = 0;
+  /// Delivers the command to its owner; `done` receives the owner's answer (on any thread).
+  virtual void forward(const std::string& kind, domain::command cmd, command_callback done) = 0;
+};
 
 class entity_runtime {
  public:
@@ -44,15 +57,27 @@ class entity_runtime {
   entity_runtime(const entity_runtime&) = delete;
   entity_runtime& operator=(const entity_runtime&) = delete;
 
-  /// Sends `cmd` to entity `kind`/`cmd.entity_id`; `done` runs on an actor thread.
-  void submit(const std::string& kind, domain::command cmd,
-              std::function<void(command_result)> done);
+  /// Sends `cmd` to entity `kind`/`cmd.entity_id`, through the router when one is installed
+  /// and the entity is owned elsewhere; `done` runs on an actor (or cluster) thread.
+  void submit(const std::string& kind, domain::command cmd, command_callback done);
+
+  /// Executes on this node whoever owns the entity: for commands a router delivered here.
+  /// Expected versions fence the case where ownership moved meanwhile.
+  void submit_local(const std::string& kind, domain::command cmd, command_callback done);
 
   /// Blocking form for request threads; times out with `unavailable`.
   command_result execute(const std::string& kind, domain::command cmd);
 
   /// Entity actors currently resident (not passivated).
   size_t resident_entities() const;
+
+  /// Installs the cluster's router; before the first command, and `router` must outlive the
+  /// runtime's use. nullptr: everything runs locally.
+  void set_router(command_router* router);
+
+  /// Lets the resident entities whose stream matches go (after their queued commands), so
+  /// that a partition this node no longer owns keeps no state that could go stale.
+  void release_where(std::function<bool(const std::string& stream_id)> predicate);
 
  private:
   struct impl;

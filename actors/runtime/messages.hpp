@@ -20,6 +20,7 @@ struct append_done {
   std::vector<events::proposed_event> events;  ///< what was appended, for local apply
 };
 using append_done_ptr = std::shared_ptr<const append_done>;
+using stream_predicate = std::shared_ptr<const std::function<bool(const std::string&)>>;
 
 }  // namespace certctl::actors
 
@@ -31,6 +32,7 @@ CAF_ADD_ATOM(certctl, certctl::actors, passivate_atom, "passivate")
 CAF_ADD_ATOM(certctl, certctl::actors, release_atom, "release")
 CAF_ADD_ATOM(certctl, certctl::actors, count_atom, "count")
 CAF_ADD_ATOM(certctl, certctl::actors, tick_atom, "tick")
+CAF_ADD_ATOM(certctl, certctl::actors, evict_atom, "evict")
 CAF_END_TYPE_ID_BLOCK(certctl)
 
 // Shared pointers to immutable structs travel only between local actors; they are never
@@ -38,3 +40,4 @@ CAF_END_TYPE_ID_BLOCK(certctl)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certctl::actors::command_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certctl::actors::reply_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certctl::actors::append_done_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(certctl::actors::stream_predicate)

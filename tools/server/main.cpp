@@ -5,12 +5,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <thread>
 
+#include "actors/cluster/cluster_node.hpp"
+#include "actors/cluster/owned_work_source.hpp"
 #include "actors/domain/aggregate.hpp"
 #include "actors/runtime/entity_runtime.hpp"
 #include "actors/schedulers/job_retry.hpp"
@@ -37,6 +40,8 @@
 #include "tools/server/acme_routes.hpp"
 #include "tools/server/auth_routes.hpp"
 #include "tools/server/bulk_routes.hpp"
+#include "tools/server/cluster_routes.hpp"
+#include "tools/server/cluster_setup.hpp"
 #include "tools/server/connector_routes.hpp"
 #include "tools/server/event_routes.hpp"
 #include "tools/server/intermediate_routes.hpp"
@@ -111,20 +116,30 @@ int main() {
   server::register_read_projections(projector);
   projector.add(std::make_shared<projections::revocation_projection>());
   server::register_intermediate_projection(projector);
+  // In a cluster the projector writes only on the node that owns it (a singleton below); the
+  // others follow its checkpoints.
+  if (cfg->cluster_enabled) {
+    if (auto prepared = projector.prepare(); !prepared) return fail("projector: " + prepared.error().message);
+    projector.set_standby(true);
+  }
   if (auto started = projector.start(); !started) return fail("projector: " + started.error().message);
-  // The Kafka event relay (DESIGN §8): a singleton on this node; cluster ownership comes later.
+  // The Kafka event relay (DESIGN §8): started here on a single node, by its owner in a cluster.
   std::unique_ptr<kafka::relay> relay;
-  if (!cfg->kafka_bootstrap_servers.empty()) {
-    kafka::relay_options kopts;
-    kopts.bootstrap_servers = cfg->kafka_bootstrap_servers;
-    kopts.topic = cfg->kafka_topic;
-    for (const auto& [k, v] : cfg->kafka_properties) kopts.properties.push_back({k, v});
+  kafka::relay_options kopts;
+  kopts.bootstrap_servers = cfg->kafka_bootstrap_servers;
+  kopts.topic = cfg->kafka_topic;
+  for (const auto& [k, v] : cfg->kafka_properties) kopts.properties.push_back({k, v});
+  auto start_relay = [&]() -> certctl::result<certctl::done, std::string> {
     auto made = kafka::relay::create(**store, *db, kopts);
-    if (!made) return fail(made.error().message);
+    if (!made) return made.error().message;
     relay = std::move(made).value();
-    if (auto started = relay->start(); !started) return fail(started.error().message);
+    if (auto started = relay->start(); !started) return started.error().message;
     std::cout << "kafka relay: topic " << cfg->kafka_topic << " at " << cfg->kafka_bootstrap_servers
-              << "\n";
+              << std::endl;
+    return certctl::done{};
+  };
+  if (!cfg->kafka_bootstrap_servers.empty() && !cfg->cluster_enabled) {
+    if (auto started = start_relay(); !started) return fail(started.error());
   }
   // Before the issuance service: its workers ask this for retry intervals until they stop.
   server::scheduler_source due_work(*db);
@@ -140,6 +155,29 @@ int main() {
   const std::string public_url = cfg->pki_base_url.empty()
                                      ? "https://" + cfg->host + ":" + std::to_string(cfg->port)
                                      : cfg->pki_base_url;
+
+  // Cluster membership (DESIGN §9). Started before anything sends a command: from then on the
+  // runtime routes commands for entities owned elsewhere through Kafka.
+  std::unique_ptr<cluster::cluster_node> node;
+  std::unique_ptr<cluster::owned_work_source> owned_work;
+  if (cfg->cluster_enabled) {
+    node = std::make_unique<cluster::cluster_node>(
+        runtime, *db, clock,
+        server::cluster_options_from(*cfg, "https://" + cfg->host + ":" + std::to_string(cfg->port)));
+    node->add_singleton({"projector", [&projector] { projector.set_standby(false); },
+                         [&projector] { projector.set_standby(true); }});
+    node->add_singleton({"kafka-relay",
+                         [&] {
+                           if (auto started = start_relay(); !started)
+                             std::cerr << "kafka relay: " << started.error() << std::endl;
+                         },
+                         [&relay] {
+                           if (relay) relay->stop();
+                           relay.reset();
+                         }});
+    owned_work = std::make_unique<cluster::owned_work_source>(
+        due_work, [n = node.get()](const std::string& stream) { return n->is_local(stream); });
+  }
   // CRL and OCSP clients fetch over plain http: with a PKI port and no explicit base URL,
   // certificates point there.
   const std::string pki_url =
@@ -177,19 +215,31 @@ int main() {
   if (cfg->keygen_mode == "server")
     handoff = [&issuance](actors::issuance_task t) { issuance.enqueue(std::move(t)); };
   schedulers::scheduler_options sched_opts;
+  sched_opts.timeouts.running_timeout = std::chrono::seconds(cfg->job_running_timeout_seconds);
+  // A short timeout is only useful if the loop looks often enough to notice it.
+  sched_opts.timeouts_every = std::min<std::chrono::seconds>(
+      sched_opts.timeouts_every, std::chrono::seconds(std::max(1, cfg->job_running_timeout_seconds / 4)));
   sched_opts.on_report = [](const schedulers::tick_report& r) {
     std::cout << "scheduler " << schedulers::summary(r) << std::endl;
   };
-  schedulers::scheduler_runtime scheduler(runtime, due_work, clock, handoff, sched_opts);
-  scheduler.start();
-
   // The default issuer exists after first start; "already exists" is the normal answer later.
   domain::command seed;
   seed.name = "issuer.create";
   seed.entity_id = "iss-local";
   seed.body.set("name", "Local CA").set("type", "GenericCA");
   seed.principal = "system:bootstrap";
-  runtime.execute("issuer", seed);
+  seed.command_id = "bootstrap-issuer-iss-local";  // every node sends it; one takes effect
+  if (node) {
+    node->on_first_join([&runtime, seed] { runtime.submit("issuer", seed, [](actors::command_result) {}); });
+    if (auto started = node->start(); !started) return fail(started.error());
+    std::cout << "cluster: node " << node->options().bus.node_id << ", commands topic "
+              << cfg->cluster_commands_topic << " at " << cfg->kafka_bootstrap_servers << std::endl;
+  } else {
+    runtime.execute("issuer", seed);
+  }
+  schedulers::scheduler_runtime scheduler(runtime, owned_work ? static_cast<schedulers::due_work_source&>(*owned_work) : due_work,
+                                          clock, handoff, sched_opts);
+  scheduler.start();
 
   // CRL and OCSP (gateways/pki); after the seed, because CRL numbers are issuer events.
   auto revocation_opts =
@@ -234,6 +284,11 @@ int main() {
   rest::add_health_routes(router, {[&]() -> rest::readiness {
                                      auto head = (*store)->head_position();
                                      if (!head) return {false, head.error().message};
+                                     if (node && !node->ready()) {
+                                       const auto s = node->status();
+                                       return {false, "cluster: not joined yet" +
+                                                          (s.last_error.empty() ? std::string() : " (" + s.last_error + ")")};
+                                     }
                                      return {true, ""};
                                    },
                                    {}});
@@ -254,6 +309,8 @@ int main() {
   server::add_metrics_routes(router, metrics_ctx);
   server::event_context events_ctx{**store, *sse_opts};
   server::add_event_routes(router, events_ctx);
+  server::cluster_context cluster_ctx{node.get(), clock};
+  server::add_cluster_routes(router, cluster_ctx);
   server::pki_admin_context pki_admin{revocation, **db, clock};
   server::add_pki_admin_routes(router, pki_admin);
   auto acme =
@@ -295,6 +352,7 @@ int main() {
   https.stop();
   if (pki_http) pki_http->stop();
   revocation.stop();
+  if (node) node->stop();  // stops its singletons (the relay, the projector's writing) first
   if (relay) relay->stop();
   projector.stop();
   return 0;

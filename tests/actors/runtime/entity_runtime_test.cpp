@@ -1,6 +1,7 @@
 // The CAF runtime over a real store: recovery, ordering, idempotency and conflict handling.
 #include <boost/test/unit_test.hpp>
 
+#include <future>
 #include <thread>
 
 #include "actors/runtime/entity_runtime.hpp"
@@ -137,6 +138,65 @@ BOOST_AUTO_TEST_CASE(unknown_kinds_and_bad_ids_are_rejected_at_the_registry) {
              domain::domain_errc::invalid);
   BOOST_TEST(rt.execute("team", make("team.create", "../etc", team)).error().code ==
              domain::domain_errc::invalid);
+}
+
+namespace {
+
+/// Owns every stream except those of team t-remote; records what it was asked to forward.
+struct fake_router : actors::command_router {
+  bool is_local(const std::string& stream) const override { return stream != "team-t-remote"; }
+  void forward(const std::string& kind, domain::command cmd,
+               actors::command_callback done) override {
+    forwarded.push_back(kind + "/" + cmd.entity_id + "/" + cmd.name);
+    done(domain::domain_error{domain::domain_errc::unavailable, "forwarded"});
+  }
+  std::vector<std::string> forwarded;
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_router_sends_commands_for_foreign_entities_away_and_keeps_the_rest) {
+  auto store = store::make_memory_store();
+  infra::manual_clock clock(1790000000000000);
+  actors::entity_runtime rt(*store, clock);
+  fake_router router;
+  rt.set_router(&router);
+
+  auto local = rt.execute("team", make("team.create", "t-local", team));
+  BOOST_TEST(local.ok());
+  auto remote = rt.execute("team", make("team.create", "t-remote", team));
+  BOOST_REQUIRE(!remote.ok());
+  BOOST_TEST(remote.error().message == "forwarded");
+  // Invalid ids and kinds fail here, the same way on every node, without a round trip.
+  BOOST_TEST(!rt.execute("team", make("team.create", "bad id!", team)).ok());
+  BOOST_TEST(!rt.execute("no-such-kind", make("x.create", "t-remote", team)).ok());
+  BOOST_TEST(router.forwarded == std::vector<std::string>{"team/t-remote/team.create"});
+  BOOST_TEST(!store->read_stream("team-t-remote")->size());
+
+  // What a router delivers here runs here, whoever the router thinks owns it.
+  std::promise<actors::command_result> answered;
+  rt.submit_local("team", make("team.create", "t-remote", team),
+                  [&](actors::command_result r) { answered.set_value(std::move(r)); });
+  BOOST_TEST(answered.get_future().get().ok());
+  BOOST_TEST(store->read_stream("team-t-remote")->size() == 1u);
+  rt.set_router(nullptr);
+}
+
+BOOST_AUTO_TEST_CASE(released_entities_recover_from_the_store_on_their_next_command) {
+  auto store = store::make_memory_store();
+  infra::manual_clock clock(1790000000000000);
+  actors::entity_runtime rt(*store, clock);
+  BOOST_REQUIRE(rt.execute("team", make("team.create", "t-1", team)).ok());
+  BOOST_REQUIRE(rt.execute("team", make("team.create", "t-2", team)).ok());
+  BOOST_TEST(rt.resident_entities() == 2u);
+  rt.release_where([](const std::string& stream) { return stream == "team-t-1"; });
+  for (int i = 0; i < 200 && rt.resident_entities() != 1u; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  BOOST_TEST(rt.resident_entities() == 1u);
+  auto again = rt.execute("team", make("team.update", "t-1", R"({"name":"Renamed"})"));
+  BOOST_REQUIRE(again.ok());
+  BOOST_TEST(again->stream_version == 2);
+  BOOST_TEST(again->view.str("name") == "Renamed");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
