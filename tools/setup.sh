@@ -14,6 +14,8 @@ packages=(
   postgresql sqlite3 openssl curl ca-certificates procps
   # tests/integration/spec_check.py (responses against the OpenAPI schemas)
   python3 python3-yaml
+  # Kafka CLI client: tests read the relay's topic and write raw records with it
+  kcat
   # ACME clients the peer tests drive against the ACME server (tests/peers)
   certbot lego
 )
