@@ -19,6 +19,8 @@ namespace {
 using domain::domain_errc;
 using domain::domain_error;
 
+constexpr std::chrono::milliseconds settle_time{300};
+
 std::string singleton_key(const std::string& name) {
   return "singleton:" + name;
 }
@@ -204,6 +206,11 @@ struct cluster_node::impl {
         std::unique_lock<std::mutex> lock(ctl_mu);
         ctl_cv.wait_for(lock, connected ? opts.heartbeat_interval : backoff,
                         [this] { return stopping || assignment_changed; });
+        if (!stopping && assignment_changed) {
+          // An eager rebalance reports "nothing" and then the new set; letting it settle
+          // keeps singletons that stay here from being stopped and started in between.
+          ctl_cv.wait_for(lock, settle_time, [this] { return stopping; });
+        }
         if (stopping) break;
         changed = assignment_changed;
         assignment_changed = false;

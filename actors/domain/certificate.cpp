@@ -63,6 +63,7 @@ class certificate final : public aggregate {
     } else if (e.type == "certificate.issued") {
       view_.set("status", "Active").set("expires_at", p.str("not_after"));
       serial_ = p.str("serial_number");
+      last_issued_job_ = p.str("job_id");
       if (p.boolean("renewal")) view_.set("last_renewal_at", at);
       versions_ += 1;
     } else if (e.type == "certificate.issuance_failed") {
@@ -109,7 +110,17 @@ class certificate final : public aggregate {
       p.set("job_id", c.body.str("job_id"));
       return decision{{"certificate.renewal_requested", p}};
     }
+    // A job issues one version. After a crash between recording the version and completing
+    // the job, the job is retried: check_issuance lets the worker learn that before it signs
+    // anything, and record_issued refuses a second version for the same job regardless.
+    if (c.name == "certificate.check_issuance") {
+      if (!c.body.str("job_id").empty() && c.body.str("job_id") == last_issued_job_)
+        return conflict(already_issued(c.body.str("job_id")));
+      return decision{};
+    }
     if (c.name == "certificate.record_issued") {
+      if (!c.body.str("job_id").empty() && c.body.str("job_id") == last_issued_job_)
+        return conflict(already_issued(c.body.str("job_id")));
       if (in(status, {"Revoked", "Archived"}))
         return conflict("certificate " + id_ + " is " + status +
                         "; the issued version is not recorded");
@@ -159,7 +170,8 @@ class certificate final : public aggregate {
     events::json_object s;
     s.set_raw("view", view_.dump())
         .set("versions", static_cast<std::int64_t>(versions_))
-        .set("serial", serial_);
+        .set("serial", serial_)
+        .set("last_issued_job", last_issued_job_);
     return s;
   }
 
@@ -167,13 +179,19 @@ class certificate final : public aggregate {
     view_ = events::json_object::parse(snapshot.raw("view")).value_or(events::json_object{});
     versions_ = static_cast<int>(snapshot.int64("versions"));
     serial_ = snapshot.str("serial");
+    last_issued_job_ = snapshot.str("last_issued_job");
   }
 
  private:
   std::string id_;
   events::json_object view_;
   int versions_ = 0;
-  std::string serial_;  ///< of the current version; the API shows it on versions only
+  std::string serial_;           ///< of the current version; the API shows it on versions only
+  std::string last_issued_job_;  ///< job that recorded the current version
+
+  std::string already_issued(const std::string& job_id) const {
+    return "job " + job_id + " already recorded a version of certificate " + id_;
+  }
 };
 
 }  // namespace

@@ -65,6 +65,8 @@ struct issuance_service::impl {
   mutable std::mutex mu;
   std::condition_variable cv;
   std::deque<issuance_task> queue;
+  /// Parallel to `queue`: who waits for each task (empty function: nobody).
+  std::deque<std::function<void()>> waiters;
   size_t running = 0;
   bool stopping = false;
   std::vector<std::thread> workers;
@@ -120,6 +122,16 @@ struct issuance_service::impl {
     if (server_keygen) {
       auto started = runtime.execute("job", make_command(t, "job.start", t.job_id, {}));
       if (!started) return outcome::skipped;  // cancelled or already taken: nothing to do
+    }
+    // A retry of a job whose version was recorded before its worker died: complete it, sign
+    // nothing (a second certificate for one request is what exactly-once forbids).
+    events::json_object probe;
+    probe.set("job_id", t.job_id);
+    auto check = runtime.execute(
+        "certificate", make_command(t, "certificate.check_issuance", t.certificate_id, probe));
+    if (!check && check.error().code == domain::domain_errc::conflict) {
+      runtime.execute("job", make_command(t, "job.complete", t.job_id, {}));
+      return outcome::skipped;
     }
     std::string csr_pem = t.csr_pem;
     std::string key_pem;
@@ -224,15 +236,19 @@ struct issuance_service::impl {
   void work() {
     for (;;) {
       issuance_task t;
+      std::function<void()> finished;
       {
         std::unique_lock<std::mutex> lock(mu);
         cv.wait(lock, [&] { return stopping || !queue.empty(); });
         if (queue.empty()) return;
         t = std::move(queue.front());
         queue.pop_front();
+        finished = std::move(waiters.front());
+        waiters.pop_front();
         ++running;
       }
       run(t);
+      if (finished) finished();
       std::lock_guard<std::mutex> lock(mu);
       --running;
     }
@@ -256,9 +272,14 @@ issuance_service::~issuance_service() {
 }
 
 void issuance_service::enqueue(issuance_task task) {
+  enqueue(std::move(task), {});
+}
+
+void issuance_service::enqueue(issuance_task task, std::function<void()> on_finished) {
   {
     std::lock_guard<std::mutex> lock(impl_->mu);
     impl_->queue.push_back(std::move(task));
+    impl_->waiters.push_back(std::move(on_finished));
   }
   impl_->cv.notify_one();
 }

@@ -77,6 +77,24 @@ BOOST_AUTO_TEST_CASE(an_issued_version_makes_the_certificate_active_until_its_ex
   BOOST_TEST(!s.view().has("serial_number"));  // per-issuance fields live on versions
 }
 
+BOOST_AUTO_TEST_CASE(a_job_records_one_version_and_a_retried_job_learns_it_before_signing) {
+  scenario s("certificate", "mc-1");
+  s.given_command("certificate.create", create_body);
+  auto before = s.when("certificate.check_issuance", R"({"job_id":"job-1"})");
+  BOOST_REQUIRE(before.ok());
+  BOOST_TEST(before->empty());
+  s.given_command("certificate.record_issued", issued_body);
+  // The worker died before job.complete; the retried job must not issue a second version.
+  auto check = s.when("certificate.check_issuance", R"({"job_id":"job-1"})");
+  BOOST_REQUIRE(!check.ok());
+  BOOST_TEST(check.error().code == domain::domain_errc::conflict);
+  auto twice = s.when("certificate.record_issued", issued_body);
+  BOOST_REQUIRE(!twice.ok());
+  BOOST_TEST(twice.error().code == domain::domain_errc::conflict);
+  // Another job (a renewal) is free to issue.
+  BOOST_TEST(s.when("certificate.check_issuance", R"({"job_id":"job-2"})").ok());
+}
+
 BOOST_AUTO_TEST_CASE(renewing_an_active_certificate_starts_a_renewal_and_a_second_renew_conflicts) {
   scenario s("certificate", "mc-1");
   s.given_command("certificate.create", create_body);
