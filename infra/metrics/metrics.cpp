@@ -51,6 +51,13 @@ struct metrics::impl {
   Gauge* agent_total = nullptr;
   Gauge* agent_online = nullptr;
   Gauge* projection_lag = nullptr;
+  // Cluster series, registered with the first snapshot that has a cluster part.
+  Gauge* cluster_joined = nullptr;
+  Gauge* cluster_owned = nullptr;
+  Gauge* cluster_lag = nullptr;
+  Gauge* cluster_forwarded = nullptr;
+  Gauge* cluster_received = nullptr;
+  Gauge* cluster_rejected = nullptr;
   Gauge* uptime = nullptr;
   Gauge* stats_up = nullptr;
   Family<Gauge>* jobs = nullptr;
@@ -131,6 +138,30 @@ struct metrics::impl {
     return prometheus::BuildHistogram().Name(name).Help(help).Register(registry).Add({}, buckets);
   }
 
+  /// Caller holds refresh_mu. The command counts are cumulative values read from the node, so
+  /// they are exported as gauges (a counter cannot be set).
+  void apply_cluster(const metrics_snapshot::cluster_state& c) {
+    if (cluster_joined == nullptr) {
+      cluster_joined = &gauge("certctl_cluster_joined", "1 when this node is in the cluster.");
+      cluster_owned = &gauge("certctl_cluster_owned_partitions",
+                             "Partitions of the commands topic this node owns.");
+      cluster_lag = &gauge("certctl_cluster_command_lag",
+                           "Commands not yet consumed on the owned partitions.");
+      cluster_forwarded = &gauge("certctl_cluster_forwarded_commands",
+                                 "Commands sent to their owner through Kafka since start.");
+      cluster_received = &gauge("certctl_cluster_received_commands",
+                                "Commands executed here for a caller since start.");
+      cluster_rejected = &gauge("certctl_cluster_rejected_commands",
+                                "Malformed records on the commands topic since start.");
+    }
+    cluster_joined->Set(c.joined ? 1.0 : 0.0);
+    cluster_owned->Set(static_cast<double>(c.owned_partitions));
+    cluster_lag->Set(static_cast<double>(c.command_lag));
+    cluster_forwarded->Set(static_cast<double>(c.forwarded));
+    cluster_received->Set(static_cast<double>(c.received));
+    cluster_rejected->Set(static_cast<double>(c.rejected));
+  }
+
   /// Caller holds refresh_mu.
   void apply(const metrics_snapshot& s) {
     certificate_total->Set(static_cast<double>(s.certificate_total));
@@ -141,6 +172,7 @@ struct metrics::impl {
     agent_total->Set(static_cast<double>(s.agent_total));
     agent_online->Set(static_cast<double>(s.agent_online));
     if (s.projection_lag_events) projection_lag->Set(static_cast<double>(*s.projection_lag_events));
+    if (s.cluster) apply_cluster(*s.cluster);
     // A status that no job has any more reads 0, not its last count.
     for (auto& [status, g] : job_gauges) {
       auto it = s.jobs_by_status.find(status);

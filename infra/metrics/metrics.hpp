@@ -42,6 +42,18 @@ struct metrics_snapshot {
   std::map<std::string, std::int64_t> jobs_by_status;
   /// Absent when the lag could not be measured; the gauge then keeps its last value.
   std::optional<std::int64_t> projection_lag_events;
+
+  /// This node's part in a cluster (docs/cluster.md); absent on a single node, whose
+  /// exposition then has no certctl_cluster_* series at all.
+  struct cluster_state {
+    bool joined = false;
+    std::int64_t owned_partitions = 0;
+    std::int64_t command_lag = 0;  ///< commands not yet consumed on the owned partitions
+    std::uint64_t forwarded = 0;   ///< commands sent to their owner through Kafka
+    std::uint64_t received = 0;    ///< commands executed here for a caller on any node
+    std::uint64_t rejected = 0;    ///< malformed records on the commands topic
+  };
+  std::optional<cluster_state> cluster;
 };
 
 using metrics_snapshot_source = std::function<result<metrics_snapshot, metrics_error>()>;

@@ -305,7 +305,7 @@ int main() {
   server::add_connector_routes(router, connectors_ctx);
   server::stats_context stats{**db, clock};
   server::add_stats_routes(router, stats);
-  server::metrics_context metrics_ctx{metrics, **db, projector, clock};
+  server::metrics_context metrics_ctx{metrics, **db, projector, clock, node.get()};
   server::add_metrics_routes(router, metrics_ctx);
   server::event_context events_ctx{**store, *sse_opts};
   server::add_event_routes(router, events_ctx);

@@ -1,5 +1,7 @@
 #include "tools/server/metrics_routes.hpp"
 
+#include <algorithm>
+
 #include "actors/workflows/issuance_service.hpp"
 #include "events/json.hpp"
 #include "events/time.hpp"
@@ -31,6 +33,17 @@ result<infra::metrics_snapshot, infra::metrics_error> read_snapshot(metrics_cont
   s.agent_online = count_of(stats->agents_by_status, "Online");
   s.jobs_by_status = stats->jobs_by_status;
   if (auto lag = ctx.projector.lag()) s.projection_lag_events = *lag;
+  if (ctx.node != nullptr) {
+    const auto n = ctx.node->status();
+    infra::metrics_snapshot::cluster_state c;
+    c.joined = n.joined;
+    c.owned_partitions = static_cast<std::int64_t>(n.owned.size());
+    for (const auto& l : n.lag) c.command_lag += std::max<std::int64_t>(l.lag(), 0);
+    c.forwarded = n.forwarded;
+    c.received = n.received;
+    c.rejected = n.rejected;
+    s.cluster = c;
+  }
   return s;
 }
 

@@ -16,6 +16,7 @@
 ///       authorization: {type: Bearer, credentials_file: /etc/prometheus/certctl.key}
 ///       static_configs: [{targets: ["certctl.example:8443"]}]
 
+#include "actors/cluster/cluster_node.hpp"
 #include "gateways/rest/router.hpp"
 #include "infra/clock.hpp"
 #include "infra/metrics/metrics.hpp"
@@ -34,6 +35,7 @@ struct metrics_context {
   projections::read_db& db;
   projections::projector& projector;
   const infra::clock& clock;
+  cluster::cluster_node* node = nullptr;  ///< cluster mode only
 };
 
 /// Points the registry's state gauges at the read models (entity stats, projection lag) and

@@ -78,6 +78,29 @@ BOOST_AUTO_TEST_CASE(a_status_no_job_has_any_more_drops_to_zero) {
   BOOST_TEST(has_line(text, "certctl_jobs{status=\"Completed\"} 2"));
 }
 
+BOOST_AUTO_TEST_CASE(cluster_series_appear_only_on_a_cluster_node) {
+  infra::manual_clock clock(t0);
+  metrics m(clock);
+  metrics_snapshot s = sample();
+  m.set_snapshot_source([&]() -> result<metrics_snapshot, metrics_error> { return s; });
+  BOOST_TEST(m.render_prometheus().find("certctl_cluster_") == std::string::npos);
+  metrics_snapshot::cluster_state c;
+  c.joined = true;
+  c.owned_partitions = 4;
+  c.command_lag = 2;
+  c.forwarded = 812;
+  c.received = 790;
+  c.rejected = 1;
+  s.cluster = c;
+  const std::string text = m.render_prometheus();
+  BOOST_TEST(has_line(text, "certctl_cluster_joined 1"));
+  BOOST_TEST(has_line(text, "certctl_cluster_owned_partitions 4"));
+  BOOST_TEST(has_line(text, "certctl_cluster_command_lag 2"));
+  BOOST_TEST(has_line(text, "certctl_cluster_forwarded_commands 812"));
+  BOOST_TEST(has_line(text, "certctl_cluster_received_commands 790"));
+  BOOST_TEST(has_line(text, "certctl_cluster_rejected_commands 1"));
+}
+
 BOOST_AUTO_TEST_CASE(a_failing_source_keeps_the_last_values_and_reports_stats_down) {
   infra::manual_clock clock(t0);
   metrics m(clock);
