@@ -91,17 +91,38 @@ void create_certificates(const endpoint& e, const std::string& run, std::int64_t
   }
 }
 
+/// The comma-separated URLs of --server, without empty entries.
+std::vector<std::string> split_servers(const std::string& list) {
+  std::vector<std::string> out;
+  size_t from = 0;
+  for (;;) {
+    const size_t comma = list.find(',', from);
+    std::string url =
+        list.substr(from, comma == std::string::npos ? std::string::npos : comma - from);
+    while (!url.empty() && url.back() == ' ') url.pop_back();
+    while (!url.empty() && url.front() == ' ') url.erase(0, 1);
+    if (!url.empty()) out.push_back(std::move(url));
+    if (comma == std::string::npos) return out;
+    from = comma + 1;
+  }
+}
+
 }  // namespace
 
 int run_issue(const std::vector<std::string>& args) {
   cli::arg_parser parser(
-      "certctl-bench issue --server URL --api-key KEY --ca-bundle FILE --concurrency C --count N",
+      "certctl-bench issue --server URL[,URL...] --api-key KEY --ca-bundle FILE --concurrency C "
+      "--count N",
       "C keep-alive HTTPS clients create N certificates on a running server (which must run\n"
       "with CERTCTL_KEYGEN_MODE=server), then the run polls the certificate list until all N\n"
       "are Active. Prints create latency percentiles and phase times; the last line is\n"
       "issued_per_s=<number> (N / seconds from the first create to the last Active).\n"
-      "Progress (created, Active) goes to standard error once a second.");
-  parser.option("server", "URL", "https://127.0.0.1:PORT", true)
+      "Progress (created, Active) goes to standard error once a second.\n"
+      "Cluster: with several --server URLs (nodes of one cluster, same API key and CA), client\n"
+      "thread t sends to URL number t % n; the Active poll asks the first URL.");
+  parser
+      .option("server", "URL[,URL...]",
+              "https://127.0.0.1:PORT; a comma-separated list spreads the clients", true)
       .option("api-key", "KEY", "an operator or admin API key", true)
       .option("ca-bundle", "FILE", "CA bundle that verifies the server certificate", true)
       .option("concurrency", "C", "client threads, one keep-alive connection each", true)
@@ -116,9 +137,16 @@ int run_issue(const std::vector<std::string>& args) {
   const auto timeout_s = parsed->integer("timeout-s", 600, 1);
   const auto poll_ms = parsed->integer("poll-ms", 10, 1);
   if (!concurrency || !count || !timeout_s || !poll_ms) return cli::exit_usage;
-  const endpoint e{*parsed->get("server"), *parsed->get("api-key"), *parsed->get("ca-bundle")};
+  const std::string server_list = *parsed->get("server");
+  std::vector<endpoint> endpoints;
+  for (auto& url : split_servers(server_list))
+    endpoints.push_back({std::move(url), *parsed->get("api-key"), *parsed->get("ca-bundle")});
+  if (endpoints.empty()) {
+    std::cerr << "error: --server names no URL\n";
+    return cli::exit_usage;
+  }
 
-  auto monitor = connect(e);
+  auto monitor = connect(endpoints.front());
   const std::int64_t active_before = count_with_status(*monitor, "Active");
   const std::int64_t failed_before = count_with_status(*monitor, "Failed");
   if (active_before < 0 || failed_before < 0) return cli::exit_usage;
@@ -130,8 +158,10 @@ int run_issue(const std::vector<std::string>& args) {
   std::vector<std::thread> clients;
   const auto start = steady::now();
   for (std::int64_t t = 0; t < *concurrency; ++t)
-    clients.emplace_back(create_certificates, std::cref(e), std::cref(run), *count, std::ref(next),
-                         std::ref(acked), std::ref(outcomes[static_cast<size_t>(t)]));
+    clients.emplace_back(create_certificates,
+                         std::cref(endpoints[static_cast<size_t>(t) % endpoints.size()]),
+                         std::cref(run), *count, std::ref(next), std::ref(acked),
+                         std::ref(outcomes[static_cast<size_t>(t)]));
 
   // Poll while creating too: issuance overlaps creation, and the progress shows which lags.
   std::atomic<bool> creating{true};
@@ -177,7 +207,8 @@ int run_issue(const std::vector<std::string>& args) {
   }
   const auto summary = summarize(all);
   char line[160];
-  std::cout << "server=" << e.url << " concurrency=" << *concurrency << " count=" << *count << "\n";
+  std::cout << "server=" << server_list << " concurrency=" << *concurrency << " count=" << *count
+            << "\n";
   std::snprintf(line, sizeof line,
                 "created=%lld create_failures=%lld create_seconds=%.3f creates_per_s=%.0f",
                 static_cast<long long>(acked.load()), static_cast<long long>(failures), created_s,

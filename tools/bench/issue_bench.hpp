@@ -2,6 +2,8 @@
 /// `certctl-bench issue`: end-to-end issuance throughput of a running server. C keep-alive
 /// HTTPS clients create N certificates; the run ends when all N are Active (server keygen mode),
 /// so the figure covers create, key generation, signing and projection.
+/// `--server` may list several nodes of one cluster (comma-separated): client thread t uses
+/// node t % n, the Active poll the first.
 
 #include <string>
 #include <vector>
