@@ -142,8 +142,11 @@ result<std::unique_ptr<command_bus>, kafka_error> command_bus::create(
   core->reply_topic = core->opt.reply_topic_prefix + core->opt.node_id;
   const auto& o = core->opt;
   const std::string session = std::to_string(o.session_timeout.count());
-  const std::string heartbeat =
-      std::to_string(std::max<long long>(1, o.session_timeout.count() / 3));
+  // Members learn of a rebalance (a node joining or leaving cleanly) at their next heartbeat,
+  // so at most a second, however long the session timeout: joins then take about a second
+  // plus the coordinator's own delay instead of a third of the session timeout.
+  const std::string heartbeat = std::to_string(
+      std::max<long long>(1, std::min<long long>(1000, o.session_timeout.count() / 3)));
 
   // Latency over throughput: commands are small and someone waits for each. The mock
   // cluster (and a real broker when a partition is idle) holds an empty fetch for
