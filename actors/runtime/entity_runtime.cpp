@@ -32,6 +32,7 @@ reply_ptr error_reply(domain_errc code, std::string message) {
 // Entity actor
 
 struct entity_state {
+  std::string kind, id;
   std::unique_ptr<domain::aggregate> agg;
   std::string stream;
   std::int64_t version = 0;
@@ -59,7 +60,12 @@ bool catch_up(entity_state& st, store::event_store& store) {
   return true;
 }
 
+/// Builds the aggregate from scratch: the snapshot, if any, then the events after it. A store
+/// error leaves `load_error` set.
 void recover(entity_state& st, store::event_store& store) {
+  st.agg = domain::make_aggregate(st.kind, st.id);
+  st.version = 0;
+  st.load_error.clear();
   auto snap = store.load_snapshot(st.stream);
   if (snap && snap->has_value()) {
     if (auto parsed = events::json_object::parse((*snap)->state)) {
@@ -92,7 +98,14 @@ void run_current(caf::stateful_actor<entity_state>* self, const deps& d) {
     // with an id pay for this lookup.
     if (!cmd.command_id.empty()) {
       auto seen = d.store->find_command(cmd.command_id);
-      if (seen && seen->has_value() && (*seen)->position > 0)
+      // Without the lookup (the store is down, e.g. PostgreSQL restarting) a retry of a
+      // committed command would be refused as a conflict; "unavailable" lets it retry again.
+      if (!seen)
+        return finish_current(
+            self, d,
+            domain_error{domain_errc::unavailable,
+                         "cannot look up command " + cmd.command_id + ": " + seen.error().message});
+      if (seen->has_value() && (*seen)->position > 0)
         return finish_current(self, d,
                               command_outcome{st.agg->view(), (*seen)->position, st.version, true});
     }
@@ -139,6 +152,12 @@ void process_next(caf::stateful_actor<entity_state>* self, const deps& d) {
   st.queue.pop_front();
   st.busy = true;
   if (!st.load_error.empty()) {
+    // The store failed while this entity loaded (or caught up), e.g. during a PostgreSQL
+    // restart. Load again for each command: a client retrying keeps the entity from ever
+    // going idle and passivating, so failing until then would refuse it for good.
+    recover(st, *d.store);
+  }
+  if (!st.load_error.empty()) {
     return finish_current(
         self, d,
         domain_error{domain_errc::unavailable, "cannot load " + st.stream + ": " + st.load_error});
@@ -158,7 +177,11 @@ void on_appended(caf::stateful_actor<entity_state>* self, const deps& d, const a
       // Another writer moved the stream (a stale owner or a second instance): catch up, decide
       // again.
       ++st.conflict_retries;
-      catch_up(st, *d.store);
+      // Deciding again on a state that could not catch up would only conflict again.
+      if (!catch_up(st, *d.store))
+        return finish_current(self, d,
+                              domain_error{domain_errc::unavailable,
+                                           "cannot load " + st.stream + ": " + st.load_error});
       return run_current(self, d);
     }
     const auto code = err.code == store::store_errc::invalid_argument ||
@@ -198,7 +221,8 @@ void on_appended(caf::stateful_actor<entity_state>* self, const deps& d, const a
 caf::behavior entity_actor(caf::stateful_actor<entity_state>* self, deps d, std::string kind,
                            std::string id, caf::actor registry) {
   auto& st = self->state;
-  st.agg = domain::make_aggregate(kind, id);
+  st.kind = kind;
+  st.id = id;
   st.stream = domain::stream_id(kind, id);
   recover(st, *d.store);
   return {
