@@ -89,6 +89,18 @@ result<server_config, config_error> load_config(
     err = config_error{std::string(name) + "=" + out + " is not one of: " + list};
   };
 
+  auto flag = [&](const char* name, bool& out) {
+    const char* v = getenv_fn(name);
+    if (v == nullptr || *v == '\0') return;
+    const std::string b = v;
+    if (b == "true" || b == "1")
+      out = true;
+    else if (b == "false" || b == "0")
+      out = false;
+    else
+      err = config_error{std::string(name) + "=" + b + " is not true or false"};
+  };
+
   str("CERTCTL_DATA_DIR", c.data_dir);
   str("CERTCTL_DATABASE_URL", c.database_url);
   str("CERTCTL_SERVER_HOST", c.host);
@@ -126,13 +138,7 @@ result<server_config, config_error> load_config(
     else
       c.kafka_properties = std::move(props).value();
   }
-  if (const char* v = getenv_fn("CERTCTL_CLUSTER_ENABLED"); v && *v) {
-    const std::string b = v;
-    if (b == "true" || b == "1")
-      c.cluster_enabled = true;
-    else if (b != "false" && b != "0")
-      err = config_error{"CERTCTL_CLUSTER_ENABLED=" + b + " is not true or false"};
-  }
+  flag("CERTCTL_CLUSTER_ENABLED", c.cluster_enabled);
   str("CERTCTL_CLUSTER_NODE_ID", c.cluster_node_id);
   str("CERTCTL_CLUSTER_COMMANDS_TOPIC", c.cluster_commands_topic);
   str("CERTCTL_CLUSTER_GROUP_ID", c.cluster_group_id);
@@ -155,20 +161,8 @@ result<server_config, config_error> load_config(
     else
       c.job_running_timeout_seconds = static_cast<int>(*n);
   }
-  if (const char* v = getenv_fn("CERTCTL_ACME_SERVER_EAB_REQUIRED"); v && *v) {
-    const std::string b = v;
-    if (b == "true" || b == "1")
-      c.acme_server_eab_required = true;
-    else if (b != "false" && b != "0")
-      err = config_error{"CERTCTL_ACME_SERVER_EAB_REQUIRED=" + b + " is not true or false"};
-  }
-  if (const char* v = getenv_fn("CERTCTL_ACME_SERVER_ENABLED"); v && *v) {
-    const std::string b = v;
-    if (b == "true" || b == "1")
-      c.acme_server_enabled = true;
-    else if (b != "false" && b != "0")
-      err = config_error{"CERTCTL_ACME_SERVER_ENABLED=" + b + " is not true or false"};
-  }
+  flag("CERTCTL_ACME_SERVER_EAB_REQUIRED", c.acme_server_eab_required);
+  flag("CERTCTL_ACME_SERVER_ENABLED", c.acme_server_enabled);
   str("CERTCTL_ACME_SERVER_DEFAULT_PROFILE_ID", c.acme_server_default_profile_id);
   one_of("CERTCTL_ACME_SERVER_AUTH_MODE", c.acme_server_auth_mode,
          {"trust_authenticated", "challenge"});

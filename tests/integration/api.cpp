@@ -129,6 +129,20 @@ rapidjson::Document wait_for_certificate(api& client, const std::string& id,
   }
 }
 
+bool issued_once_with_unique_serials(api& client, const std::string& id,
+                                     std::map<std::string, std::string>& serial_owner) {
+  auto vr = client.get("/api/v1/certificates/" + id + "/versions?per_page=50");
+  BOOST_REQUIRE_MESSAGE(vr.status == 200, vr.describe());
+  auto versions = vr.json();
+  const auto n = versions["data"].GetArray().Size();
+  BOOST_TEST(n == 1u, id << " has " << n << " versions");
+  for (const auto& v : versions["data"].GetArray()) {
+    auto [it, fresh] = serial_owner.emplace(str(v, "serial_number"), id);
+    BOOST_TEST(fresh, "serial " << it->first << " of " << id << " also belongs to " << it->second);
+  }
+  return n == 1;
+}
+
 std::string certificate_body(const std::string& name, const std::string& common_name,
                              std::initializer_list<const char*> sans,
                              const std::string& renewal_policy_id) {

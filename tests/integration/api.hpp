@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <initializer_list>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -54,6 +55,12 @@ std::string str(const rapidjson::Value& v, const char* key);
 rapidjson::Document wait_for_certificate(
     api& client, const std::string& id, std::initializer_list<const char*> wanted,
     std::chrono::milliseconds timeout = std::chrono::seconds(30), std::int64_t wait_position = 0);
+
+/// Exactly-once checks after a fault: certificate `id` has one version, and none of its serials
+/// is already in `serial_owner` (serial -> certificate id), which it extends. Records test
+/// failures; returns true when there is exactly one version.
+bool issued_once_with_unique_serials(api& client, const std::string& id,
+                                     std::map<std::string, std::string>& serial_owner);
 
 /// Body of a certificate create request (references need not exist: the API does not check).
 std::string certificate_body(const std::string& name, const std::string& common_name,

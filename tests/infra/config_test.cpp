@@ -1,0 +1,93 @@
+// Server configuration from the environment: defaults, parsing errors named by variable, and
+// the combinations cluster mode refuses.
+#define BOOST_TEST_MODULE infra_config
+#include <boost/test/unit_test.hpp>
+#include <map>
+
+#include "infra/config.hpp"
+
+using namespace certctl;
+
+namespace {
+
+using env = std::map<std::string, std::string>;
+
+result<infra::server_config, infra::config_error> load(const env& e) {
+  return infra::load_config([&](const char* name) -> const char* {
+    auto it = e.find(name);
+    return it == e.end() ? nullptr : it->second.c_str();
+  });
+}
+
+env cluster_env() {
+  return {{"CERTCTL_CLUSTER_ENABLED", "true"},
+          {"CERTCTL_DATABASE_URL", "postgresql://certctl@127.0.0.1:5432/certctl"},
+          {"CERTCTL_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"},
+          {"CERTCTL_CA_CERT_PATH", "/etc/certctl/ca.crt"},
+          {"CERTCTL_CA_KEY_PATH", "/etc/certctl/ca.key"},
+          {"CERTCTL_API_KEYS_NAMED", "ops:0123456789abcdef0123456789abcdef:admin"}};
+}
+
+std::string error_of(const env& e) {
+  auto r = load(e);
+  return r.ok() ? std::string() : r.error().message;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(defaults_are_a_single_embedded_node) {
+  auto c = load({});
+  BOOST_REQUIRE(c.ok());
+  BOOST_TEST(!c->cluster_enabled);
+  BOOST_TEST(c->cluster_commands_topic == "certctl.commands");
+  BOOST_TEST(c->cluster_session_timeout_ms == 10000);
+  BOOST_TEST(c->job_running_timeout_seconds == 1800);
+}
+
+BOOST_AUTO_TEST_CASE(a_complete_cluster_configuration_loads) {
+  auto e = cluster_env();
+  e["CERTCTL_CLUSTER_NODE_ID"] = "node-a";
+  e["CERTCTL_CLUSTER_SESSION_TIMEOUT_MS"] = "6000";
+  e["CERTCTL_CLUSTER_REQUEST_TIMEOUT_MS"] = "20000";
+  auto c = load(e);
+  BOOST_REQUIRE_MESSAGE(c.ok(), error_of(e));
+  BOOST_TEST(c->cluster_enabled);
+  BOOST_TEST(c->cluster_node_id == "node-a");
+  BOOST_TEST(c->cluster_session_timeout_ms == 6000);
+  BOOST_TEST(c->cluster_request_timeout_ms == 20000);
+}
+
+BOOST_AUTO_TEST_CASE(cluster_mode_refuses_what_would_split_the_system) {
+  for (const char* missing : {"CERTCTL_DATABASE_URL", "CERTCTL_KAFKA_BOOTSTRAP_SERVERS",
+                              "CERTCTL_CA_CERT_PATH", "CERTCTL_API_KEYS_NAMED"}) {
+    auto e = cluster_env();
+    e.erase(missing);
+    if (std::string(missing) == "CERTCTL_CA_CERT_PATH") e.erase("CERTCTL_CA_KEY_PATH");
+    BOOST_TEST(!error_of(e).empty(), missing);
+  }
+  auto sqlite = cluster_env();
+  sqlite["CERTCTL_DATABASE_URL"] = "sqlite:///var/lib/certctl/certctl.db";
+  BOOST_TEST(error_of(sqlite).find("PostgreSQL") != std::string::npos, error_of(sqlite));
+  // Without authentication there are no keys to share.
+  auto open = cluster_env();
+  open.erase("CERTCTL_API_KEYS_NAMED");
+  open["CERTCTL_AUTH_TYPE"] = "none";
+  BOOST_TEST(error_of(open).empty(), error_of(open));
+}
+
+BOOST_AUTO_TEST_CASE(bad_values_name_their_variable) {
+  const std::vector<std::pair<std::string, std::string>> bad{
+      {"CERTCTL_CLUSTER_ENABLED", "yes"},
+      {"CERTCTL_ACME_SERVER_ENABLED", "on"},
+      {"CERTCTL_CLUSTER_SESSION_TIMEOUT_MS", "999"},
+      {"CERTCTL_CLUSTER_REQUEST_TIMEOUT_MS", "ten"},
+      {"CERTCTL_JOB_RUNNING_TIMEOUT_SECONDS", "4"},
+      {"CERTCTL_SERVER_PORT", "70000"},
+  };
+  for (const auto& [name, value] : bad) {
+    const std::string why = error_of({{name, value}});
+    BOOST_TEST(why.find(name) != std::string::npos, name << "=" << value << ": " << why);
+  }
+  BOOST_TEST(load({{"CERTCTL_ACME_SERVER_ENABLED", "0"}})->acme_server_enabled == false);
+  BOOST_TEST(load({{"CERTCTL_ACME_SERVER_ENABLED", "1"}})->acme_server_enabled == true);
+}
