@@ -60,6 +60,10 @@ class issuance_service {
 
   /// Queues the task; returns at once.
   void enqueue(issuance_task task);
+  /// The same, and `on_finished` runs on the worker thread once this attempt is over, whatever
+  /// its outcome (issued, failed, or skipped because the job was taken). The ACME gateway's
+  /// finalize waits on it instead of polling the certificate. Keep it cheap.
+  void enqueue(issuance_task task, std::function<void()> on_finished);
 
   /// Runs a task on the calling thread (tests, and the bounded queue's back-pressure path).
   void run(const issuance_task& task);

@@ -1,5 +1,7 @@
 // finalize (RFC 8555 §7.4), certificate download (§7.4.2) and revocation (§7.6).
 #include <algorithm>
+#include <condition_variable>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -110,10 +112,29 @@ rest::response acme_server::impl::finalize(const request& r) {
       exec("acme_order", "acme_order.finalize", order.str("id"), fin, r, a->principal());
   if (!processing) return render(from_domain(processing.error()));
   order = processing->view;
-  deps.issue({cert_id, job_id, created->view, csr_pem, r.c.request_id, a->principal()});
-
-  // Local signing takes milliseconds: wait a little so most clients need not poll.
+  // Local signing takes milliseconds: wait a little so most clients need not poll. The
+  // issuance worker says when its attempt is over, so the answer goes out as soon as the
+  // certificate is recorded instead of at the next tick of a poll.
+  struct issuance_wait {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool over = false;
+  };
+  auto wait = std::make_shared<issuance_wait>();
   const auto deadline = std::chrono::steady_clock::now() + opt.finalize_wait;
+  deps.issue({cert_id, job_id, created->view, csr_pem, r.c.request_id, a->principal()}, [wait] {
+    {
+      std::lock_guard<std::mutex> lock(wait->mu);
+      wait->over = true;
+    }
+    wait->cv.notify_all();
+  });
+  {
+    std::unique_lock<std::mutex> lock(wait->mu);
+    wait->cv.wait_until(lock, deadline, [&] { return wait->over; });
+  }
+  order = reconcile(r, order, a->principal());
+  // Still processing (a retryable failure, or an issuance elsewhere): poll the rest of the wait.
   while (order.str("status") == "processing" && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
     order = reconcile(r, order, a->principal());

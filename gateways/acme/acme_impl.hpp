@@ -9,6 +9,7 @@
 #include <map>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 
 #include "gateways/acme/acme_server.hpp"
 #include "gateways/acme/nonce_store.hpp"
@@ -67,6 +68,14 @@ struct acme_server::impl {
   acme_options opt;
   acme_dependencies deps;
   nonce_store nonces;
+
+  /// Account keys as loaded verifiers, by the stored JWK text (RFC 7638 canonical JSON). Only
+  /// the parsing is cached: every kid request still reads the account, so deactivation and
+  /// key-change apply at once, and a key's text maps to one verifier for good.
+  std::mutex verifier_mu;
+  std::unordered_map<std::string, std::shared_ptr<const crypto::jws_verifier>> verifiers;
+  static constexpr size_t max_verifiers = 10000;
+  acme_result<std::shared_ptr<const crypto::jws_verifier>> verifier_of(const std::string& jwk_json);
 
   std::mutex rate_mu;
   std::map<std::string, std::deque<std::chrono::steady_clock::time_point>> recent_orders;

@@ -121,6 +121,23 @@ profile_settings acme_server::impl::settings(const request& r) const {
   return s;
 }
 
+acme_result<std::shared_ptr<const crypto::jws_verifier>> acme_server::impl::verifier_of(
+    const std::string& jwk_json) {
+  {
+    std::lock_guard<std::mutex> lock(verifier_mu);
+    if (auto it = verifiers.find(jwk_json); it != verifiers.end()) return it->second;
+  }
+  auto key = crypto::parse_jwk(jwk_json);
+  if (!key) return problem{"serverInternal", 500, "stored account key: " + key.error().message};
+  auto verifier = crypto::jws_verifier::make(std::move(key).value());
+  if (!verifier)
+    return problem{"serverInternal", 500, "stored account key: " + verifier.error().message};
+  std::lock_guard<std::mutex> lock(verifier_mu);
+  if (verifiers.size() >= max_verifiers) verifiers.clear();  // rare: more live accounts than this
+  verifiers.emplace(jwk_json, *verifier);
+  return *verifier;
+}
+
 acme_result<authenticated> acme_server::impl::authenticate(const request& r, key_rule rule) {
   const auto ct = r.c.header("Content-Type").value_or("");
   if (ct.substr(0, ct.find(';')) != "application/jose+json")
@@ -139,6 +156,7 @@ acme_result<authenticated> acme_server::impl::authenticate(const request& r, key
   if (jws->header.key) {
     if (rule == key_rule::kid) return malformed("this request must identify its account by kid");
     a.key = *jws->header.key;
+    if (auto ok = crypto::verify_jws(*jws, a.key); !ok) return from_jws_error(ok.error());
   } else {
     if (rule == key_rule::jwk) return malformed("this request must carry the account key as jwk");
     const std::string& kid = jws->header.kid;
@@ -155,11 +173,11 @@ acme_result<authenticated> acme_server::impl::authenticate(const request& r, key
     a.account = account->view;
     if (a.account.str("status") != "valid")
       return unauthorized("account " + a.account_id + " is " + a.account.str("status"));
-    auto key = crypto::parse_jwk(a.account.str("jwk"));
-    if (!key) return problem{"serverInternal", 500, "stored account key: " + key.error().message};
-    a.key = std::move(key).value();
+    auto verifier = verifier_of(a.account.str("jwk"));
+    if (!verifier) return verifier.error();
+    a.key = (*verifier)->key();
+    if (auto ok = (*verifier)->verify(*jws); !ok) return from_jws_error(ok.error());
   }
-  if (auto ok = crypto::verify_jws(*jws, a.key); !ok) return from_jws_error(ok.error());
   // Last, so a request that fails any other check does not burn the client's nonce.
   if (!nonces.consume(jws->header.nonce))
     return problem{"badNonce", 400, "JWS nonce is unknown, expired or already used"};

@@ -80,8 +80,9 @@ struct certificate_version {
 
 struct acme_dependencies {
   actors::entity_runtime& runtime;
-  /// Queues a CSR issuance (normally issuance_service::enqueue).
-  std::function<void(actors::issuance_task)> issue;
+  /// Queues a CSR issuance (normally issuance_service::enqueue); the second argument is to be
+  /// called once the attempt is over, whatever its outcome (finalize waits for it).
+  std::function<void(actors::issuance_task, std::function<void()>)> issue;
   /// Latest issued version of a certificate; nullopt when none.
   std::function<std::optional<issued_certificate>(const std::string& certificate_id)> issued;
   /// certctl certificate id of an issued serial (upper-case hex); nullopt when unknown.

@@ -175,7 +175,10 @@ jws_result<parsed_jws> parse_jws(std::string_view body, const jws_limits& limits
   return out;
 }
 
-jws_result<done> verify_jws(const parsed_jws& jws, const jwk& key) {
+namespace {
+
+/// The header's alg must suit the key's type and size.
+jws_result<done> check_alg(const parsed_jws& jws, const jwk& key) {
   const std::string& alg = jws.header.alg;
   const bool fits = (alg == "RS256" && key.kty == "RSA") ||
                     (alg == "ES256" && key.kty == "EC" && key.crv == "P-256") ||
@@ -185,8 +188,12 @@ jws_result<done> verify_jws(const parsed_jws& jws, const jwk& key) {
     return jws_error{
         jws_errc::bad_signature_algorithm,
         "JWS algorithm '" + alg + "' does not match the " + key.kty + " " + key.crv + " key"};
-  auto pkey = detail::load_public_key(key.spki_der);
-  if (!pkey) return jws_error{jws_errc::bad_public_key, pkey.error().message};
+  return done{};
+}
+
+/// The signature check proper, with `key` already loaded as `pkey`.
+jws_result<done> verify_loaded(const parsed_jws& jws, const jwk& key, EVP_PKEY* pkey) {
+  if (auto fits = check_alg(jws, key); !fits) return fits;
   bytes sig = jws.signature;
   if (key.kty == "EC") {
     const size_t want = key.crv == "P-256" ? 64 : 96;
@@ -199,20 +206,62 @@ jws_result<done> verify_jws(const parsed_jws& jws, const jwk& key) {
   md_ctx_ptr ctx(EVP_MD_CTX_new());
   const auto* tbs = reinterpret_cast<const unsigned char*>(jws.signing_input.data());
   const bool ok =
-      ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, digest_of(alg), nullptr, pkey->get()) == 1 &&
+      ctx &&
+      EVP_DigestVerifyInit(ctx.get(), nullptr, digest_of(jws.header.alg), nullptr, pkey) == 1 &&
       EVP_DigestVerify(ctx.get(), sig.data(), sig.size(), tbs, jws.signing_input.size()) == 1;
   detail::clear_errors();
   if (!ok) return jws_error{jws_errc::bad_signature, "JWS signature verification failed"};
   return done{};
 }
 
+std::shared_ptr<void> share(ossl_ptr<EVP_PKEY> key) {
+  return std::shared_ptr<void>(key.release(),
+                               [](void* k) { EVP_PKEY_free(static_cast<EVP_PKEY*>(k)); });
+}
+
+}  // namespace
+
+jws_result<done> verify_jws(const parsed_jws& jws, const jwk& key) {
+  if (auto fits = check_alg(jws, key); !fits) return fits;
+  auto pkey = detail::load_public_key(key.spki_der);
+  if (!pkey) return jws_error{jws_errc::bad_public_key, pkey.error().message};
+  return verify_loaded(jws, key, pkey->get());
+}
+
+jws_result<std::shared_ptr<const jws_verifier>> jws_verifier::make(jwk key) {
+  auto pkey = detail::load_public_key(key.spki_der);
+  if (!pkey) return jws_error{jws_errc::bad_public_key, pkey.error().message};
+  return std::shared_ptr<const jws_verifier>(
+      new jws_verifier(std::move(key), share(std::move(pkey).value())));
+}
+
+jws_result<done> jws_verifier::verify(const parsed_jws& jws) const {
+  return verify_loaded(jws, key_, static_cast<EVP_PKEY*>(pkey_.get()));
+}
+
 crypto_result<std::string> sign_jws(std::string_view private_key_pem, std::string_view nonce,
                                     std::string_view url, std::string_view kid,
                                     std::string_view payload, std::string_view extra_header_json) {
+  auto signer = jws_signer::make(private_key_pem);
+  if (!signer) return signer.error();
+  return (*signer)->sign(nonce, url, kid, payload, extra_header_json);
+}
+
+crypto_result<std::shared_ptr<const jws_signer>> jws_signer::make(
+    std::string_view private_key_pem) {
   auto key = detail::load_private_key(private_key_pem, {});
   if (!key) return key.error();
   auto pub = jwk_of_private_key(private_key_pem);
   if (!pub) return pub.error();
+  return std::shared_ptr<const jws_signer>(
+      new jws_signer(std::move(pub).value(), share(std::move(key).value())));
+}
+
+crypto_result<std::string> jws_signer::sign(std::string_view nonce, std::string_view url,
+                                            std::string_view kid, std::string_view payload,
+                                            std::string_view extra_header_json) const {
+  const jwk* pub = &pub_;
+  auto* pkey = static_cast<EVP_PKEY*>(pkey_.get());
   std::string alg;
   size_t ec_len = 0;
   if (pub->kty == "RSA") {
@@ -234,7 +283,7 @@ crypto_result<std::string> sign_jws(std::string_view private_key_pem, std::strin
   md_ctx_ptr ctx(EVP_MD_CTX_new());
   size_t len = 0;
   const auto* tbs = reinterpret_cast<const unsigned char*>(input.data());
-  if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, digest_of(alg), nullptr, key->get()) != 1 ||
+  if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, digest_of(alg), nullptr, pkey) != 1 ||
       EVP_DigestSign(ctx.get(), nullptr, &len, tbs, input.size()) != 1)
     return detail::openssl_error("sign JWS");
   bytes sig(len);

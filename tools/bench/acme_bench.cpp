@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 #include <rapidjson/document.h>
+#include <sys/resource.h>
 
 #include <atomic>
 #include <chrono>
@@ -70,7 +71,11 @@ class acme_session {
   bool register_account(std::string& error) {
     auto key = crypto::generate_key(crypto::key_type::ecdsa_p256);
     if (!key) return error = "key: " + key.error().message, false;
-    key_pem_ = key->pem;
+    // Parsed once: re-reading the PEM for every signature would cost the client more than
+    // the signature itself, and the client shares the machine with the server it measures.
+    auto signer = crypto::jws_signer::make(key->pem);
+    if (!signer) return error = "key: " + signer.error().message, false;
+    signer_ = std::move(signer).value();
     auto r = post(urls_.new_account, R"({"termsOfServiceAgreed":true})");
     if (r.status != 201 && r.status != 200) return error = r.describe("new-account"), false;
     kid_ = r.location;
@@ -87,7 +92,7 @@ class acme_session {
         if (!n) return {0, "new-nonce: " + httplib::to_string(n.error()), ""};
         nonce_ = n->get_header_value("Replay-Nonce");
       }
-      auto body = crypto::sign_jws(key_pem_, nonce_, url, kid_, payload);
+      auto body = signer_->sign(nonce_, url, kid_, payload);
       nonce_.clear();
       if (!body) return {0, "sign: " + body.error().message, ""};
       auto r = http_->Post(url.substr(urls_.origin.size()).c_str(), *body, "application/jose+json");
@@ -102,7 +107,8 @@ class acme_session {
  private:
   const directory_urls& urls_;
   std::unique_ptr<httplib::Client> http_;
-  std::string key_pem_, kid_, nonce_;
+  std::shared_ptr<const crypto::jws_signer> signer_;
+  std::string kid_, nonce_;
 };
 
 /// Polls `url` (POST-as-GET) until its status is none of `waiting`; the last document.
@@ -122,9 +128,22 @@ bool poll(acme_session& s, const std::string& url, std::initializer_list<const c
   }
 }
 
+/// The steps of one order flow, timed separately so a run shows where a server spends its time.
+enum step { step_new_order, step_authz, step_finalize, step_poll, step_download, step_count };
+const char* const step_names[step_count] = {"new-order", "authz", "finalize", "poll", "download"};
+using step_samples = std::vector<double>[step_count];
+
+/// Adds the time since `t0` to `samples[s]` and restarts `t0`.
+void lap(step_samples& samples, step s, steady::time_point& t0) {
+  const auto now = steady::now();
+  samples[s].push_back(std::chrono::duration<double, std::micro>(now - t0).count());
+  t0 = now;
+}
+
 /// One complete order for `name`; false with `error` on any failure.
 bool run_order(acme_session& s, const directory_urls& u, const std::string& name,
-               std::string& error) {
+               step_samples& steps, std::string& error) {
+  auto t0 = steady::now();
   auto o = s.post(u.new_order, R"({"identifiers":[{"type":"dns","value":")" + name + "\"}]}");
   if (o.status != 201) return error = o.describe("new-order"), false;
   rapidjson::Document order;
@@ -132,6 +151,7 @@ bool run_order(acme_session& s, const directory_urls& u, const std::string& name
   if (order.HasParseError() || !order.HasMember("authorizations") ||
       !order["authorizations"].IsArray())
     return error = o.describe("new-order body"), false;
+  lap(steps, step_new_order, t0);
   for (const auto& az : order["authorizations"].GetArray()) {
     if (!az.IsString()) return error = "authorization URL is not a string", false;
     auto a = s.post(az.GetString(), "");
@@ -150,26 +170,39 @@ bool run_order(acme_session& s, const directory_urls& u, const std::string& name
     if (!poll(s, az.GetString(), {"pending", "processing"}, authz, error)) return false;
     if (str_of(authz, "status") != "valid") return error = "authorization not valid", false;
   }
+  lap(steps, step_authz, t0);
   crypto::subject_alt_names sans;
   sans.dns = {name};
   auto csr = crypto::generate_key_and_csr(crypto::key_type::ecdsa_p256, name, sans);
   if (!csr) return error = "csr: " + csr.error().message, false;
   auto f = s.post(str_of(order, "finalize"), R"({"csr":")" + pem_to_b64url(csr->csr_pem) + "\"}");
   if (f.status != 200) return error = f.describe("finalize"), false;
+  lap(steps, step_finalize, t0);
   rapidjson::Document done;
   done.Parse(f.body.c_str());
   if (str_of(done, "status") != "valid" &&
       !poll(s, o.location, {"pending", "ready", "processing"}, done, error))
     return false;
+  lap(steps, step_poll, t0);
   if (str_of(done, "status") != "valid") return error = "order " + str_of(done, "status"), false;
   auto cert = s.post(str_of(done, "certificate"), "");
   if (cert.status != 200 || cert.body.find("BEGIN CERTIFICATE") == std::string::npos)
     return error = cert.describe("certificate"), false;
+  lap(steps, step_download, t0);
   return true;
+}
+
+/// User plus system CPU time of this process so far.
+double process_cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  auto secs = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+  return secs(u.ru_utime) + secs(u.ru_stime);
 }
 
 struct worker_result {
   std::vector<double> latencies_us;
+  step_samples steps;
   std::int64_t failures = 0;
   std::string first_error;
 };
@@ -244,7 +277,7 @@ int run_acme(const std::vector<std::string>& args) {
       for (std::int64_t i = next++; i < *orders; i = next++) {
         const auto t0 = steady::now();
         const std::string name = "o" + std::to_string(i) + "-" + tag + ".bench.example.test";
-        if (!run_order(s, urls, name, error)) {
+        if (!run_order(s, urls, name, out.steps, error)) {
           if (out.failures++ == 0) out.first_error = error;
           continue;
         }
@@ -255,15 +288,20 @@ int run_acme(const std::vector<std::string>& args) {
   }
   while (registered.load() < static_cast<int>(results.size()))
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const double cpu_before = process_cpu_seconds();
   const auto start = steady::now();
   go.store(true);
   for (auto& th : threads) th.join();
   const double elapsed = std::chrono::duration<double>(steady::now() - start).count();
+  const double client_cpu = process_cpu_seconds() - cpu_before;
 
   std::vector<double> all;
+  std::vector<double> steps[step_count];
   std::int64_t failures = 0;
   for (auto& r : results) {
     all.insert(all.end(), r.latencies_us.begin(), r.latencies_us.end());
+    for (int i = 0; i < step_count; ++i)
+      steps[i].insert(steps[i].end(), r.steps[i].begin(), r.steps[i].end());
     if (r.failures && failures == 0) std::cerr << "error: first failure: " << r.first_error << "\n";
     failures += r.failures;
   }
@@ -275,6 +313,13 @@ int run_acme(const std::vector<std::string>& args) {
                 static_cast<long long>(failures), elapsed);
   std::cout << line << "\n";
   std::cout << "order latency " << to_string(summary) << "\n";
+  // Per step (each order's client-side signing included): where a server spends a flow.
+  for (int i = 0; i < step_count; ++i)
+    std::cout << "  " << step_names[i] << " " << to_string(summarize(steps[i])) << "\n";
+  // The client shares the machine with the server: how much of it the client itself took.
+  std::snprintf(line, sizeof line, "client_cpu_s=%.2f (%.0f%% of one core)", client_cpu,
+                elapsed > 0 ? 100.0 * client_cpu / elapsed : 0.0);
+  std::cout << line << "\n";
   std::snprintf(line, sizeof line, "acme_orders_per_s=%.1f",
                 static_cast<double>(all.size()) / elapsed);
   std::cout << line << std::endl;

@@ -32,7 +32,9 @@ std::unique_ptr<gateways::acme::acme_server> add_acme_routes(gateways::rest::rou
   auto* issuance = &ctx.issuance;
   gateways::acme::acme_dependencies deps{ctx.runtime, {}, {}, {}, {}, {}, {}};
   deps.secrets = &ctx.keys;
-  deps.issue = [issuance](actors::issuance_task t) { issuance->enqueue(std::move(t)); };
+  deps.issue = [issuance](actors::issuance_task t, std::function<void()> on_finished) {
+    issuance->enqueue(std::move(t), std::move(on_finished));
+  };
   // From the log itself, not a read model: the order poll that follows issuance must see it.
   deps.issued =
       [store](const std::string& id) -> std::optional<gateways::acme::issued_certificate> {

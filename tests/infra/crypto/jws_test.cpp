@@ -149,6 +149,49 @@ BOOST_AUTO_TEST_CASE(tampering_and_wrong_keys_fail_verification) {
   BOOST_TEST((verify_jws(short_sig, *parsed->header.key).error().code == jws_errc::bad_signature));
 }
 
+BOOST_AUTO_TEST_CASE(a_loaded_verifier_and_signer_agree_with_the_one_shot_functions) {
+  for (auto t :
+       {key_type::ecdsa_p256, key_type::ecdsa_p384, key_type::rsa_2048, key_type::ed25519}) {
+    BOOST_TEST_CONTEXT(to_string(t)) {
+      const auto pem = key_pem(t);
+      auto signer = jws_signer::make(pem);
+      CERTCTL_REQUIRE_OK(signer);
+      auto pub = jwk_of_private_key(pem);
+      CERTCTL_REQUIRE_OK(pub);
+      BOOST_TEST((*signer)->public_key().thumbprint == pub->thumbprint);
+      auto verifier = jws_verifier::make(*pub);
+      CERTCTL_REQUIRE_OK(verifier);
+      // The signer signs many requests; every one verifies with the one loaded verifier.
+      for (const char* payload : {R"({"a":1})", ""}) {
+        auto body =
+            (*signer)->sign("n", "https://ca.test/x", "https://ca.test/acme/account/a", payload);
+        CERTCTL_REQUIRE_OK(body);
+        auto parsed = parse_jws(*body);
+        CERTCTL_REQUIRE_OK(parsed);
+        BOOST_TEST((*verifier)->verify(*parsed).ok());
+        BOOST_TEST(verify_jws(*parsed, *pub).ok());
+        auto tampered = *parsed;
+        tampered.signing_input.back() ^= 1;
+        BOOST_TEST(((*verifier)->verify(tampered).error().code == jws_errc::bad_signature));
+      }
+      // Signatures from another key, or an algorithm that does not fit, fail as before.
+      auto other = sign_jws(key_pem(t), "n", "https://ca.test/x", "k", "{}");
+      CERTCTL_REQUIRE_OK(other);
+      auto parsed_other = parse_jws(*other);
+      CERTCTL_REQUIRE_OK(parsed_other);
+      BOOST_TEST(!(*verifier)->verify(*parsed_other).ok());
+      if (t != key_type::ecdsa_p256) {
+        auto es256 = sign_jws(key_pem(key_type::ecdsa_p256), "n", "https://ca.test/x", "k", "{}");
+        CERTCTL_REQUIRE_OK(es256);
+        auto parsed_es256 = parse_jws(*es256);
+        CERTCTL_REQUIRE_OK(parsed_es256);
+        BOOST_TEST(
+            ((*verifier)->verify(*parsed_es256).error().code == jws_errc::bad_signature_algorithm));
+      }
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(the_inner_jws_of_key_change_has_a_jwk_and_no_nonce) {
   const std::string jwk_member = "\"jwk\":" + ec_jwk;
   const auto inner = jws_use::key_change_inner;
