@@ -225,8 +225,13 @@ struct issuance_service::impl {
         .set("keygen", server_keygen ? "server" : "agent");
     auto recorded = runtime.execute(
         "certificate", make_command(t, "certificate.record_issued", t.certificate_id, v));
-    if (!recorded)
-      return fail(t, "recording the issued certificate failed: " + recorded.error().message, false);
+    if (!recorded) {
+      // Unavailable (the store or the entity's owner did not answer) may have committed all
+      // the same: the retry asks check_issuance first and completes instead of signing again.
+      const bool transient = recorded.error().code == domain::domain_errc::unavailable;
+      return fail(t, "recording the issued certificate failed: " + recorded.error().message,
+                  transient);
+    }
     events::json_object done;
     done.set("version_id", version_id);
     runtime.execute("job", make_command(t, "job.complete", t.job_id, done));
