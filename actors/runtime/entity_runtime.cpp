@@ -1,8 +1,15 @@
 #include "actors/runtime/entity_runtime.hpp"
 
+#include <algorithm>
+#include <condition_variable>
 #include <deque>
 #include <future>
+#include <mutex>
+#include <optional>
+#include <thread>
 #include <unordered_map>
+#include <unordered_set>
+#include <vector>
 
 #include "actors/domain/rules.hpp"
 #include "actors/runtime/messages.hpp"
@@ -20,14 +27,6 @@ struct deps {
   runtime_options options;
 };
 
-reply_ptr make_reply(command_result r) {
-  return std::make_shared<const command_result>(std::move(r));
-}
-
-reply_ptr error_reply(domain_errc code, std::string message) {
-  return make_reply(domain_error{code, std::move(message)});
-}
-
 // ---------------------------------------------------------------------------------------------
 // Entity actor
 
@@ -38,11 +37,13 @@ struct entity_state {
   std::int64_t version = 0;
   std::int64_t since_snapshot = 0;
   std::string load_error;
-  bool busy = false;      ///< an append is in flight
-  bool released = false;  ///< the registry forgot us: quit once the queue is empty
+  bool busy = false;         ///< an append is in flight
+  bool released = false;     ///< the registry forgot us: quit once the queue is empty
+  bool passivating = false;  ///< asked the registry to let us go
+  std::chrono::steady_clock::time_point last_active = std::chrono::steady_clock::now();
   int conflict_retries = 0;
-  std::deque<std::pair<command_ptr, caf::response_promise>> queue;
-  std::pair<command_ptr, caf::response_promise> current;
+  std::deque<std::pair<command_ptr, completion_ptr>> queue;
+  std::pair<command_ptr, completion_ptr> current;
 };
 
 /// Folds events after `state.version` into the aggregate. Recovery reads run once per
@@ -80,10 +81,12 @@ void process_next(caf::stateful_actor<entity_state>* self, const deps& d);
 
 void finish_current(caf::stateful_actor<entity_state>* self, const deps& d, command_result r) {
   auto& st = self->state;
-  st.current.second.deliver(make_reply(std::move(r)));
+  auto done = std::move(st.current.second);
   st.current = {};
   st.busy = false;
   st.conflict_retries = 0;
+  // On this actor's thread, in command order: the callback must not block (see submit).
+  done->deliver(std::move(r));
   process_next(self, d);
 }
 
@@ -225,24 +228,30 @@ caf::behavior entity_actor(caf::stateful_actor<entity_state>* self, deps d, std:
   st.id = id;
   st.stream = domain::stream_id(kind, id);
   recover(st, *d.store);
+  // Idleness is checked on the registry's periodic tick rather than with caf::after: CAF 0.17
+  // re-arms a receive timeout through its clock thread after every message (an allocation and
+  // a cross-thread wake-up each: ~32 clock-thread context switches per ACME order).
   return {
-      [=](exec_atom, command_ptr cmd) -> caf::result<reply_ptr> {
-        auto rp = self->make_response_promise();
-        self->state.queue.emplace_back(std::move(cmd), rp);
+      [=](exec_atom, command_ptr& cmd, completion_ptr& done) {
+        self->state.last_active = std::chrono::steady_clock::now();
+        self->state.queue.emplace_back(std::move(cmd), std::move(done));
         process_next(self, d);
-        return rp;
       },
-      [=](appended_atom, append_done_ptr done) { on_appended(self, d, *done); },
+      [=](appended_atom, append_done_ptr done) {
+        self->state.last_active = std::chrono::steady_clock::now();
+        on_appended(self, d, *done);
+      },
       [=](release_atom) {
         self->state.released = true;
         process_next(self, d);
       },
-      caf::after(d.options.idle_timeout) >>
-          [=] {
-            if (!self->state.busy && self->state.queue.empty())
-              self->send(registry, passivate_atom_v, self->state.stream,
-                         caf::actor_cast<caf::actor>(self));
-          },
+      [=](tick_atom) {
+        auto& s = self->state;
+        if (s.busy || !s.queue.empty() || s.released || s.passivating) return;
+        if (std::chrono::steady_clock::now() - s.last_active < d.options.idle_timeout) return;
+        s.passivating = true;
+        self->send(registry, passivate_atom_v, s.stream, caf::actor_cast<caf::actor>(self));
+      },
   };
 }
 
@@ -251,16 +260,33 @@ caf::behavior entity_actor(caf::stateful_actor<entity_state>* self, deps d, std:
 
 struct registry_state {
   std::unordered_map<std::string, caf::actor> entities;
+  std::unordered_set<std::string> known_kinds;  ///< kinds make_aggregate accepted
+
+  bool is_kind(const std::string& kind) {
+    if (known_kinds.count(kind) != 0) return true;
+    if (!domain::make_aggregate(kind, "probe")) return false;  // not cached: input-controlled
+    known_kinds.insert(kind);
+    return true;
+  }
 };
 
 caf::behavior registry_actor(caf::stateful_actor<registry_state>* self, deps d) {
+  // Entities passivate between idle_timeout and 1.5 x idle_timeout after their last message.
+  const auto sweep =
+      std::max<caf::timespan>(std::chrono::duration_cast<caf::timespan>(d.options.idle_timeout) / 2,
+                              std::chrono::milliseconds(1));
+  self->delayed_send(self, sweep, tick_atom_v);
   return {
-      [=](submit_atom, const std::string& kind, command_ptr cmd) -> caf::result<reply_ptr> {
-        if (!domain::make_aggregate(kind, "probe"))
-          return error_reply(domain_errc::invalid, "unknown entity kind '" + kind + "'");
-        if (!domain::is_valid_id(cmd->entity_id))
-          return error_reply(domain_errc::invalid,
-                             "invalid " + kind + " id '" + cmd->entity_id + "'");
+      [=](submit_atom, const std::string& kind, command_ptr& cmd, completion_ptr& done) {
+        if (!self->state.is_kind(kind)) {
+          done->deliver(domain_error{domain_errc::invalid, "unknown entity kind '" + kind + "'"});
+          return;
+        }
+        if (!domain::is_valid_id(cmd->entity_id)) {
+          done->deliver(domain_error{domain_errc::invalid,
+                                     "invalid " + kind + " id '" + cmd->entity_id + "'"});
+          return;
+        }
         const auto key = domain::stream_id(kind, cmd->entity_id);
         auto& slot = self->state.entities[key];
         if (!slot) {
@@ -268,8 +294,9 @@ caf::behavior registry_actor(caf::stateful_actor<registry_state>* self, deps d) 
           slot = self->spawn<caf::linked>(entity_actor, d, kind, cmd->entity_id,
                                           caf::actor_cast<caf::actor>(self));
         }
-        self->delegate(slot, exec_atom_v, std::move(cmd));
-        return caf::delegated<reply_ptr>{};
+        // A plain send, like the release below: CAF keeps the order of messages from one sender
+        // to one receiver, so a command forwarded before a release is handled before it.
+        self->send(slot, exec_atom_v, std::move(cmd), std::move(done));
       },
       [=](passivate_atom, const std::string& key, const caf::actor& who) {
         auto it = self->state.entities.find(key);
@@ -277,6 +304,10 @@ caf::behavior registry_actor(caf::stateful_actor<registry_state>* self, deps d) 
         // Commands the registry forwarded before this point are already in the entity's
         // mailbox, ahead of the release; the entity drains them, then quits.
         self->send(who, release_atom_v);
+      },
+      [=](tick_atom) {
+        for (const auto& [key, entity] : self->state.entities) self->send(entity, tick_atom_v);
+        self->delayed_send(self, sweep, tick_atom_v);
       },
       [=](count_atom) -> size_t { return self->state.entities.size(); },
       [=](evict_atom, const stream_predicate& matches) {
@@ -294,6 +325,94 @@ caf::behavior registry_actor(caf::stateful_actor<registry_state>* self, deps d) 
   };
 }
 
+// ---------------------------------------------------------------------------------------------
+// Timeout of submitted commands
+
+std::string did_not_answer(const completion& c, std::chrono::milliseconds timeout) {
+  return c.kind() + " " + c.command().entity_id + " did not answer within " +
+         std::to_string(timeout.count()) + " ms";
+}
+
+/// Answers `unavailable` for the submitted commands nobody answered within the command
+/// timeout, on its own thread. Every command gets the same timeout, so deadlines come in
+/// submission order and a FIFO replaces a timer heap: one lock and one push per command, and
+/// one wake-up per `slack` at most. It holds weak references: a finished command's callback
+/// (and what it captured) is freed when the command finishes, not when its deadline passes.
+class deadline_watch {
+ public:
+  explicit deadline_watch(std::chrono::milliseconds timeout)
+      : timeout_(timeout),
+        slack_(std::clamp<std::chrono::milliseconds>(timeout / 10, std::chrono::milliseconds(1),
+                                                     std::chrono::milliseconds(100))),
+        thread_([this] { run(); }) {}
+
+  /// Stops the thread; commands still pending are not answered by it any more.
+  ~deadline_watch() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+
+  deadline_watch(const deadline_watch&) = delete;
+  deadline_watch& operator=(const deadline_watch&) = delete;
+
+  void watch(const completion_ptr& c) {
+    bool was_empty = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      // Stamped under the lock, so deadlines stay ordered across submitting threads.
+      was_empty = pending_.empty();
+      pending_.push_back({clock::now() + timeout_, c});
+    }
+    if (was_empty) cv_.notify_one();  // otherwise the thread already waits for an earlier one
+  }
+
+ private:
+  using clock = std::chrono::steady_clock;
+  struct entry {
+    clock::time_point deadline;
+    std::weak_ptr<const completion> done;
+  };
+
+  void run() {
+    std::unique_lock<std::mutex> lock(mu_);
+    std::vector<std::weak_ptr<const completion>> expired;
+    while (!stop_) {
+      if (pending_.empty()) {
+        cv_.wait(lock, [&] { return stop_ || !pending_.empty(); });
+        continue;
+      }
+      // Late by up to `slack`, so that a steady stream of commands costs a few wake-ups a
+      // second rather than one per command.
+      const auto wake = pending_.front().deadline + slack_;
+      if (cv_.wait_until(lock, wake, [&] { return stop_; })) break;
+      const auto now = clock::now();
+      while (!pending_.empty() && pending_.front().deadline <= now) {
+        expired.push_back(std::move(pending_.front().done));
+        pending_.pop_front();
+      }
+      // Outside the lock: a callback may submit again.
+      lock.unlock();
+      for (auto& w : expired)
+        if (auto c = w.lock())
+          c->deliver(domain_error{domain_errc::unavailable, did_not_answer(*c, timeout_)});
+      expired.clear();
+      lock.lock();
+    }
+  }
+
+  const std::chrono::milliseconds timeout_;
+  const std::chrono::milliseconds slack_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<entry> pending_;
+  bool stop_ = false;
+  std::thread thread_;  ///< last: starts after the members it uses
+};
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -308,12 +427,19 @@ struct entity_runtime::impl {
   }
 
   impl(store::event_store& store, const infra::clock& clock, runtime_options o)
-      : cfg(make_config(o)), system(cfg), d{&store, &clock, o} {
+      : watch(o.command_timeout), cfg(make_config(o)), system(cfg), d{&store, &clock, o} {
     registry = system.spawn(registry_actor, d);
   }
 
   ~impl() { caf::anon_send_exit(registry, caf::exit_reason::user_shutdown); }
 
+  /// Hands `cmd` to the registry; `done` is delivered by the registry (invalid kind or id) or
+  /// by the entity.
+  void send(const std::string& kind, command_ptr cmd, const completion_ptr& done) {
+    caf::anon_send(registry, submit_atom_v, kind, std::move(cmd), done);
+  }
+
+  deadline_watch watch;  ///< first: outlives the actor system, whose teardown may submit
   caf::actor_system_config cfg;
   caf::actor_system system;
   deps d;
@@ -343,17 +469,9 @@ void entity_runtime::submit(const std::string& kind, domain::command cmd, comman
 void entity_runtime::submit_local(const std::string& kind, domain::command cmd,
                                   command_callback done) {
   auto c = std::make_shared<const domain::command>(std::move(cmd));
-  auto registry = impl_->registry;
-  auto timeout = impl_->d.options.command_timeout;
-  impl_->system.spawn([=](caf::event_based_actor* self) {
-    self->request(registry, timeout, submit_atom_v, kind, c)
-        .then([=](reply_ptr r) { done(*r); },
-              [=](caf::error& err) {
-                done(domain_error{
-                    domain_errc::unavailable,
-                    kind + " " + c->entity_id + " did not answer: " + self->system().render(err)});
-              });
-  });
+  auto holder = std::make_shared<const completion>(std::move(done), kind, c);
+  impl_->watch.watch(holder);
+  impl_->send(kind, std::move(c), holder);
 }
 
 command_result entity_runtime::execute(const std::string& kind, domain::command cmd) {
@@ -364,17 +482,29 @@ command_result entity_runtime::execute(const std::string& kind, domain::command 
                            [answer](command_result r) { answer->set_value(std::move(r)); });
     return future.get();  // the router answers every command, at the latest on its timeout
   }
+  // Shared with the callback: an answer arriving after the deadline lands here harmlessly.
+  struct waiter {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::optional<command_result> out;
+  };
+  auto w = std::make_shared<waiter>();
   auto c = std::make_shared<const domain::command>(std::move(cmd));
-  caf::scoped_actor self{impl_->system};
-  std::optional<command_result> out;
-  self->request(impl_->registry, impl_->d.options.command_timeout, submit_atom_v, kind, c)
-      .receive([&](reply_ptr r) { out = *r; },
-               [&](caf::error& err) {
-                 out = domain_error{
-                     domain_errc::unavailable,
-                     kind + " " + c->entity_id + " did not answer: " + impl_->system.render(err)};
-               });
-  return std::move(*out);
+  auto holder = std::make_shared<const completion>(
+      [w](command_result r) {
+        {
+          std::lock_guard<std::mutex> lock(w->mu);
+          w->out = std::move(r);
+        }
+        w->cv.notify_one();
+      },
+      kind, c);
+  impl_->send(kind, std::move(c), holder);
+  const auto timeout = impl_->d.options.command_timeout;
+  std::unique_lock<std::mutex> lock(w->mu);
+  if (!w->cv.wait_for(lock, timeout, [&] { return w->out.has_value(); }))
+    return domain_error{domain_errc::unavailable, did_not_answer(*holder, timeout)};
+  return std::move(*w->out);
 }
 
 void entity_runtime::set_router(command_router* router) {

@@ -58,14 +58,21 @@ class entity_runtime {
   entity_runtime& operator=(const entity_runtime&) = delete;
 
   /// Sends `cmd` to entity `kind`/`cmd.entity_id`, through the router when one is installed
-  /// and the entity is owned elsewhere; `done` runs on an actor (or cluster) thread.
+  /// and the entity is owned elsewhere. `done` is called exactly once: by the entity when the
+  /// command finishes (or by the registry for an unknown kind or an invalid id), or with
+  /// `unavailable` once `command_timeout` passed without an answer, whichever comes first; a
+  /// later answer is dropped. Locally it runs on the entity's actor thread, in command order
+  /// per entity, so it must be quick and must not block: in particular it must not call
+  /// `execute` (for the same entity that waits out the timeout). Hand longer work to another
+  /// thread, or `submit` the next command.
   void submit(const std::string& kind, domain::command cmd, command_callback done);
 
   /// Executes on this node whoever owns the entity: for commands a router delivered here.
-  /// Expected versions fence the case where ownership moved meanwhile.
+  /// Expected versions fence the case where ownership moved meanwhile. `done` as for `submit`.
   void submit_local(const std::string& kind, domain::command cmd, command_callback done);
 
-  /// Blocking form for request threads; times out with `unavailable`.
+  /// Blocking form for request threads (never call it on an actor thread, e.g. from a
+  /// `submit` callback); returns `unavailable` after `command_timeout` without an answer.
   command_result execute(const std::string& kind, domain::command cmd);
 
   /// Entity actors currently resident (not passivated).

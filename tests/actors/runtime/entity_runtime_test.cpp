@@ -1,8 +1,13 @@
 // The CAF runtime over a real store: recovery, ordering, idempotency and conflict handling.
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
+#include <atomic>
 #include <future>
+#include <map>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 #include "actors/runtime/entity_runtime.hpp"
 #include "infra/store/memory_store.hpp"
@@ -197,6 +202,196 @@ BOOST_AUTO_TEST_CASE(released_entities_recover_from_the_store_on_their_next_comm
   BOOST_REQUIRE(again.ok());
   BOOST_TEST(again->stream_version == 2);
   BOOST_TEST(again->view.str("name") == "Renamed");
+}
+
+namespace {
+
+/// A memory store whose asynchronous appends can be held back: the entity then never hears
+/// from its append, as with a store that hangs.
+struct holding_store : store::event_store {
+  std::unique_ptr<store::event_store> inner = store::make_memory_store();
+  std::mutex mu;
+  bool hold = false;
+  std::vector<std::pair<store::append_request, append_callback>> held;
+
+  void release() {
+    std::vector<std::pair<store::append_request, append_callback>> go;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      hold = false;
+      go.swap(held);
+    }
+    for (auto& [req, done] : go) inner->append_async(std::move(req), std::move(done));
+  }
+
+  store::store_result<store::append_result> append(store::append_request req) override {
+    return inner->append(std::move(req));
+  }
+  void append_async(store::append_request req, append_callback done) override {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (hold) {
+        held.emplace_back(std::move(req), std::move(done));
+        return;
+      }
+    }
+    inner->append_async(std::move(req), std::move(done));
+  }
+  store::store_result<std::vector<events::recorded_event>> read_stream(const std::string& stream,
+                                                                       std::int64_t from,
+                                                                       size_t max) override {
+    return inner->read_stream(stream, from, max);
+  }
+  store::store_result<std::vector<events::recorded_event>> read_all(std::int64_t from,
+                                                                    size_t max) override {
+    return inner->read_all(from, max);
+  }
+  store::store_result<std::int64_t> head_position() override { return inner->head_position(); }
+  std::unique_ptr<store::subscription> subscribe(std::int64_t from,
+                                                 store::event_handler handler) override {
+    return inner->subscribe(from, std::move(handler));
+  }
+  store::store_result<done> save_snapshot(const store::snapshot& s) override {
+    return inner->save_snapshot(s);
+  }
+  store::store_result<std::optional<store::snapshot>> load_snapshot(
+      const std::string& stream) override {
+    return inner->load_snapshot(stream);
+  }
+  store::store_result<store::command_record> record_command(
+      const store::command_record& rec) override {
+    return inner->record_command(rec);
+  }
+  store::store_result<std::optional<store::command_record>> find_command(
+      const std::string& id) override {
+    return inner->find_command(id);
+  }
+  std::string backend() const override { return "holding"; }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(commands_nobody_answers_time_out_and_late_answers_are_dropped) {
+  holding_store store;
+  infra::system_clock clock;
+  actors::runtime_options opts;
+  opts.command_timeout = std::chrono::milliseconds(200);
+  actors::entity_runtime rt(store, clock, opts);
+  store.hold = true;
+
+  std::atomic<int> calls{0};
+  std::promise<actors::command_result> submitted;
+  rt.submit("team", make("team.create", "t-2", team), [&](actors::command_result r) {
+    if (calls++ == 0) submitted.set_value(std::move(r));
+  });
+  const auto start = std::chrono::steady_clock::now();
+  auto r = rt.execute("team", make("team.create", "t-1", team));
+  const auto waited_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::steady_clock::now() - start)
+                             .count();
+  BOOST_REQUIRE(!r.ok());
+  BOOST_TEST(r.error().code == domain::domain_errc::unavailable);
+  BOOST_TEST(r.error().message.find("team t-1 did not answer") != std::string::npos);
+  BOOST_TEST(waited_ms >= 200);
+  BOOST_TEST(waited_ms < 5000);
+
+  auto f = submitted.get_future();
+  BOOST_REQUIRE(f.wait_for(std::chrono::seconds(5)) == std::future_status::ready);
+  auto sr = f.get();
+  BOOST_REQUIRE(!sr.ok());
+  BOOST_TEST(sr.error().code == domain::domain_errc::unavailable);
+
+  // The store comes back: both commands commit after all, nobody is told twice, and the
+  // entities carry on.
+  store.release();
+  for (int i = 0; i < 200 && store.inner->head_position().value() < 2; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  BOOST_TEST(store.inner->head_position().value() == 2);
+  auto next = rt.execute("team", make("team.update", "t-1", R"({"name":"Renamed"})"));
+  BOOST_REQUIRE(next.ok());
+  BOOST_TEST(next->stream_version == 2);
+  BOOST_REQUIRE(rt.execute("team", make("team.update", "t-2", R"({"name":"Renamed"})")).ok());
+  BOOST_TEST(calls.load() == 1);
+}
+
+BOOST_AUTO_TEST_CASE(every_submit_is_answered_once_and_in_order_per_entity) {
+  auto store = store::make_memory_store();
+  infra::system_clock clock;
+  actors::entity_runtime rt(*store, clock);
+  constexpr int threads_n = 8, per_thread = 500, entities = 3;
+  for (int e = 0; e < entities; ++e)
+    BOOST_REQUIRE(rt.execute("team", make("team.create", "t-" + std::to_string(e), team)).ok());
+
+  std::vector<std::atomic<int>> calls(threads_n * per_thread);
+  std::atomic<int> answered{0}, failures{0};
+  std::mutex mu;
+  std::map<int, std::vector<std::int64_t>> versions_by_entity;  // in delivery order
+  std::map<std::pair<int, int>, std::vector<std::int64_t>> versions_by_sender;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < threads_n; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < per_thread; ++i) {
+        const int e = (t + i) % entities, n = t * per_thread + i;
+        rt.submit("team",
+                  make("team.update", "t-" + std::to_string(e),
+                       "{\"name\":\"n" + std::to_string(n) + "\"}"),
+                  [&, t, e, n](actors::command_result r) {
+                    ++calls[static_cast<size_t>(n)];
+                    if (!r.ok()) {
+                      ++failures;
+                    } else {
+                      std::lock_guard<std::mutex> lock(mu);
+                      versions_by_entity[e].push_back(r->stream_version);
+                      versions_by_sender[{t, e}].push_back(r->stream_version);
+                    }
+                    ++answered;
+                  });
+      }
+    });
+  for (auto& th : threads) th.join();
+  for (int i = 0; i < 3000 && answered.load() < threads_n * per_thread; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // a second call would show now
+
+  BOOST_TEST(answered.load() == threads_n * per_thread);
+  BOOST_TEST(failures.load() == 0);
+  int not_once = 0;
+  for (auto& c : calls)
+    if (c.load() != 1) ++not_once;
+  BOOST_TEST(not_once == 0);
+  std::lock_guard<std::mutex> lock(mu);
+  std::int64_t total = 0;
+  for (const auto& [e, versions] : versions_by_entity) {
+    // Each entity answers in its own order: versions 2, 3, ... with no gap or repeat.
+    bool in_order = true;
+    for (size_t k = 0; k < versions.size(); ++k)
+      if (versions[k] != static_cast<std::int64_t>(k) + 2) in_order = false;
+    BOOST_TEST(in_order, "entity t-" << e);
+    total += static_cast<std::int64_t>(versions.size());
+  }
+  BOOST_TEST(total == threads_n * per_thread);
+  // And commands from one thread to one entity take effect in the order they were submitted.
+  for (const auto& [key, versions] : versions_by_sender)
+    BOOST_TEST(std::is_sorted(versions.begin(), versions.end()),
+               "thread " << key.first << " entity " << key.second);
+  BOOST_TEST(store->head_position().value() == entities + threads_n * per_thread);
+}
+
+BOOST_AUTO_TEST_CASE(submits_the_registry_refuses_are_answered_through_the_callback) {
+  auto store = store::make_memory_store();
+  infra::system_clock clock;
+  actors::entity_runtime rt(*store, clock);
+  std::promise<actors::command_result> kind, id;
+  rt.submit("spaceship", make("spaceship.create", "x", "{}"),
+            [&](actors::command_result r) { kind.set_value(std::move(r)); });
+  rt.submit("team", make("team.create", "../etc", team),
+            [&](actors::command_result r) { id.set_value(std::move(r)); });
+  auto k = kind.get_future().get();
+  auto i = id.get_future().get();
+  BOOST_REQUIRE(!k.ok());
+  BOOST_TEST(k.error().code == domain::domain_errc::invalid);
+  BOOST_REQUIRE(!i.ok());
+  BOOST_TEST(i.error().code == domain::domain_errc::invalid);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
