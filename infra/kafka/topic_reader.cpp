@@ -28,29 +28,6 @@ int topic_reader::partition_count() const {
   return impl_->partitions;
 }
 
-namespace {
-
-/// Partition count of `topic`, 0 while the cluster does not know it yet.
-int partitions_of(rd_kafka_t* rk, const std::string& topic, std::string& error) {
-  rd_kafka_topic_t* t = rd_kafka_topic_new(rk, topic.c_str(), nullptr);
-  const rd_kafka_metadata_t* md = nullptr;
-  const rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, t, &md, 2000);
-  rd_kafka_topic_destroy(t);
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    error = rd_kafka_err2str(err);
-    return 0;
-  }
-  int n = 0;
-  if (md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR)
-    n = md->topics[0].partition_cnt;
-  else if (md->topic_cnt == 1)
-    error = rd_kafka_err2str(md->topics[0].err);
-  rd_kafka_metadata_destroy(md);
-  return n;
-}
-
-}  // namespace
-
 result<std::unique_ptr<topic_reader>, kafka_error> topic_reader::open(
     const std::string& bootstrap_servers, const std::string& topic,
     const std::vector<kafka_property>& properties, std::chrono::milliseconds metadata_timeout) {
@@ -74,7 +51,7 @@ result<std::unique_ptr<topic_reader>, kafka_error> topic_reader::open(
 
   const auto deadline = std::chrono::steady_clock::now() + metadata_timeout;
   std::string error = "not found";
-  while ((p->partitions = partitions_of(p->consumer.get(), topic, error)) == 0) {
+  while ((p->partitions = detail::partition_count_of(p->consumer.get(), topic, error)) == 0) {
     if (std::chrono::steady_clock::now() >= deadline)
       return kafka_error{"topic " + topic + ": " + error};
     std::this_thread::sleep_for(std::chrono::milliseconds(100));

@@ -45,23 +45,6 @@ std::string with_signature_of(const std::string& jws, const std::string& other) 
   return jws.substr(0, jws.find(marker)) + other.substr(other.find(marker));
 }
 
-/// An externalAccountBinding for `c`'s key: HS256 under `hmac_key` (base64url), `kid`, `url`.
-std::string eab_for(const acme_client& c, const std::string& kid, const std::string& hmac_key,
-                    const std::string& url) {
-  auto jwk = crypto::jwk_of_private_key(c.key_pem());
-  BOOST_REQUIRE(jwk.ok());
-  const std::string prot =
-      crypto::base64url_encode(R"({"alg":"HS256","kid":")" + kid + R"(","url":")" + url + "\"}");
-  const std::string payload = crypto::base64url_encode(jwk->canonical_json);
-  const auto key = crypto::base64url_decode(hmac_key);
-  BOOST_REQUIRE(key.has_value());
-  const auto mac = crypto::hmac_sha256(*key, prot + "." + payload);
-  const std::string sig = crypto::base64url_encode(
-      std::string_view(reinterpret_cast<const char*>(mac.data()), mac.size()));
-  return R"({"protected":")" + prot + R"(","payload":")" + payload + R"(","signature":")" + sig +
-         "\"}";
-}
-
 acme_response new_account_with(acme_client& c, const std::string& eab) {
   return c.post(c.directory_url("newAccount"),
                 R"({"termsOfServiceAgreed":true,"externalAccountBinding":)" + eab + "}", true);

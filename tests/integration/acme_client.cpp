@@ -5,6 +5,7 @@
 #include "infra/crypto/csr.hpp"
 #include "infra/crypto/jwk.hpp"
 #include "infra/crypto/jws.hpp"
+#include "infra/crypto/sha256.hpp"
 
 namespace certctl::integration {
 
@@ -128,6 +129,22 @@ acme_csr make_acme_csr(const std::vector<std::string>& names, const std::string&
   while (!std_to_url.empty() && std_to_url.back() == '=') std_to_url.pop_back();
   out.der_b64url = std_to_url;
   return out;
+}
+
+std::string eab_for(const acme_client& c, const std::string& kid, const std::string& hmac_key,
+                    const std::string& url) {
+  auto jwk = crypto::jwk_of_private_key(c.key_pem());
+  BOOST_REQUIRE(jwk.ok());
+  const std::string prot =
+      crypto::base64url_encode(R"({"alg":"HS256","kid":")" + kid + R"(","url":")" + url + "\"}");
+  const std::string payload = crypto::base64url_encode(jwk->canonical_json);
+  const auto key = crypto::base64url_decode(hmac_key);
+  BOOST_REQUIRE(key.has_value());
+  const auto mac = crypto::hmac_sha256(*key, prot + "." + payload);
+  const std::string sig = crypto::base64url_encode(
+      std::string_view(reinterpret_cast<const char*>(mac.data()), mac.size()));
+  return R"({"protected":")" + prot + R"(","payload":")" + payload + R"(","signature":")" + sig +
+         "\"}";
 }
 
 }  // namespace certctl::integration

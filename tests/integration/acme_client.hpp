@@ -71,4 +71,8 @@ struct acme_csr {
 };
 acme_csr make_acme_csr(const std::vector<std::string>& names, const std::string& key_pem = {});
 
+/// An externalAccountBinding for `c`'s key: HS256 under `hmac_key` (base64url), `kid`, `url`.
+std::string eab_for(const acme_client& c, const std::string& kid, const std::string& hmac_key,
+                    const std::string& url);
+
 }  // namespace certctl::integration

@@ -116,10 +116,6 @@ struct bus_core : std::enable_shared_from_this<bus_core> {
 void bus_log_cb(const rd_kafka_t* rk, int level, const char* fac, const char* buf);
 void bus_error_cb(rd_kafka_t* rk, int err, const char* reason, void* opaque);
 
-/// Partition count of `topic` as `rk` sees it; 0 (and `error`) while unknown.
-int partition_count_of(rd_kafka_t* rk, const std::string& topic, std::string& error,
-                       int timeout_ms = 2000);
-
 /// Milliseconds left until `deadline`, at least 1 and at most `cap` (one call's timeout).
 inline int ms_until(std::chrono::steady_clock::time_point deadline, int cap) {
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -35,4 +35,8 @@ result<handle_ptr, kafka_error> make_handle(rd_kafka_type_t type, conf_ptr conf)
 /// Log callback that drops librdkafka's log lines (tests and tools that print their own).
 void quiet_log(const rd_kafka_t* rk, int level, const char* fac, const char* buf);
 
+/// Partition count of `topic` as `rk` sees it; 0 (and `error`) while unknown.
+int partition_count_of(rd_kafka_t* rk, const std::string& topic, std::string& error,
+                       int timeout_ms = 2000);
+
 }  // namespace certctl::kafka::detail

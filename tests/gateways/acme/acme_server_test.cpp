@@ -47,22 +47,6 @@ acme_response new_order(acme_client& c, const std::vector<std::string>& names) {
   return c.post(c.directory_url("newOrder"), R"({"identifiers":[)" + ids + "]}");
 }
 
-std::string eab_for(const acme_client& c, const std::string& kid, const std::string& hmac_key,
-                    const std::string& url) {
-  auto jwk = crypto::jwk_of_private_key(c.key_pem());
-  BOOST_REQUIRE(jwk.ok());
-  const std::string prot =
-      crypto::base64url_encode(R"({"alg":"HS256","kid":")" + kid + R"(","url":")" + url + "\"}");
-  const std::string payload = crypto::base64url_encode(jwk->canonical_json);
-  const auto key = crypto::base64url_decode(hmac_key);
-  BOOST_REQUIRE(key.has_value());
-  const auto mac = crypto::hmac_sha256(*key, prot + "." + payload);
-  return R"({"protected":")" + prot + R"(","payload":")" + payload + R"(","signature":")" +
-         crypto::base64url_encode(
-             std::string_view(reinterpret_cast<const char*>(mac.data()), mac.size())) +
-         "\"}";
-}
-
 /// The thumbprint of `c`'s key (the second half of a key authorization).
 std::string thumbprint(const acme_client& c) {
   auto jwk = crypto::jwk_of_private_key(c.key_pem());
