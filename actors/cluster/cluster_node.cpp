@@ -243,7 +243,6 @@ cluster_node::cluster_node(actors::entity_runtime& runtime,
                            std::shared_ptr<projections::read_db> db, const infra::clock& clock,
                            node_options options)
     : registry_(std::move(db)),
-      options_(options),
       impl_(std::make_unique<impl>(runtime, clock, std::move(options), registry_)) {}
 
 cluster_node::~cluster_node() {
@@ -277,6 +276,10 @@ void cluster_node::stop() {
   if (impl_->control.joinable()) impl_->control.join();
 }
 
+const node_options& cluster_node::options() const {
+  return impl_->opts;
+}
+
 bool cluster_node::ready() const {
   std::shared_lock<std::shared_mutex> lock(impl_->own_mu);
   return impl_->joined;
@@ -284,7 +287,7 @@ bool cluster_node::ready() const {
 
 node_status cluster_node::status() const {
   node_status s;
-  s.node_id = options_.bus.node_id;
+  s.node_id = impl_->opts.bus.node_id;
   {
     std::shared_lock<std::shared_mutex> lock(impl_->own_mu);
     s.joined = impl_->joined;

@@ -90,7 +90,7 @@ class cluster_node final : public actors::command_router {
   bool ready() const;
   node_status status() const;
   projections::db_result<std::vector<node_record>> members() { return registry_.nodes(); }
-  const node_options& options() const { return options_; }
+  const node_options& options() const;
 
   bool is_local(const std::string& stream_id) const override;
   void forward(const std::string& kind, domain::command cmd,
@@ -99,7 +99,6 @@ class cluster_node final : public actors::command_router {
  private:
   struct impl;
   node_registry registry_;
-  node_options options_;
   std::unique_ptr<impl> impl_;
 };
 
