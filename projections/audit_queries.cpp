@@ -71,7 +71,7 @@ bool audit_row::operator==(const audit_row& o) const {
          payload == o.payload;
 }
 
-db_result<audit_page> list_audit_events(read_db& db, const audit_filter& f) {
+db_result<audit_page> list_audit_events(sql::database& db, const audit_filter& f) {
   if (f.page < 1) return db_error{db_errc::invalid_argument, "page must be at least 1"};
   if (f.per_page < 1 || f.per_page > max_per_page)
     return db_error{db_errc::invalid_argument, "per_page must be between 1 and 500"};
@@ -119,7 +119,7 @@ db_result<audit_page> list_audit_events(read_db& db, const audit_filter& f) {
   return out;
 }
 
-db_result<std::optional<audit_row>> get_audit_event(read_db& db, const std::string& id) {
+db_result<std::optional<audit_row>> get_audit_event(sql::database& db, const std::string& id) {
   auto rows =
       db.query(std::string("SELECT ") + row_columns + " FROM audit_events WHERE id = ?", {id});
   if (!rows) return rows.error();

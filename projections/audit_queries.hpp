@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "events/event.hpp"
-#include "projections/read_db.hpp"
+#include "projections/sql_names.hpp"
 
 namespace certctl::projections {
 
@@ -51,9 +51,9 @@ struct audit_page {
 };
 
 /// A page of matching events. invalid_argument for page < 1 or per_page outside 1..500.
-db_result<audit_page> list_audit_events(read_db& db, const audit_filter& filter);
+db_result<audit_page> list_audit_events(sql::database& db, const audit_filter& filter);
 /// One event by its id; nullopt when there is none.
-db_result<std::optional<audit_row>> get_audit_event(read_db& db, const std::string& id);
+db_result<std::optional<audit_row>> get_audit_event(sql::database& db, const std::string& id);
 
 /// The API's ActorType for a principal: "System" for "system:<loop>" (and an empty
 /// principal), "Agent" for "agent:<id>" or "agent-<id>", otherwise "User".

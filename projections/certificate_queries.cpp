@@ -62,7 +62,7 @@ bool certificate_version_row::operator==(const certificate_version_row& o) const
          key_size == o.key_size && created_at == o.created_at;
 }
 
-db_result<json_page> list_certificates(read_db& db, const certificate_filter& f) {
+db_result<json_page> list_certificates(sql::database& db, const certificate_filter& f) {
   const std::string order = certificate_order(f.sort.value_or("-created_at"));
   if (order.empty())
     return db_error{db_errc::invalid_argument, "unknown sort key '" + f.sort.value_or("") + "'"};
@@ -84,14 +84,14 @@ db_result<json_page> list_certificates(read_db& db, const certificate_filter& f)
   return query_doc_page(db, "certificates" + where, p, order, f.page, f.per_page);
 }
 
-db_result<std::optional<std::string>> get_certificate(read_db& db, const std::string& id) {
+db_result<std::optional<std::string>> get_certificate(sql::database& db, const std::string& id) {
   auto rows = db.query("SELECT doc FROM certificates WHERE id = ?", {id});
   if (!rows) return rows.error();
   if (rows->empty()) return std::optional<std::string>{};
   return std::optional<std::string>(rows->front().text(0).value_or("{}"));
 }
 
-db_result<json_page> list_certificate_versions(read_db& db, const std::string& certificate_id,
+db_result<json_page> list_certificate_versions(sql::database& db, const std::string& certificate_id,
                                                std::int64_t page, std::int64_t per_page) {
   if (auto ok = check_paging(page, per_page); !ok) return ok.error();
   params p{certificate_id, per_page, (page - 1) * per_page};
@@ -116,7 +116,7 @@ db_result<json_page> list_certificate_versions(read_db& db, const std::string& c
 }
 
 db_result<std::optional<certificate_version_row>> get_latest_certificate_version(
-    read_db& db, const std::string& certificate_id) {
+    sql::database& db, const std::string& certificate_id) {
   auto rows = db.query(std::string("SELECT ") + version_columns +
                            " FROM certificate_versions WHERE certificate_id = ? "
                            "ORDER BY position DESC LIMIT 1",

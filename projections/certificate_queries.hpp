@@ -7,7 +7,7 @@
 #include <string>
 
 #include "projections/entity_queries.hpp"
-#include "projections/read_db.hpp"
+#include "projections/sql_names.hpp"
 
 namespace certctl::projections {
 
@@ -28,9 +28,9 @@ struct certificate_filter {
 };
 
 /// ManagedCertificate objects. invalid_argument for bad paging or an unknown sort key.
-db_result<json_page> list_certificates(read_db& db, const certificate_filter& filter);
+db_result<json_page> list_certificates(sql::database& db, const certificate_filter& filter);
 /// One ManagedCertificate as JSON; nullopt when there is none (404).
-db_result<std::optional<std::string>> get_certificate(read_db& db, const std::string& id);
+db_result<std::optional<std::string>> get_certificate(sql::database& db, const std::string& id);
 
 /// One certificate_versions row (API CertificateVersion).
 struct certificate_version_row {
@@ -51,11 +51,11 @@ struct certificate_version_row {
 };
 
 /// Versions of a certificate, newest first (JSON CertificateVersion objects).
-db_result<json_page> list_certificate_versions(read_db& db, const std::string& certificate_id,
+db_result<json_page> list_certificate_versions(sql::database& db, const std::string& certificate_id,
                                                std::int64_t page = 1, std::int64_t per_page = 50);
 /// The newest version (for PEM export and revocation); nullopt when none was issued.
 db_result<std::optional<certificate_version_row>> get_latest_certificate_version(
-    read_db& db, const std::string& certificate_id);
+    sql::database& db, const std::string& certificate_id);
 /// The CertificateVersion JSON object (absent optional fields are left out).
 std::string certificate_version_json(const certificate_version_row& v);
 

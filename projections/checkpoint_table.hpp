@@ -9,7 +9,7 @@
 #include <optional>
 #include <string>
 
-#include "projections/read_db.hpp"
+#include "projections/sql_names.hpp"
 
 namespace certctl::projections {
 

@@ -1,7 +1,7 @@
 #pragma once
 /// The entity read models (DESIGN §6): certificates and their versions, jobs, and the
 /// configuration resources (issuers, profiles, renewal policies, teams, owners, agents).
-/// Each folds its events the way the domain aggregates do (actors/domain/*.cpp), so the
+/// Each folds its events the way the domain aggregates do (domain/*.cpp), so the
 /// stored `doc` is the entity as the API returns it. Queries are in certificate_queries.hpp
 /// and entity_queries.hpp.
 

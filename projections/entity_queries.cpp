@@ -35,7 +35,7 @@ struct where_builder {
   }
 };
 
-db_result<std::optional<std::string>> first_doc(read_db& db, const std::string& sql,
+db_result<std::optional<std::string>> first_doc(sql::database& db, const std::string& sql,
                                                 const params& p) {
   auto rows = db.query(sql, p);
   if (!rows) return rows.error();
@@ -44,7 +44,7 @@ db_result<std::optional<std::string>> first_doc(read_db& db, const std::string& 
 }
 
 /// status -> count from a `SELECT status, COUNT(*) ... GROUP BY status` query.
-db_result<std::map<std::string, std::int64_t>> count_by(read_db& db, const std::string& sql,
+db_result<std::map<std::string, std::int64_t>> count_by(sql::database& db, const std::string& sql,
                                                         const params& p = {}) {
   auto rows = db.query(sql, p);
   if (!rows) return rows.error();
@@ -69,7 +69,7 @@ db_result<done> check_paging(std::int64_t page, std::int64_t per_page) {
   return done{};
 }
 
-db_result<json_page> query_doc_page(read_db& db, const std::string& from_where, const params& p,
+db_result<json_page> query_doc_page(sql::database& db, const std::string& from_where, const params& p,
                                     const std::string& order, std::int64_t page,
                                     std::int64_t per_page) {
   if (auto ok = check_paging(page, per_page); !ok) return ok.error();
@@ -117,7 +117,7 @@ std::string page_json(const json_page& page) {
   return std::string(buf.GetString(), buf.GetSize());
 }
 
-db_result<json_page> list_jobs(read_db& db, const job_filter& f) {
+db_result<json_page> list_jobs(sql::database& db, const job_filter& f) {
   where_builder w;
   w.add("status = ?", f.status);
   w.add("type = ?", f.type);
@@ -126,11 +126,11 @@ db_result<json_page> list_jobs(read_db& db, const job_filter& f) {
   return query_doc_page(db, "jobs" + w.sql, w.p, "created_seq DESC", f.page, f.per_page);
 }
 
-db_result<std::optional<std::string>> get_job(read_db& db, const std::string& id) {
+db_result<std::optional<std::string>> get_job(sql::database& db, const std::string& id) {
   return first_doc(db, "SELECT doc FROM jobs WHERE id = ?", {id});
 }
 
-db_result<std::vector<work_item>> list_agent_work(read_db& db, const std::string& agent_id) {
+db_result<std::vector<work_item>> list_agent_work(sql::database& db, const std::string& agent_id) {
   // The certificate table belongs to another projection; a job whose certificate is not
   // projected yet still shows, with an empty common_name. Jobs assigned to no agent are
   // offered to every agent: the first CSR accepted by the job entity wins.
@@ -189,7 +189,7 @@ std::string agent_work_json(const std::vector<work_item>& items) {
   return std::string(buf.GetString(), buf.GetSize());
 }
 
-db_result<json_page> list_resources(read_db& db, const std::string& kind, std::int64_t page,
+db_result<json_page> list_resources(sql::database& db, const std::string& kind, std::int64_t page,
                                     std::int64_t per_page) {
   if (!is_resource_kind(kind))
     return db_error{db_errc::invalid_argument, "unknown resource kind '" + kind + "'"};
@@ -197,12 +197,12 @@ db_result<json_page> list_resources(read_db& db, const std::string& kind, std::i
                         "created_seq DESC", page, per_page);
 }
 
-db_result<json_page> list_retired_agents(read_db& db, std::int64_t page, std::int64_t per_page) {
+db_result<json_page> list_retired_agents(sql::database& db, std::int64_t page, std::int64_t per_page) {
   return query_doc_page(db, "resources WHERE kind = 'agent' AND deleted = 0 AND retired = 1", {},
                         "created_seq DESC", page, per_page);
 }
 
-db_result<std::optional<std::string>> get_resource(read_db& db, const std::string& kind,
+db_result<std::optional<std::string>> get_resource(sql::database& db, const std::string& kind,
                                                    const std::string& id) {
   if (!is_resource_kind(kind))
     return db_error{db_errc::invalid_argument, "unknown resource kind '" + kind + "'"};
@@ -210,7 +210,7 @@ db_result<std::optional<std::string>> get_resource(read_db& db, const std::strin
                    {kind, id});
 }
 
-db_result<entity_stats> get_entity_stats(read_db& db, events::timestamp_us now,
+db_result<entity_stats> get_entity_stats(sql::database& db, events::timestamp_us now,
                                          std::int64_t expiring_days) {
   entity_stats s;
   auto certs = count_by(db, "SELECT status, COUNT(*) FROM certificates GROUP BY status");

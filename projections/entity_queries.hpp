@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "events/event.hpp"
-#include "projections/read_db.hpp"
+#include "projections/sql_names.hpp"
 
 namespace certctl::projections {
 
@@ -29,7 +29,7 @@ db_result<done> check_paging(std::int64_t page, std::int64_t per_page);
 /// Runs `SELECT doc FROM <from_where> ORDER BY <order> LIMIT/OFFSET` for one page and counts
 /// the matches. `from_where` is e.g. "jobs WHERE status = ?" with `p` its parameters. Used
 /// by every list query of the entity read models.
-db_result<json_page> query_doc_page(read_db& db, const std::string& from_where, const params& p,
+db_result<json_page> query_doc_page(sql::database& db, const std::string& from_where, const params& p,
                                     const std::string& order, std::int64_t page,
                                     std::int64_t per_page);
 
@@ -49,9 +49,9 @@ struct job_filter {
 };
 
 /// Jobs (API Job objects), newest first.
-db_result<json_page> list_jobs(read_db& db, const job_filter& filter);
+db_result<json_page> list_jobs(sql::database& db, const job_filter& filter);
 /// One Job as JSON; nullopt when there is none.
-db_result<std::optional<std::string>> get_job(read_db& db, const std::string& id);
+db_result<std::optional<std::string>> get_job(sql::database& db, const std::string& id);
 
 /// One pending work item of an agent: a job AwaitingCSR plus what the agent needs to build
 /// the CSR (the certificate's common_name and sans).
@@ -66,7 +66,7 @@ struct work_item {
 };
 
 /// Jobs of `agent_id` in status AwaitingCSR, oldest first.
-db_result<std::vector<work_item>> list_agent_work(read_db& db, const std::string& agent_id);
+db_result<std::vector<work_item>> list_agent_work(sql::database& db, const std::string& agent_id);
 /// The /api/v1/agents/{id}/work body: {"jobs": [WorkItem...], "count": N}.
 std::string agent_work_json(const std::vector<work_item>& items);
 
@@ -75,13 +75,13 @@ std::string agent_work_json(const std::vector<work_item>& items);
 /// Non-deleted resources of `kind` (issuer, profile, renewal_policy, team, owner, agent),
 /// newest first. Retired agents are left out (see list_retired_agents). invalid_argument for
 /// an unknown kind.
-db_result<json_page> list_resources(read_db& db, const std::string& kind, std::int64_t page = 1,
+db_result<json_page> list_resources(sql::database& db, const std::string& kind, std::int64_t page = 1,
                                     std::int64_t per_page = 50);
 /// Retired (non-deleted) agents, newest first: GET /api/v1/agents/retired.
-db_result<json_page> list_retired_agents(read_db& db, std::int64_t page = 1,
+db_result<json_page> list_retired_agents(sql::database& db, std::int64_t page = 1,
                                          std::int64_t per_page = 50);
 /// One non-deleted resource as JSON (retired agents included); nullopt when there is none.
-db_result<std::optional<std::string>> get_resource(read_db& db, const std::string& kind,
+db_result<std::optional<std::string>> get_resource(sql::database& db, const std::string& kind,
                                                    const std::string& id);
 
 // ---- stats --------------------------------------------------------------------------------
@@ -97,7 +97,7 @@ struct entity_stats {
 };
 
 /// Counts over the read models at `now`; `expiring_days` sets the expiry window.
-db_result<entity_stats> get_entity_stats(read_db& db, events::timestamp_us now,
+db_result<entity_stats> get_entity_stats(sql::database& db, events::timestamp_us now,
                                          std::int64_t expiring_days = 30);
 /// The DashboardSummary JSON (pending_jobs counts Pending, AwaitingCSR and AwaitingApproval;
 /// completed_at is `now`).

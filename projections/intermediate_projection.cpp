@@ -1,6 +1,6 @@
 #include "projections/intermediate_projection.hpp"
 
-#include "actors/domain/intermediate.hpp"
+#include "domain/intermediate.hpp"
 #include "events/json.hpp"
 #include "projections/audit_projection.hpp"
 
@@ -47,7 +47,7 @@ apply_result intermediate_projection::apply(transaction& tx, const events::recor
   return done{};
 }
 
-db_result<std::vector<std::string>> list_intermediates(read_db& db, const std::string& issuer_id,
+db_result<std::vector<std::string>> list_intermediates(sql::database& db, const std::string& issuer_id,
                                                        std::int64_t limit) {
   auto rows =
       db.query("SELECT doc FROM intermediates WHERE issuer_id = ? ORDER BY created_seq LIMIT ?",
@@ -58,7 +58,7 @@ db_result<std::vector<std::string>> list_intermediates(read_db& db, const std::s
   return out;
 }
 
-db_result<std::optional<std::string>> get_intermediate(read_db& db, const std::string& id) {
+db_result<std::optional<std::string>> get_intermediate(sql::database& db, const std::string& id) {
   auto rows = db.query("SELECT doc FROM intermediates WHERE id = ?", {id});
   if (!rows) return rows.error();
   if (rows->empty()) return std::optional<std::string>{};

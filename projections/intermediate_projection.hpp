@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "projections/projection.hpp"
-#include "projections/read_db.hpp"
+#include "projections/sql_names.hpp"
 
 namespace certctl::projections {
 
@@ -25,10 +25,10 @@ class intermediate_projection final : public projection {
 
 /// The intermediates of `issuer_id` as JSON object texts, oldest first (created_at order),
 /// at most `limit`.
-db_result<std::vector<std::string>> list_intermediates(read_db& db, const std::string& issuer_id,
+db_result<std::vector<std::string>> list_intermediates(sql::database& db, const std::string& issuer_id,
                                                        std::int64_t limit = 10000);
 
 /// One intermediate as JSON; nullopt when there is none.
-db_result<std::optional<std::string>> get_intermediate(read_db& db, const std::string& id);
+db_result<std::optional<std::string>> get_intermediate(sql::database& db, const std::string& id);
 
 }  // namespace certctl::projections

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "events/event.hpp"
-#include "projections/read_db.hpp"
+#include "projections/sql_names.hpp"
 
 namespace certctl::projections {
 

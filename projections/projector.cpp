@@ -15,7 +15,7 @@ db_error store_failure(const store::store_error& e) {
 
 }  // namespace
 
-projector::projector(store::event_store& store, std::shared_ptr<read_db> db,
+projector::projector(store::event_store& store, std::shared_ptr<sql::database> db,
                      projector_options options)
     : store_(store), db_(std::move(db)), options_(options) {
   if (options_.batch_size == 0) options_.batch_size = 1;

@@ -31,7 +31,7 @@
 #include "events/upcaster.hpp"
 #include "infra/store/event_store.hpp"
 #include "projections/projection.hpp"
-#include "projections/read_db.hpp"
+#include "projections/sql_names.hpp"
 
 namespace certctl::projections {
 
@@ -66,7 +66,7 @@ struct skip_record {
 class projector {
  public:
   /// `store` must outlive the projector.
-  projector(store::event_store& store, std::shared_ptr<read_db> db, projector_options options = {});
+  projector(store::event_store& store, std::shared_ptr<sql::database> db, projector_options options = {});
   ~projector();
   projector(const projector&) = delete;
   projector& operator=(const projector&) = delete;
@@ -141,7 +141,7 @@ class projector {
   void log(const std::string& line) const;
 
   store::event_store& store_;
-  std::shared_ptr<read_db> db_;
+  std::shared_ptr<sql::database> db_;
   projector_options options_;
   std::vector<entry> entries_;
 

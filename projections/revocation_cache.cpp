@@ -23,7 +23,7 @@ std::string error_response(crypto::ocsp_response_status s) {
 
 }  // namespace
 
-revocation_cache::revocation_cache(std::shared_ptr<read_db> db,
+revocation_cache::revocation_cache(std::shared_ptr<sql::database> db,
                                    std::function<std::int64_t()> projected_position,
                                    const infra::clock& clock, revocation_cache_options options)
     : db_(std::move(db)),

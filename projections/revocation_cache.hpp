@@ -37,7 +37,7 @@
 #include "infra/clock.hpp"
 #include "infra/crypto/crl.hpp"
 #include "infra/crypto/ocsp.hpp"
-#include "projections/read_db.hpp"
+#include "projections/sql_names.hpp"
 #include "projections/revocation_projection.hpp"
 
 namespace certctl::projections {
@@ -98,7 +98,7 @@ struct crl_cache_row {
 class revocation_cache {
  public:
   /// `projected_position`: how far the read model is (projector::projected_position).
-  revocation_cache(std::shared_ptr<read_db> db, std::function<std::int64_t()> projected_position,
+  revocation_cache(std::shared_ptr<sql::database> db, std::function<std::int64_t()> projected_position,
                    const infra::clock& clock, revocation_cache_options options = {});
   ~revocation_cache();  ///< stops
   revocation_cache(const revocation_cache&) = delete;
@@ -188,7 +188,7 @@ class revocation_cache {
                                                         std::int64_t now_us,
                                                         std::int64_t responder_not_after) const;
 
-  std::shared_ptr<read_db> db_;
+  std::shared_ptr<sql::database> db_;
   std::function<std::int64_t()> projected_position_;
   const infra::clock& clock_;
   revocation_cache_options options_;

@@ -118,7 +118,7 @@ apply_result revocation_projection::apply(transaction& tx, const events::recorde
 
 namespace {
 
-db_result<std::vector<revocation_row>> revocation_rows(read_db& db, const std::string& where,
+db_result<std::vector<revocation_row>> revocation_rows(sql::database& db, const std::string& where,
                                                        params p) {
   auto rows = db.query(
       "SELECT issuer_id, serial_number, certificate_id, not_after_us, revoked_at_us, "
@@ -145,18 +145,18 @@ db_result<std::vector<revocation_row>> revocation_rows(read_db& db, const std::s
 
 }  // namespace
 
-db_result<std::vector<revocation_row>> revocation_changes(read_db& db, std::int64_t position,
+db_result<std::vector<revocation_row>> revocation_changes(sql::database& db, std::int64_t position,
                                                           size_t limit) {
   return revocation_rows(db, "changed_position > ?", {position, static_cast<std::int64_t>(limit)});
 }
 
-db_result<std::vector<revocation_row>> revocation_rows_of(read_db& db, const std::string& issuer_id,
+db_result<std::vector<revocation_row>> revocation_rows_of(sql::database& db, const std::string& issuer_id,
                                                           std::int64_t position, size_t limit) {
   return revocation_rows(db, "issuer_id = ? AND changed_position > ?",
                          {issuer_id, position, static_cast<std::int64_t>(limit)});
 }
 
-db_result<std::vector<crl_publication>> crl_publications(read_db& db, const std::string& issuer_id,
+db_result<std::vector<crl_publication>> crl_publications(sql::database& db, const std::string& issuer_id,
                                                          size_t limit) {
   auto rows = db.query(
       "SELECT issuer_id, crl_number, this_update_us, next_update_us, revoked_count, "
@@ -172,7 +172,7 @@ db_result<std::vector<crl_publication>> crl_publications(read_db& db, const std:
   return out;
 }
 
-db_result<std::int64_t> last_crl_number(read_db& db, const std::string& issuer_id) {
+db_result<std::int64_t> last_crl_number(sql::database& db, const std::string& issuer_id) {
   auto rows =
       db.query("SELECT MAX(crl_number) FROM crl_publications WHERE issuer_id = ?", {issuer_id});
   if (!rows) return rows.error();

@@ -47,12 +47,12 @@ struct revocation_row {
 };
 
 /// Rows changed after `position`, oldest change first, at most `limit`.
-db_result<std::vector<revocation_row>> revocation_changes(read_db& db, std::int64_t position,
+db_result<std::vector<revocation_row>> revocation_changes(sql::database& db, std::int64_t position,
                                                           size_t limit);
 
 /// The rows of `issuer_id` changed after `position`, oldest change first, at most `limit`
 /// (loading an issuer the revocation cache did not follow from the start).
-db_result<std::vector<revocation_row>> revocation_rows_of(read_db& db, const std::string& issuer_id,
+db_result<std::vector<revocation_row>> revocation_rows_of(sql::database& db, const std::string& issuer_id,
                                                           std::int64_t position, size_t limit);
 
 /// One crl_publications row.
@@ -67,10 +67,10 @@ struct crl_publication {
 };
 
 /// The last `limit` publications of `issuer_id`, newest first.
-db_result<std::vector<crl_publication>> crl_publications(read_db& db, const std::string& issuer_id,
+db_result<std::vector<crl_publication>> crl_publications(sql::database& db, const std::string& issuer_id,
                                                          size_t limit);
 
 /// The highest CRL number `issuer_id` has published; 0 when none.
-db_result<std::int64_t> last_crl_number(read_db& db, const std::string& issuer_id);
+db_result<std::int64_t> last_crl_number(sql::database& db, const std::string& issuer_id);
 
 }  // namespace certctl::projections

@@ -62,7 +62,7 @@ std::vector<day_bucket> dense(std::int64_t first, std::int64_t n, const rows& fo
 
 /// Rows of `table` per day of `column` for days [first, first + n), restricted by `condition`
 /// (SQL with parameters `p`; empty: none); `extra_columns` adds aggregates after the count.
-db_result<std::vector<day_bucket>> per_day(read_db& db, const std::string& table,
+db_result<std::vector<day_bucket>> per_day(sql::database& db, const std::string& table,
                                            const std::string& column, const std::string& condition,
                                            params p, std::int64_t first, std::int64_t n,
                                            const std::string& extra_columns = "") {
@@ -89,7 +89,7 @@ void put_int(json_writer& w, const char* key, std::int64_t v) {
 
 }  // namespace
 
-db_result<std::vector<status_count>> certificates_by_status(read_db& db) {
+db_result<std::vector<status_count>> certificates_by_status(sql::database& db) {
   auto found =
       db.query("SELECT status, COUNT(*) FROM certificates GROUP BY status ORDER BY status");
   if (!found) return found.error();
@@ -115,7 +115,7 @@ std::string status_counts_json(const std::vector<status_count>& counts) {
   return std::string(buf.GetString(), buf.GetSize());
 }
 
-db_result<std::vector<day_bucket>> expiration_timeline(read_db& db, events::timestamp_us now,
+db_result<std::vector<day_bucket>> expiration_timeline(sql::database& db, events::timestamp_us now,
                                                        std::int64_t days) {
   if (auto ok = check_days(days); !ok) return ok.error();
   // Today's bucket counts only what has not expired yet; later days are whole.
@@ -124,7 +124,7 @@ db_result<std::vector<day_bucket>> expiration_timeline(read_db& db, events::time
                  days);
 }
 
-db_result<std::vector<day_bucket>> job_trends(read_db& db, events::timestamp_us now,
+db_result<std::vector<day_bucket>> job_trends(sql::database& db, events::timestamp_us now,
                                               std::int64_t days) {
   if (auto ok = check_days(days); !ok) return ok.error();
   // A finished job changes no more, so its updated_at is when it finished. COUNT(*) is the
@@ -137,7 +137,7 @@ db_result<std::vector<day_bucket>> job_trends(read_db& db, events::timestamp_us 
   return buckets;
 }
 
-db_result<std::vector<day_bucket>> issuance_rate(read_db& db, events::timestamp_us now,
+db_result<std::vector<day_bucket>> issuance_rate(sql::database& db, events::timestamp_us now,
                                                  std::int64_t days) {
   if (auto ok = check_days(days); !ok) return ok.error();
   return per_day(db, "certificate_versions", "created_at_us", "", {}, day_of(now) - days + 1, days);
@@ -178,7 +178,7 @@ std::string job_trends_json(const std::vector<day_bucket>& buckets) {
   return std::string(buf.GetString(), buf.GetSize());
 }
 
-db_result<std::vector<std::string>> select_certificate_ids(read_db& db,
+db_result<std::vector<std::string>> select_certificate_ids(sql::database& db,
                                                            const certificate_selector& s,
                                                            std::int64_t limit) {
   if (s.empty())

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "events/event.hpp"
-#include "projections/read_db.hpp"
+#include "projections/sql_names.hpp"
 
 namespace certctl::projections {
 
@@ -28,7 +28,7 @@ struct status_count {
 };
 
 /// Certificates per status (every status present in the read model, ordered by name).
-db_result<std::vector<status_count>> certificates_by_status(read_db& db);
+db_result<std::vector<status_count>> certificates_by_status(sql::database& db);
 /// {"status_counts": [{"status", "count"}...]}
 std::string status_counts_json(const std::vector<status_count>& counts);
 
@@ -45,17 +45,17 @@ struct day_bucket {
 /// Active or Expiring certificates whose expiry falls on each of the `days` days starting
 /// today (the day of `now`); already expired ones (expires_at < now) are not counted.
 /// invalid_argument unless 1 <= days <= max_stats_days.
-db_result<std::vector<day_bucket>> expiration_timeline(read_db& db, events::timestamp_us now,
+db_result<std::vector<day_bucket>> expiration_timeline(sql::database& db, events::timestamp_us now,
                                                        std::int64_t days);
 
 /// Jobs that finished Completed (`count`) or Failed (`failed`) on each of the last `days` days,
 /// today included, by the time of their last change. invalid_argument as above.
-db_result<std::vector<day_bucket>> job_trends(read_db& db, events::timestamp_us now,
+db_result<std::vector<day_bucket>> job_trends(sql::database& db, events::timestamp_us now,
                                               std::int64_t days);
 
 /// Certificate versions issued on each of the last `days` days, today included.
 /// invalid_argument as above.
-db_result<std::vector<day_bucket>> issuance_rate(read_db& db, events::timestamp_us now,
+db_result<std::vector<day_bucket>> issuance_rate(sql::database& db, events::timestamp_us now,
                                                  std::int64_t days);
 
 /// {"<key>": [{"date", "count"}...]} for the timeline ("buckets") and the rate ("rate").
@@ -83,7 +83,7 @@ struct certificate_selector {
 /// Ids of the certificates matching `s`, oldest first, at most `limit` + 1 of them (so a
 /// caller can tell "more than limit"). invalid_argument for an empty selector: a bulk
 /// operation without criteria would touch every certificate.
-db_result<std::vector<std::string>> select_certificate_ids(read_db& db,
+db_result<std::vector<std::string>> select_certificate_ids(sql::database& db,
                                                            const certificate_selector& s,
                                                            std::int64_t limit);
 

@@ -10,7 +10,7 @@
 
 #include "actors/cluster/command_codec.hpp"
 #include "actors/cluster/partitioning.hpp"
-#include "actors/domain/aggregate.hpp"
+#include "domain/aggregate.hpp"
 #include "infra/crypto/random.hpp"
 
 namespace certctl::cluster {
@@ -240,7 +240,7 @@ struct cluster_node::impl {
 };
 
 cluster_node::cluster_node(actors::entity_runtime& runtime,
-                           std::shared_ptr<projections::read_db> db, const infra::clock& clock,
+                           std::shared_ptr<sql::database> db, const infra::clock& clock,
                            node_options options)
     : registry_(std::move(db)),
       impl_(std::make_unique<impl>(runtime, clock, std::move(options), registry_)) {}

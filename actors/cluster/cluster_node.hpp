@@ -70,7 +70,7 @@ struct node_status {
 
 class cluster_node final : public actors::command_router {
  public:
-  cluster_node(actors::entity_runtime& runtime, std::shared_ptr<projections::read_db> db,
+  cluster_node(actors::entity_runtime& runtime, std::shared_ptr<sql::database> db,
                const infra::clock& clock, node_options options);
   ~cluster_node() override;
   cluster_node(const cluster_node&) = delete;
@@ -89,7 +89,7 @@ class cluster_node final : public actors::command_router {
 
   bool ready() const;
   node_status status() const;
-  projections::db_result<std::vector<node_record>> members() { return registry_.nodes(); }
+  sql::db_result<std::vector<node_record>> members() { return registry_.nodes(); }
   const node_options& options() const;
 
   bool is_local(const std::string& stream_id) const override;

@@ -30,7 +30,7 @@ std::vector<int> split_partitions(const std::string& text) {
 
 }  // namespace
 
-projections::db_result<done> node_registry::ensure_table() {
+sql::db_result<done> node_registry::ensure_table() {
   auto r = db_->exec(
       "CREATE TABLE IF NOT EXISTS cluster_nodes (node_id TEXT PRIMARY KEY, api_url TEXT NOT "
       "NULL, partitions TEXT NOT NULL, lag BIGINT NOT NULL, joined BIGINT NOT NULL, started_at "
@@ -39,7 +39,7 @@ projections::db_result<done> node_registry::ensure_table() {
   return done{};
 }
 
-projections::db_result<done> node_registry::heartbeat(const node_record& self) {
+sql::db_result<done> node_registry::heartbeat(const node_record& self) {
   auto r = db_->exec(
       "INSERT INTO cluster_nodes (node_id, api_url, partitions, lag, joined, started_at, "
       "heartbeat_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (node_id) DO UPDATE SET api_url = "
@@ -51,7 +51,7 @@ projections::db_result<done> node_registry::heartbeat(const node_record& self) {
   return done{};
 }
 
-projections::db_result<std::vector<node_record>> node_registry::nodes() {
+sql::db_result<std::vector<node_record>> node_registry::nodes() {
   auto rows = db_->query(
       "SELECT node_id, api_url, partitions, lag, joined, started_at, heartbeat_at FROM "
       "cluster_nodes ORDER BY node_id");

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "events/event.hpp"
-#include "projections/read_db.hpp"
+#include "infra/sql/database.hpp"
 
 namespace certctl::cluster {
 
@@ -27,14 +27,14 @@ struct node_record {
 
 class node_registry {
  public:
-  explicit node_registry(std::shared_ptr<projections::read_db> db) : db_(std::move(db)) {}
+  explicit node_registry(std::shared_ptr<sql::database> db) : db_(std::move(db)) {}
 
-  projections::db_result<done> ensure_table();
-  projections::db_result<done> heartbeat(const node_record& self);
-  projections::db_result<std::vector<node_record>> nodes();
+  sql::db_result<done> ensure_table();
+  sql::db_result<done> heartbeat(const node_record& self);
+  sql::db_result<std::vector<node_record>> nodes();
 
  private:
-  std::shared_ptr<projections::read_db> db_;
+  std::shared_ptr<sql::database> db_;
 };
 
 }  // namespace certctl::cluster

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "actors/domain/aggregate.hpp"
+#include "domain/aggregate.hpp"
 
 namespace certctl::cluster {
 namespace {

@@ -11,7 +11,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "actors/domain/rules.hpp"
+#include "domain/rules.hpp"
 #include "actors/runtime/messages.hpp"
 #include "infra/crypto/random.hpp"
 

@@ -14,7 +14,7 @@
 #include <memory>
 #include <string>
 
-#include "actors/domain/aggregate.hpp"
+#include "domain/aggregate.hpp"
 #include "infra/clock.hpp"
 #include "infra/store/event_store.hpp"
 

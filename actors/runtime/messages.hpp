@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-#include "actors/domain/aggregate.hpp"
+#include "domain/aggregate.hpp"
 #include "actors/runtime/entity_runtime.hpp"
 
 namespace certctl::actors {

@@ -26,7 +26,7 @@ acme_result<std::string> acme_server::impl::account_of_key(const crypto::jwk& ke
 }
 
 std::string acme_server::impl::account_json(const request& r, const events::json_object& v) const {
-  rest::json_writer w;
+  http::json_writer w;
   w.begin_object().field("status", v.str("status"));
   w.key("contact").begin_array();
   for (const auto& c : v.str_array("contact")) w.string(c);
@@ -37,12 +37,12 @@ std::string acme_server::impl::account_json(const request& r, const events::json
   return w.str();
 }
 
-rest::response acme_server::impl::new_account(const request& r) {
+http::response acme_server::impl::new_account(const request& r) {
   auto a = authenticate(r, key_rule::jwk);
   if (!a) return render(a.error());
   auto body = payload(*a);
   if (!body) return render(body.error());
-  rest::field_reader in(*body);
+  http::field_reader in(*body);
   const auto contact = in.string_array("contact");
   const bool agreed = in.optional_bool("termsOfServiceAgreed").value_or(false);
   const bool only_existing = in.optional_bool("onlyReturnExisting").value_or(false);
@@ -93,14 +93,14 @@ rest::response acme_server::impl::new_account(const request& r) {
   return resp;
 }
 
-rest::response acme_server::impl::account(const request& r) {
+http::response acme_server::impl::account(const request& r) {
   auto a = authenticate(r, key_rule::kid);
   if (!a) return render(a.error());
   if (a->account_id != r.c.path_param("id"))
     return render(unauthorized("the account URL does not match the signing account"));
   auto body = payload(*a);
   if (!body) return render(body.error());
-  rest::field_reader in(*body);
+  http::field_reader in(*body);
   const auto status = in.optional_string("status");
   const bool has_contact = body->HasMember("contact");
   const auto contact = in.string_array("contact");
@@ -127,7 +127,7 @@ rest::response acme_server::impl::account(const request& r) {
   return json(account_json(r, view));
 }
 
-rest::response acme_server::impl::key_change(const request& r) {
+http::response acme_server::impl::key_change(const request& r) {
   auto a = authenticate(r, key_rule::kid);
   if (!a) return render(a.error());
   crypto::jws_limits limits;
@@ -138,9 +138,9 @@ rest::response acme_server::impl::key_change(const request& r) {
     return render(malformed("the inner JWS url does not match the outer JWS url"));
   const crypto::jwk new_key = *inner->header.key;
   if (auto ok = crypto::verify_jws(*inner, new_key); !ok) return render(from_jws_error(ok.error()));
-  auto doc = rest::parse_json(inner->payload, opt.max_body_bytes);
+  auto doc = http::parse_json(inner->payload, opt.max_body_bytes);
   if (!doc || !doc->IsObject()) return render(malformed("the inner payload is not a JSON object"));
-  rest::field_reader in(*doc);
+  http::field_reader in(*doc);
   const std::string account = in.required_string("account");
   const rapidjson::Value* old_key_json = in.optional_object("oldKey");
   if (auto e = in.error()) return render(malformed("inner payload: " + e->message));

@@ -5,7 +5,7 @@
 #include <set>
 #include <thread>
 
-#include "actors/domain/certificate.hpp"
+#include "domain/certificate.hpp"
 #include "actors/workflows/renewal.hpp"
 #include "gateways/acme/acme_impl.hpp"
 #include "infra/crypto/certificate.hpp"
@@ -27,7 +27,7 @@ problem bad_csr(std::string detail) {
 
 }  // namespace
 
-rest::response acme_server::impl::finalize(const request& r) {
+http::response acme_server::impl::finalize(const request& r) {
   auto a = authenticate(r, key_rule::kid);
   if (!a) return render(a.error());
   auto got = get("acme_order", r.c.path_param("id"), r);
@@ -39,7 +39,7 @@ rest::response acme_server::impl::finalize(const request& r) {
     return render(problem{"orderNotReady", 403, "the order is " + order.str("status")});
   auto body = payload(*a);
   if (!body) return render(body.error());
-  rest::field_reader in(*body);
+  http::field_reader in(*body);
   const std::string csr_b64 = in.required_string("csr");
   if (auto e = in.error()) return render(malformed(e->message));
   const auto der = crypto::base64url_decode(csr_b64);
@@ -145,7 +145,7 @@ rest::response acme_server::impl::finalize(const request& r) {
   return resp;
 }
 
-rest::response acme_server::impl::certificate(const request& r) {
+http::response acme_server::impl::certificate(const request& r) {
   auto a = authenticate(r, key_rule::kid);
   if (!a) return render(a.error());
   const std::string id = r.c.path_param("id");
@@ -154,18 +154,18 @@ rest::response acme_server::impl::certificate(const request& r) {
     return render(not_found_problem("no certificate " + id + " for this account"));
   auto issued = deps.issued ? deps.issued(id) : std::nullopt;
   if (!issued) return render(not_found_problem("certificate " + id + " is not issued yet"));
-  rest::response resp;
+  http::response resp;
   resp.content_type = "application/pem-certificate-chain";
   resp.body = issued->pem_chain;
   return resp;
 }
 
-rest::response acme_server::impl::revoke(const request& r) {
+http::response acme_server::impl::revoke(const request& r) {
   auto a = authenticate(r, key_rule::either);
   if (!a) return render(a.error());
   auto body = payload(*a);
   if (!body) return render(body.error());
-  rest::field_reader in(*body);
+  http::field_reader in(*body);
   const std::string cert_b64 = in.required_string("certificate");
   const auto reason_code = in.optional_int("reason").value_or(0);
   if (auto e = in.error()) return render(malformed(e->message));
@@ -210,7 +210,7 @@ rest::response acme_server::impl::revoke(const request& r) {
       return render(problem{"alreadyRevoked", 400, res.error().message});
     return render(from_domain(res.error()));
   }
-  rest::response resp;
+  http::response resp;
   resp.content_type.clear();
   return resp;
 }

@@ -2,7 +2,7 @@
 // check of new-account's externalAccountBinding. HMAC keys live sealed in the key store under
 // "acme-eab-<key id>"; events carry only the key id.
 #include "gateways/acme/acme_impl.hpp"
-#include "gateways/rest/constant_time.hpp"
+#include "gateways/http/constant_time.hpp"
 #include "infra/crypto/random.hpp"
 #include "infra/crypto/sha256.hpp"
 
@@ -20,18 +20,18 @@ std::optional<std::string> member(const rapidjson::Value& v, const char* name) {
 
 }  // namespace
 
-rest::response acme_server::impl::create_eab_key(rest::request_context& c) {
-  if (deps.secrets == nullptr) return rest::error_response(503, "no key store for EAB keys");
+http::response acme_server::impl::create_eab_key(http::request_context& c) {
+  if (deps.secrets == nullptr) return http::error_response(503, "no key store for EAB keys");
   const auto id_bytes = crypto::random_bytes(12);
   const std::string key_id = "eab-" + crypto::to_hex(id_bytes.data(), id_bytes.size());
   const auto mac_key = crypto::random_bytes(32);
   const std::string hmac_key = crypto::base64url_encode(crypto::bytes(mac_key));
   if (auto put = deps.secrets->put(secret_id(key_id), hmac_key); !put)
-    return rest::error_response(500, "storing the EAB key failed");
+    return http::error_response(500, "storing the EAB key failed");
   request r{c, "/acme", "", std::nullopt};
   auto made = exec("acme_eab", "acme_eab.create", key_id, {}, r, "apikey:" + c.who.name);
   if (!made) return render(from_domain(made.error()));
-  rest::json_writer w;
+  http::json_writer w;
   w.begin_object().field("key_id", key_id).field("hmac_key", hmac_key).end_object();
   auto resp = json(w.str(), 201);
   resp.with_header("Cache-Control", "no-store");
@@ -49,7 +49,7 @@ std::optional<problem> acme_server::impl::bind_eab(const request& r, const authe
   const auto payload = crypto::base64url_decode(*payload_b64);
   const auto sig = crypto::base64url_decode(*sig_b64);
   if (!prot || !payload || !sig) return malformed("externalAccountBinding: bad base64url");
-  auto header = rest::parse_json(*prot, 8 * 1024);
+  auto header = http::parse_json(*prot, 8 * 1024);
   if (!header || !header->IsObject())
     return malformed("externalAccountBinding: protected header is not a JSON object");
   const auto alg = member(*header, "alg"), kid = member(*header, "kid"),
@@ -73,7 +73,7 @@ std::optional<problem> acme_server::impl::bind_eab(const request& r, const authe
   const auto mac_key = crypto::base64url_decode(*secret);
   if (!mac_key) return problem{"serverInternal", 500, "EAB key " + *kid + " is unreadable"};
   const auto mac = crypto::hmac_sha256(*mac_key, *prot_b64 + "." + *payload_b64);
-  if (!rest::constant_time_equal(
+  if (!http::constant_time_equal(
           *sig, std::string_view(reinterpret_cast<const char*>(mac.data()), mac.size())))
     return unauthorized("externalAccountBinding: the MAC does not verify");
   events::json_object cmd;

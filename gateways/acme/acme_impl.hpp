@@ -14,7 +14,7 @@
 #include "gateways/acme/acme_server.hpp"
 #include "gateways/acme/nonce_store.hpp"
 #include "gateways/acme/problem.hpp"
-#include "gateways/rest/json.hpp"
+#include "gateways/http/json.hpp"
 #include "infra/crypto/jws.hpp"
 
 namespace certctl::gateways::acme {
@@ -24,7 +24,7 @@ using acme_result = certctl::result<T, problem>;
 
 /// One ACME request after routing.
 struct request {
-  rest::request_context& c;
+  http::request_context& c;
   std::string prefix;      ///< "/acme" or "/acme/profile/<id>"
   std::string profile_id;  ///< "" = none
   /// The profile's definition when the router already looked it up (per-profile routes).
@@ -116,29 +116,29 @@ struct acme_server::impl {
   /// Drops an order from the pending count once it is valid or invalid.
   void note_order_status(const events::json_object& order);
   static problem from_domain(const domain::domain_error& e);
-  static rest::response json(std::string body, int status = 200);
+  static http::response json(std::string body, int status = 200);
 
   // --- handlers
-  rest::response directory(const request& r);
-  rest::response new_nonce(const request& r);
-  rest::response new_account(const request& r);
-  rest::response account(const request& r);
-  rest::response key_change(const request& r);
+  http::response directory(const request& r);
+  http::response new_nonce(const request& r);
+  http::response new_account(const request& r);
+  http::response account(const request& r);
+  http::response key_change(const request& r);
   /// Admin API: a new EAB key {key_id, hmac_key}; the HMAC key is shown this once.
-  rest::response create_eab_key(rest::request_context& c);
+  http::response create_eab_key(http::request_context& c);
   /// Checks new-account's externalAccountBinding (RFC 8555 §7.3.4) for `a`'s key and binds
   /// its key id to `account_id` (one account per key id).
   std::optional<problem> bind_eab(const request& r, const authenticated& a,
                                   const rapidjson::Value& eab, const std::string& account_id);
-  rest::response new_order(const request& r);
-  rest::response order(const request& r);
-  rest::response authz(const request& r);
-  rest::response challenge(const request& r);
-  rest::response finalize(const request& r);
-  rest::response certificate(const request& r);
-  rest::response revoke(const request& r);
+  http::response new_order(const request& r);
+  http::response order(const request& r);
+  http::response authz(const request& r);
+  http::response challenge(const request& r);
+  http::response finalize(const request& r);
+  http::response certificate(const request& r);
+  http::response revoke(const request& r);
   /// GET renewal-info/{base64url(AKI).base64url(serial)} (RFC 9773, acme_renewal_info.cpp).
-  rest::response renewal_info(const request& r);
+  http::response renewal_info(const request& r);
 
   // --- rendering and order progress (acme_orders.cpp)
   std::string account_json(const request& r, const events::json_object& v) const;

@@ -51,7 +51,7 @@ std::string rfc3339_in(std::chrono::seconds from_now) {
 }  // namespace
 
 std::string acme_server::impl::order_json(const request& r, const events::json_object& v) const {
-  rest::json_writer w;
+  http::json_writer w;
   w.begin_object().field("status", v.str("status")).field("expires", v.str("expires"));
   w.key("identifiers").raw(v.raw("identifiers"));
   w.key("authorizations").begin_array();
@@ -71,7 +71,7 @@ std::string acme_server::impl::order_json(const request& r, const events::json_o
 
 std::string acme_server::impl::challenge_json(const request& r, const events::json_object& az,
                                               const std::string& type) const {
-  rest::json_writer w;
+  http::json_writer w;
   const auto status = az.str_map("challenge_status")[type];
   w.begin_object()
       .field("type", type)
@@ -90,7 +90,7 @@ std::string acme_server::impl::challenge_json(const request& r, const events::js
 }
 
 std::string acme_server::impl::authz_json(const request& r, const events::json_object& v) const {
-  rest::json_writer w;
+  http::json_writer w;
   w.begin_object().field("status", v.str("status")).field("expires", v.str("expires"));
   w.key("identifier").begin_object();
   w.field("type", v.str("identifier_type")).field("value", v.str("identifier_value"));
@@ -146,14 +146,14 @@ events::json_object acme_server::impl::reconcile(const request& r, events::json_
   return order;
 }
 
-rest::response acme_server::impl::new_order(const request& r) {
+http::response acme_server::impl::new_order(const request& r) {
   auto a = authenticate(r, key_rule::kid);
   if (!a) return render(a.error());
   auto body = payload(*a);
   if (!body) return render(body.error());
   if (body->HasMember("notBefore") || body->HasMember("notAfter"))
     return render(malformed("notBefore and notAfter are not supported; the profile decides"));
-  rest::field_reader in(*body);
+  http::field_reader in(*body);
   const auto replaces = in.optional_string("replaces");
   const auto profile = in.optional_string("profile");
   if (auto e = in.error()) return render(malformed(e->message));
@@ -239,7 +239,7 @@ rest::response acme_server::impl::new_order(const request& r) {
   return resp;
 }
 
-rest::response acme_server::impl::order(const request& r) {
+http::response acme_server::impl::order(const request& r) {
   auto a = authenticate(r, key_rule::kid);
   if (!a) return render(a.error());
   auto o = get("acme_order", r.c.path_param("id"), r);
@@ -252,7 +252,7 @@ rest::response acme_server::impl::order(const request& r) {
   return resp;
 }
 
-rest::response acme_server::impl::authz(const request& r) {
+http::response acme_server::impl::authz(const request& r) {
   auto a = authenticate(r, key_rule::kid);
   if (!a) return render(a.error());
   auto az = get("acme_authz", r.c.path_param("id"), r);
@@ -261,7 +261,7 @@ rest::response acme_server::impl::authz(const request& r) {
     return render(unauthorized("the authorization belongs to another account"));
   auto body = payload(*a);
   if (!body) return render(body.error());
-  rest::field_reader in(*body);
+  http::field_reader in(*body);
   const auto status = in.optional_string("status");
   if (auto e = in.error()) return render(malformed(e->message));
   events::json_object view = *az;
@@ -275,7 +275,7 @@ rest::response acme_server::impl::authz(const request& r) {
   return json(authz_json(r, view));
 }
 
-rest::response acme_server::impl::challenge(const request& r) {
+http::response acme_server::impl::challenge(const request& r) {
   auto a = authenticate(r, key_rule::kid);
   if (!a) return render(a.error());
   const std::string chall = r.c.path_param("id");

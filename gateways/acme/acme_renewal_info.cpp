@@ -47,7 +47,7 @@ std::string lower(std::string s) {
 
 }  // namespace
 
-rest::response acme_server::impl::renewal_info(const request& r) {
+http::response acme_server::impl::renewal_info(const request& r) {
   const auto id = parse_cert_id(r.c.path_param("id"));
   if (!id) {
     return render(malformed(
@@ -88,7 +88,7 @@ rest::response acme_server::impl::renewal_info(const request& r) {
     end = std::min(leaf->not_after, start + (leaf->not_after - start) / 3);
     if (end <= start) end = std::min(leaf->not_after, start + 1);
   }
-  rest::json_writer w;
+  http::json_writer w;
   w.begin_object().key("suggestedWindow").begin_object();
   w.field("start", events::format_rfc3339(start * us_per_second))
       .field("end", events::format_rfc3339(end * us_per_second));

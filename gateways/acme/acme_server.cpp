@@ -36,8 +36,8 @@ std::string acme_server::impl::url(const request& r, const std::string& tail) co
   return opt.base_url + r.prefix + "/" + tail;
 }
 
-rest::response acme_server::impl::json(std::string body, int status) {
-  return rest::json_response(std::move(body), status);
+http::response acme_server::impl::json(std::string body, int status) {
+  return http::json_response(std::move(body), status);
 }
 
 problem acme_server::impl::from_domain(const domain::domain_error& e) {
@@ -81,7 +81,7 @@ acme_result<events::json_object> acme_server::impl::get(const std::string& kind,
 }
 
 acme_result<rapidjson::Document> acme_server::impl::payload(const authenticated& a) const {
-  auto doc = rest::parse_json(a.jws.post_as_get ? std::string_view("{}") : a.jws.payload,
+  auto doc = http::parse_json(a.jws.post_as_get ? std::string_view("{}") : a.jws.payload,
                               opt.max_body_bytes);
   if (!doc) return malformed("payload: " + doc.error().message);
   if (!doc->IsObject()) return malformed("payload is not a JSON object");
@@ -185,8 +185,8 @@ acme_result<authenticated> acme_server::impl::authenticate(const request& r, key
   return a;
 }
 
-rest::response acme_server::impl::directory(const request& r) {
-  rest::json_writer w;
+http::response acme_server::impl::directory(const request& r) {
+  http::json_writer w;
   w.begin_object()
       .field("newNonce", url(r, "new-nonce"))
       .field("newAccount", url(r, "new-account"))
@@ -212,16 +212,16 @@ rest::response acme_server::impl::directory(const request& r) {
   return json(w.str());
 }
 
-rest::response acme_server::impl::new_nonce(const request& r) {
-  rest::response resp;
+http::response acme_server::impl::new_nonce(const request& r) {
+  http::response resp;
   // RFC 8555 §7.2: 200 for HEAD, 204 for GET; the nonce itself is added by the wrapper.
   resp.status = r.c.method() == "HEAD" ? 200 : 204;
   resp.content_type.clear();
   return resp;
 }
 
-void acme_server::add_routes(rest::router& router) {
-  using handler_fn = rest::response (impl::*)(const request&);
+void acme_server::add_routes(http::router& router) {
+  using handler_fn = http::response (impl::*)(const request&);
   struct route {
     const char* method;
     const char* tail;
@@ -243,17 +243,17 @@ void acme_server::add_routes(rest::router& router) {
       {"GET", "renewal-info/{id}", &impl::renewal_info},
   };
   impl* self = impl_.get();
-  router.add("POST", "/api/v1/admin/acme/eab-keys", rest::role::admin,
-             [self](rest::request_context& c) { return self->create_eab_key(c); });
+  router.add("POST", "/api/v1/admin/acme/eab-keys", http::role::admin,
+             [self](http::request_context& c) { return self->create_eab_key(c); });
   for (const auto& rt : routes) {
     for (const bool per_profile : {false, true}) {
       const std::string pattern =
           std::string(per_profile ? "/acme/profile/{profile}/" : "/acme/") + rt.tail;
       const handler_fn fn = rt.fn;
-      router.add(rt.method, pattern, rest::role::none,
-                 [self, fn, per_profile](rest::request_context& c) {
+      router.add(rt.method, pattern, http::role::none,
+                 [self, fn, per_profile](http::request_context& c) {
                    request r{c, "/acme", self->opt.default_profile_id, std::nullopt};
-                   rest::response resp;
+                   http::response resp;
                    if (per_profile) {
                      r.profile_id = c.path_param("profile");
                      r.prefix = "/acme/profile/" + r.profile_id;

@@ -20,7 +20,7 @@
 
 #include "actors/runtime/entity_runtime.hpp"
 #include "actors/workflows/issuance_service.hpp"
-#include "gateways/rest/router.hpp"
+#include "gateways/http/router.hpp"
 #include "infra/crypto/key_store.hpp"
 
 namespace certctl::gateways::acme {
@@ -106,7 +106,7 @@ class acme_server {
   acme_server& operator=(const acme_server&) = delete;
 
   /// Registers every ACME route (public: ACME authenticates by JWS, not API keys).
-  void add_routes(rest::router& r);
+  void add_routes(http::router& r);
 
   struct impl;
 

@@ -1,6 +1,6 @@
 #include "gateways/acme/problem.hpp"
 
-#include "gateways/rest/json.hpp"
+#include "gateways/http/json.hpp"
 
 namespace certctl::gateways::acme {
 
@@ -34,8 +34,8 @@ problem from_jws_error(const crypto::jws_error& e) {
   return malformed(e.message, too_large ? 413 : 400);
 }
 
-rest::response render(const problem& p) {
-  rest::json_writer w;
+http::response render(const problem& p) {
+  http::json_writer w;
   w.begin_object()
       .field("type", "urn:ietf:params:acme:error:" + p.type)
       .field("detail", p.detail)
@@ -46,7 +46,7 @@ rest::response render(const problem& p) {
     w.end_array();
   }
   w.end_object();
-  rest::response r;
+  http::response r;
   r.status = p.status;
   r.content_type = "application/problem+json";
   r.body = w.str();

@@ -5,7 +5,7 @@
 #include <optional>
 #include <string>
 
-#include "gateways/rest/http_types.hpp"
+#include "gateways/http/http_types.hpp"
 #include "infra/crypto/jws.hpp"
 
 namespace certctl::gateways::acme {
@@ -30,6 +30,6 @@ problem not_found_problem(std::string detail);
 problem from_jws_error(const crypto::jws_error& e);
 
 /// application/problem+json with "type": "urn:ietf:params:acme:error:<type>".
-rest::response render(const problem& p);
+http::response render(const problem& p);
 
 }  // namespace certctl::gateways::acme

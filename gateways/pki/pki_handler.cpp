@@ -5,8 +5,8 @@
 #include <ctime>
 #include <optional>
 
-#include "gateways/rest/json.hpp"
-#include "gateways/rest/request_id.hpp"
+#include "gateways/http/json.hpp"
+#include "gateways/http/request_id.hpp"
 #include "projections/revocation_cache.hpp"
 
 namespace certctl::gateways::pki {
@@ -14,16 +14,16 @@ namespace {
 
 constexpr std::int64_t us_per_s = 1'000'000;
 
-std::string header(const rest::raw_request& req, const char* name) {
+std::string header(const http::raw_request& req, const char* name) {
   auto it = req.headers.find(name);
   return it == req.headers.end() ? std::string() : it->second;
 }
 
 /// Headers every PKI answer carries; errors are the REST API's `{error, request_id}`.
-rest::response finish(const rest::raw_request& req, rest::response r) {
-  const std::string id = rest::choose_request_id(header(req, "X-Request-Id"));
+http::response finish(const http::raw_request& req, http::response r) {
+  const std::string id = http::choose_request_id(header(req, "X-Request-Id"));
   if (r.error) {
-    rest::json_writer w;
+    http::json_writer w;
     w.begin_object().field("error", *r.error).field("request_id", id).end_object();
     r.body = w.str();
     r.content_type = "application/json";
@@ -43,14 +43,14 @@ std::string http_date(std::int64_t us) {
   return buf;
 }
 
-rest::response ocsp_body(std::string der) {
-  rest::response r;
+http::response ocsp_body(std::string der) {
+  http::response r;
   r.content_type = "application/ocsp-response";
   r.body = std::move(der);
   return r;
 }
 
-rest::response ocsp_error(crypto::ocsp_response_status s) {
+http::response ocsp_error(crypto::ocsp_response_status s) {
   const auto der = crypto::ocsp_error_response(s);
   auto r = ocsp_body(std::string(der.begin(), der.end()));
   r.with_header("Cache-Control", "no-store");
@@ -104,13 +104,13 @@ bool pki_handler::handles(const std::string& path) {
   return path.rfind(path_prefix, 0) == 0;
 }
 
-rest::response pki_handler::transport_error(const rest::raw_request& req, int status) const {
-  return finish(req, rest::error_response(status, std::string(rest::status_text(status))));
+http::response pki_handler::transport_error(const http::raw_request& req, int status) const {
+  return finish(req, http::error_response(status, std::string(http::status_text(status))));
 }
 
-rest::response pki_handler::handle(const rest::raw_request& req) const {
+http::response pki_handler::handle(const http::raw_request& req) const {
   try {
-    if (!handles(req.path)) return finish(req, rest::error_response(404, "not found"));
+    if (!handles(req.path)) return finish(req, http::error_response(404, "not found"));
     const std::string rest_of = req.path.substr(std::string(path_prefix).size());
     const auto slash = rest_of.find('/');
     const std::string kind = rest_of.substr(0, slash);
@@ -120,23 +120,23 @@ rest::response pki_handler::handle(const rest::raw_request& req) const {
     const std::string issuer_id = after.substr(0, slash2);
     const std::string tail = slash2 == std::string::npos ? std::string() : after.substr(slash2 + 1);
     if ((kind != "crl" && kind != "ocsp") || issuer_id.empty() || (kind == "crl" && !tail.empty()))
-      return finish(req, rest::error_response(404, "not found"));
+      return finish(req, http::error_response(404, "not found"));
     if (!cache_.has_issuer(issuer_id))
-      return finish(req, rest::error_response(404, "issuer " + issuer_id.substr(0, 128) +
+      return finish(req, http::error_response(404, "issuer " + issuer_id.substr(0, 128) +
                                                        " has no CRL or OCSP responder here"));
     return finish(req, kind == "crl" ? crl(req, issuer_id) : ocsp(req, issuer_id, tail));
   } catch (...) {
-    return finish(req, rest::error_response(500, "internal error"));
+    return finish(req, http::error_response(500, "internal error"));
   }
 }
 
-rest::response pki_handler::crl(const rest::raw_request& req, const std::string& issuer_id) const {
+http::response pki_handler::crl(const http::raw_request& req, const std::string& issuer_id) const {
   if (req.method != "GET" && req.method != "HEAD")
-    return rest::error_response(405, "method not allowed").with_header("Allow", "GET, HEAD");
+    return http::error_response(405, "method not allowed").with_header("Allow", "GET, HEAD");
   std::string why;
   auto snap = cache_.crl(issuer_id, &why);
-  if (!snap) return rest::error_response(503, "CRL not available: " + why);
-  rest::response r;
+  if (!snap) return http::error_response(503, "CRL not available: " + why);
+  http::response r;
   const std::int64_t left_s = std::max<std::int64_t>(
       0, (snap->next_update_us / us_per_s) - static_cast<std::int64_t>(std::time(nullptr)));
   const std::int64_t max_age = std::min<std::int64_t>(options_.crl_max_age_s, left_s);
@@ -153,20 +153,20 @@ rest::response pki_handler::crl(const rest::raw_request& req, const std::string&
   return r;
 }
 
-rest::response pki_handler::ocsp(const rest::raw_request& req, const std::string& issuer_id,
+http::response pki_handler::ocsp(const http::raw_request& req, const std::string& issuer_id,
                                  const std::string& tail) const {
   using crypto::ocsp_response_status;
   if (req.method == "POST") {
-    if (!tail.empty()) return rest::error_response(404, "not found");
+    if (!tail.empty()) return http::error_response(404, "not found");
     std::string type = header(req, "Content-Type");
     type = type.substr(0, type.find(';'));
     std::transform(type.begin(), type.end(), type.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     while (!type.empty() && type.back() == ' ') type.pop_back();
     if (type != "application/ocsp-request")
-      return rest::error_response(415, "Content-Type must be application/ocsp-request");
+      return http::error_response(415, "Content-Type must be application/ocsp-request");
     if (req.body.size() > options_.max_ocsp_body)
-      return rest::error_response(413, "OCSP request of " + std::to_string(req.body.size()) +
+      return http::error_response(413, "OCSP request of " + std::to_string(req.body.size()) +
                                            " bytes exceeds the limit of " +
                                            std::to_string(options_.max_ocsp_body));
     auto parsed = crypto::parse_ocsp_request(reinterpret_cast<const std::uint8_t*>(req.body.data()),
@@ -175,8 +175,8 @@ rest::response pki_handler::ocsp(const rest::raw_request& req, const std::string
     return ocsp_body(cache_.ocsp_response(issuer_id, parsed.value()));
   }
   if (req.method != "GET" && req.method != "HEAD")
-    return rest::error_response(405, "method not allowed").with_header("Allow", "GET, HEAD, POST");
-  if (tail.empty()) return rest::error_response(400, "GET needs a serial or a base64 request");
+    return http::error_response(405, "method not allowed").with_header("Allow", "GET, HEAD, POST");
+  if (tail.empty()) return http::error_response(400, "GET needs a serial or a base64 request");
   std::string der;
   const std::string serial = normalize_serial(tail);
   if (!serial.empty()) {
@@ -185,7 +185,7 @@ rest::response pki_handler::ocsp(const rest::raw_request& req, const std::string
     // RFC 6960 A.1: GET {url}/{url-encoding of base64 of the DER request}; the transport has
     // already undone the URL encoding, so '/' and '+' are base64 characters here.
     if (tail.size() > (options_.max_ocsp_body * 4) / 3 + 4)
-      return rest::error_response(414, "OCSP GET request too long");
+      return http::error_response(414, "OCSP GET request too long");
     auto decoded = base64_decode(tail);
     if (!decoded) return ocsp_error(ocsp_response_status::malformed_request);
     auto parsed = crypto::parse_ocsp_request(reinterpret_cast<const std::uint8_t*>(decoded->data()),
@@ -200,18 +200,18 @@ rest::response pki_handler::ocsp(const rest::raw_request& req, const std::string
   return r;
 }
 
-rest::dispatcher pki_only(const pki_handler& h) {
-  return rest::dispatcher{
-      [&h](const rest::raw_request& req) { return h.handle(req); },
-      [&h](const rest::raw_request& req, int status) { return h.transport_error(req, status); }};
+http::dispatcher pki_only(const pki_handler& h) {
+  return http::dispatcher{
+      [&h](const http::raw_request& req) { return h.handle(req); },
+      [&h](const http::raw_request& req, int status) { return h.transport_error(req, status); }};
 }
 
-rest::dispatcher with_pki(const pki_handler& h, rest::dispatcher inner) {
-  return rest::dispatcher{
-      [&h, handle = inner.handle](const rest::raw_request& req) {
+http::dispatcher with_pki(const pki_handler& h, http::dispatcher inner) {
+  return http::dispatcher{
+      [&h, handle = inner.handle](const http::raw_request& req) {
         return pki_handler::handles(req.path) ? h.handle(req) : handle(req);
       },
-      [&h, error = inner.transport_error](const rest::raw_request& req, int status) {
+      [&h, error = inner.transport_error](const http::raw_request& req, int status) {
         return pki_handler::handles(req.path) ? h.transport_error(req, status) : error(req, status);
       }};
 }

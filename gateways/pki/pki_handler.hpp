@@ -13,15 +13,15 @@
 /// media type 415, body over the limit 413); a request that is OCSP but wrong gets an OCSP
 /// error response with HTTP 200 (malformedRequest, unauthorized, ...), as RFC 6960 §2.3 says.
 ///
-/// Not routed through rest::router: the base64 GET form may contain '/' and so has no fixed
+/// Not routed through http::router: the base64 GET form may contain '/' and so has no fixed
 /// number of path segments, and a lookup that takes microseconds should not pay for auth,
 /// position waits and the access log.
 
 #include <cstddef>
 #include <string>
 
-#include "gateways/rest/http_server.hpp"
-#include "gateways/rest/http_types.hpp"
+#include "gateways/http/http_server.hpp"
+#include "gateways/http/http_types.hpp"
 #include "infra/crypto/ocsp.hpp"
 
 namespace certctl::projections {
@@ -49,14 +49,14 @@ class pki_handler {
   static bool handles(const std::string& path);
 
   /// Answers one request under /.well-known/pki/ (404 for other paths). Never throws.
-  rest::response handle(const rest::raw_request& req) const;
+  http::response handle(const http::raw_request& req) const;
 
   /// The same error shape for problems the transport found (413 before the body was read).
-  rest::response transport_error(const rest::raw_request& req, int status) const;
+  http::response transport_error(const http::raw_request& req, int status) const;
 
  private:
-  rest::response crl(const rest::raw_request& req, const std::string& issuer_id) const;
-  rest::response ocsp(const rest::raw_request& req, const std::string& issuer_id,
+  http::response crl(const http::raw_request& req, const std::string& issuer_id) const;
+  http::response ocsp(const http::raw_request& req, const std::string& issuer_id,
                       const std::string& tail) const;
 
   projections::revocation_cache& cache_;
@@ -64,9 +64,9 @@ class pki_handler {
 };
 
 /// For the plain-HTTP PKI listener: /.well-known/pki/* and nothing else.
-rest::dispatcher pki_only(const pki_handler& h);
+http::dispatcher pki_only(const pki_handler& h);
 
 /// For the HTTPS listener: /.well-known/pki/* to `h`, everything else to `inner`.
-rest::dispatcher with_pki(const pki_handler& h, rest::dispatcher inner);
+http::dispatcher with_pki(const pki_handler& h, http::dispatcher inner);
 
 }  // namespace certctl::gateways::pki

@@ -13,7 +13,7 @@ relay::~relay() {
 }
 
 result<std::unique_ptr<relay>, kafka_error> relay::create(store::event_store& store,
-                                                          std::shared_ptr<projections::read_db> db,
+                                                          std::shared_ptr<sql::database> db,
                                                           relay_options options) {
   if (!db) return kafka_error{"kafka relay: no read database"};
   if (options.bootstrap_servers.empty()) return kafka_error{"kafka relay: no bootstrap servers"};

@@ -36,7 +36,7 @@
 #include "events/result.hpp"
 #include "infra/kafka/kafka_error.hpp"
 #include "infra/store/event_store.hpp"
-#include "projections/read_db.hpp"
+#include "infra/sql/database.hpp"
 
 namespace certctl::kafka {
 
@@ -78,9 +78,9 @@ struct relay_options {
 class relay {
  public:
   /// Checks the options, creates the checkpoint table and reads the checkpoint. `store` must
-  /// outlive the relay; `db` is the read database of the same log (read_db::open(store_url)).
+  /// outlive the relay; `db` is the read database of the same log (sql::database::open(store_url)).
   static result<std::unique_ptr<relay>, kafka_error> create(
-      store::event_store& store, std::shared_ptr<projections::read_db> db, relay_options options);
+      store::event_store& store, std::shared_ptr<sql::database> db, relay_options options);
   ~relay();
   relay(const relay&) = delete;
   relay& operator=(const relay&) = delete;
@@ -105,7 +105,7 @@ class relay {
 };
 
 /// The stored checkpoint of relay `name` (0 when none). For tools and tests.
-result<std::int64_t, kafka_error> load_relay_checkpoint(projections::read_db& db,
+result<std::int64_t, kafka_error> load_relay_checkpoint(sql::database& db,
                                                         const std::string& name);
 
 }  // namespace certctl::kafka

@@ -4,7 +4,7 @@
 namespace certctl::kafka {
 namespace detail {
 
-result<done, kafka_error> ensure_checkpoint_table(projections::read_db& db) {
+result<done, kafka_error> ensure_checkpoint_table(sql::database& db) {
   auto r = db.exec(
       "CREATE TABLE IF NOT EXISTS relay_checkpoints ("
       "name TEXT PRIMARY KEY, position BIGINT NOT NULL)");
@@ -12,7 +12,7 @@ result<done, kafka_error> ensure_checkpoint_table(projections::read_db& db) {
   return done{};
 }
 
-result<done, kafka_error> store_checkpoint(projections::read_db& db, const std::string& name,
+result<done, kafka_error> store_checkpoint(sql::database& db, const std::string& name,
                                            std::int64_t position) {
   // Never moves backwards, even if two relays were (wrongly) started on one log.
   auto r = db.exec(
@@ -26,7 +26,7 @@ result<done, kafka_error> store_checkpoint(projections::read_db& db, const std::
 
 }  // namespace detail
 
-result<std::int64_t, kafka_error> load_relay_checkpoint(projections::read_db& db,
+result<std::int64_t, kafka_error> load_relay_checkpoint(sql::database& db,
                                                         const std::string& name) {
   if (auto made = detail::ensure_checkpoint_table(db); !made) return made.error();
   auto r = db.query("SELECT position FROM relay_checkpoints WHERE name = ?", {name});

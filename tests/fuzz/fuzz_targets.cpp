@@ -7,8 +7,8 @@
 #include "events/canonical_json.hpp"
 #include "events/json.hpp"
 #include "events/time.hpp"
-#include "gateways/rest/api_keys.hpp"
-#include "gateways/rest/json.hpp"
+#include "gateways/http/api_keys.hpp"
+#include "gateways/http/json.hpp"
 #include "infra/crypto/certificate.hpp"
 #include "infra/crypto/crl.hpp"
 #include "infra/crypto/csr.hpp"
@@ -79,8 +79,8 @@ int store_url(const std::uint8_t* d, std::size_t n) {
 }
 
 int bearer_and_request_json(const std::uint8_t* d, std::size_t n) {
-  (void)gateways::rest::bearer_token(view(d, n));
-  (void)gateways::rest::parse_json(std::string(view(d, n)), 1 << 20);
+  (void)gateways::http::bearer_token(view(d, n));
+  (void)gateways::http::parse_json(std::string(view(d, n)), 1 << 20);
   return 0;
 }
 

@@ -159,7 +159,7 @@ BOOST_AUTO_TEST_SUITE(entity_projections_suite)
 BOOST_DATA_TEST_CASE(certificates_list_filter_sort_and_page,
                      bdata::make(testing::conformance_backends()), backend) {
   seeded s(backend);
-  read_db& db = *s.env.db;
+  sql::database& db = *s.env.db;
 
   certificate_filter all;
   auto page = must(list_certificates(db, all));
@@ -221,7 +221,7 @@ BOOST_DATA_TEST_CASE(certificates_list_filter_sort_and_page,
 BOOST_DATA_TEST_CASE(a_certificate_and_its_versions_render_as_the_api_objects,
                      bdata::make(testing::conformance_backends()), backend) {
   seeded s(backend);
-  read_db& db = *s.env.db;
+  sql::database& db = *s.env.db;
 
   BOOST_TEST(!must(get_certificate(db, "mc-9")).has_value());
   const auto mc0 = parse(present(must(get_certificate(db, "mc-0"))));
@@ -277,7 +277,7 @@ BOOST_DATA_TEST_CASE(a_certificate_and_its_versions_render_as_the_api_objects,
 BOOST_DATA_TEST_CASE(jobs_list_get_and_agent_work, bdata::make(testing::conformance_backends()),
                      backend) {
   seeded s(backend);
-  read_db& db = *s.env.db;
+  sql::database& db = *s.env.db;
 
   BOOST_TEST(ids(must(list_jobs(db, job_filter{}))) == (strings{"j3", "j2", "j1"}));
   job_filter f;
@@ -322,7 +322,7 @@ BOOST_DATA_TEST_CASE(jobs_list_get_and_agent_work, bdata::make(testing::conforma
 BOOST_DATA_TEST_CASE(resources_list_get_deleted_and_retired,
                      bdata::make(testing::conformance_backends()), backend) {
   seeded s(backend);
-  read_db& db = *s.env.db;
+  sql::database& db = *s.env.db;
 
   BOOST_TEST(ids(must(list_resources(db, "issuer"))) == (strings{"iss-acme", "iss-local"}));
   BOOST_TEST(!must(get_resource(db, "issuer", "iss-old")).has_value());

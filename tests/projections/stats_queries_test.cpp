@@ -193,7 +193,7 @@ BOOST_DATA_TEST_CASE(the_issuance_rate_counts_versions_per_day,
 BOOST_DATA_TEST_CASE(bulk_selection_combines_criteria_and_keeps_the_callers_order,
                      bdata::make(testing::conformance_backends()), backend) {
   seeded s(backend);
-  read_db& db = *s.env.db;
+  sql::database& db = *s.env.db;
   BOOST_TEST(select_certificate_ids(db, {}, 10).error().code == db_errc::invalid_argument);
 
   certificate_selector owner;

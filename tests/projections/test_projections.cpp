@@ -7,7 +7,7 @@ namespace certctl::testing {
 using namespace projections;
 
 projection_env::projection_env(const std::string& backend) : log(backend) {
-  auto opened = read_db::open(backend == "memory" ? std::string("memory:") : log.url());
+  auto opened = sql::database::open(backend == "memory" ? std::string("memory:") : log.url());
   if (!opened) BOOST_FAIL("cannot open the read database: " + opened.error().message);
   db = std::move(opened).value();
 }

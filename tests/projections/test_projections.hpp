@@ -7,7 +7,7 @@
 #include <string>
 
 #include "projections/projection.hpp"
-#include "projections/read_db.hpp"
+#include "infra/sql/database.hpp"
 #include "tests/infra/store/store_fixture.hpp"
 
 namespace certctl::testing {
@@ -16,14 +16,14 @@ namespace certctl::testing {
 struct projection_env {
   explicit projection_env(const std::string& backend);
   store_fixture log;
-  std::shared_ptr<projections::read_db> db;
+  std::shared_ptr<sql::database> db;
 
   /// Appends one event of `type` to `stream`; returns its position.
   std::int64_t append(const std::string& stream, const std::string& type = "thing.happened",
                       const std::string& payload = "{}", const std::string& principal = "test",
                       events::timestamp_us occurred_at = 1790000000000000);
   /// All rows of `table`, ordered by every column, for equality checks.
-  projections::rows dump(const std::string& table, int columns);
+  sql::rows dump(const std::string& table, int columns);
 };
 
 /// Counts events per stream into table `<name>` (stream_id, n, last_position).
@@ -36,9 +36,9 @@ class counting_projection final : public projections::projection {
 
   std::string name() const override { return name_; }
   int schema_version() const override { return version_; }
-  projections::db_result<done> create_schema(projections::transaction& tx) override;
-  projections::db_result<done> drop_schema(projections::transaction& tx) override;
-  projections::apply_result apply(projections::transaction& tx,
+  sql::db_result<done> create_schema(sql::transaction& tx) override;
+  sql::db_result<done> drop_schema(sql::transaction& tx) override;
+  projections::apply_result apply(sql::transaction& tx,
                                   const events::recorded_event& e) override;
 
   std::atomic<int> applied{0};  ///< successful apply() calls

@@ -205,7 +205,7 @@ const std::vector<std::pair<std::string, int>> read_tables = {{"certificates", 1
                                                               {"resources", 9},
                                                               {"audit_events", 13}};
 
-using table_dump = std::map<std::string, projections::rows>;
+using table_dump = std::map<std::string, sql::rows>;
 
 table_dump dump_all(projection_env& env) {
   table_dump out;

@@ -6,7 +6,7 @@
 #include "projections/audit_projection.hpp"
 #include "projections/entity_projections.hpp"
 #include "projections/projector.hpp"
-#include "projections/read_db.hpp"
+#include "infra/sql/database.hpp"
 #include "tools/audit/cli.hpp"
 #include "tools/audit/open_store.hpp"
 
@@ -65,9 +65,9 @@ int run_rebuild_projections(const std::vector<std::string>& args) {
     return cli::exit_usage;
   }
   // One walk at a time: a small pool is enough and leaves connections to a live server.
-  projections::read_db_options db_options;
+  sql::database_options db_options;
   db_options.pool_size = 2;
-  auto db = projections::read_db::open(url, db_options);
+  auto db = sql::database::open(url, db_options);
   if (!db) {
     std::cerr << "error: read models: " << db.error().message << "\n";
     return cli::exit_usage;

@@ -4,8 +4,8 @@
 #include <map>
 #include <memory>
 
-#include "actors/domain/aggregate.hpp"
-#include "actors/domain/resource.hpp"
+#include "domain/aggregate.hpp"
+#include "domain/resource.hpp"
 #include "events/time.hpp"
 #include "projections/audit_projection.hpp"
 #include "tools/audit/cli.hpp"

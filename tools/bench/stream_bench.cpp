@@ -113,7 +113,7 @@ int run_stream(const std::vector<std::string>& args) {
     return cli::exit_usage;
   }
   auto& s = **opened;
-  auto db = projections::read_db::open(url);
+  auto db = sql::database::open(url);
   if (!db) {
     std::cerr << "error: " << db.error().message << "\n";
     return cli::exit_usage;

@@ -14,17 +14,17 @@
 
 #include "actors/cluster/cluster_node.hpp"
 #include "actors/cluster/owned_work_source.hpp"
-#include "actors/domain/aggregate.hpp"
+#include "domain/aggregate.hpp"
 #include "actors/runtime/entity_runtime.hpp"
 #include "actors/schedulers/job_retry.hpp"
 #include "actors/schedulers/scheduler_runtime.hpp"
 #include "actors/workflows/issuance_service.hpp"
 #include "connectors/issuers/local/local_ca.hpp"
 #include "gateways/pki/pki_handler.hpp"
-#include "gateways/rest/health_routes.hpp"
-#include "gateways/rest/http_server.hpp"
-#include "gateways/rest/key_file.hpp"
-#include "gateways/rest/router.hpp"
+#include "gateways/http/health_routes.hpp"
+#include "gateways/http/http_server.hpp"
+#include "gateways/http/key_file.hpp"
+#include "gateways/http/router.hpp"
 #include "infra/config.hpp"
 #include "infra/crypto/key_store.hpp"
 #include "infra/crypto/secure_file.hpp"
@@ -37,20 +37,20 @@
 #include "projections/projector.hpp"
 #include "projections/revocation_cache.hpp"
 #include "projections/revocation_projection.hpp"
-#include "tools/server/acme_routes.hpp"
-#include "tools/server/auth_routes.hpp"
-#include "tools/server/bulk_routes.hpp"
-#include "tools/server/cluster_routes.hpp"
+#include "gateways/acme/acme_routes.hpp"
+#include "gateways/rest/auth_routes.hpp"
+#include "gateways/rest/bulk_routes.hpp"
+#include "gateways/rest/cluster_routes.hpp"
 #include "tools/server/cluster_setup.hpp"
-#include "tools/server/connector_routes.hpp"
-#include "tools/server/event_routes.hpp"
-#include "tools/server/intermediate_routes.hpp"
-#include "tools/server/metrics_routes.hpp"
-#include "tools/server/pki_routes.hpp"
-#include "tools/server/read_routes.hpp"
+#include "gateways/rest/connector_routes.hpp"
+#include "gateways/stream/event_routes.hpp"
+#include "gateways/rest/intermediate_routes.hpp"
+#include "gateways/rest/metrics_routes.hpp"
+#include "gateways/pki/pki_routes.hpp"
+#include "gateways/rest/read_routes.hpp"
 #include "tools/server/scheduler_source.hpp"
-#include "tools/server/stats_routes.hpp"
-#include "tools/server/write_routes.hpp"
+#include "gateways/rest/stats_routes.hpp"
+#include "gateways/rest/write_routes.hpp"
 
 namespace {
 
@@ -88,7 +88,7 @@ int fail(const std::string& message, int code = 1) {
 int main() {
   using namespace certctl;
   namespace fs = std::filesystem;
-  namespace rest = gateways::rest;
+  namespace http = gateways::http;
 
   auto cfg = infra::load_config([](const char* n) { return std::getenv(n); });
   if (!cfg) return fail("configuration error: " + cfg.error().message, 2);
@@ -102,20 +102,20 @@ int main() {
   infra::system_clock clock;
   infra::metrics metrics(clock, CERTCTL_VERSION);
   store::store_options store_opts;
-  server::observe_event_store(store_opts, metrics);
+  gateways::rest::observe_event_store(store_opts, metrics);
   auto store = store::open_event_store(cfg->store_url(), store_opts);
   if (!store) return fail(store.error().message);
   std::cout << "event store: " << (*store)->backend() << " " << store::redact_uri(cfg->store_url()) << "\n";
 
   actors::entity_runtime runtime(**store, clock);
 
-  auto db = projections::read_db::open(cfg->store_url());
+  auto db = sql::database::open(cfg->store_url());
   if (!db) return fail("read models: " + db.error().message);
   projections::projector projector(**store, *db);
   projector.add(std::make_shared<projections::audit_projection>());
-  server::register_read_projections(projector);
+  gateways::rest::register_read_projections(projector);
   projector.add(std::make_shared<projections::revocation_projection>());
-  server::register_intermediate_projection(projector);
+  gateways::rest::register_intermediate_projection(projector);
   // In a cluster the projector writes only on the node that owns it (a singleton below); the
   // others follow its checkpoints.
   if (cfg->cluster_enabled) {
@@ -199,11 +199,11 @@ int main() {
   if (!keys) return fail("key store: " + keys.error().message);
   // Tree mode: intermediate CAs under the local CA, keys in the same key store. Before the
   // issuance service, whose workers use it until they stop.
-  auto hierarchy = server::open_hierarchy(ca_cfg, runtime, *keys);
+  auto hierarchy = gateways::rest::open_hierarchy(ca_cfg, runtime, *keys);
   if (!hierarchy) return fail("CA hierarchy: " + hierarchy.error());
   actors::issuance_service issuance(runtime, **ca, *keys, static_cast<size_t>(cfg->issuance_workers));
-  issuance.set_issuer_resolver(server::make_issuer_resolver(runtime, **hierarchy));
-  server::observe_issuance(issuance, metrics);
+  issuance.set_issuer_resolver(gateways::rest::make_issuer_resolver(runtime, **hierarchy));
+  gateways::rest::observe_issuance(issuance, metrics);
   issuance.set_retry_schedule(schedulers::make_retry_schedule(due_work, clock));
   issuance.set_profile_lookup([&db = *db](const std::string& id) -> std::optional<events::json_object> {
     auto doc = projections::get_resource(*db, "profile", id);
@@ -243,12 +243,12 @@ int main() {
 
   // CRL and OCSP (gateways/pki); after the seed, because CRL numbers are issuer events.
   auto revocation_opts =
-      server::revocation_options_from_env([](const char* n) { return std::getenv(n); });
+      gateways::pki::revocation_options_from_env([](const char* n) { return std::getenv(n); });
   if (!revocation_opts) return fail("configuration error: " + revocation_opts.error(), 2);
   projections::revocation_cache revocation(
       *db, [&projector] { return projector.projected_position(); }, clock, *revocation_opts);
-  server::add_local_ca_authority(revocation, **ca, runtime);
-  server::add_intermediate_authorities(revocation, **hierarchy, clock);
+  gateways::pki::add_local_ca_authority(revocation, **ca, runtime);
+  gateways::pki::add_intermediate_authorities(revocation, **hierarchy, clock);
   if (auto started = revocation.start(); !started) return fail(started.error());
   gateways::pki::pki_handler pki(revocation);
 
@@ -268,20 +268,20 @@ int main() {
     }
   }
 
-  auto sse_opts = server::event_stream_options_from_env([](const char* n) { return std::getenv(n); });
+  auto sse_opts = gateways::stream::event_stream_options_from_env([](const char* n) { return std::getenv(n); });
   if (!sse_opts) return fail("configuration error: " + sse_opts.error(), 2);
 
-  rest::router_options ropts;
+  http::router_options ropts;
   ropts.auth_enabled = cfg->auth_type != "none";
   ropts.wait_for_position = [&projector](std::int64_t pos, std::chrono::milliseconds max) {
     return projector.wait_for_position(pos, max);
   };
-  ropts.on_auth_failure = [&store](const rest::auth_event& e) { server::record_auth_failure(**store, e); };
-  server::observe_http_requests(ropts, metrics);
-  auto api_keys = rest::bootstrap_keys(cfg->api_keys_named, data_dir);
+  ropts.on_auth_failure = [&store](const http::auth_event& e) { gateways::rest::record_auth_failure(**store, e); };
+  gateways::rest::observe_http_requests(ropts, metrics);
+  auto api_keys = http::bootstrap_keys(cfg->api_keys_named, data_dir);
   if (!api_keys) return fail("API keys: " + api_keys.error().message, 2);
-  rest::router router(api_keys->store, ropts);
-  rest::add_health_routes(router, {[&]() -> rest::readiness {
+  http::router router(api_keys->store, ropts);
+  http::add_health_routes(router, {[&]() -> http::readiness {
                                      auto head = (*store)->head_position();
                                      if (!head) return {false, head.error().message};
                                      if (node && !node->ready()) {
@@ -292,48 +292,48 @@ int main() {
                                      return {true, ""};
                                    },
                                    {}});
-  server::write_context writes{runtime, issuance, handoff};
-  server::add_write_routes(router, writes);
-  server::read_context reads{**db, projector, *keys, clock};
-  server::add_read_routes(router, reads);
-  server::add_auth_routes(router, {cfg->auth_type});
-  server::bulk_context bulk{writes, **db, projector};
-  server::add_bulk_routes(router, bulk);
-  server::intermediate_context intermediates{runtime, **db, **hierarchy};
-  server::add_intermediate_routes(router, intermediates);
-  server::connector_context connectors_ctx{runtime, **db, **ca};
-  server::add_connector_routes(router, connectors_ctx);
-  server::stats_context stats{**db, clock};
-  server::add_stats_routes(router, stats);
-  server::metrics_context metrics_ctx{metrics, **db, projector, clock, node.get()};
-  server::add_metrics_routes(router, metrics_ctx);
-  server::event_context events_ctx{**store, *sse_opts};
-  server::add_event_routes(router, events_ctx);
-  server::cluster_context cluster_ctx{node.get(), clock};
-  server::add_cluster_routes(router, cluster_ctx);
-  server::pki_admin_context pki_admin{revocation, **db, clock};
-  server::add_pki_admin_routes(router, pki_admin);
+  gateways::rest::write_context writes{runtime, issuance, handoff};
+  gateways::rest::add_write_routes(router, writes);
+  gateways::rest::read_context reads{**db, projector, *keys, clock};
+  gateways::rest::add_read_routes(router, reads);
+  gateways::rest::add_auth_routes(router, {cfg->auth_type});
+  gateways::rest::bulk_context bulk{writes, **db, projector};
+  gateways::rest::add_bulk_routes(router, bulk);
+  gateways::rest::intermediate_context intermediates{runtime, **db, **hierarchy};
+  gateways::rest::add_intermediate_routes(router, intermediates);
+  gateways::rest::connector_context connectors_ctx{runtime, **db, **ca};
+  gateways::rest::add_connector_routes(router, connectors_ctx);
+  gateways::rest::stats_context stats{**db, clock};
+  gateways::rest::add_stats_routes(router, stats);
+  gateways::rest::metrics_context metrics_ctx{metrics, **db, projector, clock, node.get()};
+  gateways::rest::add_metrics_routes(router, metrics_ctx);
+  gateways::stream::event_context events_ctx{**store, *sse_opts};
+  gateways::stream::add_event_routes(router, events_ctx);
+  gateways::rest::cluster_context cluster_ctx{node.get(), clock};
+  gateways::rest::add_cluster_routes(router, cluster_ctx);
+  gateways::pki::pki_admin_context pki_admin{revocation, **db, clock};
+  gateways::pki::add_pki_admin_routes(router, pki_admin);
   auto acme =
-      server::add_acme_routes(router, {**store, **db, runtime, issuance, *cfg, *keys, public_url});
+      gateways::acme::add_acme_routes(router, {**store, **db, runtime, issuance, *cfg, *keys, public_url});
   if (router.registration_error()) return fail("routes: " + *router.registration_error());
 
-  rest::server_config scfg;
+  http::server_config scfg;
   scfg.host = cfg->host;
   scfg.port = cfg->port;
   scfg.cert_file = cert_file;
   scfg.key_file = key_file;
   scfg.max_body_bytes = static_cast<size_t>(cfg->max_body_bytes);
-  rest::http_server https(scfg, gateways::pki::with_pki(pki, rest::dispatch_to(router)));
+  http::http_server https(scfg, gateways::pki::with_pki(pki, http::dispatch_to(router)));
   if (auto started = https.start(); !started) return fail(started.error().message);
-  std::unique_ptr<rest::http_server> pki_http;  // /.well-known/pki/* only, plain HTTP
+  std::unique_ptr<http::http_server> pki_http;  // /.well-known/pki/* only, plain HTTP
   if (cfg->pki_http_port > 0) {
-    rest::server_config pcfg;
+    http::server_config pcfg;
     pcfg.host = cfg->host;
     pcfg.port = cfg->pki_http_port;
     pcfg.tls = false;
     pcfg.max_body_bytes = 64 * 1024;  // OCSP requests are tiny; larger bodies get 413
     pcfg.keep_alive_max_count = 100000;  // stapling proxies keep their connections
-    pki_http = std::make_unique<rest::http_server>(pcfg, gateways::pki::pki_only(pki));
+    pki_http = std::make_unique<http::http_server>(pcfg, gateways::pki::pki_only(pki));
     if (auto started = pki_http->start(); !started)
       return fail("PKI port: " + started.error().message);
     std::cout << "PKI (CRL, OCSP) on http://" << cfg->host << ":" << pki_http->port() << "\n";

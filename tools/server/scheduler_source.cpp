@@ -8,12 +8,12 @@
 namespace certctl::server {
 namespace {
 
-using projections::params;
-using projections::rows;
+using sql::params;
+using sql::rows;
 using schedulers::source_error;
 using schedulers::source_result;
 
-source_error from_db(const projections::db_error& e) {
+source_error from_db(const sql::db_error& e) {
   return {e.message};
 }
 

@@ -1,19 +1,19 @@
 #pragma once
 /// The scheduler loops' view of due work (actors/schedulers/due_work_source.hpp), read from
 /// the projections' tables (`certificates`, `jobs`, `resources`; see
-/// projections/entity_projections.cpp). Thread-safe: read_db pools its connections, and the
+/// projections/entity_projections.cpp). Thread-safe: sql::database pools its connections, and the
 /// issuance workers ask for retry intervals while the scheduler ticks.
 
 #include <memory>
 
 #include "actors/schedulers/due_work_source.hpp"
-#include "projections/read_db.hpp"
+#include "infra/sql/database.hpp"
 
 namespace certctl::server {
 
 class scheduler_source final : public schedulers::due_work_source {
  public:
-  explicit scheduler_source(std::shared_ptr<projections::read_db> db) : db_(std::move(db)) {}
+  explicit scheduler_source(std::shared_ptr<sql::database> db) : db_(std::move(db)) {}
 
   schedulers::source_result<std::vector<schedulers::due_certificate>> certificates_expiring_by(
       events::timestamp_us horizon, size_t limit) override;
@@ -33,7 +33,7 @@ class scheduler_source final : public schedulers::due_work_source {
       events::timestamp_us before, size_t limit) override;
 
  private:
-  std::shared_ptr<projections::read_db> db_;
+  std::shared_ptr<sql::database> db_;
 };
 
 }  // namespace certctl::server

@@ -5,7 +5,7 @@
 ///
 /// Where things live:
 ///   - an intermediate's private key: the encrypted key store, id "intermediate-<ca id>";
-///   - its certificate, parent and status: the intermediate entity (actors/domain/
+///   - its certificate, parent and status: the intermediate entity (domain/
 ///     intermediate.hpp), which this class reads through a ca_lookup callback, so it never
 ///     sees the event store and always sees the current status;
 ///   - parsed signers and assembled chains: a cache here (they never change for a CA id).

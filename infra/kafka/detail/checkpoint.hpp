@@ -8,12 +8,12 @@
 
 #include "events/result.hpp"
 #include "infra/kafka/kafka_error.hpp"
-#include "projections/read_db.hpp"
+#include "infra/sql/database.hpp"
 
 namespace certctl::kafka::detail {
 
-result<done, kafka_error> ensure_checkpoint_table(projections::read_db& db);
-result<done, kafka_error> store_checkpoint(projections::read_db& db, const std::string& name,
+result<done, kafka_error> ensure_checkpoint_table(sql::database& db);
+result<done, kafka_error> store_checkpoint(sql::database& db, const std::string& name,
                                            std::int64_t position);
 
 }  // namespace certctl::kafka::detail

@@ -28,7 +28,7 @@ using steady = std::chrono::steady_clock;
 /// lock. `mu` guards what other threads read (status, stopping).
 struct relay::impl {
   store::event_store& store;
-  std::shared_ptr<projections::read_db> db;
+  std::shared_ptr<sql::database> db;
   relay_options opt;
   std::string source;
 
@@ -56,7 +56,7 @@ struct relay::impl {
   std::thread thread;
   bool started = false;
 
-  impl(store::event_store& s, std::shared_ptr<projections::read_db> d, relay_options o)
+  impl(store::event_store& s, std::shared_ptr<sql::database> d, relay_options o)
       : store(s), db(std::move(d)), opt(std::move(o)) {
     source = opt.source.empty() ? default_source() : opt.source;
   }

@@ -32,7 +32,7 @@ struct scheduler_fixture {
   std::unique_ptr<store::event_store> store = store::make_memory_store();
   infra::manual_clock clock{t0};
   actors::entity_runtime runtime{*store, clock};
-  std::shared_ptr<projections::read_db> db = projections::read_db::open("memory:").value();
+  std::shared_ptr<sql::database> db = sql::database::open("memory:").value();
   projections::projector projector{*store, db};
   server::scheduler_source source{db};
 

@@ -73,7 +73,7 @@ BOOST_AUTO_TEST_CASE(kcat_reads_what_the_relay_published_to_the_tools_cluster) {
   BOOST_CHECK_NE(mock.bootstrap.find("127.0.0.1:"), std::string::npos);
   auto s = store::open_event_store("memory:");
   BOOST_REQUIRE(s);
-  auto db = projections::read_db::open("memory:");
+  auto db = sql::database::open("memory:");
   BOOST_REQUIRE(db);
   auto r =
       kafka::relay::create(**s, *db, testing::test_relay_options(mock.bootstrap, "certctl.events"));

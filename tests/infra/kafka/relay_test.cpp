@@ -21,7 +21,7 @@ std::unique_ptr<kafka::mock_cluster> start_cluster(const std::string& topic) {
 }
 
 std::unique_ptr<kafka::relay> make_relay(store::event_store& s,
-                                         std::shared_ptr<projections::read_db> db,
+                                         std::shared_ptr<sql::database> db,
                                          const kafka::relay_options& o) {
   auto r = kafka::relay::create(s, std::move(db), o);
   BOOST_REQUIRE_MESSAGE(r, (r ? "" : r.error().message));
@@ -44,7 +44,7 @@ BOOST_AUTO_TEST_CASE(publishes_history_and_live_events_with_cloudevents_headers)
   auto cluster = start_cluster("certctl.events");
   auto s = store::open_event_store("memory:");
   BOOST_REQUIRE(s);
-  auto db = projections::read_db::open("memory:");
+  auto db = sql::database::open("memory:");
   BOOST_REQUIRE(db);
   testing::append_script(**s, 7, 40);  // history: committed before the relay starts
   auto r = make_relay(**s, *db,
@@ -67,7 +67,7 @@ BOOST_AUTO_TEST_CASE(an_outage_of_every_broker_delays_delivery_and_loses_nothing
   auto cluster = start_cluster("events.outage");
   auto s = store::open_event_store("memory:");
   BOOST_REQUIRE(s);
-  auto db = projections::read_db::open("memory:");
+  auto db = sql::database::open("memory:");
   BOOST_REQUIRE(db);
   auto r = make_relay(**s, *db,
                       testing::test_relay_options(cluster->bootstrap_servers(), "events.outage"));
@@ -102,7 +102,7 @@ BOOST_AUTO_TEST_CASE(a_restart_resumes_after_the_checkpoint_in_the_logs_database
   BOOST_REQUIRE_MESSAGE(s, (s ? "" : s.error().message));
   const auto options = testing::test_relay_options(cluster->bootstrap_servers(), "events.restart");
   {
-    auto db = projections::read_db::open(url);
+    auto db = sql::database::open(url);
     BOOST_REQUIRE(db);
     auto r = make_relay(**s, *db, options);
     testing::append_script(**s, 4, 40);
@@ -112,7 +112,7 @@ BOOST_AUTO_TEST_CASE(a_restart_resumes_after_the_checkpoint_in_the_logs_database
   testing::append_script(**s, 4, 30);  // committed while no relay runs
   {
     // A fresh database handle: the checkpoint comes from the table, not from memory.
-    auto db = projections::read_db::open(url);
+    auto db = sql::database::open(url);
     BOOST_REQUIRE(db);
     auto cp = kafka::load_relay_checkpoint(**db, "kafka");
     BOOST_REQUIRE(cp);
@@ -135,7 +135,7 @@ BOOST_AUTO_TEST_CASE(a_refused_record_stalls_the_relay_and_is_retried_not_skippe
   auto cluster = start_cluster("events.refused");
   auto s = store::open_event_store("memory:");
   BOOST_REQUIRE(s);
-  auto db = projections::read_db::open("memory:");
+  auto db = sql::database::open("memory:");
   BOOST_REQUIRE(db);
   auto options = testing::test_relay_options(cluster->bootstrap_servers(), "events.refused");
   // A producer limit smaller than one record: each attempt fails permanently.
@@ -164,7 +164,7 @@ BOOST_AUTO_TEST_CASE(a_refused_record_stalls_the_relay_and_is_retried_not_skippe
 BOOST_AUTO_TEST_CASE(create_refuses_bad_options) {
   auto s = store::open_event_store("memory:");
   BOOST_REQUIRE(s);
-  auto db = projections::read_db::open("memory:");
+  auto db = sql::database::open("memory:");
   BOOST_REQUIRE(db);
   kafka::relay_options o;
   BOOST_CHECK(!kafka::relay::create(**s, *db, o));  // no bootstrap servers

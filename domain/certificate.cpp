@@ -1,0 +1,215 @@
+#include "domain/certificate.hpp"
+
+#include "domain/rules.hpp"
+#include "events/time.hpp"
+
+namespace certctl::domain {
+namespace {
+
+// Fields a client may set on create/update (ManagedCertificate in the API).
+constexpr std::initializer_list<std::pair<const char*, char>> editable_fields = {
+    {"name", 's'},
+    {"common_name", 's'},
+    {"sans", 'a'},
+    {"environment", 's'},
+    {"owner_id", 's'},
+    {"team_id", 's'},
+    {"issuer_id", 's'},
+    {"target_ids", 'a'},
+    {"renewal_policy_id", 's'},
+    {"certificate_profile_id", 's'},
+    {"tags", 'o'}};
+
+events::json_object editable_subset(const events::json_object& body) {
+  events::json_object out;
+  for (const auto& [field, kind] : editable_fields) {
+    if (!body.has(field) || body.is_null(field)) continue;
+    if (kind == 'a')
+      out.set(field, body.str_array(field));
+    else if (kind == 'o')
+      out.set(field, body.str_map(field));
+    else
+      out.set(field, body.str(field));
+  }
+  return out;
+}
+
+bool in(const std::string& s, std::initializer_list<const char*> set) {
+  for (const char* x : set)
+    if (s == x) return true;
+  return false;
+}
+
+class certificate final : public aggregate {
+ public:
+  explicit certificate(std::string id) : id_(std::move(id)) {}
+
+  std::string kind() const override { return "certificate"; }
+  bool exists() const override { return view_.has("id"); }
+
+  void apply(const events::recorded_event& e) override {
+    auto p = events::json_object::parse(e.payload).value_or(events::json_object{});
+    const std::string at = events::format_rfc3339(e.occurred_at);
+    if (e.type == "certificate.created") {
+      view_ = p;
+      view_.set("id", id_).set("status", "Pending").set("created_at", at);
+      if (!view_.has("sans")) view_.set("sans", std::vector<std::string>{});
+      if (!view_.has("target_ids")) view_.set("target_ids", std::vector<std::string>{});
+      if (!view_.has("tags")) view_.set("tags", std::map<std::string, std::string>{});
+    } else if (e.type == "certificate.updated") {
+      view_.merge(p);
+    } else if (e.type == "certificate.renewal_requested") {
+      view_.set("status", "RenewalInProgress");
+    } else if (e.type == "certificate.issued") {
+      view_.set("status", "Active").set("expires_at", p.str("not_after"));
+      serial_ = p.str("serial_number");
+      last_issued_job_ = p.str("job_id");
+      if (p.boolean("renewal")) view_.set("last_renewal_at", at);
+      versions_ += 1;
+    } else if (e.type == "certificate.issuance_failed") {
+      view_.set("status", "Failed");
+    } else if (e.type == "certificate.revoked") {
+      view_.set("status", "Revoked")
+          .set("revoked_at", at)
+          .set("revocation_reason", p.str("reason"));
+    } else if (e.type == "certificate.archived") {
+      view_.set("status", "Archived");
+    } else if (e.type == "certificate.status_changed") {
+      view_.set("status", p.str("status"));
+    }
+    view_.set("updated_at", at);
+  }
+
+  result<decision, domain_error> decide(const command& c) const override {
+    const std::string status = view_.str("status");
+    if (c.name == "certificate.create") {
+      if (exists()) return conflict("certificate " + id_ + " already exists");
+      if (auto err = check_fields(c.body, editable_fields)) return *err;
+      if (auto err = require_strings(c.body, {"name", "common_name", "renewal_policy_id",
+                                              "issuer_id", "owner_id", "team_id"}))
+        return *err;
+      if (c.body.str("common_name").size() > 253)
+        return invalid("common_name is longer than 253 characters");
+      if (c.body.str_array("sans").size() > 100) return invalid("at most 100 SANs are allowed");
+      return decision{{"certificate.created", editable_subset(c.body)}};
+    }
+    if (!exists()) return not_found("certificate " + id_ + " not found");
+    if (c.name == "certificate.update") {
+      if (status == "Archived") return conflict("certificate " + id_ + " is archived");
+      if (auto err = check_fields(c.body, editable_fields)) return *err;
+      auto changes = editable_subset(c.body);
+      if (changes.keys().empty()) return decision{};
+      return decision{{"certificate.updated", changes}};
+    }
+    if (c.name == "certificate.renew") {
+      if (in(status, {"Revoked", "Archived"}))
+        return conflict("certificate " + id_ + " is " + status + " and cannot be renewed");
+      if (in(status, {"RenewalInProgress", "Pending"}))
+        return conflict("certificate " + id_ + " already has an issuance in progress");
+      events::json_object p;
+      p.set("job_id", c.body.str("job_id"));
+      return decision{{"certificate.renewal_requested", p}};
+    }
+    // A job issues one version. After a crash between recording the version and completing
+    // the job, the job is retried: check_issuance lets the worker learn that before it signs
+    // anything, and record_issued refuses a second version for the same job regardless.
+    if (c.name == "certificate.check_issuance") {
+      if (!c.body.str("job_id").empty() && c.body.str("job_id") == last_issued_job_)
+        return conflict(already_issued(c.body.str("job_id")));
+      return decision{};
+    }
+    if (c.name == "certificate.record_issued") {
+      if (!c.body.str("job_id").empty() && c.body.str("job_id") == last_issued_job_)
+        return conflict(already_issued(c.body.str("job_id")));
+      if (in(status, {"Revoked", "Archived"}))
+        return conflict("certificate " + id_ + " is " + status +
+                        "; the issued version is not recorded");
+      if (auto err = require_strings(c.body, {"job_id", "serial_number", "not_before", "not_after",
+                                              "fingerprint_sha256", "pem_chain"}))
+        return *err;
+      events::json_object p = c.body;
+      p.set("renewal", versions_ > 0);
+      return decision{{"certificate.issued", p}};
+    }
+    if (c.name == "certificate.record_failure") {
+      if (!in(status, {"Pending", "RenewalInProgress"})) return decision{};
+      events::json_object p;
+      p.set("job_id", c.body.str("job_id")).set("error", c.body.str("error"));
+      return decision{{"certificate.issuance_failed", p}};
+    }
+    if (c.name == "certificate.revoke") {
+      if (status == "Revoked") return conflict("certificate " + id_ + " is already revoked");
+      if (status == "Archived") return conflict("certificate " + id_ + " is archived");
+      if (serial_.empty())
+        return conflict("certificate " + id_ + " has no issued version to revoke");
+      const std::string reason = c.body.str("reason", "unspecified");
+      const int code = revocation_reason_code(reason);
+      if (code < 0) return invalid("unknown revocation reason '" + reason + "'");
+      events::json_object p;
+      p.set("reason", reason).set("reason_code", code).set("serial_number", serial_);
+      return decision{{"certificate.revoked", p}};
+    }
+    if (c.name == "certificate.archive") {
+      if (status == "Archived") return decision{};
+      return decision{{"certificate.archived", events::json_object{}}};
+    }
+    if (c.name == "certificate.mark_status") {
+      const std::string to = c.body.str("status");
+      if (!in(to, {"Expiring", "Expired"})) return invalid("status must be Expiring or Expired");
+      if (!in(status, {"Active", "Expiring"}) || status == to) return decision{};
+      events::json_object p;
+      p.set("status", to).set("from", status);
+      return decision{{"certificate.status_changed", p}};
+    }
+    return invalid("unknown command " + c.name);
+  }
+
+  events::json_object view() const override { return view_; }
+
+  events::json_object snapshot() const override {
+    events::json_object s;
+    s.set_raw("view", view_.dump())
+        .set("versions", static_cast<std::int64_t>(versions_))
+        .set("serial", serial_)
+        .set("last_issued_job", last_issued_job_);
+    return s;
+  }
+
+  void restore(const events::json_object& snapshot) override {
+    view_ = events::json_object::parse(snapshot.raw("view")).value_or(events::json_object{});
+    versions_ = static_cast<int>(snapshot.int64("versions"));
+    serial_ = snapshot.str("serial");
+    last_issued_job_ = snapshot.str("last_issued_job");
+  }
+
+ private:
+  std::string id_;
+  events::json_object view_;
+  int versions_ = 0;
+  std::string serial_;           ///< of the current version; the API shows it on versions only
+  std::string last_issued_job_;  ///< job that recorded the current version
+
+  std::string already_issued(const std::string& job_id) const {
+    return "job " + job_id + " already recorded a version of certificate " + id_;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<aggregate> make_certificate(const std::string& id) {
+  return std::make_unique<certificate>(id);
+}
+
+int revocation_reason_code(const std::string& reason) {
+  // RFC 5280 §5.3.1; value 7 is unused by the RFC.
+  static const std::pair<const char*, int> codes[] = {
+      {"unspecified", 0},        {"keyCompromise", 1}, {"caCompromise", 2},
+      {"affiliationChanged", 3}, {"superseded", 4},    {"cessationOfOperation", 5},
+      {"certificateHold", 6},    {"removeFromCRL", 8}, {"privilegeWithdrawn", 9},
+      {"aaCompromise", 10}};
+  for (const auto& [name, code] : codes)
+    if (reason == name) return code;
+  return -1;
+}
+
+}  // namespace certctl::domain

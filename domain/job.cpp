@@ -1,0 +1,150 @@
+#include "domain/job.hpp"
+
+#include "domain/rules.hpp"
+#include "events/time.hpp"
+
+namespace certctl::domain {
+namespace {
+
+bool in(const std::string& s, std::initializer_list<const char*> set) {
+  for (const char* x : set)
+    if (s == x) return true;
+  return false;
+}
+
+bool terminal(const std::string& status) {
+  return in(status, {"Completed", "Failed", "Cancelled"});
+}
+
+class job final : public aggregate {
+ public:
+  explicit job(std::string id) : id_(std::move(id)) {}
+
+  std::string kind() const override { return "job"; }
+  bool exists() const override { return view_.has("id"); }
+
+  void apply(const events::recorded_event& e) override {
+    auto p = events::json_object::parse(e.payload).value_or(events::json_object{});
+    const std::string at = events::format_rfc3339(e.occurred_at);
+    if (e.type == "job.created") {
+      view_ = p;
+      view_.set("id", id_).set("attempts", std::int64_t{0}).set("created_at", at);
+      if (!view_.has("scheduled_at")) view_.set("scheduled_at", at);
+    } else if (e.type == "job.started") {
+      view_.set("status", "Running")
+          .set("attempts", view_.int64("attempts") + 1)
+          .set("started_at", at);
+    } else if (e.type == "job.csr_submitted") {
+      csr_pem_ = p.str("csr_pem");
+    } else if (e.type == "job.completed") {
+      view_.set("status", "Completed").set("completed_at", at);
+      if (p.has("version_id")) view_.set("version_id", p.str("version_id"));
+    } else if (e.type == "job.failed") {
+      view_.set("last_error", p.str("error"));
+      if (p.boolean("retry")) {
+        view_.set("status", view_.str("awaiting_csr_mode") == "agent" ? "AwaitingCSR" : "Pending")
+            .set("scheduled_at", p.str("next_attempt_at"));
+      } else {
+        view_.set("status", "Failed").set("completed_at", at);
+      }
+    } else if (e.type == "job.cancelled") {
+      view_.set("status", "Cancelled").set("completed_at", at);
+      if (p.has("reason")) view_.set("last_error", p.str("reason"));
+    }
+  }
+
+  result<decision, domain_error> decide(const command& c) const override {
+    const std::string status = view_.str("status");
+    if (c.name == "job.create") {
+      if (exists()) return conflict("job " + id_ + " already exists");
+      if (auto err = check_fields(c.body, {{"type", 's'},
+                                           {"certificate_id", 's'},
+                                           {"max_attempts", 'i'},
+                                           {"awaiting_csr", 'b'},
+                                           {"target_id", 's'}}))
+        return *err;
+      if (auto err = require_strings(c.body, {"type", "certificate_id"})) return *err;
+      const std::string type = c.body.str("type");
+      if (!in(type, {"Issuance", "Renewal", "Deployment", "Validation"}))
+        return invalid("job type must be Issuance, Renewal, Deployment or Validation");
+      const std::int64_t max_attempts = c.body.int64("max_attempts", 3);
+      if (max_attempts < 1 || max_attempts > 100) return invalid("max_attempts must be 1-100");
+      events::json_object p;
+      const bool awaiting_csr = c.body.boolean("awaiting_csr");
+      p.set("type", type)
+          .set("certificate_id", c.body.str("certificate_id"))
+          .set("status", awaiting_csr ? "AwaitingCSR" : "Pending")
+          .set("max_attempts", max_attempts)
+          .set("awaiting_csr_mode", awaiting_csr ? "agent" : "server");
+      if (c.body.has("target_id")) p.set("target_id", c.body.str("target_id"));
+      if (c.body.has("agent_id")) p.set("agent_id", c.body.str("agent_id"));
+      return decision{{"job.created", p}};
+    }
+    if (!exists()) return not_found("job " + id_ + " not found");
+    if (c.name == "job.start") {
+      if (status != "Pending") return conflict("job " + id_ + " is " + status + ", not Pending");
+      return decision{{"job.started", events::json_object{}}};
+    }
+    if (c.name == "job.submit_csr") {
+      if (status != "AwaitingCSR")
+        return conflict("job " + id_ + " is " + status + ", not AwaitingCSR");
+      if (auto err = require_strings(c.body, {"csr_pem"})) return *err;
+      events::json_object p;
+      p.set("csr_pem", c.body.str("csr_pem"));
+      return decision{{"job.csr_submitted", p}, {"job.started", events::json_object{}}};
+    }
+    if (c.name == "job.complete") {
+      if (status != "Running") return conflict("job " + id_ + " is " + status + ", not Running");
+      events::json_object p;
+      if (c.body.has("version_id")) p.set("version_id", c.body.str("version_id"));
+      return decision{{"job.completed", p}};
+    }
+    if (c.name == "job.fail") {
+      if (status != "Running") return conflict("job " + id_ + " is " + status + ", not Running");
+      events::json_object p;
+      const bool retry = c.body.boolean("retryable", true) &&
+                         view_.int64("attempts") < view_.int64("max_attempts");
+      p.set("error", c.body.str("error", "unknown error")).set("retry", retry);
+      if (retry)
+        p.set("next_attempt_at", c.body.str("next_attempt_at", events::format_rfc3339(c.now)));
+      return decision{{"job.failed", p}};
+    }
+    if (c.name == "job.cancel") {
+      if (terminal(status)) return conflict("job " + id_ + " is already " + status);
+      events::json_object p;
+      if (c.body.has("reason")) p.set("reason", c.body.str("reason"));
+      return decision{{"job.cancelled", p}};
+    }
+    return invalid("unknown command " + c.name);
+  }
+
+  events::json_object view() const override {
+    auto v = view_;
+    v.remove("awaiting_csr_mode");
+    return v;
+  }
+
+  events::json_object snapshot() const override {
+    events::json_object s;
+    s.set_raw("view", view_.dump()).set("csr_pem", csr_pem_);
+    return s;
+  }
+
+  void restore(const events::json_object& snapshot) override {
+    view_ = events::json_object::parse(snapshot.raw("view")).value_or(events::json_object{});
+    csr_pem_ = snapshot.str("csr_pem");
+  }
+
+ private:
+  std::string id_;
+  events::json_object view_;
+  std::string csr_pem_;
+};
+
+}  // namespace
+
+std::unique_ptr<aggregate> make_job(const std::string& id) {
+  return std::make_unique<job>(id);
+}
+
+}  // namespace certctl::domain

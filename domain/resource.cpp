@@ -1,0 +1,336 @@
+#include "domain/resource.hpp"
+
+#include <functional>
+#include <map>
+
+#include "domain/acme_account.hpp"
+#include "domain/acme_authz.hpp"
+#include "domain/acme_order.hpp"
+#include "domain/certificate.hpp"
+#include "domain/intermediate.hpp"
+#include "domain/job.hpp"
+#include "domain/rules.hpp"
+#include "events/time.hpp"
+
+namespace certctl::domain {
+namespace {
+
+/// Field kinds: 's' string, 'i' integer, 'b' bool, 'a' array of strings, 'o' object,
+/// 'n' array of integers, 'r' any array (validated by the kind's rule).
+struct field_spec {
+  const char* name;
+  char kind;
+  bool required;
+  const char* default_json;  ///< nullptr: no default
+};
+
+struct kind_spec {
+  std::vector<field_spec> fields;
+  /// Extra rules over the merged document (create: defaults + body; update: state + body).
+  std::function<std::optional<domain_error>(const events::json_object&)> rule;
+};
+
+std::optional<domain_error> int_range(const events::json_object& d, const char* f, std::int64_t lo,
+                                      std::int64_t hi) {
+  if (!d.has(f)) return std::nullopt;
+  const auto v = d.int64(f, lo - 1);
+  if (v < lo || v > hi)
+    return invalid(std::string("field '") + f + "' must be between " + std::to_string(lo) +
+                   " and " + std::to_string(hi));
+  return std::nullopt;
+}
+
+const std::map<std::string, kind_spec>& specs() {
+  static const std::map<std::string, kind_spec> s = {
+      {"issuer",
+       {{{"name", 's', true, nullptr},
+         {"type", 's', true, nullptr},
+         {"config", 'o', false, "{}"},
+         {"enabled", 'b', false, "true"}},
+        [](const events::json_object& d) -> std::optional<domain_error> {
+          static const char* types[] = {"ACME",     "GenericCA",  "StepCA",    "VaultPKI",
+                                        "DigiCert", "Sectigo",    "GoogleCAS", "AWSACMPCA",
+                                        "Entrust",  "GlobalSign", "EJBCA"};
+          for (const char* t : types)
+            if (d.str("type") == t) return std::nullopt;
+          return invalid("issuer type '" + d.str("type") + "' is not one of the IssuerType enum");
+        }}},
+      {"profile",
+       {{{"name", 's', true, nullptr},
+         {"description", 's', false, nullptr},
+         {"allowed_key_algorithms", 'r', false,
+          "[{\"algorithm\":\"ECDSA\",\"min_size\":256},{\"algorithm\":\"RSA\",\"min_size\":2048}]"},
+         {"max_ttl_seconds", 'i', false, "31536000"},
+         {"allowed_ekus", 'a', false, "[\"serverAuth\"]"},
+         {"required_san_patterns", 'a', false, "[]"},
+         {"spiffe_uri_pattern", 's', false, nullptr},
+         {"allow_short_lived", 'b', false, "false"},
+         {"enabled", 'b', false, "true"},
+         // ACME server settings for /acme/profile/{id}/ (docs/acme-server.md); absent: the
+         // server-wide CERTCTL_ACME_SERVER_AUTH_MODE / _EAB_REQUIRED apply.
+         {"acme_auth_mode", 's', false, nullptr},
+         {"acme_eab_required", 'b', false, nullptr}},
+        [](const events::json_object& d) -> std::optional<domain_error> {
+          if (auto e = int_range(d, "max_ttl_seconds", 60, 10LL * 366 * 86400)) return e;
+          if (d.has("acme_auth_mode") && d.str("acme_auth_mode") != "trust_authenticated" &&
+              d.str("acme_auth_mode") != "challenge")
+            return invalid("field 'acme_auth_mode' must be trust_authenticated or challenge");
+          for (const auto& eku : d.str_array("allowed_ekus")) {
+            if (eku != "serverAuth" && eku != "clientAuth" && eku != "codeSigning" &&
+                eku != "emailProtection" && eku != "timeStamping")
+              return invalid("allowed_ekus: unknown EKU '" + eku + "'");
+          }
+          return std::nullopt;
+        }}},
+      {"renewal_policy",
+       {{{"name", 's', true, nullptr},
+         {"renewal_window_days", 'i', false, "30"},
+         {"auto_renew", 'b', false, "true"},
+         {"max_retries", 'i', false, "3"},
+         {"retry_interval_seconds", 'i', false, "3600"},
+         {"alert_thresholds_days", 'n', false, "[30,14,7,0]"},
+         {"certificate_profile_id", 's', false, nullptr}},
+        [](const events::json_object& d) -> std::optional<domain_error> {
+          if (d.str("name").size() > 255)
+            return invalid("field 'name' is longer than 255 characters");
+          if (auto e = int_range(d, "renewal_window_days", 1, 365)) return e;
+          if (auto e = int_range(d, "max_retries", 0, 10)) return e;
+          if (auto e = int_range(d, "retry_interval_seconds", 60, 86400)) return e;
+          return std::nullopt;
+        }}},
+      {"team", {{{"name", 's', true, nullptr}, {"description", 's', false, nullptr}}, nullptr}},
+      {"owner",
+       {{{"name", 's', true, nullptr},
+         {"email", 's', false, nullptr},
+         {"team_id", 's', false, nullptr}},
+        [](const events::json_object& d) -> std::optional<domain_error> {
+          const auto email = d.str("email");
+          if (!email.empty() && email.find('@') == std::string::npos)
+            return invalid("field 'email' is not an email address");
+          return std::nullopt;
+        }}},
+      {"agent",
+       {{{"name", 's', true, nullptr},
+         {"hostname", 's', false, nullptr},
+         {"os", 's', false, nullptr},
+         {"architecture", 's', false, nullptr},
+         {"ip_address", 's', false, nullptr},
+         {"version", 's', false, nullptr}},
+        nullptr}},
+  };
+  return s;
+}
+
+bool kind_ok(const events::json_object& body, const field_spec& f) {
+  switch (f.kind) {
+    case 's':
+      return body.is_string(f.name);
+    case 'i':
+      return body.is_int(f.name);
+    case 'b':
+      return body.is_bool(f.name);
+    case 'a':
+      return body.is_string_array(f.name);
+    case 'o':
+      return body.is_object(f.name);
+    case 'n': {
+      if (!body.is_array(f.name)) return false;
+      auto arr = events::json_object::parse("{\"v\":" + body.raw(f.name) + "}");
+      const auto raw = body.raw(f.name);
+      for (char c : raw)
+        if (!(c == '[' || c == ']' || c == ',' || (c >= '0' && c <= '9') || c == '-')) return false;
+      return arr.has_value();
+    }
+    case 'r':
+      return body.is_array(f.name);
+  }
+  return false;
+}
+
+const char* kind_name(char k) {
+  switch (k) {
+    case 's':
+      return "a string";
+    case 'i':
+      return "an integer";
+    case 'b':
+      return "a boolean";
+    case 'a':
+      return "an array of strings";
+    case 'o':
+      return "an object";
+    case 'n':
+      return "an array of integers";
+    default:
+      return "an array";
+  }
+}
+
+class resource final : public aggregate {
+ public:
+  resource(std::string kind, std::string id, const kind_spec& spec)
+      : kind_(std::move(kind)), id_(std::move(id)), spec_(spec) {}
+
+  std::string kind() const override { return kind_; }
+  bool exists() const override { return view_.has("id") && !deleted_; }
+
+  void apply(const events::recorded_event& e) override {
+    auto p = events::json_object::parse(e.payload).value_or(events::json_object{});
+    const std::string at = events::format_rfc3339(e.occurred_at);
+    const std::string verb = e.type.substr(e.type.find('.') + 1);
+    if (kind_ == "issuer" && verb == "crl_published") {
+      // Bookkeeping only: the issuer as the API shows it does not change.
+      last_crl_number_ = p.int64("crl_number", last_crl_number_);
+      return;
+    }
+    if (verb == "created" || verb == "registered") {
+      view_ = p;
+      view_.set("id", id_).set("created_at", at);
+      deleted_ = false;
+      if (kind_ == "agent")
+        view_.set("registered_at", at).set("status", "Online").set("last_heartbeat_at", at);
+    } else if (verb == "updated") {
+      view_.merge(p);
+    } else if (verb == "deleted") {
+      deleted_ = true;
+    } else if (verb == "heartbeat_received") {
+      view_.merge(p);
+      view_.set("status", "Online").set("last_heartbeat_at", at);
+    } else if (verb == "marked_offline") {
+      view_.set("status", "Offline");
+    } else if (verb == "retired") {
+      view_.set("retired_at", at);
+      if (p.has("reason")) view_.set("retired_reason", p.str("reason"));
+    }
+    view_.set("updated_at", at);
+  }
+
+  result<decision, domain_error> decide(const command& c) const override {
+    const std::string verb = c.name.substr(c.name.find('.') + 1);
+    if (verb == "create" || verb == "register") {
+      if (view_.has("id") && !deleted_) return conflict(kind_ + " " + id_ + " already exists");
+      events::json_object doc;
+      for (const auto& f : spec_.fields)
+        if (f.default_json) doc.set_raw(f.name, f.default_json);
+      auto checked = checked_fields(c.body, true);
+      if (!checked) return checked.error();
+      doc.merge(*checked);
+      if (spec_.rule)
+        if (auto err = spec_.rule(doc)) return *err;
+      return decision{{kind_ + (kind_ == "agent" ? ".registered" : ".created"), doc}};
+    }
+    if (!exists()) return not_found(kind_ + " " + id_ + " not found");
+    if (kind_ == "agent" && view_.has("retired_at") && verb != "retire")
+      return conflict("agent " + id_ + " is retired");
+    if (verb == "update") {
+      auto checked = checked_fields(c.body, false);
+      if (!checked) return checked.error();
+      auto merged = view_;
+      merged.merge(*checked);
+      if (spec_.rule)
+        if (auto err = spec_.rule(merged)) return *err;
+      if (checked->keys().empty()) return decision{};
+      return decision{{kind_ + ".updated", *checked}};
+    }
+    if (verb == "delete") return decision{{kind_ + ".deleted", events::json_object{}}};
+    if (kind_ == "issuer" && verb == "publish_crl") return publish_crl(c.body);
+    if (kind_ == "agent" && verb == "heartbeat") {
+      auto checked = checked_fields(c.body, false);
+      if (!checked) return checked.error();
+      checked->remove("name");
+      return decision{{"agent.heartbeat_received", *checked}};
+    }
+    if (kind_ == "agent" && verb == "mark_offline") {
+      if (view_.str("status") == "Offline") return decision{};
+      return decision{{"agent.marked_offline", events::json_object{}}};
+    }
+    if (kind_ == "agent" && verb == "retire") {
+      if (view_.has("retired_at")) return decision{};
+      events::json_object p;
+      if (c.body.is_string("reason")) p.set("reason", c.body.str("reason"));
+      return decision{{"agent.retired", p}};
+    }
+    return invalid("unknown command " + c.name);
+  }
+
+  events::json_object view() const override { return view_; }
+
+  events::json_object snapshot() const override {
+    events::json_object s;
+    s.set_raw("view", view_.dump()).set("deleted", deleted_);
+    if (last_crl_number_ > 0) s.set("crl_number", last_crl_number_);
+    return s;
+  }
+
+  void restore(const events::json_object& snapshot) override {
+    view_ = events::json_object::parse(snapshot.raw("view")).value_or(events::json_object{});
+    deleted_ = snapshot.boolean("deleted");
+    last_crl_number_ = snapshot.int64("crl_number", 0);
+  }
+
+ private:
+  /// issuer.publish_crl: records a CRL the publisher has signed. CRL numbers only grow (RFC
+  /// 5280 §5.2.3), so a publisher that lost a race to another gets a conflict and retries with
+  /// a higher number; no CRL is served before its number is in the log.
+  result<decision, domain_error> publish_crl(const events::json_object& b) const {
+    return decide_crl_publication(b, last_crl_number_, "issuer.crl_published");
+  }
+
+  /// The known fields of `body`, type-checked; required ones enforced on create.
+  result<events::json_object, domain_error> checked_fields(const events::json_object& body,
+                                                           bool creating) const {
+    events::json_object out;
+    for (const auto& f : spec_.fields) {
+      const bool present = body.has(f.name) && !body.is_null(f.name);
+      if (!present) {
+        if (creating && f.required)
+          return invalid(std::string("field '") + f.name + "' is required");
+        continue;
+      }
+      if (!kind_ok(body, f))
+        return invalid(std::string("field '") + f.name + "' must be " + kind_name(f.kind));
+      if (f.required && f.kind == 's' && body.str(f.name).empty())
+        return invalid(std::string("field '") + f.name + "' must not be empty");
+      out.set_raw(f.name, body.raw(f.name));
+    }
+    return out;
+  }
+
+  std::string kind_;
+  std::string id_;
+  const kind_spec& spec_;
+  events::json_object view_;
+  bool deleted_ = false;
+  std::int64_t last_crl_number_ = 0;  ///< issuers only: the last CRL number published
+};
+
+}  // namespace
+
+const std::vector<std::string>& resource_kinds() {
+  static const std::vector<std::string> kinds = [] {
+    std::vector<std::string> k;
+    for (const auto& [name, spec] : specs()) k.push_back(name);
+    return k;
+  }();
+  return kinds;
+}
+
+std::unique_ptr<aggregate> make_resource(const std::string& kind, const std::string& id) {
+  auto it = specs().find(kind);
+  if (it == specs().end()) return nullptr;
+  return std::make_unique<resource>(kind, id, it->second);
+}
+
+std::unique_ptr<aggregate> make_aggregate(const std::string& kind, const std::string& id) {
+  if (kind == "certificate") return make_certificate(id);
+  if (kind == "job") return make_job(id);
+  if (kind == "acme_account") return make_acme_account(id);
+  if (kind == "acme_key") return make_acme_key(id);
+  if (kind == "acme_eab") return make_acme_eab(id);
+  if (kind == "acme_order") return make_acme_order(id);
+  if (kind == "acme_authz") return make_acme_authz(id);
+  if (kind == "intermediate") return make_intermediate(id);
+  return make_resource(kind, id);
+}
+
+}  // namespace certctl::domain

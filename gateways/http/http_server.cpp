@@ -1,0 +1,236 @@
+#include "gateways/http/http_server.hpp"
+
+#include <httplib.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include <atomic>
+#include <thread>
+
+#include "gateways/http/router.hpp"
+
+namespace certctl::gateways::http {
+namespace {
+
+/// The OpenSSL error queue as text, so a bad certificate or key is reported precisely.
+std::string drain_openssl_errors() {
+  std::string out;
+  while (const unsigned long e = ERR_get_error()) {
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof buf);
+    if (!out.empty()) out += "; ";
+    out += buf;
+  }
+  return out.empty() ? std::string("unknown error") : out;
+}
+
+raw_request to_raw(const httplib::Request& req, bool tls) {
+  raw_request r;
+  r.method = req.method;
+  r.path = req.path;
+  r.query.insert(req.params.begin(), req.params.end());
+  for (const auto& [name, value] : req.headers) {
+    // httplib injects the peer address as pseudo-headers; the typed field below is authoritative
+    // and a client-sent header of the same name must not be mistaken for it.
+    if (name == "REMOTE_ADDR" || name == "REMOTE_PORT" || name == "LOCAL_ADDR" ||
+        name == "LOCAL_PORT") {
+      continue;
+    }
+    r.headers.emplace(name, value);
+  }
+  r.body = req.body;
+  r.remote_addr = req.remote_addr;
+  r.tls = tls;
+  return r;
+}
+
+/// Hands a streamed body to httplib as a chunked content provider. httplib calls the provider
+/// in a loop on the worker thread and checks for server shutdown between calls.
+void apply_stream(body_producer producer, const std::string& content_type, httplib::Response& to) {
+  to.set_chunked_content_provider(
+      content_type, [producer = std::move(producer)](size_t, httplib::DataSink& sink) {
+        const chunk_writer write = [&sink](std::string_view chunk) {
+          return chunk.empty() || sink.write(chunk.data(), chunk.size());
+        };
+        stream_step step = stream_step::abort;
+        try {
+          step = producer(write);
+        } catch (...) {
+          // An exception must not escape into httplib's worker thread (std::terminate); the
+          // headers are gone already, so the only honest answer is to cut the connection.
+        }
+        switch (step) {
+          case stream_step::more:
+            return true;
+          case stream_step::end:
+            sink.done();
+            return true;
+          case stream_step::abort:
+            break;
+        }
+        return false;
+      });
+}
+
+void apply(const response& from, httplib::Response& to) {
+  to.status = from.status;
+  for (const auto& [name, value] : from.headers) to.set_header(name, value);
+  if (from.stream && from.status == 200 && !from.error) {
+    apply_stream(from.stream, from.content_type, to);
+  } else if (from.status != 204 && from.status != 304) {
+    to.set_content(from.body, from.content_type);
+  }
+}
+
+/// TLS policy on top of httplib's defaults: 1.2 minimum, no renegotiation, forward-secret AEAD
+/// suites for 1.2 (1.3 suites are all fine), and a key that matches the certificate.
+certctl::result<done, server_error> harden(SSL_CTX* ctx) {
+  if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1) {
+    return server_error{"set TLS 1.2 minimum: " + drain_openssl_errors()};
+  }
+  SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  if (SSL_CTX_set_cipher_list(ctx, "ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:DHE+CHACHA20") != 1) {
+    return server_error{"set TLS 1.2 cipher suites: " + drain_openssl_errors()};
+  }
+  if (SSL_CTX_check_private_key(ctx) != 1) {
+    return server_error{"TLS private key does not match the certificate: " +
+                        drain_openssl_errors()};
+  }
+  return done{};
+}
+
+}  // namespace
+
+dispatcher dispatch_to(const router& r) {
+  return dispatcher{
+      [&r](const raw_request& req) { return r.handle(req); },
+      [&r](const raw_request& req, int status) { return r.transport_error(req, status); }};
+}
+
+struct http_server::impl {
+  server_config config;
+  dispatcher d;
+  std::unique_ptr<httplib::Server> server;
+  std::thread thread;
+  std::atomic<bool> loop_exited{false};
+  int port = 0;
+};
+
+http_server::http_server(server_config config, dispatcher d) : impl_(std::make_unique<impl>()) {
+  impl_->config = std::move(config);
+  impl_->d = std::move(d);
+}
+
+http_server::~http_server() {
+  stop();
+}
+
+certctl::result<done, server_error> http_server::start() {
+  auto& m = *impl_;
+  if (m.server) return server_error{"server already started"};
+  const auto& c = m.config;
+  if (!m.d.handle || !m.d.transport_error) return server_error{"no dispatcher"};
+
+  std::unique_ptr<httplib::Server> s;
+  if (c.tls) {
+    if (c.cert_file.empty() || c.key_file.empty()) {
+      return server_error{"TLS needs a certificate file and a key file"};
+    }
+    ERR_clear_error();
+    auto ssl = std::make_unique<httplib::SSLServer>(c.cert_file.c_str(), c.key_file.c_str());
+    if (!ssl->is_valid()) {
+      return server_error{"load TLS certificate " + c.cert_file + " and key " + c.key_file + ": " +
+                          drain_openssl_errors()};
+    }
+    if (auto h = harden(ssl->ssl_context()); !h) return h.error();
+    s = std::move(ssl);
+  } else {
+    s = std::make_unique<httplib::Server>();
+  }
+
+  const std::size_t threads = c.threads == 0 ? 1 : c.threads;
+  s->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  s->set_tcp_nodelay(true);
+  s->set_keep_alive_max_count(c.keep_alive_max_count);
+  s->set_keep_alive_timeout(static_cast<time_t>(c.keep_alive_timeout.count()));
+  s->set_read_timeout(static_cast<time_t>(c.read_timeout.count()));
+  s->set_write_timeout(static_cast<time_t>(c.write_timeout.count()));
+  s->set_payload_max_length(c.max_body_bytes);
+
+  const bool tls = c.tls;
+  const dispatcher* d = &m.d;
+  auto serve = [d, tls](const httplib::Request& req, httplib::Response& res) {
+    apply(d->handle(to_raw(req, tls)), res);
+  };
+  // One catch-all per method: routing is ours (path params, 404 vs 405, auth), and a regular
+  // handler (unlike the pre-routing hook) runs after httplib has read and size-checked the body.
+  const std::string any = ".*";
+  s->Get(any, serve).Post(any, serve).Put(any, serve).Patch(any, serve).Delete(any, serve);
+  s->Options(any, serve);
+  // Errors httplib produces before our handler runs (413 body too large, 400 bad request line)
+  // get the same body and headers. Responses we built already carry X-Request-Id.
+  s->set_error_handler(httplib::Server::HandlerWithResponse(
+      [d, tls](const httplib::Request& req, httplib::Response& res) {
+        if (res.has_header("X-Request-Id")) return httplib::Server::HandlerResponse::Unhandled;
+        apply(d->transport_error(to_raw(req, tls), res.status), res);
+        return httplib::Server::HandlerResponse::Handled;
+      }));
+  s->set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+    res.status = 500;  // unreachable in practice: dispatchers do not throw
+  });
+
+  int port = c.port;
+  if (port == 0) {
+    port = s->bind_to_any_port(c.host);
+    if (port < 0) return server_error{"bind " + c.host + " on a free port failed"};
+  } else if (!s->bind_to_port(c.host, port)) {
+    return server_error{"bind " + c.host + ":" + std::to_string(port) +
+                        " failed (address in use, or not permitted)"};
+  }
+  m.port = port;
+  m.loop_exited = false;
+  httplib::Server* raw = s.get();
+  m.server = std::move(s);
+  m.thread = std::thread([raw, &m] {
+    raw->listen_after_bind();
+    m.loop_exited = true;
+  });
+  // The socket already listens (connections queue in the backlog), but httplib's stop() is a
+  // no-op until its accept loop runs, so wait for that to keep stop() reliable.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!raw->is_running() && !m.loop_exited && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  if (!raw->is_running()) {
+    stop();
+    return server_error{"HTTP server on " + c.host + ":" + std::to_string(port) + " did not start"};
+  }
+  return done{};
+}
+
+void http_server::stop() {
+  auto& m = *impl_;
+  if (!m.server) return;
+  // httplib's stop() only acts once its accept loop runs (it may still be starting).
+  while (m.thread.joinable() && !m.loop_exited && !m.server->is_running()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  m.server->stop();
+  if (m.thread.joinable()) m.thread.join();
+  m.server.reset();
+  m.port = 0;
+}
+
+int http_server::port() const {
+  return impl_->port;
+}
+
+bool http_server::running() const {
+  return impl_->server && impl_->server->is_running();
+}
+
+const server_config& http_server::config() const {
+  return impl_->config;
+}
+
+}  // namespace certctl::gateways::http

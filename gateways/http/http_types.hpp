@@ -1,0 +1,110 @@
+#pragma once
+/// Transport-neutral request/response types of the REST gateway. The router works on these, so it
+/// can be tested without sockets and no httplib (hence no OpenSSL) type leaks into callers.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace certctl::gateways::http {
+
+/// Access levels, ordered: a principal may call a route when its role >= the route's min role.
+/// `none` marks a public route (health, version); it is never a principal's role.
+/// `operator_` carries an underscore only because `operator` is a C++ keyword; on the wire and in
+/// configuration it is spelled "operator".
+enum class role : std::uint8_t { none = 0, viewer = 1, operator_ = 2, admin = 3 };
+
+/// "viewer", "operator", "admin" ("none" for role::none).
+std::string_view to_string(role r);
+
+/// Inverse of to_string for the three principal roles; nullopt for anything else (incl. "none").
+std::optional<role> parse_role(std::string_view text);
+
+/// Who made an authenticated request. Empty name means anonymous (public route).
+struct principal {
+  std::string name;
+  role level = role::none;
+};
+
+/// Case-insensitive ordering, because HTTP header names are case-insensitive.
+struct ci_less {
+  bool operator()(const std::string& a, const std::string& b) const;
+};
+using header_map = std::multimap<std::string, std::string, ci_less>;
+using query_map = std::multimap<std::string, std::string>;
+
+/// A request as it arrived, before routing (filled by http_server, or by tests directly).
+struct raw_request {
+  std::string method;  ///< upper case, e.g. "GET"
+  std::string path;    ///< percent-decoded path without the query string
+  query_map query;
+  header_map headers;
+  std::string body;
+  std::string remote_addr;
+  bool tls = false;  ///< arrived over HTTPS (adds HSTS to the response)
+};
+
+/// Writes one piece of a streamed body; false once the client is gone (stop producing then).
+using chunk_writer = std::function<bool(std::string_view chunk)>;
+
+/// What a streamed body's producer answers after each call.
+enum class stream_step {
+  more,   ///< call again (also when nothing was written: the transport checks for shutdown)
+  end,    ///< the body is complete; the response ends normally
+  abort,  ///< close the connection without completing the body (client too slow, failure)
+};
+
+/// Produces a streamed body (Server-Sent Events, ...) on the request's worker thread, which it
+/// holds for the stream's lifetime. The transport calls it until it answers end or abort, the
+/// client goes away, or the server stops. The server checks for shutdown only between calls,
+/// so each call must return within ~100 ms even when it has nothing to write. Whatever the
+/// producer captures is released when the response is done with, on every path.
+using body_producer = std::function<stream_step(const chunk_writer& write)>;
+
+/// What a handler returns. Build it with the helpers below; the router adds request id, security
+/// headers and renders `error` bodies as `{"error": ..., "request_id": ...}`.
+struct response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+  /// Set for error responses; the router turns it into the spec's ErrorResponse body, because
+  /// only the router knows the request id.
+  std::optional<std::string> error;
+  /// Set for a streamed body (chunked transfer encoding, no Content-Length); `body` is then
+  /// ignored. Only honoured on a 200 that is not an error.
+  body_producer stream;
+
+  /// Adds (does not replace) a response header.
+  response& with_header(std::string name, std::string value);
+};
+
+/// 200 (or `status`) with an already serialised JSON body.
+response json_response(std::string body, int status = 200);
+
+/// 200 with a body of `content_type` that `producer` writes piece by piece.
+response stream_response(std::string content_type, body_producer producer);
+
+/// An error response; the body `{"error","request_id"}` is rendered by the router.
+response error_response(int status, std::string message);
+
+/// A status plus a client-facing message: the single error type handlers and helpers return,
+/// mapped to the wire by error_response().
+struct api_error {
+  int status = 400;
+  std::string message;
+};
+
+inline response to_response(const api_error& e) {
+  return error_response(e.status, e.message);
+}
+
+/// Standard reason phrase-like short text for our error statuses ("not found", ...).
+std::string_view status_text(int status);
+
+}  // namespace certctl::gateways::http

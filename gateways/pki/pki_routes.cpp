@@ -1,0 +1,186 @@
+#include "gateways/pki/pki_routes.hpp"
+
+#include <cstdlib>
+#include <mutex>
+
+#include "events/time.hpp"
+#include "gateways/http/json.hpp"
+#include "projections/revocation_projection.hpp"
+
+namespace certctl::gateways::pki {
+
+namespace {
+
+/// Recent issuer.crl_published events shown per issuer in the admin view.
+constexpr size_t recent_generations = 5;
+
+result<int, std::string> hours(const std::function<const char*(const char*)>& getenv,
+                               const char* name, int fallback) {
+  const char* text = getenv(name);
+  if (text == nullptr || *text == '\0') return fallback;
+  char* end = nullptr;
+  const long v = std::strtol(text, &end, 10);
+  if (*end != '\0' || v < 1 || v > 720)
+    return std::string(name) + " must be an integer from 1 to 720 (hours), got '" + text + "'";
+  return static_cast<int>(v);
+}
+
+constexpr std::int64_t us_per_s = 1'000'000;
+
+/// An intermediate CA's revocation signing: its key, parsed once, and its current delegated
+/// OCSP responder, replaced before it expires (as connectors::local_ca::ocsp_responder does).
+class intermediate_revocation {
+ public:
+  intermediate_revocation(std::string cert_pem, crypto::revocation_signer signer,
+                          const infra::clock& clock)
+      : cert_pem_(std::move(cert_pem)), signer_(std::move(signer)), clock_(clock) {}
+
+  crypto::crypto_result<crypto::bytes> sign_crl(const crypto::crl_content& c) const {
+    return signer_.sign_crl(c);
+  }
+
+  result<std::shared_ptr<const crypto::ocsp_signer>, std::string> responder() {
+    const connectors::local_ca_config defaults;
+    std::lock_guard<std::mutex> lock(mu_);
+    const std::int64_t now = clock_.now() / us_per_s;
+    if (current_ &&
+        current_->responder_not_after() - now > defaults.ocsp_responder_renew_before_us / us_per_s)
+      return current_;
+    // Backdated an hour, like the local CA's; capped at the intermediate's notAfter.
+    auto creds = signer_.issue_ocsp_responder(now - 3600,
+                                              now + defaults.ocsp_responder_validity_us / us_per_s);
+    auto made = creds ? crypto::ocsp_signer::create(cert_pem_, creds->cert_pem, creds->key_pem)
+                      : result<crypto::ocsp_signer, crypto::crypto_error>(creds.error());
+    if (!made) {
+      // The old responder serves until it really expires; the next call tries again.
+      if (current_ && current_->responder_not_after() > now) return current_;
+      return "OCSP responder: " + made.error().message;
+    }
+    current_ = std::make_shared<const crypto::ocsp_signer>(std::move(made).value());
+    return current_;
+  }
+
+ private:
+  std::string cert_pem_;
+  crypto::revocation_signer signer_;
+  const infra::clock& clock_;
+  std::mutex mu_;
+  std::shared_ptr<const crypto::ocsp_signer> current_;
+};
+
+}  // namespace
+
+result<projections::revocation_cache_options, std::string> revocation_options_from_env(
+    const std::function<const char*(const char*)>& getenv) {
+  projections::revocation_cache_options o;
+  auto crl = hours(getenv, "CERTCTL_CRL_VALIDITY_HOURS", 24);
+  if (!crl) return crl.error();
+  auto ocsp = hours(getenv, "CERTCTL_OCSP_VALIDITY_HOURS", 12);
+  if (!ocsp) return ocsp.error();
+  o.crl_validity = std::chrono::hours(crl.value());
+  o.ocsp_validity = std::chrono::hours(ocsp.value());
+  return o;
+}
+
+void add_local_ca_authority(projections::revocation_cache& cache, connectors::local_ca& ca,
+                            actors::entity_runtime& runtime) {
+  projections::revocation_authority a;
+  a.issuer_id = ca.id();
+  a.sign_crl = [&ca](const crypto::crl_content& c) { return ca.sign_crl(c); };
+  a.responder = [&ca]() -> result<std::shared_ptr<const crypto::ocsp_signer>, std::string> {
+    auto r = ca.ocsp_responder();
+    if (!r) return r.error().message;
+    return std::move(r).value();
+  };
+  cache.add_authority(std::move(a));
+  // One recorder serves every authority: the issuer entity of the CRL's issuer id keeps the
+  // numbers (an intermediate's own entity for its CRLs), so a number is never served before
+  // it is in the log.
+  cache.set_crl_recorder([&runtime, root = ca.id()](const std::string& issuer_id,
+                                                    const projections::crl_publication& crl) {
+    const std::string kind = issuer_id == root ? "issuer" : "intermediate";
+    domain::command cmd;
+    cmd.name = kind + ".publish_crl";
+    cmd.entity_id = issuer_id;
+    cmd.principal = "system:crl";
+    cmd.body.set("crl_number", crl.crl_number)
+        .set("this_update", events::format_rfc3339(crl.this_update_us))
+        .set("next_update", events::format_rfc3339(crl.next_update_us))
+        .set("revoked_count", crl.revoked_count);
+    auto r = runtime.execute(kind, cmd);
+    projections::crl_record_result out;
+    out.ok = r.ok();
+    if (!r) {
+      out.conflict = r.error().code == domain::domain_errc::conflict;
+      out.message = r.error().message;
+    }
+    return out;
+  });
+}
+
+void add_intermediate_authorities(projections::revocation_cache& cache,
+                                  connectors::ca_hierarchy& hierarchy, const infra::clock& clock) {
+  cache.set_authority_resolver(
+      [&hierarchy,
+       &clock](const std::string& id) -> std::optional<projections::revocation_authority> {
+        if (id == hierarchy.root_id()) return std::nullopt;  // added as the local CA
+        auto material = hierarchy.signing_material_of(id);   // any status
+        if (!material) return std::nullopt;
+        auto signer = crypto::revocation_signer::create(material->cert_pem, material->key_pem);
+        if (!signer) return std::nullopt;
+        auto ca = std::make_shared<intermediate_revocation>(material->cert_pem,
+                                                            std::move(signer).value(), clock);
+        projections::revocation_authority a;
+        a.issuer_id = id;
+        a.sign_crl = [ca](const crypto::crl_content& c) { return ca->sign_crl(c); };
+        a.responder = [ca] { return ca->responder(); };
+        return a;
+      });
+}
+
+void add_pki_admin_routes(http::router& r, pki_admin_context& ctx) {
+  r.add("GET", "/api/v1/admin/crl/cache", http::role::admin, [&ctx](http::request_context&) {
+    const std::int64_t now = ctx.clock.now();
+    const auto rows = ctx.cache.crl_cache_rows();
+    http::json_writer w;
+    w.begin_object().key("cache_rows").begin_array();
+    for (const auto& row : rows) {
+      w.begin_object()
+          .field("issuer_id", row.issuer_id)
+          .field("cache_present", row.crl != nullptr)
+          .field("is_stale", row.crl == nullptr || row.dirty || now >= row.crl->next_update_us)
+          .field("pending_regeneration", row.dirty)
+          .field("tracked_certificates", static_cast<std::int64_t>(row.tracked_certificates))
+          .field("presigned_ocsp_responses", static_cast<std::int64_t>(row.presigned_responses));
+      if (row.crl) {
+        w.field("crl_number", row.crl->crl_number)
+            .field("this_update", events::format_rfc3339(row.crl->this_update_us))
+            .field("next_update", events::format_rfc3339(row.crl->next_update_us))
+            .field("revoked_count", row.crl->revoked_count)
+            .field("crl_size_bytes", static_cast<std::int64_t>(row.crl->der.size()))
+            .field("etag", row.crl->etag)
+            .field("generated_at", events::format_rfc3339(row.crl->generated_at_us));
+      }
+      if (!row.last_error.empty()) w.field("last_error", row.last_error);
+      w.key("recent_generations").begin_array();
+      auto recent = projections::crl_publications(ctx.db, row.issuer_id, recent_generations);
+      if (!recent) return http::error_response(500, "CRL history: " + recent.error().message);
+      for (const auto& p : *recent)
+        w.begin_object()
+            .field("crl_number", p.crl_number)
+            .field("this_update", events::format_rfc3339(p.this_update_us))
+            .field("next_update", events::format_rfc3339(p.next_update_us))
+            .field("revoked_count", p.revoked_count)
+            .field("published_at", events::format_rfc3339(p.published_at_us))
+            .end_object();
+      w.end_array().end_object();
+    }
+    w.end_array()
+        .field("row_count", static_cast<std::int64_t>(rows.size()))
+        .field("generated_at", events::format_rfc3339(now))
+        .end_object();
+    return http::json_response(w.str());
+  });
+}
+
+}  // namespace certctl::gateways::pki

@@ -1,0 +1,91 @@
+#include "gateways/rest/cluster_routes.hpp"
+
+#include "events/json.hpp"
+#include "events/time.hpp"
+
+namespace certctl::gateways::rest {
+
+namespace {
+
+std::string int_array(const std::vector<int>& values) {
+  std::string out = "[";
+  for (size_t i = 0; i < values.size(); ++i) out += (i ? "," : "") + std::to_string(values[i]);
+  return out + "]";
+}
+
+std::string this_node(const cluster::node_status& s) {
+  events::json_object o;
+  o.set("node_id", s.node_id)
+      .set("joined", s.joined)
+      .set("partitions", s.partitions)
+      .set_raw("owned", int_array(s.owned))
+      .set("forwarded_commands", static_cast<std::int64_t>(s.forwarded))
+      .set("received_commands", static_cast<std::int64_t>(s.received))
+      .set("rejected_commands", static_cast<std::int64_t>(s.rejected));
+  if (!s.last_error.empty()) o.set("last_error", s.last_error);
+  std::string lag = "[";
+  for (size_t i = 0; i < s.lag.size(); ++i) {
+    events::json_object l;
+    l.set("partition", s.lag[i].partition)
+        .set("position", s.lag[i].position)
+        .set("high_watermark", s.lag[i].high_watermark)
+        .set("lag", s.lag[i].lag());
+    lag += (i ? "," : "") + l.dump();
+  }
+  o.set_raw("lag", lag + "]");
+  std::string singletons = "[";
+  for (size_t i = 0; i < s.singletons.size(); ++i) {
+    events::json_object one;
+    one.set("name", s.singletons[i].name)
+        .set("partition", s.singletons[i].partition)
+        .set("running_here", s.singletons[i].running_here);
+    singletons += (i ? "," : "") + one.dump();
+  }
+  o.set_raw("singletons", singletons + "]");
+  return o.dump();
+}
+
+http::response cluster_view(cluster_context& ctx) {
+  if (ctx.node == nullptr) {
+    events::json_object o;
+    o.set("mode", "single").set("ready", true);
+    return http::json_response(o.dump());
+  }
+  const auto self = ctx.node->status();
+  auto members = ctx.node->members();
+  if (!members) return http::error_response(503, "cluster registry: " + members.error().message);
+  const auto now = ctx.clock.now();
+  const auto down_after_us =
+      std::chrono::duration_cast<std::chrono::microseconds>(ctx.down_after).count();
+  std::string nodes = "[";
+  bool first = true;
+  for (const auto& n : *members) {
+    events::json_object o;
+    const bool up = n.joined && now - n.heartbeat_at <= down_after_us;
+    o.set("node_id", n.node_id)
+        .set("api_url", n.api_url)
+        .set("status", up ? "up" : "down")
+        .set_raw("partitions", int_array(up ? n.partitions : std::vector<int>{}))
+        .set("lag", n.lag)
+        .set("started_at", events::format_rfc3339(n.started_at))
+        .set("last_heartbeat_at", events::format_rfc3339(n.heartbeat_at));
+    nodes += (first ? "" : ",") + o.dump();
+    first = false;
+  }
+  events::json_object o;
+  o.set("mode", "cluster")
+      .set("ready", self.joined)
+      .set("partitions", self.partitions)
+      .set_raw("this_node", this_node(self))
+      .set_raw("nodes", nodes + "]");
+  return http::json_response(o.dump());
+}
+
+}  // namespace
+
+void add_cluster_routes(http::router& r, cluster_context& ctx) {
+  r.add("GET", "/api/v1/cluster", http::role::admin,
+        [&ctx](http::request_context&) { return cluster_view(ctx); });
+}
+
+}  // namespace certctl::gateways::rest

@@ -1,0 +1,267 @@
+#include "gateways/rest/read_routes.hpp"
+
+#include "events/json.hpp"
+#include "events/time.hpp"
+#include "gateways/http/pagination.hpp"
+#include "infra/crypto/certificate.hpp"
+#include "infra/crypto/key_store.hpp"
+#include "infra/crypto/pkcs12.hpp"
+#include "projections/audit_queries.hpp"
+#include "projections/certificate_queries.hpp"
+#include "projections/entity_projections.hpp"
+#include "projections/entity_queries.hpp"
+
+namespace certctl::gateways::rest {
+using http::role;
+
+void register_read_projections(projections::projector& p) {
+  projections::register_entity_projections(p);
+}
+
+namespace {
+
+/// The page and per_page query parameters (the gateway's rules: defaults 1 and 50, per_page
+/// capped at 500), or the 400 to answer.
+std::optional<http::page_params> paging_of(const http::request_context& c, http::response& err) {
+  auto p = http::parse_page_params(c.query_params());
+  if (!p) {
+    err = http::to_response(p.error());
+    return std::nullopt;
+  }
+  return *p;
+}
+
+void add_audit_routes(http::router& r, read_context& ctx) {
+  r.add("GET", "/api/v1/audit", role::viewer, [&ctx](http::request_context& c) {
+    http::response err;
+    auto p = paging_of(c, err);
+    if (!p) return err;
+    projections::audit_filter f;
+    f.page = p->page;
+    f.per_page = p->per_page;
+    f.principal = c.query("actor");
+    f.entity_kind = c.query("resource_type");
+    f.entity_id = c.query("resource_id");
+    f.event_type = c.query("action");
+    for (auto [name, slot] :
+         {std::pair<const char*, std::optional<events::timestamp_us>*>{"from", &f.from},
+          {"to", &f.to}}) {
+      if (auto v = c.query(name)) {
+        auto t = events::parse_rfc3339(*v);
+        if (!t)
+          return http::error_response(
+              400, std::string("query parameter '") + name + "' must be RFC 3339");
+        *slot = *t;
+      }
+    }
+    auto result = projections::list_audit_events(ctx.db, f);
+    if (!result) return http::error_response(500, "audit query failed: " + result.error().message);
+    return http::json_response(projections::audit_page_json(*result));
+  });
+  r.add("GET", "/api/v1/audit/{id}", role::viewer, [&ctx](http::request_context& c) {
+    auto row = projections::get_audit_event(ctx.db, c.path_param("id"));
+    if (!row) return http::error_response(500, "audit query failed: " + row.error().message);
+    if (!row->has_value())
+      return http::error_response(404, "audit event " + c.path_param("id") + " not found");
+    return http::json_response(projections::audit_event_json(**row));
+  });
+}
+
+/// Renders a query result: 500 for a database failure, 400 for a bad filter, else the page.
+http::response page_or_error(const sql::db_result<projections::json_page>& page) {
+  if (!page) {
+    const int status = page.error().code == sql::db_errc::invalid_argument ? 400 : 500;
+    return http::error_response(status, page.error().message);
+  }
+  return http::json_response(projections::page_json(*page));
+}
+
+http::response doc_or_404(const sql::db_result<std::optional<std::string>>& doc,
+                          const std::string& what) {
+  if (!doc) return http::error_response(500, doc.error().message);
+  if (!doc->has_value()) return http::error_response(404, what + " not found");
+  return http::json_response(**doc);
+}
+
+void add_certificate_reads(http::router& r, read_context& ctx) {
+  r.add("GET", "/api/v1/certificates", role::viewer, [&ctx](http::request_context& c) {
+    http::response err;
+    auto p = paging_of(c, err);
+    if (!p) return err;
+    projections::certificate_filter f;
+    f.page = p->page;
+    f.per_page = p->per_page;
+    f.status = c.query("status");
+    f.environment = c.query("environment");
+    f.owner_id = c.query("owner_id");
+    f.team_id = c.query("team_id");
+    f.issuer_id = c.query("issuer_id");
+    f.sort = c.query("sort");
+    return page_or_error(projections::list_certificates(ctx.db, f));
+  });
+  r.add("GET", "/api/v1/certificates/{id}", role::viewer, [&ctx](http::request_context& c) {
+    return doc_or_404(projections::get_certificate(ctx.db, c.path_param("id")),
+                      "certificate " + c.path_param("id"));
+  });
+  r.add("GET", "/api/v1/certificates/{id}/versions", role::viewer,
+        [&ctx](http::request_context& c) {
+          http::response err;
+          auto p = paging_of(c, err);
+          if (!p) return err;
+          auto exists = projections::get_certificate(ctx.db, c.path_param("id"));
+          if (!exists || !exists->has_value())
+            return doc_or_404(exists, "certificate " + c.path_param("id"));
+          return page_or_error(projections::list_certificate_versions(ctx.db, c.path_param("id"),
+                                                                      p->page, p->per_page));
+        });
+  r.add("GET", "/api/v1/certificates/{id}/export/pem", role::viewer,
+        [&ctx](http::request_context& c) {
+          auto v = projections::get_latest_certificate_version(ctx.db, c.path_param("id"));
+          if (!v) return http::error_response(500, v.error().message);
+          if (!v->has_value())
+            return http::error_response(
+                404, "certificate " + c.path_param("id") + " has no issued version");
+          const std::string& full = (*v)->pem_chain;
+          auto parts = crypto::split_pem_chain(full);
+          std::string leaf = parts && !parts->empty() ? (*parts)[0] : full;
+          std::string chain;
+          if (parts)
+            for (size_t i = 1; i < parts->size(); ++i) chain += (*parts)[i];
+          if (c.query("download") == std::optional<std::string>("true")) {
+            http::response resp;
+            resp.content_type = "application/x-pem-file";
+            resp.body = full;
+            resp.with_header("Content-Disposition",
+                             "attachment; filename=\"" + c.path_param("id") + ".pem\"");
+            return resp;
+          }
+          events::json_object out;
+          out.set("cert_pem", leaf).set("chain_pem", chain).set("full_pem", full);
+          return http::json_response(out.dump());
+        });
+  // Includes the private key only for server-generated keys (agents keep their own).
+  r.add("POST", "/api/v1/certificates/{id}/export/pkcs12", role::operator_,
+        [&ctx](http::request_context& c) {
+          std::string why;
+          auto body = c.body().empty() ? std::optional<events::json_object>(events::json_object{})
+                                       : events::json_object::parse(c.body(), &why);
+          if (!body) return http::error_response(400, why);
+          const std::string password = body->str("password");
+          if (password.empty())
+            return http::error_response(
+                400, "field 'password' is required to protect the PKCS#12 bundle");
+          auto v = projections::get_latest_certificate_version(ctx.db, c.path_param("id"));
+          if (!v) return http::error_response(500, v.error().message);
+          if (!v->has_value())
+            return http::error_response(
+                404, "certificate " + c.path_param("id") + " has no issued version");
+          auto parts = crypto::split_pem_chain((*v)->pem_chain);
+          if (!parts || parts->empty())
+            return http::error_response(500, "stored chain does not parse");
+          crypto::pkcs12_input in;
+          in.certificate_pem = (*parts)[0];
+          for (size_t i = 1; i < parts->size(); ++i) in.chain_pem += (*parts)[i];
+          in.password = password;
+          in.friendly_name = c.path_param("id");
+          if (ctx.keys.contains(c.path_param("id"))) {
+            auto key = ctx.keys.get(c.path_param("id"));
+            if (!key) return http::error_response(500, "key store: " + key.error().message);
+            in.private_key_pem = *key;
+          }
+          auto p12 = crypto::export_pkcs12(in);
+          if (!p12)
+            return http::error_response(500, "PKCS#12 export failed: " + p12.error().message);
+          http::response resp;
+          resp.content_type = "application/x-pkcs12";
+          resp.body.assign(p12->begin(), p12->end());
+          resp.with_header("Content-Disposition",
+                           "attachment; filename=\"" + c.path_param("id") + ".p12\"");
+          return resp;
+        });
+}
+
+void add_job_reads(http::router& r, read_context& ctx) {
+  r.add("GET", "/api/v1/jobs", role::viewer, [&ctx](http::request_context& c) {
+    http::response err;
+    auto p = paging_of(c, err);
+    if (!p) return err;
+    projections::job_filter f;
+    f.page = p->page;
+    f.per_page = p->per_page;
+    f.status = c.query("status");
+    f.type = c.query("type");
+    f.certificate_id = c.query("certificate_id");
+    return page_or_error(projections::list_jobs(ctx.db, f));
+  });
+  r.add("GET", "/api/v1/jobs/{id}", role::viewer, [&ctx](http::request_context& c) {
+    return doc_or_404(projections::get_job(ctx.db, c.path_param("id")),
+                      "job " + c.path_param("id"));
+  });
+}
+
+void add_resource_reads(http::router& r, read_context& ctx) {
+  static const std::pair<const char*, const char*> routes[] = {
+      {"/api/v1/issuers", "issuer"},
+      {"/api/v1/profiles", "profile"},
+      {"/api/v1/renewal-policies", "renewal_policy"},
+      {"/api/v1/teams", "team"},
+      {"/api/v1/owners", "owner"},
+      {"/api/v1/agents", "agent"}};
+  for (const auto& [path, kind_c] : routes) {
+    const std::string kind = kind_c;
+    r.add("GET", path, role::viewer, [&ctx, kind](http::request_context& c) {
+      http::response err;
+      auto p = paging_of(c, err);
+      if (!p) return err;
+      return page_or_error(projections::list_resources(ctx.db, kind, p->page, p->per_page));
+    });
+    r.add("GET", std::string(path) + "/{id}", role::viewer, [&ctx, kind](http::request_context& c) {
+      return doc_or_404(projections::get_resource(ctx.db, kind, c.path_param("id")),
+                        kind + " " + c.path_param("id"));
+    });
+  }
+  r.add("GET", "/api/v1/agents/retired", role::viewer, [&ctx](http::request_context& c) {
+    http::response err;
+    auto p = paging_of(c, err);
+    if (!p) return err;
+    return page_or_error(projections::list_retired_agents(ctx.db, p->page, p->per_page));
+  });
+  r.add("GET", "/api/v1/agents/{id}/work", role::operator_, [&ctx](http::request_context& c) {
+    auto work = projections::list_agent_work(ctx.db, c.path_param("id"));
+    if (!work) return http::error_response(500, work.error().message);
+    return http::json_response(projections::agent_work_json(*work));
+  });
+  r.add("GET", "/api/v1/stats/summary", role::viewer, [&ctx](http::request_context&) {
+    auto stats = projections::get_entity_stats(ctx.db, ctx.clock.now());
+    if (!stats) return http::error_response(500, stats.error().message);
+    return http::json_response(projections::dashboard_summary_json(*stats, ctx.clock.now()));
+  });
+}
+
+}  // namespace
+
+void add_read_routes(http::router& r, read_context& ctx) {
+  add_audit_routes(r, ctx);
+  add_certificate_reads(r, ctx);
+  add_job_reads(r, ctx);
+  add_resource_reads(r, ctx);
+}
+
+void record_auth_failure(store::event_store& store, const http::auth_event& e) {
+  store::append_request req;
+  req.stream_id = "security-auth";
+  events::proposed_event pe;
+  pe.type = "auth.denied";
+  events::json_object p;
+  p.set("method", e.method)
+      .set("path", e.path)
+      .set("reason", std::string(http::to_string(e.reason)));
+  pe.payload = p.dump();
+  pe.principal = "anonymous";
+  pe.source_address = e.remote_addr;
+  pe.correlation_id = e.request_id;
+  req.events.push_back(std::move(pe));
+  store.append_async(std::move(req), [](store::store_result<store::append_result>) {});
+}
+
+}  // namespace certctl::gateways::rest

@@ -1,0 +1,199 @@
+#include "gateways/rest/write_routes.hpp"
+
+#include "gateways/rest/command_support.hpp"
+
+#include "domain/rules.hpp"
+#include "infra/crypto/random.hpp"
+
+namespace certctl::gateways::rest {
+using http::role;
+
+namespace {
+
+struct resource_route {
+  const char* path;    ///< e.g. "/api/v1/teams"
+  const char* kind;    ///< entity kind
+  const char* prefix;  ///< id prefix for new entities
+  role writer;
+};
+
+const resource_route resource_routes[] = {
+    {"/api/v1/issuers", "issuer", "iss", role::admin},
+    {"/api/v1/profiles", "profile", "prof", role::admin},
+    {"/api/v1/renewal-policies", "renewal_policy", "rp", role::admin},
+    {"/api/v1/teams", "team", "team", role::operator_},
+    {"/api/v1/owners", "owner", "owner", role::operator_},
+};
+
+std::string new_id(const events::json_object& body, const char* prefix) {
+  if (body.is_string("id") && domain::is_valid_id(body.str("id"))) return body.str("id");
+  return std::string(prefix) + "-" + crypto::random_hex(8);
+}
+
+void add_resource_routes(http::router& r, write_context& ctx) {
+  for (const auto& rr : resource_routes) {
+    const std::string kind = rr.kind;
+    const std::string prefix = rr.prefix;
+    r.add("POST", rr.path, rr.writer, [&ctx, kind, prefix](http::request_context& c) {
+      http::response err;
+      auto body = body_of(c, err);
+      if (!body) return err;
+      return render(ctx.runtime.execute(kind, command_for(c, kind + ".create",
+                                                          new_id(*body, prefix.c_str()), *body)),
+                    201);
+    });
+    r.add("PUT", std::string(rr.path) + "/{id}", rr.writer, [&ctx, kind](http::request_context& c) {
+      http::response err;
+      auto body = body_of(c, err);
+      if (!body) return err;
+      return render(
+          ctx.runtime.execute(kind, command_for(c, kind + ".update", c.path_param("id"), *body)),
+          200);
+    });
+    r.add("DELETE", std::string(rr.path) + "/{id}", rr.writer,
+          [&ctx, kind](http::request_context& c) {
+            auto res =
+                ctx.runtime.execute(kind, command_for(c, kind + ".delete", c.path_param("id"), {}));
+            if (!res) return render(res, 204);
+            http::response resp;
+            resp.status = 204;
+            resp.content_type.clear();
+            if (res->position > 0)
+              resp.with_header("X-Certctl-Position", std::to_string(res->position));
+            return resp;
+          });
+  }
+}
+
+actors::issuance_start start_of(const http::request_context& c, const std::string& cert_id) {
+  actors::issuance_start st;
+  st.certificate_id = cert_id;
+  st.job_id = "job-" + crypto::random_hex(8);
+  st.principal = principal_of(c);
+  st.source_address = c.remote_addr();
+  st.correlation_id = c.request_id;
+  if (auto key = c.header("Idempotency-Key")) {
+    st.renew_command_id = "certificate.renew:" + *key;
+    st.job_command_id = "job.create:" + *key;
+  }
+  return st;
+}
+
+void add_certificate_routes(http::router& r, write_context& ctx) {
+  r.add("POST", "/api/v1/certificates", role::operator_, [&ctx](http::request_context& c) {
+    http::response err;
+    auto body = body_of(c, err);
+    if (!body) return err;
+    auto created = ctx.runtime.execute(
+        "certificate", command_for(c, "certificate.create", new_id(*body, "mc"), *body));
+    if (!created) return render(created, 201);
+    auto started = actors::start_issuance(ctx.runtime, ctx.handoff, created->view, "Issuance",
+                                          start_of(c, created->view.str("id")));
+    if (!started.ok()) return render(*started.job, 201);
+    return render(created, 201);
+  });
+  r.add("PUT", "/api/v1/certificates/{id}", role::operator_, [&ctx](http::request_context& c) {
+    http::response err;
+    auto body = body_of(c, err);
+    if (!body) return err;
+    return render(ctx.runtime.execute("certificate", command_for(c, "certificate.update",
+                                                                 c.path_param("id"), *body)),
+                  200);
+  });
+  r.add("DELETE", "/api/v1/certificates/{id}", role::operator_, [&ctx](http::request_context& c) {
+    auto res = ctx.runtime.execute("certificate",
+                                   command_for(c, "certificate.archive", c.path_param("id"), {}));
+    if (!res) return render(res, 204);
+    http::response resp;
+    resp.status = 204;
+    resp.content_type.clear();
+    return resp;
+  });
+  r.add("POST", "/api/v1/certificates/{id}/renew", role::operator_,
+        [&ctx](http::request_context& c) {
+          auto started =
+              actors::start_renewal(ctx.runtime, ctx.handoff, start_of(c, c.path_param("id")));
+          if (!started.ok())
+            return render(started.certificate && !started.certificate->ok() ? *started.certificate
+                                                                            : *started.job,
+                          202);
+          const auto& job = *started.job;
+          auto resp = http::json_response(R"({"status":"renewal_triggered"})", 202);
+          resp.with_header("X-Certctl-Position", std::to_string(job->position));
+          return resp;
+        });
+  r.add("POST", "/api/v1/certificates/{id}/revoke", role::operator_,
+        [&ctx](http::request_context& c) {
+          http::response err;
+          auto body = body_of(c, err);
+          if (!body) return err;
+          auto res = ctx.runtime.execute(
+              "certificate", command_for(c, "certificate.revoke", c.path_param("id"), *body));
+          if (!res) return render(res, 200);
+          auto resp = http::json_response(R"({"status":"revoked"})", 200);
+          resp.with_header("X-Certctl-Position", std::to_string(res->position));
+          return resp;
+        });
+  r.add("POST", "/api/v1/jobs/{id}/cancel", role::operator_, [&ctx](http::request_context& c) {
+    return render(ctx.runtime.execute("job", command_for(c, "job.cancel", c.path_param("id"), {})),
+                  200);
+  });
+}
+
+void add_agent_routes(http::router& r, write_context& ctx) {
+  r.add("POST", "/api/v1/agents", role::operator_, [&ctx](http::request_context& c) {
+    http::response err;
+    auto body = body_of(c, err);
+    if (!body) return err;
+    return render(ctx.runtime.execute(
+                      "agent", command_for(c, "agent.register", new_id(*body, "agent"), *body)),
+                  201);
+  });
+  r.add("POST", "/api/v1/agents/{id}/heartbeat", role::operator_, [&ctx](http::request_context& c) {
+    http::response err;
+    auto body = body_of(c, err);
+    if (!body) return err;
+    return render(
+        ctx.runtime.execute("agent", command_for(c, "agent.heartbeat", c.path_param("id"), *body)),
+        200);
+  });
+  r.add("DELETE", "/api/v1/agents/{id}", role::admin, [&ctx](http::request_context& c) {
+    events::json_object body;
+    if (auto reason = c.query("reason")) body.set("reason", *reason);
+    return render(
+        ctx.runtime.execute("agent", command_for(c, "agent.retire", c.path_param("id"), body)),
+        200);
+  });
+  // An agent submits the CSR for a job that awaits one; signing happens on the issuance workers.
+  r.add("POST", "/api/v1/agents/{id}/csr", role::operator_, [&ctx](http::request_context& c) {
+    http::response err;
+    auto body = body_of(c, err);
+    if (!body) return err;
+    for (const char* f : {"job_id", "certificate_id", "csr_pem"})
+      if (!body->is_string(f))
+        return http::error_response(400, std::string("field '") + f + "' is required");
+    events::json_object csr;
+    csr.set("csr_pem", body->str("csr_pem"));
+    auto accepted =
+        ctx.runtime.execute("job", command_for(c, "job.submit_csr", body->str("job_id"), csr));
+    if (!accepted) return render(accepted, 202);
+    auto cert = ctx.runtime.execute(
+        "certificate", command_for(c, "certificate.update", body->str("certificate_id"), {}));
+    if (!cert) return render(cert, 202);
+    ctx.issuance.enqueue({body->str("certificate_id"), body->str("job_id"), cert->view,
+                          body->str("csr_pem"), c.request_id, "agent:" + c.path_param("id")});
+    auto resp = http::json_response(R"({"status":"accepted"})", 202);
+    resp.with_header("X-Certctl-Position", std::to_string(accepted->position));
+    return resp;
+  });
+}
+
+}  // namespace
+
+void add_write_routes(http::router& r, write_context& ctx) {
+  add_resource_routes(r, ctx);
+  add_certificate_routes(r, ctx);
+  add_agent_routes(r, ctx);
+}
+
+}  // namespace certctl::gateways::rest

@@ -1,0 +1,76 @@
+#include <boost/test/unit_test.hpp>
+
+#include "tests/domain/given_when_then.hpp"
+
+using namespace certctl;
+using certctl::testing::scenario;
+
+BOOST_AUTO_TEST_SUITE(job_aggregate)
+
+BOOST_AUTO_TEST_CASE(a_server_keygen_issuance_job_starts_pending_and_completes) {
+  scenario s("job", "job-1");
+  s.given_command("job.create", R"({"type":"Issuance","certificate_id":"mc-1"})");
+  BOOST_TEST(s.view().str("status") == "Pending");
+  BOOST_TEST(s.view().int64("max_attempts") == 3);
+  s.given_command("job.start", "{}");
+  BOOST_TEST(s.view().str("status") == "Running");
+  BOOST_TEST(s.view().int64("attempts") == 1);
+  s.given_command("job.complete", R"({"version_id":"v-1"})");
+  BOOST_TEST(s.view().str("status") == "Completed");
+  BOOST_TEST(s.view().has("completed_at"));
+}
+
+BOOST_AUTO_TEST_CASE(an_agent_keygen_job_waits_for_a_csr) {
+  scenario s("job", "job-1");
+  s.given_command("job.create",
+                  R"({"type":"Issuance","certificate_id":"mc-1","awaiting_csr":true})");
+  BOOST_TEST(s.view().str("status") == "AwaitingCSR");
+  BOOST_TEST(s.when("job.start", "{}").error().code == domain::domain_errc::conflict);
+  BOOST_TEST(s.when("job.submit_csr", "{}").error().code == domain::domain_errc::invalid);
+  s.given_command("job.submit_csr", R"({"csr_pem":"-----BEGIN CERTIFICATE REQUEST-----"})");
+  BOOST_TEST(s.view().str("status") == "Running");
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_attempt_is_retried_until_max_attempts_then_fails) {
+  scenario s("job", "job-1");
+  s.given_command("job.create", R"({"type":"Renewal","certificate_id":"mc-1","max_attempts":2})");
+  s.given_command("job.start", "{}");
+  s.given_command("job.fail", R"({"error":"CA timeout","next_attempt_at":"2026-11-27T10:00:00Z"})");
+  BOOST_TEST(s.view().str("status") == "Pending");
+  BOOST_TEST(s.view().str("scheduled_at") == "2026-11-27T10:00:00Z");
+  BOOST_TEST(s.view().str("last_error") == "CA timeout");
+  s.given_command("job.start", "{}");
+  s.given_command("job.fail", R"({"error":"CA timeout again"})");
+  BOOST_TEST(s.view().str("status") == "Failed");
+}
+
+BOOST_AUTO_TEST_CASE(a_non_retryable_failure_fails_at_once) {
+  scenario s("job", "job-1");
+  s.given_command("job.create", R"({"type":"Issuance","certificate_id":"mc-1"})");
+  s.given_command("job.start", "{}");
+  s.given_command("job.fail", R"({"error":"CSR key too small","retryable":false})");
+  BOOST_TEST(s.view().str("status") == "Failed");
+}
+
+BOOST_AUTO_TEST_CASE(cancelling_works_until_the_job_is_terminal) {
+  scenario s("job", "job-1");
+  s.given_command("job.create", R"({"type":"Issuance","certificate_id":"mc-1"})");
+  s.given_command("job.cancel", "{}");
+  BOOST_TEST(s.view().str("status") == "Cancelled");
+  BOOST_TEST(s.when("job.cancel", "{}").error().code == domain::domain_errc::conflict);
+  BOOST_TEST(s.when("job.start", "{}").error().code == domain::domain_errc::conflict);
+}
+
+BOOST_AUTO_TEST_CASE(invalid_job_definitions_are_rejected) {
+  scenario s("job", "job-1");
+  BOOST_TEST(s.when("job.create", R"({"type":"Coffee","certificate_id":"mc-1"})").error().code ==
+             domain::domain_errc::invalid);
+  BOOST_TEST(s.when("job.create", R"({"type":"Issuance"})").error().code ==
+             domain::domain_errc::invalid);
+  BOOST_TEST(s.when("job.create", R"({"type":"Issuance","certificate_id":"mc-1","max_attempts":0})")
+                 .error()
+                 .code == domain::domain_errc::invalid);
+  BOOST_TEST(s.when("job.complete", "{}").error().code == domain::domain_errc::not_found);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
