@@ -1,9 +1,14 @@
 #pragma once
 /// The issuer interface (DESIGN §11): something that turns a CSR into a signed certificate.
-/// Implementations are registered by type name ("GenericCA" for the built-in local CA).
+/// Implementations are registered by type name with a config schema and a factory
+/// (connectors/registry.hpp; "GenericCA" for the built-in local CA).
 ///
-/// issue() is synchronous and may block (network CAs): callers run it on worker threads, never
-/// inside an actor's message handler. Implementations must allow concurrent issue() calls.
+/// Operations: issue, renew, revoke, order status (asynchronous CAs), CA chain, and a
+/// side-effect-free self test; capabilities() says which of them the CA really offers, and the
+/// defaults below answer `unsupported` (or, for renew, issue again) for the rest.
+///
+/// Every call is synchronous and may block (network CAs): callers run it on worker threads,
+/// never inside an actor's message handler. Implementations must allow concurrent calls.
 /// The issuer only signs what it is asked to sign; deciding *what* to ask (names, profile,
 /// validity) belongs to the caller, except for the limits the request itself carries.
 
@@ -23,6 +28,7 @@ enum class issuer_errc {
   policy_violation,  ///< key algorithm/size or validity outside what the request allows
   unavailable,       ///< the CA cannot issue right now (expired, unreachable, ...)
   internal,          ///< a bug or a library failure
+  unsupported,       ///< the CA does not offer this operation (see issuer_capabilities)
 };
 
 std::string_view to_string(issuer_errc c);
@@ -60,6 +66,48 @@ struct issued_certificate {
   std::int64_t not_before_us = 0;
   std::int64_t not_after_us = 0;
   std::string fingerprint_sha256_hex;
+  /// Asynchronous CAs: the CA's order id. With cert_pem empty the order is still pending and
+  /// get_order_status() follows it; synchronous CAs leave it empty.
+  std::string order_id;
+};
+
+/// What a connector offers beyond issue(). Callers check these before calling, so an
+/// `unsupported` answer is a bug on their side, not a routine outcome.
+struct issuer_capabilities {
+  bool renew = true;           ///< renew() (by default a fresh issue())
+  bool revoke = false;         ///< revoke() reaches the CA
+  bool async_orders = false;   ///< issue() may answer with a pending order_id
+  bool crl = false;            ///< this server signs and serves CRLs for the CA
+  bool ocsp = false;           ///< this server signs and serves OCSP responses for the CA
+  bool static_ca_chain = true; ///< ca_chain_pem() is fixed (what EST /cacerts serves)
+};
+
+struct renewal_request : issuance_request {
+  std::string previous_serial_hex;  ///< the certificate being replaced
+  std::string previous_order_id;    ///< asynchronous CAs that renew by order
+};
+
+struct revocation_request {
+  std::string serial_hex;
+  std::string reason;  ///< RFC 5280 reason name, e.g. "keyCompromise"; "" unspecified
+};
+
+enum class order_state { pending, valid, invalid, expired };
+
+std::string_view to_string(order_state s);
+
+struct order_status {
+  std::string order_id;
+  order_state state = order_state::pending;
+  std::string message;
+  issued_certificate certificate;  ///< filled when state is valid
+  std::int64_t updated_at_us = 0;
+};
+
+/// The outcome of a self test: readable, safe to show to the API caller.
+struct issuer_test_report {
+  std::string message;
+  std::int64_t ca_not_after_us = 0;  ///< 0 when the CA does not say
 };
 
 class issuer {
@@ -77,6 +125,24 @@ class issuer {
 
   /// PEM of the issuing CA and its parents, issuing CA first.
   virtual std::string ca_chain_pem() const = 0;
+
+  virtual issuer_capabilities capabilities() const { return {}; }
+
+  /// A CA that renews by issuing anew (most) needs nothing more than issue().
+  virtual certctl::result<issued_certificate, issuer_error> renew(const renewal_request& request) {
+    return issue(request);
+  }
+
+  /// Tells the CA a certificate is revoked (only where capabilities().revoke).
+  virtual certctl::result<done, issuer_error> revoke(const revocation_request& request);
+
+  /// Follows an asynchronous order (only where capabilities().async_orders).
+  virtual certctl::result<order_status, issuer_error> get_order_status(
+      const std::string& order_id);
+
+  /// Proves the connector can work now without leaving a trace: nothing issued is kept,
+  /// nothing is recorded, no order is placed that a CA would bill. POST /issuers/{id}/test.
+  virtual certctl::result<issuer_test_report, issuer_error> self_test();
 };
 
 }  // namespace certctl::connectors

@@ -166,6 +166,11 @@ class intermediate_issuer final : public issuer {
   const std::string& id() const override { return id_; }
   certctl::result<issued_certificate, issuer_error> issue(const issuance_request& request) override;
   std::string ca_chain_pem() const override;
+  /// CRL and OCSP are served by this server for every intermediate.
+  issuer_capabilities capabilities() const override;
+  /// Signs a throwaway clientAuth leaf (CN without dots, so no name constraint can refuse it)
+  /// with the intermediate's key and drops it.
+  certctl::result<issuer_test_report, issuer_error> self_test() override;
 
  private:
   ca_hierarchy& hierarchy_;

@@ -109,7 +109,7 @@ certctl::result<issued_certificate, issuer_error> ca_hierarchy::issue_leaf(
   crypto::signed_certificate& c = signed_cert.value();
   return issued_certificate{std::move(c.pem),        ca.chain_pem,
                             std::move(c.serial_hex), c.not_before * us_per_s,
-                            c.not_after * us_per_s,  std::move(c.fingerprint_sha256_hex)};
+                            c.not_after * us_per_s,  std::move(c.fingerprint_sha256_hex), std::string()};
 }
 
 intermediate_issuer::intermediate_issuer(ca_hierarchy& hierarchy, std::string intermediate_id)
@@ -118,6 +118,24 @@ intermediate_issuer::intermediate_issuer(ca_hierarchy& hierarchy, std::string in
 certctl::result<issued_certificate, issuer_error> intermediate_issuer::issue(
     const issuance_request& request) {
   return hierarchy_.issue_leaf(id_, request);
+}
+
+issuer_capabilities intermediate_issuer::capabilities() const {
+  issuer_capabilities c;
+  c.crl = c.ocsp = true;
+  return c;
+}
+
+certctl::result<issuer_test_report, issuer_error> intermediate_issuer::self_test() {
+  auto key = crypto::generate_key_and_csr(crypto::key_type::ecdsa_p256, "certctl issuer test", {});
+  if (!key) return fail(issuer_errc::internal, key.error().message);
+  issuance_request r;
+  r.csr_pem = key.value().csr_pem;
+  r.ekus = {crypto::ext_key_usage::client_auth};
+  r.ttl_us = 5LL * 60 * us_per_s;
+  auto issued = hierarchy_.issue_leaf(id_, r);
+  if (!issued) return issued.error();
+  return issuer_test_report{"intermediate CA " + id_ + " signed a test certificate", 0};
 }
 
 std::string intermediate_issuer::ca_chain_pem() const {

@@ -3,8 +3,10 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <memory>
 
 #include "connectors/issuers/local/local_ca_state.hpp"
+#include "events/time.hpp"
 #include "infra/crypto/csr.hpp"
 
 namespace certctl::connectors {
@@ -88,7 +90,7 @@ certctl::result<issued_certificate, issuer_error> sign_leaf(const local_ca::stat
   crypto::signed_certificate& c = signed_cert.value();
   return issued_certificate{std::move(c.pem),        s.chain_pem,
                             std::move(c.serial_hex), c.not_before * us_per_s,
-                            c.not_after * us_per_s,  std::move(c.fingerprint_sha256_hex)};
+                            c.not_after * us_per_s,  std::move(c.fingerprint_sha256_hex), std::string()};
 }
 
 }  // namespace
@@ -121,25 +123,28 @@ crypto::crypto_result<crypto::bytes> local_ca::sign_crl(const crypto::crl_conten
 
 certctl::result<std::shared_ptr<const crypto::ocsp_signer>, issuer_error>
 local_ca::ocsp_responder() {
-  responder_slot& slot = *s_->responder;
-  std::lock_guard<std::mutex> lock(slot.mu);
-  const std::int64_t now = s_->now_us() / us_per_s;
-  const std::int64_t renew_before = s_->config.ocsp_responder_renew_before_us / us_per_s;
-  if (slot.current && slot.current->responder_not_after() - now > renew_before) return slot.current;
-  // Backdated an hour like the root, for relying parties whose clocks run a little slow.
-  auto creds = s_->revocation.issue_ocsp_responder(
-      now - 3600, now + s_->config.ocsp_responder_validity_us / us_per_s);
-  certctl::result<crypto::ocsp_signer, crypto::crypto_error> signer =
-      creds ? crypto::ocsp_signer::create(s_->ca_cert_pem, creds->cert_pem, creds->key_pem)
-            : certctl::result<crypto::ocsp_signer, crypto::crypto_error>(creds.error());
-  if (!signer) {
-    // The old responder is still usable until it really expires; say nothing about the error
-    // until then, since the next call tries again.
-    if (slot.current && slot.current->responder_not_after() > now) return slot.current;
-    return fail(issuer_errc::internal, "OCSP responder: " + signer.error().message);
-  }
-  slot.current = std::make_shared<const crypto::ocsp_signer>(std::move(signer).value());
-  return slot.current;
+  return s_->responder->current();
+}
+
+issuer_capabilities local_ca::capabilities() const {
+  issuer_capabilities c;
+  // Revocation needs no call to a CA: this server is the CA, and the certificate.revoked
+  // event is what its CRL and OCSP responder publish.
+  c.revoke = false;
+  c.crl = c.ocsp = !s_->crl_url.empty();
+  return c;
+}
+
+certctl::result<issuer_test_report, issuer_error> local_ca::self_test() {
+  // A throwaway certificate covers the CA's validity window, the key's availability and the
+  // signing path in one step; it and its key are dropped, nothing is recorded.
+  auto issued = issue_server_certificate({self_test_host}, self_test_ttl_us);
+  if (!issued) return issued.error();
+  const std::int64_t until = s_->signer.ca_not_after() * us_per_s;
+  return issuer_test_report{
+      "the local CA signed a test certificate; its certificate is valid until " +
+          events::format_rfc3339(until),
+      until};
 }
 
 certctl::result<issued_certificate, issuer_error> local_ca::issue(const issuance_request& r) {

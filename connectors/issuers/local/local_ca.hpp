@@ -37,6 +37,11 @@ namespace certctl::connectors {
 /// revocation status is not kept for them (the reference's "TTL under one hour" rule).
 inline constexpr std::int64_t short_lived_threshold_us = 3600LL * 1'000'000;
 
+/// What self tests sign: a name under .invalid (RFC 6761), which no relying party can ever
+/// resolve, valid long enough to outlast clock skew and too short to be useful if it leaked.
+inline constexpr const char* self_test_host = "issuer-test.invalid";
+inline constexpr std::int64_t self_test_ttl_us = 5LL * 60 * 1'000'000;
+
 struct local_ca_config {
   std::string data_dir;           ///< required in self-signed mode
   std::string ca_cert_path;       ///< sub-CA mode: PEM, the CA first, optionally its parents
@@ -81,6 +86,10 @@ class local_ca final : public issuer {
   certctl::result<issued_certificate, issuer_error> issue_parsed(const issuance_request& request,
                                                                  const crypto::csr_info& csr);
   std::string ca_chain_pem() const override;
+  /// CRL and OCSP when pki_base_url is set; revocation is the log's, no CA call.
+  issuer_capabilities capabilities() const override;
+  /// Signs a throwaway certificate for self_test_host (5 minutes) and drops it.
+  certctl::result<issuer_test_report, issuer_error> self_test() override;
 
   /// The issuing CA certificate alone.
   const std::string& ca_certificate_pem() const;

@@ -166,7 +166,10 @@ open_result open_local_ca(const local_ca_config& config) {
                                                              {},
                                                              !sub_ca,
                                                              std::move(revocation).value(),
-                                                             std::make_unique<responder_slot>()});
+                                                             nullptr});
+  s->responder = std::make_unique<ocsp_rotator>(
+      s->ca_cert_pem, s->revocation, *s->config.clock,
+      ocsp_rotation{c.ocsp_responder_validity_us, c.ocsp_responder_renew_before_us});
   if (!c.pki_base_url.empty()) {
     s->crl_url = c.pki_base_url + "/.well-known/pki/crl/" + c.issuer_id;
     s->ocsp_url = c.pki_base_url + "/.well-known/pki/ocsp/" + c.issuer_id;

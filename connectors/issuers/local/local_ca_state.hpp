@@ -1,24 +1,18 @@
 #pragma once
 /// PRIVATE to connectors/issuers/local: what a local_ca holds once opened. Immutable after
 /// open_local_ca, which is what makes concurrent issue() calls safe without a lock; the one
-/// exception, the rotating OCSP responder, sits behind its own mutex.
+/// exception, the rotating OCSP responder, sits behind its own mutex (ocsp_rotator).
 
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "connectors/issuers/local/local_ca.hpp"
+#include "connectors/issuers/local/ocsp_rotator.hpp"
 #include "infra/crypto/crl.hpp"
 #include "infra/crypto/ocsp.hpp"
 #include "infra/crypto/signer.hpp"
 
 namespace certctl::connectors {
-
-/// The current delegated OCSP responder; replaced by ocsp_responder() before it expires.
-struct responder_slot {
-  std::mutex mu;
-  std::shared_ptr<const crypto::ocsp_signer> current;  // guarded by mu
-};
 
 struct local_ca::state {
   local_ca_config config;
@@ -29,7 +23,8 @@ struct local_ca::state {
   std::string ocsp_url;
   bool self_signed = false;
   crypto::revocation_signer revocation;       ///< the CA key again, for CRLs and responders
-  std::unique_ptr<responder_slot> responder;  ///< never null
+  /// Set once the state has its final address (it refers to `revocation`); never null after.
+  std::unique_ptr<ocsp_rotator> responder;
 
   std::int64_t now_us() const { return config.clock->now(); }
 };
