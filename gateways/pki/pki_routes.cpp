@@ -1,7 +1,8 @@
 #include "gateways/pki/pki_routes.hpp"
 
 #include <cstdlib>
-#include <mutex>
+
+#include "connectors/issuers/local/ocsp_rotator.hpp"
 
 #include "events/time.hpp"
 #include "gateways/http/json.hpp"
@@ -25,47 +26,27 @@ result<int, std::string> hours(const std::function<const char*(const char*)>& ge
   return static_cast<int>(v);
 }
 
-constexpr std::int64_t us_per_s = 1'000'000;
-
-/// An intermediate CA's revocation signing: its key, parsed once, and its current delegated
-/// OCSP responder, replaced before it expires (as connectors::local_ca::ocsp_responder does).
+/// An intermediate CA's revocation signing: its key, parsed once, and its delegated OCSP
+/// responder, rotated by the same connectors::ocsp_rotator as the local CA's.
 class intermediate_revocation {
  public:
   intermediate_revocation(std::string cert_pem, crypto::revocation_signer signer,
                           const infra::clock& clock)
-      : cert_pem_(std::move(cert_pem)), signer_(std::move(signer)), clock_(clock) {}
+      : signer_(std::move(signer)), responder_(std::move(cert_pem), signer_, clock) {}
 
   crypto::crypto_result<crypto::bytes> sign_crl(const crypto::crl_content& c) const {
     return signer_.sign_crl(c);
   }
 
   result<std::shared_ptr<const crypto::ocsp_signer>, std::string> responder() {
-    const connectors::local_ca_config defaults;
-    std::lock_guard<std::mutex> lock(mu_);
-    const std::int64_t now = clock_.now() / us_per_s;
-    if (current_ &&
-        current_->responder_not_after() - now > defaults.ocsp_responder_renew_before_us / us_per_s)
-      return current_;
-    // Backdated an hour, like the local CA's; capped at the intermediate's notAfter.
-    auto creds = signer_.issue_ocsp_responder(now - 3600,
-                                              now + defaults.ocsp_responder_validity_us / us_per_s);
-    auto made = creds ? crypto::ocsp_signer::create(cert_pem_, creds->cert_pem, creds->key_pem)
-                      : result<crypto::ocsp_signer, crypto::crypto_error>(creds.error());
-    if (!made) {
-      // The old responder serves until it really expires; the next call tries again.
-      if (current_ && current_->responder_not_after() > now) return current_;
-      return "OCSP responder: " + made.error().message;
-    }
-    current_ = std::make_shared<const crypto::ocsp_signer>(std::move(made).value());
-    return current_;
+    auto r = responder_.current();
+    if (!r) return r.error().message;
+    return std::move(r).value();
   }
 
  private:
-  std::string cert_pem_;
-  crypto::revocation_signer signer_;
-  const infra::clock& clock_;
-  std::mutex mu_;
-  std::shared_ptr<const crypto::ocsp_signer> current_;
+  crypto::revocation_signer signer_;  // before responder_, which refers to it
+  connectors::ocsp_rotator responder_;
 };
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include "infra/crypto/certificate.hpp"
 #include "infra/crypto/key_store.hpp"
 #include "infra/crypto/pkcs12.hpp"
+#include "gateways/rest/connector_routes.hpp"
 #include "projections/audit_queries.hpp"
 #include "projections/certificate_queries.hpp"
 #include "projections/entity_projections.hpp"
@@ -213,11 +214,15 @@ void add_resource_reads(http::router& r, read_context& ctx) {
       http::response err;
       auto p = paging_of(c, err);
       if (!p) return err;
-      return page_or_error(projections::list_resources(ctx.db, kind, p->page, p->per_page));
+      auto resp = page_or_error(projections::list_resources(ctx.db, kind, p->page, p->per_page));
+      if (kind == "issuer") redact_issuer_response(resp);  // sealed secrets show as ********
+      return resp;
     });
     r.add("GET", std::string(path) + "/{id}", role::viewer, [&ctx, kind](http::request_context& c) {
-      return doc_or_404(projections::get_resource(ctx.db, kind, c.path_param("id")),
-                        kind + " " + c.path_param("id"));
+      auto resp = doc_or_404(projections::get_resource(ctx.db, kind, c.path_param("id")),
+                             kind + " " + c.path_param("id"));
+      if (kind == "issuer") redact_issuer_response(resp);
+      return resp;
     });
   }
   r.add("GET", "/api/v1/agents/retired", role::viewer, [&ctx](http::request_context& c) {

@@ -30,6 +30,17 @@ std::string new_id(const events::json_object& body, const char* prefix) {
   return std::string(prefix) + "-" + crypto::random_hex(8);
 }
 
+const resource_hook* hook_of(const write_context& ctx, const std::string& kind) {
+  auto it = ctx.hooks.find(kind);
+  return it == ctx.hooks.end() ? nullptr : &it->second;
+}
+
+/// render(), after the kind's hook has seen the view (e.g. redacted its secrets).
+http::response render_shown(const resource_hook* hook, actors::command_result res, int status) {
+  if (res && hook != nullptr && hook->present) hook->present(res->view);
+  return render(res, status);
+}
+
 void add_resource_routes(http::router& r, write_context& ctx) {
   for (const auto& rr : resource_routes) {
     const std::string kind = rr.kind;
@@ -38,15 +49,22 @@ void add_resource_routes(http::router& r, write_context& ctx) {
       http::response err;
       auto body = body_of(c, err);
       if (!body) return err;
-      return render(ctx.runtime.execute(kind, command_for(c, kind + ".create",
-                                                          new_id(*body, prefix.c_str()), *body)),
-                    201);
+      const std::string id = new_id(*body, prefix.c_str());
+      const resource_hook* hook = hook_of(ctx, kind);
+      if (hook != nullptr && hook->before)
+        if (auto answer = hook->before(c, id, true, *body)) return *answer;
+      return render_shown(hook, ctx.runtime.execute(kind, command_for(c, kind + ".create", id, *body)),
+                          201);
     });
     r.add("PUT", std::string(rr.path) + "/{id}", rr.writer, [&ctx, kind](http::request_context& c) {
       http::response err;
       auto body = body_of(c, err);
       if (!body) return err;
-      return render(
+      const resource_hook* hook = hook_of(ctx, kind);
+      if (hook != nullptr && hook->before)
+        if (auto answer = hook->before(c, c.path_param("id"), false, *body)) return *answer;
+      return render_shown(
+          hook,
           ctx.runtime.execute(kind, command_for(c, kind + ".update", c.path_param("id"), *body)),
           200);
     });

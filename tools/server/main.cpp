@@ -19,6 +19,8 @@
 #include "actors/schedulers/job_retry.hpp"
 #include "actors/schedulers/scheduler_runtime.hpp"
 #include "actors/workflows/issuance_service.hpp"
+#include "connectors/builtin.hpp"
+#include "connectors/config_service.hpp"
 #include "connectors/issuers/local/local_ca.hpp"
 #include "gateways/pki/pki_handler.hpp"
 #include "gateways/http/health_routes.hpp"
@@ -201,6 +203,12 @@ int main() {
   // issuance service, whose workers use it until they stop.
   auto hierarchy = gateways::rest::open_hierarchy(ca_cfg, runtime, *keys);
   if (!hierarchy) return fail("CA hierarchy: " + hierarchy.error());
+  // Connector types (connectors/builtin.cpp); issuer configs are checked against them and their
+  // secrets sealed with the master key at the REST edge.
+  connectors::connector_registry connector_types;
+  if (auto r = connectors::register_builtin_connectors(connector_types, {ca->get(), hierarchy->get()}); !r)
+    return fail("connectors: " + r.error());
+  connectors::config_service connector_configs(connector_types, *master);
   actors::issuance_service issuance(runtime, **ca, *keys, static_cast<size_t>(cfg->issuance_workers));
   issuance.set_issuer_resolver(gateways::rest::make_issuer_resolver(runtime, **hierarchy));
   gateways::rest::observe_issuance(issuance, metrics);
@@ -293,6 +301,7 @@ int main() {
                                    },
                                    {}});
   gateways::rest::write_context writes{runtime, issuance, handoff};
+  writes.hooks["issuer"] = gateways::rest::issuer_config_hook(connector_configs, runtime);
   gateways::rest::add_write_routes(router, writes);
   gateways::rest::read_context reads{**db, projector, *keys, clock};
   gateways::rest::add_read_routes(router, reads);
@@ -301,7 +310,7 @@ int main() {
   gateways::rest::add_bulk_routes(router, bulk);
   gateways::rest::intermediate_context intermediates{runtime, **db, **hierarchy};
   gateways::rest::add_intermediate_routes(router, intermediates);
-  gateways::rest::connector_context connectors_ctx{runtime, **db, **ca};
+  gateways::rest::connector_context connectors_ctx{runtime, **db, connector_configs};
   gateways::rest::add_connector_routes(router, connectors_ctx);
   gateways::rest::stats_context stats{**db, clock};
   gateways::rest::add_stats_routes(router, stats);
