@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "connectors/issuers/local/hierarchy.hpp"
+#include "connectors/issuers/local/local_ca_connector.hpp"
 #include "infra/crypto/certificate.hpp"
 #include "infra/crypto/csr.hpp"
 #include "infra/crypto/key_store.hpp"
@@ -175,6 +176,43 @@ BOOST_AUTO_TEST_CASE(a_retiring_ca_signs_nothing_new_but_keeps_its_signing_mater
   auto root = f.hierarchy->signing_material_of("iss-local");
   BOOST_REQUIRE(root.ok());
   BOOST_TEST(root->cert_pem == f.ca->ca_certificate_pem());
+}
+
+BOOST_AUTO_TEST_CASE(the_generic_ca_connector_picks_the_local_ca_or_an_intermediate_and_tests_it) {
+  fixture f;
+  BOOST_REQUIRE(f.add("ica-1", "iss-local", {1, {"example.com"}, {}}).ok());
+  connector_registry registry;
+  BOOST_REQUIRE(register_local_ca_connector(registry, {f.ca.get(), f.hierarchy.get()}).ok());
+  const issuer_registration* generic = registry.find_issuer("GenericCA");
+  BOOST_REQUIRE(generic != nullptr);
+
+  auto local = generic->make({"iss-local", events::json_object{}});
+  BOOST_REQUIRE(local.ok());
+  BOOST_TEST(local->get() == static_cast<issuer*>(f.ca.get()));  // the server's CA itself
+  auto local_test = (*local)->self_test();
+  BOOST_REQUIRE_MESSAGE(local_test.ok(), (local_test.ok() ? "" : local_test.error().message));
+  BOOST_TEST(local_test->ca_not_after_us > 0);
+  BOOST_TEST((*local)->capabilities().crl);
+
+  events::json_object tree;
+  tree.set("intermediate_id", "ica-1");
+  auto ica = generic->make({"iss-shop", tree});
+  BOOST_REQUIRE(ica.ok());
+  BOOST_TEST((*ica)->ca_chain_pem() == f.hierarchy->chain_of("ica-1").value());
+  // Its name constraints (example.com only) do not stand in the way of the test certificate.
+  auto ica_test = (*ica)->self_test();
+  BOOST_REQUIRE_MESSAGE(ica_test.ok(), (ica_test.ok() ? "" : ica_test.error().message));
+  BOOST_TEST(ica_test->message == "intermediate CA ica-1 signed a test certificate");
+  {
+    std::lock_guard<std::mutex> lock(f.mutex);
+    f.records["ica-1"].status = "retired";
+  }
+  auto retired = (*ica)->self_test();
+  BOOST_REQUIRE(!retired.ok());
+  BOOST_TEST(retired.error().message.find("retired") != std::string::npos);
+
+  tree.set("intermediate_id", "");
+  BOOST_TEST(!generic->make({"iss-shop", tree}).ok());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
