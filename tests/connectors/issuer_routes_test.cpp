@@ -256,4 +256,40 @@ BOOST_AUTO_TEST_CASE(a_legacy_issuer_of_an_unserved_type_never_falls_back_to_the
   BOOST_TEST(call("PUT", "/api/v1/issuers/iss-old", R"({"config":{}})").status == 400);
 }
 
+BOOST_AUTO_TEST_CASE(issuance_resolves_the_registered_connector_and_fails_closed) {
+  auto resolve = rest::issuer_resolver_from_registry(configs, runtime);
+  auto task_for = [](const std::string& issuer_id) {
+    actors::issuance_task t;
+    t.certificate.set("issuer_id", issuer_id);
+    return t;
+  };
+  std::string error;
+  BOOST_TEST(resolve(actors::issuance_task{}, error) == nullptr);  // no issuer: the default
+  BOOST_TEST(error.empty());
+
+  auto* local = resolve(task_for("iss-local"), error);
+  BOOST_TEST(local == static_cast<connectors::issuer*>(ca.get()));
+  BOOST_TEST(error.empty());
+
+  BOOST_REQUIRE(call("POST", "/api/v1/issuers",
+                     R"({"id":"iss-f","name":"f","type":"FakeCA",
+                         "config":{"url":"https://ca.test","api_key":"k"}})")
+                    .status == 201);
+  auto* fake = resolve(task_for("iss-f"), error);
+  BOOST_REQUIRE(fake != nullptr);
+  BOOST_TEST(fake->type() == "FakeCA");
+  BOOST_TEST(resolve(task_for("iss-f"), error) == fake);  // built once per config
+  BOOST_REQUIRE(call("PUT", "/api/v1/issuers/iss-f",
+                     R"({"config":{"url":"https://ca2.test","api_key":"********"}})")
+                    .status == 200);
+  auto* edited = resolve(task_for("iss-f"), error);
+  BOOST_REQUIRE(edited != nullptr);
+  BOOST_TEST(edited != fake);
+  BOOST_TEST(journal->settings().back().config.str("url") == "https://ca2.test");
+
+  legacy_issuer("iss-old", "ACME");
+  BOOST_TEST(resolve(task_for("iss-old"), error) == nullptr);
+  BOOST_TEST(error == "issuer iss-old: no connector for issuer type ACME on this server");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
