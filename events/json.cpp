@@ -46,8 +46,8 @@ std::optional<json_object> json_object::parse(std::string_view text, std::string
   // The depth cap first: the UTF-8 probe below, CopyFrom and dump() all recurse per level.
   if (json_deeper_than(text, max_json_depth)) {
     if (error)
-      *error = "JSON nests arrays/objects deeper than " + std::to_string(max_json_depth) +
-               " levels";
+      *error =
+          "JSON nests arrays/objects deeper than " + std::to_string(max_json_depth) + " levels";
     return std::nullopt;
   }
   json_object out;

@@ -22,8 +22,7 @@ namespace certctl::actors {
 /// intermediate keys in `keys`, intermediate records read from their entities (not the read
 /// model: a retirement must stop signing at once). `runtime` and `keys` must outlive it.
 certctl::result<std::unique_ptr<connectors::ca_hierarchy>, std::string> open_hierarchy(
-    const connectors::local_ca_config& ca_config, entity_runtime& runtime,
-    crypto::key_store& keys);
+    const connectors::local_ca_config& ca_config, entity_runtime& runtime, crypto::key_store& keys);
 
 /// Routes issuance for certificates whose issuer is a GenericCA with config
 /// {"intermediate_id": "<ica id>"} to that intermediate (chain up to the root in the issued

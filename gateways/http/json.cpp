@@ -53,7 +53,7 @@ certctl::result<rapidjson::Document, api_error> parse_json(std::string_view body
 }
 
 certctl::result<events::json_object, api_error> parse_json_object(std::string_view body,
-                                                                 std::size_t max_bytes) {
+                                                                  std::size_t max_bytes) {
   if (auto e = too_large_or_deep(body, max_bytes)) return *e;
   if (body.empty()) return events::json_object{};
   std::string why;

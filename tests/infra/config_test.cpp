@@ -118,9 +118,9 @@ BOOST_AUTO_TEST_CASE(revocation_and_event_stream_settings_have_defaults_and_over
 
 BOOST_AUTO_TEST_CASE(bad_revocation_and_event_stream_values_name_their_variable) {
   const std::vector<std::pair<std::string, std::string>> bad{
-      {"CERTCTL_CRL_VALIDITY_HOURS", "0"},      {"CERTCTL_CRL_VALIDITY_HOURS", "721"},
-      {"CERTCTL_OCSP_VALIDITY_HOURS", "12h"},   {"CERTCTL_OCSP_VALIDITY_HOURS", "-1"},
-      {"CERTCTL_SSE_KEEPALIVE_MS", "0"},        {"CERTCTL_SSE_MAX_BUFFERED_EVENTS", "many"},
+      {"CERTCTL_CRL_VALIDITY_HOURS", "0"},       {"CERTCTL_CRL_VALIDITY_HOURS", "721"},
+      {"CERTCTL_OCSP_VALIDITY_HOURS", "12h"},    {"CERTCTL_OCSP_VALIDITY_HOURS", "-1"},
+      {"CERTCTL_SSE_KEEPALIVE_MS", "0"},         {"CERTCTL_SSE_MAX_BUFFERED_EVENTS", "many"},
       {"CERTCTL_SSE_MAX_BUFFERED_BYTES", "1e6"}, {"CERTCTL_SSE_MAX_STREAMS", " 4"},
   };
   for (const auto& [name, value] : bad) {
