@@ -1,8 +1,6 @@
 #include "gateways/rest/intermediate_routes.hpp"
 
 #include <algorithm>
-#include <map>
-#include <mutex>
 
 #include "domain/intermediate.hpp"
 #include "events/time.hpp"
