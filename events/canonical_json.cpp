@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "events/json_depth.hpp"
+
 namespace certctl::events {
 namespace {
 
@@ -92,8 +94,13 @@ bool has_overlong_number(std::string_view json) {
 result<std::string, json_error> canonicalize_json(std::string_view json) {
   if (has_overlong_number(json))
     return json_error{"number longer than " + std::to_string(max_number_length) + " characters"};
+  // Payloads reach the store from many writers; the writer and sorter below recurse per
+  // level, so depth is capped here as for every other parse, whatever the caller checked.
+  if (json_deeper_than(json, max_json_depth))
+    return json_error{"JSON nests deeper than " + std::to_string(max_json_depth) + " levels"};
   rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseFullPrecisionFlag>(
+  doc.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseFullPrecisionFlag |
+            rapidjson::kParseIterativeFlag>(
       json.data(), json.size());
   if (doc.HasParseError()) {
     return json_error{std::string("invalid JSON at offset ") +

@@ -1,5 +1,7 @@
 #include "events/json.hpp"
 
+#include "events/json_depth.hpp"
+
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 #include <rapidjson/stringbuffer.h>
@@ -41,8 +43,17 @@ json_object::json_object(json_object&&) noexcept = default;
 json_object& json_object::operator=(json_object&&) noexcept = default;
 
 std::optional<json_object> json_object::parse(std::string_view text, std::string* error) {
+  // The depth cap first: the UTF-8 probe below, CopyFrom and dump() all recurse per level.
+  if (json_deeper_than(text, max_json_depth)) {
+    if (error)
+      *error =
+          "JSON nests arrays/objects deeper than " + std::to_string(max_json_depth) + " levels";
+    return std::nullopt;
+  }
   json_object out;
-  out.impl_->doc.Parse<rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
+  // Iterative: the parser keeps its own heap stack instead of recursing per level.
+  constexpr unsigned flags = rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
+  out.impl_->doc.Parse<flags>(text.data(), text.size());
   if (out.impl_->doc.HasParseError()) {
     if (error)
       *error = "invalid JSON at offset " + std::to_string(out.impl_->doc.GetErrorOffset()) + ": " +
@@ -191,8 +202,9 @@ json_object& json_object::set_null(const char* key) {
   return *this;
 }
 json_object& json_object::set_raw(const char* key, std::string_view json) {
+  if (json_deeper_than(json, max_json_depth)) return *this;
   rapidjson::Document parsed(&impl_->doc.GetAllocator());
-  parsed.Parse(json.data(), json.size());
+  parsed.Parse<rapidjson::kParseIterativeFlag>(json.data(), json.size());
   if (parsed.HasParseError()) return *this;
   rapidjson::Value v;
   v.CopyFrom(parsed, impl_->doc.GetAllocator());

@@ -21,7 +21,7 @@ class json_object {
   json_object(json_object&&) noexcept;
   json_object& operator=(json_object&&) noexcept;
 
-  /// Parses a JSON object; nullopt (with `error` filled) when it is not one.
+  /// Parses a JSON object iteratively, at most max_json_depth deep (json_depth.hpp); else nullopt.
   static std::optional<json_object> parse(std::string_view text, std::string* error = nullptr);
 
   bool has(const char* key) const;

@@ -1,5 +1,7 @@
 #include "infra/config.hpp"
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -59,6 +61,13 @@ std::string server_config::store_url() const {
   if (!database_url.empty()) return database_url;
   return "sqlite://" +
          (std::filesystem::absolute(data_dir) / "certctl.db").lexically_normal().string();
+}
+
+std::string server_config::node_id() const {
+  if (!cluster_node_id.empty()) return cluster_node_id;
+  char name[256] = {};
+  if (::gethostname(name, sizeof(name) - 1) != 0) name[0] = '\0';
+  return std::string(*name ? name : "node") + "-" + std::to_string(port);
 }
 
 result<server_config, config_error> load_config(
@@ -197,6 +206,21 @@ result<server_config, config_error> load_config(
   port("CERTCTL_ACME_SERVER_TLSALPN01_PORT", c.acme_server_tlsalpn01_port, 1);
   bounded("CERTCTL_ACME_SERVER_VALIDATION_TIMEOUT", c.acme_server_validation_timeout_seconds, 1,
           300);
+  bounded("CERTCTL_CRL_VALIDITY_HOURS", c.crl_validity_hours, 1, 720);
+  bounded("CERTCTL_OCSP_VALIDITY_HOURS", c.ocsp_validity_hours, 1, 720);
+  auto positive = [&](const char* name, std::int64_t& out) {
+    const char* v = getenv_fn(name);
+    if (v == nullptr || *v == '\0') return;
+    auto n = parse_int(v);
+    if (!n || *n < 1)
+      err = config_error{std::string(name) + "=" + v + " must be a positive integer"};
+    else
+      out = *n;
+  };
+  positive("CERTCTL_SSE_KEEPALIVE_MS", c.sse_keep_alive_ms);
+  positive("CERTCTL_SSE_MAX_BUFFERED_EVENTS", c.sse_max_buffered_events);
+  positive("CERTCTL_SSE_MAX_BUFFERED_BYTES", c.sse_max_buffered_bytes);
+  positive("CERTCTL_SSE_MAX_STREAMS", c.sse_max_streams);
   if (err) return *err;
   if (c.tls_cert_path.empty() != c.tls_key_path.empty())
     return config_error{

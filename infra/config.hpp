@@ -81,8 +81,26 @@ struct server_config {
   std::string acme_server_tlsalpn01_host;
   int acme_server_tlsalpn01_port = 443;
   int acme_server_validation_timeout_seconds = 10;  ///< CERTCTL_ACME_SERVER_VALIDATION_TIMEOUT
+
+  /// CRL and OCSP (gateways/pki): CERTCTL_CRL_VALIDITY_HOURS is a CRL's nextUpdate -
+  /// thisUpdate, CERTCTL_OCSP_VALIDITY_HOURS an OCSP response's; both 1-720.
+  int crl_validity_hours = 24;
+  int ocsp_validity_hours = 12;
+
+  /// The SSE event stream (gateways/stream), positive integers: a keep-alive comment after
+  /// CERTCTL_SSE_KEEPALIVE_MS without an event; a client that does not read is dropped at
+  /// CERTCTL_SSE_MAX_BUFFERED_EVENTS or _BYTES waiting for it; CERTCTL_SSE_MAX_STREAMS open
+  /// streams at most (each holds an HTTP worker thread).
+  std::int64_t sse_keep_alive_ms = 15000;
+  std::int64_t sse_max_buffered_events = 1000;
+  std::int64_t sse_max_buffered_bytes = 4 << 20;
+  std::int64_t sse_max_streams = 16;
+
   /// The store URL the server opens: database_url, or sqlite:///<abs data_dir>/certctl.db.
   std::string store_url() const;
+  /// This node's cluster id: cluster_node_id, or "<hostname>-<port>" (host and port tell nodes
+  /// on one machine apart and stay the same across restarts). Call it once `port` is final.
+  std::string node_id() const;
 };
 
 /// Parses CERTCTL_KAFKA_PROPERTIES' value (inline or "@file"); the error names the entry.

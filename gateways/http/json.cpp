@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "events/json_depth.hpp"
+
 namespace certctl::gateways::http {
 namespace {
 
@@ -20,13 +22,21 @@ std::string_view type_name(const rapidjson::Value& v) {
   return "an object";
 }
 
+std::optional<api_error> too_large_or_deep(std::string_view body, std::size_t max_bytes) {
+  if (body.size() > max_bytes)
+    return api_error{413, "request body is larger than " + std::to_string(max_bytes) + " bytes"};
+  // Before parsing: the document's writers and deep copies recurse once per level.
+  if (events::json_deeper_than(body, events::max_untrusted_json_depth))
+    return api_error{400, "request body nests arrays/objects deeper than " +
+                              std::to_string(events::max_untrusted_json_depth) + " levels"};
+  return std::nullopt;
+}
+
 }  // namespace
 
 certctl::result<rapidjson::Document, api_error> parse_json(std::string_view body,
                                                            std::size_t max_bytes) {
-  if (body.size() > max_bytes) {
-    return api_error{413, "request body is larger than " + std::to_string(max_bytes) + " bytes"};
-  }
+  if (auto e = too_large_or_deep(body, max_bytes)) return *e;
   if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     return api_error{400, "request body is empty (expected JSON)"};
   }
@@ -40,6 +50,16 @@ certctl::result<rapidjson::Document, api_error> parse_json(std::string_view body
                               rapidjson::GetParseError_En(doc.GetParseError())};
   }
   return doc;
+}
+
+certctl::result<events::json_object, api_error> parse_json_object(std::string_view body,
+                                                                  std::size_t max_bytes) {
+  if (auto e = too_large_or_deep(body, max_bytes)) return *e;
+  if (body.empty()) return events::json_object{};
+  std::string why;
+  auto parsed = events::json_object::parse(body, &why);
+  if (!parsed) return api_error{400, "request body is not a JSON object: " + why};
+  return std::move(*parsed);
 }
 
 field_reader::field_reader(const rapidjson::Value& value, std::string prefix)

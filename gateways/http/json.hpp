@@ -1,8 +1,9 @@
 #pragma once
 /// JSON in and out of REST handlers (RapidJSON). Request bodies are untrusted: parsing is
-/// size-limited, iterative (no recursion depth to exhaust), UTF-8 validated, and every failure is
-/// a 400 whose message says what and where ("invalid JSON at offset 12: Missing a colon after a
-/// name of object member.", "field 'common_name' must be a string").
+/// size-limited, depth-limited (events::max_untrusted_json_depth, checked before parsing),
+/// iterative (no recursion depth to exhaust), UTF-8 validated, and every failure is a 400 whose
+/// message says what and where ("invalid JSON at offset 12: Missing a colon after a name of
+/// object member.", "field 'common_name' must be a string"). Every gateway parses bodies here.
 
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
@@ -15,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "events/json.hpp"
 #include "events/result.hpp"
 #include "gateways/http/http_types.hpp"
 
@@ -22,9 +24,14 @@ namespace certctl::gateways::http {
 
 inline constexpr std::size_t default_max_json_bytes = 1 << 20;
 
-/// Parses a whole request body. 413 when larger than `max_bytes`, 400 when empty, malformed or
-/// followed by trailing content.
+/// Parses a whole request body. 413 when larger than `max_bytes`, 400 when empty, nested
+/// deeper than events::max_untrusted_json_depth, malformed or followed by trailing content.
 certctl::result<rapidjson::Document, api_error> parse_json(
+    std::string_view body, std::size_t max_bytes = default_max_json_bytes);
+
+/// The same limits and messages, for bodies that become commands (events::json_object): an
+/// empty body is {}; anything but an object is a 400.
+certctl::result<events::json_object, api_error> parse_json_object(
     std::string_view body, std::size_t max_bytes = default_max_json_bytes);
 
 /// Reads typed fields from one JSON object, remembering the first problem so a handler can read

@@ -1,9 +1,6 @@
 #include "gateways/pki/pki_routes.hpp"
 
-#include <cstdlib>
-
 #include "connectors/issuers/local/ocsp_rotator.hpp"
-
 #include "events/time.hpp"
 #include "gateways/http/json.hpp"
 #include "projections/revocation_projection.hpp"
@@ -14,17 +11,6 @@ namespace {
 
 /// Recent issuer.crl_published events shown per issuer in the admin view.
 constexpr size_t recent_generations = 5;
-
-result<int, std::string> hours(const std::function<const char*(const char*)>& getenv,
-                               const char* name, int fallback) {
-  const char* text = getenv(name);
-  if (text == nullptr || *text == '\0') return fallback;
-  char* end = nullptr;
-  const long v = std::strtol(text, &end, 10);
-  if (*end != '\0' || v < 1 || v > 720)
-    return std::string(name) + " must be an integer from 1 to 720 (hours), got '" + text + "'";
-  return static_cast<int>(v);
-}
 
 /// An intermediate CA's revocation signing: its key, parsed once, and its delegated OCSP
 /// responder, rotated by the same connectors::ocsp_rotator as the local CA's.
@@ -50,18 +36,6 @@ class intermediate_revocation {
 };
 
 }  // namespace
-
-result<projections::revocation_cache_options, std::string> revocation_options_from_env(
-    const std::function<const char*(const char*)>& getenv) {
-  projections::revocation_cache_options o;
-  auto crl = hours(getenv, "CERTCTL_CRL_VALIDITY_HOURS", 24);
-  if (!crl) return crl.error();
-  auto ocsp = hours(getenv, "CERTCTL_OCSP_VALIDITY_HOURS", 12);
-  if (!ocsp) return ocsp.error();
-  o.crl_validity = std::chrono::hours(crl.value());
-  o.ocsp_validity = std::chrono::hours(ocsp.value());
-  return o;
-}
 
 void add_local_ca_authority(projections::revocation_cache& cache, connectors::local_ca& ca,
                             actors::entity_runtime& runtime) {

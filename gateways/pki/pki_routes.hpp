@@ -1,6 +1,5 @@
 #pragma once
-/// Server wiring of CRL and OCSP (gateways/pki, projections/revocation_cache): configuration,
-/// the local CA as a revocation authority, the issuer entity as the keeper of CRL numbers,
+/// Server wiring of CRL and OCSP (gateways/pki, projections/revocation_cache): the local CA as a revocation authority, the issuer entity as the keeper of CRL numbers,
 /// and the operators' view of the CRL cache.
 ///
 ///   GET /api/v1/admin/crl/cache   admin   {"cache_rows":[...],"row_count":N,"generated_at":T}
@@ -19,12 +18,6 @@
 #include "projections/revocation_cache.hpp"
 
 namespace certctl::gateways::pki {
-
-/// The defaults, overridden by CERTCTL_CRL_VALIDITY_HOURS (CRL nextUpdate - thisUpdate,
-/// default 24) and CERTCTL_OCSP_VALIDITY_HOURS (OCSP nextUpdate - thisUpdate, default 12),
-/// both 1..720.
-result<projections::revocation_cache_options, std::string> revocation_options_from_env(
-    const std::function<const char*(const char*)>& getenv);
 
 /// Registers `ca` with the cache (CRL signing, its rotating OCSP responder) and records CRL
 /// numbers as issuer.publish_crl commands to the issuer entity of the same id, or, for any

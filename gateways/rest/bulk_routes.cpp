@@ -192,7 +192,7 @@ std::optional<std::vector<std::string>> selected_targets(bulk_context& ctx,
   }
   auto ids = projections::select_certificate_ids(ctx.db, s, max_bulk_certificates);
   if (!ids) {
-    err = http::error_response(500, "selecting certificates: " + ids.error().message);
+    err = error_response(ids.error(), "selecting certificates");
     return std::nullopt;
   }
   if (static_cast<std::int64_t>(ids->size()) > max_bulk_certificates) {
@@ -344,7 +344,7 @@ void add_bulk_routes(http::router& r, bulk_context& ctx) {
           if (!owner) {
             if (owner.error().code == domain::domain_errc::not_found)
               return http::error_response(400, "owner " + owner_id + " does not exist");
-            return http::error_response(http_status(owner.error().code), owner.error().message);
+            return error_response(owner.error());
           }
           outcome o;
           const auto targets = unique(*ids);

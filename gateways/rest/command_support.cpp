@@ -1,5 +1,8 @@
 #include "gateways/rest/command_support.hpp"
 
+#include <limits>
+
+#include "gateways/http/json.hpp"
 #include "gateways/http/position.hpp"
 
 namespace certctl::gateways::rest {
@@ -20,6 +23,49 @@ int http_status(domain::domain_errc code) {
       return 503;
   }
   return 500;
+}
+
+int http_status(sql::db_errc code) {
+  switch (code) {
+    case sql::db_errc::invalid_argument:
+      return 400;
+    case sql::db_errc::unavailable:
+      return 503;
+    case sql::db_errc::constraint:
+    case sql::db_errc::query_failed:
+    case sql::db_errc::bad_url:
+      return 500;
+  }
+  return 500;
+}
+
+int http_status(connectors::hierarchy_errc code) {
+  switch (code) {
+    case connectors::hierarchy_errc::invalid:
+      return 400;
+    case connectors::hierarchy_errc::not_found:
+      return 404;
+    case connectors::hierarchy_errc::conflict:
+      return 409;
+    case connectors::hierarchy_errc::unavailable:
+      return 503;
+    case connectors::hierarchy_errc::internal:
+      return 500;
+  }
+  return 500;
+}
+
+http::response error_response(const domain::domain_error& e) {
+  return http::error_response(http_status(e.code), e.message);
+}
+
+http::response error_response(const sql::db_error& e, const std::string& context) {
+  return http::error_response(http_status(e.code),
+                              context.empty() ? e.message : context + ": " + e.message);
+}
+
+http::response error_response(const connectors::hierarchy_error& e) {
+  return http::error_response(http_status(e.code), e.message);
 }
 
 std::string principal_of(const http::request_context& c) {
@@ -43,15 +89,18 @@ domain::command command_for(const http::request_context& c, std::string name, st
 }
 
 std::optional<events::json_object> body_of(const http::request_context& c, http::response& error) {
-  if (c.body().empty()) return events::json_object{};
-  std::string why;
-  auto parsed = events::json_object::parse(c.body(), &why);
-  if (!parsed) error = http::error_response(400, "request body is not a JSON object: " + why);
-  return parsed;
+  // No size cap of its own: the transport answered 413 for bodies over CERTCTL_MAX_BODY_BYTES
+  // before routing. The depth cap and the iterative parse are parse_json_object's.
+  auto parsed = http::parse_json_object(c.body(), std::numeric_limits<std::size_t>::max());
+  if (!parsed) {
+    error = http::to_response(parsed.error());
+    return std::nullopt;
+  }
+  return std::move(parsed).value();
 }
 
 http::response render(const actors::command_result& r, int ok_status) {
-  if (!r) return http::error_response(http_status(r.error().code), r.error().message);
+  if (!r) return error_response(r.error());
   auto resp = http::json_response(r->view.dump(), ok_status);
   if (r->position > 0) http::set_position(resp, r->position);
   return resp;

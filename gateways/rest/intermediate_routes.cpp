@@ -1,8 +1,6 @@
 #include "gateways/rest/intermediate_routes.hpp"
 
 #include <algorithm>
-#include <map>
-#include <mutex>
 
 #include "domain/intermediate.hpp"
 #include "events/time.hpp"
@@ -15,26 +13,6 @@ namespace certctl::gateways::rest {
 using http::role;
 
 namespace {
-
-http::response domain_error_response(const domain::domain_error& e) {
-  return http::error_response(http_status(e.code), e.message);
-}
-
-int status_of(connectors::hierarchy_errc code) {
-  switch (code) {
-    case connectors::hierarchy_errc::invalid:
-      return 400;
-    case connectors::hierarchy_errc::not_found:
-      return 404;
-    case connectors::hierarchy_errc::conflict:
-      return 409;
-    case connectors::hierarchy_errc::unavailable:
-      return 503;
-    case connectors::hierarchy_errc::internal:
-      return 500;
-  }
-  return 500;
-}
 
 std::string rfc3339_s(std::int64_t seconds) {
   return events::format_rfc3339(seconds * 1'000'000);
@@ -67,7 +45,7 @@ std::optional<http::response> check_issuer(intermediate_context& ctx,
                                            const http::request_context& c,
                                            const std::string& issuer_id) {
   auto issuer = ctx.runtime.execute("issuer", command_for(c, "issuer.update", issuer_id, {}));
-  if (!issuer) return domain_error_response(issuer.error());
+  if (!issuer) return error_response(issuer.error());
   if (issuer_id != ctx.hierarchy.root_id())
     return http::error_response(400, "issuer " + issuer_id +
                                          " has no CA hierarchy here: only the local CA " +
@@ -82,11 +60,11 @@ crypto::key_type key_type_of(const std::string& algorithm) {
 
 http::response create(intermediate_context& ctx, http::request_context& c) {
   const std::string issuer_id = c.path_param("id");
-  std::string why;
-  auto body = events::json_object::parse(c.body().empty() ? "{}" : c.body(), &why);
-  if (!body) return http::error_response(400, "request body is not a JSON object: " + why);
+  http::response err;
+  auto body = body_of(c, err);
+  if (!body) return err;
   auto req = domain::parse_intermediate_request(*body);
-  if (!req) return domain_error_response(req.error());
+  if (!req) return error_response(req.error());
   if (auto err = check_issuer(ctx, c, issuer_id)) return *err;
 
   const std::string parent_id = req->parent_ca_id;
@@ -98,8 +76,9 @@ http::response create(intermediate_context& ctx, http::request_context& c) {
         ctx.runtime.execute("intermediate", command_for(c, "intermediate.read", parent_id, {}));
     if (!parent) {
       if (parent.error().code == domain::domain_errc::not_found)
-        return http::error_response(404, "parent CA " + parent_id + " not found");
-      return domain_error_response(parent.error());
+        return http::error_response(http_status(parent.error().code),
+                                    "parent CA " + parent_id + " not found");
+      return error_response(parent.error());
     }
     if (parent->view.str("issuer_id") != issuer_id)
       return http::error_response(
@@ -108,7 +87,7 @@ http::response create(intermediate_context& ctx, http::request_context& c) {
     slot.set("child_id", id);
     auto added = ctx.runtime.execute("intermediate",
                                      command_for(c, "intermediate.child_add", parent_id, slot));
-    if (!added) return domain_error_response(added.error());
+    if (!added) return error_response(added.error());
     position = added->position;
   }
   auto release = [&] {
@@ -129,7 +108,7 @@ http::response create(intermediate_context& ctx, http::request_context& c) {
   auto signed_ca = ctx.hierarchy.sign_child(sr);
   if (!signed_ca) {
     release();
-    return http::error_response(status_of(signed_ca.error().code), signed_ca.error().message);
+    return error_response(signed_ca.error());
   }
   const auto& ca = *signed_ca;
   events::json_object subject;
@@ -163,7 +142,7 @@ http::response create(intermediate_context& ctx, http::request_context& c) {
   if (!created) {
     ctx.hierarchy.discard_child_key(ca.key_id);
     release();
-    return domain_error_response(created.error());
+    return error_response(created.error());
   }
   auto resp = http::json_response(created->view.dump(), 201);
   http::set_position(resp, std::max(position, created->position));
@@ -176,11 +155,11 @@ http::response retire(intermediate_context& ctx, http::request_context& c) {
     return http::error_response(409, "the root CA " + id +
                                          " is the local CA itself; it is not "
                                          "retired through the intermediates API");
-  std::string why;
-  auto body = events::json_object::parse(c.body().empty() ? "{}" : c.body(), &why);
-  if (!body) return http::error_response(400, "request body is not a JSON object: " + why);
+  http::response err;
+  auto body = body_of(c, err);
+  if (!body) return err;
   auto res = ctx.runtime.execute("intermediate", command_for(c, "intermediate.retire", id, *body));
-  if (!res) return domain_error_response(res.error());
+  if (!res) return error_response(res.error());
   std::int64_t position = res->position;
   const std::string parent = res->view.str("parent_ca_id");
   if (res->view.str("status") == "retired" && parent != ctx.hierarchy.root_id()) {
@@ -188,7 +167,7 @@ http::response retire(intermediate_context& ctx, http::request_context& c) {
     slot.set("child_id", id).set("reason", "retired");
     auto removed = ctx.runtime.execute("intermediate",
                                        command_for(c, "intermediate.child_remove", parent, slot));
-    if (!removed) return domain_error_response(removed.error());
+    if (!removed) return error_response(removed.error());
     position = std::max(position, removed->position);
   }
   auto resp = http::json_response(res->view.dump(), 200);
@@ -202,33 +181,6 @@ void register_intermediate_projection(projections::projector& p) {
   p.add(std::make_shared<projections::intermediate_projection>());
 }
 
-certctl::result<std::unique_ptr<connectors::ca_hierarchy>, std::string> open_hierarchy(
-    const connectors::local_ca_config& ca_config, actors::entity_runtime& runtime,
-    crypto::key_store& keys) {
-  auto root = connectors::load_root_material(ca_config);
-  if (!root) return root.error().message;
-  // The entity, not the read model: a retirement must stop signing at once.
-  auto lookup = [&runtime](const std::string& id) -> std::optional<connectors::ca_record> {
-    domain::command cmd;
-    cmd.name = "intermediate.read";
-    cmd.entity_id = id;
-    cmd.principal = "system:hierarchy";
-    auto r = runtime.execute("intermediate", cmd);
-    if (!r) return std::nullopt;
-    const auto& v = r->view;
-    return connectors::ca_record{id,
-                                 v.str("parent_ca_id"),
-                                 v.str("status"),
-                                 v.str("certificate_pem"),
-                                 v.str("key_id"),
-                                 v.str("ocsp_responder_url")};
-  };
-  auto h = connectors::ca_hierarchy::create(std::move(root).value(), keys, lookup,
-                                            {ca_config.pki_base_url, ca_config.clock});
-  if (!h) return h.error().message;
-  return std::move(h).value();
-}
-
 void add_intermediate_routes(http::router& r, intermediate_context& ctx) {
   r.add("POST", "/api/v1/issuers/{id}/intermediates", role::admin,
         [&ctx](http::request_context& c) { return create(ctx, c); });
@@ -236,7 +188,7 @@ void add_intermediate_routes(http::router& r, intermediate_context& ctx) {
     const std::string issuer_id = c.path_param("id");
     if (auto err = check_issuer(ctx, c, issuer_id)) return *err;
     auto rows = projections::list_intermediates(ctx.db, issuer_id);
-    if (!rows) return http::error_response(500, rows.error().message);
+    if (!rows) return error_response(rows.error());
     std::string data = root_row(ctx.hierarchy).dump();
     for (const auto& row : *rows) data += "," + row;
     return http::json_response("{\"data\":[" + data + "]}");
@@ -245,44 +197,12 @@ void add_intermediate_routes(http::router& r, intermediate_context& ctx) {
     const std::string id = c.path_param("id");
     if (id == ctx.hierarchy.root_id()) return http::json_response(root_row(ctx.hierarchy).dump());
     auto row = projections::get_intermediate(ctx.db, id);
-    if (!row) return http::error_response(500, row.error().message);
+    if (!row) return error_response(row.error());
     if (!*row) return http::error_response(404, "intermediate CA " + id + " not found");
     return http::json_response(**row);
   });
   r.add("POST", "/api/v1/intermediates/{id}/retire", role::admin,
         [&ctx](http::request_context& c) { return retire(ctx, c); });
-}
-
-actors::issuer_resolver make_issuer_resolver(actors::entity_runtime& runtime,
-                                             connectors::ca_hierarchy& hierarchy) {
-  struct cache {
-    std::mutex mutex;
-    std::map<std::string, std::unique_ptr<connectors::intermediate_issuer>> issuers;
-  };
-  auto issuers = std::make_shared<cache>();
-  return [&runtime, &hierarchy, issuers](const actors::issuance_task& t,
-                                         std::string& error) -> connectors::issuer* {
-    const std::string issuer_id = t.certificate.str("issuer_id");
-    if (issuer_id.empty()) return nullptr;
-    domain::command cmd;
-    cmd.name = "issuer.update";  // with no fields: decides nothing, returns the current view
-    cmd.entity_id = issuer_id;
-    cmd.principal = "system:issuance";
-    auto issuer = runtime.execute("issuer", cmd);
-    if (!issuer || issuer->view.str("type") != "GenericCA") return nullptr;
-    auto config = events::json_object::parse(issuer->view.raw("config"));
-    if (!config || !config->has("intermediate_id")) return nullptr;
-    const std::string ica = config->str("intermediate_id");
-    if (ica.empty()) {
-      error = "issuer " + issuer_id + ": config.intermediate_id must be a non-empty string";
-      return nullptr;
-    }
-    if (ica == hierarchy.root_id()) return nullptr;
-    std::lock_guard<std::mutex> lock(issuers->mutex);
-    auto& slot = issuers->issuers[ica];
-    if (!slot) slot = std::make_unique<connectors::intermediate_issuer>(hierarchy, ica);
-    return slot.get();
-  };
 }
 
 }  // namespace certctl::gateways::rest

@@ -19,15 +19,10 @@
 #include <string>
 
 #include "actors/runtime/entity_runtime.hpp"
-#include "actors/workflows/issuance_service.hpp"
 #include "connectors/issuers/local/hierarchy.hpp"
 #include "gateways/http/router.hpp"
 #include "projections/projector.hpp"
 #include "infra/sql/database.hpp"
-
-namespace certctl::crypto {
-class key_store;
-}
 
 namespace certctl::gateways::rest {
 
@@ -40,19 +35,6 @@ struct intermediate_context {
 /// Adds the intermediates read model (before the projector starts).
 void register_intermediate_projection(projections::projector& p);
 
-/// The local CA's hierarchy: its root from `ca_config` (open_local_ca must have succeeded),
-/// intermediate keys in `keys`, intermediate records read from their entities.
-certctl::result<std::unique_ptr<connectors::ca_hierarchy>, std::string> open_hierarchy(
-    const connectors::local_ca_config& ca_config, actors::entity_runtime& runtime,
-    crypto::key_store& keys);
-
 void add_intermediate_routes(gateways::http::router& r, intermediate_context& ctx);
-
-/// Routes issuance for certificates whose issuer is a GenericCA with config
-/// {"intermediate_id": "<ica id>"} to that intermediate (chain up to the root in the issued
-/// version; the version's issuer_id is the intermediate's id, which is also the CRL/OCSP path
-/// key). An unknown or retiring intermediate fails the job; it never falls back to the root.
-actors::issuer_resolver make_issuer_resolver(actors::entity_runtime& runtime,
-                                             connectors::ca_hierarchy& hierarchy);
 
 }  // namespace certctl::gateways::rest

@@ -3,6 +3,7 @@
 #include "events/json.hpp"
 #include "events/time.hpp"
 #include "gateways/http/pagination.hpp"
+#include "gateways/rest/command_support.hpp"
 #include "infra/crypto/certificate.hpp"
 #include "infra/crypto/key_store.hpp"
 #include "infra/crypto/pkcs12.hpp"
@@ -56,30 +57,28 @@ void add_audit_routes(http::router& r, read_context& ctx) {
       }
     }
     auto result = projections::list_audit_events(ctx.db, f);
-    if (!result) return http::error_response(500, "audit query failed: " + result.error().message);
+    if (!result) return error_response(result.error(), "audit query failed");
     return http::json_response(projections::audit_page_json(*result));
   });
   r.add("GET", "/api/v1/audit/{id}", role::viewer, [&ctx](http::request_context& c) {
     auto row = projections::get_audit_event(ctx.db, c.path_param("id"));
-    if (!row) return http::error_response(500, "audit query failed: " + row.error().message);
+    if (!row) return error_response(row.error(), "audit query failed");
     if (!row->has_value())
       return http::error_response(404, "audit event " + c.path_param("id") + " not found");
     return http::json_response(projections::audit_event_json(**row));
   });
 }
 
-/// Renders a query result: 500 for a database failure, 400 for a bad filter, else the page.
+/// Renders a query result: the page, or the query's error through the table (a bad filter is
+/// 400, a database failure 500 or 503).
 http::response page_or_error(const sql::db_result<projections::json_page>& page) {
-  if (!page) {
-    const int status = page.error().code == sql::db_errc::invalid_argument ? 400 : 500;
-    return http::error_response(status, page.error().message);
-  }
+  if (!page) return error_response(page.error());
   return http::json_response(projections::page_json(*page));
 }
 
 http::response doc_or_404(const sql::db_result<std::optional<std::string>>& doc,
                           const std::string& what) {
-  if (!doc) return http::error_response(500, doc.error().message);
+  if (!doc) return error_response(doc.error());
   if (!doc->has_value()) return http::error_response(404, what + " not found");
   return http::json_response(**doc);
 }
@@ -118,7 +117,7 @@ void add_certificate_reads(http::router& r, read_context& ctx) {
   r.add("GET", "/api/v1/certificates/{id}/export/pem", role::viewer,
         [&ctx](http::request_context& c) {
           auto v = projections::get_latest_certificate_version(ctx.db, c.path_param("id"));
-          if (!v) return http::error_response(500, v.error().message);
+          if (!v) return error_response(v.error());
           if (!v->has_value())
             return http::error_response(
                 404, "certificate " + c.path_param("id") + " has no issued version");
@@ -143,16 +142,15 @@ void add_certificate_reads(http::router& r, read_context& ctx) {
   // Includes the private key only for server-generated keys (agents keep their own).
   r.add("POST", "/api/v1/certificates/{id}/export/pkcs12", role::operator_,
         [&ctx](http::request_context& c) {
-          std::string why;
-          auto body = c.body().empty() ? std::optional<events::json_object>(events::json_object{})
-                                       : events::json_object::parse(c.body(), &why);
-          if (!body) return http::error_response(400, why);
+          http::response err;
+          auto body = body_of(c, err);
+          if (!body) return err;
           const std::string password = body->str("password");
           if (password.empty())
             return http::error_response(
                 400, "field 'password' is required to protect the PKCS#12 bundle");
           auto v = projections::get_latest_certificate_version(ctx.db, c.path_param("id"));
-          if (!v) return http::error_response(500, v.error().message);
+          if (!v) return error_response(v.error());
           if (!v->has_value())
             return http::error_response(
                 404, "certificate " + c.path_param("id") + " has no issued version");
@@ -233,12 +231,12 @@ void add_resource_reads(http::router& r, read_context& ctx) {
   });
   r.add("GET", "/api/v1/agents/{id}/work", role::operator_, [&ctx](http::request_context& c) {
     auto work = projections::list_agent_work(ctx.db, c.path_param("id"));
-    if (!work) return http::error_response(500, work.error().message);
+    if (!work) return error_response(work.error());
     return http::json_response(projections::agent_work_json(*work));
   });
   r.add("GET", "/api/v1/stats/summary", role::viewer, [&ctx](http::request_context&) {
     auto stats = projections::get_entity_stats(ctx.db, ctx.clock.now());
-    if (!stats) return http::error_response(500, stats.error().message);
+    if (!stats) return error_response(stats.error());
     return http::json_response(projections::dashboard_summary_json(*stats, ctx.clock.now()));
   });
 }

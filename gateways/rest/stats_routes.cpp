@@ -1,5 +1,6 @@
 #include "gateways/rest/stats_routes.hpp"
 
+#include "gateways/rest/command_support.hpp"
 #include "projections/stats_queries.hpp"
 
 namespace certctl::gateways::rest {
@@ -38,7 +39,7 @@ void add_series(http::router& r, stats_context& ctx, const char* path, series_qu
     auto days = days_of(c, err);
     if (!days) return err;
     auto buckets = query(ctx.db, ctx.clock.now(), *days);
-    if (!buckets) return http::error_response(500, buckets.error().message);
+    if (!buckets) return error_response(buckets.error());
     return http::json_response(render(*buckets));
   });
 }
@@ -57,7 +58,7 @@ void add_stats_routes(http::router& r, stats_context& ctx) {
   r.add("GET", "/api/v1/stats/certificates-by-status", role::viewer,
         [&ctx](http::request_context&) {
           auto counts = projections::certificates_by_status(ctx.db);
-          if (!counts) return http::error_response(500, counts.error().message);
+          if (!counts) return error_response(counts.error());
           return http::json_response(projections::status_counts_json(*counts));
         });
   add_series(r, ctx, "/api/v1/stats/expiration-timeline", projections::expiration_timeline,

@@ -259,28 +259,6 @@ http::response open_stream(event_context& ctx, const http::request_context& c) {
 
 }  // namespace
 
-result<event_stream_options, std::string> event_stream_options_from_env(
-    const std::function<const char*(const char*)>& getenv) {
-  event_stream_options o;
-  for (auto [name, apply] :
-       {std::pair<const char*, std::function<void(std::int64_t)>>{
-            "CERTCTL_SSE_KEEPALIVE_MS",
-            [&](std::int64_t v) { o.keep_alive = std::chrono::milliseconds(v); }},
-        {"CERTCTL_SSE_MAX_BUFFERED_EVENTS",
-         [&](std::int64_t v) { o.max_buffered_events = static_cast<std::size_t>(v); }},
-        {"CERTCTL_SSE_MAX_BUFFERED_BYTES",
-         [&](std::int64_t v) { o.max_buffered_bytes = static_cast<std::size_t>(v); }},
-        {"CERTCTL_SSE_MAX_STREAMS",
-         [&](std::int64_t v) { o.max_streams = static_cast<std::size_t>(v); }}}) {
-    const char* text = getenv(name);
-    if (text == nullptr || *text == '\0') continue;
-    auto v = parse_position(text);
-    if (!v || *v < 1) return std::string(name) + " must be a positive integer, got '" + text + "'";
-    apply(*v);
-  }
-  return o;
-}
-
 void add_event_routes(http::router& r, event_context& ctx) {
   r.add("GET", "/api/v1/events", role::viewer,
         [&ctx](http::request_context& c) { return list_events(ctx, c); });

@@ -10,17 +10,16 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
-#include <functional>
 #include <string>
 
-#include "events/result.hpp"
 #include "gateways/http/router.hpp"
 #include "infra/store/event_store.hpp"
 
 namespace certctl::gateways::stream {
 
-/// Limits of the SSE endpoint. Each open stream holds one HTTP worker thread (and, once it has
-/// caught up with the log, one subscription thread), hence the stream cap.
+/// Limits of the SSE endpoint (from CERTCTL_SSE_*, parsed by infra/config). Each open stream
+/// holds one HTTP worker thread (and, once it has caught up with the log, one subscription
+/// thread), hence the stream cap.
 struct event_stream_options {
   /// A comment line is sent after this long without an event, so proxies and clients can tell
   /// an idle stream from a dead one.
@@ -32,11 +31,6 @@ struct event_stream_options {
   /// Concurrent streams; more get 503 so streams cannot starve the API's worker threads.
   std::size_t max_streams = 16;
 };
-
-/// The defaults, overridden by CERTCTL_SSE_KEEPALIVE_MS, CERTCTL_SSE_MAX_BUFFERED_EVENTS,
-/// CERTCTL_SSE_MAX_BUFFERED_BYTES and CERTCTL_SSE_MAX_STREAMS (positive integers).
-result<event_stream_options, std::string> event_stream_options_from_env(
-    const std::function<const char*(const char*)>& getenv);
 
 struct event_context {
   store::event_store& store;

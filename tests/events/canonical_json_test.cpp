@@ -3,6 +3,7 @@
 
 #include "events/canonical_json.hpp"
 #include "events/json.hpp"
+#include "events/json_depth.hpp"
 
 using certctl::events::canonicalize_json;
 
@@ -113,6 +114,18 @@ BOOST_AUTO_TEST_CASE(an_overlong_number_is_refused_before_it_reaches_the_parser)
   // Long digit runs inside strings are text, not numbers.
   BOOST_TEST(certctl::events::canonicalize_json("{\"s\":\"" + digits + "\"}").ok());
   BOOST_TEST(certctl::events::canonicalize_json("{\"n\":1.7976931348623157e308}").ok());
+}
+
+BOOST_AUTO_TEST_CASE(nesting_past_the_cap_is_refused_without_exhausting_the_stack) {
+  const std::size_t cap = certctl::events::max_json_depth;
+  const auto nested = [](std::size_t levels) {
+    return "{\"a\":" + std::string(levels - 1, '[') + std::string(levels - 1, ']') + "}";
+  };
+  BOOST_TEST(canonicalize_json(nested(cap)).ok());
+  auto too_deep = canonicalize_json(nested(cap + 1));
+  BOOST_REQUIRE(!too_deep.ok());
+  BOOST_TEST(too_deep.error().message.find("deeper than") != std::string::npos);
+  BOOST_TEST(!canonicalize_json(std::string(200000, '[')).ok());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

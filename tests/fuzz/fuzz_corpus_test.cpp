@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "events/json_depth.hpp"
 #include "infra/crypto/jws.hpp"
 #include "infra/crypto/keys.hpp"
 #include "infra/crypto/ocsp.hpp"
@@ -25,6 +26,29 @@ const std::vector<std::string> json_seeds = {"{}",
                                              "{\"x\":",
                                              "\"str\"",
                                              "{\"deep\":[[[[[[[]]]]]]]}"};
+/// Nesting at, just past and far past the cap, as arrays, objects and a mix, plus brackets
+/// inside strings (which must not count).
+std::vector<std::string> deep_seeds() {
+  const std::size_t cap = certctl::events::max_untrusted_json_depth;
+  auto arrays = [](std::size_t d) {
+    return "{\"a\":" + std::string(d - 1, '[') + std::string(d - 1, ']') + "}";
+  };
+  auto objects = [](std::size_t d) {
+    std::string s;
+    for (std::size_t i = 1; i < d; ++i) s += "{\"k\":";
+    return s + "{}" + std::string(d - 1, '}');
+  };
+  std::string mixed;
+  for (int i = 0; i < 50000; ++i) mixed += "{\"a\":[";
+  return {arrays(cap),
+          arrays(cap + 1),
+          objects(cap),
+          objects(cap + 1),
+          std::string(100000, '['),
+          mixed,
+          "{\"s\":\"" + std::string(5000, '[') + "\\\"]]\"}"};
+}
+
 const std::vector<std::string> time_seeds = {"2026-11-27T08:12:46Z",
                                              "2024-02-29T23:59:60.123456+05:30",
                                              "2026-11-27t08:12:46.1-00:00", "9999-12-31T23:59:59Z"};
@@ -71,6 +95,16 @@ BOOST_AUTO_TEST_CASE(json_parsers_survive_mutated_input) {
   drive(canonical_json, json_seeds, 2000);
   drive(json_object, json_seeds, 2000);
   drive(bearer_and_request_json, json_seeds, 500);
+  drive(rest_body, json_seeds, 2000);
+}
+
+// The crash a new user found: a body of 100,000 '[' took the server down with SIGSEGV.
+BOOST_AUTO_TEST_CASE(deeply_nested_bodies_are_refused_not_crashed_on) {
+  const auto seeds = deep_seeds();
+  drive(rest_body, seeds, 50);
+  drive(json_object, seeds, 50);
+  drive(bearer_and_request_json, seeds, 50);
+  drive(jws, seeds, 50);
 }
 
 BOOST_AUTO_TEST_CASE(time_parser_survives_mutated_input) {

@@ -6,6 +6,7 @@
 
 #include "events/canonical_json.hpp"
 #include "events/json.hpp"
+#include "events/json_depth.hpp"
 #include "events/time.hpp"
 #include "gateways/http/api_keys.hpp"
 #include "gateways/http/json.hpp"
@@ -81,6 +82,18 @@ int store_url(const std::uint8_t* d, std::size_t n) {
 int bearer_and_request_json(const std::uint8_t* d, std::size_t n) {
   (void)gateways::http::bearer_token(view(d, n));
   (void)gateways::http::parse_json(std::string(view(d, n)), 1 << 20);
+  return 0;
+}
+
+int rest_body(const std::uint8_t* d, std::size_t n) {
+  const auto text = view(d, n);
+  auto body = gateways::http::parse_json_object(text, 1 << 20);
+  const bool too_deep = events::json_deeper_than(text, events::max_untrusted_json_depth);
+  // Nothing nested past the cap gets through; what does get through is a command body that
+  // serialises and parses back (the round trip a forwarded cluster command takes).
+  check(!(body && too_deep));
+  if (body) check(events::json_object::parse(body->dump()).has_value());
+  if (too_deep) check(!body && body.error().status == 400);
   return 0;
 }
 

@@ -17,6 +17,8 @@ int csr_pem(const std::uint8_t* data, std::size_t size);
 int certificate_pem(const std::uint8_t* data, std::size_t size);
 int store_url(const std::uint8_t* data, std::size_t size);
 int bearer_and_request_json(const std::uint8_t* data, std::size_t size);
+/// REST request bodies as commands carry them (depth cap, iterative parse, json_object).
+int rest_body(const std::uint8_t* data, std::size_t size);
 /// ACME request bodies: flattened JWS, embedded JWKs, base64url.
 int jws(const std::uint8_t* data, std::size_t size);
 

@@ -91,3 +91,52 @@ BOOST_AUTO_TEST_CASE(bad_values_name_their_variable) {
   BOOST_TEST(load({{"CERTCTL_ACME_SERVER_ENABLED", "0"}})->acme_server_enabled == false);
   BOOST_TEST(load({{"CERTCTL_ACME_SERVER_ENABLED", "1"}})->acme_server_enabled == true);
 }
+
+BOOST_AUTO_TEST_CASE(revocation_and_event_stream_settings_have_defaults_and_overrides) {
+  auto d = load({});
+  BOOST_REQUIRE(d.ok());
+  BOOST_TEST(d->crl_validity_hours == 24);
+  BOOST_TEST(d->ocsp_validity_hours == 12);
+  BOOST_TEST(d->sse_keep_alive_ms == 15000);
+  BOOST_TEST(d->sse_max_buffered_events == 1000);
+  BOOST_TEST(d->sse_max_buffered_bytes == 4 << 20);
+  BOOST_TEST(d->sse_max_streams == 16);
+  auto c = load({{"CERTCTL_CRL_VALIDITY_HOURS", "720"},
+                 {"CERTCTL_OCSP_VALIDITY_HOURS", "1"},
+                 {"CERTCTL_SSE_KEEPALIVE_MS", "200"},
+                 {"CERTCTL_SSE_MAX_BUFFERED_EVENTS", "5"},
+                 {"CERTCTL_SSE_MAX_BUFFERED_BYTES", "65536"},
+                 {"CERTCTL_SSE_MAX_STREAMS", "2"}});
+  BOOST_REQUIRE(c.ok());
+  BOOST_TEST(c->crl_validity_hours == 720);
+  BOOST_TEST(c->ocsp_validity_hours == 1);
+  BOOST_TEST(c->sse_keep_alive_ms == 200);
+  BOOST_TEST(c->sse_max_buffered_events == 5);
+  BOOST_TEST(c->sse_max_buffered_bytes == 65536);
+  BOOST_TEST(c->sse_max_streams == 2);
+}
+
+BOOST_AUTO_TEST_CASE(bad_revocation_and_event_stream_values_name_their_variable) {
+  const std::vector<std::pair<std::string, std::string>> bad{
+      {"CERTCTL_CRL_VALIDITY_HOURS", "0"},       {"CERTCTL_CRL_VALIDITY_HOURS", "721"},
+      {"CERTCTL_OCSP_VALIDITY_HOURS", "12h"},    {"CERTCTL_OCSP_VALIDITY_HOURS", "-1"},
+      {"CERTCTL_SSE_KEEPALIVE_MS", "0"},         {"CERTCTL_SSE_MAX_BUFFERED_EVENTS", "many"},
+      {"CERTCTL_SSE_MAX_BUFFERED_BYTES", "1e6"}, {"CERTCTL_SSE_MAX_STREAMS", " 4"},
+  };
+  for (const auto& [name, value] : bad) {
+    const std::string why = error_of({{name, value}});
+    BOOST_TEST(why.find(name + "=" + value) != std::string::npos,
+               name << "=" << value << ": " << why);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_cluster_node_is_named_by_its_setting_or_host_and_port) {
+  auto named = load({{"CERTCTL_CLUSTER_NODE_ID", "node-a"}});
+  BOOST_REQUIRE(named.ok());
+  BOOST_TEST(named->node_id() == "node-a");
+  auto unnamed = load({{"CERTCTL_SERVER_PORT", "9443"}});
+  BOOST_REQUIRE(unnamed.ok());
+  const std::string id = unnamed->node_id();
+  BOOST_TEST(id.size() > 5u);
+  BOOST_TEST(id.substr(id.size() - 5) == "-9443");
+}

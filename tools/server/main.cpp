@@ -19,6 +19,7 @@
 #include "actors/schedulers/job_retry.hpp"
 #include "actors/schedulers/scheduler_runtime.hpp"
 #include "actors/workflows/issuance_service.hpp"
+#include "actors/workflows/issuer_resolver.hpp"
 #include "connectors/builtin.hpp"
 #include "connectors/config_service.hpp"
 #include "connectors/issuers/local/local_ca.hpp"
@@ -43,7 +44,6 @@
 #include "gateways/rest/auth_routes.hpp"
 #include "gateways/rest/bulk_routes.hpp"
 #include "gateways/rest/cluster_routes.hpp"
-#include "tools/server/cluster_setup.hpp"
 #include "gateways/rest/connector_routes.hpp"
 #include "gateways/stream/event_routes.hpp"
 #include "gateways/rest/intermediate_routes.hpp"
@@ -78,6 +78,22 @@ int reserve_free_port(const std::string& host) {
     port = ntohs(addr.sin_port);
   ::close(fd);
   return port;
+}
+
+/// This node's cluster membership from the configuration; `api_url` is its REST address as
+/// other nodes and operators reach it.
+certctl::cluster::node_options cluster_options(const certctl::infra::server_config& cfg,
+                                               const std::string& api_url) {
+  certctl::cluster::node_options o;
+  o.api_url = api_url;
+  o.bus.bootstrap_servers = cfg.kafka_bootstrap_servers;
+  for (const auto& [k, v] : cfg.kafka_properties) o.bus.properties.push_back({k, v});
+  o.bus.commands_topic = cfg.cluster_commands_topic;
+  o.bus.group_id = cfg.cluster_group_id;
+  o.bus.session_timeout = std::chrono::milliseconds(cfg.cluster_session_timeout_ms);
+  o.bus.request_timeout = std::chrono::milliseconds(cfg.cluster_request_timeout_ms);
+  o.bus.node_id = cfg.node_id();
+  return o;
 }
 
 int fail(const std::string& message, int code = 1) {
@@ -165,7 +181,7 @@ int main() {
   if (cfg->cluster_enabled) {
     node = std::make_unique<cluster::cluster_node>(
         runtime, *db, clock,
-        server::cluster_options_from(*cfg, "https://" + cfg->host + ":" + std::to_string(cfg->port)));
+        cluster_options(*cfg, "https://" + cfg->host + ":" + std::to_string(cfg->port)));
     node->add_singleton({"projector", [&projector] { projector.set_standby(false); },
                          [&projector] { projector.set_standby(true); }});
     node->add_singleton({"kafka-relay",
@@ -201,7 +217,7 @@ int main() {
   if (!keys) return fail("key store: " + keys.error().message);
   // Tree mode: intermediate CAs under the local CA, keys in the same key store. Before the
   // issuance service, whose workers use it until they stop.
-  auto hierarchy = gateways::rest::open_hierarchy(ca_cfg, runtime, *keys);
+  auto hierarchy = actors::open_hierarchy(ca_cfg, runtime, *keys);
   if (!hierarchy) return fail("CA hierarchy: " + hierarchy.error());
   // Connector types (connectors/builtin.cpp); issuer configs are checked against them and their
   // secrets sealed with the master key at the REST edge.
@@ -250,11 +266,11 @@ int main() {
   scheduler.start();
 
   // CRL and OCSP (gateways/pki); after the seed, because CRL numbers are issuer events.
-  auto revocation_opts =
-      gateways::pki::revocation_options_from_env([](const char* n) { return std::getenv(n); });
-  if (!revocation_opts) return fail("configuration error: " + revocation_opts.error(), 2);
+  projections::revocation_cache_options revocation_opts;
+  revocation_opts.crl_validity = std::chrono::hours(cfg->crl_validity_hours);
+  revocation_opts.ocsp_validity = std::chrono::hours(cfg->ocsp_validity_hours);
   projections::revocation_cache revocation(
-      *db, [&projector] { return projector.projected_position(); }, clock, *revocation_opts);
+      *db, [&projector] { return projector.projected_position(); }, clock, revocation_opts);
   gateways::pki::add_local_ca_authority(revocation, **ca, runtime);
   gateways::pki::add_intermediate_authorities(revocation, **hierarchy, clock);
   if (auto started = revocation.start(); !started) return fail(started.error());
@@ -276,8 +292,11 @@ int main() {
     }
   }
 
-  auto sse_opts = gateways::stream::event_stream_options_from_env([](const char* n) { return std::getenv(n); });
-  if (!sse_opts) return fail("configuration error: " + sse_opts.error(), 2);
+  gateways::stream::event_stream_options sse_opts;
+  sse_opts.keep_alive = std::chrono::milliseconds(cfg->sse_keep_alive_ms);
+  sse_opts.max_buffered_events = static_cast<std::size_t>(cfg->sse_max_buffered_events);
+  sse_opts.max_buffered_bytes = static_cast<std::size_t>(cfg->sse_max_buffered_bytes);
+  sse_opts.max_streams = static_cast<std::size_t>(cfg->sse_max_streams);
 
   http::router_options ropts;
   ropts.auth_enabled = cfg->auth_type != "none";
@@ -316,7 +335,7 @@ int main() {
   gateways::rest::add_stats_routes(router, stats);
   gateways::rest::metrics_context metrics_ctx{metrics, **db, projector, clock, node.get()};
   gateways::rest::add_metrics_routes(router, metrics_ctx);
-  gateways::stream::event_context events_ctx{**store, *sse_opts};
+  gateways::stream::event_context events_ctx{**store, sse_opts};
   gateways::stream::add_event_routes(router, events_ctx);
   gateways::rest::cluster_context cluster_ctx{node.get(), clock};
   gateways::rest::add_cluster_routes(router, cluster_ctx);

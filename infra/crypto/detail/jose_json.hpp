@@ -12,6 +12,8 @@
 #include <string>
 #include <string_view>
 
+#include "events/json_depth.hpp"
+
 namespace certctl::crypto::detail {
 
 /// True when `s` is well-formed UTF-8 without surrogates or overlong forms.
@@ -83,6 +85,11 @@ inline bool check_value(const rapidjson::Value& v, int depth, std::string& why) 
 
 /// Parses `text` as one JSON object under the rules above; false with `why` otherwise.
 inline bool parse_strict_object(std::string_view text, rapidjson::Document& doc, std::string& why) {
+  // The shared guard of every untrusted JSON parser: refused before parsing, by a flat scan.
+  if (events::json_deeper_than(text, events::max_untrusted_json_depth)) {
+    why = "JSON nested too deeply";
+    return false;
+  }
   // Without kParseStopWhenDoneFlag, content after the value is a parse error.
   constexpr unsigned flags = rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
   doc.Parse<flags>(text.data(), text.size());

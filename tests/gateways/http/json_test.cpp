@@ -1,6 +1,7 @@
 // JSON body parsing and typed fields, pagination parameters, position headers.
 #include <boost/test/unit_test.hpp>
 
+#include "events/json_depth.hpp"
 #include "gateways/http/json.hpp"
 #include "gateways/http/pagination.hpp"
 #include "gateways/http/position.hpp"
@@ -26,9 +27,86 @@ BOOST_AUTO_TEST_CASE(bodies_over_the_limit_are_413) {
   BOOST_TEST(r.error().status == 413);
 }
 
-BOOST_AUTO_TEST_CASE(deep_nesting_does_not_exhaust_the_stack) {
-  const std::string deep = std::string(200000, '[') + std::string(200000, ']');
-  BOOST_TEST(parse_json(deep).ok());
+namespace {
+
+/// `depth` nested arrays: [[...]].
+std::string nested_arrays(std::size_t depth) {
+  return std::string(depth, '[') + std::string(depth, ']');
+}
+
+/// `depth` nested objects: {"a":{"a":...{}}}.
+std::string nested_objects(std::size_t depth) {
+  std::string s;
+  for (std::size_t i = 1; i < depth; ++i) s += "{\"a\":";
+  s += "{}";
+  s += std::string(depth - 1, '}');
+  return s;
+}
+
+constexpr std::size_t cap = certctl::events::max_untrusted_json_depth;
+
+}  // namespace
+
+// Before the cap, a body of 200,000 '[' parsed (iteratively) and then crashed whatever walked
+// it recursively; now it is refused before parsing, with a message a client can act on.
+BOOST_AUTO_TEST_CASE(deep_nesting_is_refused_before_parsing_without_exhausting_the_stack) {
+  for (const auto& deep : {nested_arrays(200000), nested_objects(200000)}) {
+    auto r = parse_json(deep, deep.size());
+    BOOST_REQUIRE(!r.ok());
+    BOOST_TEST(r.error().status == 400);
+    BOOST_TEST(r.error().message ==
+               "request body nests arrays/objects deeper than " + std::to_string(cap) + " levels");
+    auto o = parse_json_object(deep, deep.size());
+    BOOST_REQUIRE(!o.ok());
+    BOOST_TEST(o.error().status == 400);
+    BOOST_TEST(o.error().message == r.error().message);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(nesting_at_the_cap_is_accepted_and_one_level_more_is_not) {
+  BOOST_TEST(parse_json(nested_arrays(cap)).ok());
+  BOOST_TEST(parse_json(nested_objects(cap)).ok());
+  BOOST_TEST(parse_json_object(nested_objects(cap)).ok());
+  BOOST_TEST(parse_json_object("{\"a\":" + nested_arrays(cap - 1) + "}").ok());
+  BOOST_TEST(parse_json(nested_arrays(cap + 1)).error().status == 400);
+  BOOST_TEST(parse_json(nested_objects(cap + 1)).error().status == 400);
+  BOOST_TEST(parse_json_object(nested_objects(cap + 1)).error().status == 400);
+  BOOST_TEST(parse_json_object("{\"a\":" + nested_arrays(cap) + "}").error().status == 400);
+}
+
+BOOST_AUTO_TEST_CASE(brackets_inside_strings_do_not_count_as_nesting) {
+  // An escaped quote in the middle must not end the string for the scan.
+  const std::string text =
+      "{\"s\":\"" + std::string(1000, '[') + "\\\"" + std::string(1000, '{') + "\"}";
+  auto o = parse_json_object(text);
+  BOOST_REQUIRE(o.ok());
+  BOOST_TEST(o->str("s").size() == 2001u);
+  BOOST_TEST(!certctl::events::json_deeper_than(text, 1));
+  BOOST_TEST(certctl::events::json_deeper_than("{\"s\":\"\\\\\",\"t\":[[]]}", 2));
+}
+
+BOOST_AUTO_TEST_CASE(command_bodies_are_objects_and_an_empty_body_is_an_empty_object) {
+  auto empty = parse_json_object("");
+  BOOST_REQUIRE(empty.ok());
+  BOOST_TEST(empty->keys().empty());
+  auto list = parse_json_object("[1]");
+  BOOST_REQUIRE(!list.ok());
+  BOOST_TEST(list.error().message == "request body is not a JSON object: expected a JSON object");
+  BOOST_TEST(parse_json_object(R"({"a": "0123456789"})", 10).error().status == 413);
+}
+
+// The parser behind every command, event and view: iterative, and capped well above what a
+// request body may nest, so JSON the server wrote around an accepted body still loads.
+BOOST_AUTO_TEST_CASE(json_object_parse_is_iterative_and_capped) {
+  BOOST_TEST(certctl::events::json_object::parse(nested_objects(certctl::events::max_json_depth))
+                 .has_value());
+  std::string why;
+  BOOST_TEST(!certctl::events::json_object::parse(nested_objects(200000), &why).has_value());
+  BOOST_TEST(why == "JSON nests arrays/objects deeper than " +
+                        std::to_string(certctl::events::max_json_depth) + " levels");
+  certctl::events::json_object o;
+  o.set_raw("deep", nested_arrays(200000));  // ignored like any other invalid value
+  BOOST_TEST(!o.has("deep"));
 }
 
 BOOST_AUTO_TEST_CASE(typed_fields_are_read_and_the_first_problem_is_reported) {
