@@ -17,6 +17,7 @@
 #include "gateways/rest/write_routes.hpp"
 #include "infra/crypto/key_store.hpp"
 #include "infra/store/memory_store.hpp"
+#include "projections/entity_projections.hpp"
 #include "tests/infra/crypto/test_support.hpp"
 
 using namespace certctl;
@@ -40,7 +41,7 @@ struct fixture {
         issuance(runtime, *ca, keys, 1),
         configs(registry, master),
         router(http::key_store{}, no_auth()) {
-    rest::register_read_projections(projector);
+    BOOST_REQUIRE(projections::register_entity_projections(projector).ok());
     BOOST_REQUIRE(connectors::register_builtin_connectors(registry, {ca.get(), nullptr}).ok());
     BOOST_REQUIRE(connectors::fakes::register_fake_connectors(registry, journal).ok());
     writes.hooks["issuer"] = rest::issuer_config_hook(configs, runtime);
