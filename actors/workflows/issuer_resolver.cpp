@@ -1,6 +1,7 @@
 #include "actors/workflows/issuer_resolver.hpp"
 
 #include <map>
+#include <memory>
 #include <mutex>
 
 #include "events/json.hpp"
@@ -34,14 +35,17 @@ certctl::result<std::unique_ptr<connectors::ca_hierarchy>, std::string> open_hie
   return std::move(h).value();
 }
 
-issuer_resolver make_issuer_resolver(entity_runtime& runtime, connectors::ca_hierarchy& hierarchy) {
+issuer_resolver make_issuer_resolver(entity_runtime& runtime,
+                                     const connectors::config_service& configs) {
   struct cache {
     std::mutex mutex;
-    std::map<std::string, std::unique_ptr<connectors::intermediate_issuer>> issuers;
+    /// "<id>\n<type>\n<stored config>" -> its connector; an edited config is a new key, so a
+    /// task never signs with a connector built from an outdated config.
+    std::map<std::string, std::shared_ptr<connectors::issuer>> made;
   };
-  auto issuers = std::make_shared<cache>();
-  return [&runtime, &hierarchy, issuers](const issuance_task& t,
-                                         std::string& error) -> connectors::issuer* {
+  auto made = std::make_shared<cache>();
+  return [&runtime, &configs, made](const issuance_task& t,
+                                    std::string& error) -> connectors::issuer* {
     const std::string issuer_id = t.certificate.str("issuer_id");
     if (issuer_id.empty()) return nullptr;
     domain::command cmd;
@@ -49,18 +53,23 @@ issuer_resolver make_issuer_resolver(entity_runtime& runtime, connectors::ca_hie
     cmd.entity_id = issuer_id;
     cmd.principal = "system:issuance";
     auto issuer = runtime.execute("issuer", cmd);
-    if (!issuer || issuer->view.str("type") != "GenericCA") return nullptr;
-    auto config = events::json_object::parse(issuer->view.raw("config"));
-    if (!config || !config->has("intermediate_id")) return nullptr;
-    const std::string ica = config->str("intermediate_id");
-    if (ica.empty()) {
-      error = "issuer " + issuer_id + ": config.intermediate_id must be a non-empty string";
-      return nullptr;
+    if (!issuer) return nullptr;
+    const std::string type = issuer->view.str("type");
+    events::json_object stored;
+    if (issuer->view.is_object("config"))
+      stored = events::json_object::parse(issuer->view.raw("config")).value_or(events::json_object{});
+    const std::string key = issuer_id + "\n" + type + "\n" + stored.dump();
+    std::lock_guard<std::mutex> lock(made->mutex);
+    auto& slot = made->made[key];
+    if (!slot) {
+      auto connector = configs.make_issuer(issuer_id, type, stored);
+      if (!connector) {
+        made->made.erase(key);
+        error = "issuer " + issuer_id + ": " + connector.error().message;
+        return nullptr;
+      }
+      slot = std::move(connector).value();
     }
-    if (ica == hierarchy.root_id()) return nullptr;
-    std::lock_guard<std::mutex> lock(issuers->mutex);
-    auto& slot = issuers->issuers[ica];
-    if (!slot) slot = std::make_unique<connectors::intermediate_issuer>(hierarchy, ica);
     return slot.get();
   };
 }

@@ -1,13 +1,14 @@
 #pragma once
-/// Issuance wiring for the local CA's hierarchy (tree mode): the hierarchy itself, whose
-/// intermediate records are read from their entities through the runtime, and the resolver
-/// that sends a certificate's issuance to the intermediate its issuer names.
+/// Issuance wiring: the local CA's hierarchy (tree mode), whose intermediate records are read
+/// from their entities through the runtime, and the resolver that sends a certificate's
+/// issuance to the registered connector its issuer names.
 
 #include <memory>
 #include <string>
 
 #include "actors/runtime/entity_runtime.hpp"
 #include "actors/workflows/issuance_service.hpp"
+#include "connectors/config_service.hpp"
 #include "connectors/issuers/local/hierarchy.hpp"
 #include "connectors/issuers/local/local_ca.hpp"
 #include "events/result.hpp"
@@ -24,11 +25,16 @@ namespace certctl::actors {
 certctl::result<std::unique_ptr<connectors::ca_hierarchy>, std::string> open_hierarchy(
     const connectors::local_ca_config& ca_config, entity_runtime& runtime, crypto::key_store& keys);
 
-/// Routes issuance for certificates whose issuer is a GenericCA with config
-/// {"intermediate_id": "<ica id>"} to that intermediate (chain up to the root in the issued
-/// version; the version's issuer_id is the intermediate's id, which is also the CRL/OCSP path
-/// key). An unknown or retiring intermediate fails the job; it never falls back to the root.
-/// `runtime` and `hierarchy` must outlive the resolver.
-issuer_resolver make_issuer_resolver(entity_runtime& runtime, connectors::ca_hierarchy& hierarchy);
+/// Routes issuance through the connector registry: the certificate's issuer entity names a
+/// type and a stored config, and the registered connector for them signs (built once per
+/// distinct config, secrets opened by `configs`, and kept). For GenericCA that is the local CA,
+/// or with {"intermediate_id": "<ica id>"} that intermediate (chain up to the root; the
+/// version's issuer_id is the intermediate's id, also the CRL/OCSP path key). A type without a
+/// connector, a config that no longer fits its schema, or an unknown or retiring intermediate
+/// fails the job with that message; it never falls back to the local CA. Certificates without
+/// an issuer id, or naming no existing issuer, keep the default issuer. `runtime` and
+/// `configs` must outlive the resolver.
+issuer_resolver make_issuer_resolver(entity_runtime& runtime,
+                                     const connectors::config_service& configs);
 
 }  // namespace certctl::actors

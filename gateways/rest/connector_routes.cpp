@@ -1,9 +1,5 @@
 #include "gateways/rest/connector_routes.hpp"
 
-#include <map>
-#include <memory>
-#include <mutex>
-
 #include "events/json.hpp"
 #include "events/time.hpp"
 #include "infra/crypto/certificate.hpp"
@@ -146,43 +142,6 @@ resource_hook issuer_config_hook(const connectors::config_service& configs,
     view.set_raw("config", shown.dump());
   };
   return h;
-}
-
-actors::issuer_resolver issuer_resolver_from_registry(const connectors::config_service& configs,
-                                                      actors::entity_runtime& runtime) {
-  struct cache {
-    std::mutex mutex;
-    /// "<id>\n<type>\n<stored config>" -> its connector; an edited config is a new key, so a
-    /// task never signs with a connector built from an outdated config.
-    std::map<std::string, std::shared_ptr<connectors::issuer>> made;
-  };
-  auto connectors_made = std::make_shared<cache>();
-  return [&configs, &runtime, connectors_made](const actors::issuance_task& t,
-                                               std::string& error) -> connectors::issuer* {
-    const std::string issuer_id = t.certificate.str("issuer_id");
-    if (issuer_id.empty()) return nullptr;
-    domain::command probe;  // TODO(issue 10, item 4): entity_runtime::read
-    probe.name = "issuer.update";
-    probe.entity_id = issuer_id;
-    probe.principal = "system:issuance";
-    auto found = runtime.execute("issuer", probe);
-    if (!found) return nullptr;
-    const std::string type = found->view.str("type");
-    const events::json_object stored = object_at(found->view, "config");
-    const std::string key = issuer_id + "\n" + type + "\n" + stored.dump();
-    std::lock_guard<std::mutex> lock(connectors_made->mutex);
-    auto& slot = connectors_made->made[key];
-    if (!slot) {
-      auto made = configs.make_issuer(issuer_id, type, stored);
-      if (!made) {
-        connectors_made->made.erase(key);
-        error = "issuer " + issuer_id + ": " + made.error().message;
-        return nullptr;
-      }
-      slot = std::move(made).value();
-    }
-    return slot.get();
-  };
 }
 
 void redact_issuer_response(http::response& r) {

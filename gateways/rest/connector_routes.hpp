@@ -7,7 +7,6 @@
 ///   POST/PUT /api/v1/issuers[/{id}]                    (write_routes, through issuer_config_hook)
 
 #include "actors/runtime/entity_runtime.hpp"
-#include "actors/workflows/issuance_service.hpp"
 #include "connectors/config_service.hpp"
 #include "gateways/http/router.hpp"
 #include "gateways/rest/write_routes.hpp"
@@ -31,15 +30,6 @@ void add_connector_routes(gateways::http::router& r, connector_context& ctx);
 /// write answers with shows secrets redacted. `configs` and `runtime` must outlive the routes.
 resource_hook issuer_config_hook(const connectors::config_service& configs,
                                  actors::entity_runtime& runtime);
-
-/// Issuance through the registry: the certificate's issuer entity names a type and a config;
-/// the registered connector for them signs (built once per distinct config and kept). A type
-/// without a connector, or a config that no longer fits, fails the job with that message;
-/// it never falls back to the local CA. Certificates without an issuer id, or naming no
-/// existing issuer, keep the default issuer as before. `configs` and `runtime` must outlive
-/// the issuance service.
-actors::issuer_resolver issuer_resolver_from_registry(const connectors::config_service& configs,
-                                                      actors::entity_runtime& runtime);
 
 /// The body of a read-model answer about issuers, with every sealed value redacted.
 void redact_issuer_response(gateways::http::response& r);

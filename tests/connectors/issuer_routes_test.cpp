@@ -7,6 +7,7 @@
 
 #include "actors/runtime/entity_runtime.hpp"
 #include "actors/workflows/issuance_service.hpp"
+#include "actors/workflows/issuer_resolver.hpp"
 #include "connectors/builtin.hpp"
 #include "connectors/config_service.hpp"
 #include "connectors/fakes.hpp"
@@ -258,7 +259,7 @@ BOOST_AUTO_TEST_CASE(a_legacy_issuer_of_an_unserved_type_never_falls_back_to_the
 }
 
 BOOST_AUTO_TEST_CASE(issuance_resolves_the_registered_connector_and_fails_closed) {
-  auto resolve = rest::issuer_resolver_from_registry(configs, runtime);
+  auto resolve = actors::make_issuer_resolver(runtime, configs);
   auto task_for = [](const std::string& issuer_id) {
     actors::issuance_task t;
     t.certificate.set("issuer_id", issuer_id);

@@ -226,7 +226,7 @@ int main() {
     return fail("connectors: " + r.error());
   connectors::config_service connector_configs(connector_types, *master);
   actors::issuance_service issuance(runtime, **ca, *keys, static_cast<size_t>(cfg->issuance_workers));
-  issuance.set_issuer_resolver(gateways::rest::issuer_resolver_from_registry(connector_configs, runtime));
+  issuance.set_issuer_resolver(actors::make_issuer_resolver(runtime, connector_configs));
   gateways::rest::observe_issuance(issuance, metrics);
   issuance.set_retry_schedule(schedulers::make_retry_schedule(due_work, clock));
   issuance.set_profile_lookup([&db = *db](const std::string& id) -> std::optional<events::json_object> {
