@@ -256,6 +256,18 @@ BOOST_AUTO_TEST_CASE(a_legacy_issuer_of_an_unserved_type_never_falls_back_to_the
   // It can still be disabled; its config cannot be changed while no connector serves it.
   BOOST_TEST(call("PUT", "/api/v1/issuers/iss-old", R"({"enabled":false})").status == 200);
   BOOST_TEST(call("PUT", "/api/v1/issuers/iss-old", R"({"config":{}})").status == 400);
+
+  // A config recorded before the schema existed is checked again by the test: 400 naming it.
+  domain::command c;
+  c.name = "issuer.create";
+  c.entity_id = "iss-spare";
+  c.body = events::json_object::parse(R"({"name":"spare","type":"GenericCA","config":{"a":"b"}})")
+               .value();
+  c.principal = "test";
+  BOOST_REQUIRE(runtime.execute("issuer", c).ok());
+  auto stale = call("POST", "/api/v1/issuers/iss-spare/test");
+  BOOST_TEST(stale.status == 400);
+  BOOST_TEST(error_of(stale) == "config field 'a' is not known to this connector type");
 }
 
 BOOST_AUTO_TEST_CASE(issuance_resolves_the_registered_connector_and_fails_closed) {

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "connectors/issuers/issuer.hpp"
+#include "connectors/issuers/local/ocsp_rotator.hpp"
 #include "infra/clock.hpp"
 #include "infra/crypto/crl.hpp"
 #include "infra/crypto/csr.hpp"
@@ -60,8 +61,8 @@ struct local_ca_config {
   std::int64_t default_max_ttl_us = 398LL * 86400 * 1'000'000;  ///< CA/B Forum TLS maximum
   /// Delegated OCSP responder certificates: short-lived because id-pkix-ocsp-nocheck means
   /// nobody can revoke them; replaced once less than renew_before remains.
-  std::int64_t ocsp_responder_validity_us = 7LL * 86400 * 1'000'000;
-  std::int64_t ocsp_responder_renew_before_us = 2LL * 86400 * 1'000'000;
+  std::int64_t ocsp_responder_validity_us = ocsp_rotation{}.validity_us;
+  std::int64_t ocsp_responder_renew_before_us = ocsp_rotation{}.renew_before_us;
   const infra::clock* clock = nullptr;  ///< nullptr -> system clock; must outlive the CA
 };
 
