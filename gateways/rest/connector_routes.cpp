@@ -1,5 +1,7 @@
 #include "gateways/rest/connector_routes.hpp"
 
+#include "gateways/rest/command_support.hpp"
+
 #include "events/json.hpp"
 #include "events/time.hpp"
 #include "infra/crypto/certificate.hpp"
@@ -122,7 +124,8 @@ resource_hook issuer_config_hook(const connectors::config_service& configs,
       // also for one whose type lost its connector.
       if (!has_type && !has_config) return std::nullopt;
       auto current = issuer_view(runtime, id, c);
-      if (!current) return std::nullopt;  // the update itself answers (404, ...)
+      // Fail closed: without the stored config the body cannot be sealed, so it is not sent.
+      if (!current) return render(current, 200);
       if (!has_type) type = current->view.str("type");
       previous = object_at(current->view, "config");
       if (!has_config) config = previous;

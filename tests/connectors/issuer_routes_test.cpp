@@ -181,6 +181,10 @@ BOOST_AUTO_TEST_CASE(bad_configs_are_a_400_naming_the_field_on_create_and_update
   auto retype = call("PUT", "/api/v1/issuers/iss-f", R"({"type":"GenericCA"})");
   BOOST_TEST(retype.status == 400);
   BOOST_TEST(error_of(retype).find("'url' is not known") != std::string::npos, error_of(retype));
+  // No stored config to seal against: the update is not sent at all.
+  BOOST_TEST(call("PUT", "/api/v1/issuers/iss-none",
+                  R"({"type":"FakeCA","config":{"url":"u","api_key":"k"}})")
+                 .status == 404);
   // A change that leaves the connector alone needs no check.
   BOOST_TEST(call("PUT", "/api/v1/issuers/iss-f", R"({"enabled":false})").status == 200);
 }
