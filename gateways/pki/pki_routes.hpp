@@ -1,7 +1,7 @@
 #pragma once
-/// Server wiring of CRL and OCSP (gateways/pki, projections/revocation_cache): configuration,
-/// the local CA as a revocation authority, the issuer entity as the keeper of CRL numbers,
-/// and the operators' view of the CRL cache.
+/// Server wiring of CRL and OCSP (gateways/pki, actors/workflows/revocation_cache):
+/// configuration, the local CA as a revocation authority, the issuer entity as the keeper of
+/// CRL numbers, and the operators' view of the CRL cache.
 ///
 ///   GET /api/v1/admin/crl/cache   admin   {"cache_rows":[...],"row_count":N,"generated_at":T}
 
@@ -16,21 +16,21 @@
 #include "gateways/http/router.hpp"
 #include "infra/clock.hpp"
 #include "infra/sql/database.hpp"
-#include "projections/revocation_cache.hpp"
+#include "actors/workflows/revocation_cache.hpp"
 
 namespace certctl::gateways::pki {
 
 /// The defaults, overridden by CERTCTL_CRL_VALIDITY_HOURS (CRL nextUpdate - thisUpdate,
 /// default 24) and CERTCTL_OCSP_VALIDITY_HOURS (OCSP nextUpdate - thisUpdate, default 12),
 /// both 1..720.
-result<projections::revocation_cache_options, std::string> revocation_options_from_env(
+result<actors::revocation_cache_options, std::string> revocation_options_from_env(
     const std::function<const char*(const char*)>& getenv);
 
 /// Registers `ca` with the cache (CRL signing, its rotating OCSP responder) and records CRL
 /// numbers as issuer.publish_crl commands to the issuer entity of the same id, or, for any
 /// other id (an intermediate CA's), as intermediate.publish_crl to the intermediate entity.
 /// `ca` and `runtime` must outlive the cache.
-void add_local_ca_authority(projections::revocation_cache& cache, connectors::local_ca& ca,
+void add_local_ca_authority(actors::revocation_cache& cache, connectors::local_ca& ca,
                             actors::entity_runtime& runtime);
 
 /// Answers for every intermediate CA of `hierarchy`, whatever its status (a retiring or
@@ -38,11 +38,11 @@ void add_local_ca_authority(projections::revocation_cache& cache, connectors::lo
 /// cache gets an authority that signs CRLs with the intermediate's key and OCSP responses with
 /// a delegated responder the intermediate issues (id-kp-OCSPSigning, ocsp-nocheck), rotated
 /// like the local CA's. `hierarchy` and `clock` must outlive the cache.
-void add_intermediate_authorities(projections::revocation_cache& cache,
+void add_intermediate_authorities(actors::revocation_cache& cache,
                                   connectors::ca_hierarchy& hierarchy, const infra::clock& clock);
 
 struct pki_admin_context {
-  projections::revocation_cache& cache;
+  actors::revocation_cache& cache;
   sql::database& db;
   const infra::clock& clock;
 };

@@ -19,6 +19,7 @@
 #include "actors/schedulers/job_retry.hpp"
 #include "actors/schedulers/scheduler_runtime.hpp"
 #include "actors/workflows/issuance_service.hpp"
+#include "actors/workflows/revocation_cache.hpp"
 #include "connectors/issuers/local/local_ca.hpp"
 #include "gateways/pki/pki_handler.hpp"
 #include "gateways/http/health_routes.hpp"
@@ -35,7 +36,6 @@
 #include "projections/audit_projection.hpp"
 #include "projections/entity_queries.hpp"
 #include "projections/projector.hpp"
-#include "projections/revocation_cache.hpp"
 #include "projections/revocation_projection.hpp"
 #include "gateways/acme/acme_routes.hpp"
 #include "gateways/rest/auth_routes.hpp"
@@ -48,7 +48,8 @@
 #include "gateways/rest/metrics_routes.hpp"
 #include "gateways/pki/pki_routes.hpp"
 #include "gateways/rest/read_routes.hpp"
-#include "tools/server/scheduler_source.hpp"
+#include "tools/server/due_work_adapter.hpp"
+#include "tools/server/revocation_reader_adapter.hpp"
 #include "gateways/rest/stats_routes.hpp"
 #include "gateways/rest/write_routes.hpp"
 
@@ -142,7 +143,7 @@ int main() {
     if (auto started = start_relay(); !started) return fail(started.error());
   }
   // Before the issuance service: its workers ask this for retry intervals until they stop.
-  server::scheduler_source due_work(*db);
+  server::due_work_adapter due_work(*db);
 
   if (cfg->port == 0) {
     cfg->port = reserve_free_port(cfg->host);
@@ -245,8 +246,10 @@ int main() {
   auto revocation_opts =
       gateways::pki::revocation_options_from_env([](const char* n) { return std::getenv(n); });
   if (!revocation_opts) return fail("configuration error: " + revocation_opts.error(), 2);
-  projections::revocation_cache revocation(
-      *db, [&projector] { return projector.projected_position(); }, clock, *revocation_opts);
+  actors::revocation_cache revocation(
+      std::make_shared<server::revocation_reader_adapter>(
+          *db, [&projector] { return projector.projected_position(); }),
+      clock, *revocation_opts);
   gateways::pki::add_local_ca_authority(revocation, **ca, runtime);
   gateways::pki::add_intermediate_authorities(revocation, **hierarchy, clock);
   if (auto started = revocation.start(); !started) return fail(started.error());
