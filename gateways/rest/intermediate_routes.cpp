@@ -198,10 +198,6 @@ http::response retire(intermediate_context& ctx, http::request_context& c) {
 
 }  // namespace
 
-void register_intermediate_projection(projections::projector& p) {
-  p.add(std::make_shared<projections::intermediate_projection>());
-}
-
 certctl::result<std::unique_ptr<connectors::ca_hierarchy>, std::string> open_hierarchy(
     const connectors::local_ca_config& ca_config, actors::entity_runtime& runtime,
     crypto::key_store& keys) {

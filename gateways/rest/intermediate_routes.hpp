@@ -37,9 +37,6 @@ struct intermediate_context {
   connectors::ca_hierarchy& hierarchy;
 };
 
-/// Adds the intermediates read model (before the projector starts).
-void register_intermediate_projection(projections::projector& p);
-
 /// The local CA's hierarchy: its root from `ca_config` (open_local_ca must have succeeded),
 /// intermediate keys in `keys`, intermediate records read from their entities.
 certctl::result<std::unique_ptr<connectors::ca_hierarchy>, std::string> open_hierarchy(

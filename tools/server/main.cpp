@@ -33,11 +33,11 @@
 #include "infra/metrics/metrics.hpp"
 #include "infra/store/event_store.hpp"
 #include "infra/store/postgres_store.hpp"
-#include "projections/audit_projection.hpp"
 #include "projections/entity_queries.hpp"
 #include "projections/projector.hpp"
-#include "projections/revocation_projection.hpp"
+#include "projections/standard_projections.hpp"
 #include "gateways/acme/acme_routes.hpp"
+#include "gateways/rest/auth_failure_log.hpp"
 #include "gateways/rest/auth_routes.hpp"
 #include "gateways/rest/bulk_routes.hpp"
 #include "gateways/rest/cluster_routes.hpp"
@@ -113,10 +113,8 @@ int main() {
   auto db = sql::database::open(cfg->store_url());
   if (!db) return fail("read models: " + db.error().message);
   projections::projector projector(**store, *db);
-  projector.add(std::make_shared<projections::audit_projection>());
-  gateways::rest::register_read_projections(projector);
-  projector.add(std::make_shared<projections::revocation_projection>());
-  gateways::rest::register_intermediate_projection(projector);
+  if (auto added = projections::add_standard_projections(projector); !added)
+    return fail("projector: " + added.error().message);
   // In a cluster the projector writes only on the node that owns it (a singleton below); the
   // others follow its checkpoints.
   if (cfg->cluster_enabled) {
