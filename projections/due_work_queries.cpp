@@ -90,22 +90,23 @@ std::int64_t limit_of(size_t limit) {
 
 }  // namespace
 
-db_result<std::vector<due_certificate_row>> certificates_expiring_by(
-    sql::database& db, events::timestamp_us horizon, size_t limit) {
+db_result<std::vector<due_certificate_row>> certificates_expiring_by(sql::database& db,
+                                                                     events::timestamp_us horizon,
+                                                                     size_t limit) {
   auto rs = db.query(std::string(certificate_columns) +
-                           "WHERE status IN ('Active', 'Expiring') AND expires_at_us IS NOT NULL "
-                           "AND expires_at_us <= ? ORDER BY expires_at_us, id LIMIT ?",
-                       {horizon, limit_of(limit)});
+                         "WHERE status IN ('Active', 'Expiring') AND expires_at_us IS NOT NULL "
+                         "AND expires_at_us <= ? ORDER BY expires_at_us, id LIMIT ?",
+                     {horizon, limit_of(limit)});
   if (!rs) return rs.error();
   return certificates_of(*rs);
 }
 
-db_result<std::vector<due_certificate_row>> short_lived_expired_by(
-    sql::database& db, events::timestamp_us now, size_t limit) {
+db_result<std::vector<due_certificate_row>> short_lived_expired_by(sql::database& db,
+                                                                   events::timestamp_us now,
+                                                                   size_t limit) {
   // allow_short_lived lives only in the profile document: few profiles, so filter them here
   // and let the certificates query use its profile index.
-  auto profiles =
-      db.query("SELECT id, doc FROM resources WHERE kind = 'profile' AND deleted = 0");
+  auto profiles = db.query("SELECT id, doc FROM resources WHERE kind = 'profile' AND deleted = 0");
   if (!profiles) return profiles.error();
   params p;
   std::string in_list;
@@ -120,9 +121,9 @@ db_result<std::vector<due_certificate_row>> short_lived_expired_by(
   p.emplace_back(limit_of(limit));
   auto rs =
       db.query(std::string(certificate_columns) + "WHERE certificate_profile_id IN (" + in_list +
-                     ") AND status IN ('Active', 'Expiring') AND expires_at_us IS NOT NULL "
-                     "AND expires_at_us <= ? ORDER BY expires_at_us, id LIMIT ?",
-                 p);
+                   ") AND status IN ('Active', 'Expiring') AND expires_at_us IS NOT NULL "
+                   "AND expires_at_us <= ? ORDER BY expires_at_us, id LIMIT ?",
+               p);
   if (!rs) return rs.error();
   return certificates_of(*rs);
 }
@@ -139,8 +140,8 @@ db_result<std::vector<renewal_policy_row>> renewal_policies(sql::database& db) {
   return out;
 }
 
-db_result<std::optional<renewal_policy_row>> renewal_policy(
-    sql::database& db, const std::string& id) {
+db_result<std::optional<renewal_policy_row>> renewal_policy(sql::database& db,
+                                                            const std::string& id) {
   auto rs = db.query(
       "SELECT doc FROM resources WHERE kind = 'renewal_policy' AND id = ? AND deleted = 0", {id});
   if (!rs) return rs.error();
@@ -150,35 +151,36 @@ db_result<std::optional<renewal_policy_row>> renewal_policy(
   return std::optional<renewal_policy_row>(policy_from(id, doc));
 }
 
-db_result<std::vector<due_job_row>> pending_jobs_due(
-    sql::database& db, events::timestamp_us now, size_t limit) {
+db_result<std::vector<due_job_row>> pending_jobs_due(sql::database& db, events::timestamp_us now,
+                                                     size_t limit) {
   auto rs = db.query(std::string(job_columns) +
-                           "WHERE status = 'Pending' AND (scheduled_at_us IS NULL OR "
-                           "scheduled_at_us <= ?) ORDER BY scheduled_at_us, id LIMIT ?",
-                       {now, limit_of(limit)});
+                         "WHERE status = 'Pending' AND (scheduled_at_us IS NULL OR "
+                         "scheduled_at_us <= ?) ORDER BY scheduled_at_us, id LIMIT ?",
+                     {now, limit_of(limit)});
   if (!rs) return rs.error();
   return jobs_of(*rs);
 }
 
-db_result<std::vector<due_job_row>> jobs_awaiting_csr_since(
-    sql::database& db, events::timestamp_us before, size_t limit) {
+db_result<std::vector<due_job_row>> jobs_awaiting_csr_since(sql::database& db,
+                                                            events::timestamp_us before,
+                                                            size_t limit) {
   auto rs = db.query(std::string(job_columns) +
-                           "WHERE status = 'AwaitingCSR' AND created_at_us < ? AND "
-                           "(scheduled_at_us IS NULL OR scheduled_at_us < ?) "
-                           "ORDER BY created_at_us, id LIMIT ?",
-                       {before, before, limit_of(limit)});
+                         "WHERE status = 'AwaitingCSR' AND created_at_us < ? AND "
+                         "(scheduled_at_us IS NULL OR scheduled_at_us < ?) "
+                         "ORDER BY created_at_us, id LIMIT ?",
+                     {before, before, limit_of(limit)});
   if (!rs) return rs.error();
   return jobs_of(*rs);
 }
 
-db_result<std::vector<due_job_row>> jobs_running_since(
-    sql::database& db, events::timestamp_us before, size_t limit) {
+db_result<std::vector<due_job_row>> jobs_running_since(sql::database& db,
+                                                       events::timestamp_us before, size_t limit) {
   // While Running, the last event a job's row folded is job.started (job.csr_submitted is
   // not projected), so updated_at_us is when the current attempt started.
   auto rs = db.query(std::string(job_columns) +
-                           "WHERE status = 'Running' AND updated_at_us < ? "
-                           "ORDER BY updated_at_us, id LIMIT ?",
-                       {before, limit_of(limit)});
+                         "WHERE status = 'Running' AND updated_at_us < ? "
+                         "ORDER BY updated_at_us, id LIMIT ?",
+                     {before, limit_of(limit)});
   if (!rs) return rs.error();
   auto jobs = jobs_of(*rs);
   jobs.erase(std::remove_if(jobs.begin(), jobs.end(),
@@ -189,8 +191,9 @@ db_result<std::vector<due_job_row>> jobs_running_since(
   return jobs;
 }
 
-db_result<std::vector<silent_agent_row>> agents_silent_since(
-    sql::database& db, events::timestamp_us before, size_t limit) {
+db_result<std::vector<silent_agent_row>> agents_silent_since(sql::database& db,
+                                                             events::timestamp_us before,
+                                                             size_t limit) {
   // Every agent event moves updated_at_us and none sets it earlier than the last heartbeat,
   // so updated_at_us < before is a superset of the silent agents; the document decides.
   auto rs = db.query(

@@ -39,9 +39,7 @@ bool revocation_cache::publish_crl(issuer_state& s, std::string* error) {
   for (int attempt = 0; attempt < max_number_attempts; ++attempt) {
     auto der = s.authority.sign_crl(content);
     if (!der) return fail("sign CRL: " + der.error().message);
-    const crl_publication pub{issuer_id,
-                              content.crl_number,
-                              content.this_update * us_per_s,
+    const crl_publication pub{issuer_id, content.crl_number, content.this_update * us_per_s,
                               content.next_update * us_per_s,
                               static_cast<std::int64_t>(content.revoked.size())};
     if (recorder_) {

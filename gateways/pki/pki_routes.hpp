@@ -10,13 +10,13 @@
 #include <string>
 
 #include "actors/runtime/entity_runtime.hpp"
+#include "actors/workflows/revocation_cache.hpp"
 #include "connectors/issuers/local/hierarchy.hpp"
 #include "connectors/issuers/local/local_ca.hpp"
 #include "events/result.hpp"
 #include "gateways/http/router.hpp"
 #include "infra/clock.hpp"
 #include "infra/sql/database.hpp"
-#include "actors/workflows/revocation_cache.hpp"
 
 namespace certctl::gateways::pki {
 

@@ -69,25 +69,23 @@ struct seeded {
                "test", at());
     env.append("profile-std", "profile.created", R"({"name":"std"})", "test", at());
     env.append("renewal_policy-rp-1", "renewal_policy.created",
-               R"({"name":"a","renewal_window_days":20,"alert_thresholds_days":[30,60,7]})",
-               "test", at());
+               R"({"name":"a","renewal_window_days":20,"alert_thresholds_days":[30,60,7]})", "test",
+               at());
     env.append("renewal_policy-rp-2", "renewal_policy.created", R"({"name":"b"})", "test", at());
     env.append("renewal_policy-rp-3", "renewal_policy.created", R"({"name":"c"})", "test", at());
     env.append("renewal_policy-rp-3", "renewal_policy.deleted", "{}", "test", at());
     const std::pair<const char*, events::timestamp_us> certs[] = {
         {"mc-soon", now + 5 * day}, {"mc-late", now + 50 * day}, {"mc-past", now - day}};
     for (const auto& [id, not_after] : certs) {
-      env.append(std::string("certificate-") + id, "certificate.created", cert_body("std"),
-                 "test", at());
+      env.append(std::string("certificate-") + id, "certificate.created", cert_body("std"), "test",
+                 at());
       env.append(std::string("certificate-") + id, "certificate.issued",
                  issued(std::string("AB") + id, not_after), "test", at());
     }
-    env.append("certificate-mc-short", "certificate.created", cert_body("short"), "test",
-               at());
+    env.append("certificate-mc-short", "certificate.created", cert_body("short"), "test", at());
     env.append("certificate-mc-short", "certificate.issued", issued("CD01", now - minute), "test",
                at());
-    env.append("certificate-mc-revoked", "certificate.created", cert_body("std"), "test",
-               at());
+    env.append("certificate-mc-revoked", "certificate.created", cert_body("std"), "test", at());
     env.append("certificate-mc-revoked", "certificate.issued", issued("EF01", now + day), "test",
                at());
     env.append("certificate-mc-revoked", "certificate.revoked",
@@ -159,8 +157,7 @@ BOOST_DATA_TEST_CASE(due_and_stuck_jobs_and_silent_agents,
   seeded s(backend);
   sql::database& db = *s.env.db;
   BOOST_TEST(ids(must(pending_jobs_due(db, now, 10))) == strings{"pending"});
-  BOOST_TEST(ids(must(pending_jobs_due(db, now + 2 * hour, 10))) ==
-             (strings{"pending", "retry"}));
+  BOOST_TEST(ids(must(pending_jobs_due(db, now + 2 * hour, 10))) == (strings{"pending", "retry"}));
   const auto retry = must(pending_jobs_due(db, now + 2 * hour, 10)).back();
   BOOST_TEST(retry.attempts == 1);
   BOOST_TEST(retry.scheduled_at == now + hour);

@@ -18,8 +18,8 @@ schedulers::due_certificate to_due(projections::due_certificate_row r) {
 }
 
 schedulers::renewal_policy_info to_policy(projections::renewal_policy_row r) {
-  return {std::move(r.id),      r.renewal_window_days,    r.auto_renew,
-          r.max_retries,        r.retry_interval_seconds, r.alert_window_days};
+  return {std::move(r.id), r.renewal_window_days,    r.auto_renew,
+          r.max_retries,   r.retry_interval_seconds, r.alert_window_days};
 }
 
 schedulers::due_job to_due(projections::due_job_row r) {

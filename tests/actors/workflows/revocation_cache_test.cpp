@@ -140,8 +140,7 @@ BOOST_FIXTURE_TEST_CASE(a_crl_lists_the_revoked_unexpired_entries_under_the_next
   BOOST_TEST(!cache.has_issuer("other"));  // no resolver: only the added issuer
 }
 
-BOOST_FIXTURE_TEST_CASE(a_revocation_the_read_model_shows_makes_a_new_crl_at_once,
-                        cache_fixture) {
+BOOST_FIXTURE_TEST_CASE(a_revocation_the_read_model_shows_makes_a_new_crl_at_once, cache_fixture) {
   reader->add(entry("0A", t0 + 90 * day, std::nullopt, 3));
   BOOST_TEST(crl() == "1:");  // the first request syncs first: the reader is ahead
   reader->add(entry("0A", t0 + 90 * day, t0, 8, 4));
@@ -153,8 +152,7 @@ BOOST_FIXTURE_TEST_CASE(a_revocation_the_read_model_shows_makes_a_new_crl_at_onc
   BOOST_TEST(rows[0].crl->crl_number == 2);
 }
 
-BOOST_FIXTURE_TEST_CASE(a_used_number_is_retried_above_what_the_read_model_knows,
-                        cache_fixture) {
+BOOST_FIXTURE_TEST_CASE(a_used_number_is_retried_above_what_the_read_model_knows, cache_fixture) {
   int conflicts = 0;
   cache.set_crl_recorder([this, &conflicts](const std::string&, const actors::crl_publication& p) {
     recorded.push_back(p.crl_number);
