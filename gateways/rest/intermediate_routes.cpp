@@ -177,8 +177,6 @@ http::response retire(intermediate_context& ctx, http::request_context& c) {
 
 }  // namespace
 
-void register_intermediate_projection(projections::projector& p) {
-  p.add(std::make_shared<projections::intermediate_projection>());
 }
 
 void add_intermediate_routes(http::router& r, intermediate_context& ctx) {
