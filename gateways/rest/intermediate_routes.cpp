@@ -66,7 +66,7 @@ events::json_object root_row(connectors::ca_hierarchy& h) {
 std::optional<http::response> check_issuer(intermediate_context& ctx,
                                            const http::request_context& c,
                                            const std::string& issuer_id) {
-  auto issuer = ctx.runtime.execute("issuer", command_for(c, "issuer.update", issuer_id, {}));
+  auto issuer = ctx.runtime.read("issuer", issuer_id);
   if (!issuer) return domain_error_response(issuer.error());
   if (issuer_id != ctx.hierarchy.root_id())
     return http::error_response(400, "issuer " + issuer_id +
@@ -264,11 +264,7 @@ actors::issuer_resolver make_issuer_resolver(actors::entity_runtime& runtime,
                                          std::string& error) -> connectors::issuer* {
     const std::string issuer_id = t.certificate.str("issuer_id");
     if (issuer_id.empty()) return nullptr;
-    domain::command cmd;
-    cmd.name = "issuer.update";  // with no fields: decides nothing, returns the current view
-    cmd.entity_id = issuer_id;
-    cmd.principal = "system:issuance";
-    auto issuer = runtime.execute("issuer", cmd);
+    auto issuer = runtime.read("issuer", issuer_id);
     if (!issuer || issuer->view.str("type") != "GenericCA") return nullptr;
     auto config = events::json_object::parse(issuer->view.raw("config"));
     if (!config || !config->has("intermediate_id")) return nullptr;
