@@ -52,8 +52,8 @@ void deadline_watch::run() {
     lock.unlock();
     for (auto& w : expired)
       if (auto c = w.lock())
-        c->deliver(domain::domain_error{domain::domain_errc::unavailable,
-                                        did_not_answer(*c, timeout_)});
+        c->deliver(
+            domain::domain_error{domain::domain_errc::unavailable, did_not_answer(*c, timeout_)});
     expired.clear();
     lock.lock();
   }

@@ -152,8 +152,8 @@ void start_current(entity_actor_t* self, const deps& d) {
   if (is_read(*st.current.first)) {
     // Answered from the state, whatever it is: no decision, no append, no command record.
     if (!st.agg->exists())
-      return finish_current(self, d,
-                            domain_error{domain_errc::not_found, st.kind + " " + st.id + " not found"});
+      return finish_current(
+          self, d, domain_error{domain_errc::not_found, st.kind + " " + st.id + " not found"});
     return finish_current(self, d, command_outcome{st.agg->view(), 0, st.version, false});
   }
   // Stamp time once per command so every event it decides shares one occurred_at.
