@@ -88,7 +88,7 @@ class entity_runtime {
   command_result execute(const std::string& kind, domain::command cmd);
 
   /// The entity's current view and stream version (position 0, never a duplicate), or
-  /// `not_found` when it has no events; in any state (an Archived certificate too), without
+  /// `not_found` when it was never created; in any state (an Archived certificate too), without
   /// appending. Blocking like `execute`, with the command timeout, wherever the owner is.
   command_result read(const std::string& kind, const std::string& id);
   /// Asynchronous `read`; `done` as for `submit` (once, possibly on an actor thread).
