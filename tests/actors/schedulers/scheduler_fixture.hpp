@@ -113,9 +113,9 @@ struct scheduler_fixture {
     return events::json_object::parse(**doc).value();
   }
 
-  /// The entity's current view (an empty update decides nothing and answers with it).
+  /// The entity's current view, read from the entity (any state, nothing appended).
   events::json_object view(const std::string& kind, const std::string& id) {
-    auto r = exec(kind, kind + ".update", id);
+    auto r = runtime.read(kind, id);
     BOOST_REQUIRE(r.ok());
     return r->view;
   }
