@@ -176,8 +176,6 @@ http::response retire(intermediate_context& ctx, http::request_context& c) {
 
 }  // namespace
 
-}
-
 void add_intermediate_routes(http::router& r, intermediate_context& ctx) {
   r.add("POST", "/api/v1/issuers/{id}/intermediates", role::admin,
         [&ctx](http::request_context& c) { return create(ctx, c); });
