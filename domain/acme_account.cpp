@@ -57,7 +57,6 @@ class acme_account final : public view_aggregate {
       return decision{{"acme_account.registered", p}};
     }
     if (!exists()) return not_found("ACME account " + id_ + " not found");
-    if (c.name == "acme_account.get") return decision{};
     const bool active = view_.str("status") == "valid";
     if (c.name == "acme_account.update") {
       if (!active) return domain_error{domain_errc::forbidden, "ACME account is deactivated"};
@@ -114,7 +113,6 @@ class acme_key final : public view_aggregate {
       return decision{{"acme_key.bound", p}};
     }
     if (!exists()) return not_found("ACME key " + id_ + " not found");
-    if (c.name == "acme_key.get") return decision{};
     return invalid("unknown command " + c.name);
   }
 };
@@ -147,7 +145,6 @@ class acme_eab final : public view_aggregate {
       return decision{{"acme_eab.created", p}};
     }
     if (!exists()) return not_found("EAB key " + id_ + " not found");
-    if (c.name == "acme_eab.get") return decision{};
     if (c.name == "acme_eab.bind") {
       if (auto err = require_strings(c.body, {"account_id"})) return *err;
       const std::string bound = view_.str("account_id");

@@ -49,35 +49,12 @@ class certificate final : public aggregate {
 
   void apply(const events::recorded_event& e) override {
     auto p = events::json_object::parse(e.payload).value_or(events::json_object{});
-    const std::string at = events::format_rfc3339(e.occurred_at);
-    if (e.type == "certificate.created") {
-      view_ = p;
-      view_.set("id", id_).set("status", "Pending").set("created_at", at);
-      if (!view_.has("sans")) view_.set("sans", std::vector<std::string>{});
-      if (!view_.has("target_ids")) view_.set("target_ids", std::vector<std::string>{});
-      if (!view_.has("tags")) view_.set("tags", std::map<std::string, std::string>{});
-    } else if (e.type == "certificate.updated") {
-      view_.merge(p);
-    } else if (e.type == "certificate.renewal_requested") {
-      view_.set("status", "RenewalInProgress");
-    } else if (e.type == "certificate.issued") {
-      view_.set("status", "Active").set("expires_at", p.str("not_after"));
+    if (e.type == "certificate.issued") {
       serial_ = p.str("serial_number");
       last_issued_job_ = p.str("job_id");
-      if (p.boolean("renewal")) view_.set("last_renewal_at", at);
       versions_ += 1;
-    } else if (e.type == "certificate.issuance_failed") {
-      view_.set("status", "Failed");
-    } else if (e.type == "certificate.revoked") {
-      view_.set("status", "Revoked")
-          .set("revoked_at", at)
-          .set("revocation_reason", p.str("reason"));
-    } else if (e.type == "certificate.archived") {
-      view_.set("status", "Archived");
-    } else if (e.type == "certificate.status_changed") {
-      view_.set("status", p.str("status"));
     }
-    view_.set("updated_at", at);
+    fold_certificate(view_, id_, e, p);
   }
 
   result<decision, domain_error> decide(const command& c) const override {
@@ -198,6 +175,38 @@ class certificate final : public aggregate {
 
 std::unique_ptr<aggregate> make_certificate(const std::string& id) {
   return std::make_unique<certificate>(id);
+}
+
+bool fold_certificate(events::json_object& view, const std::string& id,
+                      const events::recorded_event& e, const events::json_object& payload) {
+  const auto& p = payload;
+  const std::string at = events::format_rfc3339(e.occurred_at);
+  if (e.type == "certificate.created") {
+    view = p;
+    view.set("id", id).set("status", "Pending").set("created_at", at);
+    if (!view.has("sans")) view.set("sans", std::vector<std::string>{});
+    if (!view.has("target_ids")) view.set("target_ids", std::vector<std::string>{});
+    if (!view.has("tags")) view.set("tags", std::map<std::string, std::string>{});
+  } else if (e.type == "certificate.updated") {
+    view.merge(p);
+  } else if (e.type == "certificate.renewal_requested") {
+    view.set("status", "RenewalInProgress");
+  } else if (e.type == "certificate.issued") {
+    view.set("status", "Active").set("expires_at", p.str("not_after"));
+    if (p.boolean("renewal")) view.set("last_renewal_at", at);
+  } else if (e.type == "certificate.issuance_failed") {
+    view.set("status", "Failed");
+  } else if (e.type == "certificate.revoked") {
+    view.set("status", "Revoked").set("revoked_at", at).set("revocation_reason", p.str("reason"));
+  } else if (e.type == "certificate.archived") {
+    view.set("status", "Archived");
+  } else if (e.type == "certificate.status_changed") {
+    view.set("status", p.str("status"));
+  } else {
+    return false;
+  }
+  view.set("updated_at", at);
+  return true;
 }
 
 int revocation_reason_code(const std::string& reason) {

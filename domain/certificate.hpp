@@ -18,6 +18,12 @@ namespace certctl::domain {
 
 std::unique_ptr<aggregate> make_certificate(const std::string& id);
 
+/// Folds one certificate event into the API view; `payload` is e.payload, parsed once by the
+/// caller. The aggregate's apply() and the certificates read model both fold with it, so they
+/// cannot drift. Returns false (and leaves `view` alone) for a type the view does not know.
+bool fold_certificate(events::json_object& view, const std::string& id,
+                      const events::recorded_event& e, const events::json_object& payload);
+
 /// RFC 5280 CRLReason code of a reason name from the API enum; -1 when unknown.
 int revocation_reason_code(const std::string& reason);
 

@@ -25,32 +25,8 @@ class job final : public aggregate {
 
   void apply(const events::recorded_event& e) override {
     auto p = events::json_object::parse(e.payload).value_or(events::json_object{});
-    const std::string at = events::format_rfc3339(e.occurred_at);
-    if (e.type == "job.created") {
-      view_ = p;
-      view_.set("id", id_).set("attempts", std::int64_t{0}).set("created_at", at);
-      if (!view_.has("scheduled_at")) view_.set("scheduled_at", at);
-    } else if (e.type == "job.started") {
-      view_.set("status", "Running")
-          .set("attempts", view_.int64("attempts") + 1)
-          .set("started_at", at);
-    } else if (e.type == "job.csr_submitted") {
-      csr_pem_ = p.str("csr_pem");
-    } else if (e.type == "job.completed") {
-      view_.set("status", "Completed").set("completed_at", at);
-      if (p.has("version_id")) view_.set("version_id", p.str("version_id"));
-    } else if (e.type == "job.failed") {
-      view_.set("last_error", p.str("error"));
-      if (p.boolean("retry")) {
-        view_.set("status", view_.str("awaiting_csr_mode") == "agent" ? "AwaitingCSR" : "Pending")
-            .set("scheduled_at", p.str("next_attempt_at"));
-      } else {
-        view_.set("status", "Failed").set("completed_at", at);
-      }
-    } else if (e.type == "job.cancelled") {
-      view_.set("status", "Cancelled").set("completed_at", at);
-      if (p.has("reason")) view_.set("last_error", p.str("reason"));
-    }
+    if (e.type == "job.csr_submitted") csr_pem_ = p.str("csr_pem");
+    fold_job(view_, id_, e, p);
   }
 
   result<decision, domain_error> decide(const command& c) const override {
@@ -118,11 +94,7 @@ class job final : public aggregate {
     return invalid("unknown command " + c.name);
   }
 
-  events::json_object view() const override {
-    auto v = view_;
-    v.remove("awaiting_csr_mode");
-    return v;
-  }
+  events::json_object view() const override { return job_view(view_); }
 
   events::json_object snapshot() const override {
     events::json_object s;
@@ -142,6 +114,44 @@ class job final : public aggregate {
 };
 
 }  // namespace
+
+bool fold_job(events::json_object& state, const std::string& id, const events::recorded_event& e,
+              const events::json_object& payload) {
+  const auto& p = payload;
+  const std::string at = events::format_rfc3339(e.occurred_at);
+  if (e.type == "job.created") {
+    state = p;
+    state.set("id", id).set("attempts", std::int64_t{0}).set("created_at", at);
+    if (!state.has("scheduled_at")) state.set("scheduled_at", at);
+  } else if (e.type == "job.started") {
+    state.set("status", "Running")
+        .set("attempts", state.int64("attempts") + 1)
+        .set("started_at", at);
+  } else if (e.type == "job.completed") {
+    state.set("status", "Completed").set("completed_at", at);
+    if (p.has("version_id")) state.set("version_id", p.str("version_id"));
+  } else if (e.type == "job.failed") {
+    state.set("last_error", p.str("error"));
+    if (p.boolean("retry")) {
+      state.set("status", state.str("awaiting_csr_mode") == "agent" ? "AwaitingCSR" : "Pending")
+          .set("scheduled_at", p.str("next_attempt_at"));
+    } else {
+      state.set("status", "Failed").set("completed_at", at);
+    }
+  } else if (e.type == "job.cancelled") {
+    state.set("status", "Cancelled").set("completed_at", at);
+    if (p.has("reason")) state.set("last_error", p.str("reason"));
+  } else {
+    return false;  // job.csr_submitted changes nothing the API shows
+  }
+  return true;
+}
+
+events::json_object job_view(const events::json_object& state) {
+  auto v = state;
+  v.remove(job_hidden_field);
+  return v;
+}
 
 std::unique_ptr<aggregate> make_job(const std::string& id) {
   return std::make_unique<job>(id);

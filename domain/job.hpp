@@ -14,4 +14,18 @@ namespace certctl::domain {
 
 std::unique_ptr<aggregate> make_job(const std::string& id);
 
+/// The one field of a job's folded state the API view hides: "agent" or "server", where the
+/// CSR of a retried job comes from.
+inline constexpr const char* job_hidden_field = "awaiting_csr_mode";
+
+/// Folds one job event into the job's state (the API view plus job_hidden_field); `payload`
+/// is e.payload, parsed once by the caller. The aggregate's apply() and the jobs read model
+/// both fold with it. Returns false (state unchanged) for a type the state does not show
+/// (job.csr_submitted).
+bool fold_job(events::json_object& state, const std::string& id, const events::recorded_event& e,
+              const events::json_object& payload);
+
+/// The API view of a folded job state: the state without job_hidden_field.
+events::json_object job_view(const events::json_object& state);
+
 }  // namespace certctl::domain

@@ -173,33 +173,12 @@ class resource final : public aggregate {
 
   void apply(const events::recorded_event& e) override {
     auto p = events::json_object::parse(e.payload).value_or(events::json_object{});
-    const std::string at = events::format_rfc3339(e.occurred_at);
-    const std::string verb = e.type.substr(e.type.find('.') + 1);
-    if (kind_ == "issuer" && verb == "crl_published") {
+    if (kind_ == "issuer" && e.type == "issuer.crl_published") {
       // Bookkeeping only: the issuer as the API shows it does not change.
       last_crl_number_ = p.int64("crl_number", last_crl_number_);
       return;
     }
-    if (verb == "created" || verb == "registered") {
-      view_ = p;
-      view_.set("id", id_).set("created_at", at);
-      deleted_ = false;
-      if (kind_ == "agent")
-        view_.set("registered_at", at).set("status", "Online").set("last_heartbeat_at", at);
-    } else if (verb == "updated") {
-      view_.merge(p);
-    } else if (verb == "deleted") {
-      deleted_ = true;
-    } else if (verb == "heartbeat_received") {
-      view_.merge(p);
-      view_.set("status", "Online").set("last_heartbeat_at", at);
-    } else if (verb == "marked_offline") {
-      view_.set("status", "Offline");
-    } else if (verb == "retired") {
-      view_.set("retired_at", at);
-      if (p.has("reason")) view_.set("retired_reason", p.str("reason"));
-    }
-    view_.set("updated_at", at);
+    fold_resource(view_, deleted_, kind_, id_, e, p);
   }
 
   result<decision, domain_error> decide(const command& c) const override {
@@ -302,6 +281,37 @@ class resource final : public aggregate {
 };
 
 }  // namespace
+
+bool fold_resource(events::json_object& view, bool& deleted, const std::string& kind,
+                   const std::string& id, const events::recorded_event& e,
+                   const events::json_object& payload) {
+  const auto& p = payload;
+  const std::string at = events::format_rfc3339(e.occurred_at);
+  const std::string verb = e.type.substr(e.type.find('.') + 1);
+  if (verb == "created" || verb == "registered") {
+    view = p;
+    view.set("id", id).set("created_at", at);
+    deleted = false;
+    if (kind == "agent")
+      view.set("registered_at", at).set("status", "Online").set("last_heartbeat_at", at);
+  } else if (verb == "updated") {
+    view.merge(p);
+  } else if (verb == "deleted") {
+    deleted = true;
+  } else if (verb == "heartbeat_received") {
+    view.merge(p);
+    view.set("status", "Online").set("last_heartbeat_at", at);
+  } else if (verb == "marked_offline") {
+    view.set("status", "Offline");
+  } else if (verb == "retired") {
+    view.set("retired_at", at);
+    if (p.has("reason")) view.set("retired_reason", p.str("reason"));
+  } else {
+    return false;  // e.g. issuer.crl_published: bookkeeping the view does not show
+  }
+  view.set("updated_at", at);
+  return true;
+}
 
 const std::vector<std::string>& resource_kinds() {
   static const std::vector<std::string> kinds = [] {

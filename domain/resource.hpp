@@ -17,4 +17,11 @@ const std::vector<std::string>& resource_kinds();
 
 std::unique_ptr<aggregate> make_resource(const std::string& kind, const std::string& id);
 
+/// Folds one event of a resource of `kind` into its API view and its deleted flag; `payload`
+/// is e.payload, parsed once by the caller. The aggregate's apply() and the resources read
+/// model both fold with it. Returns false (nothing changed) for a type the view does not show.
+bool fold_resource(events::json_object& view, bool& deleted, const std::string& kind,
+                   const std::string& id, const events::recorded_event& e,
+                   const events::json_object& payload);
+
 }  // namespace certctl::domain

@@ -1,5 +1,8 @@
 #include "projections/certificate_queries.hpp"
 
+#include <algorithm>
+#include <cctype>
+
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -150,6 +153,20 @@ std::string certificate_version_json(const certificate_version_row& v) {
   put("created_at", v.created_at);
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize());
+}
+
+db_result<std::optional<serial_owner>> find_version_by_serial(sql::database& db,
+                                                              const std::string& serial) {
+  std::string upper = serial, lower = serial;
+  std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
+  std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+  auto rows = db.query(
+      "SELECT certificate_id, pem_chain FROM certificate_versions WHERE serial_number IN (?, ?)",
+      {upper, lower});
+  if (!rows) return rows.error();
+  if (rows->empty()) return std::optional<serial_owner>{};
+  return std::optional<serial_owner>(
+      serial_owner{rows->front().text(0).value_or(""), rows->front().text(1).value_or("")});
 }
 
 }  // namespace certctl::projections

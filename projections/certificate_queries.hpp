@@ -56,6 +56,16 @@ db_result<json_page> list_certificate_versions(sql::database& db, const std::str
 /// The newest version (for PEM export and revocation); nullopt when none was issued.
 db_result<std::optional<certificate_version_row>> get_latest_certificate_version(
     sql::database& db, const std::string& certificate_id);
+/// Which certificate a serial belongs to (the ACME server's revocation and renewal-info lookups).
+struct serial_owner {
+  std::string certificate_id;
+  std::string pem_chain;  ///< of the version with that serial
+};
+/// The version with serial number `serial` (hex; issuers report either case, so both the
+/// upper- and the lower-case spelling match); nullopt when no version has it.
+db_result<std::optional<serial_owner>> find_version_by_serial(sql::database& db,
+                                                              const std::string& serial);
+
 /// The CertificateVersion JSON object (absent optional fields are left out).
 std::string certificate_version_json(const certificate_version_row& v);
 

@@ -1,9 +1,10 @@
 #include "projections/entity_projections.hpp"
 
-#include <map>
 #include <optional>
-#include <vector>
 
+#include "domain/certificate.hpp"
+#include "domain/job.hpp"
+#include "domain/resource.hpp"
 #include "events/json.hpp"
 #include "events/time.hpp"
 #include "projections/audit_projection.hpp"
@@ -63,39 +64,7 @@ db_result<std::optional<json_object>> load_doc(transaction& tx, const std::strin
   return std::optional<json_object>(doc.value_or(json_object{}));
 }
 
-// ---- certificates -------------------------------------------------------------------------
-
-/// Mirrors domain::certificate::apply; false for events it does not know.
-bool fold_certificate(json_object& doc, const std::string& id, const events::recorded_event& e,
-                      const json_object& p) {
-  const std::string at = events::format_rfc3339(e.occurred_at);
-  if (e.type == "certificate.created") {
-    doc = p;
-    doc.set("id", id).set("status", "Pending").set("created_at", at);
-    if (!doc.has("sans")) doc.set("sans", std::vector<std::string>{});
-    if (!doc.has("target_ids")) doc.set("target_ids", std::vector<std::string>{});
-    if (!doc.has("tags")) doc.set("tags", std::map<std::string, std::string>{});
-  } else if (e.type == "certificate.updated") {
-    doc.merge(p);
-  } else if (e.type == "certificate.renewal_requested") {
-    doc.set("status", "RenewalInProgress");
-  } else if (e.type == "certificate.issued") {
-    doc.set("status", "Active").set("expires_at", p.str("not_after"));
-    if (p.boolean("renewal")) doc.set("last_renewal_at", at);
-  } else if (e.type == "certificate.issuance_failed") {
-    doc.set("status", "Failed");
-  } else if (e.type == "certificate.revoked") {
-    doc.set("status", "Revoked").set("revoked_at", at).set("revocation_reason", p.str("reason"));
-  } else if (e.type == "certificate.archived") {
-    doc.set("status", "Archived");
-  } else if (e.type == "certificate.status_changed") {
-    doc.set("status", p.str("status"));
-  } else {
-    return false;
-  }
-  doc.set("updated_at", at);
-  return true;
-}
+// ---- certificates: the fold is domain::fold_certificate --------------------------------
 
 db_result<done> insert_version(transaction& tx, const std::string& certificate_id,
                                const events::recorded_event& e, const json_object& p) {
@@ -111,72 +80,6 @@ db_result<done> insert_version(transaction& tx, const std::string& certificate_i
        int_or_null(p, "key_size"), e.occurred_at, events::format_rfc3339(e.occurred_at)});
   if (!r) return r.error();
   return done{};
-}
-
-// ---- jobs ---------------------------------------------------------------------------------
-
-/// Mirrors domain::job::apply; `mode` is the awaiting_csr_mode the view hides.
-bool fold_job(json_object& doc, std::string& mode, const std::string& id,
-              const events::recorded_event& e, const json_object& p) {
-  const std::string at = events::format_rfc3339(e.occurred_at);
-  if (e.type == "job.created") {
-    doc = p;
-    mode = doc.str("awaiting_csr_mode");
-    doc.remove("awaiting_csr_mode");
-    doc.set("id", id).set("attempts", std::int64_t{0}).set("created_at", at);
-    if (!doc.has("scheduled_at")) doc.set("scheduled_at", at);
-  } else if (e.type == "job.started") {
-    doc.set("status", "Running").set("attempts", doc.int64("attempts") + 1).set("started_at", at);
-  } else if (e.type == "job.completed") {
-    doc.set("status", "Completed").set("completed_at", at);
-    if (p.has("version_id")) doc.set("version_id", p.str("version_id"));
-  } else if (e.type == "job.failed") {
-    doc.set("last_error", p.str("error"));
-    if (p.boolean("retry")) {
-      doc.set("status", mode == "agent" ? "AwaitingCSR" : "Pending")
-          .set("scheduled_at", p.str("next_attempt_at"));
-    } else {
-      doc.set("status", "Failed").set("completed_at", at);
-    }
-  } else if (e.type == "job.cancelled") {
-    doc.set("status", "Cancelled").set("completed_at", at);
-    if (p.has("reason")) doc.set("last_error", p.str("reason"));
-  } else {
-    return false;  // job.csr_submitted changes nothing the API shows
-  }
-  return true;
-}
-
-// ---- resources ----------------------------------------------------------------------------
-
-/// Mirrors domain::resource::apply; `deleted` is the resource's deleted flag.
-bool fold_resource(json_object& doc, bool& deleted, const std::string& kind, const std::string& id,
-                   const events::recorded_event& e, const json_object& p) {
-  const std::string at = events::format_rfc3339(e.occurred_at);
-  const std::string verb = verb_of(e.type);
-  if (verb == "created" || verb == "registered") {
-    doc = p;
-    doc.set("id", id).set("created_at", at);
-    deleted = false;
-    if (kind == "agent")
-      doc.set("registered_at", at).set("status", "Online").set("last_heartbeat_at", at);
-  } else if (verb == "updated") {
-    doc.merge(p);
-  } else if (verb == "deleted") {
-    deleted = true;
-  } else if (kind == "agent" && verb == "heartbeat_received") {
-    doc.merge(p);
-    doc.set("status", "Online").set("last_heartbeat_at", at);
-  } else if (kind == "agent" && verb == "marked_offline") {
-    doc.set("status", "Offline");
-  } else if (kind == "agent" && verb == "retired") {
-    doc.set("retired_at", at);
-    if (p.has("reason")) doc.set("retired_reason", p.str("reason"));
-  } else {
-    return false;
-  }
-  doc.set("updated_at", at);
-  return true;
 }
 
 }  // namespace
@@ -256,7 +159,7 @@ apply_result certificate_projection::apply(transaction& tx, const events::record
   const bool creating = e.type == "certificate.created";
   if (!creating && !loaded->has_value()) return done{};  // nothing to change: no such entity
   json_object doc = loaded->value_or(json_object{});
-  if (!fold_certificate(doc, id, e, *p)) return done{};
+  if (!domain::fold_certificate(doc, id, e, *p)) return done{};
 
   auto r = tx.exec(
       "INSERT INTO certificates (id, created_seq, status, name, common_name, environment, "
@@ -326,13 +229,15 @@ apply_result job_projection::apply(transaction& tx, const events::recorded_event
   if (!rows) return apply_error::from(rows.error());
   const bool creating = e.type == "job.created";
   if (!creating && rows->empty()) return done{};
+  // The domain folds the job's state, which is the stored doc plus the hidden mode column.
   json_object doc;
-  std::string mode;
   if (!rows->empty()) {
     doc = json_object::parse(rows->front().text(0).value_or("{}")).value_or(json_object{});
-    mode = rows->front().text(1).value_or("");
+    doc.set(domain::job_hidden_field, rows->front().text(1).value_or(""));
   }
-  if (!fold_job(doc, mode, id, e, *p)) return done{};
+  if (!domain::fold_job(doc, id, e, *p)) return done{};
+  const std::string mode = doc.str(domain::job_hidden_field);
+  doc.remove(domain::job_hidden_field);  // what domain::job_view shows, without a copy
 
   auto r = tx.exec(
       "INSERT INTO jobs (id, created_seq, status, type, certificate_id, agent_id, "
@@ -397,7 +302,7 @@ apply_result resource_projection::apply(transaction& tx, const events::recorded_
       created_at = r.int64(3).value_or(e.occurred_at);
     }
   }
-  if (!fold_resource(doc, deleted, kind, id, e, *p)) return done{};
+  if (!domain::fold_resource(doc, deleted, kind, id, e, *p)) return done{};
 
   const std::int64_t retired = doc.has("retired_at") ? 1 : 0;
   auto r = tx.exec(

@@ -1,8 +1,9 @@
 #pragma once
 /// The entity read models (DESIGN §6): certificates and their versions, jobs, and the
 /// configuration resources (issuers, profiles, renewal policies, teams, owners, agents).
-/// Each folds its events the way the domain aggregates do (domain/*.cpp), so the
-/// stored `doc` is the entity as the API returns it. Queries are in certificate_queries.hpp
+/// Each folds its events with the domain's own fold (domain::fold_certificate, fold_job,
+/// fold_resource: what the aggregates' apply() runs), so the stored `doc` is the entity as
+/// the API returns it and cannot drift from the write side. Queries are in certificate_queries.hpp
 /// and entity_queries.hpp.
 
 #include <string>

@@ -10,7 +10,8 @@
 ///
 /// Short-lived certificates (validity under one hour, see connectors::short_lived_threshold_us)
 /// get no row: expiry is their revocation. The fold is deterministic (no signing here), so a
-/// rebuilt projection equals the live one; signed artefacts live in revocation_cache.
+/// rebuilt projection equals the live one; signed artefacts live in revocation signing
+/// (actors/workflows/revocation_cache.hpp), which reads these queries through an adapter.
 
 #include <cstdint>
 #include <optional>

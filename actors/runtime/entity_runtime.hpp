@@ -2,17 +2,20 @@
 /// Hosts every entity as a CAF actor (DESIGN §5) behind a CAF-free facade, so gateways and
 /// tools include this header without paying for CAF.
 ///
-/// A registry actor spawns an entity actor on demand (recovering it from its latest snapshot
-/// plus later events), forwards commands to it, and lets it passivate after an idle period.
-/// An entity handles one command at a time: decide -> append (asynchronously, through the
-/// store's group commit) -> apply -> reply. While an append is in flight further commands
-/// wait in the entity's queue, so the actor thread never blocks on the database.
+/// A registry actor (entity_registry.cpp) spawns an entity actor (entity_actor.cpp) on demand,
+/// recovering it from its latest snapshot plus later events, forwards commands to it, and lets
+/// it passivate after an idle period measured on the injected clock. An entity handles one
+/// command at a time: decide -> append (asynchronously, through the store's group commit) ->
+/// apply -> reply. While an append is in flight further commands wait in the entity's queue,
+/// so the actor thread never blocks on the database. The deadline watch (deadline_watch.cpp)
+/// answers submitted commands nobody answered in time.
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "domain/aggregate.hpp"
 #include "infra/clock.hpp"
@@ -21,6 +24,8 @@
 namespace certctl::actors {
 
 struct runtime_options {
+  /// An entity without a message for this long (by the injected clock) is let go; the
+  /// registry looks every idle_timeout / 2 of real time, or when `sweep_idle` asks.
   std::chrono::milliseconds idle_timeout{std::chrono::minutes(5)};
   std::int64_t snapshot_every = 100;  ///< events between snapshots of one entity
   std::chrono::milliseconds command_timeout{std::chrono::seconds(30)};
@@ -36,6 +41,13 @@ struct command_outcome {
 
 using command_result = result<command_outcome, domain::domain_error>;
 using command_callback = std::function<void(command_result)>;
+
+/// The reserved command name of a read (`entity_runtime::read`). The entity answers it from
+/// its state, whatever that state is, without deciding, appending or recording anything. It
+/// travels like any command, so in cluster mode a read for an entity owned elsewhere goes to
+/// the owner (through the router and the command codec, unchanged), and it is answered after
+/// the commands queued before it. No aggregate uses the "runtime." prefix.
+inline constexpr std::string_view read_command_name = "runtime.read";
 
 /// Decides where a command runs. Absent on a single node; in cluster mode (DESIGN §9) the
 /// cluster layer installs one so that every caller of the runtime (gateways, workflows,
@@ -75,8 +87,21 @@ class entity_runtime {
   /// `submit` callback); returns `unavailable` after `command_timeout` without an answer.
   command_result execute(const std::string& kind, domain::command cmd);
 
+  /// The entity's current view and stream version (position 0, never a duplicate), or
+  /// `not_found` when it was never created; in any state (an Archived certificate too), without
+  /// appending. Blocking like `execute`, with the command timeout, wherever the owner is.
+  command_result read(const std::string& kind, const std::string& id);
+  /// Asynchronous `read`; `done` as for `submit` (once, possibly on an actor thread).
+  void read_async(const std::string& kind, const std::string& id, command_callback done);
+
   /// Entity actors currently resident (not passivated).
   size_t resident_entities() const;
+
+  /// Lets every entity go that has been idle for `idle_timeout` by the injected clock, now
+  /// rather than on the next periodic look, and returns once all resident entities answered
+  /// (false: the registry did not answer within the command timeout). Tests drive passivation
+  /// with a manual clock through this instead of sleeping.
+  bool sweep_idle();
 
   /// Installs the cluster's router; before the first command, and `router` must outlive the
   /// runtime's use. nullptr: everything runs locally.

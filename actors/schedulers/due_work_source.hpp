@@ -1,7 +1,8 @@
 #pragma once
 /// What the scheduler loops ask the read side: which certificates, jobs and agents are due for
 /// action at a given time. An interface so actors/ does not depend on projections/; the server
-/// implements it over the read models (tools/server/scheduler_source.hpp), tests may fake it.
+/// implements it over the read models (tools/server/due_work_adapter.hpp over the queries of
+/// projections/due_work_queries.hpp), tests may fake it.
 ///
 /// Answers may lag the log a little (projections are eventually consistent). The loops are
 /// written for that: every command they send carries a deterministic command id, so acting

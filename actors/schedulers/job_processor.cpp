@@ -23,14 +23,8 @@ tick_report job_processor::tick(events::timestamp_us now) {
     still_due[job.id] = job.scheduled_at;
     auto seen = handed_off_.find(job.id);
     if (seen != handed_off_.end() && seen->second == job.scheduled_at) continue;
-    // The certificate's current names come from its entity, not the read model: an empty
-    // update decides nothing and answers with the view.
-    domain::command read;
-    read.name = "certificate.update";
-    read.entity_id = job.certificate_id;
-    read.principal = "system:" + report.loop;
-    read.correlation_id = report.correlation_id;
-    auto cert = runtime_.execute("certificate", std::move(read));
+    // The certificate's current names come from its entity, not the read model.
+    auto cert = runtime_.read("certificate", job.certificate_id);
     if (!cert) {
       record_action(report, "issuance.enqueue", job.id, cert);
       continue;

@@ -15,11 +15,7 @@ certctl::result<std::unique_ptr<connectors::ca_hierarchy>, std::string> open_hie
   if (!root) return root.error().message;
   // The entity, not the read model: a retirement must stop signing at once.
   auto lookup = [&runtime](const std::string& id) -> std::optional<connectors::ca_record> {
-    domain::command cmd;
-    cmd.name = "intermediate.read";
-    cmd.entity_id = id;
-    cmd.principal = "system:hierarchy";
-    auto r = runtime.execute("intermediate", cmd);
+    auto r = runtime.read("intermediate", id);
     if (!r) return std::nullopt;
     const auto& v = r->view;
     return connectors::ca_record{id,
@@ -48,11 +44,7 @@ issuer_resolver make_issuer_resolver(entity_runtime& runtime,
                                     std::string& error) -> connectors::issuer* {
     const std::string issuer_id = t.certificate.str("issuer_id");
     if (issuer_id.empty()) return nullptr;
-    domain::command cmd;
-    cmd.name = "issuer.update";  // with no fields: decides nothing, returns the current view
-    cmd.entity_id = issuer_id;
-    cmd.principal = "system:issuance";
-    auto issuer = runtime.execute("issuer", cmd);
+    auto issuer = runtime.read("issuer", issuer_id);
     if (!issuer) return nullptr;
     const std::string type = issuer->view.str("type");
     events::json_object stored;

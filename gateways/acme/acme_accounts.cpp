@@ -19,7 +19,7 @@ std::string json_text(const rapidjson::Value& v) {
 
 acme_result<std::string> acme_server::impl::account_of_key(const crypto::jwk& key,
                                                            const request& r) {
-  auto claim = exec("acme_key", "acme_key.get", account_id_of(key), {}, r, "acme:reader");
+  auto claim = deps.runtime.read("acme_key", account_id_of(key));
   if (claim) return claim->view.str("account_id");
   if (claim.error().code != domain::domain_errc::not_found) return from_domain(claim.error());
   return account_id_of(key);
@@ -52,7 +52,7 @@ http::response acme_server::impl::new_account(const request& r) {
   if (!owner) return render(owner.error());
   const std::string id = *owner;
   const std::string principal = "acme:" + id;
-  auto existing = exec("acme_account", "acme_account.get", id, {}, r, principal);
+  auto existing = deps.runtime.read("acme_account", id);
   int status = 200;
   events::json_object view;
   if (existing) {
@@ -162,7 +162,7 @@ http::response acme_server::impl::key_change(const request& r) {
   auto owner = account_of_key(new_key, r);
   if (!owner) return render(owner.error());
   if (*owner != a->account_id) {
-    auto held = exec("acme_account", "acme_account.get", *owner, {}, r, "acme:reader");
+    auto held = deps.runtime.read("acme_account", *owner);
     if (held) return conflict(*owner);
     if (held.error().code != domain::domain_errc::not_found)
       return render(from_domain(held.error()));

@@ -149,7 +149,7 @@ http::response acme_server::impl::certificate(const request& r) {
   auto a = authenticate(r, key_rule::kid);
   if (!a) return render(a.error());
   const std::string id = r.c.path_param("id");
-  auto cert = exec("certificate", "certificate.update", id, {}, r, a->principal());
+  auto cert = deps.runtime.read("certificate", id);
   if (!cert || cert->view.str_map("tags")["acme_account"] != a->account_id)
     return render(not_found_problem("no certificate " + id + " for this account"));
   auto issued = deps.issued ? deps.issued(id) : std::nullopt;
@@ -186,7 +186,7 @@ http::response acme_server::impl::revoke(const request& r) {
   auto cert_id =
       deps.certificate_by_serial ? deps.certificate_by_serial(info->serial_hex) : std::nullopt;
   if (!cert_id) return render(not_found_problem("the certificate was not issued here"));
-  auto cert = exec("certificate", "certificate.update", *cert_id, {}, r, "acme:reader");
+  auto cert = deps.runtime.read("certificate", *cert_id);
   if (!cert) return render(from_domain(cert.error()));
   // RFC 8555 §7.6: the account that ordered it, or whoever holds the certificate's key.
   std::string principal;

@@ -66,7 +66,7 @@ std::optional<problem> acme_server::impl::bind_eab(const request& r, const authe
   if (!bound_key || bound_key->thumbprint != a.key.thumbprint)
     return malformed("externalAccountBinding: payload is not the account key");
 
-  auto eab_key = exec("acme_eab", "acme_eab.get", *kid, {}, r, "acme:reader");
+  auto eab_key = deps.runtime.read("acme_eab", *kid);
   if (!eab_key || deps.secrets == nullptr) return unauthorized("unknown EAB key id " + *kid);
   auto secret = deps.secrets->get(secret_id(*kid));
   if (!secret) return problem{"serverInternal", 500, "EAB key " + *kid + " is unreadable"};

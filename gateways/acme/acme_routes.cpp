@@ -1,8 +1,6 @@
 #include "gateways/acme/acme_routes.hpp"
 
-#include <algorithm>
-#include <cctype>
-
+#include "projections/certificate_queries.hpp"
 #include "projections/entity_queries.hpp"
 
 namespace certctl::gateways::acme {
@@ -49,26 +47,15 @@ std::unique_ptr<gateways::acme::acme_server> add_acme_routes(gateways::http::rou
     return std::nullopt;
   };
   deps.certificate_by_serial = [db](const std::string& serial) -> std::optional<std::string> {
-    std::string upper = serial, lower = serial;
-    std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
-    std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
-    auto rows =
-        db->query("SELECT certificate_id FROM certificate_versions WHERE serial_number IN (?, ?)",
-                  {upper, lower});
-    if (!rows || rows->empty()) return std::nullopt;
-    return rows->front().text(0);
+    auto found = projections::find_version_by_serial(*db, serial);
+    if (!found || !found->has_value()) return std::nullopt;
+    return (*found)->certificate_id;
   };
   deps.version_by_serial =
       [db](const std::string& serial) -> std::optional<gateways::acme::certificate_version> {
-    std::string upper = serial, lower = serial;
-    std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
-    std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
-    auto rows = db->query(
-        "SELECT certificate_id, pem_chain FROM certificate_versions WHERE serial_number IN (?, ?)",
-        {upper, lower});
-    if (!rows || rows->empty()) return std::nullopt;
-    return gateways::acme::certificate_version{rows->front().text(0).value_or(""),
-                                               rows->front().text(1).value_or("")};
+    auto found = projections::find_version_by_serial(*db, serial);
+    if (!found || !found->has_value()) return std::nullopt;
+    return gateways::acme::certificate_version{(*found)->certificate_id, (*found)->pem_chain};
   };
   deps.renewal_policy = [db](const std::string& id) -> std::optional<events::json_object> {
     auto doc = projections::get_resource(*db, "renewal_policy", id);

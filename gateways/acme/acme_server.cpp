@@ -75,7 +75,7 @@ actors::command_result acme_server::impl::exec(const std::string& kind, const st
 
 acme_result<events::json_object> acme_server::impl::get(const std::string& kind,
                                                         const std::string& id, const request& r) {
-  auto res = exec(kind, kind + ".get", id, {}, r, "acme:reader");
+  auto res = deps.runtime.read(kind, id);
   if (!res) return from_domain(res.error());
   return res->view;
 }
@@ -164,7 +164,7 @@ acme_result<authenticated> acme_server::impl::authenticate(const request& r, key
     if (kid.rfind(opt.base_url + "/acme/", 0) != 0 || at == std::string::npos)
       return {problem{"accountDoesNotExist", 400, "kid '" + kid + "' is not an account URL"}};
     a.account_id = kid.substr(at + 9);
-    auto account = exec("acme_account", "acme_account.get", a.account_id, {}, r, "acme:reader");
+    auto account = deps.runtime.read("acme_account", a.account_id);
     if (!account) {
       if (account.error().code == domain::domain_errc::not_found)
         return {problem{"accountDoesNotExist", 400, "no account " + a.account_id}};

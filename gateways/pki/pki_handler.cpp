@@ -7,7 +7,7 @@
 
 #include "gateways/http/json.hpp"
 #include "gateways/http/request_id.hpp"
-#include "projections/revocation_cache.hpp"
+#include "actors/workflows/revocation_cache.hpp"
 
 namespace certctl::gateways::pki {
 namespace {
@@ -97,7 +97,7 @@ std::optional<std::string> base64_decode(const std::string& in) {
 
 }  // namespace
 
-pki_handler::pki_handler(projections::revocation_cache& cache, pki_options options)
+pki_handler::pki_handler(actors::revocation_cache& cache, pki_options options)
     : cache_(cache), options_(options) {}
 
 bool pki_handler::handles(const std::string& path) {

@@ -24,7 +24,7 @@
 #include "gateways/http/http_types.hpp"
 #include "infra/crypto/ocsp.hpp"
 
-namespace certctl::projections {
+namespace certctl::actors {
 class revocation_cache;
 }
 
@@ -43,7 +43,7 @@ struct pki_options {
 class pki_handler {
  public:
   /// `cache` must outlive the handler.
-  explicit pki_handler(projections::revocation_cache& cache, pki_options options = {});
+  explicit pki_handler(actors::revocation_cache& cache, pki_options options = {});
 
   /// True when `path` is under /.well-known/pki/.
   static bool handles(const std::string& path);
@@ -59,7 +59,7 @@ class pki_handler {
   http::response ocsp(const http::raw_request& req, const std::string& issuer_id,
                       const std::string& tail) const;
 
-  projections::revocation_cache& cache_;
+  actors::revocation_cache& cache_;
   pki_options options_;
 };
 

@@ -37,9 +37,9 @@ class intermediate_revocation {
 
 }  // namespace
 
-void add_local_ca_authority(projections::revocation_cache& cache, connectors::local_ca& ca,
+void add_local_ca_authority(actors::revocation_cache& cache, connectors::local_ca& ca,
                             actors::entity_runtime& runtime) {
-  projections::revocation_authority a;
+  actors::revocation_authority a;
   a.issuer_id = ca.id();
   a.sign_crl = [&ca](const crypto::crl_content& c) { return ca.sign_crl(c); };
   a.responder = [&ca]() -> result<std::shared_ptr<const crypto::ocsp_signer>, std::string> {
@@ -52,7 +52,7 @@ void add_local_ca_authority(projections::revocation_cache& cache, connectors::lo
   // numbers (an intermediate's own entity for its CRLs), so a number is never served before
   // it is in the log.
   cache.set_crl_recorder([&runtime, root = ca.id()](const std::string& issuer_id,
-                                                    const projections::crl_publication& crl) {
+                                                    const actors::crl_publication& crl) {
     const std::string kind = issuer_id == root ? "issuer" : "intermediate";
     domain::command cmd;
     cmd.name = kind + ".publish_crl";
@@ -63,7 +63,7 @@ void add_local_ca_authority(projections::revocation_cache& cache, connectors::lo
         .set("next_update", events::format_rfc3339(crl.next_update_us))
         .set("revoked_count", crl.revoked_count);
     auto r = runtime.execute(kind, cmd);
-    projections::crl_record_result out;
+    actors::crl_record_result out;
     out.ok = r.ok();
     if (!r) {
       out.conflict = r.error().code == domain::domain_errc::conflict;
@@ -73,11 +73,11 @@ void add_local_ca_authority(projections::revocation_cache& cache, connectors::lo
   });
 }
 
-void add_intermediate_authorities(projections::revocation_cache& cache,
+void add_intermediate_authorities(actors::revocation_cache& cache,
                                   connectors::ca_hierarchy& hierarchy, const infra::clock& clock) {
   cache.set_authority_resolver(
       [&hierarchy,
-       &clock](const std::string& id) -> std::optional<projections::revocation_authority> {
+       &clock](const std::string& id) -> std::optional<actors::revocation_authority> {
         if (id == hierarchy.root_id()) return std::nullopt;  // added as the local CA
         auto material = hierarchy.signing_material_of(id);   // any status
         if (!material) return std::nullopt;
@@ -85,7 +85,7 @@ void add_intermediate_authorities(projections::revocation_cache& cache,
         if (!signer) return std::nullopt;
         auto ca = std::make_shared<intermediate_revocation>(material->cert_pem,
                                                             std::move(signer).value(), clock);
-        projections::revocation_authority a;
+        actors::revocation_authority a;
         a.issuer_id = id;
         a.sign_crl = [ca](const crypto::crl_content& c) { return ca->sign_crl(c); };
         a.responder = [ca] { return ca->responder(); };

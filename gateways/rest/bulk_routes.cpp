@@ -29,13 +29,11 @@ const std::set<std::string> renewal_skipped = {"RenewalInProgress", "Pending", "
 
 constexpr auto max_position_wait = std::chrono::milliseconds(5000);
 
-/// The entity's current view without changing it: an update with no fields decides nothing.
-/// Read from the entity rather than the read model, which may not have caught up yet.
-actors::command_result current(write_context& ctx, const http::request_context& c,
+/// The entity's current view, in any state. Read from the entity rather than the read model,
+/// which may not have caught up yet.
+actors::command_result current(write_context& ctx, const http::request_context&,
                                const std::string& kind, const std::string& id) {
-  domain::command cmd = command_for(c, kind + ".update", id, {}, id);
-  cmd.command_id.clear();  // a read; nothing to deduplicate
-  return ctx.runtime.execute(kind, std::move(cmd));
+  return ctx.runtime.read(kind, id);
 }
 
 struct failure {

@@ -44,7 +44,7 @@ events::json_object root_row(connectors::ca_hierarchy& h) {
 std::optional<http::response> check_issuer(intermediate_context& ctx,
                                            const http::request_context& c,
                                            const std::string& issuer_id) {
-  auto issuer = ctx.runtime.execute("issuer", command_for(c, "issuer.update", issuer_id, {}));
+  auto issuer = ctx.runtime.read("issuer", issuer_id);
   if (!issuer) return error_response(issuer.error());
   if (issuer_id != ctx.hierarchy.root_id())
     return http::error_response(400, "issuer " + issuer_id +
@@ -72,8 +72,7 @@ http::response create(intermediate_context& ctx, http::request_context& c) {
   const std::string id = "ica-" + crypto::random_hex(8);
   std::int64_t position = 0;
   if (!under_root) {
-    auto parent =
-        ctx.runtime.execute("intermediate", command_for(c, "intermediate.read", parent_id, {}));
+    auto parent = ctx.runtime.read("intermediate", parent_id);
     if (!parent) {
       if (parent.error().code == domain::domain_errc::not_found)
         return http::error_response(http_status(parent.error().code),
@@ -176,10 +175,6 @@ http::response retire(intermediate_context& ctx, http::request_context& c) {
 }
 
 }  // namespace
-
-void register_intermediate_projection(projections::projector& p) {
-  p.add(std::make_shared<projections::intermediate_projection>());
-}
 
 void add_intermediate_routes(http::router& r, intermediate_context& ctx) {
   r.add("POST", "/api/v1/issuers/{id}/intermediates", role::admin,

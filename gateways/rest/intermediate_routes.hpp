@@ -32,8 +32,6 @@ struct intermediate_context {
   connectors::ca_hierarchy& hierarchy;
 };
 
-/// Adds the intermediates read model (before the projector starts).
-void register_intermediate_projection(projections::projector& p);
 
 void add_intermediate_routes(gateways::http::router& r, intermediate_context& ctx);
 

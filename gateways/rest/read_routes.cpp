@@ -10,15 +10,10 @@
 #include "gateways/rest/connector_routes.hpp"
 #include "projections/audit_queries.hpp"
 #include "projections/certificate_queries.hpp"
-#include "projections/entity_projections.hpp"
 #include "projections/entity_queries.hpp"
 
 namespace certctl::gateways::rest {
 using http::role;
-
-void register_read_projections(projections::projector& p) {
-  projections::register_entity_projections(p);
-}
 
 namespace {
 
@@ -248,23 +243,6 @@ void add_read_routes(http::router& r, read_context& ctx) {
   add_certificate_reads(r, ctx);
   add_job_reads(r, ctx);
   add_resource_reads(r, ctx);
-}
-
-void record_auth_failure(store::event_store& store, const http::auth_event& e) {
-  store::append_request req;
-  req.stream_id = "security-auth";
-  events::proposed_event pe;
-  pe.type = "auth.denied";
-  events::json_object p;
-  p.set("method", e.method)
-      .set("path", e.path)
-      .set("reason", std::string(http::to_string(e.reason)));
-  pe.payload = p.dump();
-  pe.principal = "anonymous";
-  pe.source_address = e.remote_addr;
-  pe.correlation_id = e.request_id;
-  req.events.push_back(std::move(pe));
-  store.append_async(std::move(req), [](store::store_result<store::append_result>) {});
 }
 
 }  // namespace certctl::gateways::rest

@@ -4,7 +4,6 @@
 
 #include "gateways/http/router.hpp"
 #include "infra/clock.hpp"
-#include "infra/store/event_store.hpp"
 #include "projections/projector.hpp"
 #include "infra/sql/database.hpp"
 
@@ -21,13 +20,6 @@ struct read_context {
   const infra::clock& clock;
 };
 
-/// Adds every read model the routes below query.
-void register_read_projections(projections::projector& p);
-
 void add_read_routes(gateways::http::router& r, read_context& ctx);
-
-/// Records a failed or denied request in the log (stream "security-auth"), so the audit trail
-/// shows who tried what from where. Never blocks the request on the database.
-void record_auth_failure(store::event_store& store, const gateways::http::auth_event& e);
 
 }  // namespace certctl::gateways::rest

@@ -195,8 +195,7 @@ void add_agent_routes(http::router& r, write_context& ctx) {
     auto accepted =
         ctx.runtime.execute("job", command_for(c, "job.submit_csr", body->str("job_id"), csr));
     if (!accepted) return render(accepted, 202);
-    auto cert = ctx.runtime.execute(
-        "certificate", command_for(c, "certificate.update", body->str("certificate_id"), {}));
+    auto cert = ctx.runtime.read("certificate", body->str("certificate_id"));
     if (!cert) return render(cert, 202);
     ctx.issuance.enqueue({body->str("certificate_id"), body->str("job_id"), cert->view,
                           body->str("csr_pem"), c.request_id, "agent:" + c.path_param("id")});

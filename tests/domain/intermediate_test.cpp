@@ -98,7 +98,6 @@ BOOST_AUTO_TEST_CASE(a_retiring_parent_signs_no_new_child) {
 
 BOOST_AUTO_TEST_CASE(commands_for_an_unknown_intermediate_are_not_found) {
   scenario s("intermediate", "ica-9");
-  BOOST_TEST(error_of(s.when("intermediate.read", "{}")) == domain::domain_errc::not_found);
   BOOST_TEST(error_of(s.when("intermediate.retire", "{}")) == domain::domain_errc::not_found);
   BOOST_TEST(error_of(s.when("intermediate.child_add", R"({"child_id":"x"})")) ==
              domain::domain_errc::not_found);

@@ -6,6 +6,7 @@
 #include "projections/audit_projection.hpp"
 #include "projections/checkpoint_table.hpp"
 #include "projections/projector.hpp"
+#include "projections/standard_projections.hpp"
 #include "tests/projections/test_projections.hpp"
 
 namespace bdata = boost::unit_test::data;
@@ -169,6 +170,22 @@ BOOST_DATA_TEST_CASE(a_restart_resumes_from_the_checkpoint_without_reapplying,
   BOOST_TEST(again->applied.load() == 6);
   BOOST_TEST(again->creates.load() == 0);
   BOOST_TEST(counts(env) == "certificate-mc-0=6\ncertificate-mc-1=6\ncertificate-mc-2=6\n");
+}
+
+BOOST_DATA_TEST_CASE(the_standard_projections_are_added_once_and_follow_the_log,
+                     bdata::make(testing::conformance_backends()), backend) {
+  projection_env env(backend);
+  projector p(env.log.store(), env.db, quiet(7));
+  BOOST_REQUIRE(add_standard_projections(p).ok());
+  BOOST_TEST(!add_standard_projections(p).ok());  // each name once
+  std::vector<std::string> names;
+  for (const auto& s : p.status()) names.push_back(s.name);
+  BOOST_TEST(names == (std::vector<std::string>{"audit", "certificates", "jobs", "resources",
+                                                "revocation", "intermediates"}),
+             boost::test_tools::per_element());
+  append_mix(env, 5);
+  BOOST_REQUIRE(*p.catch_up() == 5);
+  for (const auto& s : p.status()) BOOST_TEST(s.position == 5, s.name);
 }
 
 BOOST_DATA_TEST_CASE(a_rebuilt_projection_equals_the_live_one,

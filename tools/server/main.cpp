@@ -20,6 +20,7 @@
 #include "actors/schedulers/scheduler_runtime.hpp"
 #include "actors/workflows/issuance_service.hpp"
 #include "actors/workflows/issuer_resolver.hpp"
+#include "actors/workflows/revocation_cache.hpp"
 #include "connectors/builtin.hpp"
 #include "connectors/config_service.hpp"
 #include "connectors/issuers/local/local_ca.hpp"
@@ -35,12 +36,11 @@
 #include "infra/metrics/metrics.hpp"
 #include "infra/store/event_store.hpp"
 #include "infra/store/postgres_store.hpp"
-#include "projections/audit_projection.hpp"
 #include "projections/entity_queries.hpp"
 #include "projections/projector.hpp"
-#include "projections/revocation_cache.hpp"
-#include "projections/revocation_projection.hpp"
+#include "projections/standard_projections.hpp"
 #include "gateways/acme/acme_routes.hpp"
+#include "gateways/rest/auth_failure_log.hpp"
 #include "gateways/rest/auth_routes.hpp"
 #include "gateways/rest/bulk_routes.hpp"
 #include "gateways/rest/cluster_routes.hpp"
@@ -50,7 +50,8 @@
 #include "gateways/rest/metrics_routes.hpp"
 #include "gateways/pki/pki_routes.hpp"
 #include "gateways/rest/read_routes.hpp"
-#include "tools/server/scheduler_source.hpp"
+#include "tools/server/due_work_adapter.hpp"
+#include "tools/server/revocation_reader_adapter.hpp"
 #include "gateways/rest/stats_routes.hpp"
 #include "gateways/rest/write_routes.hpp"
 
@@ -130,10 +131,8 @@ int main() {
   auto db = sql::database::open(cfg->store_url());
   if (!db) return fail("read models: " + db.error().message);
   projections::projector projector(**store, *db);
-  projector.add(std::make_shared<projections::audit_projection>());
-  gateways::rest::register_read_projections(projector);
-  projector.add(std::make_shared<projections::revocation_projection>());
-  gateways::rest::register_intermediate_projection(projector);
+  if (auto added = projections::add_standard_projections(projector); !added)
+    return fail("projector: " + added.error().message);
   // In a cluster the projector writes only on the node that owns it (a singleton below); the
   // others follow its checkpoints.
   if (cfg->cluster_enabled) {
@@ -160,7 +159,7 @@ int main() {
     if (auto started = start_relay(); !started) return fail(started.error());
   }
   // Before the issuance service: its workers ask this for retry intervals until they stop.
-  server::scheduler_source due_work(*db);
+  server::due_work_adapter due_work(*db);
 
   if (cfg->port == 0) {
     cfg->port = reserve_free_port(cfg->host);
@@ -266,11 +265,13 @@ int main() {
   scheduler.start();
 
   // CRL and OCSP (gateways/pki); after the seed, because CRL numbers are issuer events.
-  projections::revocation_cache_options revocation_opts;
+  actors::revocation_cache_options revocation_opts;
   revocation_opts.crl_validity = std::chrono::hours(cfg->crl_validity_hours);
   revocation_opts.ocsp_validity = std::chrono::hours(cfg->ocsp_validity_hours);
-  projections::revocation_cache revocation(
-      *db, [&projector] { return projector.projected_position(); }, clock, revocation_opts);
+  actors::revocation_cache revocation(
+      std::make_shared<server::revocation_reader_adapter>(
+          *db, [&projector] { return projector.projected_position(); }),
+      clock, revocation_opts);
   gateways::pki::add_local_ca_authority(revocation, **ca, runtime);
   gateways::pki::add_intermediate_authorities(revocation, **hierarchy, clock);
   if (auto started = revocation.start(); !started) return fail(started.error());

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <future>
 #include <map>
 #include <mutex>
@@ -61,14 +62,17 @@ BOOST_AUTO_TEST_CASE(a_rejected_command_writes_nothing) {
 
 BOOST_AUTO_TEST_CASE(an_entity_recovers_its_state_from_the_log_after_passivation) {
   auto store = store::make_memory_store();
-  infra::system_clock clock;
+  infra::manual_clock clock(1790000000000000);
   actors::runtime_options opts;
-  opts.idle_timeout = std::chrono::milliseconds(50);
+  opts.idle_timeout = std::chrono::minutes(5);  // the periodic look never comes during the test
   actors::entity_runtime rt(*store, clock, opts);
   BOOST_REQUIRE(rt.execute("team", make("team.create", "t-1", team)).ok());
-  // Passivation is driven by CAF's idle timer; wait for it rather than assume it.
-  for (int i = 0; i < 200 && rt.resident_entities() > 0; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  // Idleness is measured on the injected clock: not yet idle, it stays.
+  clock.advance(std::chrono::minutes(4));
+  BOOST_REQUIRE(rt.sweep_idle());
+  BOOST_TEST(rt.resident_entities() == 1u);
+  clock.advance(std::chrono::minutes(1));
+  BOOST_REQUIRE(rt.sweep_idle());
   BOOST_TEST(rt.resident_entities() == 0u);
   auto r = rt.execute("team", make("team.update", "t-1", R"({"description":"infra"})"));
   BOOST_REQUIRE(r.ok());
@@ -195,8 +199,8 @@ BOOST_AUTO_TEST_CASE(released_entities_recover_from_the_store_on_their_next_comm
   BOOST_REQUIRE(rt.execute("team", make("team.create", "t-2", team)).ok());
   BOOST_TEST(rt.resident_entities() == 2u);
   rt.release_where([](const std::string& stream) { return stream == "team-t-1"; });
-  for (int i = 0; i < 200 && rt.resident_entities() != 1u; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  // No wait: both messages are enqueued in the registry's mailbox by this thread, in order,
+  // and a CAF mailbox hands normal messages out in the order they were enqueued.
   BOOST_TEST(rt.resident_entities() == 1u);
   auto again = rt.execute("team", make("team.update", "t-1", R"({"name":"Renamed"})"));
   BOOST_REQUIRE(again.ok());
@@ -221,7 +225,8 @@ struct holding_store : store::event_store {
       hold = false;
       go.swap(held);
     }
-    for (auto& [req, done] : go) inner->append_async(std::move(req), std::move(done));
+    // Synchronously, so the appends have committed when release() returns.
+    for (auto& [req, done] : go) done(inner->append(std::move(req)));
   }
 
   store::store_result<store::append_result> append(store::append_request req) override {
@@ -304,8 +309,6 @@ BOOST_AUTO_TEST_CASE(commands_nobody_answers_time_out_and_late_answers_are_dropp
   // The store comes back: both commands commit after all, nobody is told twice, and the
   // entities carry on.
   store.release();
-  for (int i = 0; i < 200 && store.inner->head_position().value() < 2; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   BOOST_TEST(store.inner->head_position().value() == 2);
   auto next = rt.execute("team", make("team.update", "t-1", R"({"name":"Renamed"})"));
   BOOST_REQUIRE(next.ok());
@@ -325,6 +328,7 @@ BOOST_AUTO_TEST_CASE(every_submit_is_answered_once_and_in_order_per_entity) {
   std::vector<std::atomic<int>> calls(threads_n * per_thread);
   std::atomic<int> answered{0}, failures{0};
   std::mutex mu;
+  std::condition_variable all_answered;
   std::map<int, std::vector<std::int64_t>> versions_by_entity;  // in delivery order
   std::map<std::pair<int, int>, std::vector<std::int64_t>> versions_by_sender;
   std::vector<std::thread> threads;
@@ -344,14 +348,24 @@ BOOST_AUTO_TEST_CASE(every_submit_is_answered_once_and_in_order_per_entity) {
                       versions_by_entity[e].push_back(r->stream_version);
                       versions_by_sender[{t, e}].push_back(r->stream_version);
                     }
-                    ++answered;
+                    if (++answered == threads_n * per_thread) {
+                      std::lock_guard<std::mutex> lock(mu);
+                      all_answered.notify_all();
+                    }
                   });
       }
     });
   for (auto& th : threads) th.join();
-  for (int i = 0; i < 3000 && answered.load() < threads_n * per_thread; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // a second call would show now
+  {
+    // Waits for the entities' answers, not for a timer: the bound only guards a broken build.
+    std::unique_lock<std::mutex> lock(mu);
+    all_answered.wait_for(lock, std::chrono::seconds(60),
+                          [&] { return answered.load() == threads_n * per_thread; });
+  }
+  // A read queues behind every command of its entity and is answered only after their
+  // callbacks ran on the entity's thread: a second call from the entity would show now.
+  for (int e = 0; e < entities; ++e)
+    BOOST_REQUIRE(rt.read("team", "t-" + std::to_string(e)).ok());
 
   BOOST_TEST(answered.load() == threads_n * per_thread);
   BOOST_TEST(failures.load() == 0);

@@ -18,7 +18,7 @@
 #include "projections/entity_projections.hpp"
 #include "projections/entity_queries.hpp"
 #include "projections/projector.hpp"
-#include "tools/server/scheduler_source.hpp"
+#include "tools/server/due_work_adapter.hpp"
 
 namespace certctl::test {
 
@@ -34,7 +34,7 @@ struct scheduler_fixture {
   actors::entity_runtime runtime{*store, clock};
   std::shared_ptr<sql::database> db = sql::database::open("memory:").value();
   projections::projector projector{*store, db};
-  server::scheduler_source source{db};
+  server::due_work_adapter source{db};
 
   scheduler_fixture() { BOOST_REQUIRE(projections::register_entity_projections(projector).ok()); }
 
@@ -113,9 +113,9 @@ struct scheduler_fixture {
     return events::json_object::parse(**doc).value();
   }
 
-  /// The entity's current view (an empty update decides nothing and answers with it).
+  /// The entity's current view, read from the entity (any state, nothing appended).
   events::json_object view(const std::string& kind, const std::string& id) {
-    auto r = exec(kind, kind + ".update", id);
+    auto r = runtime.read(kind, id);
     BOOST_REQUIRE(r.ok());
     return r->view;
   }

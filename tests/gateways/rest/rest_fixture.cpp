@@ -9,7 +9,7 @@
 #include "events/time.hpp"
 #include "infra/crypto/aead.hpp"
 #include "infra/store/memory_store.hpp"
-#include "projections/audit_projection.hpp"
+#include "projections/standard_projections.hpp"
 
 namespace certctl::test {
 namespace http = gateways::http;
@@ -48,8 +48,7 @@ rest_fixture::rest_fixture()
       reads{*db, projector, keys, clock},
       bulk{writes, *db, projector},
       stats{*db, clock} {
-  projector.add(std::make_shared<projections::audit_projection>());
-  gateways::rest::register_read_projections(projector);
+  BOOST_REQUIRE(projections::add_standard_projections(projector).ok());
   BOOST_REQUIRE(projector.start().ok());
   router = std::make_unique<http::router>(http::key_store{}, options(projector));
   gateways::rest::add_write_routes(*router, writes);

@@ -1,8 +1,8 @@
 #pragma once
-/// The scheduler loops' view of due work (actors/schedulers/due_work_source.hpp), read from
-/// the projections' tables (`certificates`, `jobs`, `resources`; see
-/// projections/entity_projections.cpp). Thread-safe: sql::database pools its connections, and the
-/// issuance workers ask for retry intervals while the scheduler ticks.
+/// The scheduler loops' view of due work (actors/schedulers/due_work_source.hpp) over the
+/// read models: each call is one query of projections/due_work_queries.hpp, its rows copied
+/// into the loops' types. No SQL here; actors/ and projections/ stay apart, and this is where
+/// the server joins them. Thread-safe as the queries are.
 
 #include <memory>
 
@@ -11,9 +11,9 @@
 
 namespace certctl::server {
 
-class scheduler_source final : public schedulers::due_work_source {
+class due_work_adapter final : public schedulers::due_work_source {
  public:
-  explicit scheduler_source(std::shared_ptr<sql::database> db) : db_(std::move(db)) {}
+  explicit due_work_adapter(std::shared_ptr<sql::database> db) : db_(std::move(db)) {}
 
   schedulers::source_result<std::vector<schedulers::due_certificate>> certificates_expiring_by(
       events::timestamp_us horizon, size_t limit) override;

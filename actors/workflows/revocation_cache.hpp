@@ -1,10 +1,12 @@
 #pragma once
-/// Signed revocation status, ready to serve: the CRL of each issuer and a pre-signed OCSP
-/// response per certificate, fed from the revocation read model (revocation_projection.hpp).
+/// Revocation signing: the CRL of each issuer and a pre-signed OCSP response per certificate,
+/// ready to serve, fed from the revocation read model through revocation_reader.hpp (the
+/// server adapts projections/revocation_projection.hpp to it).
 ///
-/// Why a cache beside the projection: signatures are neither deterministic nor free, so they
-/// cannot live in a projection that must rebuild byte for byte, and a relying party's OCSP
-/// request should cost a lookup, not a signature. The cache follows the projection by
+/// Why a service beside the projection, not in it: signatures are neither deterministic nor
+/// free, so they cannot live in a projection that must rebuild byte for byte, and a relying
+/// party's OCSP request should cost a lookup, not a signature. It signs, so it lives with the
+/// workflows (DESIGN §2), not with the read models. The cache follows the read model by
 /// `changed_position` (sync()); a change drops the certificate's signed responses at once, so
 /// nothing stale is served, and a background thread signs them again.
 ///
@@ -34,13 +36,13 @@
 #include <unordered_map>
 #include <vector>
 
+#include "actors/workflows/revocation_reader.hpp"
+#include "events/result.hpp"
 #include "infra/clock.hpp"
 #include "infra/crypto/crl.hpp"
 #include "infra/crypto/ocsp.hpp"
-#include "projections/sql_names.hpp"
-#include "projections/revocation_projection.hpp"
 
-namespace certctl::projections {
+namespace certctl::actors {
 
 /// What the cache needs from an issuing CA (the server adapts connectors::local_ca to it).
 struct revocation_authority {
@@ -48,6 +50,15 @@ struct revocation_authority {
   std::function<crypto::crypto_result<crypto::bytes>(const crypto::crl_content&)> sign_crl;
   /// The current delegated responder (it may change between calls: a rotation).
   std::function<result<std::shared_ptr<const crypto::ocsp_signer>, std::string>()> responder;
+};
+
+/// A signed CRL whose number is to be recorded before it is served. Times in microseconds.
+struct crl_publication {
+  std::string issuer_id;
+  std::int64_t crl_number = 0;
+  std::int64_t this_update_us = 0;
+  std::int64_t next_update_us = 0;
+  std::int64_t revoked_count = 0;
 };
 
 /// Records a CRL's number before it is served (issuer.publish_crl). `conflict` when the
@@ -97,9 +108,9 @@ struct crl_cache_row {
 
 class revocation_cache {
  public:
-  /// `projected_position`: how far the read model is (projector::projected_position).
-  revocation_cache(std::shared_ptr<sql::database> db, std::function<std::int64_t()> projected_position,
-                   const infra::clock& clock, revocation_cache_options options = {});
+  /// `reader`: the revocation read model and how far it is.
+  revocation_cache(std::shared_ptr<revocation_reader> reader, const infra::clock& clock,
+                   revocation_cache_options options = {});
   ~revocation_cache();  ///< stops
   revocation_cache(const revocation_cache&) = delete;
   revocation_cache& operator=(const revocation_cache&) = delete;
@@ -188,8 +199,7 @@ class revocation_cache {
                                                         std::int64_t now_us,
                                                         std::int64_t responder_not_after) const;
 
-  std::shared_ptr<sql::database> db_;
-  std::function<std::int64_t()> projected_position_;
+  std::shared_ptr<revocation_reader> reader_;
   const infra::clock& clock_;
   revocation_cache_options options_;
   crl_recorder recorder_;
@@ -212,4 +222,4 @@ class revocation_cache {
   std::thread thread_;
 };
 
-}  // namespace certctl::projections
+}  // namespace certctl::actors

@@ -1,21 +1,12 @@
-#include "tools/server/scheduler_source.hpp"
+#include "projections/due_work_queries.hpp"
 
 #include <algorithm>
 
 #include "events/json.hpp"
 #include "events/time.hpp"
 
-namespace certctl::server {
+namespace certctl::projections {
 namespace {
-
-using sql::params;
-using sql::rows;
-using schedulers::source_error;
-using schedulers::source_result;
-
-source_error from_db(const sql::db_error& e) {
-  return {e.message};
-}
 
 events::timestamp_us time_of(const events::json_object& doc, const char* key) {
   if (!doc.is_string(key)) return 0;
@@ -43,8 +34,8 @@ std::int64_t max_of_int_array(const events::json_object& doc, const char* key,
   return best < 0 ? fallback : best;
 }
 
-schedulers::renewal_policy_info policy_from(const std::string& id, const events::json_object& d) {
-  schedulers::renewal_policy_info p;
+renewal_policy_row policy_from(const std::string& id, const events::json_object& d) {
+  renewal_policy_row p;
   p.id = id;
   p.renewal_window_days = d.int64("renewal_window_days", p.renewal_window_days);
   p.auto_renew = d.boolean("auto_renew", p.auto_renew);
@@ -58,10 +49,10 @@ const char* certificate_columns =
     "SELECT id, status, expires_at_us, expires_at, renewal_policy_id, certificate_profile_id "
     "FROM certificates ";
 
-std::vector<schedulers::due_certificate> certificates_of(const rows& rs) {
-  std::vector<schedulers::due_certificate> out;
+std::vector<due_certificate_row> certificates_of(const rows& rs) {
+  std::vector<due_certificate_row> out;
   for (const auto& r : rs) {
-    schedulers::due_certificate c;
+    due_certificate_row c;
     c.id = r.text(0).value_or("");
     c.status = r.text(1).value_or("");
     c.expires_at = r.int64(2).value_or(0);
@@ -75,10 +66,10 @@ std::vector<schedulers::due_certificate> certificates_of(const rows& rs) {
 
 const char* job_columns = "SELECT id, type, status, certificate_id, created_at_us, doc FROM jobs ";
 
-std::vector<schedulers::due_job> jobs_of(const rows& rs) {
-  std::vector<schedulers::due_job> out;
+std::vector<due_job_row> jobs_of(const rows& rs) {
+  std::vector<due_job_row> out;
   for (const auto& r : rs) {
-    schedulers::due_job j;
+    due_job_row j;
     j.id = r.text(0).value_or("");
     j.type = r.text(1).value_or("");
     j.status = r.text(2).value_or("");
@@ -99,23 +90,24 @@ std::int64_t limit_of(size_t limit) {
 
 }  // namespace
 
-source_result<std::vector<schedulers::due_certificate>> scheduler_source::certificates_expiring_by(
-    events::timestamp_us horizon, size_t limit) {
-  auto rs = db_->query(std::string(certificate_columns) +
-                           "WHERE status IN ('Active', 'Expiring') AND expires_at_us IS NOT NULL "
-                           "AND expires_at_us <= ? ORDER BY expires_at_us, id LIMIT ?",
-                       {horizon, limit_of(limit)});
-  if (!rs) return from_db(rs.error());
+db_result<std::vector<due_certificate_row>> certificates_expiring_by(sql::database& db,
+                                                                     events::timestamp_us horizon,
+                                                                     size_t limit) {
+  auto rs = db.query(std::string(certificate_columns) +
+                         "WHERE status IN ('Active', 'Expiring') AND expires_at_us IS NOT NULL "
+                         "AND expires_at_us <= ? ORDER BY expires_at_us, id LIMIT ?",
+                     {horizon, limit_of(limit)});
+  if (!rs) return rs.error();
   return certificates_of(*rs);
 }
 
-source_result<std::vector<schedulers::due_certificate>> scheduler_source::short_lived_expired_by(
-    events::timestamp_us now, size_t limit) {
+db_result<std::vector<due_certificate_row>> short_lived_expired_by(sql::database& db,
+                                                                   events::timestamp_us now,
+                                                                   size_t limit) {
   // allow_short_lived lives only in the profile document: few profiles, so filter them here
   // and let the certificates query use its profile index.
-  auto profiles =
-      db_->query("SELECT id, doc FROM resources WHERE kind = 'profile' AND deleted = 0");
-  if (!profiles) return from_db(profiles.error());
+  auto profiles = db.query("SELECT id, doc FROM resources WHERE kind = 'profile' AND deleted = 0");
+  if (!profiles) return profiles.error();
   params p;
   std::string in_list;
   for (const auto& r : *profiles) {
@@ -124,23 +116,23 @@ source_result<std::vector<schedulers::due_certificate>> scheduler_source::short_
     in_list += in_list.empty() ? "?" : ", ?";
     p.emplace_back(r.text(0).value_or(""));
   }
-  if (p.empty()) return std::vector<schedulers::due_certificate>{};
+  if (p.empty()) return std::vector<due_certificate_row>{};
   p.emplace_back(now);
   p.emplace_back(limit_of(limit));
   auto rs =
-      db_->query(std::string(certificate_columns) + "WHERE certificate_profile_id IN (" + in_list +
-                     ") AND status IN ('Active', 'Expiring') AND expires_at_us IS NOT NULL "
-                     "AND expires_at_us <= ? ORDER BY expires_at_us, id LIMIT ?",
-                 p);
-  if (!rs) return from_db(rs.error());
+      db.query(std::string(certificate_columns) + "WHERE certificate_profile_id IN (" + in_list +
+                   ") AND status IN ('Active', 'Expiring') AND expires_at_us IS NOT NULL "
+                   "AND expires_at_us <= ? ORDER BY expires_at_us, id LIMIT ?",
+               p);
+  if (!rs) return rs.error();
   return certificates_of(*rs);
 }
 
-source_result<std::vector<schedulers::renewal_policy_info>> scheduler_source::renewal_policies() {
-  auto rs = db_->query(
+db_result<std::vector<renewal_policy_row>> renewal_policies(sql::database& db) {
+  auto rs = db.query(
       "SELECT id, doc FROM resources WHERE kind = 'renewal_policy' AND deleted = 0 ORDER BY id");
-  if (!rs) return from_db(rs.error());
-  std::vector<schedulers::renewal_policy_info> out;
+  if (!rs) return rs.error();
+  std::vector<renewal_policy_row> out;
   for (const auto& r : *rs) {
     auto doc = events::json_object::parse(r.text(1).value_or("{}")).value_or(events::json_object{});
     out.push_back(policy_from(r.text(0).value_or(""), doc));
@@ -148,66 +140,68 @@ source_result<std::vector<schedulers::renewal_policy_info>> scheduler_source::re
   return out;
 }
 
-source_result<std::optional<schedulers::renewal_policy_info>> scheduler_source::renewal_policy(
-    const std::string& id) {
-  auto rs = db_->query(
+db_result<std::optional<renewal_policy_row>> renewal_policy(sql::database& db,
+                                                            const std::string& id) {
+  auto rs = db.query(
       "SELECT doc FROM resources WHERE kind = 'renewal_policy' AND id = ? AND deleted = 0", {id});
-  if (!rs) return from_db(rs.error());
-  if (rs->empty()) return std::optional<schedulers::renewal_policy_info>{};
+  if (!rs) return rs.error();
+  if (rs->empty()) return std::optional<renewal_policy_row>{};
   auto doc = events::json_object::parse(rs->front().text(0).value_or("{}"))
                  .value_or(events::json_object{});
-  return std::optional<schedulers::renewal_policy_info>(policy_from(id, doc));
+  return std::optional<renewal_policy_row>(policy_from(id, doc));
 }
 
-source_result<std::vector<schedulers::due_job>> scheduler_source::pending_jobs_due(
-    events::timestamp_us now, size_t limit) {
-  auto rs = db_->query(std::string(job_columns) +
-                           "WHERE status = 'Pending' AND (scheduled_at_us IS NULL OR "
-                           "scheduled_at_us <= ?) ORDER BY scheduled_at_us, id LIMIT ?",
-                       {now, limit_of(limit)});
-  if (!rs) return from_db(rs.error());
+db_result<std::vector<due_job_row>> pending_jobs_due(sql::database& db, events::timestamp_us now,
+                                                     size_t limit) {
+  auto rs = db.query(std::string(job_columns) +
+                         "WHERE status = 'Pending' AND (scheduled_at_us IS NULL OR "
+                         "scheduled_at_us <= ?) ORDER BY scheduled_at_us, id LIMIT ?",
+                     {now, limit_of(limit)});
+  if (!rs) return rs.error();
   return jobs_of(*rs);
 }
 
-source_result<std::vector<schedulers::due_job>> scheduler_source::jobs_awaiting_csr_since(
-    events::timestamp_us before, size_t limit) {
-  auto rs = db_->query(std::string(job_columns) +
-                           "WHERE status = 'AwaitingCSR' AND created_at_us < ? AND "
-                           "(scheduled_at_us IS NULL OR scheduled_at_us < ?) "
-                           "ORDER BY created_at_us, id LIMIT ?",
-                       {before, before, limit_of(limit)});
-  if (!rs) return from_db(rs.error());
+db_result<std::vector<due_job_row>> jobs_awaiting_csr_since(sql::database& db,
+                                                            events::timestamp_us before,
+                                                            size_t limit) {
+  auto rs = db.query(std::string(job_columns) +
+                         "WHERE status = 'AwaitingCSR' AND created_at_us < ? AND "
+                         "(scheduled_at_us IS NULL OR scheduled_at_us < ?) "
+                         "ORDER BY created_at_us, id LIMIT ?",
+                     {before, before, limit_of(limit)});
+  if (!rs) return rs.error();
   return jobs_of(*rs);
 }
 
-source_result<std::vector<schedulers::due_job>> scheduler_source::jobs_running_since(
-    events::timestamp_us before, size_t limit) {
+db_result<std::vector<due_job_row>> jobs_running_since(sql::database& db,
+                                                       events::timestamp_us before, size_t limit) {
   // While Running, the last event a job's row folded is job.started (job.csr_submitted is
   // not projected), so updated_at_us is when the current attempt started.
-  auto rs = db_->query(std::string(job_columns) +
-                           "WHERE status = 'Running' AND updated_at_us < ? "
-                           "ORDER BY updated_at_us, id LIMIT ?",
-                       {before, limit_of(limit)});
-  if (!rs) return from_db(rs.error());
+  auto rs = db.query(std::string(job_columns) +
+                         "WHERE status = 'Running' AND updated_at_us < ? "
+                         "ORDER BY updated_at_us, id LIMIT ?",
+                     {before, limit_of(limit)});
+  if (!rs) return rs.error();
   auto jobs = jobs_of(*rs);
   jobs.erase(std::remove_if(jobs.begin(), jobs.end(),
-                            [before](const schedulers::due_job& j) {
+                            [before](const due_job_row& j) {
                               return j.started_at != 0 && j.started_at >= before;
                             }),
              jobs.end());
   return jobs;
 }
 
-source_result<std::vector<schedulers::silent_agent>> scheduler_source::agents_silent_since(
-    events::timestamp_us before, size_t limit) {
+db_result<std::vector<silent_agent_row>> agents_silent_since(sql::database& db,
+                                                             events::timestamp_us before,
+                                                             size_t limit) {
   // Every agent event moves updated_at_us and none sets it earlier than the last heartbeat,
   // so updated_at_us < before is a superset of the silent agents; the document decides.
-  auto rs = db_->query(
+  auto rs = db.query(
       "SELECT id, doc FROM resources WHERE kind = 'agent' AND deleted = 0 AND retired = 0 AND "
       "status = 'Online' AND updated_at_us < ? ORDER BY updated_at_us, id LIMIT ?",
       {before, limit_of(limit)});
-  if (!rs) return from_db(rs.error());
-  std::vector<schedulers::silent_agent> out;
+  if (!rs) return rs.error();
+  std::vector<silent_agent_row> out;
   for (const auto& r : *rs) {
     auto doc = events::json_object::parse(r.text(1).value_or("{}")).value_or(events::json_object{});
     const auto heard = time_of(doc, "last_heartbeat_at");
@@ -217,4 +211,4 @@ source_result<std::vector<schedulers::silent_agent>> scheduler_source::agents_si
   return out;
 }
 
-}  // namespace certctl::server
+}  // namespace certctl::projections

@@ -1,9 +1,9 @@
 // revocation_cache: generating, recording and serving CRLs.
+#include "actors/workflows/revocation_cache.hpp"
 #include "events/time.hpp"
 #include "infra/crypto/sha256.hpp"
-#include "projections/revocation_cache.hpp"
 
-namespace certctl::projections {
+namespace certctl::actors {
 namespace {
 
 constexpr std::int64_t us_per_s = 1'000'000;
@@ -39,19 +39,15 @@ bool revocation_cache::publish_crl(issuer_state& s, std::string* error) {
   for (int attempt = 0; attempt < max_number_attempts; ++attempt) {
     auto der = s.authority.sign_crl(content);
     if (!der) return fail("sign CRL: " + der.error().message);
-    const crl_publication pub{issuer_id,
-                              content.crl_number,
-                              content.this_update * us_per_s,
+    const crl_publication pub{issuer_id, content.crl_number, content.this_update * us_per_s,
                               content.next_update * us_per_s,
-                              static_cast<std::int64_t>(content.revoked.size()),
-                              now,
-                              0};
+                              static_cast<std::int64_t>(content.revoked.size())};
     if (recorder_) {
       auto recorded = recorder_(issuer_id, pub);
       if (!recorded.ok && recorded.conflict) {
         // Someone (a previous run the read model has not caught up with, another node)
         // used this number: move above both it and whatever the read model knows.
-        auto known = last_crl_number(*db_, issuer_id);
+        auto known = reader_->last_crl_number(issuer_id);
         content.crl_number = std::max(content.crl_number + 1, known ? *known + 1 : 0);
         continue;
       }
@@ -111,4 +107,4 @@ std::vector<crl_cache_row> revocation_cache::crl_cache_rows() const {
   return out;
 }
 
-}  // namespace certctl::projections
+}  // namespace certctl::actors

@@ -1,10 +1,10 @@
 // revocation_cache: following the read model and answering OCSP. CRLs are in
 // revocation_crl.cpp.
-#include "projections/revocation_cache.hpp"
+#include "actors/workflows/revocation_cache.hpp"
 
 #include <algorithm>
 
-namespace certctl::projections {
+namespace certctl::actors {
 namespace {
 
 constexpr std::int64_t us_per_s = 1'000'000;
@@ -23,13 +23,9 @@ std::string error_response(crypto::ocsp_response_status s) {
 
 }  // namespace
 
-revocation_cache::revocation_cache(std::shared_ptr<sql::database> db,
-                                   std::function<std::int64_t()> projected_position,
+revocation_cache::revocation_cache(std::shared_ptr<revocation_reader> reader,
                                    const infra::clock& clock, revocation_cache_options options)
-    : db_(std::move(db)),
-      projected_position_(std::move(projected_position)),
-      clock_(clock),
-      options_(options) {}
+    : reader_(std::move(reader)), clock_(clock), options_(options) {}
 
 revocation_cache::~revocation_cache() {
   stop();
@@ -53,8 +49,8 @@ result<done, std::string> revocation_cache::start() {
   for (auto& [id, s] : issuers_) {
     // Continue after the last number recorded; publishing retries upwards if the read model
     // lags behind the log.
-    auto n = last_crl_number(*db_, id);
-    if (!n) return "revocation cache: " + n.error().message;
+    auto n = reader_->last_crl_number(id);
+    if (!n) return "revocation cache: " + n.error();
     std::unique_lock<std::shared_mutex> w(mu_);
     s.last_crl_number = *n;
   }
@@ -88,7 +84,7 @@ revocation_cache::issuer_state* revocation_cache::find_issuer(const std::string&
   if (!resolver_ || synced_position_.load() < 0) return nullptr;
   auto authority = resolver_(issuer_id);
   if (!authority) return nullptr;
-  auto number = last_crl_number(*db_, issuer_id);
+  auto number = reader_->last_crl_number(issuer_id);
   if (!number) return nullptr;
   // No sync while loading: rows up to the cursor are read here, later ones sync() applies
   // (again, for those read here too, which changes nothing).
@@ -104,7 +100,7 @@ revocation_cache::issuer_state* revocation_cache::find_issuer(const std::string&
   s.last_crl_number = *number;
   const std::int64_t now = clock_.now();
   for (std::int64_t after = 0;;) {
-    auto rows = revocation_rows_of(*db_, issuer_id, after, sync_batch);
+    auto rows = reader_->entries_of(issuer_id, after, sync_batch);
     if (!rows) return nullptr;
     for (const auto& r : *rows) {
       cert_state& c = s.certs[r.serial_hex];
@@ -138,12 +134,12 @@ std::vector<revocation_cache::issuer_state*> revocation_cache::issuer_states() c
 result<done, std::string> revocation_cache::sync() {
   std::lock_guard<std::mutex> lock(sync_mu_);
   // Read the target first: rows committed up to it are visible to the queries below.
-  const std::int64_t target = projected_position_ ? projected_position_() : 0;
+  const std::int64_t target = reader_->projected_position();
   if (synced_position_.load() >= 0 && target <= synced_position_.load()) return done{};
   bool changed = false;
   for (;;) {
-    auto rows = revocation_changes(*db_, cursor_, sync_batch);
-    if (!rows) return "revocation cache: " + rows.error().message;
+    auto rows = reader_->changed_after(cursor_, sync_batch);
+    if (!rows) return "revocation cache: " + rows.error();
     if (rows->empty()) break;
     const std::int64_t now = clock_.now();
     std::unique_lock<std::shared_mutex> w(mu_);
@@ -173,7 +169,7 @@ result<done, std::string> revocation_cache::sync() {
 }
 
 void revocation_cache::sync_if_behind() {
-  if (projected_position_ && projected_position_() > synced_position_.load()) sync();
+  if (reader_->projected_position() > synced_position_.load()) sync();
 }
 
 std::optional<crypto::ocsp_single_response> revocation_cache::status_of(
@@ -364,4 +360,4 @@ void revocation_cache::run() {
   }
 }
 
-}  // namespace certctl::projections
+}  // namespace certctl::actors

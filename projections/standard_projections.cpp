@@ -1,0 +1,21 @@
+#include "projections/standard_projections.hpp"
+
+#include <memory>
+
+#include "projections/audit_projection.hpp"
+#include "projections/entity_projections.hpp"
+#include "projections/intermediate_projection.hpp"
+#include "projections/projector.hpp"
+#include "projections/revocation_projection.hpp"
+
+namespace certctl::projections {
+
+db_result<done> add_standard_projections(projector& p) {
+  if (auto r = p.add(std::make_shared<audit_projection>()); !r) return r.error();
+  if (auto r = register_entity_projections(p); !r) return r.error();
+  if (auto r = p.add(std::make_shared<revocation_projection>()); !r) return r.error();
+  if (auto r = p.add(std::make_shared<intermediate_projection>()); !r) return r.error();
+  return done{};
+}
+
+}  // namespace certctl::projections
