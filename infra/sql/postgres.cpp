@@ -80,8 +80,7 @@ class text_params {
         storage_.emplace_back();
     }
     for (size_t i = 0; i < p.size(); ++i)
-      ptrs_.push_back(std::holds_alternative<std::monostate>(p[i]) ? nullptr
-                                                                   : storage_[i].c_str());
+      ptrs_.push_back(std::holds_alternative<std::monostate>(p[i]) ? nullptr : storage_[i].c_str());
   }
   auto dynamic() const { return pqxx::prepare::make_dynamic_params(ptrs_); }
 
@@ -110,8 +109,7 @@ struct pg_connection::impl {
     return t.exec_prepared(it->second, text_params(p).dynamic());
   }
 
-  static pqxx::result run_once(pqxx::transaction_base& t, const std::string& sql,
-                               const params& p) {
+  static pqxx::result run_once(pqxx::transaction_base& t, const std::string& sql, const params& p) {
     // Always exec_params, even without parameters: libpqxx 6's exec() marks the whole
     // transaction failed on an error, which would make savepoints useless.
     if (p.empty()) return t.exec_params(sql);

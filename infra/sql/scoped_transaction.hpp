@@ -16,8 +16,7 @@ class scoped_transaction {
     return scoped_transaction(c);
   }
 
-  scoped_transaction(scoped_transaction&& other) noexcept
-      : c_(std::exchange(other.c_, nullptr)) {}
+  scoped_transaction(scoped_transaction&& other) noexcept : c_(std::exchange(other.c_, nullptr)) {}
   scoped_transaction& operator=(scoped_transaction&&) = delete;
   scoped_transaction(const scoped_transaction&) = delete;
   ~scoped_transaction() { rollback(); }

@@ -50,8 +50,8 @@ sqlite_statement& sqlite_statement::bind(int i, std::int64_t v) {
 
 sqlite_statement& sqlite_statement::bind(int i, std::string_view text) {
   if (text.size() > static_cast<size_t>(INT_MAX)) return bound(SQLITE_TOOBIG);
-  return bound(sqlite3_bind_text(s_, i, text.data(), static_cast<int>(text.size()),
-                                 SQLITE_TRANSIENT));
+  return bound(
+      sqlite3_bind_text(s_, i, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT));
 }
 
 sqlite_statement& sqlite_statement::bind_blob(int i, const void* data, size_t size) {

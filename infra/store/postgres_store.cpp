@@ -53,9 +53,9 @@ constexpr const char* event_columns =
 /// The store's reading of a database error: a refused constraint is the caller's fault
 /// (a duplicate event or command id); anything else leaves the log unavailable for now.
 store_error to_store_error(const sql::db_error& e, const std::string& what) {
-  return {e.code == sql::db_errc::constraint ? store_errc::invalid_argument
-                                             : store_errc::unavailable,
-          what + ": " + e.message};
+  return {
+      e.code == sql::db_errc::constraint ? store_errc::invalid_argument : store_errc::unavailable,
+      what + ": " + e.message};
 }
 
 using connection = sql::pg_connection;
@@ -96,8 +96,7 @@ const std::string load_snapshot_sql =
 const std::string record_command_sql =
     "INSERT INTO commands (command_id, outcome, position) VALUES ($1, $2, $3) "
     "ON CONFLICT (command_id) DO NOTHING";
-const std::string find_command_sql =
-    "SELECT outcome, position FROM commands WHERE command_id = $1";
+const std::string find_command_sql = "SELECT outcome, position FROM commands WHERE command_id = $1";
 
 /// Text of a column the query guarantees to be text (or NULL, read as empty).
 std::string take_text(sql::row& r, size_t i) {
@@ -106,10 +105,11 @@ std::string take_text(sql::row& r, size_t i) {
 }
 
 store_result<events::recorded_event> decode_event(sql::row& r) {
-  static const char* const names[] = {
-      "position",       "stream_id",      "stream_version", "event_id", "type",
-      "schema_version", "occurred_at",    "principal",      "source_address",
-      "correlation_id", "causation_id",   "payload",        "prev_hash", "hash"};
+  static const char* const names[] = {"position",       "stream_id",    "stream_version",
+                                      "event_id",       "type",         "schema_version",
+                                      "occurred_at",    "principal",    "source_address",
+                                      "correlation_id", "causation_id", "payload",
+                                      "prev_hash",      "hash"};
   events::recorded_event e;
   e.position = r.int64(0).value_or(0);
   for (size_t col = 1; col < 14; ++col) {
@@ -218,8 +218,8 @@ class postgres_transaction final : public write_transaction {
         outcomes.add(cmd.outcome);
         positions.add(cmd.position);
       }
-      auto r = c_.exec(insert_commands_sql,
-                       {std::move(ids).str(), std::move(outcomes).str(), std::move(positions).str()});
+      auto r = c_.exec(insert_commands_sql, {std::move(ids).str(), std::move(outcomes).str(),
+                                             std::move(positions).str()});
       if (!r) return to_store_error(r.error(), "append");
     }
     return done{};
@@ -275,8 +275,8 @@ class postgres_store final : public batching_store {
 
   store_result<done> save_snapshot(const snapshot& s) override {
     return with_reader([&](connection& c) -> store_result<done> {
-      auto r = c.exec(save_snapshot_sql, {s.stream_id, s.stream_version,
-                                          std::int64_t{s.schema_version}, s.state});
+      auto r = c.exec(save_snapshot_sql,
+                      {s.stream_id, s.stream_version, std::int64_t{s.schema_version}, s.state});
       if (!r) return to_store_error(r.error(), "save snapshot");
       return done{};
     });
@@ -378,8 +378,8 @@ std::string redact_uri(const std::string& uri) {
 store_result<std::unique_ptr<event_store>> open_postgres_store(const std::string& uri,
                                                                const store_options& options) {
   auto fail = [&](const sql::db_error& e) {
-    return store_error{store_errc::unavailable,
-                       "cannot open PostgreSQL event store at " + redact_uri(uri) + ": " + e.message};
+    return store_error{store_errc::unavailable, "cannot open PostgreSQL event store at " +
+                                                    redact_uri(uri) + ": " + e.message};
   };
   auto c = connection::connect(uri);
   if (!c) return fail(c.error());

@@ -47,9 +47,9 @@ constexpr const char* event_columns =
 /// The store's reading of a database error: a refused constraint is the caller's fault
 /// (a duplicate event or command id); anything else leaves the log unavailable for now.
 store_error to_store_error(const sql::db_error& e, const std::string& what) {
-  return {e.code == sql::db_errc::constraint ? store_errc::invalid_argument
-                                             : store_errc::unavailable,
-          what + ": " + e.message};
+  return {
+      e.code == sql::db_errc::constraint ? store_errc::invalid_argument : store_errc::unavailable,
+      what + ": " + e.message};
 }
 
 // Statement texts, built once: each is prepared once per connection and then found in its
@@ -62,8 +62,7 @@ const std::string insert_command_sql =
 const std::string head_sql = "SELECT position, hash FROM events ORDER BY position DESC LIMIT 1";
 const std::string stream_version_sql =
     "SELECT max(stream_version) FROM events WHERE stream_id = ?1";
-const std::string find_command_sql =
-    "SELECT outcome, position FROM commands WHERE command_id = ?1";
+const std::string find_command_sql = "SELECT outcome, position FROM commands WHERE command_id = ?1";
 const std::string read_stream_sql = std::string("SELECT ") + event_columns +
                                     " FROM events WHERE stream_id = ?1 AND stream_version >= ?2 "
                                     "ORDER BY stream_version LIMIT ?3";
@@ -89,8 +88,9 @@ store_result<std::unique_ptr<connection>> open_connection(const std::string& pat
   sql::sqlite_options o;
   // A larger auto-checkpoint interval: the default (1000 pages) makes the writer checkpoint
   // and fsync the database every dozen batches, halving append throughput.
-  o.setup = writer ? std::string("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-                                 "PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=16384;") +
+  o.setup = writer ? std::string(
+                         "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+                         "PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=16384;") +
                          schema_sql
                    : "PRAGMA synchronous=FULL;";
   auto c = connection::open(path, o);

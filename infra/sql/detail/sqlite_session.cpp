@@ -60,7 +60,8 @@ db_result<std::unique_ptr<session>> open_sqlite_session(const std::string& targe
   options.uri = true;
   // WAL lets the query API read while the projector writes; FULL matches the log's
   // durability. In-memory databases ("file:...?mode=memory") have no journal to set.
-  if (target.rfind("file:", 0) != 0) options.setup = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;";
+  if (target.rfind("file:", 0) != 0)
+    options.setup = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;";
   auto c = sqlite_connection::open(target, options);
   if (!c) return c.error();
   return std::unique_ptr<session>(std::make_unique<sqlite_session>(std::move(c).value()));

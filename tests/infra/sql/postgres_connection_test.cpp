@@ -40,7 +40,8 @@ BOOST_AUTO_TEST_CASE(a_server_that_cannot_be_reached_is_unavailable_and_the_pass
 BOOST_AUTO_TEST_CASE(parameters_and_columns_round_trip_null_integer_and_text) {
   scratch_db s("postgres");
   auto c = connect_or_fail(s.location());
-  BOOST_REQUIRE(c->exec_script("CREATE TABLE t (k TEXT PRIMARY KEY, n BIGINT, i INTEGER, s TEXT)").ok());
+  BOOST_REQUIRE(
+      c->exec_script("CREATE TABLE t (k TEXT PRIMARY KEY, n BIGINT, i INTEGER, s TEXT)").ok());
   auto ins = c->exec("INSERT INTO t VALUES ($1, $2, $3, $4)",
                      {std::string("a"), std::int64_t{-9000000000}, std::int64_t{7}, sql_value{}});
   BOOST_REQUIRE_MESSAGE(ins.ok(), (ins.ok() ? "" : ins.error().message));
@@ -80,7 +81,8 @@ BOOST_AUTO_TEST_CASE(errors_map_to_the_db_errc_categories_and_no_exception_escap
   scratch_db s("postgres");
   auto c = connect_or_fail(s.location());
   BOOST_REQUIRE(c->exec_script("CREATE TABLE t (k TEXT PRIMARY KEY, v TEXT NOT NULL)").ok());
-  BOOST_REQUIRE(c->exec("INSERT INTO t VALUES ($1, $2)", {std::string("a"), std::string("x")}).ok());
+  BOOST_REQUIRE(
+      c->exec("INSERT INTO t VALUES ($1, $2)", {std::string("a"), std::string("x")}).ok());
   auto dup = c->exec("INSERT INTO t VALUES ($1, $2)", {std::string("a"), std::string("y")});
   BOOST_REQUIRE(!dup.ok());
   BOOST_TEST(dup.error().code == db_errc::constraint);
@@ -113,7 +115,7 @@ BOOST_AUTO_TEST_CASE(transactions_commit_roll_back_and_roll_back_when_dropped) {
     BOOST_TEST(c->in_transaction());
     BOOST_REQUIRE(c->exec("INSERT INTO t VALUES ($1)", {std::int64_t{1}}).ok());
     BOOST_TEST(count(*other, "t") == 0);  // not visible before commit
-  }  // dropped uncommitted
+  }                                       // dropped uncommitted
   BOOST_TEST(!c->in_transaction());
   BOOST_TEST(count(*c, "t") == 0);
   {
@@ -138,16 +140,17 @@ BOOST_AUTO_TEST_CASE(transactions_commit_roll_back_and_roll_back_when_dropped) {
 BOOST_AUTO_TEST_CASE(array_parameters_carry_any_text_for_batch_statements) {
   scratch_db s("postgres");
   auto c = connect_or_fail(s.location());
-  const std::vector<std::string> values{"plain", "with \"quotes\"", "back\\slash", "",
-                                        "NULL", "{braces}, commas", "h\xc3\xa9 \n tab\t"};
+  const std::vector<std::string> values{"plain", "with \"quotes\"",  "back\\slash",       "",
+                                        "NULL",  "{braces}, commas", "h\xc3\xa9 \n tab\t"};
   pg_array texts;
   pg_array numbers;
   for (size_t i = 0; i < values.size(); ++i) {
     texts.add(values[i]);
     numbers.add(std::int64_t{-5} + static_cast<std::int64_t>(i));
   }
-  auto r = c->query("SELECT t, n FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS x(t, n, o) ORDER BY o",
-                    {std::move(texts).str(), std::move(numbers).str()});
+  auto r = c->query(
+      "SELECT t, n FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS x(t, n, o) ORDER BY o",
+      {std::move(texts).str(), std::move(numbers).str()});
   BOOST_REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.error().message));
   BOOST_REQUIRE(r->size() == values.size());
   for (size_t i = 0; i < values.size(); ++i) {

@@ -38,7 +38,10 @@ BOOST_AUTO_TEST_CASE(null_integer_text_and_blob_bind_and_read_back) {
   {
     auto st = c->prepare("INSERT INTO t VALUES (?1, ?2, ?3, ?4)");
     BOOST_REQUIRE(st.ok());
-    st->bind_null(1).bind(2, std::int64_t{-9000000000}).bind(3, "h\xc3\xa9").bind_blob(4, blob.data(), blob.size());
+    st->bind_null(1)
+        .bind(2, std::int64_t{-9000000000})
+        .bind(3, "h\xc3\xa9")
+        .bind_blob(4, blob.data(), blob.size());
     auto changed = st->run();
     BOOST_REQUIRE(changed.ok());
     BOOST_TEST(*changed == 1);
@@ -203,8 +206,9 @@ BOOST_AUTO_TEST_CASE(transactions_commit_roll_back_and_roll_back_when_dropped) {
 BOOST_AUTO_TEST_CASE(a_statement_dropped_mid_read_releases_its_snapshot) {
   scratch_db s("sqlite");
   sqlite_options wal;
-  wal.setup = "PRAGMA journal_mode=WAL; CREATE TABLE t (k INTEGER);"
-              "INSERT INTO t VALUES (1), (2);";
+  wal.setup =
+      "PRAGMA journal_mode=WAL; CREATE TABLE t (k INTEGER);"
+      "INSERT INTO t VALUES (1), (2);";
   auto reader = open_or_fail(s.location(), wal);
   auto writer = open_or_fail(s.location());
   {
