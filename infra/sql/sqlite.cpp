@@ -27,12 +27,16 @@ db_errc classify_sqlite(int code) {
 // ---- statement -----------------------------------------------------------------------------
 
 sqlite_statement::sqlite_statement(sqlite_statement&& other) noexcept
-    : c_(other.c_), s_(std::exchange(other.s_, nullptr)), bind_rc_(other.bind_rc_) {}
+    : c_(other.c_),
+      s_(std::exchange(other.s_, nullptr)),
+      lent_(std::exchange(other.lent_, nullptr)),
+      bind_rc_(other.bind_rc_) {}
 
 sqlite_statement::~sqlite_statement() {
   if (s_ == nullptr) return;
   sqlite3_reset(s_);
   sqlite3_clear_bindings(s_);
+  *lent_ = false;
 }
 
 sqlite_statement& sqlite_statement::bound(int rc) {
@@ -187,7 +191,7 @@ db_result<std::unique_ptr<sqlite_connection>> sqlite_connection::open(
 }
 
 sqlite_connection::~sqlite_connection() {
-  for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+  for (auto& [sql, entry] : cache_) sqlite3_finalize(entry.stmt);
   sqlite3_close_v2(db_);
 }
 
@@ -198,9 +202,12 @@ db_error sqlite_connection::last_error(std::string_view what) const {
 
 db_result<sqlite_statement> sqlite_connection::prepare(const std::string& sql) {
   if (auto it = cache_.find(sql); it != cache_.end()) {
-    sqlite3_reset(it->second);
-    sqlite3_clear_bindings(it->second);
-    return sqlite_statement(this, it->second);
+    cached& entry = it->second;
+    if (entry.lent)
+      return db_error{db_errc::invalid_argument,
+                      "sqlite: statement is already in use on this connection: " + sql};
+    entry.lent = true;
+    return sqlite_statement(this, entry.stmt, &entry.lent);
   }
   sqlite3_stmt* stmt = nullptr;
   const char* tail = nullptr;
@@ -220,8 +227,9 @@ db_result<sqlite_statement> sqlite_connection::prepare(const std::string& sql) {
     return db_error{db_errc::invalid_argument,
                     "one statement per call (use exec_script for several): " + sql};
   }
-  cache_.emplace(sql, stmt);
-  return sqlite_statement(this, stmt);
+  cached& entry = cache_.emplace(sql, cached{stmt}).first->second;
+  entry.lent = true;
+  return sqlite_statement(this, stmt, &entry.lent);
 }
 
 db_result<done> sqlite_connection::exec_script(const std::string& sql) {

@@ -47,8 +47,9 @@ class sqlite_connection;
 
 /// A prepared statement lent from its connection's cache. Binding is 1-based, columns
 /// 0-based. Destroying it resets the statement (ending any read it holds open) and clears
-/// its bindings; the statement itself stays cached. Must not outlive its connection, and one
-/// SQL text is in use at most once at a time per connection.
+/// its bindings; the statement itself stays cached. Must not outlive its connection. One SQL
+/// text is lent at most once at a time per connection: preparing it again while a handle is
+/// alive is refused rather than resetting that handle's statement under it.
 class sqlite_statement {
  public:
   sqlite_statement(sqlite_statement&& other) noexcept;
@@ -85,11 +86,12 @@ class sqlite_statement {
 
  private:
   friend class sqlite_connection;
-  sqlite_statement(sqlite_connection* c, sqlite3_stmt* s) : c_(c), s_(s) {}
+  sqlite_statement(sqlite_connection* c, sqlite3_stmt* s, bool* lent) : c_(c), s_(s), lent_(lent) {}
   sqlite_statement& bound(int rc);
 
   sqlite_connection* c_;
   sqlite3_stmt* s_;
+  bool* lent_;       ///< the cache entry's "lent out" mark, cleared when this handle dies
   int bind_rc_ = 0;  ///< first failed bind, reported by step()
 };
 
@@ -136,7 +138,12 @@ class sqlite_connection {
 
   sqlite3* db_;
   std::string target_;
-  std::unordered_map<std::string, sqlite3_stmt*> cache_;
+  struct cached {
+    sqlite3_stmt* stmt;
+    bool lent = false;
+  };
+  // Node-based: an entry's address (which a lent handle keeps) survives rehashing.
+  std::unordered_map<std::string, cached> cache_;
 };
 
 }  // namespace certctl::sql

@@ -100,6 +100,19 @@ BOOST_AUTO_TEST_CASE(a_statement_is_prepared_once_per_text_and_reused_from_the_c
     BOOST_TEST(st->int64(0) == 1);
   }
   BOOST_TEST(count(*c, "t") == 5);
+  {
+    // While a handle is alive its text is not lent again (that would reset it mid-read).
+    auto reading = c->prepare("SELECT k FROM t ORDER BY k");
+    BOOST_REQUIRE(reading.ok());
+    BOOST_REQUIRE(*reading->step());
+    auto again = c->prepare("SELECT k FROM t ORDER BY k");
+    BOOST_REQUIRE(!again.ok());
+    BOOST_TEST(again.error().code == db_errc::invalid_argument);
+    BOOST_TEST(reading->int64(0) == 0);
+    BOOST_REQUIRE(*reading->step());
+    BOOST_TEST(reading->int64(0) == 1);
+  }
+  BOOST_TEST(c->prepare("SELECT k FROM t ORDER BY k").ok());  // returned when dropped
 }
 
 BOOST_AUTO_TEST_CASE(errors_map_to_the_db_errc_categories) {
