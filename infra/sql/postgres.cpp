@@ -23,6 +23,11 @@ db_error pg_error(const std::exception& ex, const char* what, bool& broken) {
   if (dynamic_cast<const pqxx::broken_connection*>(&ex) != nullptr) {
     broken = true;
     code = db_errc::unavailable;
+  } else if (dynamic_cast<const pqxx::transaction_rollback*>(&ex) != nullptr) {
+    // Serialization failure, deadlock (SQLSTATE 40): the server rolled the transaction back;
+    // running it again can succeed. libpqxx 6 does not derive these from sql_error, so the
+    // SQLSTATE check below would miss them.
+    code = db_errc::unavailable;
   } else if (dynamic_cast<const pqxx::integrity_constraint_violation*>(&ex) != nullptr) {
     code = db_errc::constraint;
   } else if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&ex)) {

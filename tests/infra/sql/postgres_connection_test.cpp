@@ -2,6 +2,8 @@
 // Needs CERTCTL_TEST_POSTGRES_URL.
 #include <boost/test/unit_test.hpp>
 
+#include <thread>
+
 #include "infra/sql/postgres.hpp"
 #include "infra/sql/scoped_transaction.hpp"
 #include "tests/infra/sql/sql_fixture.hpp"
@@ -102,6 +104,38 @@ BOOST_AUTO_TEST_CASE(errors_map_to_the_db_errc_categories_and_no_exception_escap
   BOOST_REQUIRE(!killed.ok());
   BOOST_TEST(killed.error().code == db_errc::unavailable);
   BOOST_TEST(c->broken());
+}
+
+BOOST_AUTO_TEST_CASE(a_deadlock_is_unavailable_so_the_caller_retries) {
+  scratch_db s("postgres");
+  auto a = connect_or_fail(s.location());
+  auto b = connect_or_fail(s.location());
+  BOOST_REQUIRE(a->exec_script("CREATE TABLE t (k BIGINT PRIMARY KEY, v BIGINT);"
+                               "INSERT INTO t VALUES (1, 0), (2, 0);")
+                    .ok());
+  const std::string bump = "UPDATE t SET v = v + 1 WHERE k = $1";
+  BOOST_REQUIRE(a->begin().ok());
+  BOOST_REQUIRE(b->begin().ok());
+  BOOST_REQUIRE(a->exec(bump, {std::int64_t{1}}).ok());
+  BOOST_REQUIRE(b->exec(bump, {std::int64_t{2}}).ok());
+  // Each now waits for the row the other holds; the server breaks the cycle by failing one.
+  db_result<std::int64_t> a_second = std::int64_t{0};
+  // The loser rolls back at once, which lets the winner through.
+  std::thread other([&] {
+    a_second = a->exec(bump, {std::int64_t{2}});
+    if (!a_second.ok()) a->rollback();
+  });
+  auto b_second = b->exec(bump, {std::int64_t{1}});
+  if (!b_second.ok()) b->rollback();
+  other.join();
+  BOOST_REQUIRE(a_second.ok() != b_second.ok());
+  const auto& failed = a_second.ok() ? b_second.error() : a_second.error();
+  BOOST_TEST(failed.code == db_errc::unavailable, failed.message);
+  BOOST_TEST(failed.message.find("deadlock") != std::string::npos);
+  a->rollback();
+  b->rollback();
+  BOOST_TEST(!a->broken());
+  BOOST_TEST(!b->broken());
 }
 
 BOOST_AUTO_TEST_CASE(transactions_commit_roll_back_and_roll_back_when_dropped) {

@@ -1,4 +1,6 @@
 // sql::sqlite_connection: the one SQLite layer under the event store, read models and key store.
+#include <sqlite3.h>
+
 #include <boost/test/unit_test.hpp>
 
 #include <filesystem>
@@ -153,6 +155,36 @@ BOOST_AUTO_TEST_CASE(errors_map_to_the_db_errc_categories) {
   auto absent = sqlite_connection::open((s.dir() / "absent.db").string(), no_create);
   BOOST_REQUIRE(!absent.ok());
   BOOST_TEST(absent.error().code == db_errc::unavailable);
+}
+
+BOOST_AUTO_TEST_CASE(a_table_locked_by_another_shared_cache_connection_is_unavailable) {
+  // Shared-cache table locks fail at once with SQLITE_LOCKED (no busy handler applies).
+  sqlite_options o;
+  o.uri = true;
+  const std::string uri = "file:sql_locked_test?mode=memory&cache=shared";
+  auto a = open_or_fail(uri, o);
+  auto b = open_or_fail(uri, o);
+  BOOST_REQUIRE(a->exec_script("CREATE TABLE t (k INTEGER)").ok());
+  BOOST_REQUIRE(a->begin().ok());
+  BOOST_REQUIRE(a->exec("INSERT INTO t VALUES (1)").ok());
+  auto locked = b->query("SELECT k FROM t");
+  BOOST_REQUIRE(!locked.ok());
+  BOOST_TEST(locked.error().code == db_errc::unavailable);
+  a->rollback();
+  BOOST_TEST(b->query("SELECT k FROM t").ok());
+}
+
+BOOST_AUTO_TEST_CASE(result_codes_map_by_their_primary_code) {
+  BOOST_TEST(classify_sqlite(SQLITE_BUSY) == db_errc::unavailable);
+  BOOST_TEST(classify_sqlite(SQLITE_BUSY_SNAPSHOT) == db_errc::unavailable);
+  BOOST_TEST(classify_sqlite(SQLITE_LOCKED_SHAREDCACHE) == db_errc::unavailable);
+  BOOST_TEST(classify_sqlite(SQLITE_IOERR_FSYNC) == db_errc::unavailable);
+  BOOST_TEST(classify_sqlite(SQLITE_FULL) == db_errc::unavailable);
+  BOOST_TEST(classify_sqlite(SQLITE_CANTOPEN) == db_errc::unavailable);
+  BOOST_TEST(classify_sqlite(SQLITE_CONSTRAINT_UNIQUE) == db_errc::constraint);
+  BOOST_TEST(classify_sqlite(SQLITE_CONSTRAINT_NOTNULL) == db_errc::constraint);
+  BOOST_TEST(classify_sqlite(SQLITE_ERROR) == db_errc::query_failed);
+  BOOST_TEST(classify_sqlite(SQLITE_MISMATCH) == db_errc::query_failed);
 }
 
 BOOST_AUTO_TEST_CASE(open_runs_the_setup_and_fails_when_it_fails) {
