@@ -18,6 +18,12 @@ export default defineConfig({
     sourcemap: false,
     target: 'es2022',
   },
+  // `npm run dev`: the page from Vite, the API from a running server (self-signed: not verified).
+  server: {
+    proxy: {
+      '/api': { target: process.env.CERTCTL_DEV_API ?? 'https://127.0.0.1:8443', secure: false, changeOrigin: true },
+    },
+  },
   test: {
     include: ['tests/**/*.test.js'],
     environment: 'node',
