@@ -66,8 +66,8 @@ std::string inventory_json(const inventory_snapshot& s) {
   // Written directly rather than through json_object so the inventory is not copied again;
   // as_of and the kind need no escaping (a formatted time and a validated kind name).
   std::string out = "{\"as_of\":\"" + events::format_rfc3339(s.as_of) + "\",\"kind\":\"" + s.kind +
-                    "\",\"position\":" + std::to_string(s.position) + ",\"" +
-                    plural_kind(s.kind) + "\":[";
+                    "\",\"position\":" + std::to_string(s.position) + ",\"" + plural_kind(s.kind) +
+                    "\":[";
   bool first = true;
   for (const auto& v : s.entities) {
     if (!first) out += ',';

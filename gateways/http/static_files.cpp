@@ -110,9 +110,8 @@ response static_files::serve(const raw_request& req) const {
   r.content_type = content_type_for(rel);
   // Vite puts a content hash into every asset's name: a changed file is a new URL, so the old
   // one may be kept forever. index.html names them, so it is always revalidated.
-  r.with_header("Cache-Control", starts_with(rel, "assets/")
-                                     ? "public, max-age=31536000, immutable"
-                                     : "no-cache");
+  r.with_header("Cache-Control",
+                starts_with(rel, "assets/") ? "public, max-age=31536000, immutable" : "no-cache");
   return with_security_headers(std::move(r), req);
 }
 

@@ -38,8 +38,9 @@ http::response inventory(inventory_context& ctx, http::request_context& c) {
   if (!as_of_text) return http::error_response(400, "query parameter 'as_of' is required");
   const auto as_of = events::parse_rfc3339(*as_of_text);
   if (!as_of)
-    return http::error_response(400, "query parameter 'as_of' must be RFC 3339 (e.g. "
-                                     "2026-11-27T08:00:00Z)");
+    return http::error_response(400,
+                                "query parameter 'as_of' must be RFC 3339 (e.g. "
+                                "2026-11-27T08:00:00Z)");
   const std::string kind = c.query("kind").value_or("certificate");
   if (!projections::is_replayable_kind(kind))
     return http::error_response(400, "query parameter 'kind': unknown kind \"" + kind +

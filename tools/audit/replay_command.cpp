@@ -36,8 +36,7 @@ int run_replay(const std::vector<std::string>& args) {
   const std::string kind = parsed->get("kind").value_or("certificate");
   if (!projections::is_replayable_kind(kind)) {
     std::cerr << "error: flag --kind: unknown kind \"" << kind
-              << "\" (known: " << projections::replayable_kinds()
-              << ")\n";
+              << "\" (known: " << projections::replayable_kinds() << ")\n";
     return cli::exit_usage;
   }
   auto opened = open_existing_store(*parsed->get("store"));

@@ -339,11 +339,13 @@ int main() {
   const char* dashboard_env = std::getenv("CERTCTL_DASHBOARD_DIR");
   http::static_files dashboard(dashboard_env ? dashboard_env : default_dashboard_dir());
   if (dashboard_env && !dashboard.enabled())
-    return fail(std::string("configuration error: CERTCTL_DASHBOARD_DIR: no index.html in ") + dashboard_env, 2);
-  std::cout << (dashboard.enabled() ? "dashboard: " + dashboard.root() : std::string("dashboard: not built"))
-            << "\n";
-  http::http_server https(scfg, gateways::pki::with_pki(
-                                    pki, http::with_static_files(dashboard, http::dispatch_to(router))));
+    return fail(std::string("configuration error: CERTCTL_DASHBOARD_DIR: no index.html in ") +
+                    dashboard_env,
+                2);
+  std::cout << "dashboard: " << (dashboard.enabled() ? dashboard.root() : "not built") << "\n";
+  http::http_server https(
+      scfg, gateways::pki::with_pki(
+                pki, http::with_static_files(dashboard, http::dispatch_to(router))));
   if (auto started = https.start(); !started) return fail(started.error().message);
   std::unique_ptr<http::http_server> pki_http;  // /.well-known/pki/* only, plain HTTP
   if (cfg->pki_http_port > 0) {

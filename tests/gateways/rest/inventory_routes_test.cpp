@@ -42,7 +42,8 @@ struct fixture {
   fixture()
       : store(store::make_memory_store()),
         runtime(*store, clock),
-        router(http::key_store::from_named_keys({{"auditor", "viewer-token", http::role::viewer}})) {
+        router(
+            http::key_store::from_named_keys({{"auditor", "viewer-token", http::role::viewer}})) {
     for (const char* id : {"mc-1", "mc-2"}) {
       if (std::string(id) == "mc-2") clock.set(t0 + 20 * second);
       events::json_object cert;
@@ -80,7 +81,8 @@ struct fixture {
 
 std::vector<std::string> statuses(const events::json_object& doc) {
   std::vector<std::string> out;
-  for (const auto& c : doc.object_array("certificates")) out.push_back(c.str("id") + "=" + c.str("status"));
+  for (const auto& c : doc.object_array("certificates"))
+    out.push_back(c.str("id") + "=" + c.str("status"));
   return out;
 }
 
