@@ -29,7 +29,7 @@ export function barChart(buckets, { height = 160 } = {}) {
         s('title', {}, `${b.label}: ${b.count}`),
         s('rect', { x, y: top + plot - bh, width: barW, height: Math.max(bh, b.count ? 2 : 0), class: b.expired ? 'bar bar-expired' : 'bar', rx: 3 }),
         s('text', { x: x + barW / 2, y: top + plot - bh - 4, class: 'bar-value', 'text-anchor': 'middle' }, b.count ? String(b.count) : ''),
-        s('text', { x: x + barW / 2, y: height - 10, class: 'bar-label', 'text-anchor': 'middle' }, b.expired ? 'past' : b.label.slice(2)),
+        s('text', { x: x + barW / 2, y: height - 10, class: 'bar-label', 'text-anchor': 'middle' }, b.expired ? 'past' : b.label === 'later' ? 'later' : b.label.slice(2)),
       );
     }),
   );

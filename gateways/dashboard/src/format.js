@@ -64,7 +64,7 @@ export function sortBy(rows, key) {
 
 /**
  * Expiry counts per month for the next `months` months starting with the month of `now`,
- * plus the ones already expired: [{label, count, expired?}].
+ * plus the ones already expired and the ones expiring later: [{label, count, expired?}].
  */
 export function expiryBuckets(certs, now = new Date(), months = 12) {
   const buckets = [{ label: 'expired', count: 0, expired: true }];
@@ -74,6 +74,7 @@ export function expiryBuckets(certs, now = new Date(), months = 12) {
     d.setUTCMonth(d.getUTCMonth() + i);
     buckets.push({ label: d.toISOString().slice(0, 7), count: 0 });
   }
+  buckets.push({ label: 'later', count: 0 });
   for (const c of certs) {
     if (!c.expires_at || c.status === 'Revoked' || c.status === 'Archived') continue;
     const t = new Date(c.expires_at);
@@ -83,6 +84,7 @@ export function expiryBuckets(certs, now = new Date(), months = 12) {
     }
     const idx = (t.getUTCFullYear() - now.getUTCFullYear()) * 12 + t.getUTCMonth() - now.getUTCMonth();
     if (idx >= 0 && idx < months) buckets[idx + 1].count++;
+    else if (idx >= months) buckets[months + 1].count++;
   }
   return buckets;
 }

@@ -17,7 +17,7 @@ describe('format helpers', () => {
     expect(sortBy(rows, '-k').map((r) => r.k)).toEqual(['b', 'a', null]);
   });
 
-  it('buckets expiries by month and counts the expired apart, ignoring revoked', () => {
+  it('buckets expiries by month, with the expired and the later ones apart, ignoring revoked', () => {
     const now = new Date('2026-12-03T00:00:00Z');
     const b = expiryBuckets(
       [
@@ -25,6 +25,7 @@ describe('format helpers', () => {
         { expires_at: '2026-12-20T00:00:00Z', status: 'Active' },
         { expires_at: '2027-02-01T00:00:00Z', status: 'Active' },
         { expires_at: '2027-02-01T00:00:00Z', status: 'Revoked' },
+        { expires_at: '2028-01-05T00:00:00Z', status: 'Active' },
       ],
       now,
       3,
@@ -34,6 +35,7 @@ describe('format helpers', () => {
       ['2026-12', 1],
       ['2027-01', 0],
       ['2027-02', 1],
+      ['later', 1],
     ]);
   });
 

@@ -246,6 +246,19 @@ async function main() {
   await page.goto(`${base}/#/live`);
   await page.locator(`#live-list tr[data-type="certificate.revoked"][data-stream="certificate-${shopId}"]`).waitFor();
 
+  // The other pages render from the API without errors.
+  await page.goto(`${base}/#/overview`);
+  await page.waitForSelector('#summary .card');
+  await page.waitForSelector('svg.chart');
+  check(await page.evaluate(() => [...document.querySelectorAll('svg.chart rect.bar')].some((r) => Number(r.getAttribute('height')) > 0)), 'the expiry chart has a bar');
+  await shoot(page, 'overview-desktop', ['header.top', 'nav.nav', 'main.content', '#summary']);
+  await page.goto(`${base}/#/jobs`);
+  await page.locator('main.content tr', { hasText: 'Completed' }).first().waitFor();
+  for (const [hash, text] of [['issuers', 'iss-local'], ['renewal-policies', 'rp-standard'], ['profiles', ''], ['agents', '']]) {
+    await page.goto(`${base}/#/${hash}`);
+    await page.waitForSelector(text ? `main.content td:has-text("${text}")` : 'main.content .empty, main.content table');
+  }
+
   // Export from the audit page downloads the filtered timeline.
   await page.goto(`${base}/#/audit`);
   await page.waitForSelector('#audit-timeline tr[data-action]');
