@@ -205,6 +205,14 @@ async function main() {
   if (updateDocs) await page.screenshot({ path: path.join(env.CERTCTL_E2E_ROOT, 'docs/images/dashboard-inventory.png') });
   await page.setViewportSize(VIEWPORTS[0]);
 
+  // Renew the other one from its detail view: a second version appears.
+  const apiId = await page.locator('#cert-list tr', { hasText: 'api.example.test' }).getAttribute('data-id');
+  await page.goto(`${base}/#/certificates/${encodeURIComponent(apiId)}`);
+  await page.waitForSelector('tr[data-action="certificate.issued"]');
+  await page.click('#renew');
+  await page.waitForFunction(() => document.querySelectorAll('tr[data-action="certificate.issued"]').length === 2);
+  log(`renewed ${apiId}`);
+
   // The issuance instant: from the certificate's own history in the detail view.
   await page.goto(`${base}/#/certificates/${encodeURIComponent(shopId)}`);
   await page.waitForSelector('tr[data-action="certificate.issued"]');
@@ -265,6 +273,15 @@ async function main() {
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-json')]);
   const exported = JSON.parse(fs.readFileSync(await download.path(), 'utf8'));
   check(exported.some((e) => e.action === 'certificate.revoked' && e.resource_id === shopId), 'export holds the revocation');
+
+  // The timeline filters: only the revocation matches its event type.
+  await page.fill('#a-action', 'certificate.revoked');
+  await page.dispatchEvent('#a-action', 'change');
+  await page.waitForFunction(() => {
+    const rows = [...document.querySelectorAll('#audit-timeline tr[data-action]')];
+    return rows.length === 1 && rows[0].dataset.action === 'certificate.revoked';
+  });
+
 
   // Sign out clears the session; a viewer sees no write actions.
   await page.click('#sign-out');
