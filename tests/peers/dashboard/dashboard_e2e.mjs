@@ -139,7 +139,6 @@ async function main() {
   const srv = await startServer();
   const base = `https://127.0.0.1:${srv.port}`;
   log(`server on ${base}`);
-  await request(srv, 'POST', '/api/v1/renewal-policies', { id: 'rp-standard', name: 'Standard', renewal_window_days: 30 });
 
   browser = await chromium.launch({
     executablePath: env.CERTCTL_CHROMIUM,
@@ -172,6 +171,14 @@ async function main() {
   await page.waitForSelector('#stream-state[data-state="live"]');
   check(await page.evaluate(() => localStorage.length === 0 && sessionStorage.length === 0 && document.cookie === ''), 'the key is kept in memory only');
   log('signed in');
+
+  // A fresh server has no renewal policy: the admin creates one, as a first-time user would.
+  await page.goto(`${base}/#/renewal-policies`);
+  await page.click('#new-policy');
+  await page.fill('#rp-id', 'rp-standard');
+  await page.fill('#rp-name', 'Standard');
+  await page.click('#rp-submit');
+  await page.waitForSelector('main.content td:has-text("rp-standard")');
 
   // Issue a certificate through the form; the server issues it (server keygen).
   await page.goto(`${base}/#/certificates`);

@@ -19,7 +19,8 @@ export function issueForm(onDone, onCancel) {
       const [issuers, policies] = await Promise.all([all('/api/v1/issuers'), all('/api/v1/renewal-policies')]);
       mount(issuer, issuers.map((i) => h('option', { value: i.id }, `${i.name ?? i.id} (${i.id})`)));
       mount(policy, policies.map((p) => h('option', { value: p.id }, `${p.name ?? p.id} (${p.id})`)));
-      if (!policies.length) mount(status, notice('No renewal policy exists yet: create one first (POST /api/v1/renewal-policies).'));
+      if (!policies.length)
+        mount(status, h('p', { class: 'notice notice-error' }, 'No renewal policy exists yet: an admin creates one under ', h('a', { href: '#/renewal-policies' }, 'Renewal policies'), ' first.'));
     } catch (e) {
       mount(status, notice(e.message));
     }

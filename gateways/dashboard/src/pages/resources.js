@@ -1,8 +1,8 @@
 // Issuers, profiles, renewal policies and agents: read-only lists with each entry's document.
 
-import { all } from '../api.js';
+import { all, api } from '../api.js';
 import { h, mount, notice, pill, table } from '../dom.js';
-import { fmtTime } from '../format.js';
+import { allows, fmtTime } from '../format.js';
 
 const TITLES = { issuers: 'Issuers', profiles: 'Profiles', 'renewal-policies': 'Renewal policies', agents: 'Agents' };
 const COLUMNS = {
@@ -20,12 +20,46 @@ const COLUMNS = {
   ],
 };
 
+/**
+ * A renewal policy is needed before the first certificate can be issued, so an admin can create
+ * one here (the other kinds are read-only in the dashboard for now).
+ */
+function policyForm(onDone) {
+  const field = (label, input) => h('label', { class: 'field' }, h('span', {}, label), input);
+  const id = h('input', { id: 'rp-id', placeholder: 'rp-standard' });
+  const name = h('input', { id: 'rp-name', required: true, placeholder: 'Standard' });
+  const days = h('input', { id: 'rp-days', type: 'number', min: '1', value: '30' });
+  const auto = h('select', { id: 'rp-auto' }, h('option', { value: 'true' }, 'yes'), h('option', { value: 'false' }, 'no'));
+  const status = h('div');
+  return h(
+    'form',
+    {
+      class: 'panel form',
+      onsubmit: async (e) => {
+        e.preventDefault();
+        const body = { name: name.value.trim(), renewal_window_days: Number(days.value), auto_renew: auto.value === 'true' };
+        if (id.value.trim()) body.id = id.value.trim();
+        try {
+          await api('/api/v1/renewal-policies', { method: 'POST', body });
+          onDone();
+        } catch (err) {
+          mount(status, notice(err.message));
+        }
+      },
+    },
+    h('h2', {}, 'New renewal policy'),
+    h('div', { class: 'grid' }, field('Id (optional)', id), field('Name', name), field('Renew days before expiry', days), field('Renew automatically', auto)),
+    status,
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', id: 'rp-submit' }, 'Create')),
+  );
+}
+
 export function resourcePage(kind) {
-  return (main) => {
+  return (main, { session }) => {
     const body = h('div', {}, h('p', { class: 'muted' }, 'Loading…'));
     const doc = h('div');
-    mount(main, h('div', { class: 'page-head' }, h('h1', {}, TITLES[kind])), body, doc);
-    all(`/api/v1/${kind}`)
+    const formSlot = h('div');
+    const load = () => all(`/api/v1/${kind}`)
       .then((rows) =>
         mount(
           body,
@@ -37,5 +71,11 @@ export function resourcePage(kind) {
         ),
       )
       .catch((e) => mount(body, notice(e.message)));
+    const create =
+      kind === 'renewal-policies' && allows(session.role, 'admin')
+        ? h('button', { class: 'primary', id: 'new-policy', onclick: () => mount(formSlot, policyForm(() => { mount(formSlot); load(); })) }, 'New renewal policy')
+        : null;
+    mount(main, h('div', { class: 'page-head' }, h('h1', {}, TITLES[kind]), create), formSlot, body, doc);
+    load();
   };
 }
