@@ -5,7 +5,7 @@
 // inventory and the audit "as of" view for layout breaks at a desktop and a phone size.
 // Run by run_e2e.sh, which sets the CERTCTL_E2E_* variables.
 
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import https from 'node:https';
@@ -300,6 +300,20 @@ async function main() {
   await page.goto(`${base}/#/certificates/${encodeURIComponent(shopId)}`);
   await page.waitForSelector('#export-pem');
   check((await page.locator('#revoke, #renew, #export-p12').count()) === 0, 'viewer has no write actions');
+
+  // Tampering shows: stop the server, change one stored payload, start it again on the same data.
+  const stopped = new Promise((r) => server.once('exit', r));
+  server.kill('SIGTERM');
+  await stopped;
+  const db = path.join(env.CERTCTL_E2E_WORK, 'data', 'certctl.db');
+  const tampered = execFileSync('sqlite3', [db, "UPDATE events SET payload = replace(payload, 'Standard', 'Tampered') WHERE type = 'renewal_policy.created'; SELECT position FROM events WHERE type = 'renewal_policy.created';"], { encoding: 'utf8' }).trim();
+  const again = await startServer();
+  const base2 = `https://127.0.0.1:${again.port}`;
+  await signIn(page, base2, VIEWER);
+  await page.goto(`${base2}/#/audit`);
+  const broken = await page.locator('#chain-status.chain-bad').textContent();
+  check(broken.includes(`position ${tampered}`), `the audit page names the tampered position ${tampered}: "${broken}"`);
+  log(`tampering at position ${tampered} shown: ${broken}`);
 
   check(cspViolations.length === 0, `no CSP violations or page errors:\n  ${cspViolations.join('\n  ')}`);
   log('all checks passed');
