@@ -24,6 +24,7 @@ missing() {
 command -v node >/dev/null || missing "node is not installed"
 command -v npm >/dev/null || missing "npm is not installed"
 [ -x "$chromium" ] || missing "Chromium is not installed at $chromium"
+command -v sqlite3 >/dev/null || missing "sqlite3 (the CLI) is not installed"
 [ -x "$build/tools/server/certctl-server" ] || { echo "FAIL: no $build/tools/server/certctl-server; build it first" >&2; exit 1; }
 
 # The lockfile pins every package; install only when node_modules is missing or stale.
