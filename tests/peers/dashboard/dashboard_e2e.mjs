@@ -332,6 +332,13 @@ try {
   if (pages.length) await pages[0].screenshot({ path: failurePage, fullPage: true }).then(() => console.error(`screenshot of the failure: ${failurePage}`), () => {});
 } finally {
   if (browser) await browser.close().catch(() => {});
-  if (server && server.exitCode === null) server.kill('SIGTERM');
+  // Wait for the server to finish before run_e2e.sh removes its data dir; SIGKILL if it hangs.
+  if (server && server.exitCode === null && server.signalCode === null) {
+    const gone = new Promise((r) => server.once('exit', r));
+    server.kill('SIGTERM');
+    const timer = setTimeout(() => server.kill('SIGKILL'), 10000);
+    await gone;
+    clearTimeout(timer);
+  }
 }
 process.exit(code);

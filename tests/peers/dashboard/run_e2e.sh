@@ -46,4 +46,5 @@ export CERTCTL_E2E_OUT="$build/test-output/dashboard"
 export CERTCTL_CHROMIUM="$chromium"
 export CERTCTL_E2E_WEB="$web"
 export CERTCTL_E2E_ROOT="$root"
-exec node "$here/dashboard_e2e.mjs" "$@"
+# Not exec: the EXIT trap removes the work dir (data, build) once node is done.
+node "$here/dashboard_e2e.mjs" "$@"
