@@ -235,6 +235,11 @@ async function main() {
   await page.waitForSelector('tr[data-action="certificate.revoked"]');
   await page.waitForSelector('#cert-title .pill-revoked');
   log('revoked');
+  for (const vp of VIEWPORTS) {
+    await page.setViewportSize(vp);
+    await shoot(page, `detail-${vp.name}`, ['header.top', 'nav.nav', 'main.content', '#cert-actions', 'dl.kv']);
+  }
+  await page.setViewportSize(VIEWPORTS[0]);
 
   // Audit: chain intact; the inventory as of the issuance second shows the old state.
   await page.goto(`${base}/#/audit`);
@@ -260,6 +265,9 @@ async function main() {
   // The live view saw the revocation.
   await page.goto(`${base}/#/live`);
   await page.locator(`#live-list tr[data-type="certificate.revoked"][data-stream="certificate-${shopId}"]`).waitFor();
+  await page.setViewportSize(VIEWPORTS[1]);
+  await shoot(page, 'live-phone', ['header.top', 'nav.nav', 'main.content', '#live-list']);
+  await page.setViewportSize(VIEWPORTS[0]);
 
   // The other pages render from the API without errors.
   await page.goto(`${base}/#/overview`);

@@ -153,7 +153,7 @@ function detail(main, { session }, id) {
             { key: 'key_algorithm', label: 'Key', render: (v) => [v.key_algorithm, v.key_size].filter(Boolean).join(' '), cls: 'hide-narrow' },
           ],
           vs.data,
-          { empty: 'No issued version yet.' },
+          { empty: 'No issued version yet.', stack: true },
         ),
       );
       mount(
