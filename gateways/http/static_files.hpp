@@ -38,7 +38,8 @@ class static_files {
   bool handles(const raw_request& req) const;
 
   /// The file's bytes with its headers, or 404 (plain text, same headers) when it does not
-  /// exist or the path is refused. Thread-safe: reads the file on each call.
+  /// exist or the path is refused; http_server's error hook then renders that 404 in the API's
+  /// error shape, as for any unknown path. Thread-safe: reads the file on each call.
   response serve(const raw_request& req) const;
 
  private:
