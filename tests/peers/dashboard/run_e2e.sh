@@ -23,6 +23,8 @@ missing() {
 }
 command -v node >/dev/null || missing "node is not installed"
 command -v npm >/dev/null || missing "npm is not installed"
+node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' ||
+  missing "Node.js $(node --version) is older than 20.19 (Vite 7 needs it)"
 [ -x "$chromium" ] || missing "Chromium is not installed at $chromium"
 command -v sqlite3 >/dev/null || missing "sqlite3 (the CLI) is not installed"
 [ -x "$build/tools/server/certctl-server" ] || { echo "FAIL: no $build/tools/server/certctl-server; build it first" >&2; exit 1; }
