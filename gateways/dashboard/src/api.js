@@ -4,6 +4,13 @@
 // what makes the dashboard CSRF-safe (docs/dashboard.md).
 
 let apiKey = null;
+/**
+ * The highest log position this tab has caused (a write's X-Certctl-Position) or seen (an event
+ * on the live stream). Reads send it as X-Certctl-Wait-For-Position, so the server answers only
+ * once its read models include it: a page never shows a state older than what the user just did
+ * or just watched arrive.
+ */
+let seenPosition = 0;
 
 export class ApiError extends Error {
   constructor(status, message) {
@@ -14,6 +21,13 @@ export class ApiError extends Error {
 
 export function setKey(key) {
   apiKey = key;
+  seenPosition = 0;
+}
+
+/** Records a log position the tab knows about (see seenPosition). */
+export function sawPosition(position) {
+  const p = Number(position);
+  if (Number.isSafeInteger(p) && p > seenPosition) seenPosition = p;
 }
 
 export function hasKey() {
@@ -36,6 +50,7 @@ export function url(path, query = {}) {
 async function send(path, { method = 'GET', body, query } = {}) {
   const headers = { ...authHeaders(), Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (method === 'GET' && seenPosition > 0) headers['X-Certctl-Wait-For-Position'] = String(seenPosition);
   let res;
   try {
     res = await fetch(url(path, query), {
@@ -58,6 +73,7 @@ async function send(path, { method = 'GET', body, query } = {}) {
     }
     throw new ApiError(res.status, message);
   }
+  if (method !== 'GET') sawPosition(res.headers.get('X-Certctl-Position'));
   return res;
 }
 

@@ -2,7 +2,7 @@
 // reader, not EventSource: EventSource cannot send the Authorization header, and the key must
 // not go into the URL. Reconnects with Last-Event-ID, so no event is lost across a drop.
 
-import { authHeaders, url } from './api.js';
+import { authHeaders, sawPosition, url } from './api.js';
 
 /**
  * Splits Server-Sent Events text into frames. Returns the complete frames and the unparsed
@@ -123,6 +123,7 @@ export class EventStream {
     } catch {
       return;
     }
+    sawPosition(event.position);
     for (const fn of this.listeners) fn(event);
   }
 }
