@@ -18,12 +18,17 @@ packages=(
   kcat
   # ACME clients the peer tests drive against the ACME server (tests/peers)
   certbot lego
+  # the web dashboard: Node.js builds it (gateways/dashboard), Chromium runs its browser test
+  nodejs chromium
 )
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# npm: Debian's package only where the installed Node.js does not bring its own (NodeSource's
+# nodejs includes npm and conflicts with Debian's npm package).
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup: all ${#packages[@]} packages present"

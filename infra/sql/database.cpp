@@ -1,52 +1,11 @@
 #include "infra/sql/database.hpp"
 
-#include <charconv>
-#include <ostream>
+#include <atomic>
 
-#include "infra/crypto/random.hpp"
-#include "infra/store/store_url.hpp"
 #include "infra/sql/detail/session.hpp"
+#include "infra/sql/url.hpp"
 
 namespace certctl::sql {
-
-const char* to_string(db_errc c) {
-  switch (c) {
-    case db_errc::unavailable:
-      return "unavailable";
-    case db_errc::constraint:
-      return "constraint";
-    case db_errc::query_failed:
-      return "query_failed";
-    case db_errc::invalid_argument:
-      return "invalid_argument";
-    case db_errc::bad_url:
-      return "bad_url";
-  }
-  return "unknown";
-}
-
-std::ostream& operator<<(std::ostream& os, db_errc c) {
-  return os << to_string(c);
-}
-
-std::optional<std::string> row::text(size_t i) const {
-  const auto& v = columns_.at(i);
-  if (const auto* s = std::get_if<std::string>(&v)) return *s;
-  if (const auto* n = std::get_if<std::int64_t>(&v)) return std::to_string(*n);
-  return std::nullopt;
-}
-
-std::optional<std::int64_t> row::int64(size_t i) const {
-  const auto& v = columns_.at(i);
-  if (const auto* n = std::get_if<std::int64_t>(&v)) return *n;
-  if (const auto* s = std::get_if<std::string>(&v)) {
-    std::int64_t out = 0;
-    const char* end = s->data() + s->size();
-    auto [p, ec] = std::from_chars(s->data(), end, out);
-    if (ec == std::errc() && p == end && !s->empty()) return out;
-  }
-  return std::nullopt;
-}
 
 // ---- pool ----------------------------------------------------------------------------------
 
@@ -174,26 +133,28 @@ database::~database() = default;
 
 db_result<std::shared_ptr<database>> database::open(const std::string& store_url,
                                                   const database_options& options) {
-  auto parsed = store::parse_store_url(store_url);
-  if (!parsed) return db_error{db_errc::bad_url, parsed.error().message};
+  auto parsed = parse_db_url(store_url);
+  if (!parsed) return parsed.error();
   std::unique_ptr<detail::pool> p;
   sql_dialect dialect = sql_dialect::sqlite;
   switch (parsed->k) {
-    case store::store_url::kind::memory: {
+    case db_url::kind::memory: {
       // A named shared-cache database, unique per database, lives as long as one connection
-      // is open; a pool of one keeps exactly that connection and serialises its users.
-      const std::string uri =
-          "file:certctl_mem_" + crypto::random_hex(8) + "?mode=memory&cache=shared";
+      // is open; a pool of one keeps exactly that connection and serialises its users. The
+      // name only needs to be unique within the process (shared cache is per process).
+      static std::atomic<std::uint64_t> next_memory_db{0};
+      const std::string uri = "file:certctl_mem_" + std::to_string(++next_memory_db) +
+                              "?mode=memory&cache=shared";
       p = std::make_unique<detail::pool>([uri] { return detail::open_sqlite_session(uri); }, 1);
       break;
     }
-    case store::store_url::kind::sqlite: {
+    case db_url::kind::sqlite: {
       const std::string path = parsed->location;
       p = std::make_unique<detail::pool>([path] { return detail::open_sqlite_session(path); },
                                          options.pool_size);
       break;
     }
-    case store::store_url::kind::postgres: {
+    case db_url::kind::postgres: {
       const std::string uri = parsed->location;
       p = std::make_unique<detail::pool>([uri] { return detail::open_postgres_session(uri); },
                                          options.pool_size);

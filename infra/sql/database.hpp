@@ -1,6 +1,7 @@
 #pragma once
 /// The read-model database (DESIGN §6): the same database as the event log (SQLite file or
-/// PostgreSQL), reached through a small pooled API with positional parameters.
+/// PostgreSQL), reached through a small pooled API with positional parameters. Built on the
+/// connection layers in sqlite.hpp and postgres.hpp.
 ///
 /// SQL dialect rules for code written against this API (one text runs on both backends):
 ///  - placeholders are `?` (translated to $1..$n for PostgreSQL, outside quoted text);
@@ -9,63 +10,16 @@
 /// `memory:` store URLs get a private in-memory SQLite database (for unit tests).
 
 #include <cstdint>
-#include <iosfwd>
 #include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
-#include <variant>
-#include <vector>
 
-#include "events/result.hpp"
+#include "infra/sql/error.hpp"
+#include "infra/sql/row.hpp"
 
 namespace certctl::sql {
 
-enum class db_errc {
-  unavailable,       ///< connection lost, busy/locked, I/O: transient, worth a retry
-  constraint,        ///< a constraint (unique, not null, ...) refused the statement
-  query_failed,      ///< any other statement error (syntax, missing table, type mismatch)
-  invalid_argument,  ///< the caller's request is malformed (bad page size, unknown name)
-  bad_url,           ///< the store URL cannot be turned into a database
-};
-const char* to_string(db_errc c);
-std::ostream& operator<<(std::ostream& os, db_errc c);
-
-struct db_error {
-  db_errc code;
-  std::string message;
-};
-
-template <class T>
-using db_result = result<T, db_error>;
-
 enum class sql_dialect { sqlite, postgres };
-
-/// One parameter or column value: NULL, a 64-bit integer or text.
-using sql_value = std::variant<std::monostate, std::int64_t, std::string>;
-using params = std::vector<sql_value>;
-
-/// One result row. Accessors convert between integer and text, because PostgreSQL reports
-/// some integer expressions (count, sum) with types we do not map.
-class row {
- public:
-  explicit row(std::vector<sql_value> columns) : columns_(std::move(columns)) {}
-
-  size_t size() const { return columns_.size(); }
-  const sql_value& operator[](size_t i) const { return columns_.at(i); }
-  bool is_null(size_t i) const { return std::holds_alternative<std::monostate>(columns_.at(i)); }
-  /// Text of column i; an integer renders in decimal; nullopt for NULL.
-  std::optional<std::string> text(size_t i) const;
-  /// Integer of column i; text must be a decimal integer; nullopt for NULL or non-numeric text.
-  std::optional<std::int64_t> int64(size_t i) const;
-  const std::vector<sql_value>& columns() const { return columns_; }
-
-  bool operator==(const row& other) const { return columns_ == other.columns_; }
-
- private:
-  std::vector<sql_value> columns_;
-};
-using rows = std::vector<row>;
 
 /// Rewrites `?` placeholders for the dialect (`$1..$n` for PostgreSQL); `?` inside single- or
 /// double-quoted text is left alone.
@@ -122,7 +76,7 @@ struct database_options {
 /// Thread-safe: every call borrows a connection from the pool for its duration.
 class database {
  public:
-  /// Opens the read database that belongs to the log at `store_url` (see store_url.hpp).
+  /// Opens the read database that belongs to the log at `store_url` (see url.hpp).
   static db_result<std::shared_ptr<database>> open(const std::string& store_url,
                                                   const database_options& options = {});
   ~database();

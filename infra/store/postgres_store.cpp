@@ -1,16 +1,17 @@
 #include "infra/store/postgres_store.hpp"
 
-#include <pqxx/pqxx>
-
 #include <mutex>
 
+#include "infra/sql/postgres.hpp"
+#include "infra/sql/scoped_transaction.hpp"
+#include "infra/sql/url.hpp"
 #include "infra/store/batching_store.hpp"
 
 namespace certctl::store {
 namespace {
 
 // Arbitrary but fixed key of the advisory lock that serialises position allocation.
-constexpr long long position_lock_key = 0x63657274637431;  // "certct1"
+constexpr std::int64_t position_lock_key = 0x63657274637431;  // "certct1"
 
 constexpr const char* schema_sql = R"sql(
 CREATE TABLE IF NOT EXISTS events (
@@ -49,40 +50,93 @@ constexpr const char* event_columns =
     "position, stream_id, stream_version, event_id, type, schema_version, occurred_at, "
     "principal, source_address, correlation_id, causation_id, payload, prev_hash, hash";
 
-store_error pg_error(const std::exception& ex, const std::string& what) {
-  if (dynamic_cast<const pqxx::integrity_constraint_violation*>(&ex))
-    return {store_errc::invalid_argument, "postgres: " + what + ": " + ex.what()};
-  return {store_errc::unavailable, "postgres: " + what + ": " + ex.what()};
+/// The store's reading of a database error: a refused constraint is the caller's fault
+/// (a duplicate event or command id); anything else leaves the log unavailable for now.
+store_error to_store_error(const sql::db_error& e, const std::string& what) {
+  return {
+      e.code == sql::db_errc::constraint ? store_errc::invalid_argument : store_errc::unavailable,
+      what + ": " + e.message};
 }
 
-store_result<events::recorded_event> decode_event(const pqxx::row& r) {
+using connection = sql::pg_connection;
+
+// Statement texts, built once. Every statement of the append path has one fixed text (a batch
+// travels as arrays through unnest), so each is prepared once per connection.
+const std::string lock_sql = "SELECT pg_advisory_xact_lock($1::bigint)";
+const std::string head_sql = "SELECT position, hash FROM events ORDER BY position DESC LIMIT 1";
+// One index probe per stream (max over the unique index), not a scan of every row of the
+// batch's streams, which would grow with the log.
+const std::string stream_versions_sql =
+    "SELECT s.id, (SELECT max(e.stream_version) FROM events e WHERE e.stream_id = s.id) "
+    "FROM unnest($1::text[]) AS s(id)";
+const std::string find_commands_sql =
+    "SELECT command_id, outcome, position FROM commands WHERE command_id = ANY($1::text[])";
+// One statement per table: one round trip however large the batch.
+const std::string insert_events_sql =
+    std::string("INSERT INTO events (") + event_columns +
+    ") SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], "
+    "$6::integer[], $7::bigint[], $8::text[], $9::text[], $10::text[], $11::text[], "
+    "$12::text[], $13::text[], $14::text[])";
+const std::string insert_commands_sql =
+    "INSERT INTO commands (command_id, outcome, position) "
+    "SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])";
+const std::string read_stream_sql = std::string("SELECT ") + event_columns +
+                                    " FROM events WHERE stream_id = $1 AND stream_version >= $2 "
+                                    "ORDER BY stream_version LIMIT $3";
+const std::string read_all_sql = std::string("SELECT ") + event_columns +
+                                 " FROM events WHERE position >= $1 ORDER BY position LIMIT $2";
+const std::string head_position_sql = "SELECT coalesce(max(position), 0) FROM events";
+const std::string save_snapshot_sql =
+    "INSERT INTO snapshots (stream_id, stream_version, schema_version, state) "
+    "VALUES ($1, $2, $3, $4) ON CONFLICT (stream_id) DO UPDATE SET "
+    "stream_version = excluded.stream_version, schema_version = excluded.schema_version, "
+    "state = excluded.state WHERE excluded.stream_version >= snapshots.stream_version";
+const std::string load_snapshot_sql =
+    "SELECT stream_version, schema_version, state FROM snapshots WHERE stream_id = $1";
+const std::string record_command_sql =
+    "INSERT INTO commands (command_id, outcome, position) VALUES ($1, $2, $3) "
+    "ON CONFLICT (command_id) DO NOTHING";
+const std::string find_command_sql = "SELECT outcome, position FROM commands WHERE command_id = $1";
+
+/// Text of a column the query guarantees to be text (or NULL, read as empty).
+std::string take_text(sql::row& r, size_t i) {
+  auto* s = std::get_if<std::string>(&r.columns()[i]);
+  return s != nullptr ? std::move(*s) : r.text(i).value_or("");
+}
+
+store_result<events::recorded_event> decode_event(sql::row& r) {
+  static const char* const names[] = {"position",       "stream_id",    "stream_version",
+                                      "event_id",       "type",         "schema_version",
+                                      "occurred_at",    "principal",    "source_address",
+                                      "correlation_id", "causation_id", "payload",
+                                      "prev_hash",      "hash"};
   events::recorded_event e;
-  e.position = r[0].as<std::int64_t>();
-  for (int col = 1; col < 14; ++col) {
-    if (r[col].is_null())
+  e.position = r.int64(0).value_or(0);
+  for (size_t col = 1; col < 14; ++col) {
+    if (r.is_null(col))
       return store_error{store_errc::corrupt, "event at position " + std::to_string(e.position) +
-                                                  ": column " + r[col].name() + " is NULL"};
+                                                  ": column " + names[col] + " is NULL"};
   }
-  e.stream_id = r[1].as<std::string>();
-  e.stream_version = r[2].as<std::int64_t>();
-  e.event_id = r[3].as<std::string>();
-  e.type = r[4].as<std::string>();
-  e.schema_version = r[5].as<int>();
-  e.occurred_at = r[6].as<std::int64_t>();
-  e.principal = r[7].as<std::string>();
-  e.source_address = r[8].as<std::string>();
-  e.correlation_id = r[9].as<std::string>();
-  e.causation_id = r[10].as<std::string>();
-  e.payload = r[11].as<std::string>();
-  e.prev_hash = r[12].as<std::string>();
-  e.hash = r[13].as<std::string>();
+  e.stream_id = take_text(r, 1);
+  e.stream_version = r.int64(2).value_or(0);
+  e.event_id = take_text(r, 3);
+  e.type = take_text(r, 4);
+  e.schema_version = static_cast<int>(r.int64(5).value_or(0));
+  e.occurred_at = r.int64(6).value_or(0);
+  e.principal = take_text(r, 7);
+  e.source_address = take_text(r, 8);
+  e.correlation_id = take_text(r, 9);
+  e.causation_id = take_text(r, 10);
+  e.payload = take_text(r, 11);
+  e.prev_hash = take_text(r, 12);
+  e.hash = take_text(r, 13);
   return e;
 }
 
-store_result<std::vector<events::recorded_event>> decode_events(const pqxx::result& res) {
+store_result<std::vector<events::recorded_event>> decode_events(sql::rows rows) {
   std::vector<events::recorded_event> out;
-  out.reserve(res.size());
-  for (const auto& row : res) {
+  out.reserve(rows.size());
+  for (auto& row : rows) {
     auto e = decode_event(row);
     if (!e) return e.error();
     out.push_back(std::move(e).value());
@@ -90,118 +144,100 @@ store_result<std::vector<events::recorded_event>> decode_events(const pqxx::resu
   return out;
 }
 
-std::string sql_in_list(pqxx::transaction_base& tx, const std::vector<std::string>& values) {
-  std::string out = "(";
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (i) out += ',';
-    out += tx.quote(values[i]);
-  }
-  return out + ")";
-}
-
 class postgres_transaction final : public write_transaction {
  public:
-  explicit postgres_transaction(pqxx::connection& c) : tx_(c) {}
+  postgres_transaction(sql::scoped_transaction<connection> tx, connection& c)
+      : tx_(std::move(tx)), c_(c) {}
 
   store_result<log_head> head() override {
-    try {
-      tx_.exec_params("SELECT pg_advisory_xact_lock($1)", position_lock_key);
-      auto r = tx_.exec("SELECT position, hash FROM events ORDER BY position DESC LIMIT 1");
-      if (r.empty()) return log_head{};
-      return log_head{r[0][0].as<std::int64_t>(), r[0][1].as<std::string>()};
-    } catch (const std::exception& ex) {
-      return pg_error(ex, "read log head");
-    }
+    if (auto locked = c_.query(lock_sql, {sql::sql_value{position_lock_key}}); !locked)
+      return to_store_error(locked.error(), "lock positions");
+    auto r = c_.query(head_sql);
+    if (!r) return to_store_error(r.error(), "read log head");
+    if (r->empty()) return log_head{};
+    return log_head{(*r)[0].int64(0).value_or(0), take_text((*r)[0], 1)};
   }
 
   store_result<std::map<std::string, std::int64_t>> stream_versions(
       const std::vector<std::string>& ids) override {
-    try {
-      std::map<std::string, std::int64_t> out;
-      if (ids.empty()) return out;
-      // One index probe per stream (max over the unique index), not a scan of every row of the
-      // batch's streams, which would grow with the log.
-      std::string values;
-      for (size_t i = 0; i < ids.size(); ++i) values += (i ? ",(" : "(") + tx_.quote(ids[i]) + ")";
-      auto r = tx_.exec(
-          "SELECT s.id, (SELECT max(e.stream_version) FROM events e WHERE e.stream_id = s.id) "
-          "FROM (VALUES " +
-          values + ") AS s(id)");
-      for (const auto& row : r)
-        if (!row[1].is_null()) out[row[0].as<std::string>()] = row[1].as<std::int64_t>();
-      return out;
-    } catch (const std::exception& ex) {
-      return pg_error(ex, "read stream versions");
-    }
+    std::map<std::string, std::int64_t> out;
+    if (ids.empty()) return out;
+    sql::pg_array list;
+    for (const auto& id : ids) list.add(id);
+    auto r = c_.query(stream_versions_sql, {std::move(list).str()});
+    if (!r) return to_store_error(r.error(), "read stream versions");
+    for (auto& row : *r)
+      if (!row.is_null(1)) out[take_text(row, 0)] = row.int64(1).value_or(0);
+    return out;
   }
 
   store_result<std::map<std::string, command_record>> find_commands(
       const std::vector<std::string>& ids) override {
-    try {
-      std::map<std::string, command_record> out;
-      auto r = tx_.exec("SELECT command_id, outcome, position FROM commands WHERE command_id IN " +
-                        sql_in_list(tx_, ids));
-      for (const auto& row : r) {
-        auto id = row[0].as<std::string>();
-        out[id] = command_record{id, row[1].as<std::string>(), row[2].as<std::int64_t>()};
-      }
-      return out;
-    } catch (const std::exception& ex) {
-      return pg_error(ex, "read command records");
+    std::map<std::string, command_record> out;
+    if (ids.empty()) return out;
+    sql::pg_array list;
+    for (const auto& id : ids) list.add(id);
+    auto r = c_.query(find_commands_sql, {std::move(list).str()});
+    if (!r) return to_store_error(r.error(), "read command records");
+    for (auto& row : *r) {
+      auto id = take_text(row, 0);
+      out[id] = command_record{id, take_text(row, 1), row.int64(2).value_or(0)};
     }
+    return out;
   }
 
   store_result<done> insert(const std::vector<events::recorded_event>& rows,
                             const std::vector<command_record>& commands) override {
-    try {
-      // One multi-row statement per table: one round trip however large the batch.
-      if (!rows.empty()) {
-        std::string sql = std::string("INSERT INTO events (") + event_columns + ") VALUES ";
-        for (size_t i = 0; i < rows.size(); ++i) {
-          const auto& e = rows[i];
-          if (i) sql += ',';
-          sql += '(' + std::to_string(e.position) + ',' + tx_.quote(e.stream_id) + ',' +
-                 std::to_string(e.stream_version) + ',' + tx_.quote(e.event_id) + ',' +
-                 tx_.quote(e.type) + ',' + std::to_string(e.schema_version) + ',' +
-                 std::to_string(e.occurred_at) + ',' + tx_.quote(e.principal) + ',' +
-                 tx_.quote(e.source_address) + ',' + tx_.quote(e.correlation_id) + ',' +
-                 tx_.quote(e.causation_id) + ',' + tx_.quote(e.payload) + ',' +
-                 tx_.quote(e.prev_hash) + ',' + tx_.quote(e.hash) + ')';
-        }
-        tx_.exec0(sql);
+    if (!rows.empty()) {
+      sql::pg_array col[14];
+      for (const auto& e : rows) {
+        col[0].add(e.position);
+        col[1].add(e.stream_id);
+        col[2].add(e.stream_version);
+        col[3].add(e.event_id);
+        col[4].add(e.type);
+        col[5].add(std::int64_t{e.schema_version});
+        col[6].add(e.occurred_at);
+        col[7].add(e.principal);
+        col[8].add(e.source_address);
+        col[9].add(e.correlation_id);
+        col[10].add(e.causation_id);
+        col[11].add(e.payload);
+        col[12].add(e.prev_hash);
+        col[13].add(e.hash);
       }
-      if (!commands.empty()) {
-        std::string sql = "INSERT INTO commands (command_id, outcome, position) VALUES ";
-        for (size_t i = 0; i < commands.size(); ++i) {
-          if (i) sql += ',';
-          sql += '(' + tx_.quote(commands[i].command_id) + ',' + tx_.quote(commands[i].outcome) +
-                 ',' + std::to_string(commands[i].position) + ')';
-        }
-        tx_.exec0(sql);
-      }
-      return done{};
-    } catch (const std::exception& ex) {
-      return pg_error(ex, "append");
+      sql::params p;
+      p.reserve(14);
+      for (auto& c : col) p.emplace_back(std::move(c).str());
+      if (auto r = c_.exec(insert_events_sql, p); !r) return to_store_error(r.error(), "append");
     }
+    if (!commands.empty()) {
+      sql::pg_array ids, outcomes, positions;
+      for (const auto& cmd : commands) {
+        ids.add(cmd.command_id);
+        outcomes.add(cmd.outcome);
+        positions.add(cmd.position);
+      }
+      auto r = c_.exec(insert_commands_sql, {std::move(ids).str(), std::move(outcomes).str(),
+                                             std::move(positions).str()});
+      if (!r) return to_store_error(r.error(), "append");
+    }
+    return done{};
   }
 
   store_result<done> commit() override {
-    try {
-      tx_.commit();
-      return done{};
-    } catch (const std::exception& ex) {
-      return pg_error(ex, "commit");
-    }
+    if (auto r = tx_.commit(); !r) return to_store_error(r.error(), "commit");
+    return done{};
   }
 
  private:
-  pqxx::work tx_;
+  sql::scoped_transaction<connection> tx_;  ///< rolls back unless committed
+  connection& c_;
 };
 
 class postgres_store final : public batching_store {
  public:
-  postgres_store(std::unique_ptr<pqxx::connection> writer, std::string uri,
-                 const store_options& options)
+  postgres_store(std::unique_ptr<connection> writer, std::string uri, const store_options& options)
       : batching_store(options), writer_(std::move(writer)), uri_(std::move(uri)) {
     start();
   }
@@ -212,104 +248,101 @@ class postgres_store final : public batching_store {
   store_result<std::vector<events::recorded_event>> read_stream(const std::string& stream_id,
                                                                 std::int64_t from_version,
                                                                 size_t max) override {
-    return with_reader("read stream", [&](pqxx::nontransaction& tx) {
-      return decode_events(tx.exec_params(std::string("SELECT ") + event_columns +
-                                              " FROM events WHERE stream_id = $1 AND "
-                                              "stream_version >= $2 ORDER BY stream_version "
-                                              "LIMIT $3",
-                                          stream_id, from_version, clamp_limit(max)));
+    return with_reader([&](connection& c) -> store_result<std::vector<events::recorded_event>> {
+      auto r = c.query(read_stream_sql, {stream_id, from_version, clamp_limit(max)});
+      if (!r) return to_store_error(r.error(), "read stream");
+      return decode_events(std::move(r).value());
     });
   }
 
   store_result<std::vector<events::recorded_event>> read_all(std::int64_t from_position,
                                                              size_t max) override {
-    return with_reader("read log", [&](pqxx::nontransaction& tx) {
-      return decode_events(tx.exec_params(std::string("SELECT ") + event_columns +
-                                              " FROM events WHERE position >= $1 ORDER BY "
-                                              "position LIMIT $2",
-                                          from_position, clamp_limit(max)));
+    return with_reader([&](connection& c) -> store_result<std::vector<events::recorded_event>> {
+      auto r = c.query(read_all_sql, {from_position, clamp_limit(max)});
+      if (!r) return to_store_error(r.error(), "read log");
+      return decode_events(std::move(r).value());
     });
   }
 
   store_result<std::int64_t> head_position() override {
-    return with_reader("read head", [&](pqxx::nontransaction& tx) -> store_result<std::int64_t> {
-      return tx.exec("SELECT coalesce(max(position), 0) FROM events")[0][0].as<std::int64_t>();
+    return with_reader([&](connection& c) -> store_result<std::int64_t> {
+      auto r = c.query(head_position_sql);
+      if (!r) return to_store_error(r.error(), "read head");
+      if (r->empty()) return store_error{store_errc::unavailable, "read head: no row"};
+      return (*r)[0].int64(0).value_or(0);
     });
   }
 
   store_result<done> save_snapshot(const snapshot& s) override {
-    return with_reader("save snapshot", [&](pqxx::nontransaction& tx) -> store_result<done> {
-      tx.exec_params(
-          "INSERT INTO snapshots (stream_id, stream_version, schema_version, state) "
-          "VALUES ($1, $2, $3, $4) ON CONFLICT (stream_id) DO UPDATE SET "
-          "stream_version = excluded.stream_version, schema_version = excluded.schema_version, "
-          "state = excluded.state WHERE excluded.stream_version >= snapshots.stream_version",
-          s.stream_id, s.stream_version, s.schema_version, s.state);
+    return with_reader([&](connection& c) -> store_result<done> {
+      auto r = c.exec(save_snapshot_sql,
+                      {s.stream_id, s.stream_version, std::int64_t{s.schema_version}, s.state});
+      if (!r) return to_store_error(r.error(), "save snapshot");
       return done{};
     });
   }
 
   store_result<std::optional<snapshot>> load_snapshot(const std::string& stream_id) override {
-    return with_reader(
-        "load snapshot", [&](pqxx::nontransaction& tx) -> store_result<std::optional<snapshot>> {
-          auto r = tx.exec_params(
-              "SELECT stream_version, schema_version, state FROM snapshots "
-              "WHERE stream_id = $1",
-              stream_id);
-          if (r.empty()) return std::optional<snapshot>{};
-          return std::optional<snapshot>{snapshot{stream_id, r[0][0].as<std::int64_t>(),
-                                                  r[0][1].as<int>(), r[0][2].as<std::string>()}};
-        });
+    return with_reader([&](connection& c) -> store_result<std::optional<snapshot>> {
+      auto r = c.query(load_snapshot_sql, {stream_id});
+      if (!r) return to_store_error(r.error(), "load snapshot");
+      if (r->empty()) return std::optional<snapshot>{};
+      auto& row = (*r)[0];
+      return std::optional<snapshot>{snapshot{stream_id, row.int64(0).value_or(0),
+                                              static_cast<int>(row.int64(1).value_or(0)),
+                                              take_text(row, 2)}};
+    });
   }
 
   store_result<command_record> record_command(const command_record& rec) override {
-    return with_reader(
-        "record command", [&](pqxx::nontransaction& tx) -> store_result<command_record> {
-          tx.exec_params(
-              "INSERT INTO commands (command_id, outcome, position) VALUES ($1, $2, $3) "
-              "ON CONFLICT (command_id) DO NOTHING",
-              rec.command_id, rec.outcome, rec.position);
-          auto r = tx.exec_params("SELECT outcome, position FROM commands WHERE command_id = $1",
-                                  rec.command_id);
-          if (r.empty()) return rec;
-          return command_record{rec.command_id, r[0][0].as<std::string>(),
-                                r[0][1].as<std::int64_t>()};
-        });
+    return with_reader([&](connection& c) -> store_result<command_record> {
+      if (auto ins = c.exec(record_command_sql, {rec.command_id, rec.outcome, rec.position}); !ins)
+        return to_store_error(ins.error(), "record command");
+      auto r = c.query(find_command_sql, {rec.command_id});
+      if (!r) return to_store_error(r.error(), "record command");
+      if (r->empty()) return rec;
+      auto& row = (*r)[0];
+      return command_record{rec.command_id, take_text(row, 0), row.int64(1).value_or(0)};
+    });
   }
 
   store_result<std::optional<command_record>> find_command(const std::string& id) override {
-    return with_reader(
-        "find command",
-        [&](pqxx::nontransaction& tx) -> store_result<std::optional<command_record>> {
-          auto r =
-              tx.exec_params("SELECT outcome, position FROM commands WHERE command_id = $1", id);
-          if (r.empty()) return std::optional<command_record>{};
-          return std::optional<command_record>{
-              command_record{id, r[0][0].as<std::string>(), r[0][1].as<std::int64_t>()}};
-        });
+    return with_reader([&](connection& c) -> store_result<std::optional<command_record>> {
+      auto r = c.query(find_command_sql, {id});
+      if (!r) return to_store_error(r.error(), "find command");
+      if (r->empty()) return std::optional<command_record>{};
+      auto& row = (*r)[0];
+      return std::optional<command_record>{
+          command_record{id, take_text(row, 0), row.int64(1).value_or(0)}};
+    });
   }
 
  protected:
   store_result<std::unique_ptr<write_transaction>> begin_write() override {
-    try {
-      if (!writer_ || !writer_->is_open()) writer_ = std::make_unique<pqxx::connection>(uri_);
-      return std::unique_ptr<write_transaction>(std::make_unique<postgres_transaction>(*writer_));
-    } catch (const std::exception& ex) {
+    if (!writer_ || writer_->broken()) {
       writer_.reset();
-      return pg_error(ex, "connect to " + redact_uri(uri_));
+      auto c = connection::connect(uri_);
+      if (!c) return to_store_error(c.error(), "connect");
+      writer_ = std::move(c).value();
     }
+    auto tx = sql::scoped_transaction<connection>::begin(*writer_);
+    if (!tx) {
+      if (writer_->broken()) writer_.reset();
+      return to_store_error(tx.error(), "begin");
+    }
+    return std::unique_ptr<write_transaction>(
+        std::make_unique<postgres_transaction>(std::move(tx).value(), *writer_));
   }
 
  private:
-  static long long clamp_limit(size_t max) {
-    return max > static_cast<size_t>(INT64_MAX) ? INT64_MAX : static_cast<long long>(max);
+  static std::int64_t clamp_limit(size_t max) {
+    return max > static_cast<size_t>(INT64_MAX) ? INT64_MAX : static_cast<std::int64_t>(max);
   }
 
   /// Runs `fn` on a pooled connection; a broken connection is dropped, not returned to the pool.
   template <class Fn>
-  auto with_reader(const char* what, Fn&& fn)
-      -> decltype(fn(std::declval<pqxx::nontransaction&>())) {
-    std::unique_ptr<pqxx::connection> c;
+  auto with_reader(Fn&& fn) -> decltype(fn(std::declval<connection&>())) {
+    std::unique_ptr<connection> c;
     {
       std::lock_guard<std::mutex> lock(pool_mu_);
       if (!pool_.empty()) {
@@ -317,52 +350,50 @@ class postgres_store final : public batching_store {
         pool_.pop_back();
       }
     }
-    try {
-      if (!c || !c->is_open()) c = std::make_unique<pqxx::connection>(uri_);
-      auto out = [&] {
-        pqxx::nontransaction tx(*c);
-        return fn(tx);
-      }();
+    if (!c || c->broken()) {
+      auto opened = connection::connect(uri_);
+      if (!opened) return to_store_error(opened.error(), "connect");
+      c = std::move(opened).value();
+    }
+    auto out = fn(*c);
+    if (!c->broken()) {
       std::lock_guard<std::mutex> lock(pool_mu_);
       if (pool_.size() < options().read_pool_size) pool_.push_back(std::move(c));
-      return out;
-    } catch (const std::exception& ex) {
-      return pg_error(ex, what);
     }
+    return out;
   }
 
-  std::unique_ptr<pqxx::connection> writer_;
+  std::unique_ptr<connection> writer_;
   std::string uri_;
   std::mutex pool_mu_;
-  std::vector<std::unique_ptr<pqxx::connection>> pool_;
+  std::vector<std::unique_ptr<connection>> pool_;
 };
 
 }  // namespace
 
 std::string redact_uri(const std::string& uri) {
-  const auto scheme = uri.find("://");
-  const auto at = uri.find('@');
-  if (scheme == std::string::npos || at == std::string::npos || at < scheme) return uri;
-  const auto colon = uri.find(':', scheme + 3);
-  if (colon == std::string::npos || colon > at) return uri;
-  return uri.substr(0, colon + 1) + "***" + uri.substr(at);
+  return sql::redact_uri(uri);
 }
 
 store_result<std::unique_ptr<event_store>> open_postgres_store(const std::string& uri,
                                                                const store_options& options) {
-  try {
-    auto c = std::make_unique<pqxx::connection>(uri);
-    pqxx::work tx(*c);
-    // Nodes starting together must not race on CREATE TABLE.
-    tx.exec_params("SELECT pg_advisory_xact_lock($1)", position_lock_key + 1);
-    tx.exec0(schema_sql);
-    tx.commit();
-    return std::unique_ptr<event_store>(
-        std::make_unique<postgres_store>(std::move(c), uri, options));
-  } catch (const std::exception& ex) {
+  auto fail = [&](const sql::db_error& e) {
     return store_error{store_errc::unavailable, "cannot open PostgreSQL event store at " +
-                                                    redact_uri(uri) + ": " + ex.what()};
+                                                    redact_uri(uri) + ": " + e.message};
+  };
+  auto c = connection::connect(uri);
+  if (!c) return fail(c.error());
+  {
+    auto tx = sql::scoped_transaction<connection>::begin(**c);
+    if (!tx) return fail(tx.error());
+    // Nodes starting together must not race on CREATE TABLE.
+    if (auto locked = (*c)->query(lock_sql, {sql::sql_value{position_lock_key + 1}}); !locked)
+      return fail(locked.error());
+    if (auto created = (*c)->exec_script(schema_sql); !created) return fail(created.error());
+    if (auto committed = tx->commit(); !committed) return fail(committed.error());
   }
+  return std::unique_ptr<event_store>(
+      std::make_unique<postgres_store>(std::move(c).value(), uri, options));
 }
 
 }  // namespace certctl::store

@@ -1,7 +1,7 @@
 #pragma once
-/// The production and cluster backend (libpqxx). Several server nodes may append to one
-/// database: positions are allocated under a transaction-level advisory lock, so commit
-/// order equals position order and a reader following positions never skips an event.
+/// The production and cluster backend (PostgreSQL through infra/sql). Several server nodes may
+/// append to one database: positions are allocated under a transaction-level advisory lock, so
+/// commit order equals position order and a reader following positions never skips an event.
 
 #include <memory>
 #include <string>

@@ -1,9 +1,9 @@
 #include "infra/store/sqlite_store.hpp"
 
-#include <sqlite3.h>
-
 #include <mutex>
 
+#include "infra/sql/scoped_transaction.hpp"
+#include "infra/sql/sqlite.hpp"
 #include "infra/store/batching_store.hpp"
 
 namespace certctl::store {
@@ -44,89 +44,72 @@ constexpr const char* event_columns =
     "position, stream_id, stream_version, event_id, type, schema_version, occurred_at, "
     "principal, source_address, correlation_id, causation_id, payload, prev_hash, hash";
 
-store_error db_error(sqlite3* db, const std::string& what) {
-  const int code = sqlite3_extended_errcode(db);
-  const auto errc =
-      (code & 0xff) == SQLITE_CONSTRAINT ? store_errc::invalid_argument : store_errc::unavailable;
-  return {errc, "sqlite: " + what + ": " + sqlite3_errmsg(db)};
+/// The store's reading of a database error: a refused constraint is the caller's fault
+/// (a duplicate event or command id); anything else leaves the log unavailable for now.
+store_error to_store_error(const sql::db_error& e, const std::string& what) {
+  return {
+      e.code == sql::db_errc::constraint ? store_errc::invalid_argument : store_errc::unavailable,
+      what + ": " + e.message};
 }
 
-/// A connection with its prepared statements; not thread-safe, one user at a time.
-class connection {
- public:
-  static store_result<std::unique_ptr<connection>> open(const std::string& path, bool writer) {
-    auto c = std::unique_ptr<connection>(new connection);
-    const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-    if (sqlite3_open_v2(path.c_str(), &c->db_, flags, nullptr) != SQLITE_OK) {
-      std::string msg = c->db_ ? sqlite3_errmsg(c->db_) : "out of memory";
-      return store_error{store_errc::unavailable,
-                         "cannot open SQLite database " + path + ": " + msg};
-    }
-    sqlite3_busy_timeout(c->db_, 10000);
-    // A larger auto-checkpoint interval: the default (1000 pages) makes the writer checkpoint
-    // and fsync the database every dozen batches, halving append throughput.
-    const char* pragmas = writer ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-                                   "PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=16384;"
-                                 : "PRAGMA synchronous=FULL;";
-    if (auto err = c->exec(pragmas)) return *err;
-    if (writer) {
-      if (auto err = c->exec(schema_sql)) return *err;
-    }
-    return c;
-  }
+// Statement texts, built once: each is prepared once per connection and then found in its
+// cache by text.
+const std::string insert_event_sql = std::string("INSERT INTO events (") + event_columns +
+                                     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+                                     "?12, ?13, ?14)";
+const std::string insert_command_sql =
+    "INSERT INTO commands (command_id, outcome, position) VALUES (?1, ?2, ?3)";
+const std::string head_sql = "SELECT position, hash FROM events ORDER BY position DESC LIMIT 1";
+const std::string stream_version_sql =
+    "SELECT max(stream_version) FROM events WHERE stream_id = ?1";
+const std::string find_command_sql = "SELECT outcome, position FROM commands WHERE command_id = ?1";
+const std::string read_stream_sql = std::string("SELECT ") + event_columns +
+                                    " FROM events WHERE stream_id = ?1 AND stream_version >= ?2 "
+                                    "ORDER BY stream_version LIMIT ?3";
+const std::string read_all_sql = std::string("SELECT ") + event_columns +
+                                 " FROM events WHERE position >= ?1 ORDER BY position LIMIT ?2";
+const std::string head_position_sql = "SELECT coalesce(max(position), 0) FROM events";
+const std::string save_snapshot_sql =
+    "INSERT INTO snapshots (stream_id, stream_version, schema_version, state) "
+    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (stream_id) DO UPDATE SET "
+    "stream_version = excluded.stream_version, schema_version = excluded.schema_version, "
+    "state = excluded.state WHERE excluded.stream_version >= snapshots.stream_version";
+const std::string load_snapshot_sql =
+    "SELECT stream_version, schema_version, state FROM snapshots WHERE stream_id = ?1";
+const std::string record_command_sql =
+    "INSERT INTO commands (command_id, outcome, position) VALUES (?1, ?2, ?3) "
+    "ON CONFLICT (command_id) DO NOTHING";
 
-  ~connection() {
-    for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
-    sqlite3_close_v2(db_);
-  }
+using connection = sql::sqlite_connection;
 
-  std::optional<store_error> exec(const char* sql) {
-    char* msg = nullptr;
-    if (sqlite3_exec(db_, sql, nullptr, nullptr, &msg) != SQLITE_OK) {
-      std::string text = msg ? msg : "unknown error";
-      sqlite3_free(msg);
-      return store_error{store_errc::unavailable, std::string("sqlite: ") + text};
-    }
-    return std::nullopt;
-  }
-
-  /// A cached prepared statement, reset and unbound, ready for binding.
-  store_result<sqlite3_stmt*> prepare(const std::string& sql) {
-    auto it = cache_.find(sql);
-    if (it != cache_.end()) {
-      sqlite3_reset(it->second);
-      sqlite3_clear_bindings(it->second);
-      return it->second;
-    }
-    sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK)
-      return db_error(db_, "prepare");
-    cache_.emplace(sql, stmt);
-    return stmt;
-  }
-
-  sqlite3* db() const { return db_; }
-
- private:
-  connection() = default;
-  sqlite3* db_ = nullptr;
-  std::map<std::string, sqlite3_stmt*> cache_;
-};
-
-void bind_text(sqlite3_stmt* s, int i, const std::string& v) {
-  sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+/// Opens one connection: the writer sets WAL and creates the schema; a reader only sets its
+/// own connection's durability.
+store_result<std::unique_ptr<connection>> open_connection(const std::string& path, bool writer) {
+  sql::sqlite_options o;
+  // A larger auto-checkpoint interval: the default (1000 pages) makes the writer checkpoint
+  // and fsync the database every dozen batches, halving append throughput.
+  o.setup = writer ? std::string(
+                         "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+                         "PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=16384;") +
+                         schema_sql
+                   : "PRAGMA synchronous=FULL;";
+  auto c = connection::open(path, o);
+  if (!c) return store_error{store_errc::unavailable, c.error().message};
+  return std::move(c).value();
 }
 
-std::optional<std::string> column_text(sqlite3_stmt* s, int i) {
-  if (sqlite3_column_type(s, i) == SQLITE_NULL) return std::nullopt;
-  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, i));
-  return std::string(p, static_cast<size_t>(sqlite3_column_bytes(s, i)));
+/// A cached statement for `sql`, or the store error saying why not.
+store_result<sql::sqlite_statement> prepare(connection& c, const std::string& sql) {
+  auto s = c.prepare(sql);
+  if (!s) return to_store_error(s.error(), "prepare");
+  return std::move(s).value();
 }
 
-/// Decodes one events row; a NULL or mistyped column is reported with its position.
-store_result<events::recorded_event> decode_event(sqlite3_stmt* s) {
+/// Decodes the current row of an events query; a NULL or mistyped column is reported with
+/// its position.
+store_result<events::recorded_event> decode_event(const sql::sqlite_statement& s) {
   events::recorded_event e;
-  e.position = sqlite3_column_int64(s, 0);
+  e.position = s.int64(0);
   std::string* texts[] = {
       &e.stream_id, nullptr,           &e.event_id,       &e.type,         nullptr,    nullptr,
       &e.principal, &e.source_address, &e.correlation_id, &e.causation_id, &e.payload, &e.prev_hash,
@@ -134,67 +117,59 @@ store_result<events::recorded_event> decode_event(sqlite3_stmt* s) {
   for (int col = 1; col <= 13; ++col) {
     std::string* target = texts[col - 1];
     if (target == nullptr) {
-      if (sqlite3_column_type(s, col) != SQLITE_INTEGER)
+      if (!s.is_integer(col))
         return store_error{store_errc::corrupt, "event at position " + std::to_string(e.position) +
                                                     ": column " + std::to_string(col) +
                                                     " is not an integer"};
       continue;
     }
-    auto v = column_text(s, col);
+    auto v = s.text(col);
     if (!v)
       return store_error{store_errc::corrupt, "event at position " + std::to_string(e.position) +
                                                   ": column " + std::to_string(col) + " is NULL"};
     *target = std::move(*v);
   }
-  e.stream_version = sqlite3_column_int64(s, 2);
-  e.schema_version = sqlite3_column_int(s, 5);
-  e.occurred_at = sqlite3_column_int64(s, 6);
+  e.stream_version = s.int64(2);
+  e.schema_version = static_cast<int>(s.int64(5));
+  e.occurred_at = s.int64(6);
   return e;
 }
 
-store_result<std::vector<events::recorded_event>> collect(connection& c, sqlite3_stmt* s) {
+store_result<std::vector<events::recorded_event>> collect(sql::sqlite_statement& s) {
   std::vector<events::recorded_event> out;
   for (;;) {
-    const int rc = sqlite3_step(s);
-    if (rc == SQLITE_DONE) break;
-    if (rc != SQLITE_ROW) return db_error(c.db(), "read events");
+    auto more = s.step();
+    if (!more) return to_store_error(more.error(), "read events");
+    if (!*more) break;
     auto e = decode_event(s);
     if (!e) return e.error();
     out.push_back(std::move(e).value());
   }
-  sqlite3_reset(s);
   return out;
+}
+
+/// Steps a statement expected to return at most one row; true when it returned one.
+store_result<bool> step_one(sql::sqlite_statement& s, const char* what) {
+  auto row = s.step();
+  if (!row) return to_store_error(row.error(), what);
+  return *row;
 }
 
 class sqlite_transaction final : public write_transaction {
  public:
-  explicit sqlite_transaction(connection& c) : c_(c) {}
-  ~sqlite_transaction() override {
-    if (!finished_) c_.exec("ROLLBACK");
-  }
-
-  store_result<done> begin() {
-    // IMMEDIATE takes the write lock now, so the head we read stays the head until commit,
-    // even with another process writing the same file.
-    if (auto err = c_.exec("BEGIN IMMEDIATE")) {
-      finished_ = true;
-      return *err;
-    }
-    return done{};
-  }
+  sqlite_transaction(sql::scoped_transaction<connection> tx, connection& c)
+      : tx_(std::move(tx)), c_(c) {}
 
   store_result<log_head> head() override {
-    auto s = c_.prepare("SELECT position, hash FROM events ORDER BY position DESC LIMIT 1");
+    auto s = prepare(c_, head_sql);
     if (!s) return s.error();
+    auto found = step_one(*s, "read log head");
+    if (!found) return found.error();
     log_head h;
-    const int rc = sqlite3_step(*s);
-    if (rc == SQLITE_ROW) {
-      h.position = sqlite3_column_int64(*s, 0);
-      h.hash = column_text(*s, 1).value_or("");
-    } else if (rc != SQLITE_DONE) {
-      return db_error(c_.db(), "read log head");
+    if (*found) {
+      h.position = s->int64(0);
+      h.hash = s->text(1).value_or("");
     }
-    sqlite3_reset(*s);
     return h;
   }
 
@@ -202,12 +177,12 @@ class sqlite_transaction final : public write_transaction {
       const std::vector<std::string>& ids) override {
     std::map<std::string, std::int64_t> out;
     for (const auto& id : ids) {
-      auto s = c_.prepare("SELECT max(stream_version) FROM events WHERE stream_id = ?1");
+      auto s = prepare(c_, stream_version_sql);
       if (!s) return s.error();
-      bind_text(*s, 1, id);
-      if (sqlite3_step(*s) != SQLITE_ROW) return db_error(c_.db(), "read stream version");
-      if (sqlite3_column_type(*s, 0) != SQLITE_NULL) out[id] = sqlite3_column_int64(*s, 0);
-      sqlite3_reset(*s);
+      s->bind(1, id);
+      auto found = step_one(*s, "read stream version");
+      if (!found) return found.error();
+      if (*found && !s->is_null(0)) out[id] = s->int64(0);
     }
     return out;
   }
@@ -216,17 +191,12 @@ class sqlite_transaction final : public write_transaction {
       const std::vector<std::string>& ids) override {
     std::map<std::string, command_record> out;
     for (const auto& id : ids) {
-      auto s = c_.prepare("SELECT outcome, position FROM commands WHERE command_id = ?1");
+      auto s = prepare(c_, find_command_sql);
       if (!s) return s.error();
-      bind_text(*s, 1, id);
-      const int rc = sqlite3_step(*s);
-      if (rc == SQLITE_ROW) {
-        out[id] =
-            command_record{id, column_text(*s, 0).value_or("{}"), sqlite3_column_int64(*s, 1)};
-      } else if (rc != SQLITE_DONE) {
-        return db_error(c_.db(), "read command record");
-      }
-      sqlite3_reset(*s);
+      s->bind(1, id);
+      auto found = step_one(*s, "read command record");
+      if (!found) return found.error();
+      if (*found) out[id] = command_record{id, s->text(0).value_or("{}"), s->int64(1)};
     }
     return out;
   }
@@ -234,52 +204,42 @@ class sqlite_transaction final : public write_transaction {
   store_result<done> insert(const std::vector<events::recorded_event>& rows,
                             const std::vector<command_record>& commands) override {
     for (const auto& e : rows) {
-      auto s = c_.prepare(std::string("INSERT INTO events (") + event_columns +
-                          ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
+      auto s = prepare(c_, insert_event_sql);
       if (!s) return s.error();
-      sqlite3_bind_int64(*s, 1, e.position);
-      bind_text(*s, 2, e.stream_id);
-      sqlite3_bind_int64(*s, 3, e.stream_version);
-      bind_text(*s, 4, e.event_id);
-      bind_text(*s, 5, e.type);
-      sqlite3_bind_int(*s, 6, e.schema_version);
-      sqlite3_bind_int64(*s, 7, e.occurred_at);
-      bind_text(*s, 8, e.principal);
-      bind_text(*s, 9, e.source_address);
-      bind_text(*s, 10, e.correlation_id);
-      bind_text(*s, 11, e.causation_id);
-      bind_text(*s, 12, e.payload);
-      bind_text(*s, 13, e.prev_hash);
-      bind_text(*s, 14, e.hash);
-      if (sqlite3_step(*s) != SQLITE_DONE)
-        return db_error(c_.db(), "append event " + e.event_id + " to " + e.stream_id);
-      sqlite3_reset(*s);
+      s->bind(1, e.position)
+          .bind(2, e.stream_id)
+          .bind(3, e.stream_version)
+          .bind(4, e.event_id)
+          .bind(5, e.type)
+          .bind(6, std::int64_t{e.schema_version})
+          .bind(7, e.occurred_at)
+          .bind(8, e.principal)
+          .bind(9, e.source_address)
+          .bind(10, e.correlation_id)
+          .bind(11, e.causation_id)
+          .bind(12, e.payload)
+          .bind(13, e.prev_hash)
+          .bind(14, e.hash);
+      if (auto r = s->run(); !r)
+        return to_store_error(r.error(), "append event " + e.event_id + " to " + e.stream_id);
     }
     for (const auto& cmd : commands) {
-      auto s =
-          c_.prepare("INSERT INTO commands (command_id, outcome, position) VALUES (?1, ?2, ?3)");
+      auto s = prepare(c_, insert_command_sql);
       if (!s) return s.error();
-      bind_text(*s, 1, cmd.command_id);
-      bind_text(*s, 2, cmd.outcome);
-      sqlite3_bind_int64(*s, 3, cmd.position);
-      if (sqlite3_step(*s) != SQLITE_DONE) return db_error(c_.db(), "record command");
-      sqlite3_reset(*s);
+      s->bind(1, cmd.command_id).bind(2, cmd.outcome).bind(3, cmd.position);
+      if (auto r = s->run(); !r) return to_store_error(r.error(), "record command");
     }
     return done{};
   }
 
   store_result<done> commit() override {
-    finished_ = true;
-    if (auto err = c_.exec("COMMIT")) {
-      c_.exec("ROLLBACK");
-      return *err;
-    }
+    if (auto r = tx_.commit(); !r) return to_store_error(r.error(), "commit");
     return done{};
   }
 
  private:
+  sql::scoped_transaction<connection> tx_;  ///< rolls back unless committed
   connection& c_;
-  bool finished_ = false;
 };
 
 class sqlite_store final : public batching_store {
@@ -296,88 +256,68 @@ class sqlite_store final : public batching_store {
                                                                 std::int64_t from_version,
                                                                 size_t max) override {
     return with_reader([&](connection& c) -> store_result<std::vector<events::recorded_event>> {
-      auto s = c.prepare(std::string("SELECT ") + event_columns +
-                         " FROM events WHERE stream_id = ?1 AND stream_version >= ?2 "
-                         "ORDER BY stream_version LIMIT ?3");
+      auto s = prepare(c, read_stream_sql);
       if (!s) return s.error();
-      bind_text(*s, 1, stream_id);
-      sqlite3_bind_int64(*s, 2, from_version);
-      sqlite3_bind_int64(*s, 3, clamp_limit(max));
-      return collect(c, *s);
+      s->bind(1, stream_id).bind(2, from_version).bind(3, clamp_limit(max));
+      return collect(*s);
     });
   }
 
   store_result<std::vector<events::recorded_event>> read_all(std::int64_t from_position,
                                                              size_t max) override {
     return with_reader([&](connection& c) -> store_result<std::vector<events::recorded_event>> {
-      auto s = c.prepare(std::string("SELECT ") + event_columns +
-                         " FROM events WHERE position >= ?1 ORDER BY position LIMIT ?2");
+      auto s = prepare(c, read_all_sql);
       if (!s) return s.error();
-      sqlite3_bind_int64(*s, 1, from_position);
-      sqlite3_bind_int64(*s, 2, clamp_limit(max));
-      return collect(c, *s);
+      s->bind(1, from_position).bind(2, clamp_limit(max));
+      return collect(*s);
     });
   }
 
   store_result<std::int64_t> head_position() override {
     return with_reader([&](connection& c) -> store_result<std::int64_t> {
-      auto s = c.prepare("SELECT coalesce(max(position), 0) FROM events");
+      auto s = prepare(c, head_position_sql);
       if (!s) return s.error();
-      if (sqlite3_step(*s) != SQLITE_ROW) return db_error(c.db(), "read head");
-      const std::int64_t head = sqlite3_column_int64(*s, 0);
-      sqlite3_reset(*s);
-      return head;
+      auto found = step_one(*s, "read head");
+      if (!found) return found.error();
+      if (!*found) return store_error{store_errc::unavailable, "read head: no row"};
+      return s->int64(0);
     });
   }
 
   store_result<done> save_snapshot(const snapshot& snap) override {
     return with_reader([&](connection& c) -> store_result<done> {
-      auto s = c.prepare(
-          "INSERT INTO snapshots (stream_id, stream_version, schema_version, state) "
-          "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (stream_id) DO UPDATE SET "
-          "stream_version = excluded.stream_version, schema_version = excluded.schema_version, "
-          "state = excluded.state WHERE excluded.stream_version >= snapshots.stream_version");
+      auto s = prepare(c, save_snapshot_sql);
       if (!s) return s.error();
-      bind_text(*s, 1, snap.stream_id);
-      sqlite3_bind_int64(*s, 2, snap.stream_version);
-      sqlite3_bind_int(*s, 3, snap.schema_version);
-      bind_text(*s, 4, snap.state);
-      if (sqlite3_step(*s) != SQLITE_DONE) return db_error(c.db(), "save snapshot");
-      sqlite3_reset(*s);
+      s->bind(1, snap.stream_id)
+          .bind(2, snap.stream_version)
+          .bind(3, std::int64_t{snap.schema_version})
+          .bind(4, snap.state);
+      if (auto r = s->run(); !r) return to_store_error(r.error(), "save snapshot");
       return done{};
     });
   }
 
   store_result<std::optional<snapshot>> load_snapshot(const std::string& stream_id) override {
     return with_reader([&](connection& c) -> store_result<std::optional<snapshot>> {
-      auto s = c.prepare(
-          "SELECT stream_version, schema_version, state FROM snapshots WHERE stream_id = ?1");
+      auto s = prepare(c, load_snapshot_sql);
       if (!s) return s.error();
-      bind_text(*s, 1, stream_id);
+      s->bind(1, stream_id);
+      auto found = step_one(*s, "load snapshot");
+      if (!found) return found.error();
       std::optional<snapshot> out;
-      const int rc = sqlite3_step(*s);
-      if (rc == SQLITE_ROW) {
-        out = snapshot{stream_id, sqlite3_column_int64(*s, 0), sqlite3_column_int(*s, 1),
-                       column_text(*s, 2).value_or("")};
-      } else if (rc != SQLITE_DONE) {
-        return db_error(c.db(), "load snapshot");
-      }
-      sqlite3_reset(*s);
+      if (*found)
+        out = snapshot{stream_id, s->int64(0), static_cast<int>(s->int64(1)),
+                       s->text(2).value_or("")};
       return out;
     });
   }
 
   store_result<command_record> record_command(const command_record& rec) override {
     auto inserted = with_reader([&](connection& c) -> store_result<done> {
-      auto s = c.prepare(
-          "INSERT INTO commands (command_id, outcome, position) VALUES (?1, ?2, ?3) "
-          "ON CONFLICT (command_id) DO NOTHING");
+      auto s = prepare(c, record_command_sql);
       if (!s) return s.error();
-      bind_text(*s, 1, rec.command_id);
-      bind_text(*s, 2, rec.outcome);
-      sqlite3_bind_int64(*s, 3, rec.position);
-      if (sqlite3_step(*s) != SQLITE_DONE) return db_error(c.db(), "record command");
-      sqlite3_reset(*s);
+      s->bind(1, rec.command_id).bind(2, rec.outcome).bind(3, rec.position);
+      if (auto r = s->run(); !r) return to_store_error(r.error(), "record command");
       return done{};
     });
     if (!inserted) return inserted.error();
@@ -388,27 +328,25 @@ class sqlite_store final : public batching_store {
 
   store_result<std::optional<command_record>> find_command(const std::string& id) override {
     return with_reader([&](connection& c) -> store_result<std::optional<command_record>> {
-      auto s = c.prepare("SELECT outcome, position FROM commands WHERE command_id = ?1");
+      auto s = prepare(c, find_command_sql);
       if (!s) return s.error();
-      bind_text(*s, 1, id);
+      s->bind(1, id);
+      auto found = step_one(*s, "read command record");
+      if (!found) return found.error();
       std::optional<command_record> out;
-      const int rc = sqlite3_step(*s);
-      if (rc == SQLITE_ROW) {
-        out = command_record{id, column_text(*s, 0).value_or("{}"), sqlite3_column_int64(*s, 1)};
-      } else if (rc != SQLITE_DONE) {
-        return db_error(c.db(), "read command record");
-      }
-      sqlite3_reset(*s);
+      if (*found) out = command_record{id, s->text(0).value_or("{}"), s->int64(1)};
       return out;
     });
   }
 
  protected:
   store_result<std::unique_ptr<write_transaction>> begin_write() override {
-    auto tx = std::make_unique<sqlite_transaction>(*writer_);
-    auto begun = tx->begin();
-    if (!begun) return begun.error();
-    return std::unique_ptr<write_transaction>(std::move(tx));
+    // BEGIN IMMEDIATE takes the write lock now, so the head we read stays the head until
+    // commit, even with another process writing the same file.
+    auto tx = sql::scoped_transaction<connection>::begin(*writer_);
+    if (!tx) return to_store_error(tx.error(), "begin");
+    return std::unique_ptr<write_transaction>(
+        std::make_unique<sqlite_transaction>(std::move(tx).value(), *writer_));
   }
 
  private:
@@ -428,7 +366,7 @@ class sqlite_store final : public batching_store {
       }
     }
     if (!c) {
-      auto opened = connection::open(path_, false);
+      auto opened = open_connection(path_, false);
       if (!opened) return opened.error();
       c = std::move(opened).value();
     }
@@ -448,7 +386,7 @@ class sqlite_store final : public batching_store {
 
 store_result<std::unique_ptr<event_store>> open_sqlite_store(const std::string& path,
                                                              const store_options& options) {
-  auto writer = connection::open(path, true);
+  auto writer = open_connection(path, true);
   if (!writer) return writer.error();
   return std::unique_ptr<event_store>(
       std::make_unique<sqlite_store>(std::move(writer).value(), path, options));

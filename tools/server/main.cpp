@@ -29,6 +29,7 @@
 #include "gateways/http/http_server.hpp"
 #include "gateways/http/key_file.hpp"
 #include "gateways/http/router.hpp"
+#include "gateways/http/static_files.hpp"
 #include "infra/config.hpp"
 #include "infra/crypto/key_store.hpp"
 #include "infra/crypto/secure_file.hpp"
@@ -47,6 +48,7 @@
 #include "gateways/rest/connector_routes.hpp"
 #include "gateways/stream/event_routes.hpp"
 #include "gateways/rest/intermediate_routes.hpp"
+#include "gateways/rest/inventory_routes.hpp"
 #include "gateways/rest/metrics_routes.hpp"
 #include "gateways/pki/pki_routes.hpp"
 #include "gateways/rest/read_routes.hpp"
@@ -56,6 +58,14 @@
 #include "gateways/rest/write_routes.hpp"
 
 namespace {
+
+/// Where tools/build.sh puts the built dashboard: build/dashboard, beside this binary's
+/// build/tools/server. "" when the executable's path is unknown.
+std::string default_dashboard_dir() {
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string() : (exe.parent_path() / "../../dashboard").lexically_normal().string();
+}
 
 volatile std::sig_atomic_t stop_requested = 0;
 void on_signal(int) { stop_requested = 1; }
@@ -338,6 +348,8 @@ int main() {
   gateways::rest::add_metrics_routes(router, metrics_ctx);
   gateways::stream::event_context events_ctx{**store, sse_opts};
   gateways::stream::add_event_routes(router, events_ctx);
+  gateways::rest::inventory_context inventory_ctx{**store};
+  gateways::rest::add_inventory_routes(router, inventory_ctx);
   gateways::rest::cluster_context cluster_ctx{node.get(), clock};
   gateways::rest::add_cluster_routes(router, cluster_ctx);
   gateways::pki::pki_admin_context pki_admin{revocation, **db, clock};
@@ -352,7 +364,17 @@ int main() {
   scfg.cert_file = cert_file;
   scfg.key_file = key_file;
   scfg.max_body_bytes = static_cast<size_t>(cfg->max_body_bytes);
-  http::http_server https(scfg, gateways::pki::with_pki(pki, http::dispatch_to(router)));
+  // The web dashboard (docs/dashboard.md): CERTCTL_DASHBOARD_DIR, else the build's output.
+  const char* dashboard_env = std::getenv("CERTCTL_DASHBOARD_DIR");
+  http::static_files dashboard(dashboard_env ? dashboard_env : default_dashboard_dir());
+  if (dashboard_env && !dashboard.enabled())
+    return fail(std::string("configuration error: CERTCTL_DASHBOARD_DIR: no index.html in ") +
+                    dashboard_env,
+                2);
+  std::cout << "dashboard: " << (dashboard.enabled() ? dashboard.root() : "not built") << "\n";
+  http::http_server https(
+      scfg, gateways::pki::with_pki(
+                pki, http::with_static_files(dashboard, http::dispatch_to(router))));
   if (auto started = https.start(); !started) return fail(started.error().message);
   std::unique_ptr<http::http_server> pki_http;  // /.well-known/pki/* only, plain HTTP
   if (cfg->pki_http_port > 0) {

@@ -1,7 +1,6 @@
 #include "infra/crypto/detail/sealed_db.hpp"
 
 #include <fcntl.h>
-#include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,24 +12,25 @@
 #include <system_error>
 
 #include "infra/crypto/secure_file.hpp"
+#include "infra/sql/scoped_transaction.hpp"
+#include "infra/sql/sqlite.hpp"
 
 namespace certctl::crypto::detail {
 
 namespace {
 
-struct db_close {
-  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
-};
-struct stmt_finalize {
-  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
-};
-using db_ptr = std::unique_ptr<sqlite3, db_close>;
-using stmt_ptr = std::unique_ptr<sqlite3_stmt, stmt_finalize>;
+using connection = sql::sqlite_connection;
 
-crypto_error db_error(sqlite3* db, const std::string& path, std::string_view what) {
-  return crypto_error{"key store " + path + ": " + std::string(what) + ": " +
-                      (db != nullptr ? sqlite3_errmsg(db) : "out of memory")};
+crypto_error db_error(const std::string& path, std::string_view what, const sql::db_error& e) {
+  return crypto_error{"key store " + path + ": " + std::string(what) + ": " + e.message};
 }
+
+const std::string upsert_sql =
+    "INSERT INTO sealed_keys(id, sealed) VALUES(?1, ?2) "
+    "ON CONFLICT(id) DO UPDATE SET sealed = excluded.sealed";
+const std::string insert_new_sql = "INSERT OR IGNORE INTO sealed_keys(id, sealed) VALUES(?1, ?2)";
+const std::string erase_sql = "DELETE FROM sealed_keys WHERE id = ?1";
+const std::string select_sql = "SELECT sealed FROM sealed_keys WHERE id = ?1";
 
 /// Creates the file owner-only before SQLite sees it: SQLite would create it with 0644 minus
 /// the umask, and gives the -wal and -shm files the mode of the database file.
@@ -59,31 +59,16 @@ crypto_result<done> create_private_file(const std::string& path) {
   return sync_directory(dir.empty() ? std::string(".") : dir.string());
 }
 
-crypto_result<db_ptr> open_connection(const std::string& path) {
-  sqlite3* raw = nullptr;
-  // NOMUTEX: each connection is used by one thread at a time, serialised by sealed_db itself.
-  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW;
-  const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
-  db_ptr db(raw);
-  if (rc != SQLITE_OK) return db_error(raw, path, "open");
-  sqlite3_busy_timeout(db.get(), 10000);  // another process briefly holding the write lock
-  return db;
-}
-
-crypto_result<stmt_ptr> prepare(sqlite3* db, const std::string& path, const char* sql) {
-  sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &raw, nullptr) != SQLITE_OK)
-    return db_error(db, path, "prepare");
-  return stmt_ptr(raw);
-}
-
-/// Steps a statement that returns no rows (or whose rows are ignored) and readies it for reuse.
-int run(sqlite3_stmt* s) {
-  int rc = sqlite3_step(s);
-  while (rc == SQLITE_ROW) rc = sqlite3_step(s);
-  sqlite3_reset(s);
-  sqlite3_clear_bindings(s);
-  return rc;
+crypto_result<std::unique_ptr<connection>> open_connection(const std::string& path,
+                                                          std::string setup) {
+  sql::sqlite_options o;
+  o.create = false;  // create_private_file made it, owner-only
+  o.no_follow = true;
+  o.busy_timeout_ms = 10000;  // another process briefly holding the write lock
+  o.setup = std::move(setup);
+  auto c = connection::open(path, o);
+  if (!c) return db_error(path, "open", c.error());
+  return std::move(c).value();
 }
 
 }  // namespace
@@ -97,46 +82,36 @@ struct sealed_db::state {
   };
 
   // Write side: used only by the caller that holds the committer role.
-  db_ptr writer;
-  stmt_ptr begin, commit, rollback, upsert, insert_new, erase;
+  std::unique_ptr<connection> writer;
 
   // Read side: its own connection, so reads never wait for a commit's fsync (WAL readers see
   // the last committed state).
   mutable std::mutex read_mu;
-  db_ptr reader;
-  stmt_ptr select;
+  std::unique_ptr<connection> reader;
 
   std::mutex mu;
   std::condition_variable cv;
   std::vector<pending*> queue;  ///< guarded by mu
   bool committing = false;      ///< guarded by mu
 
-  /// One transaction for the whole batch; nullopt on success.
+  /// One transaction for the whole batch; nullopt on success. Leaving early rolls it back.
   std::optional<crypto_error> commit_batch(const std::vector<pending*>& batch,
                                            const std::string& path) {
-    sqlite3* db = writer.get();
-    if (run(begin.get()) != SQLITE_DONE) return db_error(db, path, "begin");
+    auto tx = sql::scoped_transaction<connection>::begin(*writer);
+    if (!tx) return db_error(path, "begin", tx.error());
     for (const pending* p : batch) {
       for (const write& w : p->writes) {
-        sqlite3_stmt* s = w.kind == write_kind::upsert       ? upsert.get()
-                          : w.kind == write_kind::insert_new ? insert_new.get()
-                                                             : erase.get();
-        sqlite3_bind_text(s, 1, w.id.data(), static_cast<int>(w.id.size()), SQLITE_STATIC);
-        if (w.kind != write_kind::erase)
-          sqlite3_bind_blob(s, 2, w.sealed.data(), static_cast<int>(w.sealed.size()),
-                            SQLITE_STATIC);
-        if (run(s) != SQLITE_DONE) {
-          auto e = db_error(db, path, "write \"" + w.id + "\"");
-          run(rollback.get());
-          return e;
-        }
+        auto s = writer->prepare(w.kind == write_kind::upsert       ? upsert_sql
+                                 : w.kind == write_kind::insert_new ? insert_new_sql
+                                                                    : erase_sql);
+        if (!s) return db_error(path, "prepare", s.error());
+        s->bind(1, w.id);
+        if (w.kind != write_kind::erase) s->bind_blob(2, w.sealed.data(), w.sealed.size());
+        if (auto r = s->run(); !r) return db_error(path, "write \"" + w.id + "\"", r.error());
       }
     }
-    if (run(commit.get()) != SQLITE_DONE) {
-      auto e = db_error(db, path, "commit");
-      run(rollback.get());  // a failed COMMIT may leave the transaction open
-      return e;
-    }
+    // A failed COMMIT is rolled back before it returns, never left open.
+    if (auto c = tx->commit(); !c) return db_error(path, "commit", c.error());
     return std::nullopt;
   }
 };
@@ -149,37 +124,24 @@ sealed_db::~sealed_db() = default;
 crypto_result<std::unique_ptr<sealed_db>> sealed_db::open(const std::string& path) {
   if (auto c = create_private_file(path); !c) return c.error();
   auto s = std::make_unique<state>();
-  auto writer = open_connection(path);
-  if (!writer) return writer.error();
-  s->writer = std::move(writer).value();
   // FULL: the WAL is fsynced at every commit, so a put is on disk when it returns.
   // secure_delete: replaced and removed blobs are zeroed, not left in free pages.
-  const char* setup =
+  auto writer = open_connection(
+      path,
       "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON;"
       "CREATE TABLE IF NOT EXISTS sealed_keys("
-      "  id TEXT PRIMARY KEY NOT NULL, sealed BLOB NOT NULL) WITHOUT ROWID;";
-  if (sqlite3_exec(s->writer.get(), setup, nullptr, nullptr, nullptr) != SQLITE_OK)
-    return db_error(s->writer.get(), path, "set up");
-  const std::pair<stmt_ptr*, const char*> writes[] = {
-      {&s->begin, "BEGIN IMMEDIATE"},
-      {&s->commit, "COMMIT"},
-      {&s->rollback, "ROLLBACK"},
-      {&s->upsert,
-       "INSERT INTO sealed_keys(id, sealed) VALUES(?1, ?2) "
-       "ON CONFLICT(id) DO UPDATE SET sealed = excluded.sealed"},
-      {&s->insert_new, "INSERT OR IGNORE INTO sealed_keys(id, sealed) VALUES(?1, ?2)"},
-      {&s->erase, "DELETE FROM sealed_keys WHERE id = ?1"}};
-  for (const auto& [slot, sql] : writes) {
-    auto stmt = prepare(s->writer.get(), path, sql);
-    if (!stmt) return stmt.error();
-    *slot = std::move(stmt).value();
+      "  id TEXT PRIMARY KEY NOT NULL, sealed BLOB NOT NULL) WITHOUT ROWID;");
+  if (!writer) return writer.error();
+  s->writer = std::move(writer).value();
+  // Prepared now, so a database the statements do not fit fails at open, not at first use.
+  for (const std::string* sql : {&upsert_sql, &insert_new_sql, &erase_sql}) {
+    if (auto stmt = s->writer->prepare(*sql); !stmt) return db_error(path, "prepare", stmt.error());
   }
-  auto reader = open_connection(path);
+  auto reader = open_connection(path, "");
   if (!reader) return reader.error();
   s->reader = std::move(reader).value();
-  auto select = prepare(s->reader.get(), path, "SELECT sealed FROM sealed_keys WHERE id = ?1");
-  if (!select) return select.error();
-  s->select = std::move(select).value();
+  if (auto stmt = s->reader->prepare(select_sql); !stmt)
+    return db_error(path, "prepare", stmt.error());
   return std::unique_ptr<sealed_db>(new sealed_db(path, std::move(s)));
 }
 
@@ -216,19 +178,13 @@ crypto_result<done> sealed_db::apply(std::vector<write> writes) {
 
 crypto_result<std::optional<bytes>> sealed_db::find(std::string_view id) const {
   std::lock_guard<std::mutex> lock(s_->read_mu);
-  sqlite3_stmt* s = s_->select.get();
-  sqlite3_bind_text(s, 1, id.data(), static_cast<int>(id.size()), SQLITE_STATIC);
-  const int rc = sqlite3_step(s);
+  auto s = s_->reader->prepare(select_sql);
+  if (!s) return db_error(path_, "read", s.error());
+  s->bind(1, id);
+  auto row = s->step();
+  if (!row) return db_error(path_, "read", row.error());
   std::optional<bytes> out;
-  if (rc == SQLITE_ROW) {
-    const auto* data = static_cast<const std::uint8_t*>(sqlite3_column_blob(s, 0));
-    out.emplace(data, data + sqlite3_column_bytes(s, 0));
-  }
-  std::optional<crypto_error> failure;
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE) failure = db_error(s_->reader.get(), path_, "read");
-  sqlite3_reset(s);
-  sqlite3_clear_bindings(s);
-  if (failure) return *failure;
+  if (*row) out.emplace(s->blob(0));
   return out;
 }
 

@@ -5,12 +5,13 @@
 #include <atomic>
 #include <thread>
 
-#include "tests/projections/test_projections.hpp"
+#include "infra/sql/url.hpp"
+#include "tests/infra/sql/sql_fixture.hpp"
 
 namespace bdata = boost::unit_test::data;
 using namespace certctl;
 using namespace certctl::sql;
-using testing::projection_env;
+using testing::db_env;
 
 BOOST_AUTO_TEST_SUITE(read_db_suite)
 
@@ -28,9 +29,26 @@ BOOST_AUTO_TEST_CASE(a_bad_store_url_is_an_error_not_an_exception) {
   BOOST_TEST(db.error().code == db_errc::bad_url);
 }
 
+BOOST_AUTO_TEST_CASE(store_urls_parse_once_for_the_log_and_the_read_models) {
+  auto sqlite = parse_db_url("sqlite:///var/lib/certctl/events.db");
+  BOOST_REQUIRE(sqlite.ok());
+  BOOST_TEST((sqlite->k == db_url::kind::sqlite));
+  BOOST_TEST(sqlite->location == "/var/lib/certctl/events.db");
+  BOOST_TEST((parse_db_url("memory:")->k == db_url::kind::memory));
+  BOOST_TEST((parse_db_url("postgres://u@h/db")->k == db_url::kind::postgres));
+  auto relative = parse_db_url("sqlite://relative.db");
+  BOOST_REQUIRE(!relative.ok());
+  BOOST_TEST(relative.error().code == db_errc::bad_url);
+  // The password never reaches a message.
+  auto bad = parse_db_url("mysql://u:s3cret@h/db");
+  BOOST_REQUIRE(!bad.ok());
+  BOOST_TEST(bad.error().message.find("s3cret") == std::string::npos);
+  BOOST_TEST(redact_uri("postgresql://u:s3cret@h/db") == "postgresql://u:***@h/db");
+}
+
 BOOST_DATA_TEST_CASE(parameters_and_columns_round_trip_null_integer_and_text,
-                     bdata::make(testing::conformance_backends()), backend) {
-  projection_env env(backend);
+                     bdata::make(testing::sql_backends()), backend) {
+  db_env env(backend);
   auto& db = *env.db;
   BOOST_REQUIRE(db.exec("CREATE TABLE t (k TEXT PRIMARY KEY, n BIGINT, s TEXT)").ok());
   auto ins = db.exec("INSERT INTO t (k, n, s) VALUES (?, ?, ?)",
@@ -65,8 +83,8 @@ BOOST_DATA_TEST_CASE(parameters_and_columns_round_trip_null_integer_and_text,
 }
 
 BOOST_DATA_TEST_CASE(transactions_commit_roll_back_and_recover_at_savepoints,
-                     bdata::make(testing::conformance_backends()), backend) {
-  projection_env env(backend);
+                     bdata::make(testing::sql_backends()), backend) {
+  db_env env(backend);
   auto& db = *env.db;
   BOOST_REQUIRE(db.exec("CREATE TABLE t (k TEXT PRIMARY KEY)").ok());
   {
@@ -97,8 +115,8 @@ BOOST_DATA_TEST_CASE(transactions_commit_roll_back_and_recover_at_savepoints,
 }
 
 BOOST_DATA_TEST_CASE(many_threads_read_while_a_transaction_writes,
-                     bdata::make(testing::conformance_backends()), backend) {
-  projection_env env(backend);
+                     bdata::make(testing::sql_backends()), backend) {
+  db_env env(backend);
   auto& db = *env.db;
   BOOST_REQUIRE(db.exec("CREATE TABLE t (k BIGINT PRIMARY KEY)").ok());
   BOOST_REQUIRE(db.exec("INSERT INTO t (k) VALUES (0)").ok());
