@@ -122,6 +122,7 @@ result<server_config, config_error> load_config(
   str("CERTCTL_CA_CERT_PATH", c.ca_cert_path);
   str("CERTCTL_CA_KEY_PATH", c.ca_key_path);
   str("CERTCTL_PKI_BASE_URL", c.pki_base_url);
+  str("CERTCTL_DASHBOARD_DIR", c.dashboard_dir);
   port("CERTCTL_PKI_HTTP_PORT", c.pki_http_port, 0);
   if (const char* v = getenv_fn("CERTCTL_MAX_BODY_BYTES"); v && *v) {
     auto n = parse_int(v);

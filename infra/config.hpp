@@ -32,6 +32,9 @@ struct server_config {
   std::string pki_base_url;               ///< CERTCTL_PKI_BASE_URL; default https://host:port
   int pki_http_port = -1;                 ///< CERTCTL_PKI_HTTP_PORT; -1 = off
   std::int64_t max_body_bytes = 1 << 20;  ///< CERTCTL_MAX_BODY_BYTES
+  /// CERTCTL_DASHBOARD_DIR: the built web dashboard (index.html + assets/). Empty: the build's
+  /// own output, when there is one; set: must hold index.html or the server refuses to start.
+  std::string dashboard_dir;
   /// CERTCTL_ISSUANCE_WORKERS: issuance threads. Each spends most of its time waiting for
   /// appends and key-file fsyncs, so many of them overlap those waits on two cores.
   int issuance_workers = 16;

@@ -365,11 +365,10 @@ int main() {
   scfg.key_file = key_file;
   scfg.max_body_bytes = static_cast<size_t>(cfg->max_body_bytes);
   // The web dashboard (docs/dashboard.md): CERTCTL_DASHBOARD_DIR, else the build's output.
-  const char* dashboard_env = std::getenv("CERTCTL_DASHBOARD_DIR");
-  http::static_files dashboard(dashboard_env ? dashboard_env : default_dashboard_dir());
-  if (dashboard_env && !dashboard.enabled())
-    return fail(std::string("configuration error: CERTCTL_DASHBOARD_DIR: no index.html in ") +
-                    dashboard_env,
+  http::static_files dashboard(cfg->dashboard_dir.empty() ? default_dashboard_dir()
+                                                         : cfg->dashboard_dir);
+  if (!cfg->dashboard_dir.empty() && !dashboard.enabled())
+    return fail("configuration error: CERTCTL_DASHBOARD_DIR: no index.html in " + cfg->dashboard_dir,
                 2);
   std::cout << "dashboard: " << (dashboard.enabled() ? dashboard.root() : "not built") << "\n";
   http::http_server https(
