@@ -15,8 +15,8 @@ class ca_hierarchy;
 /// What built-in connectors may need from the server. Pointers, not owned; each must outlive
 /// the registry and every connector it makes.
 struct builtin_context {
-  local_ca* local = nullptr;           ///< the server's own CA (GenericCA)
-  ca_hierarchy* hierarchy = nullptr;   ///< its intermediate CAs (GenericCA tree mode); optional
+  local_ca* local = nullptr;          ///< the server's own CA (GenericCA)
+  ca_hierarchy* hierarchy = nullptr;  ///< its intermediate CAs (GenericCA tree mode); optional
 };
 
 /// Registers every built-in connector; the first failure is returned (a bug: fail at start).

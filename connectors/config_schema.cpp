@@ -60,7 +60,7 @@ config_violation bad(const std::string& field, std::string message) {
 }  // namespace
 
 certctl::result<done, config_violation> validate_config(const config_schema& schema,
-                                                     const events::json_object& config) {
+                                                        const events::json_object& config) {
   for (const auto& f : schema.fields) {
     const char* n = f.name.c_str();
     if (!config.has(n) || config.is_null(n)) {

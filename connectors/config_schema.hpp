@@ -53,7 +53,7 @@ struct config_violation {
 /// string must not be empty), every present field of its declared type, no unknown field.
 /// The first problem found is reported, fields in schema order, then unknown ones.
 certctl::result<done, config_violation> validate_config(const config_schema& schema,
-                                                     const events::json_object& config);
+                                                        const events::json_object& config);
 
 /// Checks a schema itself (names unique and non-empty, secrets only on strings); connectors
 /// call it through the registry, so a wrong schema fails at start, not on first use.

@@ -10,7 +10,9 @@ std::string associated_data(connector_kind kind, const std::string& id, const st
   return std::string(to_string(kind)) + "/" + id + "/" + field;
 }
 
-bool is_sealed(const std::string& v) { return v.rfind(sealed_prefix, 0) == 0; }
+bool is_sealed(const std::string& v) {
+  return v.rfind(sealed_prefix, 0) == 0;
+}
 
 config_violation violation(const std::string& field, std::string message) {
   return config_violation{field, "config field '" + field + "' " + std::move(message)};

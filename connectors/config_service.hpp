@@ -41,10 +41,9 @@ class config_service {
       const events::json_object& config, const events::json_object* previous = nullptr) const;
 
   /// Stored -> usable: checks the schema again and opens the sealed secrets.
-  certctl::result<events::json_object, config_violation> open(connector_kind kind,
-                                                              const std::string& type,
-                                                              const std::string& id,
-                                                              const events::json_object& stored) const;
+  certctl::result<events::json_object, config_violation> open(
+      connector_kind kind, const std::string& type, const std::string& id,
+      const events::json_object& stored) const;
 
   /// Stored (or clear) -> shown: the schema's secret fields, and any sealed value whatever the
   /// type (a connector no longer registered), become "********".

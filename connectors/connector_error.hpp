@@ -9,12 +9,12 @@
 namespace certctl::connectors {
 
 enum class connector_errc {
-  invalid_config,  ///< the config is valid by schema but unusable (a path missing, ...)
-  invalid_request, ///< the request contradicts itself
-  unsupported,     ///< the connector does not offer this operation (see its capabilities)
-  unavailable,     ///< the peer cannot be reached or refused for now; retrying may help
-  failed,          ///< the peer answered and the operation did not succeed
-  internal,        ///< a bug or a library failure
+  invalid_config,   ///< the config is valid by schema but unusable (a path missing, ...)
+  invalid_request,  ///< the request contradicts itself
+  unsupported,      ///< the connector does not offer this operation (see its capabilities)
+  unavailable,      ///< the peer cannot be reached or refused for now; retrying may help
+  failed,           ///< the peer answered and the operation did not succeed
+  internal,         ///< a bug or a library failure
 };
 
 std::string_view to_string(connector_errc c);

@@ -44,9 +44,8 @@ using issuer_factory = std::function<certctl::result<std::shared_ptr<issuer>, is
     const connector_settings&)>;
 using target_factory = std::function<certctl::result<std::shared_ptr<target>, connector_error>(
     const connector_settings&)>;
-using notifier_factory =
-    std::function<certctl::result<std::shared_ptr<notifier>, connector_error>(
-        const connector_settings&)>;
+using notifier_factory = std::function<certctl::result<std::shared_ptr<notifier>, connector_error>(
+    const connector_settings&)>;
 using discovery_factory =
     std::function<certctl::result<std::shared_ptr<discovery_source>, connector_error>(
         const connector_settings&)>;

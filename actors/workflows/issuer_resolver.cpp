@@ -49,7 +49,8 @@ issuer_resolver make_issuer_resolver(entity_runtime& runtime,
     const std::string type = issuer->view.str("type");
     events::json_object stored;
     if (issuer->view.is_object("config"))
-      stored = events::json_object::parse(issuer->view.raw("config")).value_or(events::json_object{});
+      stored =
+          events::json_object::parse(issuer->view.raw("config")).value_or(events::json_object{});
     const std::string key = issuer_id + "\n" + type + "\n" + stored.dump();
     std::lock_guard<std::mutex> lock(made->mutex);
     auto& slot = made->made[key];

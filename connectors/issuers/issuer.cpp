@@ -40,8 +40,8 @@ certctl::result<done, issuer_error> issuer::revoke(const revocation_request&) {
 }
 
 certctl::result<order_status, issuer_error> issuer::get_order_status(const std::string&) {
-  return issuer_error{issuer_errc::unsupported,
-                      "issuer type " + std::string(type()) + " issues synchronously; it has no orders"};
+  return issuer_error{issuer_errc::unsupported, "issuer type " + std::string(type()) +
+                                                    " issues synchronously; it has no orders"};
 }
 
 certctl::result<issuer_test_report, issuer_error> issuer::self_test() {

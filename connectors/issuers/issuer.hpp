@@ -74,12 +74,12 @@ struct issued_certificate {
 /// What a connector offers beyond issue(). Callers check these before calling, so an
 /// `unsupported` answer is a bug on their side, not a routine outcome.
 struct issuer_capabilities {
-  bool renew = true;           ///< renew() (by default a fresh issue())
-  bool revoke = false;         ///< revoke() reaches the CA
-  bool async_orders = false;   ///< issue() may answer with a pending order_id
-  bool crl = false;            ///< this server signs and serves CRLs for the CA
-  bool ocsp = false;           ///< this server signs and serves OCSP responses for the CA
-  bool static_ca_chain = true; ///< ca_chain_pem() is fixed (what EST /cacerts serves)
+  bool renew = true;            ///< renew() (by default a fresh issue())
+  bool revoke = false;          ///< revoke() reaches the CA
+  bool async_orders = false;    ///< issue() may answer with a pending order_id
+  bool crl = false;             ///< this server signs and serves CRLs for the CA
+  bool ocsp = false;            ///< this server signs and serves OCSP responses for the CA
+  bool static_ca_chain = true;  ///< ca_chain_pem() is fixed (what EST /cacerts serves)
 };
 
 struct renewal_request : issuance_request {
@@ -137,8 +137,7 @@ class issuer {
   virtual certctl::result<done, issuer_error> revoke(const revocation_request& request);
 
   /// Follows an asynchronous order (only where capabilities().async_orders).
-  virtual certctl::result<order_status, issuer_error> get_order_status(
-      const std::string& order_id);
+  virtual certctl::result<order_status, issuer_error> get_order_status(const std::string& order_id);
 
   /// Proves the connector can work now without leaving a trace: nothing issued is kept,
   /// nothing is recorded, no order is placed that a CA would bill. POST /issuers/{id}/test.

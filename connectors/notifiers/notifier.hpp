@@ -25,7 +25,7 @@ struct notification {
   /// refuses a notification for another channel (invalid_request), so routing errors show.
   std::string channel;
   severity level = severity::info;
-  std::string recipient;   ///< channel-specific: an address, a room; "" for the configured one
+  std::string recipient;  ///< channel-specific: an address, a room; "" for the configured one
   std::string subject;
   std::string body;
   std::string event_type;  ///< e.g. "certificate.expiring"

@@ -50,8 +50,8 @@ struct verification_request {
 };
 
 struct verification_result {
-  bool valid = false;       ///< the target serves serial_hex
-  std::string serial_hex;   ///< what it actually serves ("" if nothing could be read)
+  bool valid = false;      ///< the target serves serial_hex
+  std::string serial_hex;  ///< what it actually serves ("" if nothing could be read)
   std::string message;
 };
 

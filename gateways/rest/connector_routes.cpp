@@ -56,8 +56,8 @@ void add_issuer_test(http::router& r, connector_context& ctx) {
     }
     // The registered connector for the issuer's type, built from its stored config (schema
     // checked again, secrets opened); a type without one is a 400, never another CA instead.
-    auto connector = ctx.configs.make_issuer(id, issuer->view.str("type"),
-                                             object_at(issuer->view, "config"));
+    auto connector =
+        ctx.configs.make_issuer(id, issuer->view.str("type"), object_at(issuer->view, "config"));
     if (!connector) return test_failure(connector.error());
     auto report = (*connector)->self_test();
     if (!report) return test_failure(report.error());

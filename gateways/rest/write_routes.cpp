@@ -53,8 +53,8 @@ void add_resource_routes(http::router& r, write_context& ctx) {
       const resource_hook* hook = hook_of(ctx, kind);
       if (hook != nullptr && hook->before)
         if (auto answer = hook->before(c, id, true, *body)) return *answer;
-      return render_shown(hook, ctx.runtime.execute(kind, command_for(c, kind + ".create", id, *body)),
-                          201);
+      return render_shown(
+          hook, ctx.runtime.execute(kind, command_for(c, kind + ".create", id, *body)), 201);
     });
     r.add("PUT", std::string(rr.path) + "/{id}", rr.writer, [&ctx, kind](http::request_context& c) {
       http::response err;

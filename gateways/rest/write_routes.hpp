@@ -19,9 +19,9 @@ namespace certctl::gateways::rest {
 struct resource_hook {
   /// Before the command: nullopt to send it with `body` (possibly rewritten), or the response
   /// to answer instead.
-  std::function<std::optional<gateways::http::response>(
-      const gateways::http::request_context& c, const std::string& id, bool creating,
-      events::json_object& body)>
+  std::function<std::optional<gateways::http::response>(const gateways::http::request_context& c,
+                                                        const std::string& id, bool creating,
+                                                        events::json_object& body)>
       before;
   /// On the entity's view before it is shown.
   std::function<void(events::json_object& view)> present;

@@ -165,8 +165,8 @@ BOOST_AUTO_TEST_CASE(bad_configs_are_a_400_naming_the_field_on_create_and_update
   auto wrong = call("POST", "/api/v1/issuers",
                     R"({"name":"f","type":"FakeCA","config":{"url":5,"api_key":"k"}})");
   BOOST_TEST(error_of(wrong) == "config field 'url' must be a string");
-  auto unknown = call("POST", "/api/v1/issuers",
-                      R"({"name":"f","type":"GenericCA","config":{"a":"b"}})");
+  auto unknown =
+      call("POST", "/api/v1/issuers", R"({"name":"f","type":"GenericCA","config":{"a":"b"}})");
   BOOST_TEST(unknown.status == 400);
   BOOST_TEST(error_of(unknown) == "config field 'a' is not known to this connector type");
 
@@ -192,7 +192,8 @@ BOOST_AUTO_TEST_CASE(bad_configs_are_a_400_naming_the_field_on_create_and_update
 BOOST_AUTO_TEST_CASE(secrets_never_enter_an_event_and_every_answer_redacts_them) {
   auto created = call("POST", "/api/v1/issuers",
                       std::string(R"({"id":"iss-f","name":"f","type":"FakeCA",
-                          "config":{"url":"https://ca.test","api_key":")") + secret + "\"}}");
+                          "config":{"url":"https://ca.test","api_key":")") +
+                          secret + "\"}}");
   BOOST_REQUIRE_MESSAGE(created.status == 201, created.body);
   BOOST_TEST(config_of(created).str("api_key") == "********");
   BOOST_TEST(config_of(created).str("url") == "https://ca.test");

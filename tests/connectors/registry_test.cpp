@@ -133,8 +133,7 @@ BOOST_AUTO_TEST_CASE(a_field_of_the_wrong_type_is_named_with_the_type_expected) 
   BOOST_TEST(r.error().message == "config field 'retries' must be an integer");
   BOOST_TEST(field_of(sample_schema(), R"({"url":"u","api_key":"k","verify_tls":1})") ==
              "verify_tls");
-  BOOST_TEST(field_of(sample_schema(), R"({"url":"u","api_key":"k","roots":["a",1]})") ==
-             "roots");
+  BOOST_TEST(field_of(sample_schema(), R"({"url":"u","api_key":"k","roots":["a",1]})") == "roots");
   BOOST_TEST(field_of(sample_schema(), R"({"url":"u","api_key":"k","extra":[]})") == "extra");
   BOOST_TEST(field_of(sample_schema(), R"({"url":1,"api_key":"k"})") == "url");
 }
@@ -276,17 +275,17 @@ BOOST_AUTO_TEST_CASE(the_fake_issuer_issues_revokes_follows_orders_and_tests) {
   auto down = (*ca)->self_test();
   BOOST_REQUIRE(!down.ok());
   BOOST_TEST((down.error().code == issuer_errc::unavailable));
-  BOOST_TEST((w.journal->calls() ==
-              std::vector<std::string>{"issue iss-f www.example.test", "order iss-f order-1",
-                                       "revoke iss-f 1 keyCompromise", "test iss-f",
-                                       "test iss-f"}));
+  BOOST_TEST(
+      (w.journal->calls() ==
+       std::vector<std::string>{"issue iss-f www.example.test", "order iss-f order-1",
+                                "revoke iss-f 1 keyCompromise", "test iss-f", "test iss-f"}));
 }
 
 BOOST_AUTO_TEST_CASE(the_default_issuer_operations_say_unsupported) {
   fake_world w;
   config_service svc(w.registry, test_key());
-  auto stored = svc.prepare(connector_kind::issuer, "FakeCA", "iss-s",
-                            json(R"({"url":"u","api_key":"k"})"));
+  auto stored =
+      svc.prepare(connector_kind::issuer, "FakeCA", "iss-s", json(R"({"url":"u","api_key":"k"})"));
   auto ca = svc.make_issuer("iss-s", "FakeCA", *stored);
   BOOST_REQUIRE(ca.ok());
   BOOST_TEST(!(*ca)->capabilities().async_orders);

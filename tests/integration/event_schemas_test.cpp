@@ -69,8 +69,9 @@ void run_lifecycle(server_process& server) {
   expect_status(admin.put("/api/v1/issuers/iss-local", R"({"enabled":true})"), 200);
   const std::string issuer = created_id(
       // A config the GenericCA schema knows (unknown config fields are refused with a 400).
-      admin.post("/api/v1/issuers",
-                 R"({"name":"spare","type":"GenericCA","config":{"intermediate_id":"iss-local"}})"));
+      admin.post(
+          "/api/v1/issuers",
+          R"({"name":"spare","type":"GenericCA","config":{"intermediate_id":"iss-local"}})"));
 
   // A certificate from creation to archive: issue, edit, renew, revoke, archive.
   const std::string cert = issue_active(

@@ -86,8 +86,8 @@ issuer_registration fake_issuer_registration(std::shared_ptr<journal> j) {
   r.schema = {{{"url", field_type::string, true, false, "where the CA would be"},
                {"api_key", field_type::string, true, true, "the CA's credential"},
                {"async", field_type::boolean, false, false, "answer with orders"}}};
-  r.make = [j](const connector_settings& s)
-      -> certctl::result<std::shared_ptr<issuer>, issuer_error> {
+  r.make =
+      [j](const connector_settings& s) -> certctl::result<std::shared_ptr<issuer>, issuer_error> {
     j->made(s);
     return std::shared_ptr<issuer>(std::make_shared<fake_issuer>(s, j));
   };

@@ -107,9 +107,13 @@ certctl::result<issued_certificate, issuer_error> ca_hierarchy::issue_leaf(
   auto signed_cert = ca.signer->sign_certificate(t);
   if (!signed_cert) return fail(issuer_errc::internal, signed_cert.error().message);
   crypto::signed_certificate& c = signed_cert.value();
-  return issued_certificate{std::move(c.pem),        ca.chain_pem,
-                            std::move(c.serial_hex), c.not_before * us_per_s,
-                            c.not_after * us_per_s,  std::move(c.fingerprint_sha256_hex), std::string()};
+  return issued_certificate{std::move(c.pem),
+                            ca.chain_pem,
+                            std::move(c.serial_hex),
+                            c.not_before * us_per_s,
+                            c.not_after * us_per_s,
+                            std::move(c.fingerprint_sha256_hex),
+                            std::string()};
 }
 
 intermediate_issuer::intermediate_issuer(ca_hierarchy& hierarchy, std::string intermediate_id)

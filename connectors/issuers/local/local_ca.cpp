@@ -88,9 +88,13 @@ certctl::result<issued_certificate, issuer_error> sign_leaf(const local_ca::stat
   auto signed_cert = s.signer.sign_certificate(t);
   if (!signed_cert) return fail(issuer_errc::internal, signed_cert.error().message);
   crypto::signed_certificate& c = signed_cert.value();
-  return issued_certificate{std::move(c.pem),        s.chain_pem,
-                            std::move(c.serial_hex), c.not_before * us_per_s,
-                            c.not_after * us_per_s,  std::move(c.fingerprint_sha256_hex), std::string()};
+  return issued_certificate{std::move(c.pem),
+                            s.chain_pem,
+                            std::move(c.serial_hex),
+                            c.not_before * us_per_s,
+                            c.not_after * us_per_s,
+                            std::move(c.fingerprint_sha256_hex),
+                            std::string()};
 }
 
 }  // namespace

@@ -17,11 +17,13 @@ certctl::result<done, std::string> register_local_ca_connector(connector_registr
   ca_hierarchy* hierarchy = context.hierarchy;
   issuer_registration r;
   r.type = std::string(ca->type());
-  r.description = "the CA built into this server: self-signed root or operator sub-CA, with "
-                  "intermediate CAs in tree mode";
+  r.description =
+      "the CA built into this server: self-signed root or operator sub-CA, with "
+      "intermediate CAs in tree mode";
   r.schema = local_ca_schema();
-  r.make = [ca, hierarchy](const connector_settings& s)
-      -> certctl::result<std::shared_ptr<issuer>, issuer_error> {
+  r.make =
+      [ca, hierarchy](
+          const connector_settings& s) -> certctl::result<std::shared_ptr<issuer>, issuer_error> {
     if (!s.config.has("intermediate_id") || s.config.str("intermediate_id") == ca->id() ||
         (hierarchy != nullptr && s.config.str("intermediate_id") == hierarchy->root_id()))
       // Not owned: the server's CA outlives every connector made from it.

@@ -22,7 +22,7 @@ struct local_ca::state {
   std::string crl_url;
   std::string ocsp_url;
   bool self_signed = false;
-  crypto::revocation_signer revocation;       ///< the CA key again, for CRLs and responders
+  crypto::revocation_signer revocation;  ///< the CA key again, for CRLs and responders
   /// Set once the state has its final address (it refers to `revocation`); never null after.
   std::unique_ptr<ocsp_rotator> responder;
 

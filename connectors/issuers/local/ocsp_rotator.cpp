@@ -10,8 +10,7 @@ ocsp_rotator::ocsp_rotator(std::string ca_cert_pem, const crypto::revocation_sig
                            const infra::clock& clock, ocsp_rotation rotation)
     : ca_cert_pem_(std::move(ca_cert_pem)), signer_(signer), clock_(clock), rotation_(rotation) {}
 
-certctl::result<std::shared_ptr<const crypto::ocsp_signer>, issuer_error>
-ocsp_rotator::current() {
+certctl::result<std::shared_ptr<const crypto::ocsp_signer>, issuer_error> ocsp_rotator::current() {
   std::lock_guard<std::mutex> lock(mu_);
   const std::int64_t now = clock_.now() / us_per_s;
   if (current_ && current_->responder_not_after() - now > rotation_.renew_before_us / us_per_s)

@@ -16,9 +16,9 @@ class fake_notifier final : public notifier {
 
   certctl::result<delivery, connector_error> send(const notification& n) override {
     if (n.channel != channel_)
-      return connector_error{connector_errc::invalid_request,
-                             "notifier " + s_.id + " serves channel " + channel_ + ", not " +
-                                 n.channel};
+      return connector_error{
+          connector_errc::invalid_request,
+          "notifier " + s_.id + " serves channel " + channel_ + ", not " + n.channel};
     j_->record("send " + s_.id + " " + std::string(to_string(n.level)) + " " + n.subject);
     if (auto f = j_->take_failure(); !f.empty())
       return connector_error{connector_errc::unavailable, f};

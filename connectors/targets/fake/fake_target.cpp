@@ -28,8 +28,7 @@ class fake_target final : public target {
   certctl::result<deployment_result, connector_error> deploy(const deployment_request& r) override {
     std::lock_guard<std::mutex> lock(mu_);
     j_->record("deploy " + s_.id + " " + r.certificate_id);
-    if (auto f = j_->take_failure(); !f.empty())
-      return connector_error{connector_errc::failed, f};
+    if (auto f = j_->take_failure(); !f.empty()) return connector_error{connector_errc::failed, f};
     auto serial = r.metadata.find("serial_hex");
     const std::string next = serial == r.metadata.end() ? std::string() : serial->second;
     deployment_result out;
