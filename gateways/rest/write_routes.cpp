@@ -1,5 +1,7 @@
 #include "gateways/rest/write_routes.hpp"
 
+#include <algorithm>
+
 #include "gateways/rest/command_support.hpp"
 
 #include "domain/rules.hpp"
@@ -108,6 +110,9 @@ void add_certificate_routes(http::router& r, write_context& ctx) {
     auto started = actors::start_issuance(ctx.runtime, ctx.handoff, created->view, "Issuance",
                                           start_of(c, created->view.str("id")));
     if (!started.ok()) return render(*started.job, 201);
+    // The job was committed after the certificate: answer its (later) position, so a client
+    // that waits for it sees the job too (read-your-writes covers the whole request).
+    created->position = std::max(created->position, (**started.job).position);
     return render(created, 201);
   });
   r.add("PUT", "/api/v1/certificates/{id}", role::operator_, [&ctx](http::request_context& c) {
