@@ -13,18 +13,6 @@ using http::role;
 
 namespace {
 
-/// The issuer's current view: an update without fields decides nothing and returns it.
-/// TODO(issue 10, item 4): entity_runtime::read(kind, id) replaces this probe.
-actors::command_result issuer_view(actors::entity_runtime& runtime, const std::string& id,
-                                   const http::request_context& c) {
-  domain::command probe;
-  probe.name = "issuer.update";
-  probe.entity_id = id;
-  probe.principal = c.who.name.empty() ? "anonymous" : "apikey:" + c.who.name;
-  probe.correlation_id = c.request_id;
-  return runtime.execute("issuer", probe);
-}
-
 /// The object at `key` of `doc` ({} when absent or not an object).
 events::json_object object_at(const events::json_object& doc, const char* key) {
   if (!doc.is_object(key)) return {};
@@ -49,7 +37,7 @@ void add_issuer_test(http::router& r, connector_context& ctx) {
   // Operator, like other operational checks: it changes nothing (issuer edits stay admin).
   r.add("POST", "/api/v1/issuers/{id}/test", role::operator_, [&ctx](http::request_context& c) {
     const std::string id = c.path_param("id");
-    auto issuer = issuer_view(ctx.runtime, id, c);
+    auto issuer = ctx.runtime.read("issuer", id);  // the entity: sees an update at once
     if (!issuer) {
       const int status = issuer.error().code == domain::domain_errc::not_found ? 404 : 500;
       return http::error_response(status, issuer.error().message);
@@ -123,7 +111,7 @@ resource_hook issuer_config_hook(const connectors::config_service& configs,
       // Nothing about the connector changes: disabling or renaming an issuer needs no check,
       // also for one whose type lost its connector.
       if (!has_type && !has_config) return std::nullopt;
-      auto current = issuer_view(runtime, id, c);
+      auto current = runtime.read("issuer", id);
       // Fail closed: without the stored config the body cannot be sealed, so it is not sent.
       if (!current) return render(current, 200);
       if (!has_type) type = current->view.str("type");
