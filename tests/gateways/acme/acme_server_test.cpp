@@ -73,8 +73,8 @@ struct http01_responder {
                res.set_content(req.matches[1].str() + "." + thumb, "text/plain");
              });
     port = http.bind_to_any_port("127.0.0.1");
+    // Bound and listening already: a request before the loop runs waits in the backlog.
     thread = std::thread([this] { http.listen_after_bind(); });
-    http.wait_until_ready();
   }
   ~http01_responder() {
     http.stop();
