@@ -19,8 +19,7 @@ constexpr std::size_t http01_max_body = 8 * 1024;
 /// metadata service or the private network unless the operator allowed it.
 std::optional<std::string> check_http01(const validation_job& job, const std::string& host,
                                         int port, std::chrono::seconds timeout,
-                                        const net::outbound_guard& guard,
-                                        std::string& log_detail) {
+                                        const net::outbound_guard& guard, std::string& log_detail) {
   net::http_get_request req;
   req.host = host;
   req.port = port;
@@ -78,8 +77,8 @@ void acme_server::impl::run_validation(const validation_job& job) {
     } else if (job.type == "tls-alpn-01") {
       tls_alpn01_target target{opt.tlsalpn01_host.empty() ? job.identifier : opt.tlsalpn01_host,
                                opt.tlsalpn01_port};
-      error = check_tls_alpn01(job.identifier, job.key_authorization, target, timeout,
-                               opt.outbound, &detail);
+      error = check_tls_alpn01(job.identifier, job.key_authorization, target, timeout, opt.outbound,
+                               &detail);
     } else {
       error = "unknown challenge type " + job.type;
     }
@@ -89,8 +88,8 @@ void acme_server::impl::run_validation(const validation_job& job) {
     detail = std::string("exception: ") + e.what();
   }
   if (!detail.empty()) {
-    const std::string line = "acme validation " + job.authz_id + " (" + job.identifier +
-                             "): " + detail;
+    const std::string line =
+        "acme validation " + job.authz_id + " (" + job.identifier + "): " + detail;
     if (deps.log)
       deps.log(line);
     else

@@ -75,7 +75,7 @@ address_class classify_v6(const ip_address& a) {
   if (in6(a, nat64_local, 48)) return address_class::private_use;
   if (in6(a, six_to_four, 16)) return classify_v4(v4_at(a, 2));
   if (b[0] == 0xff) return address_class::multicast;
-  if ((b[0] & 0xfe) == 0xfc) return address_class::private_use;               // fc00::/7
+  if ((b[0] & 0xfe) == 0xfc) return address_class::private_use;                 // fc00::/7
   if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) return address_class::link_local;  // fe80::/10
   if (in6(a, doc, 32) || in6(a, doc2, 20)) return address_class::documentation;
   if (in6(a, bench, 48)) return address_class::benchmarking;
@@ -91,22 +91,35 @@ address_class classify_v6(const ip_address& a) {
 
 const char* to_string(address_class c) {
   switch (c) {
-    case address_class::public_unicast: return "public_unicast";
-    case address_class::loopback: return "loopback";
-    case address_class::private_use: return "private_use";
-    case address_class::link_local: return "link_local";
-    case address_class::multicast: return "multicast";
-    case address_class::unspecified: return "unspecified";
-    case address_class::broadcast: return "broadcast";
-    case address_class::shared_cgnat: return "shared_cgnat";
-    case address_class::documentation: return "documentation";
-    case address_class::benchmarking: return "benchmarking";
-    case address_class::reserved: return "reserved";
+    case address_class::public_unicast:
+      return "public_unicast";
+    case address_class::loopback:
+      return "loopback";
+    case address_class::private_use:
+      return "private_use";
+    case address_class::link_local:
+      return "link_local";
+    case address_class::multicast:
+      return "multicast";
+    case address_class::unspecified:
+      return "unspecified";
+    case address_class::broadcast:
+      return "broadcast";
+    case address_class::shared_cgnat:
+      return "shared_cgnat";
+    case address_class::documentation:
+      return "documentation";
+    case address_class::benchmarking:
+      return "benchmarking";
+    case address_class::reserved:
+      return "reserved";
   }
   return "reserved";
 }
 
-address_class classify(const ip_address& a) { return a.v6 ? classify_v6(a) : classify_v4(a); }
+address_class classify(const ip_address& a) {
+  return a.v6 ? classify_v6(a) : classify_v4(a);
+}
 
 bool parse_ip(const std::string& text, ip_address& out) {
   ip_address a;
@@ -136,7 +149,9 @@ bool cidr::contains(const ip_address& a) const {
   return false;
 }
 
-std::string to_string(const cidr& c) { return to_string(c.base) + "/" + std::to_string(c.prefix); }
+std::string to_string(const cidr& c) {
+  return to_string(c.base) + "/" + std::to_string(c.prefix);
+}
 
 result<cidr, cidr_error> parse_cidr(const std::string& text) {
   const auto slash = text.find('/');
@@ -147,7 +162,8 @@ result<cidr, cidr_error> parse_cidr(const std::string& text) {
   c.prefix = max;
   if (slash != std::string::npos) {
     const std::string bits = text.substr(slash + 1);
-    if (bits.empty() || bits.size() > 3 || bits.find_first_not_of("0123456789") != std::string::npos)
+    if (bits.empty() || bits.size() > 3 ||
+        bits.find_first_not_of("0123456789") != std::string::npos)
       return cidr_error{"'" + text + "' has no valid prefix length"};
     c.prefix = std::stoi(bits);
     if (c.prefix > max)
@@ -155,8 +171,8 @@ result<cidr, cidr_error> parse_cidr(const std::string& text) {
   }
   for (int bit = c.prefix; bit < max; ++bit) {
     if (c.base.bytes[static_cast<std::size_t>(bit / 8)] & (0x80 >> (bit % 8)))
-      return cidr_error{"'" + text + "' has host bits set (did you mean " +
-                        to_string(c.base) + "/" + std::to_string(max) + "?)"};
+      return cidr_error{"'" + text + "' has host bits set (did you mean " + to_string(c.base) +
+                        "/" + std::to_string(max) + "?)"};
   }
   return c;
 }

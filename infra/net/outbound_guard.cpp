@@ -17,7 +17,9 @@ namespace {
 
 using steady = std::chrono::steady_clock;
 
-outbound_error fail(outbound_errc c, std::string detail) { return {c, std::move(detail)}; }
+outbound_error fail(outbound_errc c, std::string detail) {
+  return {c, std::move(detail)};
+}
 
 std::string where(const ip_address& a, int port) {
   return (a.v6 ? "[" + to_string(a) + "]" : to_string(a)) + ":" + std::to_string(port);
@@ -83,14 +85,22 @@ int connect_one(const ip_address& a, int port, steady::time_point deadline, std:
 
 const char* to_string(outbound_errc c) {
   switch (c) {
-    case outbound_errc::invalid_request: return "invalid_request";
-    case outbound_errc::resolve_failed: return "resolve_failed";
-    case outbound_errc::refused_address: return "refused_address";
-    case outbound_errc::connect_failed: return "connect_failed";
-    case outbound_errc::timeout: return "timeout";
-    case outbound_errc::too_large: return "too_large";
-    case outbound_errc::protocol_error: return "protocol_error";
-    case outbound_errc::io_error: return "io_error";
+    case outbound_errc::invalid_request:
+      return "invalid_request";
+    case outbound_errc::resolve_failed:
+      return "resolve_failed";
+    case outbound_errc::refused_address:
+      return "refused_address";
+    case outbound_errc::connect_failed:
+      return "connect_failed";
+    case outbound_errc::timeout:
+      return "timeout";
+    case outbound_errc::too_large:
+      return "too_large";
+    case outbound_errc::protocol_error:
+      return "protocol_error";
+    case outbound_errc::io_error:
+      return "io_error";
   }
   return "io_error";
 }
@@ -99,7 +109,9 @@ const char* outbound_error::public_message() {
   return "the remote endpoint could not be reached or did not answer as expected";
 }
 
-std::string outbound_error::log_line() const { return std::string(to_string(code)) + ": " + detail; }
+std::string outbound_error::log_line() const {
+  return std::string(to_string(code)) + ": " + detail;
+}
 
 tcp_connection::~tcp_connection() {
   if (fd_ >= 0) ::close(fd_);
@@ -171,8 +183,8 @@ result<std::vector<ip_address>, outbound_error> outbound_guard::resolve(
   return found;
 }
 
-result<tcp_connection, outbound_error> outbound_guard::connect(const std::string& host, int port,
-                                                               const outbound_limits& limits) const {
+result<tcp_connection, outbound_error> outbound_guard::connect(
+    const std::string& host, int port, const outbound_limits& limits) const {
   if (port < 1 || port > 65535)
     return fail(outbound_errc::invalid_request, "invalid port " + std::to_string(port));
   const auto deadline = steady::now() + limits.connect_timeout;

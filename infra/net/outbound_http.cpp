@@ -14,10 +14,13 @@ namespace {
 using steady = std::chrono::steady_clock;
 constexpr std::size_t max_header_bytes = 16 * 1024;
 
-outbound_error fail(outbound_errc c, std::string detail) { return {c, std::move(detail)}; }
+outbound_error fail(outbound_errc c, std::string detail) {
+  return {c, std::move(detail)};
+}
 
 bool has_ctl(const std::string& s) {
-  return std::any_of(s.begin(), s.end(), [](char c) { return c == '\r' || c == '\n' || c == '\0'; });
+  return std::any_of(s.begin(), s.end(),
+                     [](char c) { return c == '\r' || c == '\n' || c == '\0'; });
 }
 
 std::string lower(std::string s) {
@@ -103,7 +106,8 @@ bool dechunk(const std::string& raw, std::string& out, bool& complete) {
     if (eol == std::string::npos) return true;  // need more
     const std::string line = raw.substr(at, eol - at);
     const std::string hex = trim(line.substr(0, line.find(';')));
-    if (hex.empty() || hex.size() > 8 || hex.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)
+    if (hex.empty() || hex.size() > 8 ||
+        hex.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)
       return false;
     const std::size_t size = std::stoul(hex, nullptr, 16);
     at = eol + 2;
@@ -218,7 +222,8 @@ result<http_get_response, outbound_error> http_get(const outbound_guard& guard,
   if (rest.size() > cap) return fail(outbound_errc::too_large, peer + ": body larger than the cap");
   while (!in.eof()) {
     if (!in.more(rest, cap + 1, err)) return err;
-    if (rest.size() > cap) return fail(outbound_errc::too_large, peer + ": body larger than the cap");
+    if (rest.size() > cap)
+      return fail(outbound_errc::too_large, peer + ": body larger than the cap");
   }
   res.body = std::move(rest);
   return res;

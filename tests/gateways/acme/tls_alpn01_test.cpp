@@ -166,7 +166,8 @@ const net::outbound_guard loopback_allowed{{*net::parse_cidr("127.0.0.1/32")}};
 
 std::string failure(const cert_options& o, bool select_alpn = true) {
   alpn_server s(o, select_alpn);
-  return check_tls_alpn01(identifier, key_auth, s.target(), timeout, loopback_allowed).value_or("(passed)");
+  return check_tls_alpn01(identifier, key_auth, s.target(), timeout, loopback_allowed)
+      .value_or("(passed)");
 }
 
 }  // namespace
@@ -182,7 +183,8 @@ BOOST_AUTO_TEST_CASE(a_correct_acme_tls_certificate_passes_and_sni_is_the_identi
   cert_options upper;
   upper.san = "WWW.Example.TEST";
   alpn_server u(upper);
-  BOOST_TEST(!check_tls_alpn01(identifier, key_auth, u.target(), timeout, loopback_allowed).has_value());
+  BOOST_TEST(
+      !check_tls_alpn01(identifier, key_auth, u.target(), timeout, loopback_allowed).has_value());
 }
 
 BOOST_AUTO_TEST_CASE(each_broken_rule_fails_with_its_reason) {
@@ -224,8 +226,8 @@ BOOST_AUTO_TEST_CASE(nothing_listening_or_not_tls_fails_within_the_timeout) {
   // Now closed: connection refused. The client learns only the generic text; the server
   // log gets the cause.
   std::string detail;
-  auto refused =
-      check_tls_alpn01(identifier, key_auth, {"127.0.0.1", port}, timeout, loopback_allowed, &detail);
+  auto refused = check_tls_alpn01(identifier, key_auth, {"127.0.0.1", port}, timeout,
+                                  loopback_allowed, &detail);
   BOOST_REQUIRE(refused.has_value());
   BOOST_TEST(*refused == std::string("tls-alpn-01: ") + net::outbound_error::public_message());
   BOOST_TEST(detail.find("connect_failed") != std::string::npos, detail);
@@ -235,8 +237,8 @@ BOOST_AUTO_TEST_CASE(nothing_listening_or_not_tls_fails_within_the_timeout) {
 BOOST_AUTO_TEST_CASE(loopback_is_refused_without_the_allow_list_with_the_same_generic_text) {
   alpn_server s(cert_options{});
   std::string detail;
-  auto r = check_tls_alpn01(identifier, key_auth, s.target(), timeout, net::outbound_guard{},
-                            &detail);
+  auto r =
+      check_tls_alpn01(identifier, key_auth, s.target(), timeout, net::outbound_guard{}, &detail);
   BOOST_REQUIRE(r.has_value());
   // Identical to a refused connection: no oracle for what listens where.
   BOOST_TEST(*r == std::string("tls-alpn-01: ") + net::outbound_error::public_message());

@@ -15,29 +15,48 @@ ip_address ip(const std::string& text) {
   return a;
 }
 
-std::string class_of(const std::string& text) { return to_string(classify(ip(text))); }
+std::string class_of(const std::string& text) {
+  return to_string(classify(ip(text)));
+}
 
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(ipv4_ranges_are_classified_at_both_edges) {
   const std::pair<const char*, const char*> cases[] = {
-      {"0.0.0.0", "unspecified"},         {"0.1.2.3", "reserved"},
-      {"127.0.0.1", "loopback"},          {"127.255.255.255", "loopback"},
-      {"10.0.0.0", "private_use"},        {"10.255.255.255", "private_use"},
-      {"172.15.255.255", "public_unicast"}, {"172.16.0.0", "private_use"},
-      {"172.31.255.255", "private_use"},  {"172.32.0.0", "public_unicast"},
-      {"192.168.1.1", "private_use"},     {"192.169.0.1", "public_unicast"},
-      {"100.63.255.255", "public_unicast"}, {"100.64.0.0", "shared_cgnat"},
-      {"100.127.255.255", "shared_cgnat"}, {"100.128.0.0", "public_unicast"},
-      {"169.254.169.254", "link_local"},  {"169.253.255.255", "public_unicast"},
-      {"192.0.2.1", "documentation"},     {"198.51.100.7", "documentation"},
-      {"203.0.113.255", "documentation"}, {"198.18.0.0", "benchmarking"},
-      {"198.19.255.255", "benchmarking"}, {"198.20.0.0", "public_unicast"},
-      {"192.0.0.8", "reserved"},          {"192.88.99.1", "reserved"},
-      {"224.0.0.1", "multicast"},         {"239.255.255.255", "multicast"},
-      {"240.0.0.1", "reserved"},          {"255.255.255.254", "reserved"},
-      {"255.255.255.255", "broadcast"},   {"8.8.8.8", "public_unicast"},
-      {"1.1.1.1", "public_unicast"},      {"223.255.255.255", "public_unicast"},
+      {"0.0.0.0", "unspecified"},
+      {"0.1.2.3", "reserved"},
+      {"127.0.0.1", "loopback"},
+      {"127.255.255.255", "loopback"},
+      {"10.0.0.0", "private_use"},
+      {"10.255.255.255", "private_use"},
+      {"172.15.255.255", "public_unicast"},
+      {"172.16.0.0", "private_use"},
+      {"172.31.255.255", "private_use"},
+      {"172.32.0.0", "public_unicast"},
+      {"192.168.1.1", "private_use"},
+      {"192.169.0.1", "public_unicast"},
+      {"100.63.255.255", "public_unicast"},
+      {"100.64.0.0", "shared_cgnat"},
+      {"100.127.255.255", "shared_cgnat"},
+      {"100.128.0.0", "public_unicast"},
+      {"169.254.169.254", "link_local"},
+      {"169.253.255.255", "public_unicast"},
+      {"192.0.2.1", "documentation"},
+      {"198.51.100.7", "documentation"},
+      {"203.0.113.255", "documentation"},
+      {"198.18.0.0", "benchmarking"},
+      {"198.19.255.255", "benchmarking"},
+      {"198.20.0.0", "public_unicast"},
+      {"192.0.0.8", "reserved"},
+      {"192.88.99.1", "reserved"},
+      {"224.0.0.1", "multicast"},
+      {"239.255.255.255", "multicast"},
+      {"240.0.0.1", "reserved"},
+      {"255.255.255.254", "reserved"},
+      {"255.255.255.255", "broadcast"},
+      {"8.8.8.8", "public_unicast"},
+      {"1.1.1.1", "public_unicast"},
+      {"223.255.255.255", "public_unicast"},
   };
   for (const auto& [addr, expected] : cases) BOOST_TEST(class_of(addr) == expected, addr);
 }
@@ -124,12 +143,14 @@ BOOST_AUTO_TEST_CASE(cidrs_parse_with_edge_prefixes_and_match) {
 }
 
 BOOST_AUTO_TEST_CASE(malformed_cidrs_are_refused_with_the_entry_named) {
-  for (const char* bad : {"", "10.0.0.0/", "10.0.0.0/33", "::/129", "10.0.0.0/-1", "10.0.0.0/8x",
-                          "10.0.0.1/8", "fd00::1/8", "localhost/32", "10.0.0.0/0008", "[::1]/128"}) {
+  for (const char* bad :
+       {"", "10.0.0.0/", "10.0.0.0/33", "::/129", "10.0.0.0/-1", "10.0.0.0/8x", "10.0.0.1/8",
+        "fd00::1/8", "localhost/32", "10.0.0.0/0008", "[::1]/128"}) {
     auto r = parse_cidr(bad);
     BOOST_TEST(!r.ok(), bad);
-    if (!r.ok()) BOOST_TEST(r.error().message.find(std::string("'") + bad + "'") != std::string::npos,
-                            r.error().message);
+    if (!r.ok())
+      BOOST_TEST(r.error().message.find(std::string("'") + bad + "'") != std::string::npos,
+                 r.error().message);
   }
 }
 

@@ -21,7 +21,9 @@ using namespace certctl::net;
 
 namespace certctl::net {
 /// Lets Boost.Test print an error code when a comparison fails.
-std::ostream& operator<<(std::ostream& o, outbound_errc c) { return o << to_string(c); }
+std::ostream& operator<<(std::ostream& o, outbound_errc c) {
+  return o << to_string(c);
+}
 }  // namespace certctl::net
 
 namespace {
@@ -97,11 +99,27 @@ outbound_limits short_limits() {
 
 BOOST_AUTO_TEST_CASE(every_non_public_class_is_refused_before_any_connect) {
   const outbound_guard guard;
-  for (const char* host :
-       {"127.0.0.1", "10.0.0.1", "172.16.5.4", "192.168.0.1", "169.254.169.254", "100.64.0.1",
-        "0.0.0.0", "255.255.255.255", "224.0.0.1", "192.0.2.1", "198.18.0.1", "240.0.0.1", "::1",
-        "::", "fe80::1", "fd00::1", "ff02::1", "2001:db8::1", "::ffff:127.0.0.1",
-        "::ffff:169.254.169.254", "[::1]"}) {
+  for (const char* host : {"127.0.0.1",
+                           "10.0.0.1",
+                           "172.16.5.4",
+                           "192.168.0.1",
+                           "169.254.169.254",
+                           "100.64.0.1",
+                           "0.0.0.0",
+                           "255.255.255.255",
+                           "224.0.0.1",
+                           "192.0.2.1",
+                           "198.18.0.1",
+                           "240.0.0.1",
+                           "::1",
+                           "::",
+                           "fe80::1",
+                           "fd00::1",
+                           "ff02::1",
+                           "2001:db8::1",
+                           "::ffff:127.0.0.1",
+                           "::ffff:169.254.169.254",
+                           "[::1]"}) {
     auto c = guard.connect(host, 80, short_limits());
     BOOST_REQUIRE_MESSAGE(!c.ok(), host);
     BOOST_TEST(c.error().code == outbound_errc::refused_address, host);
@@ -152,7 +170,10 @@ BOOST_AUTO_TEST_CASE(errors_tell_the_client_nothing_and_the_log_everything) {
 
 BOOST_AUTO_TEST_CASE(a_closed_port_is_a_connect_failure) {
   int port = 0;
-  { listener l(nullptr); port = l.port(); }
+  {
+    listener l(nullptr);
+    port = l.port();
+  }
   auto c = loopback_allowed.connect("127.0.0.1", port, short_limits());
   BOOST_REQUIRE(!c.ok());
   BOOST_TEST(c.error().code == outbound_errc::connect_failed, c.error().log_line());
@@ -261,13 +282,13 @@ BOOST_AUTO_TEST_CASE(a_declared_length_above_the_cap_is_refused_without_reading_
 BOOST_AUTO_TEST_CASE(an_endless_body_is_cut_at_the_cap_while_reading) {
   // The server never stops sending: a client that read everything before checking the size
   // would never return. Only a cap applied while reading ends this exchange.
-  for (const char* head : {"HTTP/1.1 200 OK\r\n\r\n",
-                           "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"}) {
+  for (const char* head :
+       {"HTTP/1.1 200 OK\r\n\r\n", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"}) {
     const bool chunked = std::string(head).find("chunked") != std::string::npos;
     listener l([&](int c) {
       answer(c, head);
-      const std::string block = chunked ? "400\r\n" + std::string(0x400, 'x') + "\r\n"
-                                        : std::string(4096, 'x');
+      const std::string block =
+          chunked ? "400\r\n" + std::string(0x400, 'x') + "\r\n" : std::string(4096, 'x');
       while (!l.stopping())
         if (::send(c, block.data(), block.size(), MSG_NOSIGNAL) < 0) return;
     });
