@@ -27,6 +27,27 @@ struct http_get_response {
   std::string body;  ///< de-chunked; at most max_response_bytes
 };
 
+/// Where parsing a received response stands.
+enum class http_parse_status { need_more, complete, failed };
+
+struct http_parse_result {
+  http_parse_status status = http_parse_status::need_more;
+  http_get_response response;  ///< when complete
+  outbound_errc error =
+      outbound_errc::protocol_error;  ///< when failed: too_large or protocol_error
+  std::string why;                    ///< when failed, for the log
+};
+
+/// Parses the bytes an untrusted peer sent so far (`raw`; `eof`: it closed the connection).
+/// Stateless: call again with more bytes while it answers need_more. Enforces the caps on
+/// what is already there (header section 16 KiB, body `max_body`), so the caller never reads
+/// more than max_raw_response_bytes. Declared untrusted-input parser: a fuzz target's entry.
+http_parse_result parse_http_response(const std::string& raw, bool eof, std::size_t max_body);
+
+/// The most raw bytes (headers, body, chunk framing) a response under `max_body` can need;
+/// reading stops there.
+std::size_t max_raw_response_bytes(std::size_t max_body);
+
 /// Connects through `guard` and fetches `req`. too_large when the body (declared or read)
 /// passes limits.max_response_bytes or the header section passes 16 KiB; timeout when the
 /// connect or the whole exchange passes its limit.
