@@ -70,10 +70,12 @@ void acme_server::impl::run_validation(const validation_job& job) {
     } else if (job.type == "dns-01") {
       auto resolver =
           opt.dns_resolver.empty() ? default_resolver() : parse_resolver_address(opt.dns_resolver);
-      if (!resolver)
-        error = "dns-01: no DNS resolver: " + resolver.error().message;
-      else
-        error = check_dns01(job.identifier, job.key_authorization, *resolver, timeout);
+      if (!resolver) {
+        error = "dns-01: the server has no DNS resolver";
+        detail = "dns-01: no DNS resolver: " + resolver.error().message;
+      } else {
+        error = check_dns01(job.identifier, job.key_authorization, *resolver, timeout, &detail);
+      }
     } else if (job.type == "tls-alpn-01") {
       tls_alpn01_target target{opt.tlsalpn01_host.empty() ? job.identifier : opt.tlsalpn01_host,
                                opt.tlsalpn01_port};
