@@ -101,8 +101,12 @@ result<http_get_response, outbound_error> http_get(const outbound_guard& guard,
   const std::string peer = to_string(conn->peer()) + ":" + std::to_string(req.port);
 
   std::string host_header = req.host_header;
-  if (host_header.empty())
-    host_header = req.host + (req.port == 80 ? "" : ":" + std::to_string(req.port));
+  if (host_header.empty()) {
+    // An IPv6 literal needs its brackets in a Host header (RFC 7230 §5.4).
+    const bool bare_v6 = req.host.find(':') != std::string::npos && req.host.front() != '[';
+    host_header = (bare_v6 ? "[" + req.host + "]" : req.host) +
+                  (req.port == 80 ? "" : ":" + std::to_string(req.port));
+  }
   std::string request = "GET " + req.path + " HTTP/1.1\r\nHost: " + host_header +
                         "\r\nConnection: close\r\nAccept: */*\r\nUser-Agent: certctl\r\n";
   for (const auto& [k, v] : req.headers) request += k + ": " + v + "\r\n";

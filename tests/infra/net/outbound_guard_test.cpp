@@ -75,8 +75,9 @@ class listener {
   const std::atomic<bool>& stopping() const { return stop_; }
 };
 
-/// Reads the request head so the client's send completes, then answers `response`.
-void answer(int c, const std::string& response) {
+/// Reads the request head so the client's send completes, then answers `response`; the head
+/// goes to `*head` when given.
+void answer(int c, const std::string& response, std::string* head = nullptr) {
   std::string got;
   char buf[1024];
   while (got.find("\r\n\r\n") == std::string::npos) {
@@ -84,6 +85,7 @@ void answer(int c, const std::string& response) {
     if (n <= 0) return;
     got.append(buf, static_cast<std::size_t>(n));
   }
+  if (head != nullptr) *head = got;
   ::send(c, response.data(), response.size(), MSG_NOSIGNAL);
 }
 
@@ -332,4 +334,27 @@ BOOST_AUTO_TEST_CASE(header_injection_in_the_request_is_refused) {
   req.host_header = "a\r\nb";
   BOOST_TEST(http_get(loopback_allowed, req, short_limits()).error().code ==
              outbound_errc::invalid_request);
+}
+
+BOOST_AUTO_TEST_CASE(the_request_carries_the_path_host_header_and_extra_headers) {
+  std::string head;
+  listener l(
+      [&](int c) { answer(c, "HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n", &head); });
+  http_get_request req;
+  req.host = "127.0.0.1";
+  req.port = l.port();
+  req.path = "/a/b?c=d";
+  req.headers = {{"Accept-Language", "en"}};
+  auto r = http_get(loopback_allowed, req, short_limits());
+  BOOST_REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.error().log_line()));
+  BOOST_TEST(r->status == 204);
+  BOOST_TEST(head.rfind("GET /a/b?c=d HTTP/1.1\r\n", 0) == 0u, head);
+  BOOST_TEST(
+      head.find("\r\nHost: 127.0.0.1:" + std::to_string(l.port()) + "\r\n") != std::string::npos,
+      head);
+  BOOST_TEST(head.find("\r\nAccept-Language: en\r\n") != std::string::npos, head);
+  BOOST_TEST(head.find("\r\nConnection: close\r\n") != std::string::npos, head);
+  req.host_header = "www.example.test";
+  BOOST_REQUIRE(http_get(loopback_allowed, req, short_limits()).ok());
+  BOOST_TEST(head.find("\r\nHost: www.example.test\r\n") != std::string::npos, head);
 }
