@@ -85,9 +85,8 @@ bool send_all(int fd, const std::string& data, steady::time_point deadline) {
 
 }  // namespace
 
-result<http_get_response, outbound_error> http_get(const outbound_guard& guard,
-                                                   const http_get_request& req,
-                                                   const outbound_limits& limits) {
+result<std::string, outbound_error> http_request_bytes(const http_get_request& req,
+                                                       int default_port) {
   if (req.path.empty() || req.path.front() != '/' || has_ctl(req.path) ||
       has_ctl(req.host_header) || req.path.find(' ') != std::string::npos)
     return fail(outbound_errc::invalid_request, "invalid request line or Host header");
@@ -95,22 +94,30 @@ result<http_get_response, outbound_error> http_get(const outbound_guard& guard,
     if (has_ctl(k) || has_ctl(v) || k.find(':') != std::string::npos)
       return fail(outbound_errc::invalid_request, "invalid header '" + k + "'");
   }
-  auto conn = guard.connect(req.host, req.port, limits);
-  if (!conn) return conn.error();
-  const auto deadline = steady::now() + limits.io_timeout;
-  const std::string peer = to_string(conn->peer()) + ":" + std::to_string(req.port);
-
   std::string host_header = req.host_header;
   if (host_header.empty()) {
     // An IPv6 literal needs its brackets in a Host header (RFC 7230 §5.4).
     const bool bare_v6 = req.host.find(':') != std::string::npos && req.host.front() != '[';
     host_header = (bare_v6 ? "[" + req.host + "]" : req.host) +
-                  (req.port == 80 ? "" : ":" + std::to_string(req.port));
+                  (req.port == default_port ? "" : ":" + std::to_string(req.port));
   }
   std::string request = "GET " + req.path + " HTTP/1.1\r\nHost: " + host_header +
                         "\r\nConnection: close\r\nAccept: */*\r\nUser-Agent: certctl\r\n";
   for (const auto& [k, v] : req.headers) request += k + ": " + v + "\r\n";
   request += "\r\n";
+  return request;
+}
+
+result<http_get_response, outbound_error> http_get(const outbound_guard& guard,
+                                                   const http_get_request& req,
+                                                   const outbound_limits& limits) {
+  auto bytes = http_request_bytes(req, 80);
+  if (!bytes) return bytes.error();
+  const std::string& request = *bytes;
+  auto conn = guard.connect(req.host, req.port, limits);
+  if (!conn) return conn.error();
+  const auto deadline = steady::now() + limits.io_timeout;
+  const std::string peer = to_string(conn->peer()) + ":" + std::to_string(req.port);
   if (!send_all(conn->fd(), request, deadline))
     return fail(outbound_errc::io_error, peer + ": cannot send the request");
 

@@ -48,6 +48,12 @@ http_parse_result parse_http_response(const std::string& raw, bool eof, std::siz
 /// reading stops there.
 std::size_t max_raw_response_bytes(std::size_t max_body);
 
+/// The request head http_get sends for `req` ("Host:" omits the port when it is
+/// `default_port`); invalid_request when the path, Host or a header could smuggle a line.
+/// Shared with the HTTPS client (infra/crypto/https_client).
+result<std::string, outbound_error> http_request_bytes(const http_get_request& req,
+                                                       int default_port);
+
 /// Connects through `guard` and fetches `req`. too_large when the body (declared or read)
 /// passes limits.max_response_bytes or the header section passes 16 KiB; timeout when the
 /// connect or the whole exchange passes its limit.
