@@ -136,6 +136,17 @@ BOOST_AUTO_TEST_CASE(a_name_resolving_to_loopback_is_refused_too) {
   BOOST_TEST(r.error().detail.find("loopback") != std::string::npos, r.error().detail);
 }
 
+BOOST_AUTO_TEST_CASE(legacy_numeric_spellings_of_loopback_are_judged_by_what_they_resolve_to) {
+  // inet_aton forms the system resolver accepts: the check runs on the resolved address,
+  // so no spelling slips past it.
+  const outbound_guard guard;
+  for (const char* host : {"2130706433", "0x7f.1", "0177.0.0.1", "127.1"}) {
+    auto r = guard.resolve(host);
+    BOOST_REQUIRE_MESSAGE(!r.ok(), host);
+    BOOST_TEST(r.error().code == outbound_errc::refused_address, host);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(a_listed_range_is_allowed_and_only_that_range) {
   listener l([](int) {});
   auto ok = loopback_allowed.connect("127.0.0.1", l.port(), short_limits());
