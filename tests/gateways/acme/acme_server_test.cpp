@@ -1,6 +1,7 @@
-// The ACME server's per-profile settings, pending-orders limit and dns-01 end to end, against
-// the built certctl-server (a subprocess on loopback) with the in-test ACME client and an
-// in-test DNS server as the configured resolver.
+// The ACME server's per-profile settings, pending-orders limit, dns-01 and the outbound guard
+// (challenges pointing at loopback refused with a generic problem unless allowed) end to end,
+// against the built certctl-server (a subprocess on loopback) with the in-test ACME client, an
+// in-test DNS server as the configured resolver and an in-test http-01 responder.
 #define BOOST_TEST_MODULE gateways_acme_server
 #include <boost/test/unit_test.hpp>
 
