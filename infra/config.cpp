@@ -171,6 +171,13 @@ result<server_config, config_error> load_config(
     else
       c.job_running_timeout_seconds = static_cast<int>(*n);
   }
+  if (const char* v = getenv_fn("CERTCTL_OUTBOUND_ALLOW_CIDRS"); v && *v) {
+    auto cidrs = net::parse_cidr_list(v);
+    if (!cidrs)
+      err = config_error{"CERTCTL_OUTBOUND_ALLOW_CIDRS: " + cidrs.error().message};
+    else
+      c.outbound_allow_cidrs = std::move(cidrs).value();
+  }
   flag("CERTCTL_ACME_SERVER_EAB_REQUIRED", c.acme_server_eab_required);
   flag("CERTCTL_ACME_SERVER_ENABLED", c.acme_server_enabled);
   str("CERTCTL_ACME_SERVER_DEFAULT_PROFILE_ID", c.acme_server_default_profile_id);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "events/result.hpp"
+#include "infra/net/ip_address.hpp"
 
 namespace certctl::infra {
 
@@ -61,6 +62,11 @@ struct server_config {
   /// CERTCTL_JOB_RUNNING_TIMEOUT_SECONDS: a job Running this long lost its worker (a crash or
   /// a dead node) and is retried. Issuance takes milliseconds; the default is conservative.
   int job_running_timeout_seconds = 1800;
+
+  /// CERTCTL_OUTBOUND_ALLOW_CIDRS: comma-separated IPv4/IPv6 CIDRs the outbound guard
+  /// (infra/net) lets the server reach although they are loopback, private, link-local or
+  /// otherwise non-public (ACME validation; later connectors and notifiers). Empty: none.
+  std::vector<net::cidr> outbound_allow_cidrs;
 
   /// ACME server (RFC 8555) under /acme/: CERTCTL_ACME_SERVER_ENABLED (true/false).
   bool acme_server_enabled = false;

@@ -23,6 +23,7 @@ std::unique_ptr<gateways::acme::acme_server> add_acme_routes(gateways::http::rou
   opt.tlsalpn01_host = cfg.acme_server_tlsalpn01_host;
   opt.tlsalpn01_port = cfg.acme_server_tlsalpn01_port;
   opt.validation_timeout = std::chrono::seconds(cfg.acme_server_validation_timeout_seconds);
+  opt.outbound = net::outbound_guard(cfg.outbound_allow_cidrs);
   opt.website = ctx.public_url;
 
   auto* store = &ctx.store;

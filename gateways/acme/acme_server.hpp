@@ -22,6 +22,7 @@
 #include "actors/workflows/issuance_service.hpp"
 #include "gateways/http/router.hpp"
 #include "infra/crypto/key_store.hpp"
+#include "infra/net/outbound_guard.hpp"
 
 namespace certctl::gateways::acme {
 
@@ -59,6 +60,11 @@ struct acme_options {
   /// /etc/resolv.conf, port 53).
   std::string dns_resolver;
   std::chrono::seconds validation_timeout{10};
+  /// Every validation connection (http-01, tls-alpn-01) goes through this guard: by default
+  /// it refuses loopback, private, link-local and other non-public addresses; the operator's
+  /// CERTCTL_OUTBOUND_ALLOW_CIDRS widens it. The dns-01 resolver is the operator's own
+  /// setting, not a client's, and is not guarded.
+  net::outbound_guard outbound;
   int validation_workers = 4;  ///< threads running validations (each may wait for a timeout)
   /// finalize waits up to this long for the issuance before answering "processing".
   std::chrono::milliseconds finalize_wait{2000};
@@ -96,6 +102,9 @@ struct acme_dependencies {
   std::function<std::optional<events::json_object>(const std::string& profile_id)> profile;
   /// Where EAB HMAC keys are kept, sealed (ids "acme-eab-<key id>"); nullptr: no EAB keys.
   crypto::key_store* secrets = nullptr;
+  /// The server log, for what a validation failure hides from the client (addresses,
+  /// ports, socket and TLS errors). Null: standard error.
+  std::function<void(const std::string&)> log = nullptr;
 };
 
 class acme_server {

@@ -14,10 +14,13 @@ std::string dns01_txt_value(const std::string& key_authorization) {
 std::optional<std::string> check_dns01(const std::string& domain,
                                        const std::string& key_authorization,
                                        const resolver_address& resolver,
-                                       std::chrono::milliseconds timeout) {
+                                       std::chrono::milliseconds timeout, std::string* log_detail) {
   const std::string name = "_acme-challenge." + domain;
   auto values = lookup_txt(name, resolver, timeout);
-  if (!values) return "dns-01: " + values.error().message;
+  if (!values) {
+    if (log_detail != nullptr) *log_detail = "dns-01: " + values.error().message;
+    return "dns-01: the DNS lookup of " + name + " failed";
+  }
   if (values->empty()) return "dns-01: no TXT record at " + name;
   const std::string expected = dns01_txt_value(key_authorization);
   // Several values are normal (a renewal racing an older record, several orders at once).

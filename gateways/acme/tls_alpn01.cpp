@@ -1,19 +1,15 @@
 #include "gateways/acme/tls_alpn01.hpp"
 
-#include <fcntl.h>
-#include <netdb.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/time.h>
-#include <unistd.h>
 
-#include <cerrno>
+#include <algorithm>
 #include <cstring>
 #include <memory>
 
@@ -75,55 +71,6 @@ class sigpipe_blocked {
   sigset_t old_;
 };
 
-/// A connected TCP socket with send/receive timeouts set to the time left; -1 and `error`.
-int connect_with_deadline(const tls_alpn01_target& t, steady::time_point deadline,
-                          std::string& error) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  const std::string port = std::to_string(t.port);
-  if (const int rc = ::getaddrinfo(t.host.c_str(), port.c_str(), &hints, &found); rc != 0) {
-    error = "cannot resolve " + t.host + ": " + ::gai_strerror(rc);
-    return -1;
-  }
-  int fd = -1;
-  for (addrinfo* ai = found; ai != nullptr && fd < 0; ai = ai->ai_next) {
-    fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) continue;
-    int rc = ::connect(fd, ai->ai_addr, ai->ai_addrlen);
-    if (rc != 0 && errno == EINPROGRESS) {
-      const auto left =
-          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - steady::now());
-      pollfd p{fd, POLLOUT, 0};
-      int err = 0;
-      socklen_t len = sizeof err;
-      rc = (left.count() > 0 && ::poll(&p, 1, static_cast<int>(left.count())) == 1 &&
-            ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0)
-               ? 0
-               : -1;
-    }
-    if (rc != 0) {
-      ::close(fd);
-      fd = -1;
-    }
-  }
-  ::freeaddrinfo(found);
-  if (fd < 0) {
-    error = "cannot connect to " + t.host + ":" + port;
-    return -1;
-  }
-  // Blocking from here, each read and write bounded by the time left: OpenSSL then needs no
-  // non-blocking handshake loop, and the deadline still holds.
-  ::fcntl(fd, F_SETFL, 0);
-  const auto left = std::max<std::int64_t>(
-      1, std::chrono::duration_cast<std::chrono::microseconds>(deadline - steady::now()).count());
-  timeval tv{static_cast<time_t>(left / 1000000), static_cast<suseconds_t>(left % 1000000)};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  return fd;
-}
-
 /// The certificate checks of RFC 8737 §3 on the presented leaf.
 std::optional<std::string> check_certificate(X509* cert, const std::string& identifier,
                                              const std::string& key_authorization) {
@@ -168,8 +115,13 @@ std::optional<std::string> check_certificate(X509* cert, const std::string& iden
 std::optional<std::string> check_tls_alpn01(const std::string& identifier,
                                             const std::string& key_authorization,
                                             const tls_alpn01_target& target,
-                                            std::chrono::milliseconds timeout) {
-  const auto deadline = steady::now() + timeout;
+                                            std::chrono::milliseconds timeout,
+                                            const net::outbound_guard& guard,
+                                            std::string* log_detail) {
+  const auto unreachable = [&](const std::string& detail) -> std::optional<std::string> {
+    if (log_detail != nullptr) *log_detail = "tls-alpn-01: " + detail;
+    return std::string("tls-alpn-01: ") + net::outbound_error::public_message();
+  };
   const sigpipe_blocked no_sigpipe;
   ERR_clear_error();
   std::unique_ptr<SSL_CTX, ssl_ctx_free> ctx(SSL_CTX_new(TLS_client_method()));
@@ -181,19 +133,28 @@ std::optional<std::string> check_tls_alpn01(const std::string& identifier,
       "acme-tls/1";
   if (SSL_CTX_set_alpn_protos(ctx.get(), protos, sizeof protos - 1) != 0)
     return "tls-alpn-01: cannot offer ALPN";
-  std::string error;
-  const int fd = connect_with_deadline(target, deadline, error);
-  if (fd < 0) return "tls-alpn-01: " + error;
+  // One budget for connect and handshake together, as before the guard existed.
+  net::outbound_limits limits;
+  limits.connect_timeout = timeout;
+  const auto started = steady::now();
+  auto conn = guard.connect(target.host, target.port, limits);
+  if (!conn) return unreachable(conn.error().log_line());
+  // The handshake's reads and writes are bounded by the time the connect left over.
+  const auto left = std::max<std::int64_t>(
+      1, std::chrono::duration_cast<std::chrono::microseconds>(timeout - (steady::now() - started))
+             .count());
+  timeval tv{static_cast<time_t>(left / 1000000), static_cast<suseconds_t>(left % 1000000)};
+  ::setsockopt(conn->fd(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(conn->fd(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   std::unique_ptr<SSL, ssl_free> ssl(SSL_new(ctx.get()));
-  if (!ssl || SSL_set_fd(ssl.get(), fd) != 1 ||
-      SSL_set_tlsext_host_name(ssl.get(), identifier.c_str()) != 1) {
-    ::close(fd);
+  if (!ssl || SSL_set_fd(ssl.get(), conn->fd()) != 1 ||
+      SSL_set_tlsext_host_name(ssl.get(), identifier.c_str()) != 1)
     return "tls-alpn-01: " + openssl_error();
-  }
   std::optional<std::string> result;
   if (SSL_connect(ssl.get()) != 1) {
-    result = "tls-alpn-01: TLS handshake with " + target.host + ":" + std::to_string(target.port) +
-             " failed: " + openssl_error();
+    result = unreachable("TLS handshake with " + net::to_string(conn->peer()) + ":" +
+                         std::to_string(target.port) + " (" + target.host +
+                         ") failed: " + openssl_error());
   } else {
     const unsigned char* selected = nullptr;
     unsigned int selected_len = 0;
@@ -208,8 +169,7 @@ std::optional<std::string> check_tls_alpn01(const std::string& identifier,
       result = "tls-alpn-01: " + *why;
     SSL_shutdown(ssl.get());
   }
-  ssl.reset();
-  ::close(fd);
+  ssl.reset();  // before the connection closes its socket
   return result;
 }
 

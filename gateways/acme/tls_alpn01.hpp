@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 
+#include "infra/net/outbound_guard.hpp"
+
 namespace certctl::gateways::acme {
 
 struct tls_alpn01_target {
@@ -16,10 +18,15 @@ struct tls_alpn01_target {
   int port = 443;
 };
 
-/// Why `identifier` fails tls-alpn-01 at `target`; nullopt when it passes.
+/// Why `identifier` fails tls-alpn-01 at `target`, in words fit for the ACME client; nullopt
+/// when it passes. The connection goes through `guard`. A refused address, a failed connect
+/// and a failed handshake all answer one generic text, so the client learns nothing about
+/// what listens where; the detail (address, port, cause) goes to `*log_detail` when given.
 std::optional<std::string> check_tls_alpn01(const std::string& identifier,
                                             const std::string& key_authorization,
                                             const tls_alpn01_target& target,
-                                            std::chrono::milliseconds timeout);
+                                            std::chrono::milliseconds timeout,
+                                            const net::outbound_guard& guard,
+                                            std::string* log_detail = nullptr);
 
 }  // namespace certctl::gateways::acme

@@ -140,3 +140,16 @@ BOOST_AUTO_TEST_CASE(a_cluster_node_is_named_by_its_setting_or_host_and_port) {
   BOOST_TEST(id.size() > 5u);
   BOOST_TEST(id.substr(id.size() - 5) == "-9443");
 }
+
+BOOST_AUTO_TEST_CASE(the_outbound_allow_list_is_parsed_and_a_bad_entry_is_named) {
+  auto none = load({});
+  BOOST_REQUIRE(none.ok());
+  BOOST_TEST(none->outbound_allow_cidrs.empty());
+  auto two = load({{"CERTCTL_OUTBOUND_ALLOW_CIDRS", "127.0.0.1/32, fd00::/8"}});
+  BOOST_REQUIRE(two.ok());
+  BOOST_REQUIRE(two->outbound_allow_cidrs.size() == 2u);
+  BOOST_TEST(net::to_string(two->outbound_allow_cidrs[1]) == "fd00::/8");
+  const auto e = error_of({{"CERTCTL_OUTBOUND_ALLOW_CIDRS", "127.0.0.1/32,10.0.0.1/8"}});
+  BOOST_TEST(e.find("CERTCTL_OUTBOUND_ALLOW_CIDRS") != std::string::npos, e);
+  BOOST_TEST(e.find("10.0.0.1/8") != std::string::npos, e);
+}

@@ -40,6 +40,8 @@ struct peer_server {
     o.extra_env["CERTCTL_ACME_SERVER_HTTP01_PORT"] = std::to_string(http01_port);
     o.extra_env["CERTCTL_ACME_SERVER_TLSALPN01_HOST"] = "127.0.0.1";
     o.extra_env["CERTCTL_ACME_SERVER_TLSALPN01_PORT"] = std::to_string(tlsalpn01_port);
+    // The peers answer challenges on loopback, which the outbound guard refuses by default.
+    o.extra_env["CERTCTL_OUTBOUND_ALLOW_CIDRS"] = "127.0.0.1/32";
     server = std::make_unique<server_process>(dir.path + "/data", o);
   }
   std::string directory() const {

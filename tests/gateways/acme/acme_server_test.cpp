@@ -1,14 +1,19 @@
-// The ACME server's per-profile settings, pending-orders limit and dns-01 end to end, against
-// the built certctl-server (a subprocess on loopback) with the in-test ACME client and an
-// in-test DNS server as the configured resolver.
+// The ACME server's per-profile settings, pending-orders limit, dns-01 and the outbound guard
+// (challenges pointing at loopback refused with a generic problem unless allowed) end to end,
+// against the built certctl-server (a subprocess on loopback) with the in-test ACME client, an
+// in-test DNS server as the configured resolver and an in-test http-01 responder.
 #define BOOST_TEST_MODULE gateways_acme_server
 #include <boost/test/unit_test.hpp>
 
+#include <httplib.h>
+
+#include <atomic>
 #include <thread>
 
 #include "gateways/acme/dns01.hpp"
 #include "infra/crypto/jwk.hpp"
 #include "infra/crypto/sha256.hpp"
+#include "infra/net/outbound_guard.hpp"
 #include "tests/gateways/acme/dns_test_server.hpp"
 #include "tests/integration/acme_client.hpp"
 #include "tests/integration/api.hpp"
@@ -54,7 +59,121 @@ std::string thumbprint(const acme_client& c) {
   return jwk->thumbprint;
 }
 
+/// An http-01 responder on loopback that answers every token with `key_auth` once set, and
+/// counts the requests that reached it.
+struct http01_responder {
+  httplib::Server http;
+  int port = 0;
+  std::atomic<int> hits{0};
+  std::string thumb;
+  std::thread thread;
+  explicit http01_responder(std::string thumbprint) : thumb(std::move(thumbprint)) {
+    http.Get(R"(/.well-known/acme-challenge/([A-Za-z0-9_-]+))",
+             [this](const httplib::Request& req, httplib::Response& res) {
+               ++hits;
+               res.set_content(req.matches[1].str() + "." + thumb, "text/plain");
+             });
+    port = http.bind_to_any_port("127.0.0.1");
+    // Bound and listening already: a request before the loop runs waits in the backlog.
+    thread = std::thread([this] { http.listen_after_bind(); });
+  }
+  ~http01_responder() {
+    http.stop();
+    thread.join();
+  }
+};
+
+/// Starts `type` on a fresh single-name order and returns the authorization once it left
+/// pending (its final JSON).
+rapidjson::Document validate_one(acme_client& c, const std::string& name, const std::string& type) {
+  auto made = new_order(c, {name});
+  BOOST_REQUIRE_MESSAGE(made.status == 201, made.describe());
+  const std::string az_url = made.json()["authorizations"][0].GetString();
+  auto az = c.post(az_url, "").json();
+  std::string url;
+  for (const auto& ch : az["challenges"].GetArray())
+    if (std::string(ch["type"].GetString()) == type) url = ch["url"].GetString();
+  BOOST_REQUIRE(!url.empty());
+  BOOST_REQUIRE(c.post(url, "{}").status == 200);
+  for (int i = 0; i < 400; ++i) {
+    auto now = c.post(az_url, "").json();
+    if (str_of(now, "status") != "pending") return now;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  BOOST_FAIL("authorization stayed pending");
+  return {};
+}
+
+std::string challenge_error(const rapidjson::Document& az, const std::string& type) {
+  for (const auto& ch : az["challenges"].GetArray())
+    if (std::string(ch["type"].GetString()) == type && ch.HasMember("error"))
+      return str_of(ch["error"], "detail");
+  return "";
+}
+
+server_options challenge_on(int http01_port, int tlsalpn01_port, const std::string& allow) {
+  std::map<std::string, std::string> env{
+      {"CERTCTL_ACME_SERVER_AUTH_MODE", "challenge"},
+      {"CERTCTL_ACME_SERVER_HTTP01_HOST", "127.0.0.1"},
+      {"CERTCTL_ACME_SERVER_HTTP01_PORT", std::to_string(http01_port)},
+      {"CERTCTL_ACME_SERVER_TLSALPN01_HOST", "127.0.0.1"},
+      {"CERTCTL_ACME_SERVER_TLSALPN01_PORT", std::to_string(tlsalpn01_port)},
+      {"CERTCTL_ACME_SERVER_VALIDATION_TIMEOUT", "3"}};
+  if (!allow.empty()) env["CERTCTL_OUTBOUND_ALLOW_CIDRS"] = allow;
+  return acme_on(env);
+}
+
 }  // namespace
+
+BOOST_AUTO_TEST_SUITE(acme_outbound_guard)
+
+BOOST_AUTO_TEST_CASE(a_challenge_pointing_at_loopback_is_refused_and_the_problem_names_nothing) {
+  temp_dir dir;
+  // Started before the client exists: the responder needs the thumbprint, so it is filled in
+  // below; a refused validation never reaches it anyway.
+  http01_responder web("");
+  const int closed_port = [] {
+    httplib::Server probe;
+    return probe.bind_to_any_port("127.0.0.1");  // closed again when probe goes
+  }();
+  server_process server(dir.path + "/data", challenge_on(web.port, closed_port, ""));
+  acme_client c(server, crypto::key_type::ecdsa_p256);
+  BOOST_REQUIRE(c.register_account().status == 201);
+  web.thumb = thumbprint(c);
+
+  const std::string generic = net::outbound_error::public_message();
+  auto http = validate_one(c, "h.example.test", "http-01");
+  BOOST_TEST(str_of(http, "status") == "invalid");
+  const std::string http_err = challenge_error(http, "http-01");
+  BOOST_TEST(http_err == "http-01: " + generic);
+  BOOST_TEST(web.hits.load() == 0);  // refused before any connection
+
+  // tls-alpn-01 at a closed loopback port: the same text as any other refusal, so a client
+  // cannot tell a closed port from a forbidden address (no port-scan oracle).
+  auto tls = validate_one(c, "t.example.test", "tls-alpn-01");
+  BOOST_TEST(str_of(tls, "status") == "invalid");
+  const std::string tls_err = challenge_error(tls, "tls-alpn-01");
+  BOOST_TEST(tls_err == "tls-alpn-01: " + generic);
+  for (const auto& e : {http_err, tls_err}) {
+    BOOST_TEST(e.find("127.0.0.1") == std::string::npos, e);
+    BOOST_TEST(e.find(std::to_string(web.port)) == std::string::npos, e);
+    BOOST_TEST(e.find(std::to_string(closed_port)) == std::string::npos, e);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(the_allow_list_lets_the_same_challenge_through) {
+  temp_dir dir;
+  http01_responder web("");
+  server_process server(dir.path + "/data", challenge_on(web.port, 1, "127.0.0.1/32"));
+  acme_client c(server, crypto::key_type::ecdsa_p256);
+  BOOST_REQUIRE(c.register_account().status == 201);
+  web.thumb = thumbprint(c);
+  auto az = validate_one(c, "h.example.test", "http-01");
+  BOOST_TEST(str_of(az, "status") == "valid", challenge_error(az, "http-01"));
+  BOOST_TEST(web.hits.load() >= 1);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(acme_profiles_and_limits)
 

@@ -19,8 +19,10 @@
 
 #include "gateways/acme/tls_alpn01.hpp"
 #include "infra/crypto/sha256.hpp"
+#include "infra/net/outbound_guard.hpp"
 
 using namespace certctl::gateways::acme;
+namespace net = certctl::net;
 
 namespace {
 
@@ -159,9 +161,13 @@ class alpn_server {
 
 constexpr std::chrono::milliseconds timeout{3000};
 
+/// The test servers listen on loopback, which the guard refuses unless listed.
+const net::outbound_guard loopback_allowed{{*net::parse_cidr("127.0.0.1/32")}};
+
 std::string failure(const cert_options& o, bool select_alpn = true) {
   alpn_server s(o, select_alpn);
-  return check_tls_alpn01(identifier, key_auth, s.target(), timeout).value_or("(passed)");
+  return check_tls_alpn01(identifier, key_auth, s.target(), timeout, loopback_allowed)
+      .value_or("(passed)");
 }
 
 }  // namespace
@@ -170,14 +176,15 @@ BOOST_AUTO_TEST_SUITE(tls_alpn01)
 
 BOOST_AUTO_TEST_CASE(a_correct_acme_tls_certificate_passes_and_sni_is_the_identifier) {
   alpn_server s(cert_options{});
-  auto r = check_tls_alpn01(identifier, key_auth, s.target(), timeout);
+  auto r = check_tls_alpn01(identifier, key_auth, s.target(), timeout, loopback_allowed);
   BOOST_TEST(!r.has_value(), r.value_or(""));
   BOOST_TEST(s.sni() == identifier);
   // The identifier compares case-insensitively, as DNS names do.
   cert_options upper;
   upper.san = "WWW.Example.TEST";
   alpn_server u(upper);
-  BOOST_TEST(!check_tls_alpn01(identifier, key_auth, u.target(), timeout).has_value());
+  BOOST_TEST(
+      !check_tls_alpn01(identifier, key_auth, u.target(), timeout, loopback_allowed).has_value());
 }
 
 BOOST_AUTO_TEST_CASE(each_broken_rule_fails_with_its_reason) {
@@ -211,15 +218,34 @@ BOOST_AUTO_TEST_CASE(nothing_listening_or_not_tls_fails_within_the_timeout) {
   BOOST_REQUIRE(::listen(fd, 1) == 0);
   const int port = ntohs(a.sin_port);
   const auto start = std::chrono::steady_clock::now();
-  auto r =
-      check_tls_alpn01(identifier, key_auth, {"127.0.0.1", port}, std::chrono::milliseconds(300));
+  auto r = check_tls_alpn01(identifier, key_auth, {"127.0.0.1", port},
+                            std::chrono::milliseconds(300), loopback_allowed);
   BOOST_TEST(r.has_value());
   BOOST_TEST((std::chrono::steady_clock::now() - start < std::chrono::seconds(2)));
   ::close(fd);
-  // Now closed: connection refused.
-  auto refused = check_tls_alpn01(identifier, key_auth, {"127.0.0.1", port}, timeout);
+  // Now closed: connection refused. The client learns only the generic text; the server
+  // log gets the cause.
+  std::string detail;
+  auto refused = check_tls_alpn01(identifier, key_auth, {"127.0.0.1", port}, timeout,
+                                  loopback_allowed, &detail);
   BOOST_REQUIRE(refused.has_value());
-  BOOST_TEST(refused->find("cannot connect") != std::string::npos, *refused);
+  BOOST_TEST(*refused == std::string("tls-alpn-01: ") + net::outbound_error::public_message());
+  BOOST_TEST(detail.find("connect_failed") != std::string::npos, detail);
+  BOOST_TEST(detail.find(std::to_string(port)) != std::string::npos, detail);
+}
+
+BOOST_AUTO_TEST_CASE(loopback_is_refused_without_the_allow_list_with_the_same_generic_text) {
+  alpn_server s(cert_options{});
+  std::string detail;
+  auto r =
+      check_tls_alpn01(identifier, key_auth, s.target(), timeout, net::outbound_guard{}, &detail);
+  BOOST_REQUIRE(r.has_value());
+  // Identical to a refused connection: no oracle for what listens where.
+  BOOST_TEST(*r == std::string("tls-alpn-01: ") + net::outbound_error::public_message());
+  BOOST_TEST(r->find("127.0.0.1") == std::string::npos);
+  BOOST_TEST(r->find(std::to_string(s.target().port)) == std::string::npos);
+  BOOST_TEST(detail.find("refused_address") != std::string::npos, detail);
+  BOOST_TEST(s.sni().empty());  // nothing reached the listener
 }
 
 BOOST_AUTO_TEST_SUITE_END()
