@@ -15,14 +15,48 @@ std::string_view to_string(role r) {
       return "operator";
     case role::admin:
       return "admin";
+    case role::agent:
+      return "agent";
   }
   return "none";
+}
+
+access access::at_least(role min) {
+  access a;
+  for (role r : {role::viewer, role::operator_, role::admin}) {
+    if (static_cast<int>(r) >= static_cast<int>(min) && min != role::none) a.mask_ |= bit(r);
+  }
+  return a;
+}
+
+access access::only(std::initializer_list<role> roles) {
+  access a;
+  for (role r : roles) {
+    if (r != role::none) a.mask_ |= bit(r);
+  }
+  return a;
+}
+
+access access::plus(role r) const {
+  access a = *this;
+  if (r != role::none) a.mask_ |= bit(r);
+  return a;
+}
+
+std::string access::describe() const {
+  if (is_public()) return "public";
+  std::string out;
+  for (role r : {role::viewer, role::operator_, role::admin, role::agent}) {
+    if (admits(r)) out += (out.empty() ? "" : "|") + std::string(to_string(r));
+  }
+  return out;
 }
 
 std::optional<role> parse_role(std::string_view text) {
   if (text == "viewer") return role::viewer;
   if (text == "operator") return role::operator_;
   if (text == "admin") return role::admin;
+  if (text == "agent") return role::agent;
   return std::nullopt;
 }
 
