@@ -21,29 +21,29 @@ std::string_view to_string(role r) {
   return "none";
 }
 
-access access::at_least(role min) {
-  access a;
+access_rule access_rule::at_least(role min) {
+  access_rule a;
   for (role r : {role::viewer, role::operator_, role::admin}) {
     if (static_cast<int>(r) >= static_cast<int>(min) && min != role::none) a.mask_ |= bit(r);
   }
   return a;
 }
 
-access access::only(std::initializer_list<role> roles) {
-  access a;
+access_rule access_rule::only(std::initializer_list<role> roles) {
+  access_rule a;
   for (role r : roles) {
     if (r != role::none) a.mask_ |= bit(r);
   }
   return a;
 }
 
-access access::plus(role r) const {
-  access a = *this;
+access_rule access_rule::plus(role r) const {
+  access_rule a = *this;
   if (r != role::none) a.mask_ |= bit(r);
   return a;
 }
 
-std::string access::describe() const {
+std::string access_rule::describe() const {
   if (is_public()) return "public";
   std::string out;
   for (role r : {role::viewer, role::operator_, role::admin, role::agent}) {

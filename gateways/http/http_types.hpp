@@ -16,7 +16,7 @@ namespace certctl::gateways::http {
 
 /// A principal's role. viewer < operator < admin are ordered (each may do what the one before
 /// may); `agent` stands apart: it may call only the agent operations (heartbeat, work polling,
-/// CSR submission, certificate pickup, job status), which routes admit by name (see `access`).
+/// CSR submission, certificate pickup, job status), which routes admit by name (see `access_rule`).
 /// `none` marks a public route (health, version); it is never a principal's role.
 /// `operator_` carries an underscore only because `operator` is a C++ keyword; on the wire and in
 /// configuration it is spelled "operator".
@@ -32,31 +32,32 @@ std::optional<role> parse_role(std::string_view text);
 /// admit rather than a minimum level, because `agent` is not "between" two levels. A bare role
 /// converts implicitly to "that role and the ordered roles above it" (role::none: public), so
 /// `r.add("GET", p, role::viewer, h)` keeps meaning viewer, operator and admin; agent is
-/// admitted only where a route names it, e.g. `access::at_least(role::operator_).plus(role::agent)`.
+/// admitted only where a route names it, e.g.
+/// `access_rule::at_least(role::operator_).plus(role::agent)`.
 /// A future scoped key (owner/team) would add a check inside the handler, after this one.
-class access {
+class access_rule {
  public:
   /// Implicit on purpose: every existing `role::x` registration keeps its meaning.
-  access(role min) : mask_(min == role::none ? 0 : at_least(min).mask_) {}  // NOLINT
+  access_rule(role min) : mask_(min == role::none ? 0 : at_least(min).mask_) {}  // NOLINT
 
-  static access public_route() { return access(role::none); }
+  static access_rule public_route() { return access_rule(role::none); }
   /// `min` and every ordered role above it; never agent.
-  static access at_least(role min);
+  static access_rule at_least(role min);
   /// Exactly the listed roles.
-  static access only(std::initializer_list<role> roles);
+  static access_rule only(std::initializer_list<role> roles);
   /// This rule plus `r`.
-  access plus(role r) const;
+  access_rule plus(role r) const;
 
   bool is_public() const { return mask_ == 0; }
   bool admits(role r) const { return r != role::none && (mask_ & bit(r)) != 0; }
   /// "public" or the admitted roles, e.g. "operator|admin|agent" (for messages and listings).
   std::string describe() const;
 
-  bool operator==(const access& o) const { return mask_ == o.mask_; }
-  bool operator!=(const access& o) const { return mask_ != o.mask_; }
+  bool operator==(const access_rule& o) const { return mask_ == o.mask_; }
+  bool operator!=(const access_rule& o) const { return mask_ != o.mask_; }
 
  private:
-  access() = default;
+  access_rule() = default;
   static std::uint8_t bit(role r) { return static_cast<std::uint8_t>(1u << static_cast<int>(r)); }
   std::uint8_t mask_ = 0;
 };

@@ -79,7 +79,7 @@ struct router::route {
   std::string method;
   std::string pattern;
   std::vector<segment> segments;
-  access rule = role::none;
+  access_rule rule = role::none;
   handler fn;
 };
 
@@ -123,7 +123,7 @@ router::router(key_store keys, router_options options)
 
 router::~router() = default;
 
-router& router::add(std::string_view method, std::string_view pattern, access rule, handler h) {
+router& router::add(std::string_view method, std::string_view pattern, access_rule rule, handler h) {
   auto fail = [&](const std::string& why) -> router& {
     if (!registration_error_) {
       registration_error_ =

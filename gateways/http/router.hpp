@@ -102,13 +102,13 @@ class router {
   /// `rule` names the roles admitted (a bare role means it and the ordered roles above it;
   /// role::none makes the route public). A malformed or duplicate registration is recorded
   /// (see registration_error) rather than thrown.
-  router& add(std::string_view method, std::string_view pattern, access rule, handler h);
+  router& add(std::string_view method, std::string_view pattern, access_rule rule, handler h);
 
   /// One registered route as the router enforces it (for audits and the auth sweep test).
   struct route_info {
     std::string method;   ///< upper case
     std::string pattern;  ///< as registered, e.g. "/api/v1/certificates/{id}"
-    access rule;
+    access_rule rule;
   };
   /// Every registered route in registration order. Read-only; the handlers stay private.
   std::vector<route_info> routes() const;

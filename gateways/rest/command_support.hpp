@@ -33,9 +33,9 @@ gateways::http::response error_response(const connectors::hierarchy_error& e);
 /// The access rule of an agent operation (heartbeat, work polling, CSR submission, certificate
 /// pickup, job status): the ordered roles from `min` up, as before agents had a role, plus
 /// `agent` keys, which may call nothing else.
-inline gateways::http::access agent_operation(
+inline gateways::http::access_rule agent_operation(
     gateways::http::role min = gateways::http::role::operator_) {
-  return gateways::http::access(min).plus(gateways::http::role::agent);
+  return gateways::http::access_rule(min).plus(gateways::http::role::agent);
 }
 
 /// The audit principal of the caller: "apikey:<name>", or "anonymous" when auth is off.

@@ -9,7 +9,7 @@
 namespace certctl::gateways::rest {
 using http::role;
 
-http::access key_export_access() { return http::access::only({role::admin}); }
+http::access_rule key_export_access() { return http::access_rule::only({role::admin}); }
 
 bool may_export_private_key(const http::principal& who, const events::json_object& certificate) {
   // Scopes (owner/team) do not exist yet; when they do, a scoped key passes here when

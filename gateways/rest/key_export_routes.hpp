@@ -28,7 +28,7 @@ struct key_export_context {
 
 /// The access rule of every route that returns a private key: admin only while API keys carry
 /// no scopes.
-gateways::http::access key_export_access();
+gateways::http::access_rule key_export_access();
 
 /// The per-certificate decision: may `who` take a copy of the private key of `certificate`
 /// (its view, with owner_id and team_id)? Admin today; a key scoped to the certificate's owner
