@@ -57,8 +57,9 @@ auth_result<std::vector<named_key>> parse_named_keys(std::string_view spec) {
     ++index;
     const auto parts = split(entry, ':');
     if (parts.size() < 2 || parts.size() > 3) {
-      return entry_error(index, parts.front(),
-                         "expected name:key or name:key:role (role is admin, operator, viewer or agent)");
+      return entry_error(
+          index, parts.front(),
+          "expected name:key or name:key:role (role is admin, operator, viewer or agent)");
     }
     named_key k;
     k.name = std::string(trim(parts[0]));

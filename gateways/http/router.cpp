@@ -123,7 +123,8 @@ router::router(key_store keys, router_options options)
 
 router::~router() = default;
 
-router& router::add(std::string_view method, std::string_view pattern, access_rule rule, handler h) {
+router& router::add(std::string_view method, std::string_view pattern, access_rule rule,
+                    handler h) {
   auto fail = [&](const std::string& why) -> router& {
     if (!registration_error_) {
       registration_error_ =

@@ -1,7 +1,8 @@
 #pragma once
 /// The REST front door: matches a request to a route, authenticates it, enforces the route's
-/// access rule (the roles it admits), honours X-Certctl-Wait-For-Position on reads, runs the handler, and renders every
-/// error in the one wire shape `{"error": "...", "request_id": "..."}`. It never throws.
+/// access rule (the roles it admits), honours X-Certctl-Wait-For-Position on reads, runs the
+/// handler, and renders every error in the one wire shape `{"error": "...", "request_id": "..."}`.
+/// It never throws.
 ///
 ///   request ─> request id ─> match path (404) ─> match method (405) ─> authenticate (401)
 ///          ─> authorise (403) ─> wait for position (400/503, reads only) ─> handler (500 on throw)

@@ -9,7 +9,9 @@
 namespace certctl::gateways::rest {
 using http::role;
 
-http::access_rule key_export_access() { return http::access_rule::only({role::admin}); }
+http::access_rule key_export_access() {
+  return http::access_rule::only({role::admin});
+}
 
 bool may_export_private_key(const http::principal& who, const events::json_object& certificate) {
   // Scopes (owner/team) do not exist yet; when they do, a scoped key passes here when
@@ -25,7 +27,8 @@ http::response no_server_key(const std::string& id) {
       409, "certificate " + id +
                ": the server holds no private key for its current version (agent keygen: the "
                "agent generated the key and keeps it); export the certificate without a key "
-               "with GET /api/v1/certificates/" + id + "/export/pem");
+               "with GET /api/v1/certificates/" +
+               id + "/export/pem");
 }
 
 http::response export_pkcs12(key_export_context& ctx, http::request_context& c) {
@@ -58,8 +61,8 @@ http::response export_pkcs12(key_export_context& ctx, http::request_context& c) 
   audit.set("format", "pkcs12")
       .set("version_id", (*v)->id)
       .set("serial_number", (*v)->serial_number);
-  auto recorded =
-      ctx.runtime.execute("certificate", command_for(c, "certificate.record_key_export", id, audit));
+  auto recorded = ctx.runtime.execute("certificate",
+                                      command_for(c, "certificate.record_key_export", id, audit));
   if (!recorded) return render(recorded, 200);
 
   crypto::pkcs12_input in;

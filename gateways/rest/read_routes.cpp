@@ -148,10 +148,11 @@ void add_job_reads(http::router& r, read_context& ctx) {
     f.certificate_id = c.query("certificate_id");
     return page_or_error(projections::list_jobs(ctx.db, f));
   });
-  r.add("GET", "/api/v1/jobs/{id}", agent_operation(role::viewer), [&ctx](http::request_context& c) {
-    return doc_or_404(projections::get_job(ctx.db, c.path_param("id")),
-                      "job " + c.path_param("id"));
-  });
+  r.add("GET", "/api/v1/jobs/{id}", agent_operation(role::viewer),
+        [&ctx](http::request_context& c) {
+          return doc_or_404(projections::get_job(ctx.db, c.path_param("id")),
+                            "job " + c.path_param("id"));
+        });
 }
 
 void add_resource_reads(http::router& r, read_context& ctx) {

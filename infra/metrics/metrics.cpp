@@ -130,9 +130,10 @@ struct metrics::impl {
                         .Register(registry);
     auth_failures = &prometheus::BuildCounter()
                          .Name("certctl_auth_failures_total")
-                         .Help("Requests refused by authentication (401) or authorisation (403), "
-                               "by reason (missing_credentials, invalid_credentials, "
-                               "insufficient_role).")
+                         .Help(
+                             "Requests refused by authentication (401) or authorisation (403), "
+                             "by reason (missing_credentials, invalid_credentials, "
+                             "insufficient_role).")
                          .Register(registry);
   }
 

@@ -22,11 +22,12 @@ struct log_fixture {
   std::unique_ptr<store::event_store> store = store::make_memory_store();
   auth_failure_log log{*store, clock, {std::chrono::seconds(60), 3}};
 
-  static http::auth_event failure(std::string who, std::string addr,
-                                  http::auth_failure reason = http::auth_failure::invalid_credentials,
-                                  std::string path = "/api/v1/certificates") {
-    return http::auth_event{std::move(who), std::move(addr), "GET", std::move(path), reason,
-                            "req-1"};
+  static http::auth_event failure(
+      std::string who, std::string addr,
+      http::auth_failure reason = http::auth_failure::invalid_credentials,
+      std::string path = "/api/v1/certificates") {
+    return http::auth_event{std::move(who),  std::move(addr), "GET",
+                            std::move(path), reason,          "req-1"};
   }
 
   /// The auth.denied events, after every queued append has landed (appends are asynchronous;
@@ -65,9 +66,9 @@ BOOST_FIXTURE_TEST_CASE(the_first_failure_is_recorded_at_once_and_the_rest_of_th
 
   for (int i = 0; i < 499; ++i) {
     clock.advance(std::chrono::milliseconds(100));
-    log.record(failure("", "10.0.0.7",
-                       i % 2 ? http::auth_failure::missing_credentials
-                             : http::auth_failure::invalid_credentials));
+    log.record(failure(
+        "", "10.0.0.7",
+        i % 2 ? http::auth_failure::missing_credentials : http::auth_failure::invalid_credentials));
   }
   log.flush_expired();
   BOOST_TEST(denied().size() == 1u);  // 49.9 s in: the window is still open
@@ -103,8 +104,8 @@ BOOST_FIXTURE_TEST_CASE(a_window_with_a_single_failure_closes_without_a_summary,
 BOOST_FIXTURE_TEST_CASE(principals_and_addresses_get_windows_of_their_own, log_fixture) {
   log.record(failure("", "10.0.0.1"));
   log.record(failure("", "10.0.0.2"));
-  log.record(failure("viewer-key", "10.0.0.1", http::auth_failure::insufficient_role,
-                     "/api/v1/teams"));
+  log.record(
+      failure("viewer-key", "10.0.0.1", http::auth_failure::insufficient_role, "/api/v1/teams"));
   log.record(failure("viewer-key", "10.0.0.1", http::auth_failure::insufficient_role));
   auto first = denied();
   BOOST_REQUIRE(first.size() == 3u);
