@@ -40,6 +40,7 @@ void auth_failure_log::record(const http::auth_event& e) {
       w.reasons[reason] += 1;
     }
     w.last_at = now;
+    w.reason = reason;
     w.method = e.method;
     w.path = e.path;
     w.request_id = e.request_id;
@@ -77,6 +78,7 @@ void auth_failure_log::close_expired_locked(events::timestamp_us now, bool all) 
       p.set("aggregated", true)
           .set("count", w.more)
           .set_raw("reasons", reasons.dump())
+          .set("reason", w.reason)
           .set("method", w.method)
           .set("path", w.path)
           .set("first_at", events::format_rfc3339(w.opened_at))

@@ -9,7 +9,8 @@
 ///
 ///   first failure ──> auth.denied {count 1, method, path, reason}  appended at once
 ///   more failures in the window ──> counted (by reason; the last method and path kept)
-///   window closes ──> auth.denied {count n, reasons {...}, first_at, last_at, aggregated}
+///   window closes ──> auth.denied {count n, reasons {...}, first_at, last_at, aggregated,
+///                     and the latest method, path and reason (fields of every auth.denied)}
 ///                     appended once, when n > 0 more failures came after the first
 ///
 /// A window closes at the first record() or flush_expired() at or after its end (the server
@@ -61,7 +62,7 @@ class auth_failure_log {
     events::timestamp_us last_at = 0;
     std::int64_t more = 0;  ///< failures after the first, not yet recorded
     std::map<std::string, std::int64_t> reasons;
-    std::string method, path, request_id;
+    std::string reason, method, path, request_id;  ///< of the latest failure
   };
   using key = std::pair<std::string, std::string>;  ///< principal, source address
 

@@ -80,6 +80,9 @@ BOOST_FIXTURE_TEST_CASE(the_first_failure_is_recorded_at_once_and_the_rest_of_th
   const auto summary = payload(all[1]);
   BOOST_TEST(summary.boolean("aggregated"));
   BOOST_TEST(summary.int64("count") == 499);
+  // Every auth.denied carries method, path and reason (here the latest failure's).
+  BOOST_TEST(summary.str("reason") == "invalid_credentials");
+  BOOST_TEST(summary.str("path") == "/api/v1/certificates");
   BOOST_TEST(all[1].principal == "anonymous");
   BOOST_TEST(all[1].source_address == "10.0.0.7");
   auto reasons = events::json_object::parse(summary.raw("reasons"));
