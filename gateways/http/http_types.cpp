@@ -38,6 +38,7 @@ access_rule access_rule::only(std::initializer_list<role> roles) {
 }
 
 access_rule access_rule::plus(role r) const {
+  if (public_) return *this;  // adding a role to a public route changes nothing
   access_rule a = *this;
   if (r != role::none) a.mask_ |= bit(r);
   return a;
@@ -45,6 +46,7 @@ access_rule access_rule::plus(role r) const {
 
 std::string access_rule::describe() const {
   if (is_public()) return "public";
+  if (mask_ == 0) return "nobody";
   std::string out;
   for (role r : {role::viewer, role::operator_, role::admin, role::agent}) {
     if (admits(r)) out += (out.empty() ? "" : "|") + std::string(to_string(r));

@@ -38,28 +38,31 @@ std::optional<role> parse_role(std::string_view text);
 class access_rule {
  public:
   /// Implicit on purpose: every existing `role::x` registration keeps its meaning.
-  access_rule(role min) : mask_(min == role::none ? 0 : at_least(min).mask_) {}  // NOLINT
+  access_rule(role min)  // NOLINT(google-explicit-constructor)
+      : mask_(min == role::none ? 0 : at_least(min).mask_), public_(min == role::none) {}
 
   static access_rule public_route() { return access_rule(role::none); }
   /// `min` and every ordered role above it; never agent.
   static access_rule at_least(role min);
-  /// Exactly the listed roles.
+  /// Exactly the listed roles; none listed admits nobody (it is not public).
   static access_rule only(std::initializer_list<role> roles);
   /// This rule plus `r`.
   access_rule plus(role r) const;
 
-  bool is_public() const { return mask_ == 0; }
+  bool is_public() const { return public_; }
   bool admits(role r) const { return r != role::none && (mask_ & bit(r)) != 0; }
-  /// "public" or the admitted roles, e.g. "operator|admin|agent" (for messages and listings).
+  /// "public", "nobody" or the admitted roles, e.g. "operator|admin|agent" (for messages and
+  /// listings).
   std::string describe() const;
 
-  bool operator==(const access_rule& o) const { return mask_ == o.mask_; }
-  bool operator!=(const access_rule& o) const { return mask_ != o.mask_; }
+  bool operator==(const access_rule& o) const { return mask_ == o.mask_ && public_ == o.public_; }
+  bool operator!=(const access_rule& o) const { return !(*this == o); }
 
  private:
   access_rule() = default;
   static std::uint8_t bit(role r) { return static_cast<std::uint8_t>(1u << static_cast<int>(r)); }
   std::uint8_t mask_ = 0;
+  bool public_ = false;  ///< a flag, not an empty mask: a rule admitting nobody is not public
 };
 
 /// Who made an authenticated request. Empty name means anonymous (public route).

@@ -109,6 +109,12 @@ BOOST_AUTO_TEST_CASE(agent_is_admitted_only_where_a_rule_names_it) {
   BOOST_TEST(agent_only.admits(role::agent));
   BOOST_TEST(!agent_only.admits(role::admin));
   BOOST_TEST(!agent_only.is_public());
+  // An empty list admits nobody; it must never read as "public".
+  const access_rule nobody = access_rule::only({});
+  BOOST_TEST(!nobody.is_public());
+  BOOST_TEST(nobody.describe() == "nobody");
+  for (role r : {role::viewer, role::operator_, role::admin, role::agent})
+    BOOST_TEST(!nobody.admits(r));
   BOOST_TEST((access_rule::only({role::admin}) == access_rule(role::admin)));
 }
 
