@@ -130,6 +130,17 @@ class certificate final : public aggregate {
       if (status == "Archived") return decision{};
       return decision{{"certificate.archived", events::json_object{}}};
     }
+    // Audit only: the gateway records who took a copy of the private key before it hands one
+    // out. Who and from where are the envelope's principal and source address; the payload
+    // names the format and version, never the key or the passphrase.
+    if (c.name == "certificate.record_key_export") {
+      if (auto err = require_strings(c.body, {"format", "version_id"})) return *err;
+      events::json_object p;
+      p.set("format", c.body.str("format"))
+          .set("version_id", c.body.str("version_id"))
+          .set("serial_number", c.body.str("serial_number"));
+      return decision{{"certificate.key_exported", p}};
+    }
     if (c.name == "certificate.mark_status") {
       const std::string to = c.body.str("status");
       if (!in(to, {"Expiring", "Expired"})) return invalid("status must be Expiring or Expired");

@@ -57,8 +57,9 @@ auth_result<std::vector<named_key>> parse_named_keys(std::string_view spec) {
     ++index;
     const auto parts = split(entry, ':');
     if (parts.size() < 2 || parts.size() > 3) {
-      return entry_error(index, parts.front(),
-                         "expected name:key or name:key:role (role is admin, operator or viewer)");
+      return entry_error(
+          index, parts.front(),
+          "expected name:key or name:key:role (role is admin, operator, viewer or agent)");
     }
     named_key k;
     k.name = std::string(trim(parts[0]));
@@ -72,7 +73,7 @@ auth_result<std::vector<named_key>> parse_named_keys(std::string_view spec) {
       if (!r) {
         return entry_error(index, k.name,
                            "unknown role '" + std::string(trim(parts[2])) +
-                               "' (expected admin, operator or viewer)");
+                               "' (expected admin, operator, viewer or agent)");
       }
       k.level = *r;
     }

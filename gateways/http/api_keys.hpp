@@ -5,13 +5,14 @@
 /// Configuration format (comma separated, whitespace around entries ignored, empty entries
 /// skipped):
 ///
-///     name:key[:role]        role = admin | operator | viewer; absent -> operator
+///     name:key[:role]        role = admin | operator | viewer | agent; absent -> operator
 ///
 /// e.g. `ci:3f9a...:operator, alice:9b1c...:admin, dash:77de...:viewer`. The reference server
 /// only knows the `:admin` flag (everything else is a plain key), so `name:key:admin` keeps its
 /// meaning and a bare `name:key` becomes `operator` (may read and write, may not administer).
-/// Names are [A-Za-z0-9._-]{1,64}; keys may not contain ':' or ','. Error messages name the entry
-/// by position and name, never by key.
+/// `agent` keys may call only the agent operations (see http::role). Names are
+/// [A-Za-z0-9._-]{1,64}; keys may not contain ':' or ','. Error messages name the entry by position
+/// and name, never by key.
 
 #include <optional>
 #include <string>

@@ -15,14 +15,50 @@ std::string_view to_string(role r) {
       return "operator";
     case role::admin:
       return "admin";
+    case role::agent:
+      return "agent";
   }
   return "none";
+}
+
+access_rule access_rule::at_least(role min) {
+  access_rule a;
+  for (role r : {role::viewer, role::operator_, role::admin}) {
+    if (static_cast<int>(r) >= static_cast<int>(min) && min != role::none) a.mask_ |= bit(r);
+  }
+  return a;
+}
+
+access_rule access_rule::only(std::initializer_list<role> roles) {
+  access_rule a;
+  for (role r : roles) {
+    if (r != role::none) a.mask_ |= bit(r);
+  }
+  return a;
+}
+
+access_rule access_rule::plus(role r) const {
+  if (public_) return *this;  // adding a role to a public route changes nothing
+  access_rule a = *this;
+  if (r != role::none) a.mask_ |= bit(r);
+  return a;
+}
+
+std::string access_rule::describe() const {
+  if (is_public()) return "public";
+  if (mask_ == 0) return "nobody";
+  std::string out;
+  for (role r : {role::viewer, role::operator_, role::admin, role::agent}) {
+    if (admits(r)) out += (out.empty() ? "" : "|") + std::string(to_string(r));
+  }
+  return out;
 }
 
 std::optional<role> parse_role(std::string_view text) {
   if (text == "viewer") return role::viewer;
   if (text == "operator") return role::operator_;
   if (text == "admin") return role::admin;
+  if (text == "agent") return role::agent;
   return std::nullopt;
 }
 

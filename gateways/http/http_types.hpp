@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <string>
@@ -13,17 +14,56 @@
 
 namespace certctl::gateways::http {
 
-/// Access levels, ordered: a principal may call a route when its role >= the route's min role.
+/// A principal's role. viewer < operator < admin are ordered (each may do what the one before
+/// may); `agent` stands apart: it may call only the agent operations (heartbeat, work polling,
+/// CSR submission, certificate pickup, job status), which routes admit by name (see `access_rule`).
 /// `none` marks a public route (health, version); it is never a principal's role.
 /// `operator_` carries an underscore only because `operator` is a C++ keyword; on the wire and in
 /// configuration it is spelled "operator".
-enum class role : std::uint8_t { none = 0, viewer = 1, operator_ = 2, admin = 3 };
+enum class role : std::uint8_t { none = 0, viewer = 1, operator_ = 2, admin = 3, agent = 4 };
 
-/// "viewer", "operator", "admin" ("none" for role::none).
+/// "viewer", "operator", "admin", "agent" ("none" for role::none).
 std::string_view to_string(role r);
 
-/// Inverse of to_string for the three principal roles; nullopt for anything else (incl. "none").
+/// Inverse of to_string for the four principal roles; nullopt for anything else (incl. "none").
 std::optional<role> parse_role(std::string_view text);
+
+/// A route's access rule: the set of roles it admits, or public. Routes declare the roles they
+/// admit rather than a minimum level, because `agent` is not "between" two levels. A bare role
+/// converts implicitly to "that role and the ordered roles above it" (role::none: public), so
+/// `r.add("GET", p, role::viewer, h)` keeps meaning viewer, operator and admin; agent is
+/// admitted only where a route names it, e.g.
+/// `access_rule::at_least(role::operator_).plus(role::agent)`.
+/// A future scoped key (owner/team) would add a check inside the handler, after this one.
+class access_rule {
+ public:
+  /// Implicit on purpose: every existing `role::x` registration keeps its meaning.
+  access_rule(role min)  // NOLINT(google-explicit-constructor)
+      : mask_(min == role::none ? 0 : at_least(min).mask_), public_(min == role::none) {}
+
+  static access_rule public_route() { return access_rule(role::none); }
+  /// `min` and every ordered role above it; never agent.
+  static access_rule at_least(role min);
+  /// Exactly the listed roles; none listed admits nobody (it is not public).
+  static access_rule only(std::initializer_list<role> roles);
+  /// This rule plus `r`.
+  access_rule plus(role r) const;
+
+  bool is_public() const { return public_; }
+  bool admits(role r) const { return r != role::none && (mask_ & bit(r)) != 0; }
+  /// "public", "nobody" or the admitted roles, e.g. "operator|admin|agent" (for messages and
+  /// listings).
+  std::string describe() const;
+
+  bool operator==(const access_rule& o) const { return mask_ == o.mask_ && public_ == o.public_; }
+  bool operator!=(const access_rule& o) const { return !(*this == o); }
+
+ private:
+  access_rule() = default;
+  static std::uint8_t bit(role r) { return static_cast<std::uint8_t>(1u << static_cast<int>(r)); }
+  std::uint8_t mask_ = 0;
+  bool public_ = false;  ///< a flag, not an empty mask: a rule admitting nobody is not public
+};
 
 /// Who made an authenticated request. Empty name means anonymous (public route).
 struct principal {

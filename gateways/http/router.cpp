@@ -79,7 +79,7 @@ struct router::route {
   std::string method;
   std::string pattern;
   std::vector<segment> segments;
-  role min_role = role::none;
+  access_rule rule = role::none;
   handler fn;
 };
 
@@ -123,7 +123,8 @@ router::router(key_store keys, router_options options)
 
 router::~router() = default;
 
-router& router::add(std::string_view method, std::string_view pattern, role min_role, handler h) {
+router& router::add(std::string_view method, std::string_view pattern, access_rule rule,
+                    handler h) {
   auto fail = [&](const std::string& why) -> router& {
     if (!registration_error_) {
       registration_error_ =
@@ -137,7 +138,7 @@ router& router::add(std::string_view method, std::string_view pattern, role min_
   auto r = std::make_unique<route>();
   r->method = upper(method);
   r->pattern = std::string(pattern);
-  r->min_role = min_role;
+  r->rule = rule;
   r->fn = std::move(h);
   std::set<std::string> names;
   for (std::string_view s : split_path(pattern)) {
@@ -164,6 +165,13 @@ router& router::add(std::string_view method, std::string_view pattern, role min_
   }
   routes_.push_back(std::move(r));
   return *this;
+}
+
+std::vector<router::route_info> router::routes() const {
+  std::vector<route_info> out;
+  out.reserve(routes_.size());
+  for (const auto& r : routes_) out.push_back(route_info{r->method, r->pattern, r->rule});
+  return out;
 }
 
 std::optional<router::match> router::find(const std::string& method, const std::string& path,
@@ -223,7 +231,7 @@ response router::handle(const raw_request& req) const {
             .with_header("Allow", allow);
       }
       const route& r = *m->r;
-      if (r.min_role != role::none) {
+      if (!r.rule.is_public()) {
         if (!options_.auth_enabled) {
           who = principal{"anonymous", role::admin};
         } else {
@@ -239,11 +247,10 @@ response router::handle(const raw_request& req) const {
             return error_response(401, "invalid API key");
           }
           who = std::move(*found);
-          if (who.level < r.min_role) {
+          if (!r.rule.admits(who.level)) {
             deny(auth_failure::insufficient_role, who.name);
             return error_response(403, "role '" + std::string(to_string(who.level)) +
-                                           "' may not do this; requires '" +
-                                           std::string(to_string(r.min_role)) + "'");
+                                           "' may not do this; allowed: " + r.rule.describe());
           }
         }
       }

@@ -1,7 +1,8 @@
 #pragma once
 /// The REST front door: matches a request to a route, authenticates it, enforces the route's
-/// minimum role, honours X-Certctl-Wait-For-Position on reads, runs the handler, and renders every
-/// error in the one wire shape `{"error": "...", "request_id": "..."}`. It never throws.
+/// access rule (the roles it admits), honours X-Certctl-Wait-For-Position on reads, runs the
+/// handler, and renders every error in the one wire shape `{"error": "...", "request_id": "..."}`.
+/// It never throws.
 ///
 ///   request ─> request id ─> match path (404) ─> match method (405) ─> authenticate (401)
 ///          ─> authorise (403) ─> wait for position (400/503, reads only) ─> handler (500 on throw)
@@ -99,9 +100,19 @@ class router {
   /// Registers `method` (GET, POST, PUT, PATCH, DELETE, ...) on `pattern`, e.g.
   /// "/api/v1/certificates/{id}/renew". A literal segment beats a {param} segment at the same
   /// position, so "/agents/retired" wins over "/agents/{id}". GET routes also answer HEAD.
-  /// `min_role` role::none makes the route public. A malformed or duplicate registration is
-  /// recorded (see registration_error) rather than thrown.
-  router& add(std::string_view method, std::string_view pattern, role min_role, handler h);
+  /// `rule` names the roles admitted (a bare role means it and the ordered roles above it;
+  /// role::none makes the route public). A malformed or duplicate registration is recorded
+  /// (see registration_error) rather than thrown.
+  router& add(std::string_view method, std::string_view pattern, access_rule rule, handler h);
+
+  /// One registered route as the router enforces it (for audits and the auth sweep test).
+  struct route_info {
+    std::string method;   ///< upper case
+    std::string pattern;  ///< as registered, e.g. "/api/v1/certificates/{id}"
+    access_rule rule;
+  };
+  /// Every registered route in registration order. Read-only; the handlers stay private.
+  std::vector<route_info> routes() const;
 
   /// The first registration problem, if any; servers refuse to start with one.
   const std::optional<std::string>& registration_error() const { return registration_error_; }

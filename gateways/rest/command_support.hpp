@@ -30,6 +30,14 @@ gateways::http::response error_response(const domain::domain_error& e);
 gateways::http::response error_response(const sql::db_error& e, const std::string& context = "");
 gateways::http::response error_response(const connectors::hierarchy_error& e);
 
+/// The access rule of an agent operation (heartbeat, work polling, CSR submission, certificate
+/// pickup, job status): the ordered roles from `min` up, as before agents had a role, plus
+/// `agent` keys, which may call nothing else.
+inline gateways::http::access_rule agent_operation(
+    gateways::http::role min = gateways::http::role::operator_) {
+  return gateways::http::access_rule(min).plus(gateways::http::role::agent);
+}
+
 /// The audit principal of the caller: "apikey:<name>", or "anonymous" when auth is off.
 std::string principal_of(const gateways::http::request_context& c);
 

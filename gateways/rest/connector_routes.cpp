@@ -58,8 +58,8 @@ void add_issuer_test(http::router& r, connector_context& ctx) {
 }
 
 void add_agent_pickup(http::router& r, connector_context& ctx) {
-  // Operator: agents authenticate with operator keys (CSR submission, work polling).
-  r.add("GET", "/api/v1/agents/{id}/certificates/{cert_id}", role::operator_,
+  // An agent operation: agent keys (and operators, as before agents had their own role).
+  r.add("GET", "/api/v1/agents/{id}/certificates/{cert_id}", agent_operation(),
         [&ctx](http::request_context& c) {
           const std::string agent = c.path_param("id"), cert = c.path_param("cert_id");
           auto found = projections::get_resource(ctx.db, "agent", agent);

@@ -114,6 +114,14 @@ void observe_http_requests(http::router_options& options, infra::metrics& m) {
   };
 }
 
+void observe_auth_failures(http::router_options& options, infra::metrics& m) {
+  options.on_auth_failure = [&m,
+                             next = std::move(options.on_auth_failure)](const http::auth_event& e) {
+    m.observe_auth_failure(std::string(http::to_string(e.reason)));
+    if (next) next(e);
+  };
+}
+
 void observe_issuance(actors::issuance_service& service, infra::metrics& m) {
   service.set_observer([&m](const std::string& issuer_type, bool success, double seconds) {
     m.observe_issuance(issuer_type, success, seconds);

@@ -48,6 +48,10 @@ void observe_event_store(store::store_options& options, infra::metrics& m);
 /// Counts every answered request; keeps (and still calls) an on_request already set.
 void observe_http_requests(gateways::http::router_options& options, infra::metrics& m);
 
+/// Counts every refused request by reason (certctl_auth_failures_total); keeps (and still
+/// calls) an on_auth_failure already set.
+void observe_auth_failures(gateways::http::router_options& options, infra::metrics& m);
+
 /// Counts issuance attempts by issuer type and outcome.
 void observe_issuance(actors::issuance_service& service, infra::metrics& m);
 

@@ -6,8 +6,6 @@
 #include "gateways/rest/command_support.hpp"
 #include "gateways/rest/connector_routes.hpp"
 #include "infra/crypto/certificate.hpp"
-#include "infra/crypto/key_store.hpp"
-#include "infra/crypto/pkcs12.hpp"
 #include "projections/audit_queries.hpp"
 #include "projections/certificate_queries.hpp"
 #include "projections/entity_queries.hpp"
@@ -134,44 +132,7 @@ void add_certificate_reads(http::router& r, read_context& ctx) {
           out.set("cert_pem", leaf).set("chain_pem", chain).set("full_pem", full);
           return http::json_response(out.dump());
         });
-  // Includes the private key only for server-generated keys (agents keep their own).
-  r.add("POST", "/api/v1/certificates/{id}/export/pkcs12", role::operator_,
-        [&ctx](http::request_context& c) {
-          http::response err;
-          auto body = body_of(c, err);
-          if (!body) return err;
-          const std::string password = body->str("password");
-          if (password.empty())
-            return http::error_response(
-                400, "field 'password' is required to protect the PKCS#12 bundle");
-          auto v = projections::get_latest_certificate_version(ctx.db, c.path_param("id"));
-          if (!v) return error_response(v.error());
-          if (!v->has_value())
-            return http::error_response(
-                404, "certificate " + c.path_param("id") + " has no issued version");
-          auto parts = crypto::split_pem_chain((*v)->pem_chain);
-          if (!parts || parts->empty())
-            return http::error_response(500, "stored chain does not parse");
-          crypto::pkcs12_input in;
-          in.certificate_pem = (*parts)[0];
-          for (size_t i = 1; i < parts->size(); ++i) in.chain_pem += (*parts)[i];
-          in.password = password;
-          in.friendly_name = c.path_param("id");
-          if (ctx.keys.contains(c.path_param("id"))) {
-            auto key = ctx.keys.get(c.path_param("id"));
-            if (!key) return http::error_response(500, "key store: " + key.error().message);
-            in.private_key_pem = *key;
-          }
-          auto p12 = crypto::export_pkcs12(in);
-          if (!p12)
-            return http::error_response(500, "PKCS#12 export failed: " + p12.error().message);
-          http::response resp;
-          resp.content_type = "application/x-pkcs12";
-          resp.body.assign(p12->begin(), p12->end());
-          resp.with_header("Content-Disposition",
-                           "attachment; filename=\"" + c.path_param("id") + ".p12\"");
-          return resp;
-        });
+  // The PKCS#12 export carries a private key: key_export_routes, with its own permission.
 }
 
 void add_job_reads(http::router& r, read_context& ctx) {
@@ -187,10 +148,11 @@ void add_job_reads(http::router& r, read_context& ctx) {
     f.certificate_id = c.query("certificate_id");
     return page_or_error(projections::list_jobs(ctx.db, f));
   });
-  r.add("GET", "/api/v1/jobs/{id}", role::viewer, [&ctx](http::request_context& c) {
-    return doc_or_404(projections::get_job(ctx.db, c.path_param("id")),
-                      "job " + c.path_param("id"));
-  });
+  r.add("GET", "/api/v1/jobs/{id}", agent_operation(role::viewer),
+        [&ctx](http::request_context& c) {
+          return doc_or_404(projections::get_job(ctx.db, c.path_param("id")),
+                            "job " + c.path_param("id"));
+        });
 }
 
 void add_resource_reads(http::router& r, read_context& ctx) {
@@ -224,7 +186,7 @@ void add_resource_reads(http::router& r, read_context& ctx) {
     if (!p) return err;
     return page_or_error(projections::list_retired_agents(ctx.db, p->page, p->per_page));
   });
-  r.add("GET", "/api/v1/agents/{id}/work", role::operator_, [&ctx](http::request_context& c) {
+  r.add("GET", "/api/v1/agents/{id}/work", agent_operation(), [&ctx](http::request_context& c) {
     auto work = projections::list_agent_work(ctx.db, c.path_param("id"));
     if (!work) return error_response(work.error());
     return http::json_response(projections::agent_work_json(*work));

@@ -7,16 +7,11 @@
 #include "projections/projector.hpp"
 #include "infra/sql/database.hpp"
 
-namespace certctl::crypto {
-class key_store;
-}
-
 namespace certctl::gateways::rest {
 
 struct read_context {
   sql::database& db;
   projections::projector& projector;
-  crypto::key_store& keys;
   const infra::clock& clock;
 };
 

@@ -172,14 +172,15 @@ void add_agent_routes(http::router& r, write_context& ctx) {
                       "agent", command_for(c, "agent.register", new_id(*body, "agent"), *body)),
                   201);
   });
-  r.add("POST", "/api/v1/agents/{id}/heartbeat", role::operator_, [&ctx](http::request_context& c) {
-    http::response err;
-    auto body = body_of(c, err);
-    if (!body) return err;
-    return render(
-        ctx.runtime.execute("agent", command_for(c, "agent.heartbeat", c.path_param("id"), *body)),
-        200);
-  });
+  r.add("POST", "/api/v1/agents/{id}/heartbeat", agent_operation(),
+        [&ctx](http::request_context& c) {
+          http::response err;
+          auto body = body_of(c, err);
+          if (!body) return err;
+          return render(ctx.runtime.execute(
+                            "agent", command_for(c, "agent.heartbeat", c.path_param("id"), *body)),
+                        200);
+        });
   r.add("DELETE", "/api/v1/agents/{id}", role::admin, [&ctx](http::request_context& c) {
     events::json_object body;
     if (auto reason = c.query("reason")) body.set("reason", *reason);
@@ -188,7 +189,7 @@ void add_agent_routes(http::router& r, write_context& ctx) {
         200);
   });
   // An agent submits the CSR for a job that awaits one; signing happens on the issuance workers.
-  r.add("POST", "/api/v1/agents/{id}/csr", role::operator_, [&ctx](http::request_context& c) {
+  r.add("POST", "/api/v1/agents/{id}/csr", agent_operation(), [&ctx](http::request_context& c) {
     http::response err;
     auto body = body_of(c, err);
     if (!body) return err;

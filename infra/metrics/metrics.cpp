@@ -68,6 +68,7 @@ struct metrics::impl {
   Histogram* commit_seconds = nullptr;
   Family<Counter>* http_requests = nullptr;
   Family<Histogram>* http_seconds = nullptr;
+  Family<Counter>* auth_failures = nullptr;
 
   // Serialises refreshes, so that two concurrent scrapes cannot interleave their gauge sets,
   // and guards the source and the job gauges.
@@ -127,6 +128,13 @@ struct metrics::impl {
                         .Name("certctl_http_request_duration_seconds")
                         .Help("Time to answer an HTTP request, by method.")
                         .Register(registry);
+    auth_failures = &prometheus::BuildCounter()
+                         .Name("certctl_auth_failures_total")
+                         .Help(
+                             "Requests refused by authentication (401) or authorisation (403), "
+                             "by reason (missing_credentials, invalid_credentials, "
+                             "insufficient_role).")
+                         .Register(registry);
   }
 
   Gauge& gauge(const char* name, const char* help) {
@@ -220,6 +228,11 @@ void metrics::observe_http_request(const std::string& method, int status,
   impl_->http_requests->Add({{"method", method}, {"status", std::to_string(status)}}).Increment();
   impl_->http_seconds->Add({{"method", method}}, http_seconds_buckets)
       .Observe(to_seconds(duration));
+}
+
+void metrics::observe_auth_failure(const std::string& reason) {
+  // Reason only: a principal or address label would let an attacker mint series at will.
+  impl_->auth_failures->Add({{"reason", reason}}).Increment();
 }
 
 result<metrics_snapshot, metrics_error> metrics::refresh() {

@@ -4,7 +4,8 @@
 ///
 ///   event store hooks ──┐
 ///   issuance observer ──┼─> counters / histograms (updated as things happen)
-///   router on_request ──┘
+///   router on_request ──┤
+///   router on_auth_failure ┘
 ///   read models ───────────> gauges (refreshed from a snapshot source at scrape time)
 ///                                 └─> render_prometheus() -> text/plain; version=0.0.4
 ///
@@ -79,6 +80,9 @@ class metrics {
   /// One HTTP request was answered (router_options::on_request).
   void observe_http_request(const std::string& method, int status,
                             std::chrono::microseconds duration);
+  /// One request was refused by authentication or authorisation (router_options::
+  /// on_auth_failure); `reason` is one of the router's three auth_failure names.
+  void observe_auth_failure(const std::string& reason);
 
   /// Runs the snapshot source and updates the state gauges; the source's error when it fails
   /// (the gauges then keep their previous values and certctl_stats_up drops to 0).

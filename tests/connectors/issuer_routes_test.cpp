@@ -123,7 +123,7 @@ struct fixture {
   connectors::config_service configs;
   http::router router;
   rest::write_context writes{runtime, issuance, {}};
-  rest::read_context reads{*db, projector, keys, clock};
+  rest::read_context reads{*db, projector, clock};
   rest::connector_context connectors_ctx{runtime, *db, configs};
 };
 

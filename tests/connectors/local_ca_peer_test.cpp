@@ -1,5 +1,8 @@
 // The local CA checked by the openssl CLI (a peer program), and fed CAs the CLI made.
 #define BOOST_TEST_MODULE connectors_local_ca_peer
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <boost/test/unit_test.hpp>
 
 #include "connectors/issuers/local/local_ca.hpp"
@@ -235,4 +238,34 @@ BOOST_AUTO_TEST_CASE(sub_ca_mode_refuses_openssl_made_certificates_that_cannot_s
   auto mismatch = open_local_ca(c);
   BOOST_REQUIRE(!mismatch.ok());
   BOOST_TEST(has(mismatch.error().message, "does not match the certificate"));
+}
+
+BOOST_AUTO_TEST_CASE(sub_ca_mode_refuses_a_ca_key_file_that_group_or_others_can_read) {
+  temp_dir tmp;
+  make_cli_ca(tmp, "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign");
+  local_ca_config c;
+  c.ca_cert_path = tmp.file("int.pem");
+  c.ca_key_path = tmp.file("int.key");
+  for (const auto& [mode, octal] : {std::pair<mode_t, const char*>{0640, "0640"},
+                                    {0604, "0604"},
+                                    {0644, "0644"},
+                                    {0660, "0660"}}) {
+    BOOST_REQUIRE(::chmod(c.ca_key_path.c_str(), mode) == 0);
+    auto exposed = open_local_ca(c);
+    BOOST_REQUIRE_MESSAGE(!exposed.ok(), "a CA key with mode " << octal << " was accepted");
+    const std::string& m = exposed.error().message;
+    BOOST_TEST(has(m, "ca_key_path " + tmp.file("int.key") + " (CERTCTL_CA_KEY_PATH)"), m);
+    BOOST_TEST(has(m, std::string("group or others (mode ") + octal + ")"), m);
+    BOOST_TEST(has(m, "chmod 600"), m);
+  }
+  // Owner-only modes load, and so does a symlink (a mounted secret) to an owner-only file.
+  for (mode_t mode : {0600, 0400}) {
+    BOOST_REQUIRE(::chmod(c.ca_key_path.c_str(), mode) == 0);
+    CERTCTL_REQUIRE_OK(open_local_ca(c));
+  }
+  BOOST_REQUIRE(::symlink(c.ca_key_path.c_str(), tmp.file("linked.key").c_str()) == 0);
+  c.ca_key_path = tmp.file("linked.key");
+  CERTCTL_REQUIRE_OK(open_local_ca(c));
+  BOOST_REQUIRE(::chmod(tmp.file("int.key").c_str(), 0644) == 0);
+  BOOST_TEST(!open_local_ca(c).ok(), "a link to a world-readable key was accepted");
 }

@@ -49,6 +49,7 @@
 #include "gateways/stream/event_routes.hpp"
 #include "gateways/rest/intermediate_routes.hpp"
 #include "gateways/rest/inventory_routes.hpp"
+#include "gateways/rest/key_export_routes.hpp"
 #include "gateways/rest/metrics_routes.hpp"
 #include "gateways/pki/pki_routes.hpp"
 #include "gateways/rest/read_routes.hpp"
@@ -314,7 +315,9 @@ int main() {
   ropts.wait_for_position = [&projector](std::int64_t pos, std::chrono::milliseconds max) {
     return projector.wait_for_position(pos, max);
   };
-  ropts.on_auth_failure = [&store](const http::auth_event& e) { gateways::rest::record_auth_failure(**store, e); };
+  gateways::rest::auth_failure_log auth_failures(**store, clock);
+  ropts.on_auth_failure = [&auth_failures](const http::auth_event& e) { auth_failures.record(e); };
+  gateways::rest::observe_auth_failures(ropts, metrics);
   gateways::rest::observe_http_requests(ropts, metrics);
   auto api_keys = http::bootstrap_keys(cfg->api_keys_named, data_dir);
   if (!api_keys) return fail("API keys: " + api_keys.error().message, 2);
@@ -333,8 +336,10 @@ int main() {
   gateways::rest::write_context writes{runtime, issuance, handoff};
   writes.hooks["issuer"] = gateways::rest::issuer_config_hook(connector_configs, runtime);
   gateways::rest::add_write_routes(router, writes);
-  gateways::rest::read_context reads{**db, projector, *keys, clock};
+  gateways::rest::read_context reads{**db, projector, clock};
   gateways::rest::add_read_routes(router, reads);
+  gateways::rest::key_export_context key_exports{**db, *keys, runtime};
+  gateways::rest::add_key_export_routes(router, key_exports);
   gateways::rest::add_auth_routes(router, {cfg->auth_type});
   gateways::rest::bulk_context bulk{writes, **db, projector};
   gateways::rest::add_bulk_routes(router, bulk);
@@ -397,9 +402,13 @@ int main() {
 
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
-  while (!stop_requested) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  while (!stop_requested) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    auth_failures.flush_expired();  // closes the auth.denied windows whose minute is up
+  }
   scheduler.stop();
   https.stop();
+  auth_failures.flush_all();
   if (pki_http) pki_http->stop();
   revocation.stop();
   if (node) node->stop();  // stops its singletons (the relay, the projector's writing) first

@@ -1,6 +1,10 @@
 // open_local_ca: configuration checks, then loading (or on first start creating) the CA.
 
+#include <sys/stat.h>
+
+#include <cstdio>
 #include <memory>
+#include <optional>
 
 #include "connectors/issuers/local/local_ca.hpp"
 #include "connectors/issuers/local/local_ca_state.hpp"
@@ -31,6 +35,22 @@ struct loaded_ca {
   std::string passphrase;
 };
 
+/// Refuses an operator-supplied CA key that group or others may access: whoever can read it
+/// can sign certificates every client of this CA trusts. Follows symlinks (mounted secrets are
+/// links), because the target's mode is what protects the key.
+std::optional<issuer_error> check_ca_key_mode(const std::string& key_path) {
+  struct stat st {};
+  if (::stat(key_path.c_str(), &st) != 0) return std::nullopt;  // read_file names the error
+  const unsigned mode = static_cast<unsigned>(st.st_mode) & 07777u;
+  if ((mode & 0077u) == 0) return std::nullopt;
+  char octal[8];
+  std::snprintf(octal, sizeof octal, "%04o", mode);
+  return config_error("ca_key_path " + key_path + " (CERTCTL_CA_KEY_PATH) is accessible by " +
+                      "group or others (mode " + octal +
+                      "); a CA private key must be readable by its owner only: chmod 600 " +
+                      key_path);
+}
+
 certctl::result<loaded_ca, issuer_error> load_sub_ca(const local_ca_config& c) {
   const std::string& cert_path = c.ca_cert_path;
   const std::string& key_path = c.ca_key_path;
@@ -42,6 +62,7 @@ certctl::result<loaded_ca, issuer_error> load_sub_ca(const local_ca_config& c) {
   if (auto ok = crypto::check_ca_certificate(ca); !ok)
     return config_error("ca_cert_path " + cert_path + ": " + ok.error().message);
 
+  if (auto exposed = check_ca_key_mode(key_path)) return *exposed;
   auto key_text = crypto::read_file(key_path, crypto::max_private_key_pem);
   if (!key_text) return config_error("ca_key_path: " + key_text.error().message);
   if (auto k = crypto::parse_private_key(key_text.value(), c.ca_key_passphrase); !k)

@@ -53,7 +53,7 @@ BOOST_AUTO_TEST_CASE(bad_entries_are_rejected_naming_the_entry_but_never_the_key
   BOOST_REQUIRE(!unknown_role.ok());
   BOOST_TEST(unknown_role.error().message ==
              "CERTCTL_API_KEYS_NAMED entry 1 ('alice'): unknown role 'root' (expected admin, "
-             "operator or viewer)");
+             "operator, viewer or agent)");
   const char* bad[] = {"justakey",           "alice:",      ":sekrit2",
                        "a b:sekrit3",        "a:k:admin:x", "a:sekrit4,a:sekrit5",
                        "a:sekrit6,b:sekrit6"};
@@ -70,6 +70,52 @@ BOOST_AUTO_TEST_CASE(roles_are_ordered_viewer_operator_admin) {
   BOOST_TEST((role::none < role::viewer));
   BOOST_TEST(to_string(role::operator_) == "operator");
   BOOST_TEST(!parse_role("none").has_value());
+}
+
+BOOST_AUTO_TEST_CASE(an_agent_key_parses_and_round_trips_its_role_name) {
+  auto keys = parse_named_keys("edge-7:k7:agent");
+  BOOST_REQUIRE(keys.ok());
+  BOOST_TEST(((*keys)[0].level == role::agent));
+  BOOST_TEST(to_string(role::agent) == "agent");
+  BOOST_TEST((parse_role("agent") == std::optional<role>(role::agent)));
+}
+
+BOOST_AUTO_TEST_CASE(a_bare_role_rule_admits_that_role_and_the_ordered_ones_above_it_never_agent) {
+  const access_rule viewer_up = role::viewer;
+  BOOST_TEST(viewer_up.admits(role::viewer));
+  BOOST_TEST(viewer_up.admits(role::operator_));
+  BOOST_TEST(viewer_up.admits(role::admin));
+  BOOST_TEST(!viewer_up.admits(role::agent));
+  BOOST_TEST(!viewer_up.admits(role::none));
+  const access_rule operator_up = role::operator_;
+  BOOST_TEST(!operator_up.admits(role::viewer));
+  BOOST_TEST(operator_up.admits(role::admin));
+  BOOST_TEST(!operator_up.admits(role::agent));
+  const access_rule admin_only = role::admin;
+  BOOST_TEST(!admin_only.admits(role::operator_));
+  BOOST_TEST(admin_only.describe() == "admin");
+  const access_rule open = role::none;
+  BOOST_TEST(open.is_public());
+  BOOST_TEST(open.describe() == "public");
+}
+
+BOOST_AUTO_TEST_CASE(agent_is_admitted_only_where_a_rule_names_it) {
+  const access_rule agent_ops = access_rule::at_least(role::operator_).plus(role::agent);
+  BOOST_TEST(agent_ops.admits(role::agent));
+  BOOST_TEST(agent_ops.admits(role::operator_));
+  BOOST_TEST(!agent_ops.admits(role::viewer));
+  BOOST_TEST(agent_ops.describe() == "operator|admin|agent");
+  const access_rule agent_only = access_rule::only({role::agent});
+  BOOST_TEST(agent_only.admits(role::agent));
+  BOOST_TEST(!agent_only.admits(role::admin));
+  BOOST_TEST(!agent_only.is_public());
+  // An empty list admits nobody; it must never read as "public".
+  const access_rule nobody = access_rule::only({});
+  BOOST_TEST(!nobody.is_public());
+  BOOST_TEST(nobody.describe() == "nobody");
+  for (role r : {role::viewer, role::operator_, role::admin, role::agent})
+    BOOST_TEST(!nobody.admits(r));
+  BOOST_TEST((access_rule::only({role::admin}) == access_rule(role::admin)));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -165,3 +165,44 @@ BOOST_AUTO_TEST_CASE(handler_headers_override_the_default_cache_policy) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(route_access)
+
+BOOST_AUTO_TEST_CASE(routes_lists_every_registration_with_its_access_rule_in_order) {
+  router r(key_store{});
+  r.add("get", "/health", role::none, echo("h"));
+  r.add("POST", "/agents/{id}/heartbeat", access_rule::at_least(role::operator_).plus(role::agent),
+        echo("hb"));
+  r.add("DELETE", "/agents/{id}", role::admin, echo("d"));
+  const auto listed = r.routes();
+  BOOST_REQUIRE(listed.size() == 3u);
+  BOOST_TEST(listed[0].method == "GET");
+  BOOST_TEST(listed[0].pattern == "/health");
+  BOOST_TEST(listed[0].rule.is_public());
+  BOOST_TEST(listed[1].pattern == "/agents/{id}/heartbeat");
+  BOOST_TEST(listed[1].rule.describe() == "operator|admin|agent");
+  BOOST_TEST(listed[2].method == "DELETE");
+  BOOST_TEST(listed[2].rule.describe() == "admin");
+}
+
+BOOST_AUTO_TEST_CASE(an_agent_key_reaches_agent_routes_and_is_403_everywhere_else) {
+  std::vector<auth_event> seen;
+  router_options o;
+  o.on_auth_failure = [&seen](const auth_event& e) { seen.push_back(e); };
+  router r(one_key("edge:key-e:agent"), o);
+  r.add("POST", "/agents/{id}/heartbeat", access_rule::at_least(role::operator_).plus(role::agent),
+        echo("hb"));
+  r.add("GET", "/certificates", role::viewer, echo("list"));
+  auto hb = get("/agents/a1/heartbeat", "key-e");
+  hb.method = "POST";
+  BOOST_TEST(r.handle(hb).body == "hb id=a1");
+  const auto denied = r.handle(get("/certificates", "key-e"));
+  BOOST_TEST(denied.status == 403);
+  BOOST_TEST(denied.body.find("role 'agent' may not do this; allowed: viewer|operator|admin") !=
+             std::string::npos);
+  BOOST_REQUIRE(seen.size() == 1u);
+  BOOST_TEST(seen[0].principal == "edge");
+  BOOST_TEST((seen[0].reason == auth_failure::insufficient_role));
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -45,7 +45,8 @@ rest_fixture::rest_fixture()
       keys(crypto::key_store::open((dir / "keys").string(), crypto::generate_aead_key()).value()),
       issuance(runtime, issuer, keys, 1),
       writes{runtime, issuance, {}},
-      reads{*db, projector, keys, clock},
+      reads{*db, projector, clock},
+      key_exports{*db, keys, runtime},
       bulk{writes, *db, projector},
       stats{*db, clock} {
   BOOST_REQUIRE(projections::add_standard_projections(projector).ok());
@@ -53,6 +54,7 @@ rest_fixture::rest_fixture()
   router = std::make_unique<http::router>(http::key_store{}, options(projector));
   gateways::rest::add_write_routes(*router, writes);
   gateways::rest::add_read_routes(*router, reads);
+  gateways::rest::add_key_export_routes(*router, key_exports);
   gateways::rest::add_bulk_routes(*router, bulk);
   gateways::rest::add_stats_routes(*router, stats);
   BOOST_REQUIRE(!router->registration_error());

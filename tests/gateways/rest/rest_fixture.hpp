@@ -15,6 +15,7 @@
 #include "events/json.hpp"
 #include "gateways/http/router.hpp"
 #include "gateways/rest/bulk_routes.hpp"
+#include "gateways/rest/key_export_routes.hpp"
 #include "gateways/rest/read_routes.hpp"
 #include "gateways/rest/stats_routes.hpp"
 #include "gateways/rest/write_routes.hpp"
@@ -78,6 +79,7 @@ struct rest_fixture {
   actors::issuance_service issuance;
   gateways::rest::write_context writes;
   gateways::rest::read_context reads;
+  gateways::rest::key_export_context key_exports;
   gateways::rest::bulk_context bulk;
   gateways::rest::stats_context stats;
   std::unique_ptr<gateways::http::router> router;

@@ -205,7 +205,8 @@ function actionButtons(c, session, path, reload, msg) {
   if (!allows(session.role, 'operator')) return out;
   const live = ['Active', 'Expiring', 'Expired', 'Failed'].includes(c.status);
   if (live) out.push(h('button', { id: 'renew', onclick: run(() => api(`${path}/renew`, { method: 'POST', body: {} }), 'Renewal started.') }, 'Renew'));
-  if (issued) {
+  // The PKCS#12 bundle carries the private key: admin only on the server (key_export_routes).
+  if (issued && allows(session.role, 'admin')) {
     const pw = h('input', { type: 'password', autocomplete: 'new-password', placeholder: 'PKCS#12 password', 'aria-label': 'PKCS#12 password', id: 'p12-password' });
     out.push(h('span', { class: 'inline-form' }, pw, h('button', { id: 'export-p12', onclick: run(() => download(`${path}/export/pkcs12`, `${c.id}.p12`, { method: 'POST', body: { password: pw.value } }), 'PKCS#12 downloaded.') }, 'Export PKCS#12')));
   }
