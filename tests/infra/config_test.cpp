@@ -140,3 +140,23 @@ BOOST_AUTO_TEST_CASE(a_cluster_node_is_named_by_its_setting_or_host_and_port) {
   BOOST_TEST(id.size() > 5u);
   BOOST_TEST(id.substr(id.size() - 5) == "-9443");
 }
+
+BOOST_AUTO_TEST_CASE(audit_checkpoint_settings_have_defaults_overrides_and_bounds) {
+  auto d = load({});
+  BOOST_REQUIRE(d.ok());
+  BOOST_TEST(d->audit_checkpoint_every_events == 1000);
+  BOOST_TEST(d->audit_checkpoint_interval_seconds == 300);
+  BOOST_TEST(d->audit_checkpoint_file.empty());
+  auto c = load({{"CERTCTL_AUDIT_CHECKPOINT_EVERY_EVENTS", "0"},
+                 {"CERTCTL_AUDIT_CHECKPOINT_INTERVAL_SECONDS", "60"},
+                 {"CERTCTL_AUDIT_CHECKPOINT_FILE", "/var/log/certctl/checkpoints.jsonl"}});
+  BOOST_REQUIRE(c.ok());
+  BOOST_TEST(c->audit_checkpoint_every_events == 0);
+  BOOST_TEST(c->audit_checkpoint_interval_seconds == 60);
+  BOOST_TEST(c->audit_checkpoint_file == "/var/log/certctl/checkpoints.jsonl");
+  for (const char* name :
+       {"CERTCTL_AUDIT_CHECKPOINT_EVERY_EVENTS", "CERTCTL_AUDIT_CHECKPOINT_INTERVAL_SECONDS"}) {
+    const std::string why = error_of({{name, "-1"}});
+    BOOST_TEST(why.find(name) != std::string::npos, why);
+  }
+}
