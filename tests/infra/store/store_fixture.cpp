@@ -100,7 +100,7 @@ void store_fixture::exec_sql(const std::string& sql) const {
 }
 
 void store_fixture::exec_sql_unguarded(const std::string& sql) const {
-  // Kept in step with the procedure in docs/operations.md.
+  // Kept in step with the retention procedure in docs/architecture.md ("Audit").
   if (backend == "sqlite") {
     exec_sql(
         "BEGIN IMMEDIATE; DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete; " + sql +

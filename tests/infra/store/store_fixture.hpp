@@ -33,8 +33,8 @@ class store_fixture {
   /// The same, returning the database's error message instead ("" when it succeeded).
   std::string try_exec_sql(const std::string& sql) const;
   /// Runs `sql` (UPDATE/DELETE on events) in one transaction with the append-only triggers
-  /// dropped before and re-created after it: the retention procedure docs/operations.md
-  /// documents, and what a tamperer with DDL rights does.
+  /// dropped before and re-created after it: the retention procedure docs/architecture.md
+  /// ("Audit") documents, and what a tamperer with DDL rights does.
   void exec_sql_unguarded(const std::string& sql) const;
 
   const std::string backend;
