@@ -57,9 +57,8 @@ bool catch_up(entity_state& st, store::event_store& store) {
 /// never a wrong state; the next snapshot written replaces them.
 bool snapshot_matches_log(const store::snapshot& snap, store::event_store& store) {
   auto warn = [&](const std::string& why) {
-    std::cerr << "warning: snapshot of " << snap.stream_id << " at version "
-              << snap.stream_version << " ignored (" << why << "); replaying its events"
-              << std::endl;
+    std::cerr << "warning: snapshot of " << snap.stream_id << " at version " << snap.stream_version
+              << " ignored (" << why << "); replaying its events" << std::endl;
     return false;
   };
   if (snap.position <= 0 || snap.hash.empty()) return warn("it records no chain anchor");

@@ -25,7 +25,9 @@ checkpoint_loop::checkpoint_loop(store::event_store& store, const infra::clock& 
                                  crypto::key_store& keys, checkpoint_options options)
     : store_(store), clock_(clock), keys_(keys), options_(std::move(options)) {}
 
-checkpoint_loop::~checkpoint_loop() { stop(); }
+checkpoint_loop::~checkpoint_loop() {
+  stop();
+}
 
 result<std::optional<std::int64_t>, std::string> checkpoint_loop::tick() {
   const auto now = clock_.now();
@@ -48,9 +50,8 @@ result<std::optional<std::int64_t>, std::string> checkpoint_loop::tick() {
   const bool by_count = options_.every_events > 0 && since >= options_.every_events;
   const bool by_time =
       options_.interval.count() > 0 && since > 0 &&
-      now - last_taken_at_ >= std::chrono::duration_cast<std::chrono::microseconds>(
-                                  options_.interval)
-                                  .count();
+      now - last_taken_at_ >=
+          std::chrono::duration_cast<std::chrono::microseconds>(options_.interval).count();
   if (!by_count && !by_time) return std::optional<std::int64_t>{};
   auto key = keys_.get(checkpoint_key_id);
   if (!key) return "audit checkpoint key: " + key.error().message;

@@ -39,11 +39,11 @@ struct checkpoint_key_error {
 result<std::string, checkpoint_key_error> ensure_checkpoint_key(crypto::key_store& keys);
 
 struct checkpoint_options {
-  std::int64_t every_events = 1000;                   ///< 0: no count trigger
-  std::chrono::seconds interval{300};                 ///< 0: no time trigger
-  std::string file;                                   ///< "" : no file sink
-  std::chrono::milliseconds poll{1000};               ///< how often the thread looks
-  std::function<void(const std::string&)> on_log;     ///< one line per checkpoint or error
+  std::int64_t every_events = 1000;                ///< 0: no count trigger
+  std::chrono::seconds interval{300};              ///< 0: no time trigger
+  std::string file;                                ///< "" : no file sink
+  std::chrono::milliseconds poll{1000};            ///< how often the thread looks
+  std::function<void(const std::string&)> on_log;  ///< one line per checkpoint or error
 };
 
 class checkpoint_loop {
@@ -70,7 +70,7 @@ class checkpoint_loop {
   const infra::clock& clock_;
   crypto::key_store& keys_;
   checkpoint_options options_;
-  bool primed_ = false;               ///< last_* read from the log
+  bool primed_ = false;                   ///< last_* read from the log
   std::int64_t last_event_position_ = 0;  ///< where the latest checkpoint event landed
   events::timestamp_us last_taken_at_ = 0;
   std::mutex mu_;

@@ -76,8 +76,8 @@ crypto_result<bool> verify_detached(std::string_view public_key_pem, std::string
   auto key = load_public_pem(public_key_pem);
   if (!key) return key.error();
   md_ctx_ptr ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, detail::signing_digest(key->get()),
-                                   nullptr, key->get()) != 1)
+  if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, detail::signing_digest(key->get()), nullptr,
+                                   key->get()) != 1)
     return detail::openssl_error("verify signature");
   const bool ok =
       EVP_DigestVerify(ctx.get(), signature.data(), signature.size(),

@@ -98,8 +98,7 @@ store_result<std::vector<checkpoint>> read_checkpoints(event_store& store) {
     auto c = parse_checkpoint(e.payload);
     if (!c)
       return store_error{store_errc::corrupt, "the audit.checkpoint event at position " +
-                                                  std::to_string(e.position) +
-                                                  " does not decode"};
+                                                  std::to_string(e.position) + " does not decode"};
     out.push_back(std::move(*c));
   }
   return out;
@@ -147,7 +146,8 @@ store_result<checkpoint_outcome> take_checkpoint(event_store& store,
   auto last = store.read_all(*head, 1);
   if (!last) return last.error();
   if (last->empty())
-    return store_error{store_errc::unavailable, "head event " + std::to_string(*head) + " vanished"};
+    return store_error{store_errc::unavailable,
+                       "head event " + std::to_string(*head) + " vanished"};
   const auto& head_event = last->front();
   // The head is our own previous checkpoint: nothing but checkpoints happened since.
   if (head_event.stream_id == checkpoint_stream) return out;

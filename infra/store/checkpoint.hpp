@@ -25,12 +25,12 @@ inline constexpr const char* checkpoint_stream = "audit-checkpoints";
 inline constexpr const char* checkpoint_event_type = "audit.checkpoint";
 
 struct checkpoint {
-  std::int64_t position = 0;        ///< the chain head this checkpoint vouches for
-  std::string hash;                 ///< that event's chain hash (hex)
+  std::int64_t position = 0;  ///< the chain head this checkpoint vouches for
+  std::string hash;           ///< that event's chain hash (hex)
   events::timestamp_us taken_at = 0;
-  std::string key_id;               ///< SHA-256 of the signing key's SubjectPublicKeyInfo (hex)
-  std::string public_key_pem;       ///< the signing key's public half, for auditors
-  std::string signature;            ///< base64url (no padding) of the signature over signing_input()
+  std::string key_id;          ///< SHA-256 of the signing key's SubjectPublicKeyInfo (hex)
+  std::string public_key_pem;  ///< the signing key's public half, for auditors
+  std::string signature;       ///< base64url (no padding) of the signature over signing_input()
 };
 
 /// The exact bytes signed: a versioned, line-separated text, so no JSON canonicalisation

@@ -294,9 +294,9 @@ class postgres_store final : public batching_store {
 
   store_result<done> save_snapshot(const snapshot& s) override {
     return with_reader([&](connection& c) -> store_result<done> {
-      auto r = c.exec(save_snapshot_sql,
-                      {s.stream_id, s.stream_version, std::int64_t{s.schema_version}, s.state,
-                       s.position, s.hash});
+      auto r =
+          c.exec(save_snapshot_sql, {s.stream_id, s.stream_version, std::int64_t{s.schema_version},
+                                     s.state, s.position, s.hash});
       if (!r) return to_store_error(r.error(), "save snapshot");
       return done{};
     });
@@ -308,10 +308,9 @@ class postgres_store final : public batching_store {
       if (!r) return to_store_error(r.error(), "load snapshot");
       if (r->empty()) return std::optional<snapshot>{};
       auto& row = (*r)[0];
-      return std::optional<snapshot>{snapshot{stream_id, row.int64(0).value_or(0),
-                                              static_cast<int>(row.int64(1).value_or(0)),
-                                              take_text(row, 2), row.int64(3).value_or(0),
-                                              take_text(row, 4)}};
+      return std::optional<snapshot>{
+          snapshot{stream_id, row.int64(0).value_or(0), static_cast<int>(row.int64(1).value_or(0)),
+                   take_text(row, 2), row.int64(3).value_or(0), take_text(row, 4)}};
     });
   }
 

@@ -323,9 +323,12 @@ class sqlite_store final : public batching_store {
       if (!found) return found.error();
       std::optional<snapshot> out;
       if (*found)
-        out = snapshot{stream_id,           s->int64(0),
-                       static_cast<int>(s->int64(1)), s->text(2).value_or(""),
-                       s->int64(3),         s->text(4).value_or("")};
+        out = snapshot{stream_id,
+                       s->int64(0),
+                       static_cast<int>(s->int64(1)),
+                       s->text(2).value_or(""),
+                       s->int64(3),
+                       s->text(4).value_or("")};
       return out;
     });
   }

@@ -143,8 +143,9 @@ BOOST_DATA_TEST_CASE(a_deleted_tail_with_its_checkpoints_fails_against_the_check
   f.exec_sql_unguarded("DELETE FROM events WHERE position > 11");
   auto r = audit({"verify", "--store", f.url(), "--checkpoint-file", env.checkpoint_file});
   BOOST_TEST(r.exit_code == 1, r.out + r.err);
-  BOOST_TEST(contains(r.out, "vouches for position 16, but the log ends at position 11: the tail "
-                             "after it is missing (events 12..16 at least were deleted)"),
+  BOOST_TEST(contains(r.out,
+                      "vouches for position 16, but the log ends at position 11: the tail "
+                      "after it is missing (events 12..16 at least were deleted)"),
              r.out);
 }
 
@@ -200,8 +201,9 @@ BOOST_DATA_TEST_CASE(from_checkpoint_starts_after_retention_removed_older_events
   auto r = audit({"verify", "--store", f.url(), "--from-checkpoint", "8", "--public-key",
                   env.public_key_file});
   BOOST_TEST(r.exit_code == 0, r.out + r.err);
-  BOOST_TEST(contains(r.out, "verified 4 events from position 9 (after the checkpoint for 8), "
-                             "head 12 "),
+  BOOST_TEST(contains(r.out,
+                      "verified 4 events from position 9 (after the checkpoint for 8), "
+                      "head 12 "),
              r.out);
   BOOST_TEST(contains(r.out, "1 checkpoint(s) hold; the latest covers position 8"), r.out);
 
@@ -232,7 +234,8 @@ BOOST_AUTO_TEST_CASE(expect_head_holds_or_names_a_rewrite_or_a_missing_tail) {
   BOOST_TEST(ok.exit_code == 0, ok.out + ok.err);
   BOOST_TEST(contains(ok.out, "expected head 6 holds"), ok.out);
 
-  auto rewritten = audit({"verify", "--store", f.url(), "--expect-head", "6:" + std::string(64, 'a')});
+  auto rewritten =
+      audit({"verify", "--store", f.url(), "--expect-head", "6:" + std::string(64, 'a')});
   BOOST_TEST(rewritten.exit_code == 1, rewritten.out + rewritten.err);
   BOOST_TEST(contains(rewritten.out, "the expected head 6 does not match the log"), rewritten.out);
 

@@ -10,8 +10,8 @@ namespace {
 
 std::string describe(const sourced_checkpoint& s) {
   return "the checkpoint for position " + std::to_string(s.cp.position) + " (" + s.source +
-         ", taken " + events::format_rfc3339(s.cp.taken_at) + ", key " +
-         s.cp.key_id.substr(0, 16) + ")";
+         ", taken " + events::format_rfc3339(s.cp.taken_at) + ", key " + s.cp.key_id.substr(0, 16) +
+         ")";
 }
 
 bool is_hex_hash(const std::string& h) {
@@ -21,7 +21,8 @@ bool is_hex_hash(const std::string& h) {
 }
 
 /// The stored hash at `position`, nullopt when the log does not hold it.
-store::store_result<std::optional<std::string>> hash_at(store::event_store& log, std::int64_t position) {
+store::store_result<std::optional<std::string>> hash_at(store::event_store& log,
+                                                        std::int64_t position) {
   auto e = log.read_all(position, 1);
   if (!e) return e.error();
   if (e->empty() || e->front().position != position) return std::optional<std::string>{};
@@ -46,8 +47,7 @@ std::optional<expected_head> parse_expected_head(const std::string& text) {
   return h;
 }
 
-result<std::vector<sourced_checkpoint>, std::string> load_checkpoint_file(
-    const std::string& path) {
+result<std::vector<sourced_checkpoint>, std::string> load_checkpoint_file(const std::string& path) {
   auto read = store::read_checkpoint_file(path);
   if (!read) return read.error();
   std::vector<sourced_checkpoint> out;
@@ -57,10 +57,10 @@ result<std::vector<sourced_checkpoint>, std::string> load_checkpoint_file(
 }
 
 store::store_result<anchor_report> check_anchors(store::event_store& log,
-                                          std::vector<sourced_checkpoint> checkpoints,
-                                          const std::optional<expected_head>& expected,
-                                          const std::vector<std::string>& trusted_keys,
-                                          std::int64_t first_verified, std::int64_t head) {
+                                                 std::vector<sourced_checkpoint> checkpoints,
+                                                 const std::optional<expected_head>& expected,
+                                                 const std::vector<std::string>& trusted_keys,
+                                                 std::int64_t first_verified, std::int64_t head) {
   anchor_report report;
   std::stable_sort(checkpoints.begin(), checkpoints.end(),
                    [](const auto& a, const auto& b) { return a.cp.position < b.cp.position; });
@@ -77,19 +77,19 @@ store::store_result<anchor_report> check_anchors(store::event_store& log,
     if (position > head) {
       report.problem = what + " vouches for position " + std::to_string(position) +
                        ", but the log ends at position " + std::to_string(head) +
-                       ": the tail after it is missing (events " + std::to_string(head + 1) +
-                       ".." + std::to_string(position) + " at least were deleted)";
+                       ": the tail after it is missing (events " + std::to_string(head + 1) + ".." +
+                       std::to_string(position) + " at least were deleted)";
       return false;
     }
     auto stored = hash_at(log, position);
     if (!stored) return stored.error();
     if (!*stored || **stored != hash) {
-      report.problem = what + " does not match the log: position " + std::to_string(position) +
-                       " has hash " + (*stored ? **stored : std::string("(none)")) +
-                       ", the anchor says " + hash + "; the log was rewritten " +
-                       (last_good ? "after position " + std::to_string(*last_good) + " and "
-                                  : std::string()) +
-                       "at or before position " + std::to_string(position);
+      report.problem =
+          what + " does not match the log: position " + std::to_string(position) + " has hash " +
+          (*stored ? **stored : std::string("(none)")) + ", the anchor says " + hash +
+          "; the log was rewritten " +
+          (last_good ? "after position " + std::to_string(*last_good) + " and " : std::string()) +
+          "at or before position " + std::to_string(position);
       return false;
     }
     last_good = position;

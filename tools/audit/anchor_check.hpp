@@ -43,10 +43,10 @@ struct anchor_report {
 /// are skipped. The earliest failing checkpoint is reported, with the latest one that held, so
 /// the message bounds where the rewrite happened.
 store::store_result<anchor_report> check_anchors(store::event_store& log,
-                                          std::vector<sourced_checkpoint> checkpoints,
-                                          const std::optional<expected_head>& expected,
-                                          const std::vector<std::string>& trusted_keys,
-                                          std::int64_t first_verified, std::int64_t head);
+                                                 std::vector<sourced_checkpoint> checkpoints,
+                                                 const std::optional<expected_head>& expected,
+                                                 const std::vector<std::string>& trusted_keys,
+                                                 std::int64_t first_verified, std::int64_t head);
 
 /// Why --from-checkpoint cannot start: `broken` when the log or checkpoint fails a check
 /// (exit 1), else there was nothing to start from or the store failed (exit 2).

@@ -167,8 +167,7 @@ int run_verify(const std::vector<std::string>& args) {
   if (anchors->latest) {
     const auto& cp = anchors->latest->cp;
     std::cout << anchors->checked << " checkpoint(s) hold; the latest covers position "
-              << cp.position << " (" << anchors->latest->source << ", key " << cp.key_id
-              << ")\n";
+              << cp.position << " (" << anchors->latest->source << ", key " << cp.key_id << ")\n";
     if (trusted_keys.empty())
       std::cout << "note: signatures were checked under the keys the checkpoints carry; pass "
                    "--public-key to pin the server's key\n";

@@ -21,9 +21,7 @@ struct checkpoint_fixture {
   crypto::key_store keys =
       crypto::key_store::open((dir / "keys").string(), crypto::generate_aead_key()).value();
 
-  checkpoint_fixture() {
-    BOOST_REQUIRE(schedulers::ensure_checkpoint_key(keys).ok());
-  }
+  checkpoint_fixture() { BOOST_REQUIRE(schedulers::ensure_checkpoint_key(keys).ok()); }
   ~checkpoint_fixture() {
     std::error_code ec;
     std::filesystem::remove_all(dir, ec);
@@ -66,7 +64,7 @@ BOOST_AUTO_TEST_CASE(a_checkpoint_is_taken_every_n_events) {
   BOOST_TEST(tick(loop) == 0);
   fill(1);
   BOOST_TEST(tick(loop) == 5);  // event 6 is the checkpoint
-  fill(4);                                                    // 7..10: 4 since the checkpoint
+  fill(4);                      // 7..10: 4 since the checkpoint
   BOOST_TEST(tick(loop) == 0);
   fill(1);
   BOOST_TEST(tick(loop) == 11);

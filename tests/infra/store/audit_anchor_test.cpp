@@ -40,8 +40,8 @@ std::string key_pem(crypto::key_type t = crypto::key_type::ecdsa_p256) {
 
 /// A temporary file path, removed with the object.
 struct temp_path {
-  std::filesystem::path path = std::filesystem::temp_directory_path() /
-                               ("certctl-cp-" + crypto::random_hex(6) + ".jsonl");
+  std::filesystem::path path =
+      std::filesystem::temp_directory_path() / ("certctl-cp-" + crypto::random_hex(6) + ".jsonl");
   ~temp_path() {
     std::error_code ec;
     std::filesystem::remove(path, ec);

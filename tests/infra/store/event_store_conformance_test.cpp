@@ -156,8 +156,10 @@ BOOST_DATA_TEST_CASE(snapshots_round_trip_and_never_go_backwards,
                      bdata::make(testing::conformance_backends()), backend) {
   store_fixture f(backend);
   BOOST_TEST(!f.store().load_snapshot("certificate-x")->has_value());
-  BOOST_REQUIRE(f.store().save_snapshot({"certificate-x", 7, 2, "{\"status\":\"Active\"}", 0, ""}).ok());
-  BOOST_REQUIRE(f.store().save_snapshot({"certificate-x", 5, 2, "{\"status\":\"old\"}", 0, ""}).ok());
+  BOOST_REQUIRE(
+      f.store().save_snapshot({"certificate-x", 7, 2, "{\"status\":\"Active\"}", 0, ""}).ok());
+  BOOST_REQUIRE(
+      f.store().save_snapshot({"certificate-x", 5, 2, "{\"status\":\"old\"}", 0, ""}).ok());
   auto loaded = f.store().load_snapshot("certificate-x");
   BOOST_REQUIRE(loaded.ok() && loaded->has_value());
   BOOST_TEST((*loaded)->stream_version == 7);

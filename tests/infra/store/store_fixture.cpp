@@ -102,12 +102,12 @@ void store_fixture::exec_sql(const std::string& sql) const {
 void store_fixture::exec_sql_unguarded(const std::string& sql) const {
   // Kept in step with the retention procedure in docs/architecture.md ("Audit").
   if (backend == "sqlite") {
-    exec_sql(
-        "BEGIN IMMEDIATE; DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete; " + sql +
-        "; CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN SELECT "
-        "RAISE(ABORT, 'events are append-only: UPDATE refused'); END; "
-        "CREATE TRIGGER events_no_delete BEFORE DELETE ON events BEGIN SELECT "
-        "RAISE(ABORT, 'events are append-only: DELETE refused'); END; COMMIT;");
+    exec_sql("BEGIN IMMEDIATE; DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete; " +
+             sql +
+             "; CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN SELECT "
+             "RAISE(ABORT, 'events are append-only: UPDATE refused'); END; "
+             "CREATE TRIGGER events_no_delete BEFORE DELETE ON events BEGIN SELECT "
+             "RAISE(ABORT, 'events are append-only: DELETE refused'); END; COMMIT;");
   } else {
     exec_sql("DROP TRIGGER events_append_only ON events; " + sql +
              "; CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON events "
