@@ -38,8 +38,8 @@ BOOST_AUTO_TEST_CASE(the_server_signs_checkpoints_that_certctl_audit_verifies) {
   server_process server(dir.path + "/data", opts);
   api admin(server);
   for (int i = 0; i < 4; ++i)
-    BOOST_REQUIRE(admin.post("/api/v1/teams", "{\"name\":\"team-" + std::to_string(i) + "\"}")
-                      .status == 201);
+    BOOST_REQUIRE(
+        admin.post("/api/v1/teams", "{\"name\":\"team-" + std::to_string(i) + "\"}").status == 201);
   // The loop looks once a second; wait for its outcome, not for a time.
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::minutes(1);
   while (line_count(file) == 0 && std::chrono::steady_clock::now() < give_up)
@@ -55,10 +55,10 @@ BOOST_AUTO_TEST_CASE(the_server_signs_checkpoints_that_certctl_audit_verifies) {
 
   const std::string data = server.data_dir();
   BOOST_REQUIRE(std::filesystem::exists(data + "/audit-checkpoint.pub.pem"));
-  auto verify = run_command(
-      shell_quote(built_binary("tools/audit/certctl-audit")) + " verify --store " +
-      shell_quote("sqlite://" + data + "/certctl.db") + " --checkpoint-file " + shell_quote(file) +
-      " --public-key " + shell_quote(data + "/audit-checkpoint.pub.pem"));
+  auto verify = run_command(shell_quote(built_binary("tools/audit/certctl-audit")) +
+                            " verify --store " + shell_quote("sqlite://" + data + "/certctl.db") +
+                            " --checkpoint-file " + shell_quote(file) + " --public-key " +
+                            shell_quote(data + "/audit-checkpoint.pub.pem"));
   BOOST_TEST(verify.exit_code == 0, verify.out);
   BOOST_TEST(verify.out.find("checkpoint(s) hold") != std::string::npos, verify.out);
 }
