@@ -123,7 +123,8 @@ result<done, std::string> append_checkpoint_file(const std::string& path, const 
   const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) return "open " + path + ": " + std::strerror(errno);
   const std::string line = to_json(c) + "\n";
-  // One write of a line under PIPE_BUF-ish size with O_APPEND lands whole at the end.
+  // One write(2) per line with O_APPEND: the line lands whole at the end of the file, after
+  // whatever any earlier writer appended.
   const ssize_t n = ::write(fd, line.data(), line.size());
   const int write_errno = errno;
   const bool synced = n == static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;
