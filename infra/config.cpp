@@ -194,6 +194,10 @@ result<server_config, config_error> load_config(
       out = static_cast<int>(*n);
   };
   bounded("CERTCTL_ACME_SERVER_ORDERS_PER_HOUR", c.acme_server_orders_per_hour, 0, 1000000);
+  bounded("CERTCTL_AUDIT_CHECKPOINT_EVERY_EVENTS", c.audit_checkpoint_every_events, 0, 100000000);
+  bounded("CERTCTL_AUDIT_CHECKPOINT_INTERVAL_SECONDS", c.audit_checkpoint_interval_seconds, 0,
+          604800);
+  str("CERTCTL_AUDIT_CHECKPOINT_FILE", c.audit_checkpoint_file);
   bounded("CERTCTL_ACME_SERVER_NONCE_TTL", c.acme_server_nonce_ttl_seconds, 10, 86400);
   str("CERTCTL_ACME_SERVER_HTTP01_HOST", c.acme_server_http01_host);
   port("CERTCTL_ACME_SERVER_HTTP01_PORT", c.acme_server_http01_port, 1);

@@ -105,6 +105,14 @@ struct server_config {
   std::int64_t sse_max_buffered_bytes = 4 << 20;
   std::int64_t sse_max_streams = 16;
 
+  /// Signed audit checkpoints (docs/architecture.md "Audit"): one every
+  /// CERTCTL_AUDIT_CHECKPOINT_EVERY_EVENTS events or CERTCTL_AUDIT_CHECKPOINT_INTERVAL_SECONDS,
+  /// whichever first (0 turns a trigger off; both 0 turns checkpoints off), also appended to
+  /// CERTCTL_AUDIT_CHECKPOINT_FILE (JSON lines) when set.
+  int audit_checkpoint_every_events = 1000;
+  int audit_checkpoint_interval_seconds = 300;
+  std::string audit_checkpoint_file;
+
   /// The store URL the server opens: database_url, or sqlite:///<abs data_dir>/certctl.db.
   std::string store_url() const;
   /// This node's cluster id: cluster_node_id, or "<hostname>-<port>" (host and port tell nodes

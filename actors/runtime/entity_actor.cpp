@@ -1,6 +1,7 @@
 #include "actors/runtime/entity_actor.hpp"
 
 #include <deque>
+#include <iostream>
 #include <utility>
 
 #include "domain/rules.hpp"
@@ -49,6 +50,32 @@ bool catch_up(entity_state& st, store::event_store& store) {
   return true;
 }
 
+/// True when the log confirms the snapshot's anchor: the stream's event at the snapshot's
+/// version sits at the recorded position with the recorded chain hash. A snapshot sits outside
+/// the chain, so one edited in the database (or left from a log that was since rewritten)
+/// would otherwise become the entity's state unnoticed. Refused snapshots cost a full replay,
+/// never a wrong state; the next snapshot written replaces them.
+bool snapshot_matches_log(const store::snapshot& snap, store::event_store& store) {
+  auto warn = [&](const std::string& why) {
+    std::cerr << "warning: snapshot of " << snap.stream_id << " at version " << snap.stream_version
+              << " ignored (" << why << "); replaying its events" << std::endl;
+    return false;
+  };
+  if (snap.position <= 0 || snap.hash.empty()) return warn("it records no chain anchor");
+  auto at = store.read_stream(snap.stream_id, snap.stream_version, 1);
+  // Unreadable now: replaying will meet the same error and report it as the load error.
+  if (!at) return false;
+  if (at->empty() || at->front().stream_version != snap.stream_version)
+    return warn("the log holds no event at that version");
+  const auto& e = at->front();
+  if (e.position != snap.position)
+    return warn("recorded position " + std::to_string(snap.position) + ", the log has " +
+                std::to_string(e.position));
+  if (e.hash != snap.hash)
+    return warn("its hash does not match the log's at position " + std::to_string(e.position));
+  return true;
+}
+
 /// Builds the aggregate from scratch: the snapshot, if any, then the events after it. A store
 /// error leaves `load_error` set.
 void recover(entity_state& st, store::event_store& store) {
@@ -56,7 +83,7 @@ void recover(entity_state& st, store::event_store& store) {
   st.version = 0;
   st.load_error.clear();
   auto snap = store.load_snapshot(st.stream);
-  if (snap && snap->has_value()) {
+  if (snap && snap->has_value() && snapshot_matches_log(**snap, store)) {
     if (auto parsed = events::json_object::parse((*snap)->state)) {
       st.agg->restore(*parsed);
       st.version = (*snap)->stream_version;
@@ -222,7 +249,8 @@ void on_appended(entity_actor_t* self, const deps& d, const append_done& done) {
   st.since_snapshot += static_cast<std::int64_t>(done.events.size());
   if (st.since_snapshot >= d.options.snapshot_every) {
     st.since_snapshot = 0;
-    d.store->save_snapshot({st.stream, st.version, 1, st.agg->snapshot().dump()});
+    d.store->save_snapshot(
+        {st.stream, st.version, 1, st.agg->snapshot().dump(), r.last_position, r.last_hash});
   }
   finish_current(self, d, command_outcome{st.agg->view(), r.last_position, st.version, false});
 }

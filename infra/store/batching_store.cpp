@@ -275,6 +275,7 @@ bool batching_store::try_commit(std::vector<pending>& batch,
       rows.push_back(std::move(e));
     }
     r.last_position = position;
+    if (!req.events.empty()) r.last_hash = prev_hash;
     r.stream_version = current;
     if (!req.command_id.empty()) {
       command_record rec{req.command_id, req.command_outcome, position};

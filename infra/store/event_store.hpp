@@ -71,6 +71,7 @@ struct append_result {
   std::int64_t stream_version = 0;  ///< version of the stream after the append
   std::int64_t first_position = 0;  ///< position of the first event written (0 if none)
   std::int64_t last_position = 0;   ///< position of the last event written (0 if none)
+  std::string last_hash;            ///< chain hash of that event ("" if none written)
   bool duplicate_command = false;   ///< command id seen before; nothing was written now
   std::string command_outcome;      ///< stored outcome when duplicate_command
 };
@@ -80,6 +81,12 @@ struct snapshot {
   std::int64_t stream_version = 0;  ///< the state folds events 1..stream_version
   int schema_version = 1;           ///< of the state encoding, so old snapshots can be ignored
   std::string state;                ///< opaque to the store
+  /// The chain anchor: global position and hash of the stream's event at stream_version.
+  /// Whoever loads the snapshot checks them against the log (a snapshot whose anchor the log
+  /// does not confirm was written over a different history and is ignored). 0/"" = unanchored
+  /// (written before snapshots carried one).
+  std::int64_t position = 0;
+  std::string hash;
 };
 
 struct command_record {

@@ -1,5 +1,7 @@
 #include "infra/store/hash_chain.hpp"
 
+#include <algorithm>
+
 #include "events/canonical_json.hpp"
 #include "infra/crypto/sha256.hpp"
 
@@ -14,9 +16,20 @@ std::string chain_hash(const std::string& prev_hash, const events::recorded_even
 
 store_result<chain_report> verify_chain(event_store& store,
                                         const std::function<void(std::int64_t)>& progress) {
+  chain_walk walk;
+  walk.progress = progress;
+  return verify_chain(store, walk);
+}
+
+store_result<chain_report> verify_chain(event_store& store, const chain_walk& walk) {
   chain_report report;
-  std::string prev = events::genesis_hash();
-  std::int64_t expected_position = 1;
+  const auto& progress = walk.progress;
+  if (walk.from_position > 1 && walk.prev_hash.empty())
+    return store_error{store_errc::invalid_argument,
+                       "a walk from position " + std::to_string(walk.from_position) +
+                           " needs the hash of the position before it"};
+  std::string prev = walk.from_position <= 1 ? events::genesis_hash() : walk.prev_hash;
+  std::int64_t expected_position = std::max<std::int64_t>(walk.from_position, 1);
   constexpr size_t page = 2000;
   for (;;) {
     auto batch = store.read_all(expected_position, page);
@@ -36,6 +49,7 @@ store_result<chain_report> verify_chain(event_store& store,
         fail("stored hash does not match the event's contents");
       }
       if (report.first_bad_position) return report;
+      if (walk.on_event) walk.on_event(e);
       prev = e.hash;
       ++report.events_checked;
       ++expected_position;

@@ -26,4 +26,18 @@ struct chain_report {
 store_result<chain_report> verify_chain(event_store& store,
                                         const std::function<void(std::int64_t)>& progress = {});
 
+/// Where a walk starts and what it reports along the way.
+struct chain_walk {
+  /// First position to check; the walk trusts `prev_hash` as the hash of from_position - 1
+  /// (a verified checkpoint's), or the genesis hash when from_position is 1.
+  std::int64_t from_position = 1;
+  std::string prev_hash;
+  std::function<void(std::int64_t)> progress;  ///< every 10,000 events
+  /// Each event once it verified, in position order (e.g. to collect checkpoints).
+  std::function<void(const events::recorded_event&)> on_event;
+};
+
+/// Walks from walk.from_position to the head. events_checked counts this walk's events only.
+store_result<chain_report> verify_chain(event_store& store, const chain_walk& walk);
+
 }  // namespace certctl::store

@@ -42,6 +42,23 @@ CREATE TABLE IF NOT EXISTS commands (
   outcome TEXT NOT NULL,
   position BIGINT NOT NULL
 );
+ALTER TABLE snapshots ADD COLUMN IF NOT EXISTS position BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE snapshots ADD COLUMN IF NOT EXISTS hash TEXT NOT NULL DEFAULT '';
+CREATE OR REPLACE FUNCTION certctl_events_append_only() RETURNS trigger
+LANGUAGE plpgsql AS $fn$
+BEGIN
+  RAISE EXCEPTION 'events are append-only: % refused', TG_OP;
+END
+$fn$;
+DO $do$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_trigger
+                 WHERE tgname = 'events_append_only' AND tgrelid = 'events'::regclass) THEN
+    CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON events
+      FOR EACH STATEMENT EXECUTE FUNCTION certctl_events_append_only();
+  END IF;
+END
+$do$;
 )sql";
 
 // The payload is TEXT, not JSONB: JSONB would reorder keys and change the bytes the hash
@@ -87,12 +104,14 @@ const std::string read_all_sql = std::string("SELECT ") + event_columns +
                                  " FROM events WHERE position >= $1 ORDER BY position LIMIT $2";
 const std::string head_position_sql = "SELECT coalesce(max(position), 0) FROM events";
 const std::string save_snapshot_sql =
-    "INSERT INTO snapshots (stream_id, stream_version, schema_version, state) "
-    "VALUES ($1, $2, $3, $4) ON CONFLICT (stream_id) DO UPDATE SET "
+    "INSERT INTO snapshots (stream_id, stream_version, schema_version, state, position, hash) "
+    "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (stream_id) DO UPDATE SET "
     "stream_version = excluded.stream_version, schema_version = excluded.schema_version, "
-    "state = excluded.state WHERE excluded.stream_version >= snapshots.stream_version";
+    "state = excluded.state, position = excluded.position, hash = excluded.hash "
+    "WHERE excluded.stream_version >= snapshots.stream_version";
 const std::string load_snapshot_sql =
-    "SELECT stream_version, schema_version, state FROM snapshots WHERE stream_id = $1";
+    "SELECT stream_version, schema_version, state, position, hash FROM snapshots "
+    "WHERE stream_id = $1";
 const std::string record_command_sql =
     "INSERT INTO commands (command_id, outcome, position) VALUES ($1, $2, $3) "
     "ON CONFLICT (command_id) DO NOTHING";
@@ -275,8 +294,9 @@ class postgres_store final : public batching_store {
 
   store_result<done> save_snapshot(const snapshot& s) override {
     return with_reader([&](connection& c) -> store_result<done> {
-      auto r = c.exec(save_snapshot_sql,
-                      {s.stream_id, s.stream_version, std::int64_t{s.schema_version}, s.state});
+      auto r =
+          c.exec(save_snapshot_sql, {s.stream_id, s.stream_version, std::int64_t{s.schema_version},
+                                     s.state, s.position, s.hash});
       if (!r) return to_store_error(r.error(), "save snapshot");
       return done{};
     });
@@ -288,9 +308,9 @@ class postgres_store final : public batching_store {
       if (!r) return to_store_error(r.error(), "load snapshot");
       if (r->empty()) return std::optional<snapshot>{};
       auto& row = (*r)[0];
-      return std::optional<snapshot>{snapshot{stream_id, row.int64(0).value_or(0),
-                                              static_cast<int>(row.int64(1).value_or(0)),
-                                              take_text(row, 2)}};
+      return std::optional<snapshot>{
+          snapshot{stream_id, row.int64(0).value_or(0), static_cast<int>(row.int64(1).value_or(0)),
+                   take_text(row, 2), row.int64(3).value_or(0), take_text(row, 4)}};
     });
   }
 

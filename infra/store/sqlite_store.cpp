@@ -31,14 +31,27 @@ CREATE TABLE IF NOT EXISTS snapshots (
   stream_id TEXT PRIMARY KEY,
   stream_version INTEGER NOT NULL,
   schema_version INTEGER NOT NULL,
-  state TEXT NOT NULL
+  state TEXT NOT NULL,
+  position INTEGER NOT NULL DEFAULT 0,
+  hash TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS commands (
   command_id TEXT PRIMARY KEY,
   outcome TEXT NOT NULL,
   position INTEGER NOT NULL
 );
+CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'events are append-only: UPDATE refused'); END;
+CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'events are append-only: DELETE refused'); END;
 )sql";
+
+// Databases created before snapshots carried their chain anchor get the two columns; their
+// old rows read as unanchored (position 0) and are ignored until the next save replaces them.
+constexpr const char* snapshot_anchor_probe_sql = "SELECT position, hash FROM snapshots LIMIT 0";
+constexpr const char* snapshot_anchor_migration_sql =
+    "ALTER TABLE snapshots ADD COLUMN position INTEGER NOT NULL DEFAULT 0; "
+    "ALTER TABLE snapshots ADD COLUMN hash TEXT NOT NULL DEFAULT '';";
 
 constexpr const char* event_columns =
     "position, stream_id, stream_version, event_id, type, schema_version, occurred_at, "
@@ -70,12 +83,14 @@ const std::string read_all_sql = std::string("SELECT ") + event_columns +
                                  " FROM events WHERE position >= ?1 ORDER BY position LIMIT ?2";
 const std::string head_position_sql = "SELECT coalesce(max(position), 0) FROM events";
 const std::string save_snapshot_sql =
-    "INSERT INTO snapshots (stream_id, stream_version, schema_version, state) "
-    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (stream_id) DO UPDATE SET "
+    "INSERT INTO snapshots (stream_id, stream_version, schema_version, state, position, hash) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (stream_id) DO UPDATE SET "
     "stream_version = excluded.stream_version, schema_version = excluded.schema_version, "
-    "state = excluded.state WHERE excluded.stream_version >= snapshots.stream_version";
+    "state = excluded.state, position = excluded.position, hash = excluded.hash "
+    "WHERE excluded.stream_version >= snapshots.stream_version";
 const std::string load_snapshot_sql =
-    "SELECT stream_version, schema_version, state FROM snapshots WHERE stream_id = ?1";
+    "SELECT stream_version, schema_version, state, position, hash FROM snapshots "
+    "WHERE stream_id = ?1";
 const std::string record_command_sql =
     "INSERT INTO commands (command_id, outcome, position) VALUES (?1, ?2, ?3) "
     "ON CONFLICT (command_id) DO NOTHING";
@@ -291,7 +306,9 @@ class sqlite_store final : public batching_store {
       s->bind(1, snap.stream_id)
           .bind(2, snap.stream_version)
           .bind(3, std::int64_t{snap.schema_version})
-          .bind(4, snap.state);
+          .bind(4, snap.state)
+          .bind(5, snap.position)
+          .bind(6, snap.hash);
       if (auto r = s->run(); !r) return to_store_error(r.error(), "save snapshot");
       return done{};
     });
@@ -306,8 +323,12 @@ class sqlite_store final : public batching_store {
       if (!found) return found.error();
       std::optional<snapshot> out;
       if (*found)
-        out = snapshot{stream_id, s->int64(0), static_cast<int>(s->int64(1)),
-                       s->text(2).value_or("")};
+        out = snapshot{stream_id,
+                       s->int64(0),
+                       static_cast<int>(s->int64(1)),
+                       s->text(2).value_or(""),
+                       s->int64(3),
+                       s->text(4).value_or("")};
       return out;
     });
   }
@@ -388,6 +409,10 @@ store_result<std::unique_ptr<event_store>> open_sqlite_store(const std::string& 
                                                              const store_options& options) {
   auto writer = open_connection(path, true);
   if (!writer) return writer.error();
+  if (!(*writer)->prepare(snapshot_anchor_probe_sql)) {
+    if (auto migrated = (*writer)->exec_script(snapshot_anchor_migration_sql); !migrated)
+      return to_store_error(migrated.error(), "add snapshot anchor columns");
+  }
   return std::unique_ptr<event_store>(
       std::make_unique<sqlite_store>(std::move(writer).value(), path, options));
 }

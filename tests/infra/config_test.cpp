@@ -153,3 +153,23 @@ BOOST_AUTO_TEST_CASE(the_outbound_allow_list_is_parsed_and_a_bad_entry_is_named)
   BOOST_TEST(e.find("CERTCTL_OUTBOUND_ALLOW_CIDRS") != std::string::npos, e);
   BOOST_TEST(e.find("10.0.0.1/8") != std::string::npos, e);
 }
+
+BOOST_AUTO_TEST_CASE(audit_checkpoint_settings_have_defaults_overrides_and_bounds) {
+  auto d = load({});
+  BOOST_REQUIRE(d.ok());
+  BOOST_TEST(d->audit_checkpoint_every_events == 1000);
+  BOOST_TEST(d->audit_checkpoint_interval_seconds == 300);
+  BOOST_TEST(d->audit_checkpoint_file.empty());
+  auto c = load({{"CERTCTL_AUDIT_CHECKPOINT_EVERY_EVENTS", "0"},
+                 {"CERTCTL_AUDIT_CHECKPOINT_INTERVAL_SECONDS", "60"},
+                 {"CERTCTL_AUDIT_CHECKPOINT_FILE", "/var/log/certctl/checkpoints.jsonl"}});
+  BOOST_REQUIRE(c.ok());
+  BOOST_TEST(c->audit_checkpoint_every_events == 0);
+  BOOST_TEST(c->audit_checkpoint_interval_seconds == 60);
+  BOOST_TEST(c->audit_checkpoint_file == "/var/log/certctl/checkpoints.jsonl");
+  for (const char* name :
+       {"CERTCTL_AUDIT_CHECKPOINT_EVERY_EVENTS", "CERTCTL_AUDIT_CHECKPOINT_INTERVAL_SECONDS"}) {
+    const std::string why = error_of({{name, "-1"}});
+    BOOST_TEST(why.find(name) != std::string::npos, why);
+  }
+}

@@ -16,6 +16,7 @@
 #include "actors/cluster/owned_work_source.hpp"
 #include "domain/aggregate.hpp"
 #include "actors/runtime/entity_runtime.hpp"
+#include "actors/schedulers/audit_checkpoint.hpp"
 #include "actors/schedulers/job_retry.hpp"
 #include "actors/schedulers/scheduler_runtime.hpp"
 #include "actors/workflows/issuance_service.hpp"
@@ -225,6 +226,30 @@ int main() {
   if (!master) return fail("master key: " + master.error().message);
   auto keys = crypto::key_store::open(data_dir + "/keys", *master);
   if (!keys) return fail("key store: " + keys.error().message);
+  // Signed checkpoints of the audit chain (docs/architecture.md "Audit"): the key stays in the
+  // key store, its public half is written for auditors; once per cluster (a singleton).
+  auto checkpoint_pub = schedulers::ensure_checkpoint_key(*keys);
+  if (!checkpoint_pub) return fail(checkpoint_pub.error().message);
+  if (auto w = crypto::write_file_atomic(data_dir + "/audit-checkpoint.pub.pem", *checkpoint_pub, 0644); !w)
+    return fail("audit checkpoint public key: " + w.error().message);
+  // Shared with the singleton's callbacks, which the node may run after this scope's locals are
+  // gone; the guard stops the thread when main unwinds, before the key store it reads is closed.
+  std::shared_ptr<schedulers::checkpoint_loop> checkpoints;
+  std::shared_ptr<void> stop_checkpoints;
+  if (cfg->audit_checkpoint_every_events > 0 || cfg->audit_checkpoint_interval_seconds > 0) {
+    schedulers::checkpoint_options cp_opts;
+    cp_opts.every_events = cfg->audit_checkpoint_every_events;
+    cp_opts.interval = std::chrono::seconds(cfg->audit_checkpoint_interval_seconds);
+    cp_opts.file = cfg->audit_checkpoint_file;
+    cp_opts.on_log = [](const std::string& line) { std::cout << line << std::endl; };
+    checkpoints = std::make_shared<schedulers::checkpoint_loop>(**store, clock, *keys, cp_opts);
+    stop_checkpoints = std::shared_ptr<void>(nullptr, [cp = checkpoints](void*) { cp->stop(); });
+    if (node)
+      node->add_singleton({"audit-checkpoint", [cp = checkpoints] { cp->start(); },
+                           [cp = checkpoints] { cp->stop(); }});
+    else
+      checkpoints->start();
+  }
   // Tree mode: intermediate CAs under the local CA, keys in the same key store. Before the
   // issuance service, whose workers use it until they stop.
   auto hierarchy = actors::open_hierarchy(ca_cfg, runtime, *keys);
@@ -407,6 +432,7 @@ int main() {
     auth_failures.flush_expired();  // closes the auth.denied windows whose minute is up
   }
   scheduler.stop();
+  if (checkpoints) checkpoints->stop();
   https.stop();
   auth_failures.flush_all();
   if (pki_http) pki_http->stop();

@@ -69,23 +69,49 @@ std::unique_ptr<store::event_store> store_fixture::open_another(
   return std::move(opened).value();
 }
 
-void store_fixture::exec_sql(const std::string& sql) const {
+std::string store_fixture::try_exec_sql(const std::string& sql) const {
   if (backend == "sqlite") {
     sqlite3* db = nullptr;
     sqlite3_open((dir_ / "events.db").c_str(), &db);
     char* err = nullptr;
     const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
-    std::string msg = err ? err : "";
+    std::string msg = err ? err : "sqlite error";
     sqlite3_free(err);
     sqlite3_close(db);
-    if (rc != SQLITE_OK) BOOST_FAIL("sqlite: " + msg);
-  } else if (backend == "postgres") {
-    pqxx::connection c(url_);
-    pqxx::work tx(c);
-    tx.exec0(sql);
-    tx.commit();
+    return rc == SQLITE_OK ? std::string() : msg;
+  }
+  if (backend == "postgres") {
+    try {
+      pqxx::connection c(url_);
+      pqxx::work tx(c);
+      tx.exec0(sql);
+      tx.commit();
+      return {};
+    } catch (const std::exception& e) {
+      return e.what();
+    }
+  }
+  BOOST_FAIL("the memory backend has no SQL");
+  return {};
+}
+
+void store_fixture::exec_sql(const std::string& sql) const {
+  if (auto err = try_exec_sql(sql); !err.empty()) BOOST_FAIL(backend + ": " + err);
+}
+
+void store_fixture::exec_sql_unguarded(const std::string& sql) const {
+  // Kept in step with the retention procedure in docs/architecture.md ("Audit").
+  if (backend == "sqlite") {
+    exec_sql("BEGIN IMMEDIATE; DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete; " +
+             sql +
+             "; CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN SELECT "
+             "RAISE(ABORT, 'events are append-only: UPDATE refused'); END; "
+             "CREATE TRIGGER events_no_delete BEFORE DELETE ON events BEGIN SELECT "
+             "RAISE(ABORT, 'events are append-only: DELETE refused'); END; COMMIT;");
   } else {
-    BOOST_FAIL("the memory backend has no SQL");
+    exec_sql("DROP TRIGGER events_append_only ON events; " + sql +
+             "; CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON events "
+             "FOR EACH STATEMENT EXECUTE FUNCTION certctl_events_append_only();");
   }
 }
 

@@ -28,8 +28,14 @@ class store_fixture {
   const std::string& url() const { return url_; }
   /// Another store object on the same log with its own writer; nullptr for memory.
   std::unique_ptr<store::event_store> open_another(store::store_options options = {}) const;
-  /// Runs SQL directly against the backing database (to simulate tampering).
+  /// Runs SQL directly against the backing database; fails the test on a database error.
   void exec_sql(const std::string& sql) const;
+  /// The same, returning the database's error message instead ("" when it succeeded).
+  std::string try_exec_sql(const std::string& sql) const;
+  /// Runs `sql` (UPDATE/DELETE on events) in one transaction with the append-only triggers
+  /// dropped before and re-created after it: the retention procedure docs/architecture.md
+  /// ("Audit") documents, and what a tamperer with DDL rights does.
+  void exec_sql_unguarded(const std::string& sql) const;
 
   const std::string backend;
 
