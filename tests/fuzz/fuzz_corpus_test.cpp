@@ -109,8 +109,8 @@ std::string tls_alpn01_der(const std::string& san, const std::string& key_author
   X509V3_CTX ctx;
   X509V3_set_ctx_nodb(&ctx);
   X509V3_set_ctx(&ctx, cert, cert, nullptr, nullptr, 0);
-  X509_EXTENSION* alt = X509V3_EXT_conf_nid(nullptr, &ctx, NID_subject_alt_name,
-                                            ("DNS:" + san).c_str());
+  X509_EXTENSION* alt =
+      X509V3_EXT_conf_nid(nullptr, &ctx, NID_subject_alt_name, ("DNS:" + san).c_str());
   BOOST_REQUIRE(alt != nullptr);
   X509_add_ext(cert, alt, -1);
   X509_EXTENSION_free(alt);
@@ -246,10 +246,9 @@ BOOST_AUTO_TEST_CASE(cluster_command_codec_survives_mutated_input) {
   cmd.command_id = "idem-1";
   certctl::actors::command_outcome ok{cmd.body, 42, 3, false};
   const std::vector<std::string> seeds = {
-      certctl::cluster::encode_command("certificate", cmd),
-      certctl::cluster::encode_result(ok),
-      certctl::cluster::encode_result(certctl::domain::domain_error{
-          certctl::domain::domain_errc::conflict, "already exists"}),
+      certctl::cluster::encode_command("certificate", cmd), certctl::cluster::encode_result(ok),
+      certctl::cluster::encode_result(
+          certctl::domain::domain_error{certctl::domain::domain_errc::conflict, "already exists"}),
       R"({"v":1,"ok":true,"view":{},"position":-1,"stream_version":0,"duplicate":true})",
       R"({"v":2})"};
   // The seeds decode: mutations start from the accepting paths, not just the refusals.
@@ -281,12 +280,11 @@ BOOST_AUTO_TEST_CASE(tls_alpn01_certificate_check_survives_mutated_input) {
                                                                     key_authorization));
   const std::string other_name = tls_alpn01_der("other.example.test", key_authorization);
   const std::string other_digest = tls_alpn01_der("alpn.example.test", "another key auth");
-  BOOST_TEST(certctl::gateways::acme::check_tls_alpn01_certificate(
-                 other_name, "alpn.example.test", key_authorization)
+  BOOST_TEST(certctl::gateways::acme::check_tls_alpn01_certificate(other_name, "alpn.example.test",
+                                                                   key_authorization)
                  .has_value());
   BOOST_TEST(certctl::gateways::acme::check_tls_alpn01_certificate(
                  other_digest, "alpn.example.test", key_authorization)
                  .has_value());
-  drive(tls_alpn01_certificate, {good, other_name, other_digest, std::string("\x30\x00", 2)},
-        1500);
+  drive(tls_alpn01_certificate, {good, other_name, other_digest, std::string("\x30\x00", 2)}, 1500);
 }

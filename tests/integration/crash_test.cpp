@@ -88,8 +88,7 @@ void run_crash_trials(const std::string& backend) {
     BOOST_TEST_CONTEXT(backend << " trial " << trial << " of " << plan.trials << ", seed "
                                << plan.seed) {
       if (!server.running()) server.start();
-      const int kill_acks =
-          std::uniform_int_distribution<int>(min_kill_acks, max_kill_acks)(rng);
+      const int kill_acks = std::uniform_int_distribution<int>(min_kill_acks, max_kill_acks)(rng);
       const int kill_delay_ms = std::uniform_int_distribution<int>(0, max_kill_delay_ms)(rng);
 
       std::atomic<bool> stop{false};
@@ -112,15 +111,16 @@ void run_crash_trials(const std::string& backend) {
       server.start();
       std::string last;
       BOOST_REQUIRE_MESSAGE(wait_ready(server, std::chrono::seconds(60), last),
-                            "not ready after the restart: " << last << "\n" << server.logs());
+                            "not ready after the restart: " << last << "\n"
+                                                            << server.logs());
       const settled s = settle_in_flight(server, ledger, settle_timeout);
       replayed_total += s.replayed;
       applied_total += s.applied;
       const int checked = check_exactly_once(server, ledger.acknowledged, recovery_deadline);
       BOOST_TEST_MESSAGE(backend << " trial " << trial << ": SIGKILL after " << acked.load()
                                  << " acks (+" << kill_delay_ms << " ms); " << in_flight
-                                 << " in flight: " << s.replayed << " had committed, "
-                                 << s.applied << " applied on repeat; " << checked << " of "
+                                 << " in flight: " << s.replayed << " had committed, " << s.applied
+                                 << " applied on repeat; " << checked << " of "
                                  << ledger.acknowledged.size() << " certificates issued once");
       BOOST_TEST(server.stop() == 0, "server exit status\n" << server.logs());
       check_audit_chain(store);
@@ -136,7 +136,9 @@ void run_crash_trials(const std::string& backend) {
 
 }  // namespace
 
-BOOST_AUTO_TEST_CASE(sigkill_under_issuance_load_on_sqlite) { run_crash_trials("sqlite"); }
+BOOST_AUTO_TEST_CASE(sigkill_under_issuance_load_on_sqlite) {
+  run_crash_trials("sqlite");
+}
 
 BOOST_AUTO_TEST_CASE(sigkill_under_issuance_load_on_postgres_with_fsync) {
   run_crash_trials("postgres");

@@ -63,20 +63,20 @@ int free_loopback_port() {
 }
 
 std::string postgres_bin_dir() {
-  auto r = testing::run_shell("ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1",
-                              true);
+  auto r =
+      testing::run_shell("ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1", true);
   return trim(r.out);
 }
 
 private_postgres::private_postgres(const std::string& root, bool durable)
     : bin_(postgres_bin_dir()), dir_(root + "/pg"), durable_(durable), port_(free_loopback_port()) {
   // A missing PostgreSQL fails (never an early return that counts as a pass).
-  BOOST_REQUIRE_MESSAGE(!bin_.empty(),
-                        "PostgreSQL server binaries not found (tools/setup.sh installs postgresql)");
-  auto r = testing::run_shell(env() + " bash " + shell_quote(std::string(CERTCTL_SOURCE_DIR) +
-                                                             "/tools/dev/test-postgres.sh") +
-                                  " start",
-                              true);
+  BOOST_REQUIRE_MESSAGE(
+      !bin_.empty(), "PostgreSQL server binaries not found (tools/setup.sh installs postgresql)");
+  auto r = testing::run_shell(
+      env() + " bash " +
+          shell_quote(std::string(CERTCTL_SOURCE_DIR) + "/tools/dev/test-postgres.sh") + " start",
+      true);
   if (r.exit_code != 0) stop_and_remove();  // the destructor does not run after a throw
   BOOST_REQUIRE_MESSAGE(r.exit_code == 0, "test-postgres.sh start: " << r.out << r.err);
   url_ = trim(r.out);
@@ -88,15 +88,23 @@ private_postgres::private_postgres(const std::string& root, bool durable)
   if (durable_) BOOST_REQUIRE_MESSAGE(trim(shown.out) == "on", "fsync is " << shown.out);
 }
 
-private_postgres::~private_postgres() { stop_and_remove(); }
+private_postgres::~private_postgres() {
+  stop_and_remove();
+}
 
-void private_postgres::stop_fast() { pg_ctl("-m fast -w stop"); }
-void private_postgres::stop_immediate() { pg_ctl("-m immediate -w stop"); }
+void private_postgres::stop_fast() {
+  pg_ctl("-m fast -w stop");
+}
+void private_postgres::stop_immediate() {
+  pg_ctl("-m immediate -w stop");
+}
 void private_postgres::start() {
   pg_ctl("-w -l " + shell_quote(dir_ + "/server.log") + " -o " + shell_quote(options()) + " start");
 }
 
-std::string private_postgres::log() const { return read_file(dir_ + "/server.log"); }
+std::string private_postgres::log() const {
+  return read_file(dir_ + "/server.log");
+}
 
 void private_postgres::stop_and_remove() {
   testing::run_shell(env() + " bash " +
@@ -105,16 +113,17 @@ void private_postgres::stop_and_remove() {
 }
 
 std::string private_postgres::options() const {
-  std::string o = "-c listen_addresses=127.0.0.1 -c port=" + std::to_string(port_) + " -k " +
-                  dir_ + " -c max_connections=200";
+  std::string o = "-c listen_addresses=127.0.0.1 -c port=" + std::to_string(port_) + " -k " + dir_ +
+                  " -c max_connections=200";
   if (!durable_) o += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off";
   return o;
 }
 
 std::string private_postgres::env() const {
   // Explicit either way: tools/test.sh exports CERTCTL_TEST_PG_FAST=1 for the shared server.
-  return "CERTCTL_TEST_PG_DIR=" + shell_quote(dir_) + " CERTCTL_TEST_PG_PORT=" +
-         std::to_string(port_) + " CERTCTL_TEST_PG_FAST=" + (durable_ ? "0" : "1");
+  return "CERTCTL_TEST_PG_DIR=" + shell_quote(dir_) +
+         " CERTCTL_TEST_PG_PORT=" + std::to_string(port_) +
+         " CERTCTL_TEST_PG_FAST=" + (durable_ ? "0" : "1");
 }
 
 void private_postgres::pg_ctl(const std::string& args) {
@@ -195,8 +204,8 @@ int check_exactly_once(const server_process& server, const std::set<std::string>
     }
     if (r.status != 200 || str(r.json(), "status") != "Active") {
       auto jobs = client.get("/api/v1/jobs?certificate_id=" + id);
-      BOOST_ERROR(id << " is not Active " << deadline.count() << " s after the fault: "
-                     << r.describe() << "\njobs: " << jobs.describe());
+      BOOST_ERROR(id << " is not Active " << deadline.count()
+                     << " s after the fault: " << r.describe() << "\njobs: " << jobs.describe());
       continue;
     }
     if (issued_once_with_unique_serials(client, id, serial_owner)) ++checked;
@@ -204,15 +213,15 @@ int check_exactly_once(const server_process& server, const std::set<std::string>
   auto total = client.get("/api/v1/certificates?per_page=1");
   BOOST_REQUIRE_MESSAGE(total.status == 200, total.describe());
   BOOST_TEST(total.json()["total"].GetInt64() == static_cast<std::int64_t>(acknowledged.size()),
-             "certificates: " << total.json()["total"].GetInt64() << ", acknowledged requests: "
-                              << acknowledged.size());
+             "certificates: " << total.json()["total"].GetInt64()
+                              << ", acknowledged requests: " << acknowledged.size());
   std::int64_t open = open_jobs(client);
   while (open > 0 && steady::now() < until) {
     std::this_thread::sleep_for(milliseconds(200));
     open = open_jobs(client);
   }
-  BOOST_TEST(open == 0, open << " jobs still Pending or Running " << deadline.count()
-                             << " s after the fault");
+  BOOST_TEST(open == 0,
+             open << " jobs still Pending or Running " << deadline.count() << " s after the fault");
   return checked;
 }
 

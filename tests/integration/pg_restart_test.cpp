@@ -43,8 +43,8 @@ struct load_counters {
   std::atomic<bool> stop_new{false};
   std::atomic<int> unavailable{0};       ///< 503 answers (each repeated)
   std::atomic<int> transport_errors{0};  ///< no answer at all (each repeated)
-  std::atomic<int> acked_after_up{0};  ///< sent and acknowledged after PostgreSQL was back
-  std::atomic<int> phase{0};           ///< 0 before the kill, 1 down, 2 up again
+  std::atomic<int> acked_after_up{0};    ///< sent and acknowledged after PostgreSQL was back
+  std::atomic<int> phase{0};             ///< 0 before the kill, 1 down, 2 up again
 };
 
 /// One client: new certificates until told to stop; each one repeated with the same id and
@@ -142,9 +142,9 @@ BOOST_AUTO_TEST_CASE(postgres_killed_under_load_loses_no_acknowledged_write) {
                  "not ready after the restart: " << last_ready);
       const int checked = check_exactly_once(server, ledger.acknowledged, recovery_deadline);
       BOOST_TEST_MESSAGE("trial " << trial << ": PostgreSQL killed (-m immediate) after "
-                                  << before_ms << " ms of load, down "
-                                  << seconds_between(down, up) << " s; " << c.unavailable
-                                  << " x 503, " << c.transport_errors << " transport errors; "
+                                  << before_ms << " ms of load, down " << seconds_between(down, up)
+                                  << " s; " << c.unavailable << " x 503, " << c.transport_errors
+                                  << " transport errors; "
                                   << ledger.acknowledged.size() - acked_before
                                   << " acknowledged this trial, " << checked << " of "
                                   << ledger.acknowledged.size() << " certificates issued once");
@@ -153,9 +153,8 @@ BOOST_AUTO_TEST_CASE(postgres_killed_under_load_loses_no_acknowledged_write) {
   }
   BOOST_TEST(ledger.other_statuses.empty());
   BOOST_TEST_MESSAGE(plan.trials << " immediate PostgreSQL kills survived; "
-                                 << ledger.acknowledged.size()
-                                 << " certificates exactly once; " << unavailable_total
-                                 << " x 503 and " << transport_total
+                                 << ledger.acknowledged.size() << " certificates exactly once; "
+                                 << unavailable_total << " x 503 and " << transport_total
                                  << " transport errors answered by repeating");
 
   // Still the same process, and it exits cleanly: a crash would show in the wait status.
