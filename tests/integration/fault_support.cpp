@@ -7,7 +7,9 @@
 
 #include <boost/test/unit_test.hpp>
 #include <cstdlib>
+#include <sstream>
 #include <thread>
+#include <vector>
 
 namespace certctl::integration {
 namespace {
@@ -222,6 +224,18 @@ int check_exactly_once(const server_process& server, const std::set<std::string>
   }
   BOOST_TEST(open == 0,
              open << " jobs still Pending or Running " << deadline.count() << " s after the fault");
+  if (open > 0 || checked < static_cast<int>(acknowledged.size())) {
+    // What the server's loops said: whether the job timeout ran, and what failed.
+    std::istringstream lines(server.logs());
+    std::vector<std::string> tail;
+    for (std::string line; std::getline(lines, line);)
+      if (line.find("scheduler") != std::string::npos || line.find("rror") != std::string::npos)
+        tail.push_back(line);
+    if (tail.size() > 40) tail.erase(tail.begin(), tail.end() - 40);
+    std::string excerpt;
+    for (const auto& l : tail) excerpt += l + "\n";
+    BOOST_TEST_MESSAGE("server log (scheduler and error lines, last 40):\n" << excerpt);
+  }
   return checked;
 }
 
