@@ -6,6 +6,10 @@
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -70,7 +74,42 @@ const std::vector<std::string> url_seeds = {
 const std::vector<std::string> bearer_seeds = {"Bearer cc_abc", "bearer  x", "Basic Zm9v",
                                                "Bearer ", "{\"k\":[1]}"};
 
+/// With CERTCTL_FUZZ_SEED_DIR set, every seed is also written to <dir>/<target>/<n>:
+/// tools/dev/fuzz.sh starts the libFuzzer binaries from them (a target behind an uninstrumented
+/// parser, such as OpenSSL's DER decoder, would otherwise rarely get past its first byte).
+void export_seeds(target_fn fn, const std::vector<std::string>& seeds) {
+  const char* dir = std::getenv("CERTCTL_FUZZ_SEED_DIR");
+  if (dir == nullptr || *dir == '\0') return;
+  static const std::map<target_fn, const char*> names = {
+      {canonical_json, "canonical_json"},
+      {json_object, "json_object"},
+      {rfc3339, "rfc3339"},
+      {csr_pem, "csr_pem"},
+      {certificate_pem, "certificate_pem"},
+      {store_url, "store_url"},
+      {bearer_and_request_json, "bearer_and_request_json"},
+      {rest_body, "rest_body"},
+      {jws, "jws"},
+      {ocsp_request, "ocsp_request"},
+      {crl_builder, "crl_builder"},
+      {dns_message, "dns_message"},
+      {cluster_command, "cluster_command"},
+      {http_headers, "http_headers"},
+      {tls_alpn01_certificate, "tls_alpn01_certificate"}};
+  const auto name = names.find(fn);
+  BOOST_REQUIRE(name != names.end());
+  const auto target_dir = std::filesystem::path(dir) / name->second;
+  std::filesystem::create_directories(target_dir);
+  for (std::size_t i = 0; i < seeds.size(); ++i) {
+    std::ofstream out(target_dir / ("seed-" + std::to_string(std::hash<std::string>{}(seeds[i]))),
+                      std::ios::binary);
+    out.write(seeds[i].data(), static_cast<std::streamsize>(seeds[i].size()));
+    BOOST_REQUIRE(out.good());
+  }
+}
+
 void drive(target_fn fn, const std::vector<std::string>& seeds, int mutations) {
+  export_seeds(fn, seeds);
   std::mt19937 rng(42);  // fixed: a failure reproduces
   for (const auto& s : seeds) {
     fn(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());

@@ -31,7 +31,7 @@ all_targets=$(sed -n 's/^CERTCTL_FUZZ_TARGET_LIST:INTERNAL=//p' "$build/CMakeCac
 [ -n "$all_targets" ] || { echo "fuzz.sh: no CERTCTL_FUZZ_TARGET_LIST in $build" >&2; exit 1; }
 targets=${*:-$all_targets}
 
-binaries=()
+binaries=(fuzz_corpus_test)
 for t in $targets; do binaries+=("fuzz_$t"); done
 echo "fuzz.sh: building ${#binaries[@]} targets in $build"
 cmake --build "$build" -j"$jobs" --target "${binaries[@]}" >"$build/build.log" 2>&1 \
@@ -42,15 +42,22 @@ cmake --build "$build" -j"$jobs" --target "${binaries[@]}" >"$build/build.log" 2
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:allocator_may_return_null=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1:suppressions=$root/tests/fuzz/ubsan.supp}
 
-mkdir -p "$build/fuzz-artifacts" "$build/fuzz-logs"
 failed=0
+mkdir -p "$build/fuzz-artifacts" "$build/fuzz-logs"
+# Seeds: the inputs fuzz_corpus_test starts from (real JWS, OCSP requests, tls-alpn-01
+# certificates, cluster commands, ...), written out by that test under the sanitizers.
+rm -rf "$build/fuzz-seeds"
+CERTCTL_FUZZ_SEED_DIR="$build/fuzz-seeds" "$build/tests/fuzz/fuzz_corpus_test" \
+  >"$build/fuzz-logs/fuzz_corpus_test.log" 2>&1 \
+  || { echo "fuzz.sh: fuzz_corpus_test failed under the sanitizers (log $build/fuzz-logs/fuzz_corpus_test.log)" >&2; failed=1; }
+
 printf '%-26s %8s %12s %10s %8s %s\n' target seconds executions exec/s corpus result
 for t in $targets; do
   corpus="$build/fuzz-corpus/$t"
   log="$build/fuzz-logs/$t.log"
-  mkdir -p "$corpus"
+  mkdir -p "$corpus" "$build/fuzz-seeds/$t"
   rc=0
-  "$build/tests/fuzz/fuzz_$t" "$corpus" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+  "$build/tests/fuzz/fuzz_$t" "$corpus" "$build/fuzz-seeds/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
     -max_len=65536 -print_final_stats=1 -artifact_prefix="$build/fuzz-artifacts/$t-" \
     >"$log" 2>&1 || rc=$?
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
