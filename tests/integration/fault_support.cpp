@@ -191,7 +191,7 @@ settled settle_in_flight(const server_process& server, creation_ledger& ledger,
 }
 
 int check_exactly_once(const server_process& server, const std::set<std::string>& acknowledged,
-                       std::chrono::seconds deadline) {
+                       std::chrono::seconds deadline, const std::string& postgres_url) {
   api client(server);
   const auto until = steady::now() + deadline;
   std::map<std::string, std::string> serial_owner;
@@ -206,8 +206,19 @@ int check_exactly_once(const server_process& server, const std::set<std::string>
     }
     if (r.status != 200 || str(r.json(), "status") != "Active") {
       auto jobs = client.get("/api/v1/jobs?certificate_id=" + id);
-      BOOST_ERROR(id << " is not Active " << deadline.count()
-                     << " s after the fault: " << r.describe() << "\njobs: " << jobs.describe());
+      std::string log;
+      if (!postgres_url.empty()) {
+        const std::string sql =
+            "select position, stream_id, type from events where stream_id like '%" + id +
+            "%' or payload like '%\"" + id + "\"%' order by position";
+        log = "\nevents in the log:\n" +
+              testing::run_shell("runuser -u postgres -- " +
+                                 shell_quote(postgres_bin_dir() + "/psql") + " -Atc " +
+                                 shell_quote(sql) + " " + shell_quote(postgres_url))
+                  .out;
+      }
+      BOOST_ERROR(id << " is not Active " << deadline.count() << " s after the fault: "
+                     << r.describe() << "\njobs: " << jobs.describe() << log);
       continue;
     }
     if (issued_once_with_unique_serials(client, id, serial_owner)) ++checked;

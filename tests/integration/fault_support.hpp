@@ -100,8 +100,10 @@ settled settle_in_flight(const server_process& server, creation_ledger& ledger,
 ///   applied without a request);
 /// - no job is left Pending or Running.
 /// Returns the number of certificates checked.
+/// With `postgres_url`, a certificate that does not recover also shows its events as the log
+/// holds them (stream or payload naming it), to tell a stale read model from a stuck entity.
 int check_exactly_once(const server_process& server, const std::set<std::string>& acknowledged,
-                       std::chrono::seconds deadline);
+                       std::chrono::seconds deadline, const std::string& postgres_url = "");
 
 /// certctl-audit verify on `store_url` (the server stopped or running); records a failure
 /// unless it passes.

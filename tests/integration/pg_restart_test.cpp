@@ -140,7 +140,8 @@ BOOST_AUTO_TEST_CASE(postgres_killed_under_load_loses_no_acknowledged_write) {
       BOOST_TEST(c.acked_after_up.load() > 0, "no write succeeded after PostgreSQL came back");
       BOOST_TEST(wait_ready(server, std::chrono::seconds(30), last_ready),
                  "not ready after the restart: " << last_ready);
-      const int checked = check_exactly_once(server, ledger.acknowledged, recovery_deadline);
+      const int checked =
+          check_exactly_once(server, ledger.acknowledged, recovery_deadline, pg.url());
       BOOST_TEST_MESSAGE("trial " << trial << ": PostgreSQL killed (-m immediate) after "
                                   << before_ms << " ms of load, down " << seconds_between(down, up)
                                   << " s; " << c.unavailable << " x 503, " << c.transport_errors
