@@ -127,8 +127,8 @@ void run_crash_trials(const std::string& backend) {
     }
   }
   BOOST_TEST(ledger.other_statuses.empty());
-  BOOST_TEST_MESSAGE(backend << ": " << plan.trials << " SIGKILLs survived, "
-                             << ledger.acknowledged.size() << " certificates exactly once, "
+  BOOST_TEST_MESSAGE(backend << ": " << plan.trials << " SIGKILLs done, "
+                             << ledger.acknowledged.size() << " acknowledged certificates checked, "
                              << in_flight_total << " requests in flight at the kills ("
                              << replayed_total << " had committed, " << applied_total
                              << " applied on repeat)");

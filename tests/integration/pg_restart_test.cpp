@@ -153,10 +153,10 @@ BOOST_AUTO_TEST_CASE(postgres_killed_under_load_loses_no_acknowledged_write) {
     }
   }
   BOOST_TEST(ledger.other_statuses.empty());
-  BOOST_TEST_MESSAGE(plan.trials << " immediate PostgreSQL kills survived; "
-                                 << ledger.acknowledged.size() << " certificates exactly once; "
-                                 << unavailable_total << " x 503 and " << transport_total
-                                 << " transport errors answered by repeating");
+  BOOST_TEST_MESSAGE(
+      plan.trials << " immediate PostgreSQL kills done; " << ledger.acknowledged.size()
+                  << " acknowledged certificates checked; " << unavailable_total << " x 503 and "
+                  << transport_total << " transport errors answered by repeating");
 
   // Still the same process, and it exits cleanly: a crash would show in the wait status.
   {
