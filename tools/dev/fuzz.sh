@@ -57,6 +57,7 @@ for t in $targets; do
   log="$build/fuzz-logs/$t.log"
   mkdir -p "$corpus" "$build/fuzz-seeds/$t"
   rc=0
+  started=$SECONDS
   "$build/tests/fuzz/fuzz_$t" "$corpus" "$build/fuzz-seeds/$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
     -max_len=65536 -print_final_stats=1 -artifact_prefix="$build/fuzz-artifacts/$t-" \
     >"$log" 2>&1 || rc=$?
@@ -68,7 +69,7 @@ for t in $targets; do
     result="FAILED (exit $rc, log $log)"
     failed=1
   fi
-  printf '%-26s %8s %12s %10s %8s %s\n' "$t" "$seconds" "${execs:-?}" "${rate:-?}" "$units" "$result"
+  printf '%-26s %8s %12s %10s %8s %s\n' "$t" "$((SECONDS - started))" "${execs:-?}" "${rate:-?}" "$units" "$result"
 done
 if [ "$failed" -ne 0 ]; then
   echo "fuzz.sh: findings; inputs in $build/fuzz-artifacts" >&2
