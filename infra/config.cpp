@@ -178,6 +178,13 @@ result<server_config, config_error> load_config(
     else
       c.outbound_allow_cidrs = std::move(cidrs).value();
   }
+  if (const char* v = getenv_fn("CERTCTL_JOB_FRESH_GRACE_SECONDS"); v && *v) {
+    auto n = parse_int(v);
+    if (!n || *n < 1 || *n > 86400)
+      err = config_error{std::string("CERTCTL_JOB_FRESH_GRACE_SECONDS=") + v + " must be 1-86400"};
+    else
+      c.job_fresh_grace_seconds = static_cast<int>(*n);
+  }
   flag("CERTCTL_ACME_SERVER_EAB_REQUIRED", c.acme_server_eab_required);
   flag("CERTCTL_ACME_SERVER_ENABLED", c.acme_server_enabled);
   str("CERTCTL_ACME_SERVER_DEFAULT_PROFILE_ID", c.acme_server_default_profile_id);

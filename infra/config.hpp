@@ -62,6 +62,10 @@ struct server_config {
   /// CERTCTL_JOB_RUNNING_TIMEOUT_SECONDS: a job Running this long lost its worker (a crash or
   /// a dead node) and is retried. Issuance takes milliseconds; the default is conservative.
   int job_running_timeout_seconds = 1800;
+  /// CERTCTL_JOB_FRESH_GRACE_SECONDS: a Pending job younger than this with no attempt is left to
+  /// the hand-off that created it; after a crash lost that hand-off, the job processor picks it
+  /// up once the grace is over (fault tests shorten it; job.start prevents double work).
+  int job_fresh_grace_seconds = 60;
 
   /// CERTCTL_OUTBOUND_ALLOW_CIDRS: comma-separated IPv4/IPv6 CIDRs the outbound guard
   /// (infra/net) lets the server reach although they are loopback, private, link-local or

@@ -16,8 +16,11 @@ packages=(
   python3 python3-yaml
   # Kafka CLI client: tests read the relay's topic and write raw records with it
   kcat
-  # ACME clients the peer tests drive against the ACME server (tests/peers)
+  # ACME clients the peer tests drive against the ACME server (tests/peers); under CI=true a
+  # missing client fails its test instead of skipping it
   certbot lego
+  # fuzzing (tools/dev/fuzz.sh): clang with the libFuzzer and sanitizer runtimes
+  clang libclang-rt-dev
   # the web dashboard: Node.js builds it (gateways/dashboard), Chromium runs its browser test
   nodejs chromium
 )

@@ -112,6 +112,16 @@ std::optional<std::string> check_certificate(X509* cert, const std::string& iden
 
 }  // namespace
 
+std::optional<std::string> check_tls_alpn01_certificate(std::string_view der,
+                                                        const std::string& identifier,
+                                                        const std::string& key_authorization) {
+  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+  std::unique_ptr<X509, x509_free> cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
+  ERR_clear_error();
+  if (!cert) return "not a DER certificate";
+  return check_certificate(cert.get(), identifier, key_authorization);
+}
+
 std::optional<std::string> check_tls_alpn01(const std::string& identifier,
                                             const std::string& key_authorization,
                                             const tls_alpn01_target& target,

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "infra/net/outbound_guard.hpp"
 
@@ -28,5 +29,12 @@ std::optional<std::string> check_tls_alpn01(const std::string& identifier,
                                             std::chrono::milliseconds timeout,
                                             const net::outbound_guard& guard,
                                             std::string* log_detail = nullptr);
+
+/// The certificate checks of RFC 8737 §3 on a presented leaf given as DER (what
+/// check_tls_alpn01 applies after the handshake; exposed for the fuzz target and tests: the
+/// certificate comes from whoever answers on the identifier's address).
+std::optional<std::string> check_tls_alpn01_certificate(std::string_view der,
+                                                        const std::string& identifier,
+                                                        const std::string& key_authorization);
 
 }  // namespace certctl::gateways::acme

@@ -3,14 +3,24 @@
 #define BOOST_TEST_MODULE fuzz_corpus
 #include <boost/test/unit_test.hpp>
 
+#include <openssl/evp.h>
+#include <openssl/x509v3.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "actors/cluster/command_codec.hpp"
 #include "events/json_depth.hpp"
+#include "gateways/acme/tls_alpn01.hpp"
 #include "infra/crypto/jws.hpp"
 #include "infra/crypto/keys.hpp"
 #include "infra/crypto/ocsp.hpp"
+#include "infra/crypto/sha256.hpp"
 #include "infra/crypto/signer.hpp"
 #include "tests/fuzz/fuzz_targets.hpp"
 
@@ -64,7 +74,42 @@ const std::vector<std::string> url_seeds = {
 const std::vector<std::string> bearer_seeds = {"Bearer cc_abc", "bearer  x", "Basic Zm9v",
                                                "Bearer ", "{\"k\":[1]}"};
 
+/// With CERTCTL_FUZZ_SEED_DIR set, every seed is also written to <dir>/<target>/<n>:
+/// tools/dev/fuzz.sh starts the libFuzzer binaries from them (a target behind an uninstrumented
+/// parser, such as OpenSSL's DER decoder, would otherwise rarely get past its first byte).
+void export_seeds(target_fn fn, const std::vector<std::string>& seeds) {
+  const char* dir = std::getenv("CERTCTL_FUZZ_SEED_DIR");
+  if (dir == nullptr || *dir == '\0') return;
+  static const std::map<target_fn, const char*> names = {
+      {canonical_json, "canonical_json"},
+      {json_object, "json_object"},
+      {rfc3339, "rfc3339"},
+      {csr_pem, "csr_pem"},
+      {certificate_pem, "certificate_pem"},
+      {store_url, "store_url"},
+      {bearer_and_request_json, "bearer_and_request_json"},
+      {rest_body, "rest_body"},
+      {jws, "jws"},
+      {ocsp_request, "ocsp_request"},
+      {crl_builder, "crl_builder"},
+      {dns_message, "dns_message"},
+      {cluster_command, "cluster_command"},
+      {http_headers, "http_headers"},
+      {tls_alpn01_certificate, "tls_alpn01_certificate"}};
+  const auto name = names.find(fn);
+  BOOST_REQUIRE(name != names.end());
+  const auto target_dir = std::filesystem::path(dir) / name->second;
+  std::filesystem::create_directories(target_dir);
+  for (std::size_t i = 0; i < seeds.size(); ++i) {
+    std::ofstream out(target_dir / ("seed-" + std::to_string(std::hash<std::string>{}(seeds[i]))),
+                      std::ios::binary);
+    out.write(seeds[i].data(), static_cast<std::streamsize>(seeds[i].size()));
+    BOOST_REQUIRE(out.good());
+  }
+}
+
 void drive(target_fn fn, const std::vector<std::string>& seeds, int mutations) {
+  export_seeds(fn, seeds);
   std::mt19937 rng(42);  // fixed: a failure reproduces
   for (const auto& s : seeds) {
     fn(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
@@ -87,6 +132,49 @@ void drive(target_fn fn, const std::vector<std::string>& seeds, int mutations) {
       fn(reinterpret_cast<const std::uint8_t*>(m.data()), m.size());
     }
   }
+}
+
+/// DER of a self-signed tls-alpn-01 answer (RFC 8737 §3) for `san`, carrying SHA-256 of
+/// `key_authorization` in the critical acmeIdentifier extension.
+std::string tls_alpn01_der(const std::string& san, const std::string& key_authorization) {
+  EVP_PKEY* key = EVP_EC_gen("P-256");
+  X509* cert = X509_new();
+  BOOST_REQUIRE(key != nullptr && cert != nullptr);
+  X509_set_version(cert, 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
+  X509_gmtime_adj(X509_getm_notBefore(cert), 0);
+  X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
+  X509_set_pubkey(cert, key);
+  X509V3_CTX ctx;
+  X509V3_set_ctx_nodb(&ctx);
+  X509V3_set_ctx(&ctx, cert, cert, nullptr, nullptr, 0);
+  X509_EXTENSION* alt =
+      X509V3_EXT_conf_nid(nullptr, &ctx, NID_subject_alt_name, ("DNS:" + san).c_str());
+  BOOST_REQUIRE(alt != nullptr);
+  X509_add_ext(cert, alt, -1);
+  X509_EXTENSION_free(alt);
+  const auto digest = certctl::crypto::sha256_of(key_authorization);
+  std::string value("\x04\x20", 2);
+  value.append(reinterpret_cast<const char*>(digest.data()), digest.size());
+  ASN1_OCTET_STRING* data = ASN1_OCTET_STRING_new();
+  ASN1_OCTET_STRING_set(data, reinterpret_cast<const unsigned char*>(value.data()),
+                        static_cast<int>(value.size()));
+  ASN1_OBJECT* oid = OBJ_txt2obj("1.3.6.1.5.5.7.1.31", 1);
+  X509_EXTENSION* acme = X509_EXTENSION_create_by_OBJ(nullptr, oid, 1, data);
+  BOOST_REQUIRE(acme != nullptr);
+  X509_add_ext(cert, acme, -1);
+  X509_EXTENSION_free(acme);
+  ASN1_OBJECT_free(oid);
+  ASN1_OCTET_STRING_free(data);
+  BOOST_REQUIRE(X509_sign(cert, key, EVP_sha256()) > 0);
+  unsigned char* der = nullptr;
+  const int len = i2d_X509(cert, &der);
+  BOOST_REQUIRE(len > 0);
+  std::string out(reinterpret_cast<const char*>(der), static_cast<std::size_t>(len));
+  OPENSSL_free(der);
+  X509_free(cert);
+  EVP_PKEY_free(key);
+  return out;
 }
 
 }  // namespace
@@ -183,4 +271,59 @@ BOOST_AUTO_TEST_CASE(dns_response_decoder_survives_mutated_input) {
       b({0x12, 0x34, 0x83, 0x83, 0, 1, 0, 0, 0, 0, 0, 0}) + q,
       b({0, 0, 0x80, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0xC0, 12})};
   drive(dns_message, seeds, 3000);
+}
+
+BOOST_AUTO_TEST_CASE(cluster_command_codec_survives_mutated_input) {
+  // Real forwarded commands and replies (ok and error) as nodes put them on Kafka.
+  certctl::domain::command cmd;
+  cmd.name = "certificate.create";
+  cmd.entity_id = "mc-seed";
+  cmd.body.set("common_name", "seed.example.test").set("sans", "a,b");
+  cmd.principal = "it-admin";
+  cmd.source_address = "127.0.0.1";
+  cmd.correlation_id = "req-1";
+  cmd.command_id = "idem-1";
+  certctl::actors::command_outcome ok{cmd.body, 42, 3, false};
+  const std::vector<std::string> seeds = {
+      certctl::cluster::encode_command("certificate", cmd), certctl::cluster::encode_result(ok),
+      certctl::cluster::encode_result(
+          certctl::domain::domain_error{certctl::domain::domain_errc::conflict, "already exists"}),
+      R"({"v":1,"ok":true,"view":{},"position":-1,"stream_version":0,"duplicate":true})",
+      R"({"v":2})"};
+  // The seeds decode: mutations start from the accepting paths, not just the refusals.
+  BOOST_REQUIRE(certctl::cluster::decode_command(seeds[0]).ok());
+  BOOST_REQUIRE(certctl::cluster::decode_result(seeds[1]).ok());
+  drive(cluster_command, seeds, 3000);
+}
+
+BOOST_AUTO_TEST_CASE(request_headers_survive_mutated_input) {
+  const std::vector<std::string> seeds = {"Bearer it-admin-key-0123456789abcdef",
+                                          "bearer \t tok \t",
+                                          "0",
+                                          "0042",
+                                          "9223372036854775807",
+                                          "9223372036854775808",
+                                          "-1",
+                                          "req-1.a_B",
+                                          std::string(128, 'a'),
+                                          std::string(129, 'a'),
+                                          "id\r\nX-Injected: 1"};
+  drive(http_headers, seeds, 3000);
+}
+
+BOOST_AUTO_TEST_CASE(tls_alpn01_certificate_check_survives_mutated_input) {
+  // The target's identifier and key authorization; a passing answer and near misses.
+  const std::string key_authorization = "token-0123456789.thumbprint-abcdef";
+  const std::string good = tls_alpn01_der("alpn.example.test", key_authorization);
+  BOOST_TEST(!certctl::gateways::acme::check_tls_alpn01_certificate(good, "alpn.example.test",
+                                                                    key_authorization));
+  const std::string other_name = tls_alpn01_der("other.example.test", key_authorization);
+  const std::string other_digest = tls_alpn01_der("alpn.example.test", "another key auth");
+  BOOST_TEST(certctl::gateways::acme::check_tls_alpn01_certificate(other_name, "alpn.example.test",
+                                                                   key_authorization)
+                 .has_value());
+  BOOST_TEST(certctl::gateways::acme::check_tls_alpn01_certificate(
+                 other_digest, "alpn.example.test", key_authorization)
+                 .has_value());
+  drive(tls_alpn01_certificate, {good, other_name, other_digest, std::string("\x30\x00", 2)}, 1500);
 }

@@ -31,4 +31,12 @@ int crl_builder(const std::uint8_t* data, std::size_t size);
 /// DNS responses as the dns-01 validator receives them (fuzz_dns.cpp).
 int dns_message(const std::uint8_t* data, std::size_t size);
 
+/// Forwarded cluster commands and their replies as they arrive from Kafka (fuzz_inputs.cpp).
+int cluster_command(const std::uint8_t* data, std::size_t size);
+/// Header values the HTTP framework interprets itself: Authorization (bearer token),
+/// X-Request-Id and X-Certctl-Wait-For-Position.
+int http_headers(const std::uint8_t* data, std::size_t size);
+/// The DER certificate a tls-alpn-01 challenge answers with (RFC 8737 checks).
+int tls_alpn01_certificate(const std::uint8_t* data, std::size_t size);
+
 }  // namespace certctl::fuzz

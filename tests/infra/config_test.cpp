@@ -82,6 +82,7 @@ BOOST_AUTO_TEST_CASE(bad_values_name_their_variable) {
       {"CERTCTL_CLUSTER_SESSION_TIMEOUT_MS", "999"},
       {"CERTCTL_CLUSTER_REQUEST_TIMEOUT_MS", "ten"},
       {"CERTCTL_JOB_RUNNING_TIMEOUT_SECONDS", "4"},
+      {"CERTCTL_JOB_FRESH_GRACE_SECONDS", "0"},
       {"CERTCTL_SERVER_PORT", "70000"},
   };
   for (const auto& [name, value] : bad) {
@@ -90,6 +91,8 @@ BOOST_AUTO_TEST_CASE(bad_values_name_their_variable) {
   }
   BOOST_TEST(load({{"CERTCTL_ACME_SERVER_ENABLED", "0"}})->acme_server_enabled == false);
   BOOST_TEST(load({{"CERTCTL_ACME_SERVER_ENABLED", "1"}})->acme_server_enabled == true);
+  BOOST_TEST(load({})->job_fresh_grace_seconds == 60);
+  BOOST_TEST(load({{"CERTCTL_JOB_FRESH_GRACE_SECONDS", "1"}})->job_fresh_grace_seconds == 1);
 }
 
 BOOST_AUTO_TEST_CASE(revocation_and_event_stream_settings_have_defaults_and_overrides) {

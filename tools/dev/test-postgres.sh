@@ -2,7 +2,8 @@
 # Throwaway PostgreSQL for tests: start | stop | url.
 # Runs as the `postgres` user (initdb refuses root), on a loopback port, with its socket and
 # data under $CERTCTL_TEST_PG_DIR. Durability is relaxed only when CERTCTL_TEST_PG_FAST=1
-# (unit/integration tests); benchmarks run with fsync on.
+# (unit/integration tests); benchmarks and the fault tests (docs/fault-tests.md, which start
+# their own instance with CERTCTL_TEST_PG_FAST=0) run with fsync on.
 set -euo pipefail
 
 dir=${CERTCTL_TEST_PG_DIR:-/tmp/certctl-test-pg}

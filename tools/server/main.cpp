@@ -278,6 +278,9 @@ int main() {
   // A short timeout is only useful if the loop looks often enough to notice it.
   sched_opts.timeouts_every = std::min<std::chrono::seconds>(
       sched_opts.timeouts_every, std::chrono::seconds(std::max(1, cfg->job_running_timeout_seconds / 4)));
+  sched_opts.jobs.fresh_job_grace = std::chrono::seconds(cfg->job_fresh_grace_seconds);
+  sched_opts.jobs_every =
+      std::min<std::chrono::seconds>(sched_opts.jobs_every, sched_opts.jobs.fresh_job_grace);
   sched_opts.on_report = [](const schedulers::tick_report& r) {
     std::cout << "scheduler " << schedulers::summary(r) << std::endl;
   };
