@@ -6,6 +6,7 @@
 #include <rapidjson/writer.h>
 
 #include <algorithm>
+#include <optional>
 #include <vector>
 
 #include "events/json_depth.hpp"
@@ -65,10 +66,40 @@ bool write_sorted(const rapidjson::Value& v, writer_t& w, std::string& err) {
 /// payload of ours needs more than a double's 17 significant digits plus exponent.
 constexpr size_t max_number_length = 64;
 
-/// Finds a number token longer than max_number_length outside string literals.
-bool has_overlong_number(std::string_view json) {
+bool is_number_char(char c) {
+  return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
+}
+
+/// True for a number token whose significand is zero and which has an exponent ("0e244",
+/// "-0.0E5"). RapidJSON 1.1's full-precision path turns such a zero into a huge number
+/// (Tencent/rapidjson#1249, found by the canonical_json fuzz target), and the canonical form is
+/// what we store and hash, so these tokens are rewritten to the zero they denote first.
+bool is_zero_with_exponent(std::string_view token) {
+  // Only valid JSON is rewritten (-?0(.0+)?[eE][+-]?[0-9]+); anything else is left for the
+  // parser to refuse.
+  size_t i = 0;
+  if (i < token.size() && token[i] == '-') ++i;
+  if (i >= token.size() || token[i] != '0') return false;
+  ++i;
+  if (i < token.size() && token[i] == '.') {
+    const size_t first = ++i;
+    while (i < token.size() && token[i] == '0') ++i;
+    if (i == first) return false;
+  }
+  if (i >= token.size() || (token[i] != 'e' && token[i] != 'E')) return false;
+  ++i;
+  if (i < token.size() && (token[i] == '+' || token[i] == '-')) ++i;
+  const size_t digits = i;
+  while (i < token.size() && token[i] >= '0' && token[i] <= '9') ++i;
+  return i > digits && i == token.size();
+}
+
+/// Checks the number tokens outside string literals: one longer than max_number_length is an
+/// error; a zero with an exponent is rewritten into `rewritten` (left empty when nothing needs
+/// rewriting, so the common case copies nothing).
+std::optional<json_error> scan_numbers(std::string_view json, std::string& rewritten) {
   bool in_string = false;
-  size_t run = 0;
+  size_t copied = 0;  // json[0, copied) is already in `rewritten`
   for (size_t i = 0; i < json.size(); ++i) {
     const char c = json[i];
     if (in_string) {
@@ -78,22 +109,32 @@ bool has_overlong_number(std::string_view json) {
     }
     if (c == '"') {
       in_string = true;
-      run = 0;
       continue;
     }
-    const bool number_char = (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' ||
-                             c == 'e' || c == 'E';
-    run = number_char ? run + 1 : 0;
-    if (run > max_number_length) return true;
+    if (!is_number_char(c)) continue;
+    size_t end = i;
+    while (end < json.size() && is_number_char(json[end])) ++end;
+    const std::string_view token = json.substr(i, end - i);
+    if (token.size() > max_number_length)
+      return json_error{"number longer than " + std::to_string(max_number_length) +
+                        " characters"};
+    if (is_zero_with_exponent(token)) {
+      rewritten.append(json.substr(copied, i - copied));
+      rewritten.append(c == '-' ? "-0.0" : "0.0");
+      copied = end;
+    }
+    i = end - 1;
   }
-  return false;
+  if (copied > 0) rewritten.append(json.substr(copied));
+  return std::nullopt;
 }
 
 }  // namespace
 
-result<std::string, json_error> canonicalize_json(std::string_view json) {
-  if (has_overlong_number(json))
-    return json_error{"number longer than " + std::to_string(max_number_length) + " characters"};
+result<std::string, json_error> canonicalize_json(std::string_view input) {
+  std::string rewritten;
+  if (auto bad = scan_numbers(input, rewritten)) return *bad;
+  const std::string_view json = rewritten.empty() ? input : std::string_view(rewritten);
   // Payloads reach the store from many writers; the writer and sorter below recurse per
   // level, so depth is capped here as for every other parse, whatever the caller checked.
   if (json_deeper_than(json, max_json_depth))

@@ -128,4 +128,15 @@ BOOST_AUTO_TEST_CASE(nesting_past_the_cap_is_refused_without_exhausting_the_stac
   BOOST_TEST(!canonicalize_json(std::string(200000, '[')).ok());
 }
 
+BOOST_AUTO_TEST_CASE(a_zero_with_an_exponent_stays_zero) {
+  // RapidJSON 1.1's full-precision parser turns these into huge numbers (rapidjson#1249).
+  BOOST_TEST(canon("0e244") == canon("0.0"));
+  BOOST_TEST(canon("{\"n\":0e308}") == canon("{\"n\":0.0}"));
+  BOOST_TEST(canon("[-0.0E5,0.00e+1,0e-3]") == canon("[-0.0,0.0,0.0]"));
+  BOOST_TEST(canon("{\"s\":\"0e244\"}") == "{\"s\":\"0e244\"}");  // strings are left alone
+  BOOST_TEST(canon("[1e2,10e1]") == canon("[100.0,100.0]"));
+  for (const char* invalid : {"00e1", "0.e1", "0e", "-e1"})
+    BOOST_TEST(!canonicalize_json(invalid).ok(), invalid);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -35,7 +35,8 @@ const std::vector<std::string> json_seeds = {"{}",
                                              "{\"n\":1e308,\"m\":-0.0,\"s\":\"\\ud83d\\ude00\"}",
                                              "{\"x\":",
                                              "\"str\"",
-                                             "{\"deep\":[[[[[[[]]]]]]]}"};
+                                             "{\"deep\":[[[[[[[]]]]]]]}",
+                                             "[0e244,-0.0e308]"};
 /// Nesting at, just past and far past the cap, as arrays, objects and a mix, plus brackets
 /// inside strings (which must not count).
 std::vector<std::string> deep_seeds() {
