@@ -19,8 +19,6 @@ packages=(
   # ACME clients the peer tests drive against the ACME server (tests/peers); under CI=true a
   # missing client fails its test instead of skipping it
   certbot lego
-  # fuzzing (tools/dev/fuzz.sh): clang with the libFuzzer and sanitizer runtimes
-  clang libclang-rt-dev
   # the web dashboard: Node.js builds it (gateways/dashboard), Chromium runs its browser test
   nodejs chromium
 )

@@ -8,7 +8,8 @@
 # Usage: tools/dev/fuzz.sh [SECONDS_PER_TARGET [TARGET...]]   (default 60 s, every target)
 # Environment: CERTCTL_FUZZ_BUILD_DIR (default build-fuzz), CERTCTL_FUZZ_JOBS (build -j, 2).
 # Corpora persist in build-fuzz/fuzz-corpus/<target> between runs. Needs clang and
-# libclang-rt-dev (tools/setup.sh installs both).
+# libclang-rt-dev, installed here on first use (not by tools/setup.sh: the test suite does not
+# need them, and CI stays lean).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -19,7 +20,13 @@ build=${CERTCTL_FUZZ_BUILD_DIR:-$root/build-fuzz}
 jobs=${CERTCTL_FUZZ_JOBS:-2}
 export CCACHE_DIR=${CCACHE_DIR:-$root/.ccache}
 
-command -v clang++ >/dev/null || { echo "fuzz.sh: clang++ not found (tools/setup.sh installs clang)" >&2; exit 1; }
+if ! command -v clang++ >/dev/null || ! dpkg-query -W -f='${Status}' libclang-rt-dev 2>/dev/null | grep -q "install ok installed"; then
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  echo "fuzz.sh: installing clang libclang-rt-dev"
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends \
+    clang libclang-rt-dev >/dev/null
+fi
 
 if [ ! -f "$build/CMakeCache.txt" ]; then
   mkdir -p "$build"
