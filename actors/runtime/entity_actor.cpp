@@ -24,6 +24,9 @@ struct entity_state {
   bool draining = false;     ///< process_next is on the stack: finishing must not re-enter it
   bool released = false;     ///< the registry forgot us: quit once the queue is empty
   bool passivating = false;  ///< told the registry we are idle
+  /// An append failed: the log may hold it anyway (a connection lost during COMMIT), so the
+  /// state may be behind the log. Caught up before the next command is decided.
+  bool stale = false;
   events::timestamp_us last_active = 0;  ///< injected clock, so tests drive idleness
   int conflict_retries = 0;
   std::deque<std::pair<command_ptr, completion_ptr>> queue;
@@ -165,6 +168,10 @@ void run_current(entity_actor_t* self, const deps& d) {
 /// a decision without events) or leaves an append in flight.
 void start_current(entity_actor_t* self, const deps& d) {
   auto& st = self->state;
+  // Deciding on a state behind the log would refuse every later command for good (job.fail on
+  // a job the log has Running, while this state still says Pending); catching up sets
+  // load_error when the store is still down.
+  if (st.stale && st.load_error.empty()) catch_up(st, *d.store);
   if (!st.load_error.empty()) {
     // The store failed while this entity loaded (or caught up), e.g. during a PostgreSQL
     // restart. Load again for each command: a client retrying keeps the entity from ever
@@ -176,6 +183,7 @@ void start_current(entity_actor_t* self, const deps& d) {
         self, d,
         domain_error{domain_errc::unavailable, "cannot load " + st.stream + ": " + st.load_error});
   }
+  st.stale = false;
   if (is_read(*st.current.first)) {
     // Answered from the state, whatever it is: no decision, no append, no command record.
     if (!st.agg->exists())
@@ -224,6 +232,9 @@ void on_appended(entity_actor_t* self, const deps& d, const append_done& done) {
                               err.code == store::store_errc::payload_too_large
                           ? domain_errc::invalid
                           : domain_errc::unavailable;
+    // Refused before writing (invalid) or not: an unavailable store may have committed the
+    // append before the answer was lost, and this state has not applied it.
+    if (code == domain_errc::unavailable) st.stale = true;
     return finish_current(self, d, domain_error{code, err.message});
   }
   const auto& r = *done.result;

@@ -21,8 +21,12 @@ tick_report job_processor::tick(events::timestamp_us now) {
     if (job.type != "Issuance" && job.type != "Renewal") continue;
     if (job.attempts == 0 && job.created_at > now - grace) continue;
     still_due[job.id] = job.scheduled_at;
+    // Handed off for this scheduled_at moments ago: the task is probably queued or running.
+    // Older than the grace and still Pending, the hand-off was lost (its job.start failed).
     auto seen = handed_off_.find(job.id);
-    if (seen != handed_off_.end() && seen->second == job.scheduled_at) continue;
+    if (seen != handed_off_.end() && seen->second.scheduled_at == job.scheduled_at &&
+        now - seen->second.at < grace)
+      continue;
     // The certificate's current names come from its entity, not the read model.
     auto cert = runtime_.read("certificate", job.certificate_id);
     if (!cert) {
@@ -31,7 +35,7 @@ tick_report job_processor::tick(events::timestamp_us now) {
     }
     handoff_({job.certificate_id, job.id, cert->view, "", report.correlation_id,
               "system:" + report.loop});
-    handed_off_[job.id] = job.scheduled_at;
+    handed_off_[job.id] = hand_off{job.scheduled_at, now};
     loop_action a;
     a.command = "issuance.enqueue";
     a.entity_id = job.id;

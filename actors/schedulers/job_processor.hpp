@@ -7,6 +7,11 @@
 /// finds it Pending. To avoid queueing such losers in the first place, a job is handed off
 /// once per scheduled_at, and a job created moments ago with no attempt yet is left alone
 /// for `fresh_job_grace`, since whoever created it handed it off already.
+///
+/// A hand-off can be lost without a trace: a worker whose job.start fails because the store
+/// is unavailable (PostgreSQL restarting) leaves the job Pending with the same scheduled_at.
+/// So a hand-off counts for `fresh_job_grace` only; a job still Pending after that is handed
+/// off again.
 
 #include <chrono>
 #include <map>
@@ -36,7 +41,11 @@ class job_processor {
   due_work_source& source_;
   actors::issuance_handoff handoff_;
   job_processor_options options_;
-  std::map<std::string, events::timestamp_us> handed_off_;  ///< job id -> its scheduled_at
+  struct hand_off {
+    events::timestamp_us scheduled_at = 0;  ///< the job's scheduled_at when handed off
+    events::timestamp_us at = 0;            ///< when it was handed off
+  };
+  std::map<std::string, hand_off> handed_off_;  ///< job id -> its last hand-off
 };
 
 }  // namespace certctl::schedulers

@@ -210,7 +210,8 @@ int check_exactly_once(const server_process& server, const std::set<std::string>
       if (!postgres_url.empty()) {
         const std::string sql =
             "select position, stream_id, type from events where stream_id like '%" + id +
-            "%' or payload like '%\"" + id + "\"%' order by position";
+            "%' or stream_id in (select stream_id from events where payload like '%\"" + id +
+            "\"%') order by position";
         log = "\nevents in the log:\n" +
               testing::run_shell("runuser -u postgres -- " +
                                  shell_quote(postgres_bin_dir() + "/psql") + " -Atc " +

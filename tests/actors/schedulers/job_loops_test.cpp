@@ -167,6 +167,34 @@ BOOST_AUTO_TEST_CASE(fresh_jobs_are_left_to_whoever_created_them) {
   BOOST_TEST(handed == 1);
 }
 
+// The pgkill finding (docs/fault-tests.md): a worker whose job.start failed while PostgreSQL
+// restarted leaves the job Pending with the same scheduled_at and no trace. Remembering that
+// hand-off for good left such jobs Pending forever; it counts for the grace only.
+BOOST_AUTO_TEST_CASE(a_hand_off_whose_job_never_started_is_repeated_after_the_grace) {
+  scheduler_fixture f;
+  const std::string job_id = pending_certificate_with_job(f, false);
+  f.project();
+  std::vector<actors::issuance_task> handed;  // tasks that never run: their job.start was lost
+  schedulers::job_processor processor(f.runtime, f.source,
+                                      [&](actors::issuance_task t) { handed.push_back(t); });
+  const auto first = f.at(t0 + 61 * us_per_second);
+  BOOST_TEST(processor.tick(first).count("issuance.enqueue") == 1u);
+  // Within the grace the first task may still be queued: not handed off twice.
+  BOOST_TEST(processor.tick(f.at(first + 59 * us_per_second)).actions.empty());
+  BOOST_TEST(handed.size() == 1u);
+  // Still Pending with the same scheduled_at a grace later: that hand-off was lost.
+  BOOST_TEST(processor.tick(f.at(first + 60 * us_per_second)).count("issuance.enqueue") == 1u);
+  BOOST_REQUIRE(handed.size() == 2u);
+  BOOST_TEST(handed[1].job_id == job_id);
+  BOOST_TEST(f.job(job_id).str("status") == "Pending");
+
+  // Once the job has started it is no longer due: no further hand-off.
+  BOOST_REQUIRE(f.exec("job", "job.start", job_id).ok());
+  f.project();
+  BOOST_TEST(processor.tick(f.at(first + 200 * us_per_second)).actions.empty());
+  BOOST_TEST(handed.size() == 2u);
+}
+
 BOOST_AUTO_TEST_CASE(retry_schedule_falls_back_without_a_policy) {
   scheduler_fixture f;
   auto schedule = schedulers::make_retry_schedule(f.source, f.clock, std::chrono::seconds(90));
