@@ -314,7 +314,12 @@ async function main() {
   server.kill('SIGTERM');
   await stopped;
   const db = path.join(env.CERTCTL_E2E_WORK, 'data', 'certctl.db');
-  const tampered = execFileSync('sqlite3', [db, "UPDATE events SET payload = replace(payload, 'Standard', 'Tampered') WHERE type = 'renewal_policy.created'; SELECT position FROM events WHERE type = 'renewal_policy.created';"], { encoding: 'utf8' }).trim();
+  // The store's triggers refuse UPDATE on the log; an attacker with file access drops them first
+  // (the server re-creates them on start), which is exactly what the chain must still reveal.
+  const tamper = "BEGIN IMMEDIATE; DROP TRIGGER events_no_update; " +
+    "UPDATE events SET payload = replace(payload, 'Standard', 'Tampered') WHERE type = 'renewal_policy.created'; COMMIT; " +
+    "SELECT position FROM events WHERE type = 'renewal_policy.created';";
+  const tampered = execFileSync('sqlite3', [db, tamper], { encoding: 'utf8' }).trim();
   const again = await startServer();
   const base2 = `https://127.0.0.1:${again.port}`;
   await signIn(page, base2, VIEWER);
