@@ -1,6 +1,7 @@
 #pragma once
 /// The connectors this server ships, registered in one list (builtin_connectors.def, read by
-/// builtin.cpp): adding a connector is its folder plus one line there. Fakes are not in the list; tests register them.
+/// builtin.cpp): adding a connector is its folder plus one line there. Fakes are not in the list;
+/// tests register them.
 
 #include <string>
 

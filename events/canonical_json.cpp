@@ -103,8 +103,10 @@ std::optional<json_error> scan_numbers(std::string_view json, std::string& rewri
   for (size_t i = 0; i < json.size(); ++i) {
     const char c = json[i];
     if (in_string) {
-      if (c == '\\') ++i;  // skip the escaped character
-      else if (c == '"') in_string = false;
+      if (c == '\\')
+        ++i;  // skip the escaped character
+      else if (c == '"')
+        in_string = false;
       continue;
     }
     if (c == '"') {
@@ -116,8 +118,7 @@ std::optional<json_error> scan_numbers(std::string_view json, std::string& rewri
     while (end < json.size() && is_number_char(json[end])) ++end;
     const std::string_view token = json.substr(i, end - i);
     if (token.size() > max_number_length)
-      return json_error{"number longer than " + std::to_string(max_number_length) +
-                        " characters"};
+      return json_error{"number longer than " + std::to_string(max_number_length) + " characters"};
     if (is_zero_with_exponent(token)) {
       rewritten.append(json.substr(copied, i - copied));
       rewritten.append(c == '-' ? "-0.0" : "0.0");
@@ -141,8 +142,7 @@ result<std::string, json_error> canonicalize_json(std::string_view input) {
     return json_error{"JSON nests deeper than " + std::to_string(max_json_depth) + " levels"};
   rapidjson::Document doc;
   doc.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseFullPrecisionFlag |
-            rapidjson::kParseIterativeFlag>(
-      json.data(), json.size());
+            rapidjson::kParseIterativeFlag>(json.data(), json.size());
   if (doc.HasParseError()) {
     return json_error{std::string("invalid JSON at offset ") +
                       std::to_string(doc.GetErrorOffset()) + ": " +

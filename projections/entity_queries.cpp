@@ -69,8 +69,8 @@ db_result<done> check_paging(std::int64_t page, std::int64_t per_page) {
   return done{};
 }
 
-db_result<json_page> query_doc_page(sql::database& db, const std::string& from_where, const params& p,
-                                    const std::string& order, std::int64_t page,
+db_result<json_page> query_doc_page(sql::database& db, const std::string& from_where,
+                                    const params& p, const std::string& order, std::int64_t page,
                                     std::int64_t per_page) {
   if (auto ok = check_paging(page, per_page); !ok) return ok.error();
   // The window count comes from the same statement as the rows, so total and page agree
@@ -197,7 +197,8 @@ db_result<json_page> list_resources(sql::database& db, const std::string& kind, 
                         "created_seq DESC", page, per_page);
 }
 
-db_result<json_page> list_retired_agents(sql::database& db, std::int64_t page, std::int64_t per_page) {
+db_result<json_page> list_retired_agents(sql::database& db, std::int64_t page,
+                                         std::int64_t per_page) {
   return query_doc_page(db, "resources WHERE kind = 'agent' AND deleted = 0 AND retired = 1", {},
                         "created_seq DESC", page, per_page);
 }

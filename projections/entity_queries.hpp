@@ -29,8 +29,8 @@ db_result<done> check_paging(std::int64_t page, std::int64_t per_page);
 /// Runs `SELECT doc FROM <from_where> ORDER BY <order> LIMIT/OFFSET` for one page and counts
 /// the matches. `from_where` is e.g. "jobs WHERE status = ?" with `p` its parameters. Used
 /// by every list query of the entity read models.
-db_result<json_page> query_doc_page(sql::database& db, const std::string& from_where, const params& p,
-                                    const std::string& order, std::int64_t page,
+db_result<json_page> query_doc_page(sql::database& db, const std::string& from_where,
+                                    const params& p, const std::string& order, std::int64_t page,
                                     std::int64_t per_page);
 
 /// The paginated list body: {"data": [...], "total", "page", "per_page"}.
@@ -75,8 +75,8 @@ std::string agent_work_json(const std::vector<work_item>& items);
 /// Non-deleted resources of `kind` (issuer, profile, renewal_policy, team, owner, agent),
 /// newest first. Retired agents are left out (see list_retired_agents). invalid_argument for
 /// an unknown kind.
-db_result<json_page> list_resources(sql::database& db, const std::string& kind, std::int64_t page = 1,
-                                    std::int64_t per_page = 50);
+db_result<json_page> list_resources(sql::database& db, const std::string& kind,
+                                    std::int64_t page = 1, std::int64_t per_page = 50);
 /// Retired (non-deleted) agents, newest first: GET /api/v1/agents/retired.
 db_result<json_page> list_retired_agents(sql::database& db, std::int64_t page = 1,
                                          std::int64_t per_page = 50);

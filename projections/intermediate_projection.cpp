@@ -47,7 +47,8 @@ apply_result intermediate_projection::apply(transaction& tx, const events::recor
   return done{};
 }
 
-db_result<std::vector<std::string>> list_intermediates(sql::database& db, const std::string& issuer_id,
+db_result<std::vector<std::string>> list_intermediates(sql::database& db,
+                                                       const std::string& issuer_id,
                                                        std::int64_t limit) {
   auto rows =
       db.query("SELECT doc FROM intermediates WHERE issuer_id = ? ORDER BY created_seq LIMIT ?",

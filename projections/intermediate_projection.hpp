@@ -25,7 +25,8 @@ class intermediate_projection final : public projection {
 
 /// The intermediates of `issuer_id` as JSON object texts, oldest first (created_at order),
 /// at most `limit`.
-db_result<std::vector<std::string>> list_intermediates(sql::database& db, const std::string& issuer_id,
+db_result<std::vector<std::string>> list_intermediates(sql::database& db,
+                                                       const std::string& issuer_id,
                                                        std::int64_t limit = 10000);
 
 /// One intermediate as JSON; nullopt when there is none.

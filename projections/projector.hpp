@@ -66,7 +66,8 @@ struct skip_record {
 class projector {
  public:
   /// `store` must outlive the projector.
-  projector(store::event_store& store, std::shared_ptr<sql::database> db, projector_options options = {});
+  projector(store::event_store& store, std::shared_ptr<sql::database> db,
+            projector_options options = {});
   ~projector();
   projector(const projector&) = delete;
   projector& operator=(const projector&) = delete;

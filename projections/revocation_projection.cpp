@@ -150,13 +150,15 @@ db_result<std::vector<revocation_row>> revocation_changes(sql::database& db, std
   return revocation_rows(db, "changed_position > ?", {position, static_cast<std::int64_t>(limit)});
 }
 
-db_result<std::vector<revocation_row>> revocation_rows_of(sql::database& db, const std::string& issuer_id,
+db_result<std::vector<revocation_row>> revocation_rows_of(sql::database& db,
+                                                          const std::string& issuer_id,
                                                           std::int64_t position, size_t limit) {
   return revocation_rows(db, "issuer_id = ? AND changed_position > ?",
                          {issuer_id, position, static_cast<std::int64_t>(limit)});
 }
 
-db_result<std::vector<crl_publication>> crl_publications(sql::database& db, const std::string& issuer_id,
+db_result<std::vector<crl_publication>> crl_publications(sql::database& db,
+                                                         const std::string& issuer_id,
                                                          size_t limit) {
   auto rows = db.query(
       "SELECT issuer_id, crl_number, this_update_us, next_update_us, revoked_count, "

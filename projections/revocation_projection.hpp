@@ -53,7 +53,8 @@ db_result<std::vector<revocation_row>> revocation_changes(sql::database& db, std
 
 /// The rows of `issuer_id` changed after `position`, oldest change first, at most `limit`
 /// (loading an issuer the revocation cache did not follow from the start).
-db_result<std::vector<revocation_row>> revocation_rows_of(sql::database& db, const std::string& issuer_id,
+db_result<std::vector<revocation_row>> revocation_rows_of(sql::database& db,
+                                                          const std::string& issuer_id,
                                                           std::int64_t position, size_t limit);
 
 /// One crl_publications row.
@@ -68,7 +69,8 @@ struct crl_publication {
 };
 
 /// The last `limit` publications of `issuer_id`, newest first.
-db_result<std::vector<crl_publication>> crl_publications(sql::database& db, const std::string& issuer_id,
+db_result<std::vector<crl_publication>> crl_publications(sql::database& db,
+                                                         const std::string& issuer_id,
                                                          size_t limit);
 
 /// The highest CRL number `issuer_id` has published; 0 when none.

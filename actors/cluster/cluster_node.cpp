@@ -239,9 +239,8 @@ struct cluster_node::impl {
   }
 };
 
-cluster_node::cluster_node(actors::entity_runtime& runtime,
-                           std::shared_ptr<sql::database> db, const infra::clock& clock,
-                           node_options options)
+cluster_node::cluster_node(actors::entity_runtime& runtime, std::shared_ptr<sql::database> db,
+                           const infra::clock& clock, node_options options)
     : registry_(std::move(db)),
       impl_(std::make_unique<impl>(runtime, clock, std::move(options), registry_)) {}
 

@@ -5,8 +5,8 @@
 #include <set>
 #include <thread>
 
-#include "domain/certificate.hpp"
 #include "actors/workflows/renewal.hpp"
+#include "domain/certificate.hpp"
 #include "gateways/acme/acme_impl.hpp"
 #include "infra/crypto/certificate.hpp"
 #include "infra/crypto/csr.hpp"

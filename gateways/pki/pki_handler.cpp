@@ -5,9 +5,9 @@
 #include <ctime>
 #include <optional>
 
+#include "actors/workflows/revocation_cache.hpp"
 #include "gateways/http/json.hpp"
 #include "gateways/http/request_id.hpp"
-#include "actors/workflows/revocation_cache.hpp"
 
 namespace certctl::gateways::pki {
 namespace {

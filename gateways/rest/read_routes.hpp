@@ -4,8 +4,8 @@
 
 #include "gateways/http/router.hpp"
 #include "infra/clock.hpp"
-#include "projections/projector.hpp"
 #include "infra/sql/database.hpp"
+#include "projections/projector.hpp"
 
 namespace certctl::gateways::rest {
 

@@ -35,8 +35,8 @@
 
 #include "events/result.hpp"
 #include "infra/kafka/kafka_error.hpp"
-#include "infra/store/event_store.hpp"
 #include "infra/sql/database.hpp"
+#include "infra/store/event_store.hpp"
 
 namespace certctl::kafka {
 
@@ -79,8 +79,9 @@ class relay {
  public:
   /// Checks the options, creates the checkpoint table and reads the checkpoint. `store` must
   /// outlive the relay; `db` is the read database of the same log (sql::database::open(store_url)).
-  static result<std::unique_ptr<relay>, kafka_error> create(
-      store::event_store& store, std::shared_ptr<sql::database> db, relay_options options);
+  static result<std::unique_ptr<relay>, kafka_error> create(store::event_store& store,
+                                                            std::shared_ptr<sql::database> db,
+                                                            relay_options options);
   ~relay();
   relay(const relay&) = delete;
   relay& operator=(const relay&) = delete;
@@ -105,7 +106,6 @@ class relay {
 };
 
 /// The stored checkpoint of relay `name` (0 when none). For tools and tests.
-result<std::int64_t, kafka_error> load_relay_checkpoint(sql::database& db,
-                                                        const std::string& name);
+result<std::int64_t, kafka_error> load_relay_checkpoint(sql::database& db, const std::string& name);
 
 }  // namespace certctl::kafka

@@ -375,22 +375,22 @@ BOOST_DATA_TEST_CASE(the_projected_view_equals_the_aggregates_view_after_mixed_e
   auto at = [&t] { return t += minute; };
   s.env.append("certificate-mc-0", "certificate.status_changed",
                "{\"status\":\"Expiring\",\"from\":\"Active\"}", "system:renewal", at());
-  s.env.append("certificate-mc-2", "certificate.updated", "{\"name\":\"renamed\"}",
-               "apikey-alice", at());
+  s.env.append("certificate-mc-2", "certificate.updated", "{\"name\":\"renamed\"}", "apikey-alice",
+               at());
   s.env.append("certificate-mc-2", "certificate.archived", "{}", "apikey-alice", at());
   s.env.append("job-j1", "job.csr_submitted", "{\"csr_pem\":\"CSR\"}", "agent:ag-1", at());
   s.env.append("job-j1", "job.started", "{}", "agent:ag-1", at());
-  s.env.append("job-j1", "job.failed", "{\"error\":\"fatal\",\"retry\":false}",
-               "system:jobs", at());
+  s.env.append("job-j1", "job.failed", "{\"error\":\"fatal\",\"retry\":false}", "system:jobs",
+               at());
   s.env.append("job-j3", "job.cancelled", "{\"reason\":\"operator\"}", "apikey-alice", at());
-  s.env.append("issuer-iss-local", "issuer.crl_published", "{\"crl_number\":3}",
-               "system:crl", at());
+  s.env.append("issuer-iss-local", "issuer.crl_published", "{\"crl_number\":3}", "system:crl",
+               at());
   s.env.append("issuer-iss-old", "issuer.created", "{\"name\":\"Old again\",\"type\":\"ACME\"}",
                "apikey-alice", at());
   s.env.append("agent-ag-2", "agent.heartbeat_received", "{\"version\":\"2.1\"}", "agent:ag-2",
                at());
-  const std::int64_t last = s.env.append("agent-ag-2", "agent.updated", "{\"name\":\"edge-2b\"}",
-                                         "apikey-alice", at());
+  const std::int64_t last =
+      s.env.append("agent-ag-2", "agent.updated", "{\"name\":\"edge-2b\"}", "apikey-alice", at());
   BOOST_REQUIRE(*s.p.catch_up() == last);
 
   sql::database& db = *s.env.db;
@@ -410,10 +410,9 @@ BOOST_DATA_TEST_CASE(the_projected_view_equals_the_aggregates_view_after_mixed_e
       for (const auto& e : *stream) aggregate->apply(e);
       BOOST_REQUIRE(aggregate->exists());
       const std::string kind_s = kind;
-      const std::string projected =
-          kind_s == "certificate" ? present(must(get_certificate(db, id)))
-          : kind_s == "job"       ? present(must(get_job(db, id)))
-                                  : present(must(get_resource(db, kind, id)));
+      const std::string projected = kind_s == "certificate" ? present(must(get_certificate(db, id)))
+                                    : kind_s == "job"       ? present(must(get_job(db, id)))
+                                                      : present(must(get_resource(db, kind, id)));
       const std::string folded = aggregate->view().dump();
       // Same members and values; rapidjson compares objects by member name, since hiding
       // a job's awaiting_csr_mode (json_object::remove) may reorder members.

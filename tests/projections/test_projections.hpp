@@ -6,8 +6,8 @@
 #include <memory>
 #include <string>
 
-#include "projections/projection.hpp"
 #include "infra/sql/database.hpp"
+#include "projections/projection.hpp"
 #include "tests/infra/store/store_fixture.hpp"
 
 namespace certctl::testing {
@@ -38,8 +38,7 @@ class counting_projection final : public projections::projection {
   int schema_version() const override { return version_; }
   sql::db_result<done> create_schema(sql::transaction& tx) override;
   sql::db_result<done> drop_schema(sql::transaction& tx) override;
-  projections::apply_result apply(sql::transaction& tx,
-                                  const events::recorded_event& e) override;
+  projections::apply_result apply(sql::transaction& tx, const events::recorded_event& e) override;
 
   std::atomic<int> applied{0};  ///< successful apply() calls
   std::atomic<int> creates{0};  ///< create_schema() calls

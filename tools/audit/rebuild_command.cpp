@@ -3,10 +3,10 @@
 #include <iostream>
 #include <memory>
 
+#include "infra/sql/database.hpp"
 #include "projections/audit_projection.hpp"
 #include "projections/entity_projections.hpp"
 #include "projections/projector.hpp"
-#include "infra/sql/database.hpp"
 #include "tools/audit/cli.hpp"
 #include "tools/audit/open_store.hpp"
 

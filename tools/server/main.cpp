@@ -14,7 +14,6 @@
 
 #include "actors/cluster/cluster_node.hpp"
 #include "actors/cluster/owned_work_source.hpp"
-#include "domain/aggregate.hpp"
 #include "actors/runtime/entity_runtime.hpp"
 #include "actors/schedulers/audit_checkpoint.hpp"
 #include "actors/schedulers/job_retry.hpp"
@@ -25,12 +24,28 @@
 #include "connectors/builtin.hpp"
 #include "connectors/config_service.hpp"
 #include "connectors/issuers/local/local_ca.hpp"
-#include "gateways/pki/pki_handler.hpp"
+#include "domain/aggregate.hpp"
+#include "gateways/acme/acme_routes.hpp"
 #include "gateways/http/health_routes.hpp"
 #include "gateways/http/http_server.hpp"
 #include "gateways/http/key_file.hpp"
 #include "gateways/http/router.hpp"
 #include "gateways/http/static_files.hpp"
+#include "gateways/pki/pki_handler.hpp"
+#include "gateways/pki/pki_routes.hpp"
+#include "gateways/rest/auth_failure_log.hpp"
+#include "gateways/rest/auth_routes.hpp"
+#include "gateways/rest/bulk_routes.hpp"
+#include "gateways/rest/cluster_routes.hpp"
+#include "gateways/rest/connector_routes.hpp"
+#include "gateways/rest/intermediate_routes.hpp"
+#include "gateways/rest/inventory_routes.hpp"
+#include "gateways/rest/key_export_routes.hpp"
+#include "gateways/rest/metrics_routes.hpp"
+#include "gateways/rest/read_routes.hpp"
+#include "gateways/rest/stats_routes.hpp"
+#include "gateways/rest/write_routes.hpp"
+#include "gateways/stream/event_routes.hpp"
 #include "infra/config.hpp"
 #include "infra/crypto/key_store.hpp"
 #include "infra/crypto/secure_file.hpp"
@@ -41,23 +56,8 @@
 #include "projections/entity_queries.hpp"
 #include "projections/projector.hpp"
 #include "projections/standard_projections.hpp"
-#include "gateways/acme/acme_routes.hpp"
-#include "gateways/rest/auth_failure_log.hpp"
-#include "gateways/rest/auth_routes.hpp"
-#include "gateways/rest/bulk_routes.hpp"
-#include "gateways/rest/cluster_routes.hpp"
-#include "gateways/rest/connector_routes.hpp"
-#include "gateways/stream/event_routes.hpp"
-#include "gateways/rest/intermediate_routes.hpp"
-#include "gateways/rest/inventory_routes.hpp"
-#include "gateways/rest/key_export_routes.hpp"
-#include "gateways/rest/metrics_routes.hpp"
-#include "gateways/pki/pki_routes.hpp"
-#include "gateways/rest/read_routes.hpp"
 #include "tools/server/due_work_adapter.hpp"
 #include "tools/server/revocation_reader_adapter.hpp"
-#include "gateways/rest/stats_routes.hpp"
-#include "gateways/rest/write_routes.hpp"
 
 namespace {
 
@@ -70,7 +70,9 @@ std::string default_dashboard_dir() {
 }
 
 volatile std::sig_atomic_t stop_requested = 0;
-void on_signal(int) { stop_requested = 1; }
+void on_signal(int) {
+  stop_requested = 1;
+}
 
 /// For CERTCTL_SERVER_PORT=0: a free port, chosen before the CA puts this server's URL into the
 /// certificates it issues (CRL and OCSP locations must name the real port). 0 on failure.
@@ -136,7 +138,8 @@ int main() {
   gateways::rest::observe_event_store(store_opts, metrics);
   auto store = store::open_event_store(cfg->store_url(), store_opts);
   if (!store) return fail(store.error().message);
-  std::cout << "event store: " << (*store)->backend() << " " << store::redact_uri(cfg->store_url()) << "\n";
+  std::cout << "event store: " << (*store)->backend() << " " << store::redact_uri(cfg->store_url())
+            << "\n";
 
   actors::entity_runtime runtime(**store, clock);
 
@@ -148,10 +151,12 @@ int main() {
   // In a cluster the projector writes only on the node that owns it (a singleton below); the
   // others follow its checkpoints.
   if (cfg->cluster_enabled) {
-    if (auto prepared = projector.prepare(); !prepared) return fail("projector: " + prepared.error().message);
+    if (auto prepared = projector.prepare(); !prepared)
+      return fail("projector: " + prepared.error().message);
     projector.set_standby(true);
   }
-  if (auto started = projector.start(); !started) return fail("projector: " + started.error().message);
+  if (auto started = projector.start(); !started)
+    return fail("projector: " + started.error().message);
   // The Kafka event relay (DESIGN §8): started here on a single node, by its owner in a cluster.
   std::unique_ptr<kafka::relay> relay;
   kafka::relay_options kopts;
@@ -230,7 +235,9 @@ int main() {
   // key store, its public half is written for auditors; once per cluster (a singleton).
   auto checkpoint_pub = schedulers::ensure_checkpoint_key(*keys);
   if (!checkpoint_pub) return fail(checkpoint_pub.error().message);
-  if (auto w = crypto::write_file_atomic(data_dir + "/audit-checkpoint.pub.pem", *checkpoint_pub, 0644); !w)
+  if (auto w =
+          crypto::write_file_atomic(data_dir + "/audit-checkpoint.pub.pem", *checkpoint_pub, 0644);
+      !w)
     return fail("audit checkpoint public key: " + w.error().message);
   // Shared with the singleton's callbacks, which the node may run after this scope's locals are
   // gone; the guard stops the thread when main unwinds, before the key store it reads is closed.
@@ -257,18 +264,22 @@ int main() {
   // Connector types (connectors/builtin.cpp); issuer configs are checked against them and their
   // secrets sealed with the master key at the REST edge.
   connectors::connector_registry connector_types;
-  if (auto r = connectors::register_builtin_connectors(connector_types, {ca->get(), hierarchy->get()}); !r)
+  if (auto r =
+          connectors::register_builtin_connectors(connector_types, {ca->get(), hierarchy->get()});
+      !r)
     return fail("connectors: " + r.error());
   connectors::config_service connector_configs(connector_types, *master);
-  actors::issuance_service issuance(runtime, **ca, *keys, static_cast<size_t>(cfg->issuance_workers));
+  actors::issuance_service issuance(runtime, **ca, *keys,
+                                    static_cast<size_t>(cfg->issuance_workers));
   issuance.set_issuer_resolver(actors::make_issuer_resolver(runtime, connector_configs));
   gateways::rest::observe_issuance(issuance, metrics);
   issuance.set_retry_schedule(schedulers::make_retry_schedule(due_work, clock));
-  issuance.set_profile_lookup([&db = *db](const std::string& id) -> std::optional<events::json_object> {
-    auto doc = projections::get_resource(*db, "profile", id);
-    if (!doc || !doc->has_value()) return std::nullopt;
-    return events::json_object::parse(**doc);
-  });
+  issuance.set_profile_lookup(
+      [&db = *db](const std::string& id) -> std::optional<events::json_object> {
+        auto doc = projections::get_resource(*db, "profile", id);
+        if (!doc || !doc->has_value()) return std::nullopt;
+        return events::json_object::parse(**doc);
+      });
   // Renewal, expiry, retries, timeouts and agent health; server keygen jobs go to issuance.
   actors::issuance_handoff handoff;
   if (cfg->keygen_mode == "server")
@@ -277,7 +288,8 @@ int main() {
   sched_opts.timeouts.running_timeout = std::chrono::seconds(cfg->job_running_timeout_seconds);
   // A short timeout is only useful if the loop looks often enough to notice it.
   sched_opts.timeouts_every = std::min<std::chrono::seconds>(
-      sched_opts.timeouts_every, std::chrono::seconds(std::max(1, cfg->job_running_timeout_seconds / 4)));
+      sched_opts.timeouts_every,
+      std::chrono::seconds(std::max(1, cfg->job_running_timeout_seconds / 4)));
   sched_opts.jobs.fresh_job_grace = std::chrono::seconds(cfg->job_fresh_grace_seconds);
   sched_opts.jobs_every =
       std::min<std::chrono::seconds>(sched_opts.jobs_every, sched_opts.jobs.fresh_job_grace);
@@ -292,15 +304,17 @@ int main() {
   seed.principal = "system:bootstrap";
   seed.command_id = "bootstrap-issuer-iss-local";  // every node sends it; one takes effect
   if (node) {
-    node->on_first_join([&runtime, seed] { runtime.submit("issuer", seed, [](actors::command_result) {}); });
+    node->on_first_join(
+        [&runtime, seed] { runtime.submit("issuer", seed, [](actors::command_result) {}); });
     if (auto started = node->start(); !started) return fail(started.error());
     std::cout << "cluster: node " << node->options().bus.node_id << ", commands topic "
               << cfg->cluster_commands_topic << " at " << cfg->kafka_bootstrap_servers << std::endl;
   } else {
     runtime.execute("issuer", seed);
   }
-  schedulers::scheduler_runtime scheduler(runtime, owned_work ? static_cast<schedulers::due_work_source&>(*owned_work) : due_work,
-                                          clock, handoff, sched_opts);
+  schedulers::scheduler_runtime scheduler(
+      runtime, owned_work ? static_cast<schedulers::due_work_source&>(*owned_work) : due_work,
+      clock, handoff, sched_opts);
   scheduler.start();
 
   // CRL and OCSP (gateways/pki); after the seed, because CRL numbers are issuer events.
@@ -350,17 +364,19 @@ int main() {
   auto api_keys = http::bootstrap_keys(cfg->api_keys_named, data_dir);
   if (!api_keys) return fail("API keys: " + api_keys.error().message, 2);
   http::router router(api_keys->store, ropts);
-  http::add_health_routes(router, {[&]() -> http::readiness {
-                                     auto head = (*store)->head_position();
-                                     if (!head) return {false, head.error().message};
-                                     if (node && !node->ready()) {
-                                       const auto s = node->status();
-                                       return {false, "cluster: not joined yet" +
-                                                          (s.last_error.empty() ? std::string() : " (" + s.last_error + ")")};
-                                     }
-                                     return {true, ""};
-                                   },
-                                   {}});
+  http::add_health_routes(
+      router, {[&]() -> http::readiness {
+                 auto head = (*store)->head_position();
+                 if (!head) return {false, head.error().message};
+                 if (node && !node->ready()) {
+                   const auto s = node->status();
+                   return {false,
+                           "cluster: not joined yet" +
+                               (s.last_error.empty() ? std::string() : " (" + s.last_error + ")")};
+                 }
+                 return {true, ""};
+               },
+               {}});
   gateways::rest::write_context writes{runtime, issuance, handoff};
   writes.hooks["issuer"] = gateways::rest::issuer_config_hook(connector_configs, runtime);
   gateways::rest::add_write_routes(router, writes);
@@ -387,8 +403,8 @@ int main() {
   gateways::rest::add_cluster_routes(router, cluster_ctx);
   gateways::pki::pki_admin_context pki_admin{revocation, **db, clock};
   gateways::pki::add_pki_admin_routes(router, pki_admin);
-  auto acme =
-      gateways::acme::add_acme_routes(router, {**store, **db, runtime, issuance, *cfg, *keys, public_url});
+  auto acme = gateways::acme::add_acme_routes(
+      router, {**store, **db, runtime, issuance, *cfg, *keys, public_url});
   if (router.registration_error()) return fail("routes: " + *router.registration_error());
 
   http::server_config scfg;
@@ -399,14 +415,14 @@ int main() {
   scfg.max_body_bytes = static_cast<size_t>(cfg->max_body_bytes);
   // The web dashboard (docs/dashboard.md): CERTCTL_DASHBOARD_DIR, else the build's output.
   http::static_files dashboard(cfg->dashboard_dir.empty() ? default_dashboard_dir()
-                                                         : cfg->dashboard_dir);
+                                                          : cfg->dashboard_dir);
   if (!cfg->dashboard_dir.empty() && !dashboard.enabled())
-    return fail("configuration error: CERTCTL_DASHBOARD_DIR: no index.html in " + cfg->dashboard_dir,
-                2);
+    return fail(
+        "configuration error: CERTCTL_DASHBOARD_DIR: no index.html in " + cfg->dashboard_dir, 2);
   std::cout << "dashboard: " << (dashboard.enabled() ? dashboard.root() : "not built") << "\n";
   http::http_server https(
-      scfg, gateways::pki::with_pki(
-                pki, http::with_static_files(dashboard, http::dispatch_to(router))));
+      scfg,
+      gateways::pki::with_pki(pki, http::with_static_files(dashboard, http::dispatch_to(router))));
   if (auto started = https.start(); !started) return fail(started.error().message);
   std::unique_ptr<http::http_server> pki_http;  // /.well-known/pki/* only, plain HTTP
   if (cfg->pki_http_port > 0) {
@@ -414,7 +430,7 @@ int main() {
     pcfg.host = cfg->host;
     pcfg.port = cfg->pki_http_port;
     pcfg.tls = false;
-    pcfg.max_body_bytes = 64 * 1024;  // OCSP requests are tiny; larger bodies get 413
+    pcfg.max_body_bytes = 64 * 1024;     // OCSP requests are tiny; larger bodies get 413
     pcfg.keep_alive_max_count = 100000;  // stapling proxies keep their connections
     pki_http = std::make_unique<http::http_server>(pcfg, gateways::pki::pki_only(pki));
     if (auto started = pki_http->start(); !started)

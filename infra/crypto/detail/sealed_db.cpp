@@ -60,7 +60,7 @@ crypto_result<done> create_private_file(const std::string& path) {
 }
 
 crypto_result<std::unique_ptr<connection>> open_connection(const std::string& path,
-                                                          std::string setup) {
+                                                           std::string setup) {
   sql::sqlite_options o;
   o.create = false;  // create_private_file made it, owner-only
   o.no_follow = true;
@@ -126,11 +126,11 @@ crypto_result<std::unique_ptr<sealed_db>> sealed_db::open(const std::string& pat
   auto s = std::make_unique<state>();
   // FULL: the WAL is fsynced at every commit, so a put is on disk when it returns.
   // secure_delete: replaced and removed blobs are zeroed, not left in free pages.
-  auto writer = open_connection(
-      path,
-      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON;"
-      "CREATE TABLE IF NOT EXISTS sealed_keys("
-      "  id TEXT PRIMARY KEY NOT NULL, sealed BLOB NOT NULL) WITHOUT ROWID;");
+  auto writer =
+      open_connection(path,
+                      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON;"
+                      "CREATE TABLE IF NOT EXISTS sealed_keys("
+                      "  id TEXT PRIMARY KEY NOT NULL, sealed BLOB NOT NULL) WITHOUT ROWID;");
   if (!writer) return writer.error();
   s->writer = std::move(writer).value();
   // Prepared now, so a database the statements do not fit fails at open, not at first use.

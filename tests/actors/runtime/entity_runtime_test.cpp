@@ -364,8 +364,7 @@ BOOST_AUTO_TEST_CASE(every_submit_is_answered_once_and_in_order_per_entity) {
   }
   // A read queues behind every command of its entity and is answered only after their
   // callbacks ran on the entity's thread: a second call from the entity would show now.
-  for (int e = 0; e < entities; ++e)
-    BOOST_REQUIRE(rt.read("team", "t-" + std::to_string(e)).ok());
+  for (int e = 0; e < entities; ++e) BOOST_REQUIRE(rt.read("team", "t-" + std::to_string(e)).ok());
 
   BOOST_TEST(answered.load() == threads_n * per_thread);
   BOOST_TEST(failures.load() == 0);

@@ -20,8 +20,7 @@ std::unique_ptr<kafka::mock_cluster> start_cluster(const std::string& topic) {
   return std::move(c).value();
 }
 
-std::unique_ptr<kafka::relay> make_relay(store::event_store& s,
-                                         std::shared_ptr<sql::database> db,
+std::unique_ptr<kafka::relay> make_relay(store::event_store& s, std::shared_ptr<sql::database> db,
                                          const kafka::relay_options& o) {
   auto r = kafka::relay::create(s, std::move(db), o);
   BOOST_REQUIRE_MESSAGE(r, (r ? "" : r.error().message));
