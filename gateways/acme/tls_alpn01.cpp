@@ -3,8 +3,6 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
-#include <pthread.h>
-#include <signal.h>
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -14,6 +12,7 @@
 #include <memory>
 
 #include "infra/crypto/sha256.hpp"
+#include "infra/net/sigpipe_blocked.hpp"
 
 namespace certctl::gateways::acme {
 namespace {
@@ -46,30 +45,6 @@ std::string openssl_error() {
   ERR_error_string_n(e, buf, sizeof buf);
   return buf;
 }
-
-/// OpenSSL writes with plain send(): a peer that hangs up would raise SIGPIPE and kill the
-/// server. SIGPIPE from a socket write goes to the writing thread, so blocking it here for
-/// the check and discarding one left pending is enough.
-class sigpipe_blocked {
- public:
-  sigpipe_blocked() {
-    sigemptyset(&pipe_);
-    sigaddset(&pipe_, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &pipe_, &old_);
-  }
-  ~sigpipe_blocked() {
-    const timespec zero{0, 0};
-    while (sigtimedwait(&pipe_, nullptr, &zero) > 0) {
-    }
-    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
-  }
-  sigpipe_blocked(const sigpipe_blocked&) = delete;
-  sigpipe_blocked& operator=(const sigpipe_blocked&) = delete;
-
- private:
-  sigset_t pipe_;
-  sigset_t old_;
-};
 
 /// The certificate checks of RFC 8737 §3 on the presented leaf.
 std::optional<std::string> check_certificate(X509* cert, const std::string& identifier,
@@ -132,7 +107,7 @@ std::optional<std::string> check_tls_alpn01(const std::string& identifier,
     if (log_detail != nullptr) *log_detail = "tls-alpn-01: " + detail;
     return std::string("tls-alpn-01: ") + net::outbound_error::public_message();
   };
-  const sigpipe_blocked no_sigpipe;
+  const net::sigpipe_blocked no_sigpipe;
   ERR_clear_error();
   std::unique_ptr<SSL_CTX, ssl_ctx_free> ctx(SSL_CTX_new(TLS_client_method()));
   if (!ctx) return "tls-alpn-01: " + openssl_error();

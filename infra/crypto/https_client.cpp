@@ -3,14 +3,15 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
-#include <pthread.h>
-#include <signal.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
 #include <algorithm>
 #include <chrono>
 #include <memory>
+
+#include "infra/crypto/detail/openssl.hpp"
+#include "infra/net/sigpipe_blocked.hpp"
 
 namespace certctl::crypto {
 namespace {
@@ -29,39 +30,6 @@ struct ssl_free {
 outbound_error fail(outbound_errc c, std::string detail) {
   return {c, std::move(detail)};
 }
-
-std::string drain_errors() {
-  std::string out;
-  while (const unsigned long e = ERR_get_error()) {
-    char buf[256];
-    ERR_error_string_n(e, buf, sizeof buf);
-    out += (out.empty() ? "" : "; ") + std::string(buf);
-  }
-  return out.empty() ? "no details" : out;
-}
-
-/// OpenSSL writes with plain send(): a peer that hangs up would raise SIGPIPE. It goes to the
-/// writing thread, so blocking it for the exchange and discarding one left pending suffices.
-class sigpipe_blocked {
- public:
-  sigpipe_blocked() {
-    sigemptyset(&pipe_);
-    sigaddset(&pipe_, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &pipe_, &old_);
-  }
-  ~sigpipe_blocked() {
-    const timespec zero{0, 0};
-    while (sigtimedwait(&pipe_, nullptr, &zero) > 0) {
-    }
-    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
-  }
-  sigpipe_blocked(const sigpipe_blocked&) = delete;
-  sigpipe_blocked& operator=(const sigpipe_blocked&) = delete;
-
- private:
-  sigset_t pipe_;
-  sigset_t old_;
-};
 
 /// Bounds the next blocking read or write on `fd` by the time left; false when none is left.
 bool arm(int fd, steady::time_point deadline) {
@@ -88,10 +56,10 @@ result<net::http_get_response, outbound_error> https_get(const net::outbound_gua
                                                          const https_options& options) {
   auto request = net::http_request_bytes(req, 443);
   if (!request) return request.error();
-  const sigpipe_blocked no_sigpipe;
+  const net::sigpipe_blocked no_sigpipe;
   ERR_clear_error();
   std::unique_ptr<SSL_CTX, ssl_ctx_free> ctx(SSL_CTX_new(TLS_client_method()));
-  if (!ctx) return fail(outbound_errc::io_error, "TLS context: " + drain_errors());
+  if (!ctx) return fail(outbound_errc::io_error, detail::openssl_error("TLS context").message);
   SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
   SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
   // Many servers close without close_notify; a body whose end matters has a length or chunks,
@@ -103,7 +71,8 @@ result<net::http_get_response, outbound_error> https_get(const net::outbound_gua
           : SSL_CTX_load_verify_locations(ctx.get(), options.ca_bundle_path.c_str(), nullptr);
   if (loaded != 1)
     return fail(outbound_errc::invalid_request,
-                "cannot load the CA bundle '" + options.ca_bundle_path + "': " + drain_errors());
+                detail::openssl_error("cannot load the CA bundle '" + options.ca_bundle_path + "'")
+                    .message);
 
   auto conn = guard.connect(req.host, req.port, limits);
   if (!conn) return conn.error();
@@ -111,7 +80,7 @@ result<net::http_get_response, outbound_error> https_get(const net::outbound_gua
   const std::string peer = net::to_string(conn->peer()) + ":" + std::to_string(req.port);
   std::unique_ptr<SSL, ssl_free> ssl(SSL_new(ctx.get()));
   if (!ssl || SSL_set_fd(ssl.get(), conn->fd()) != 1)
-    return fail(outbound_errc::io_error, peer + ": TLS setup: " + drain_errors());
+    return fail(outbound_errc::io_error, detail::openssl_error(peer + ": TLS setup").message);
   // The name the certificate must carry: the DNS name (also sent as SNI) or the IP literal.
   const std::string host = bare_host(req.host);
   net::ip_address literal;
@@ -127,10 +96,10 @@ result<net::http_get_response, outbound_error> https_get(const net::outbound_gua
     return fail(outbound_errc::timeout, peer + ": no time left for the handshake");
   if (SSL_connect(ssl.get()) != 1) {
     const long verify = SSL_get_verify_result(ssl.get());
-    std::string why = drain_errors();
+    std::string why = detail::openssl_error("TLS handshake").message;
     if (verify != X509_V_OK) why += " (" + std::string(X509_verify_cert_error_string(verify)) + ")";
     return fail(steady::now() >= deadline ? outbound_errc::timeout : outbound_errc::connect_failed,
-                peer + ": TLS handshake: " + why);
+                peer + ": " + why);
   }
 
   std::size_t sent = 0;
@@ -139,7 +108,8 @@ result<net::http_get_response, outbound_error> https_get(const net::outbound_gua
       return fail(outbound_errc::timeout, peer + ": request not sent in time");
     const int n = SSL_write(ssl.get(), request->data() + sent,
                             static_cast<int>(std::min<std::size_t>(request->size() - sent, 16384)));
-    if (n <= 0) return fail(outbound_errc::io_error, peer + ": TLS write: " + drain_errors());
+    if (n <= 0)
+      return fail(outbound_errc::io_error, detail::openssl_error(peer + ": TLS write").message);
     sent += static_cast<std::size_t>(n);
   }
 
@@ -166,7 +136,7 @@ result<net::http_get_response, outbound_error> https_get(const net::outbound_gua
       continue;
     }
     return fail(steady::now() >= deadline ? outbound_errc::timeout : outbound_errc::io_error,
-                peer + ": TLS read: " + drain_errors());
+                detail::openssl_error(peer + ": TLS read").message);
   }
 }
 
