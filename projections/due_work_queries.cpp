@@ -34,8 +34,8 @@ std::int64_t max_of_int_array(const events::json_object& doc, const char* key,
   return best < 0 ? fallback : best;
 }
 
-renewal_policy_row policy_from(const std::string& id, const events::json_object& d) {
-  renewal_policy_row p;
+domain::renewal_policy_info policy_from(const std::string& id, const events::json_object& d) {
+  domain::renewal_policy_info p;
   p.id = id;
   p.renewal_window_days = d.int64("renewal_window_days", p.renewal_window_days);
   p.auto_renew = d.boolean("auto_renew", p.auto_renew);
@@ -49,10 +49,10 @@ const char* certificate_columns =
     "SELECT id, status, expires_at_us, expires_at, renewal_policy_id, certificate_profile_id "
     "FROM certificates ";
 
-std::vector<due_certificate_row> certificates_of(const rows& rs) {
-  std::vector<due_certificate_row> out;
+std::vector<domain::due_certificate> certificates_of(const rows& rs) {
+  std::vector<domain::due_certificate> out;
   for (const auto& r : rs) {
-    due_certificate_row c;
+    domain::due_certificate c;
     c.id = r.text(0).value_or("");
     c.status = r.text(1).value_or("");
     c.expires_at = r.int64(2).value_or(0);
@@ -66,10 +66,10 @@ std::vector<due_certificate_row> certificates_of(const rows& rs) {
 
 const char* job_columns = "SELECT id, type, status, certificate_id, created_at_us, doc FROM jobs ";
 
-std::vector<due_job_row> jobs_of(const rows& rs) {
-  std::vector<due_job_row> out;
+std::vector<domain::due_job> jobs_of(const rows& rs) {
+  std::vector<domain::due_job> out;
   for (const auto& r : rs) {
-    due_job_row j;
+    domain::due_job j;
     j.id = r.text(0).value_or("");
     j.type = r.text(1).value_or("");
     j.status = r.text(2).value_or("");
@@ -90,9 +90,8 @@ std::int64_t limit_of(size_t limit) {
 
 }  // namespace
 
-db_result<std::vector<due_certificate_row>> certificates_expiring_by(sql::database& db,
-                                                                     events::timestamp_us horizon,
-                                                                     size_t limit) {
+db_result<std::vector<domain::due_certificate>> certificates_expiring_by(
+    sql::database& db, events::timestamp_us horizon, size_t limit) {
   auto rs = db.query(std::string(certificate_columns) +
                          "WHERE status IN ('Active', 'Expiring') AND expires_at_us IS NOT NULL "
                          "AND expires_at_us <= ? ORDER BY expires_at_us, id LIMIT ?",
@@ -101,9 +100,9 @@ db_result<std::vector<due_certificate_row>> certificates_expiring_by(sql::databa
   return certificates_of(*rs);
 }
 
-db_result<std::vector<due_certificate_row>> short_lived_expired_by(sql::database& db,
-                                                                   events::timestamp_us now,
-                                                                   size_t limit) {
+db_result<std::vector<domain::due_certificate>> short_lived_expired_by(sql::database& db,
+                                                                       events::timestamp_us now,
+                                                                       size_t limit) {
   // allow_short_lived lives only in the profile document: few profiles, so filter them here
   // and let the certificates query use its profile index.
   auto profiles = db.query("SELECT id, doc FROM resources WHERE kind = 'profile' AND deleted = 0");
@@ -116,7 +115,7 @@ db_result<std::vector<due_certificate_row>> short_lived_expired_by(sql::database
     in_list += in_list.empty() ? "?" : ", ?";
     p.emplace_back(r.text(0).value_or(""));
   }
-  if (p.empty()) return std::vector<due_certificate_row>{};
+  if (p.empty()) return std::vector<domain::due_certificate>{};
   p.emplace_back(now);
   p.emplace_back(limit_of(limit));
   auto rs =
@@ -128,11 +127,11 @@ db_result<std::vector<due_certificate_row>> short_lived_expired_by(sql::database
   return certificates_of(*rs);
 }
 
-db_result<std::vector<renewal_policy_row>> renewal_policies(sql::database& db) {
+db_result<std::vector<domain::renewal_policy_info>> renewal_policies(sql::database& db) {
   auto rs = db.query(
       "SELECT id, doc FROM resources WHERE kind = 'renewal_policy' AND deleted = 0 ORDER BY id");
   if (!rs) return rs.error();
-  std::vector<renewal_policy_row> out;
+  std::vector<domain::renewal_policy_info> out;
   for (const auto& r : *rs) {
     auto doc = events::json_object::parse(r.text(1).value_or("{}")).value_or(events::json_object{});
     out.push_back(policy_from(r.text(0).value_or(""), doc));
@@ -140,19 +139,19 @@ db_result<std::vector<renewal_policy_row>> renewal_policies(sql::database& db) {
   return out;
 }
 
-db_result<std::optional<renewal_policy_row>> renewal_policy(sql::database& db,
-                                                            const std::string& id) {
+db_result<std::optional<domain::renewal_policy_info>> renewal_policy(sql::database& db,
+                                                                     const std::string& id) {
   auto rs = db.query(
       "SELECT doc FROM resources WHERE kind = 'renewal_policy' AND id = ? AND deleted = 0", {id});
   if (!rs) return rs.error();
-  if (rs->empty()) return std::optional<renewal_policy_row>{};
+  if (rs->empty()) return std::optional<domain::renewal_policy_info>{};
   auto doc = events::json_object::parse(rs->front().text(0).value_or("{}"))
                  .value_or(events::json_object{});
-  return std::optional<renewal_policy_row>(policy_from(id, doc));
+  return std::optional<domain::renewal_policy_info>(policy_from(id, doc));
 }
 
-db_result<std::vector<due_job_row>> pending_jobs_due(sql::database& db, events::timestamp_us now,
-                                                     size_t limit) {
+db_result<std::vector<domain::due_job>> pending_jobs_due(sql::database& db,
+                                                         events::timestamp_us now, size_t limit) {
   auto rs = db.query(std::string(job_columns) +
                          "WHERE status = 'Pending' AND (scheduled_at_us IS NULL OR "
                          "scheduled_at_us <= ?) ORDER BY scheduled_at_us, id LIMIT ?",
@@ -161,9 +160,9 @@ db_result<std::vector<due_job_row>> pending_jobs_due(sql::database& db, events::
   return jobs_of(*rs);
 }
 
-db_result<std::vector<due_job_row>> jobs_awaiting_csr_since(sql::database& db,
-                                                            events::timestamp_us before,
-                                                            size_t limit) {
+db_result<std::vector<domain::due_job>> jobs_awaiting_csr_since(sql::database& db,
+                                                                events::timestamp_us before,
+                                                                size_t limit) {
   auto rs = db.query(std::string(job_columns) +
                          "WHERE status = 'AwaitingCSR' AND created_at_us < ? AND "
                          "(scheduled_at_us IS NULL OR scheduled_at_us < ?) "
@@ -173,8 +172,9 @@ db_result<std::vector<due_job_row>> jobs_awaiting_csr_since(sql::database& db,
   return jobs_of(*rs);
 }
 
-db_result<std::vector<due_job_row>> jobs_running_since(sql::database& db,
-                                                       events::timestamp_us before, size_t limit) {
+db_result<std::vector<domain::due_job>> jobs_running_since(sql::database& db,
+                                                           events::timestamp_us before,
+                                                           size_t limit) {
   // While Running, the last event a job's row folded is job.started (job.csr_submitted is
   // not projected), so updated_at_us is when the current attempt started.
   auto rs = db.query(std::string(job_columns) +
@@ -184,16 +184,16 @@ db_result<std::vector<due_job_row>> jobs_running_since(sql::database& db,
   if (!rs) return rs.error();
   auto jobs = jobs_of(*rs);
   jobs.erase(std::remove_if(jobs.begin(), jobs.end(),
-                            [before](const due_job_row& j) {
+                            [before](const domain::due_job& j) {
                               return j.started_at != 0 && j.started_at >= before;
                             }),
              jobs.end());
   return jobs;
 }
 
-db_result<std::vector<silent_agent_row>> agents_silent_since(sql::database& db,
-                                                             events::timestamp_us before,
-                                                             size_t limit) {
+db_result<std::vector<domain::silent_agent>> agents_silent_since(sql::database& db,
+                                                                 events::timestamp_us before,
+                                                                 size_t limit) {
   // Every agent event moves updated_at_us and none sets it earlier than the last heartbeat,
   // so updated_at_us < before is a superset of the silent agents; the document decides.
   auto rs = db.query(
@@ -201,7 +201,7 @@ db_result<std::vector<silent_agent_row>> agents_silent_since(sql::database& db,
       "status = 'Online' AND updated_at_us < ? ORDER BY updated_at_us, id LIMIT ?",
       {before, limit_of(limit)});
   if (!rs) return rs.error();
-  std::vector<silent_agent_row> out;
+  std::vector<domain::silent_agent> out;
   for (const auto& r : *rs) {
     auto doc = events::json_object::parse(r.text(1).value_or("{}")).value_or(events::json_object{});
     const auto heard = time_of(doc, "last_heartbeat_at");

@@ -8,38 +8,12 @@ namespace {
 using schedulers::source_error;
 using schedulers::source_result;
 
-schedulers::due_certificate to_due(projections::due_certificate_row r) {
-  return {std::move(r.id),
-          std::move(r.status),
-          r.expires_at,
-          std::move(r.expires_at_text),
-          std::move(r.renewal_policy_id),
-          std::move(r.certificate_profile_id)};
-}
-
-schedulers::renewal_policy_info to_policy(projections::renewal_policy_row r) {
-  return {std::move(r.id), r.renewal_window_days,    r.auto_renew,
-          r.max_retries,   r.retry_interval_seconds, r.alert_window_days};
-}
-
-schedulers::due_job to_due(projections::due_job_row r) {
-  return {std::move(r.id), std::move(r.type), std::move(r.status), std::move(r.certificate_id),
-          r.attempts,      r.created_at,      r.scheduled_at,      r.started_at};
-}
-
-schedulers::silent_agent to_due(projections::silent_agent_row r) {
-  return {std::move(r.id), r.last_heartbeat_at};
-}
-
-/// The rows of a query in the loops' types, or its error as a source_error.
-template <class Row>
-auto adapt(sql::db_result<std::vector<Row>> rows)
-    -> source_result<std::vector<decltype(to_due(std::declval<Row>()))>> {
+/// A query's rows (already the loops' types, domain/due_work.hpp), or its error as a
+/// source_error.
+template <class T>
+source_result<T> adapt(sql::db_result<T> rows) {
   if (!rows) return source_error{rows.error().message};
-  std::vector<decltype(to_due(std::declval<Row>()))> out;
-  out.reserve(rows->size());
-  for (auto& r : *rows) out.push_back(to_due(std::move(r)));
-  return out;
+  return std::move(rows).value();
 }
 
 }  // namespace
@@ -55,20 +29,12 @@ source_result<std::vector<schedulers::due_certificate>> due_work_adapter::short_
 }
 
 source_result<std::vector<schedulers::renewal_policy_info>> due_work_adapter::renewal_policies() {
-  auto rows = projections::renewal_policies(*db_);
-  if (!rows) return source_error{rows.error().message};
-  std::vector<schedulers::renewal_policy_info> out;
-  out.reserve(rows->size());
-  for (auto& r : *rows) out.push_back(to_policy(std::move(r)));
-  return out;
+  return adapt(projections::renewal_policies(*db_));
 }
 
 source_result<std::optional<schedulers::renewal_policy_info>> due_work_adapter::renewal_policy(
     const std::string& id) {
-  auto row = projections::renewal_policy(*db_, id);
-  if (!row) return source_error{row.error().message};
-  if (!row->has_value()) return std::optional<schedulers::renewal_policy_info>{};
-  return std::optional<schedulers::renewal_policy_info>(to_policy(std::move(**row)));
+  return adapt(projections::renewal_policy(*db_, id));
 }
 
 source_result<std::vector<schedulers::due_job>> due_work_adapter::pending_jobs_due(
