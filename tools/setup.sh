@@ -21,6 +21,14 @@ packages=(
   certbot lego
   # the web dashboard: Node.js builds it (gateways/dashboard), Chromium runs its browser test
   nodejs chromium
+  # deployment targets the agent tests deploy to, each started by its test on a loopback port
+  # with a throwaway config (tests/connectors/targets); keytool comes with the JDK
+  nginx apache2 haproxy caddy postfix dovecot-imapd openssh-server libssh-dev
+  openjdk-17-jdk-headless
+  # enrollment and ACME peers: micromdm's scepclient, certmonger's scep-submit, pebble
+  scep certmonger pebble
+  # SMTP peer for the email notifier tests
+  python3-aiosmtpd
 )
 
 missing=()
@@ -40,5 +48,14 @@ echo "setup: installing ${missing[*]}"
 sudo_cmd=()
 [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
 export DEBIAN_FRONTEND=noninteractive
+# Daemon packages (nginx, apache2, postfix, sshd, ...) start their service on install, on every
+# interface. Tests start their own instances on loopback, so forbid service starts while
+# installing (policy-rc.d exit 101), unless the machine already has a policy of its own.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' | "${sudo_cmd[@]}" tee "$policy" >/dev/null
+  "${sudo_cmd[@]}" chmod 0755 "$policy"
+  trap '"${sudo_cmd[@]}" rm -f "$policy"' EXIT
+fi
 "${sudo_cmd[@]}" apt-get update -q
 "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
