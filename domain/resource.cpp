@@ -9,6 +9,7 @@
 #include "domain/certificate.hpp"
 #include "domain/intermediate.hpp"
 #include "domain/job.hpp"
+#include "domain/policy_rules.hpp"
 #include "domain/rules.hpp"
 #include "events/time.hpp"
 
@@ -93,6 +94,26 @@ const std::map<std::string, kind_spec>& specs() {
           if (auto e = int_range(d, "renewal_window_days", 1, 365)) return e;
           if (auto e = int_range(d, "max_retries", 0, 10)) return e;
           if (auto e = int_range(d, "retry_interval_seconds", 60, 86400)) return e;
+          return std::nullopt;
+        }}},
+      {"policy",
+       {{{"name", 's', true, nullptr},
+         {"type", 's', true, nullptr},
+         {"config", 'o', false, "{}"},
+         {"enabled", 'b', false, "true"},
+         {"severity", 's', false, "\"Warning\""}},
+        validate_policy}},
+      {"agent_group",
+       {{{"name", 's', true, nullptr},
+         {"description", 's', false, nullptr},
+         {"match_os", 's', false, nullptr},
+         {"match_architecture", 's', false, nullptr},
+         {"match_ip_cidr", 's', false, nullptr},
+         {"match_version", 's', false, nullptr},
+         {"enabled", 'b', false, "true"}},
+        [](const events::json_object& d) -> std::optional<domain_error> {
+          if (d.str("name").size() > 255)
+            return invalid("field 'name' is longer than 255 characters");
           return std::nullopt;
         }}},
       {"team", {{{"name", 's', true, nullptr}, {"description", 's', false, nullptr}}, nullptr}},
@@ -210,6 +231,7 @@ class resource final : public aggregate {
     }
     if (verb == "delete") return decision{{kind_ + ".deleted", events::json_object{}}};
     if (kind_ == "issuer" && verb == "publish_crl") return publish_crl(c.body);
+    if (kind_ == "policy" && verb == "record_violation") return record_violation(c.body);
     if (kind_ == "agent" && verb == "heartbeat") {
       auto checked = checked_fields(c.body, false);
       if (!checked) return checked.error();
@@ -250,6 +272,18 @@ class resource final : public aggregate {
   /// a higher number; no CRL is served before its number is in the log.
   result<decision, domain_error> publish_crl(const events::json_object& b) const {
     return decide_crl_publication(b, last_crl_number_, "issuer.crl_published");
+  }
+
+  /// policy.record_violation: a certificate found breaking this rule (at issuance or by the
+  /// periodic sweep). The rule's view does not change; the violations read model lists them.
+  result<decision, domain_error> record_violation(const events::json_object& b) const {
+    if (auto err = require_strings(b, {"violation_id", "certificate_id", "message"})) return *err;
+    events::json_object p;
+    p.set("violation_id", b.str("violation_id"))
+        .set("certificate_id", b.str("certificate_id"))
+        .set("message", b.str("message").substr(0, 1024))
+        .set("severity", view_.str("severity", "Warning"));
+    return decision{{"policy.violation_recorded", p}};
   }
 
   /// The known fields of `body`, type-checked; required ones enforced on create.

@@ -87,6 +87,18 @@ db_result<json_page> list_certificates(sql::database& db, const certificate_filt
   return query_doc_page(db, "certificates" + where, p, order, f.page, f.per_page);
 }
 
+db_result<std::vector<std::pair<std::string, std::string>>> certificates_after(
+    sql::database& db, const std::string& after_id, std::int64_t limit) {
+  auto rows = db.query(
+      "SELECT id, doc FROM certificates WHERE id > ? AND status <> 'Archived' ORDER BY id LIMIT ?",
+      {after_id, limit});
+  if (!rows) return rows.error();
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& row : *rows)
+    out.emplace_back(row.text(0).value_or(""), row.text(1).value_or("{}"));
+  return out;
+}
+
 db_result<std::optional<std::string>> get_certificate(sql::database& db, const std::string& id) {
   auto rows = db.query("SELECT doc FROM certificates WHERE id = ?", {id});
   if (!rows) return rows.error();

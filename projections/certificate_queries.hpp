@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "projections/entity_queries.hpp"
 #include "projections/sql_names.hpp"
@@ -31,6 +33,11 @@ struct certificate_filter {
 db_result<json_page> list_certificates(sql::database& db, const certificate_filter& filter);
 /// One ManagedCertificate as JSON; nullopt when there is none (404).
 db_result<std::optional<std::string>> get_certificate(sql::database& db, const std::string& id);
+
+/// Up to `limit` certificates (not Archived) with an id above `after_id`, in id order, as
+/// (id, API document) pairs: how sweeps page through the whole inventory.
+db_result<std::vector<std::pair<std::string, std::string>>> certificates_after(
+    sql::database& db, const std::string& after_id, std::int64_t limit);
 
 /// One certificate_versions row (API CertificateVersion).
 struct certificate_version_row {

@@ -1,5 +1,6 @@
 #include "projections/entity_projections.hpp"
 
+#include <algorithm>
 #include <optional>
 
 #include "domain/certificate.hpp"
@@ -85,10 +86,8 @@ db_result<done> insert_version(transaction& tx, const std::string& certificate_i
 }  // namespace
 
 bool is_resource_kind(const std::string& kind) {
-  static const char* kinds[] = {"issuer", "profile", "renewal_policy", "team", "owner", "agent"};
-  for (const char* k : kinds)
-    if (kind == k) return true;
-  return false;
+  const auto& kinds = domain::resource_kinds();
+  return std::find(kinds.begin(), kinds.end(), kind) != kinds.end();
 }
 
 db_result<done> certificate_projection::create_schema(transaction& tx) {

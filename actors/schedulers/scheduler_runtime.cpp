@@ -43,6 +43,8 @@ struct scheduler_runtime::impl {
         {[this](events::timestamp_us now) { return agents.tick(now); },
          micros(options.agents_every)},
     };
+    for (const auto& extra : options.extra_loops)
+      if (extra.tick) loops.push_back({extra.tick, micros(extra.every)});
   }
 
   std::vector<tick_report> tick(events::timestamp_us now) {

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "actors/schedulers/agent_health.hpp"
@@ -22,6 +23,14 @@
 #include "infra/clock.hpp"
 
 namespace certctl::schedulers {
+
+/// A loop defined outside this runtime (governance sweep, notifications, ...): ticked like
+/// the built-in ones, after them, at its own period on the injected clock.
+struct periodic_loop {
+  std::string name;
+  std::chrono::seconds every{std::chrono::minutes(1)};
+  std::function<tick_report(events::timestamp_us)> tick;
+};
 
 struct scheduler_options {
   std::chrono::milliseconds tick_interval{std::chrono::seconds(5)};  ///< wake-up period
@@ -35,6 +44,7 @@ struct scheduler_options {
   job_processor_options jobs;
   job_timeout_options timeouts;
   agent_health_options agents;
+  std::vector<periodic_loop> extra_loops;
   /// Told about every tick that did something or hit an error (logs, metrics). Runs on the
   /// scheduler's thread.
   std::function<void(const tick_report&)> on_report;

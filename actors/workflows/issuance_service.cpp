@@ -74,6 +74,7 @@ struct issuance_service::impl {
   profile_lookup profiles;     ///< guarded by mu
   issuance_observer observer;  // guarded by mu
   issuer_resolver resolver;    ///< guarded by mu
+  issuance_gate gate;          ///< guarded by mu
 
   impl(entity_runtime& r, connectors::issuer& i, crypto::key_store& k)
       : runtime(r), issuer(i), keys(k) {}
@@ -133,6 +134,13 @@ struct issuance_service::impl {
       runtime.execute("job", make_command(t, "job.complete", t.job_id, {}));
       return outcome::skipped;
     }
+    issuance_gate check_gate;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      check_gate = gate;
+    }
+    if (check_gate)
+      if (auto refused = check_gate(t)) return fail(t, *refused, false);
     std::string csr_pem = t.csr_pem;
     std::string key_pem;
     const std::string cn = t.certificate.str("common_name");
@@ -301,6 +309,11 @@ void issuance_service::set_retry_schedule(retry_schedule schedule) {
 void issuance_service::set_issuer_resolver(issuer_resolver resolver) {
   std::lock_guard<std::mutex> lock(impl_->mu);
   impl_->resolver = std::move(resolver);
+}
+
+void issuance_service::set_issuance_gate(issuance_gate gate) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->gate = std::move(gate);
 }
 
 void issuance_service::set_profile_lookup(profile_lookup lookup) {

@@ -52,6 +52,10 @@ using retry_schedule = std::function<events::timestamp_us(const issuance_task&)>
 using issuer_resolver =
     std::function<connectors::issuer*(const issuance_task&, std::string& error)>;
 
+/// Decides whether a task may be issued at all (the governance policy rules): an error message
+/// fails the job without retry, nullopt lets it go on. Runs on the worker thread.
+using issuance_gate = std::function<std::optional<std::string>(const issuance_task&)>;
+
 class issuance_service {
  public:
   issuance_service(entity_runtime& runtime, connectors::issuer& issuer, crypto::key_store& keys,
@@ -74,6 +78,9 @@ class issuance_service {
   /// Enables profile enforcement: key algorithm and size, MaxTTL and EKUs of the certificate's
   /// profile (certificate_profile_id). Without it, the issuer's defaults apply.
   void set_profile_lookup(profile_lookup lookup);
+
+  /// Checks every task before a key is made or a CA is asked (unset: no check).
+  void set_issuance_gate(issuance_gate gate);
 
   /// Routes tasks to other issuers (unset: every task goes to the constructor's issuer).
   void set_issuer_resolver(issuer_resolver resolver);

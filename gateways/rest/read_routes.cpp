@@ -5,6 +5,7 @@
 #include "gateways/http/pagination.hpp"
 #include "gateways/rest/command_support.hpp"
 #include "gateways/rest/connector_routes.hpp"
+#include "gateways/rest/query_support.hpp"
 #include "infra/crypto/certificate.hpp"
 #include "projections/audit_queries.hpp"
 #include "projections/certificate_queries.hpp"
@@ -14,17 +15,6 @@ namespace certctl::gateways::rest {
 using http::role;
 
 namespace {
-
-/// The page and per_page query parameters (the gateway's rules: defaults 1 and 50, per_page
-/// capped at 500), or the 400 to answer.
-std::optional<http::page_params> paging_of(const http::request_context& c, http::response& err) {
-  auto p = http::parse_page_params(c.query_params());
-  if (!p) {
-    err = http::to_response(p.error());
-    return std::nullopt;
-  }
-  return *p;
-}
 
 void add_audit_routes(http::router& r, read_context& ctx) {
   r.add("GET", "/api/v1/audit", role::viewer, [&ctx](http::request_context& c) {
@@ -60,20 +50,6 @@ void add_audit_routes(http::router& r, read_context& ctx) {
       return http::error_response(404, "audit event " + c.path_param("id") + " not found");
     return http::json_response(projections::audit_event_json(**row));
   });
-}
-
-/// Renders a query result: the page, or the query's error through the table (a bad filter is
-/// 400, a database failure 500 or 503).
-http::response page_or_error(const sql::db_result<projections::json_page>& page) {
-  if (!page) return error_response(page.error());
-  return http::json_response(projections::page_json(*page));
-}
-
-http::response doc_or_404(const sql::db_result<std::optional<std::string>>& doc,
-                          const std::string& what) {
-  if (!doc) return error_response(doc.error());
-  if (!doc->has_value()) return http::error_response(404, what + " not found");
-  return http::json_response(**doc);
 }
 
 void add_certificate_reads(http::router& r, read_context& ctx) {
@@ -162,7 +138,9 @@ void add_resource_reads(http::router& r, read_context& ctx) {
       {"/api/v1/renewal-policies", "renewal_policy"},
       {"/api/v1/teams", "team"},
       {"/api/v1/owners", "owner"},
-      {"/api/v1/agents", "agent"}};
+      {"/api/v1/agents", "agent"},
+      {"/api/v1/policies", "policy"},
+      {"/api/v1/agent-groups", "agent_group"}};
   for (const auto& [path, kind_c] : routes) {
     const std::string kind = kind_c;
     r.add("GET", path, role::viewer, [&ctx, kind](http::request_context& c) {

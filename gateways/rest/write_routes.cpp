@@ -4,6 +4,8 @@
 
 #include "gateways/rest/command_support.hpp"
 
+#include "actors/workflows/policy_engine.hpp"
+
 #include "domain/rules.hpp"
 #include "infra/crypto/random.hpp"
 
@@ -25,6 +27,8 @@ const resource_route resource_routes[] = {
     {"/api/v1/renewal-policies", "renewal_policy", "rp", role::admin},
     {"/api/v1/teams", "team", "team", role::operator_},
     {"/api/v1/owners", "owner", "owner", role::operator_},
+    {"/api/v1/policies", "policy", "pol", role::admin},
+    {"/api/v1/agent-groups", "agent_group", "ag", role::admin},
 };
 
 std::string new_id(const events::json_object& body, const char* prefix) {
@@ -104,8 +108,13 @@ void add_certificate_routes(http::router& r, write_context& ctx) {
     http::response err;
     auto body = body_of(c, err);
     if (!body) return err;
-    auto created = ctx.runtime.execute(
-        "certificate", command_for(c, "certificate.create", new_id(*body, "mc"), *body));
+    const std::string id = new_id(*body, "mc");
+    // Governance first: a certificate a blocking rule forbids is never created.
+    if (ctx.policies != nullptr)
+      if (auto refused = ctx.policies->check(id, *body, principal_of(c)))
+        return http::error_response(400, *refused);
+    auto created =
+        ctx.runtime.execute("certificate", command_for(c, "certificate.create", id, *body));
     if (!created) return render(created, 201);
     auto started = actors::start_issuance(ctx.runtime, ctx.handoff, created->view, "Issuance",
                                           start_of(c, created->view.str("id")));

@@ -12,6 +12,10 @@
 #include "actors/workflows/renewal.hpp"
 #include "gateways/http/router.hpp"
 
+namespace certctl::actors {
+class policy_engine;
+}
+
 namespace certctl::gateways::rest {
 
 /// A kind's own step around the generic create/update routes (issuers: config schema, sealed
@@ -34,6 +38,8 @@ struct write_context {
   actors::issuance_handoff handoff;
   /// By entity kind ("issuer"); kinds without one go straight to the runtime.
   std::map<std::string, resource_hook> hooks = {};
+  /// The governance rules checked before a certificate is created (nullptr: none).
+  actors::policy_engine* policies = nullptr;
 };
 
 void add_write_routes(gateways::http::router& r, write_context& ctx);

@@ -38,6 +38,7 @@
 #include "gateways/rest/bulk_routes.hpp"
 #include "gateways/rest/cluster_routes.hpp"
 #include "gateways/rest/connector_routes.hpp"
+#include "gateways/rest/governance_routes.hpp"
 #include "gateways/rest/intermediate_routes.hpp"
 #include "gateways/rest/inventory_routes.hpp"
 #include "gateways/rest/key_export_routes.hpp"
@@ -57,6 +58,7 @@
 #include "projections/projector.hpp"
 #include "projections/standard_projections.hpp"
 #include "tools/server/due_work_adapter.hpp"
+#include "tools/server/policy_source_adapter.hpp"
 #include "tools/server/revocation_reader_adapter.hpp"
 
 namespace {
@@ -280,6 +282,15 @@ int main() {
         if (!doc || !doc->has_value()) return std::nullopt;
         return events::json_object::parse(**doc);
       });
+  // Governance: the policy rules are checked before every issuance, whatever its source, and
+  // swept over the inventory so existing certificates are reported too.
+  server::policy_source_adapter policy_reads(*db);
+  actors::policy_engine policies(runtime, policy_reads);
+  schedulers::policy_sweep policy_sweep(policies, policy_reads);
+  issuance.set_issuance_gate([&policies](const actors::issuance_task& t) {
+    return policies.check(t.certificate_id, t.certificate,
+                          t.principal.empty() ? "system:issuance" : t.principal);
+  });
   // Renewal, expiry, retries, timeouts and agent health; server keygen jobs go to issuance.
   actors::issuance_handoff handoff;
   if (cfg->keygen_mode == "server")
@@ -293,6 +304,9 @@ int main() {
   sched_opts.jobs.fresh_job_grace = std::chrono::seconds(cfg->job_fresh_grace_seconds);
   sched_opts.jobs_every =
       std::min<std::chrono::seconds>(sched_opts.jobs_every, sched_opts.jobs.fresh_job_grace);
+  sched_opts.extra_loops.push_back(
+      {"policies", std::chrono::minutes(5),
+       [&policy_sweep](events::timestamp_us now) { return policy_sweep.tick(now); }});
   sched_opts.on_report = [](const schedulers::tick_report& r) {
     std::cout << "scheduler " << schedulers::summary(r) << std::endl;
   };
@@ -379,9 +393,13 @@ int main() {
                {}});
   gateways::rest::write_context writes{runtime, issuance, handoff};
   writes.hooks["issuer"] = gateways::rest::issuer_config_hook(connector_configs, runtime);
+  writes.hooks["agent_group"] = gateways::rest::agent_group_hook();
+  writes.policies = &policies;
   gateways::rest::add_write_routes(router, writes);
   gateways::rest::read_context reads{**db, projector, clock};
   gateways::rest::add_read_routes(router, reads);
+  gateways::rest::governance_context governance{**db};
+  gateways::rest::add_governance_routes(router, governance);
   gateways::rest::key_export_context key_exports{**db, *keys, runtime};
   gateways::rest::add_key_export_routes(router, key_exports);
   gateways::rest::add_auth_routes(router, {cfg->auth_type});

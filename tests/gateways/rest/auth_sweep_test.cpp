@@ -32,6 +32,7 @@
 #include "gateways/rest/bulk_routes.hpp"
 #include "gateways/rest/cluster_routes.hpp"
 #include "gateways/rest/connector_routes.hpp"
+#include "gateways/rest/governance_routes.hpp"
 #include "gateways/rest/intermediate_routes.hpp"
 #include "gateways/rest/inventory_routes.hpp"
 #include "gateways/rest/key_export_routes.hpp"
@@ -156,6 +157,9 @@ struct full_server {
     reads = std::make_unique<rest::read_context>(rest::read_context{*db, projector, clock});
     rest::add_read_routes(*router, *reads);
     groups.insert("read");
+    governance = std::make_unique<rest::governance_context>(rest::governance_context{*db});
+    rest::add_governance_routes(*router, *governance);
+    groups.insert("governance");
     key_exports =
         std::make_unique<rest::key_export_context>(rest::key_export_context{*db, keys, runtime});
     rest::add_key_export_routes(*router, *key_exports);
@@ -236,6 +240,7 @@ struct full_server {
   std::unique_ptr<rest::intermediate_context> intermediates;
   std::unique_ptr<rest::connector_context> connector_ctx;
   std::unique_ptr<rest::stats_context> stats;
+  std::unique_ptr<rest::governance_context> governance;
   std::unique_ptr<rest::metrics_context> metrics_ctx;
   std::unique_ptr<gateways::stream::event_context> events_ctx;
   std::unique_ptr<rest::inventory_context> inventory_ctx;
