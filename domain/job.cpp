@@ -37,6 +37,7 @@ class job final : public aggregate {
                                            {"certificate_id", 's'},
                                            {"max_attempts", 'i'},
                                            {"awaiting_csr", 'b'},
+                                           {"awaiting_approval", 'b'},
                                            {"target_id", 's'}}))
         return *err;
       if (auto err = require_strings(c.body, {"type", "certificate_id"})) return *err;
@@ -47,9 +48,12 @@ class job final : public aggregate {
       if (max_attempts < 1 || max_attempts > 100) return invalid("max_attempts must be 1-100");
       events::json_object p;
       const bool awaiting_csr = c.body.boolean("awaiting_csr");
+      const bool awaiting_approval = c.body.boolean("awaiting_approval");
       p.set("type", type)
           .set("certificate_id", c.body.str("certificate_id"))
-          .set("status", awaiting_csr ? "AwaitingCSR" : "Pending")
+          .set("status", awaiting_approval ? "AwaitingApproval"
+                         : awaiting_csr    ? "AwaitingCSR"
+                                           : "Pending")
           .set("max_attempts", max_attempts)
           .set("awaiting_csr_mode", awaiting_csr ? "agent" : "server");
       if (c.body.has("target_id")) p.set("target_id", c.body.str("target_id"));
@@ -57,6 +61,14 @@ class job final : public aggregate {
       return decision{{"job.created", p}};
     }
     if (!exists()) return not_found("job " + id_ + " not found");
+    if (c.name == "job.approve" || c.name == "job.reject") {
+      if (status != "AwaitingApproval")
+        return conflict("job " + id_ + " is " + status + ", not AwaitingApproval");
+      events::json_object p;
+      p.set("decided_by", c.principal);
+      if (c.body.is_string("reason")) p.set("reason", c.body.str("reason").substr(0, 1024));
+      return decision{{c.name == "job.approve" ? "job.approved" : "job.rejected", p}};
+    }
     if (c.name == "job.start") {
       if (status != "Pending") return conflict("job " + id_ + " is " + status + ", not Pending");
       return decision{{"job.started", events::json_object{}}};
@@ -138,6 +150,14 @@ bool fold_job(events::json_object& state, const std::string& id, const events::r
     } else {
       state.set("status", "Failed").set("completed_at", at);
     }
+  } else if (e.type == "job.approved") {
+    // Approval releases the job to whoever would have taken it without one.
+    state.set("status", state.str("awaiting_csr_mode") == "agent" ? "AwaitingCSR" : "Pending")
+        .set("scheduled_at", at);
+  } else if (e.type == "job.rejected") {
+    state.set("status", "Cancelled").set("completed_at", at);
+    state.set("last_error", "approval rejected by " + p.str("decided_by") +
+                                (p.has("reason") ? ": " + p.str("reason") : std::string()));
   } else if (e.type == "job.cancelled") {
     state.set("status", "Cancelled").set("completed_at", at);
     if (p.has("reason")) state.set("last_error", p.str("reason"));

@@ -4,6 +4,8 @@
 ///   Pending --start--> Running --complete--> Completed
 ///   AwaitingCSR --csr--> Running --fail--> Pending (retry, attempts < max) | Failed
 ///   Pending/AwaitingCSR/AwaitingApproval/Running --cancel|timeout--> Cancelled | Failed
+///   AwaitingApproval --approve--> Pending (server keygen) | AwaitingCSR (agent keygen)
+///   AwaitingApproval --reject--> Cancelled (last_error names who rejected it and why)
 
 #include <memory>
 #include <string>

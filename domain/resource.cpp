@@ -6,6 +6,7 @@
 #include "domain/acme_account.hpp"
 #include "domain/acme_authz.hpp"
 #include "domain/acme_order.hpp"
+#include "domain/approval.hpp"
 #include "domain/certificate.hpp"
 #include "domain/intermediate.hpp"
 #include "domain/job.hpp"
@@ -63,6 +64,7 @@ const std::map<std::string, kind_spec>& specs() {
          {"required_san_patterns", 'a', false, "[]"},
          {"spiffe_uri_pattern", 's', false, nullptr},
          {"allow_short_lived", 'b', false, "false"},
+         {"requires_approval", 'b', false, "false"},
          {"enabled", 'b', false, "true"},
          // ACME server settings for /acme/profile/{id}/ (docs/acme-server.md); absent: the
          // server-wide CERTCTL_ACME_SERVER_AUTH_MODE / _EAB_REQUIRED apply.
@@ -371,6 +373,7 @@ std::unique_ptr<aggregate> make_aggregate(const std::string& kind, const std::st
   if (kind == "acme_order") return make_acme_order(id);
   if (kind == "acme_authz") return make_acme_authz(id);
   if (kind == "intermediate") return make_intermediate(id);
+  if (kind == "approval") return make_approval(id);
   return make_resource(kind, id);
 }
 

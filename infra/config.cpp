@@ -185,6 +185,13 @@ result<server_config, config_error> load_config(
     else
       c.job_fresh_grace_seconds = static_cast<int>(*n);
   }
+  if (const char* v = getenv_fn("CERTCTL_APPROVAL_TIMEOUT_HOURS"); v && *v) {
+    auto n = parse_int(v);
+    if (!n || *n < 1 || *n > 24 * 366)
+      err = config_error{std::string("CERTCTL_APPROVAL_TIMEOUT_HOURS=") + v + " must be 1-8784"};
+    else
+      c.approval_timeout_hours = static_cast<int>(*n);
+  }
   flag("CERTCTL_ACME_SERVER_EAB_REQUIRED", c.acme_server_eab_required);
   flag("CERTCTL_ACME_SERVER_ENABLED", c.acme_server_enabled);
   str("CERTCTL_ACME_SERVER_DEFAULT_PROFILE_ID", c.acme_server_default_profile_id);

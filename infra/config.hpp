@@ -66,6 +66,9 @@ struct server_config {
   /// the hand-off that created it; after a crash lost that hand-off, the job processor picks it
   /// up once the grace is over (fault tests shorten it; job.start prevents double work).
   int job_fresh_grace_seconds = 60;
+  /// CERTCTL_APPROVAL_TIMEOUT_HOURS: an approval request nobody decided within this expires and
+  /// its job is cancelled (docs/governance.md).
+  int approval_timeout_hours = 168;
 
   /// CERTCTL_OUTBOUND_ALLOW_CIDRS: comma-separated IPv4/IPv6 CIDRs the outbound guard
   /// (infra/net) lets the server reach although they are loopback, private, link-local or

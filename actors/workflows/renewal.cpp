@@ -1,5 +1,7 @@
 #include "actors/workflows/renewal.hpp"
 
+#include "domain/approval.hpp"
+
 namespace certctl::actors {
 namespace {
 
@@ -16,6 +18,14 @@ domain::command make_command(const issuance_start& s, const char* name, const st
   return c;
 }
 
+/// Does the certificate's profile want a second person to approve its issuance?
+bool requires_approval(entity_runtime& runtime, const events::json_object& certificate) {
+  const std::string profile_id = certificate.str("certificate_profile_id");
+  if (profile_id.empty()) return false;
+  auto profile = runtime.read("profile", profile_id);
+  return profile && profile->view.boolean("requires_approval");
+}
+
 }  // namespace
 
 issuance_started start_issuance(entity_runtime& runtime, const issuance_handoff& handoff,
@@ -23,13 +33,32 @@ issuance_started start_issuance(entity_runtime& runtime, const issuance_handoff&
                                 const issuance_start& start) {
   issuance_started out;
   const bool server_keygen = static_cast<bool>(handoff);
+  out.awaiting_approval = requires_approval(runtime, certificate);
   events::json_object job;
   job.set("type", type)
       .set("certificate_id", start.certificate_id)
-      .set("awaiting_csr", !server_keygen);
+      .set("awaiting_csr", !server_keygen)
+      .set("awaiting_approval", out.awaiting_approval);
   if (start.max_attempts > 0) job.set("max_attempts", start.max_attempts);
   out.job = runtime.execute(
       "job", make_command(start, "job.create", start.job_id, std::move(job), start.job_command_id));
+  if (out.job->ok() && out.awaiting_approval) {
+    // The request a second person decides on; actors/workflows/approval.hpp releases the job.
+    events::json_object request;
+    request.set("certificate_id", start.certificate_id)
+        .set("job_id", start.job_id)
+        .set("requested_by", start.principal.empty() ? "system" : start.principal)
+        .set("profile_id", certificate.str("certificate_profile_id"));
+    events::json_object metadata;
+    metadata.set("common_name", certificate.str("common_name"))
+        .set("issuer_id", certificate.str("issuer_id"))
+        .set("job_type", type);
+    request.set_raw("metadata", metadata.dump());
+    const std::string id = domain::approval_id_for_job(start.job_id);
+    runtime.execute("approval", make_command(start, "approval.create", id, std::move(request),
+                                             "approval.create:" + start.job_id));
+    return out;
+  }
   // A duplicate means an earlier call created the job and handed it off already; handing it
   // off again would only race the first task for job.start.
   if (!out.job->ok() || (*out.job)->duplicate || !server_keygen) return out;

@@ -4,6 +4,8 @@
 ///
 ///   renewal:  certificate.renew {job_id} -> job.create {type: Renewal} -> hand-off
 ///   issuance:                               job.create {type: Issuance} -> hand-off
+///   profile requires_approval:              job.create {AwaitingApproval} -> approval.create
+///                                           (the hand-off waits for approval.hpp)
 ///
 /// The hand-off gives a server-keygen job to the issuance service; in agent mode (no
 /// hand-off) the job stays AwaitingCSR until an agent posts its CSR.
@@ -41,6 +43,9 @@ struct issuance_started {
   /// job.create; unset when the renewal was refused.
   std::optional<command_result> job;
   bool handed_off = false;  ///< a task went to the issuance service
+  /// The profile requires approval: the job waits AwaitingApproval with an approval request
+  /// (nothing was handed off).
+  bool awaiting_approval = false;
   /// True when the sequence succeeded (including as a repeat of an earlier call).
   bool ok() const { return job && job->ok() && (!certificate || certificate->ok()); }
 };

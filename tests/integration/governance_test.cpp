@@ -159,3 +159,86 @@ BOOST_AUTO_TEST_CASE(agent_groups_hold_the_agents_their_rules_match) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(approvals)
+
+namespace {
+
+/// A certificate under a profile that requires approval, created by the operator key; returns
+/// (certificate id, job id).
+std::pair<std::string, std::string> request_issuance(api& requester, api& admin,
+                                                     const std::string& name) {
+  auto profile = admin.post("/api/v1/profiles",
+                            R"({"name":"guarded )" + name + R"(","requires_approval":true})");
+  BOOST_REQUIRE_MESSAGE(profile.status == 201, profile.describe());
+  auto body = certificate_body(name, name + ".corp.test", {}, "rp-default");
+  body.insert(body.size() - 1, R"(,"certificate_profile_id":")" + str(profile.json(), "id") + "\"");
+  auto created = requester.post("/api/v1/certificates", body);
+  BOOST_REQUIRE_MESSAGE(created.status == 201, created.describe());
+  const std::string cert = str(created.json(), "id");
+  auto jobs = admin.get("/api/v1/jobs?certificate_id=" + cert, created.position());
+  BOOST_REQUIRE_MESSAGE(total_of(jobs) == 1, jobs.describe());
+  auto job = jobs.json();
+  BOOST_TEST(str(job["data"][0], "status") == "AwaitingApproval");
+  return {cert, str(job["data"][0], "id")};
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_second_person_approves_and_the_certificate_is_issued) {
+  temp_dir dir;
+  server_process server(dir.path + "/data");
+  api admin(server);
+  api requester(server, operator_key);
+  const auto [cert, job] = request_issuance(requester, admin, "guarded");
+
+  auto pending = admin.get("/api/v1/approvals?state=pending&certificate_id=" + cert);
+  BOOST_REQUIRE_MESSAGE(total_of(pending) == 1, pending.describe());
+  auto request = pending.json();
+  const std::string approval = str(request["data"][0], "id");
+  BOOST_TEST(str(request["data"][0], "job_id") == job);
+  BOOST_TEST(str(request["data"][0], "requested_by") == "apikey:it-operator");
+  BOOST_TEST(admin.get("/api/v1/approvals/" + approval).status == 200);
+
+  auto own = requester.post("/api/v1/approvals/" + approval + "/approve", "{}");
+  BOOST_TEST(own.status == 403, own.describe());  // two-person rule
+  api viewer(server, viewer_key);
+  BOOST_TEST(viewer.post("/api/v1/approvals/" + approval + "/approve", "{}").status == 403);
+
+  auto approved =
+      admin.post("/api/v1/approvals/" + approval + "/approve", R"({"note":"change 4711"})");
+  BOOST_REQUIRE_MESSAGE(approved.status == 200, approved.describe());
+  BOOST_TEST(str(approved.json(), "action") == "approved");
+  BOOST_TEST(str(approved.json(), "decided_by") == "apikey:it-admin");
+  wait_for_certificate(admin, cert, {"Active"});
+  auto decided = admin.get("/api/v1/approvals/" + approval, approved.position());
+  BOOST_TEST(str(decided.json(), "state") == "approved");
+  BOOST_TEST(str(decided.json(), "decision_note") == "change 4711");
+  BOOST_TEST(admin.post("/api/v1/approvals/" + approval + "/approve", "").status == 409);
+}
+
+BOOST_AUTO_TEST_CASE(a_rejected_job_is_cancelled_and_the_certificate_says_why) {
+  temp_dir dir;
+  server_process server(dir.path + "/data");
+  api admin(server);
+  api requester(server, operator_key);
+  const auto [cert, job] = request_issuance(requester, admin, "refused");
+  BOOST_TEST(admin.post("/api/v1/jobs/job-unknown/approve", "").status == 404);
+  auto bad = admin.post("/api/v1/jobs/" + job + "/reject", R"({"reason":7})");
+  BOOST_TEST(bad.status == 400, bad.describe());
+
+  auto rejected = admin.post("/api/v1/jobs/" + job + "/reject", R"({"reason":"not needed"})");
+  BOOST_REQUIRE_MESSAGE(rejected.status == 200, rejected.describe());
+  BOOST_TEST(str(rejected.json(), "status") == "rejected");
+  wait_for_certificate(admin, cert, {"Failed"});
+  auto job_doc = admin.get("/api/v1/jobs/" + job, rejected.position());
+  BOOST_TEST(str(job_doc.json(), "status") == "Cancelled");
+  BOOST_TEST(str(job_doc.json(), "last_error") ==
+             "approval rejected by apikey:it-admin: not needed");
+  auto listed = admin.get("/api/v1/approvals?state=rejected");
+  BOOST_TEST(total_of(listed) == 1, listed.describe());
+  BOOST_TEST(admin.get("/api/v1/approvals?state=maybe").status == 400);
+  BOOST_TEST(admin.post("/api/v1/jobs/" + job + "/approve", "").status == 409);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

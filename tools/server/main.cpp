@@ -33,6 +33,7 @@
 #include "gateways/http/static_files.hpp"
 #include "gateways/pki/pki_handler.hpp"
 #include "gateways/pki/pki_routes.hpp"
+#include "gateways/rest/approval_routes.hpp"
 #include "gateways/rest/auth_failure_log.hpp"
 #include "gateways/rest/auth_routes.hpp"
 #include "gateways/rest/bulk_routes.hpp"
@@ -58,7 +59,7 @@
 #include "projections/projector.hpp"
 #include "projections/standard_projections.hpp"
 #include "tools/server/due_work_adapter.hpp"
-#include "tools/server/policy_source_adapter.hpp"
+#include "tools/server/governance_adapter.hpp"
 #include "tools/server/revocation_reader_adapter.hpp"
 
 namespace {
@@ -284,9 +285,9 @@ int main() {
       });
   // Governance: the policy rules are checked before every issuance, whatever its source, and
   // swept over the inventory so existing certificates are reported too.
-  server::policy_source_adapter policy_reads(*db);
-  actors::policy_engine policies(runtime, policy_reads);
-  schedulers::policy_sweep policy_sweep(policies, policy_reads);
+  server::governance_adapter governance_reads(*db);
+  actors::policy_engine policies(runtime, governance_reads);
+  schedulers::policy_sweep policy_sweep(policies, governance_reads);
   issuance.set_issuance_gate([&policies](const actors::issuance_task& t) {
     return policies.check(t.certificate_id, t.certificate,
                           t.principal.empty() ? "system:issuance" : t.principal);
@@ -400,6 +401,8 @@ int main() {
   gateways::rest::add_read_routes(router, reads);
   gateways::rest::governance_context governance{**db};
   gateways::rest::add_governance_routes(router, governance);
+  gateways::rest::approval_context approvals{runtime, **db, handoff};
+  gateways::rest::add_approval_routes(router, approvals);
   gateways::rest::key_export_context key_exports{**db, *keys, runtime};
   gateways::rest::add_key_export_routes(router, key_exports);
   gateways::rest::add_auth_routes(router, {cfg->auth_type});

@@ -28,6 +28,7 @@
 #include "gateways/http/health_routes.hpp"
 #include "gateways/http/router.hpp"
 #include "gateways/pki/pki_routes.hpp"
+#include "gateways/rest/approval_routes.hpp"
 #include "gateways/rest/auth_routes.hpp"
 #include "gateways/rest/bulk_routes.hpp"
 #include "gateways/rest/cluster_routes.hpp"
@@ -160,6 +161,9 @@ struct full_server {
     governance = std::make_unique<rest::governance_context>(rest::governance_context{*db});
     rest::add_governance_routes(*router, *governance);
     groups.insert("governance");
+    approvals = std::make_unique<rest::approval_context>(rest::approval_context{runtime, *db, {}});
+    rest::add_approval_routes(*router, *approvals);
+    groups.insert("approval");
     key_exports =
         std::make_unique<rest::key_export_context>(rest::key_export_context{*db, keys, runtime});
     rest::add_key_export_routes(*router, *key_exports);
@@ -241,6 +245,7 @@ struct full_server {
   std::unique_ptr<rest::connector_context> connector_ctx;
   std::unique_ptr<rest::stats_context> stats;
   std::unique_ptr<rest::governance_context> governance;
+  std::unique_ptr<rest::approval_context> approvals;
   std::unique_ptr<rest::metrics_context> metrics_ctx;
   std::unique_ptr<gateways::stream::event_context> events_ctx;
   std::unique_ptr<rest::inventory_context> inventory_ctx;

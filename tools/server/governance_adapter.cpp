@@ -1,14 +1,15 @@
-#include "tools/server/policy_source_adapter.hpp"
+#include "tools/server/governance_adapter.hpp"
 
 #include <iostream>
 
+#include "projections/approval_projection.hpp"
 #include "projections/certificate_queries.hpp"
 #include "projections/entity_queries.hpp"
 #include "projections/policy_violation_projection.hpp"
 
 namespace certctl::server {
 
-std::vector<events::json_object> policy_source_adapter::policies() {
+std::vector<events::json_object> governance_adapter::policies() {
   std::lock_guard<std::mutex> lock(mu_);
   const auto now = std::chrono::steady_clock::now();
   if (loaded_ && now - read_at_ < std::chrono::seconds(1)) return rules_;
@@ -31,14 +32,14 @@ std::vector<events::json_object> policy_source_adapter::policies() {
   return rules_;
 }
 
-std::vector<std::string> policy_source_adapter::recorded_violations(
+std::vector<std::string> governance_adapter::recorded_violations(
     const std::string& certificate_id) {
   auto ids = projections::violation_ids_of(*db_, certificate_id);
   if (!ids) return {};  // at worst a finding is recorded again; its command id dedups it
   return std::move(*ids);
 }
 
-std::vector<schedulers::certificate_pager::row> policy_source_adapter::certificates_after(
+std::vector<schedulers::certificate_pager::row> governance_adapter::certificates_after(
     const std::string& after_id, size_t limit, std::string& error) {
   auto rows = projections::certificates_after(*db_, after_id, static_cast<std::int64_t>(limit));
   if (!rows) {
@@ -49,6 +50,16 @@ std::vector<schedulers::certificate_pager::row> policy_source_adapter::certifica
   for (auto& [id, doc] : *rows)
     out.push_back({id, events::json_object::parse(doc).value_or(events::json_object{})});
   return out;
+}
+
+std::vector<std::string> governance_adapter::pending_before(events::timestamp_us before,
+                                                            size_t limit, std::string& error) {
+  auto ids = projections::pending_approvals_before(*db_, before, static_cast<std::int64_t>(limit));
+  if (!ids) {
+    error = ids.error().message;
+    return {};
+  }
+  return std::move(*ids);
 }
 
 }  // namespace certctl::server
