@@ -1,5 +1,7 @@
 #include "actors/workflows/renewal.hpp"
 
+#include <algorithm>
+
 #include "domain/approval.hpp"
 
 namespace certctl::actors {
@@ -55,8 +57,9 @@ issuance_started start_issuance(entity_runtime& runtime, const issuance_handoff&
         .set("job_type", type);
     request.set_raw("metadata", metadata.dump());
     const std::string id = domain::approval_id_for_job(start.job_id);
-    runtime.execute("approval", make_command(start, "approval.create", id, std::move(request),
-                                             "approval.create:" + start.job_id));
+    out.approval = runtime.execute("approval",
+                                   make_command(start, "approval.create", id, std::move(request),
+                                                "approval.create:" + start.job_id));
     return out;
   }
   // A duplicate means an earlier call created the job and handed it off already; handing it
@@ -66,6 +69,14 @@ issuance_started start_issuance(entity_runtime& runtime, const issuance_handoff&
       {start.certificate_id, start.job_id, certificate, "", start.correlation_id, start.principal});
   out.handed_off = true;
   return out;
+}
+
+std::int64_t issuance_started::last_position() const {
+  std::int64_t p = 0;
+  for (const auto* r : {certificate ? &*certificate : nullptr, job ? &*job : nullptr,
+                        approval ? &*approval : nullptr})
+    if (r != nullptr && r->ok()) p = std::max(p, (*r)->position);
+  return p;
 }
 
 issuance_started start_renewal(entity_runtime& runtime, const issuance_handoff& handoff,

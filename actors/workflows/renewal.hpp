@@ -46,6 +46,10 @@ struct issuance_started {
   /// The profile requires approval: the job waits AwaitingApproval with an approval request
   /// (nothing was handed off).
   bool awaiting_approval = false;
+  /// approval.create, when awaiting_approval.
+  std::optional<command_result> approval;
+  /// The last position the sequence committed (what a client waits for to read it all).
+  std::int64_t last_position() const;
   /// True when the sequence succeeded (including as a repeat of an earlier call).
   bool ok() const { return job && job->ok() && (!certificate || certificate->ok()); }
 };

@@ -244,7 +244,7 @@ void renew_one(bulk_context& ctx, const http::request_context& c, const std::str
     return;
   }
   const auto& job = *started.job;
-  o.committed(job->position);
+  o.committed(started.last_position());
   ++o.done;
   o.jobs.emplace_back(id, job->view.str("id", st.job_id));
 }

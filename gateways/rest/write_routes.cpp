@@ -121,7 +121,7 @@ void add_certificate_routes(http::router& r, write_context& ctx) {
     if (!started.ok()) return render(*started.job, 201);
     // The job was committed after the certificate: answer its (later) position, so a client
     // that waits for it sees the job too (read-your-writes covers the whole request).
-    created->position = std::max(created->position, (**started.job).position);
+    created->position = std::max(created->position, started.last_position());
     return render(created, 201);
   });
   r.add("PUT", "/api/v1/certificates/{id}", role::operator_, [&ctx](http::request_context& c) {
@@ -149,9 +149,8 @@ void add_certificate_routes(http::router& r, write_context& ctx) {
             return render(started.certificate && !started.certificate->ok() ? *started.certificate
                                                                             : *started.job,
                           202);
-          const auto& job = *started.job;
           auto resp = http::json_response(R"({"status":"renewal_triggered"})", 202);
-          resp.with_header("X-Certctl-Position", std::to_string(job->position));
+          resp.with_header("X-Certctl-Position", std::to_string(started.last_position()));
           return resp;
         });
   r.add("POST", "/api/v1/certificates/{id}/revoke", role::operator_,
