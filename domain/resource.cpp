@@ -1,5 +1,6 @@
 #include "domain/resource.hpp"
 
+#include <algorithm>
 #include <functional>
 #include <map>
 
@@ -39,6 +40,38 @@ std::optional<domain_error> int_range(const events::json_object& d, const char* 
   if (v < lo || v > hi)
     return invalid(std::string("field '") + f + "' must be between " + std::to_string(lo) +
                    " and " + std::to_string(hi));
+  return std::nullopt;
+}
+
+bool is_hex(const std::string& s, size_t length) {
+  return s.size() == length && std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+/// An API key managed through the API (gateways/rest/api_key_routes): its name, role, expiry,
+/// scopes, and the salted SHA-256 of the key (never the key).
+std::optional<domain_error> validate_api_key(const events::json_object& d) {
+  const std::string name = d.str("name");
+  if (name.size() > 64 || !is_valid_id(name))
+    return invalid("field 'name' must be 1-64 characters of A-Z a-z 0-9 . _ -");
+  const std::string role = d.str("role");
+  if (role != "admin" && role != "operator" && role != "viewer" && role != "agent" &&
+      role != "auditor")
+    return invalid("field 'role' must be admin, operator, viewer, agent or auditor");
+  if (d.has("expires_at") && !events::parse_rfc3339(d.str("expires_at")))
+    return invalid("field 'expires_at' must be an RFC 3339 date-time");
+  const auto scopes = events::json_object::parse(d.has("scopes") ? d.raw("scopes") : "{}")
+                          .value_or(events::json_object{});
+  for (const auto& key : scopes.keys()) {
+    if (key != "profile_ids" && key != "issuer_ids" && key != "team_ids" && key != "owner_ids")
+      return invalid("scopes: unknown scope '" + key +
+                     "' (profile_ids, issuer_ids, team_ids, owner_ids)");
+    if (!scopes.is_string_array(key.c_str()))
+      return invalid("scopes." + key + " must be an array of ids");
+  }
+  if (!is_hex(d.str("salt"), 32) || !is_hex(d.str("hash"), 64))
+    return invalid("salt and hash must be lower-case hex of 16 and 32 bytes");
   return std::nullopt;
 }
 
@@ -118,6 +151,15 @@ const std::map<std::string, kind_spec>& specs() {
             return invalid("field 'name' is longer than 255 characters");
           return std::nullopt;
         }}},
+      {"api_key",
+       {{{"name", 's', true, nullptr},
+         {"role", 's', true, nullptr},
+         {"description", 's', false, nullptr},
+         {"expires_at", 's', false, nullptr},
+         {"scopes", 'o', false, "{}"},
+         {"salt", 's', true, nullptr},
+         {"hash", 's', true, nullptr}},
+        validate_api_key}},
       {"team", {{{"name", 's', true, nullptr}, {"description", 's', false, nullptr}}, nullptr}},
       {"owner",
        {{{"name", 's', true, nullptr},

@@ -144,7 +144,7 @@ std::optional<principal> key_store::authenticate(std::string_view presented) con
   }
   if (!found) return std::nullopt;
   const auto& r = records_[match_index];
-  return principal{r.name, r.level};
+  return principal{r.name, r.level, nullptr};
 }
 
 }  // namespace certctl::gateways::http

@@ -5,12 +5,14 @@
 /// Configuration format (comma separated, whitespace around entries ignored, empty entries
 /// skipped):
 ///
-///     name:key[:role]        role = admin | operator | viewer | agent; absent -> operator
+///     name:key[:role]        role = admin | operator | viewer | agent | auditor; absent ->
+///     operator
 ///
 /// e.g. `ci:3f9a...:operator, alice:9b1c...:admin, dash:77de...:viewer`. The reference server
 /// only knows the `:admin` flag (everything else is a plain key), so `name:key:admin` keeps its
 /// meaning and a bare `name:key` becomes `operator` (may read and write, may not administer).
-/// `agent` keys may call only the agent operations (see http::role). Names are
+/// `agent` keys may call only the agent operations, `auditor` keys only the audit trail (see
+/// http::role). Names are
 /// [A-Za-z0-9._-]{1,64}; keys may not contain ':' or ','. Error messages name the entry by position
 /// and name, never by key.
 

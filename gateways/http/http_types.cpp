@@ -17,6 +17,8 @@ std::string_view to_string(role r) {
       return "admin";
     case role::agent:
       return "agent";
+    case role::auditor:
+      return "auditor";
   }
   return "none";
 }
@@ -48,7 +50,7 @@ std::string access_rule::describe() const {
   if (is_public()) return "public";
   if (mask_ == 0) return "nobody";
   std::string out;
-  for (role r : {role::viewer, role::operator_, role::admin, role::agent}) {
+  for (role r : {role::viewer, role::operator_, role::admin, role::agent, role::auditor}) {
     if (admits(r)) out += (out.empty() ? "" : "|") + std::string(to_string(r));
   }
   return out;
@@ -59,6 +61,7 @@ std::optional<role> parse_role(std::string_view text) {
   if (text == "operator") return role::operator_;
   if (text == "admin") return role::admin;
   if (text == "agent") return role::agent;
+  if (text == "auditor") return role::auditor;
   return std::nullopt;
 }
 

@@ -6,6 +6,7 @@
 #include <functional>
 #include <initializer_list>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,15 +18,24 @@ namespace certctl::gateways::http {
 /// A principal's role. viewer < operator < admin are ordered (each may do what the one before
 /// may); `agent` stands apart: it may call only the agent operations (heartbeat, work polling,
 /// CSR submission, certificate pickup, job status), which routes admit by name (see `access_rule`).
+/// `auditor` stands apart too: it may read and export the audit trail (the audit routes and the
+/// event log) and nothing else, which routes admit by name (`audit_readers()`).
 /// `none` marks a public route (health, version); it is never a principal's role.
 /// `operator_` carries an underscore only because `operator` is a C++ keyword; on the wire and in
 /// configuration it is spelled "operator".
-enum class role : std::uint8_t { none = 0, viewer = 1, operator_ = 2, admin = 3, agent = 4 };
+enum class role : std::uint8_t {
+  none = 0,
+  viewer = 1,
+  operator_ = 2,
+  admin = 3,
+  agent = 4,
+  auditor = 5
+};
 
-/// "viewer", "operator", "admin", "agent" ("none" for role::none).
+/// "viewer", "operator", "admin", "agent", "auditor" ("none" for role::none).
 std::string_view to_string(role r);
 
-/// Inverse of to_string for the four principal roles; nullopt for anything else (incl. "none").
+/// Inverse of to_string for the five principal roles; nullopt for anything else (incl. "none").
 std::optional<role> parse_role(std::string_view text);
 
 /// A route's access rule: the set of roles it admits, or public. Routes declare the roles they
@@ -34,7 +44,7 @@ std::optional<role> parse_role(std::string_view text);
 /// `r.add("GET", p, role::viewer, h)` keeps meaning viewer, operator and admin; agent is
 /// admitted only where a route names it, e.g.
 /// `access_rule::at_least(role::operator_).plus(role::agent)`.
-/// A future scoped key (owner/team) would add a check inside the handler, after this one.
+/// A scoped key (principal::scope) is checked inside the handler, after this rule.
 class access_rule {
  public:
   /// Implicit on purpose: every existing `role::x` registration keeps its meaning.
@@ -65,11 +75,30 @@ class access_rule {
   bool public_ = false;  ///< a flag, not an empty mask: a rule admitting nobody is not public
 };
 
+/// What a scoped API key may act on: certificates whose profile, issuer, team and owner are in
+/// the listed sets (an empty list leaves that field unrestricted). Checked by the handlers that
+/// change or export certificates; reading follows the role.
+struct key_scope {
+  std::vector<std::string> profile_ids;
+  std::vector<std::string> issuer_ids;
+  std::vector<std::string> team_ids;
+  std::vector<std::string> owner_ids;
+  bool unrestricted() const {
+    return profile_ids.empty() && issuer_ids.empty() && team_ids.empty() && owner_ids.empty();
+  }
+};
+
 /// Who made an authenticated request. Empty name means anonymous (public route).
 struct principal {
   std::string name;
   role level = role::none;
+  std::shared_ptr<const key_scope> scope;  ///< null: unscoped
 };
+
+/// The audit routes' rule: viewer and above, and the auditor role.
+inline access_rule audit_readers() {
+  return access_rule::at_least(role::viewer).plus(role::auditor);
+}
 
 /// Case-insensitive ordering, because HTTP header names are case-insensitive.
 struct ci_less {

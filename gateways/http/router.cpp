@@ -233,7 +233,7 @@ response router::handle(const raw_request& req) const {
       const route& r = *m->r;
       if (!r.rule.is_public()) {
         if (!options_.auth_enabled) {
-          who = principal{"anonymous", role::admin};
+          who = principal{"anonymous", role::admin, nullptr};
         } else {
           const auto authz = req.headers.find("Authorization");
           if (authz == req.headers.end()) {
@@ -242,6 +242,11 @@ response router::handle(const raw_request& req) const {
           }
           const auto token = bearer_token(authz->second);
           auto found = token ? keys_.authenticate(*token) : std::nullopt;
+          // Both directories are asked whatever the first answered: the time taken must not
+          // tell a configured key from a managed one.
+          auto managed = token && options_.managed_keys ? options_.managed_keys(*token)
+                                                        : std::optional<principal>{};
+          if (!found) found = std::move(managed);
           if (!found) {
             deny(auth_failure::invalid_credentials, {});
             return error_response(401, "invalid API key");

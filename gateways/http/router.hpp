@@ -87,6 +87,9 @@ struct router_options {
   /// Absent: X-Certctl-Wait-For-Position is validated but not waited for (single-node setups
   /// whose reads are always current).
   position_waiter wait_for_position;
+  /// Keys managed through the API (gateways/rest/managed_keys.hpp), consulted beside the
+  /// configured ones: the principal whose key `token` is, if any, unexpired and not revoked.
+  std::function<std::optional<principal>(std::string_view token)> managed_keys;
   std::chrono::milliseconds max_position_wait{5000};
 };
 

@@ -306,12 +306,21 @@ void revoke_one(write_context& w, const http::request_context& c, const std::str
   o.results.push_back({id, "revoked", ""});
 }
 
+/// Bulk operations select by filters that a key scope does not bound; scoped keys act on
+/// certificates one at a time instead.
+std::optional<http::response> refuse_scoped(const http::request_context& c) {
+  if (!c.who.scope) return std::nullopt;
+  return http::error_response(
+      403, "key " + c.who.name + " is scoped: bulk operations need an unscoped key");
+}
+
 }  // namespace
 
 void add_bulk_routes(http::router& r, bulk_context& ctx) {
   // Not admin-gated (spec): renewal replaces a certificate, it does not destroy anything.
   r.add("POST", "/api/v1/certificates/bulk-renew", role::operator_,
         [&ctx](http::request_context& c) {
+          if (auto denied = refuse_scoped(c)) return *denied;
           http::response err;
           auto body = body_of(c, err);
           if (!body) return err;
@@ -324,6 +333,7 @@ void add_bulk_routes(http::router& r, bulk_context& ctx) {
         });
   r.add("POST", "/api/v1/certificates/bulk-reassign", role::operator_,
         [&ctx](http::request_context& c) {
+          if (auto denied = refuse_scoped(c)) return *denied;
           http::response err;
           auto body = body_of(c, err);
           if (!body) return err;
@@ -353,6 +363,7 @@ void add_bulk_routes(http::router& r, bulk_context& ctx) {
         });
   // Admin only: unlike renewal, revocation cannot be undone, and a filter may match a fleet.
   r.add("POST", "/api/v1/certificates/bulk-revoke", role::admin, [&ctx](http::request_context& c) {
+    if (auto denied = refuse_scoped(c)) return *denied;
     http::response err;
     auto body = body_of(c, err);
     if (!body) return err;

@@ -78,9 +78,9 @@ http::response verify(inventory_context& ctx) {
 }  // namespace
 
 void add_inventory_routes(http::router& r, inventory_context& ctx) {
-  r.add("GET", "/api/v1/audit/inventory", role::viewer,
+  r.add("GET", "/api/v1/audit/inventory", http::audit_readers(),
         [&ctx](http::request_context& c) { return inventory(ctx, c); });
-  r.add("GET", "/api/v1/audit/verify", role::viewer,
+  r.add("GET", "/api/v1/audit/verify", http::audit_readers(),
         [&ctx](http::request_context&) { return verify(ctx); });
 }
 

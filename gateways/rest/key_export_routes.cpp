@@ -1,6 +1,7 @@
 #include "gateways/rest/key_export_routes.hpp"
 
 #include "gateways/rest/command_support.hpp"
+#include "gateways/rest/scope_check.hpp"
 #include "infra/crypto/certificate.hpp"
 #include "infra/crypto/key_store.hpp"
 #include "infra/crypto/pkcs12.hpp"
@@ -33,6 +34,7 @@ http::response no_server_key(const std::string& id) {
 
 http::response export_pkcs12(key_export_context& ctx, http::request_context& c) {
   const std::string& id = c.path_param("id");
+  if (auto denied = certificate_outside_scope(ctx.runtime, c, id)) return *denied;
   http::response err;
   auto body = body_of(c, err);
   if (!body) return err;

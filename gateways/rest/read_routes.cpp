@@ -17,7 +17,7 @@ using http::role;
 namespace {
 
 void add_audit_routes(http::router& r, read_context& ctx) {
-  r.add("GET", "/api/v1/audit", role::viewer, [&ctx](http::request_context& c) {
+  r.add("GET", "/api/v1/audit", http::audit_readers(), [&ctx](http::request_context& c) {
     http::response err;
     auto p = paging_of(c, err);
     if (!p) return err;
@@ -43,7 +43,7 @@ void add_audit_routes(http::router& r, read_context& ctx) {
     if (!result) return error_response(result.error(), "audit query failed");
     return http::json_response(projections::audit_page_json(*result));
   });
-  r.add("GET", "/api/v1/audit/{id}", role::viewer, [&ctx](http::request_context& c) {
+  r.add("GET", "/api/v1/audit/{id}", http::audit_readers(), [&ctx](http::request_context& c) {
     auto row = projections::get_audit_event(ctx.db, c.path_param("id"));
     if (!row) return error_response(row.error(), "audit query failed");
     if (!row->has_value())

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "gateways/rest/command_support.hpp"
+#include "gateways/rest/scope_check.hpp"
 
 #include "actors/workflows/policy_engine.hpp"
 
@@ -109,6 +110,7 @@ void add_certificate_routes(http::router& r, write_context& ctx) {
     auto body = body_of(c, err);
     if (!body) return err;
     const std::string id = new_id(*body, "mc");
+    if (auto denied = outside_scope(c, *body)) return *denied;
     // Governance first: a certificate a blocking rule forbids is never created.
     if (ctx.policies != nullptr)
       if (auto refused = ctx.policies->check(id, *body, principal_of(c)))
@@ -128,11 +130,20 @@ void add_certificate_routes(http::router& r, write_context& ctx) {
     http::response err;
     auto body = body_of(c, err);
     if (!body) return err;
+    if (c.who.scope) {  // a scoped key may neither touch nor move a certificate out of scope
+      if (auto current = ctx.runtime.read("certificate", c.path_param("id"))) {
+        auto moved = current->view;
+        moved.merge(*body);
+        if (auto denied = outside_scope(c, current->view)) return *denied;
+        if (auto denied = outside_scope(c, moved)) return *denied;
+      }
+    }
     return render(ctx.runtime.execute("certificate", command_for(c, "certificate.update",
                                                                  c.path_param("id"), *body)),
                   200);
   });
   r.add("DELETE", "/api/v1/certificates/{id}", role::operator_, [&ctx](http::request_context& c) {
+    if (auto denied = certificate_outside_scope(ctx.runtime, c, c.path_param("id"))) return *denied;
     auto res = ctx.runtime.execute("certificate",
                                    command_for(c, "certificate.archive", c.path_param("id"), {}));
     if (!res) return render(res, 204);
@@ -143,6 +154,8 @@ void add_certificate_routes(http::router& r, write_context& ctx) {
   });
   r.add("POST", "/api/v1/certificates/{id}/renew", role::operator_,
         [&ctx](http::request_context& c) {
+          if (auto denied = certificate_outside_scope(ctx.runtime, c, c.path_param("id")))
+            return *denied;
           auto started =
               actors::start_renewal(ctx.runtime, ctx.handoff, start_of(c, c.path_param("id")));
           if (!started.ok())
@@ -158,6 +171,8 @@ void add_certificate_routes(http::router& r, write_context& ctx) {
           http::response err;
           auto body = body_of(c, err);
           if (!body) return err;
+          if (auto denied = certificate_outside_scope(ctx.runtime, c, c.path_param("id")))
+            return *denied;
           auto res = ctx.runtime.execute(
               "certificate", command_for(c, "certificate.revoke", c.path_param("id"), *body));
           if (!res) return render(res, 200);

@@ -260,9 +260,9 @@ http::response open_stream(event_context& ctx, const http::request_context& c) {
 }  // namespace
 
 void add_event_routes(http::router& r, event_context& ctx) {
-  r.add("GET", "/api/v1/events", role::viewer,
+  r.add("GET", "/api/v1/events", http::audit_readers(),
         [&ctx](http::request_context& c) { return list_events(ctx, c); });
-  r.add("GET", "/api/v1/events/stream", role::viewer,
+  r.add("GET", "/api/v1/events/stream", http::audit_readers(),
         [&ctx](http::request_context& c) { return open_stream(ctx, c); });
 }
 

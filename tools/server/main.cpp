@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <set>
 #include <thread>
 
 #include "actors/cluster/cluster_node.hpp"
@@ -33,6 +34,7 @@
 #include "gateways/http/static_files.hpp"
 #include "gateways/pki/pki_handler.hpp"
 #include "gateways/pki/pki_routes.hpp"
+#include "gateways/rest/api_key_routes.hpp"
 #include "gateways/rest/approval_routes.hpp"
 #include "gateways/rest/auth_failure_log.hpp"
 #include "gateways/rest/auth_routes.hpp"
@@ -378,6 +380,12 @@ int main() {
   gateways::rest::observe_http_requests(ropts, metrics);
   auto api_keys = http::bootstrap_keys(cfg->api_keys_named, data_dir);
   if (!api_keys) return fail("API keys: " + api_keys.error().message, 2);
+  std::set<std::string> configured_key_names;
+  for (const auto& k : api_keys->store.records()) configured_key_names.insert(k.name);
+  gateways::rest::managed_key_directory managed_keys(**db, clock, configured_key_names);
+  ropts.managed_keys = [&managed_keys](std::string_view token) {
+    return managed_keys.authenticate(token);
+  };
   http::router router(api_keys->store, ropts);
   http::add_health_routes(
       router, {[&]() -> http::readiness {
@@ -403,6 +411,8 @@ int main() {
   gateways::rest::add_governance_routes(router, governance);
   gateways::rest::approval_context approvals{runtime, **db, handoff};
   gateways::rest::add_approval_routes(router, approvals);
+  gateways::rest::api_key_context api_key_ctx{runtime, **db, projector, managed_keys};
+  gateways::rest::add_api_key_routes(router, api_key_ctx);
   gateways::rest::key_export_context key_exports{**db, *keys, runtime};
   gateways::rest::add_key_export_routes(router, key_exports);
   gateways::rest::add_auth_routes(router, {cfg->auth_type});

@@ -28,6 +28,7 @@
 #include "gateways/http/health_routes.hpp"
 #include "gateways/http/router.hpp"
 #include "gateways/pki/pki_routes.hpp"
+#include "gateways/rest/api_key_routes.hpp"
 #include "gateways/rest/approval_routes.hpp"
 #include "gateways/rest/auth_routes.hpp"
 #include "gateways/rest/bulk_routes.hpp"
@@ -97,11 +98,13 @@ infra::server_config acme_enabled_config() {
 }
 
 constexpr const char* keys_spec =
-    "v:key-viewer-1:viewer, o:key-operator-1:operator, a:key-admin-1:admin, g:key-agent-1:agent";
+    "v:key-viewer-1:viewer, o:key-operator-1:operator, a:key-admin-1:admin, g:key-agent-1:agent, "
+    "u:key-auditor-1:auditor";
 const std::pair<role, const char*> keys_by_role[] = {{role::viewer, "key-viewer-1"},
                                                      {role::operator_, "key-operator-1"},
                                                      {role::admin, "key-admin-1"},
-                                                     {role::agent, "key-agent-1"}};
+                                                     {role::agent, "key-agent-1"},
+                                                     {role::auditor, "key-auditor-1"}};
 
 /// Everything certctl-server's main() builds before it registers routes, over a memory store,
 /// and a router with real API keys holding every route group main() registers.
@@ -164,6 +167,12 @@ struct full_server {
     approvals = std::make_unique<rest::approval_context>(rest::approval_context{runtime, *db, {}});
     rest::add_approval_routes(*router, *approvals);
     groups.insert("approval");
+    managed_keys =
+        std::make_unique<rest::managed_key_directory>(*db, clock, std::set<std::string>{});
+    api_key_ctx = std::make_unique<rest::api_key_context>(
+        rest::api_key_context{runtime, *db, projector, *managed_keys});
+    rest::add_api_key_routes(*router, *api_key_ctx);
+    groups.insert("api_key");
     key_exports =
         std::make_unique<rest::key_export_context>(rest::key_export_context{*db, keys, runtime});
     rest::add_key_export_routes(*router, *key_exports);
@@ -246,6 +255,8 @@ struct full_server {
   std::unique_ptr<rest::stats_context> stats;
   std::unique_ptr<rest::governance_context> governance;
   std::unique_ptr<rest::approval_context> approvals;
+  std::unique_ptr<rest::managed_key_directory> managed_keys;
+  std::unique_ptr<rest::api_key_context> api_key_ctx;
   std::unique_ptr<rest::metrics_context> metrics_ctx;
   std::unique_ptr<gateways::stream::event_context> events_ctx;
   std::unique_ptr<rest::inventory_context> inventory_ctx;
