@@ -215,12 +215,13 @@ certctl::result<done, connector_error> file_target::rollback(const std::string& 
   return done{};
 }
 
+std::string pem_text(std::string pem) {
+  if (!pem.empty() && pem.back() != '\n') pem += '\n';
+  return pem;
+}
+
 std::string leaf_and_chain(const deployment_request& request) {
-  auto with_newline = [](std::string s) {
-    if (!s.empty() && s.back() != '\n') s += '\n';
-    return s;
-  };
-  return with_newline(request.cert_pem) + with_newline(request.chain_pem);
+  return pem_text(request.cert_pem) + pem_text(request.chain_pem);
 }
 
 certctl::result<done, connector_error> check_request(const std::string& id,

@@ -115,6 +115,8 @@ certctl::result<std::string, connector_error> path_field(const std::string& id,
 
 /// cert_pem followed by chain_pem, each ending in a newline.
 std::string leaf_and_chain(const deployment_request& request);
+/// `pem` ending in a newline ("" stays "").
+std::string pem_text(std::string pem);
 
 /// Fails when the request has no certificate, or (with `needs_key`) no key.
 certctl::result<done, connector_error> check_request(const std::string& id,
