@@ -117,13 +117,21 @@ BOOST_AUTO_TEST_CASE(nginx_serves_each_deployed_certificate_and_refuses_a_broken
   BOOST_REQUIRE(again.ok());
   BOOST_TEST(again->unchanged);
 
-  // A certificate with somebody else's key: `nginx -t` refuses it; B keeps serving and the
-  // job's error carries nginx's own words.
+  // A key that is not the certificate's is refused before anything is written.
   auto mismatched = request_for(make_certificate("c.test"));
   mismatched.key_pem = a.key_pem;
-  auto refused = t->deploy(mismatched);
+  auto wrong_key = t->deploy(mismatched);
+  BOOST_REQUIRE(!wrong_key.ok());
+  BOOST_TEST(wrong_key.error().message.find("does not belong") != std::string::npos);
+  // A chain nginx cannot parse passes that check, but `nginx -t` refuses it: B keeps serving
+  // and the job's error carries nginx's own words.
+  auto corrupt = request_for(make_certificate("c.test"));
+  corrupt.chain_pem = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+  auto refused = t->deploy(corrupt);
   BOOST_REQUIRE(!refused.ok());
-  BOOST_TEST(refused.error().message.find("key values mismatch") != std::string::npos,
+  BOOST_TEST(refused.error().message.find("validation failed: `nginx -t") != std::string::npos,
+             refused.error().message);
+  BOOST_TEST(refused.error().message.find("PEM_read_bio_X509") != std::string::npos,
              refused.error().message);
   BOOST_TEST(refused.error().message.find("restored") != std::string::npos);
   BOOST_TEST(served_fingerprint(f.port) == b.fingerprint);
