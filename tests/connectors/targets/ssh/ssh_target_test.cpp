@@ -1,0 +1,398 @@
+// The SSH target (connectors/targets/ssh) against a throwaway OpenSSH server on 127.0.0.1:56201
+// (LABEL peer): key and password auth, known_hosts verification (unknown and changed keys
+// refused before any credential is sent, the explicit insecure option), SFTP upload with
+// modes, backups and atomic renames, remote validate and reload, restore on failure,
+// rollback, unchanged redeploys, a refused connection, and the config checks.
+//
+// Password auth needs a user with a password without touching the machine's accounts: sshd
+// runs in a private mount namespace (unshare -m) where /etc/shadow is a copy whose root entry
+// holds a random password's hash; outside that namespace nothing changes.
+#define BOOST_TEST_MODULE connectors_ssh_target
+#define BOOST_TEST_NO_MAIN
+#include <sys/stat.h>
+
+#include <boost/test/unit_test.hpp>
+#include <filesystem>
+#include <memory>
+
+#include "connectors/registry.hpp"
+#include "connectors/targets/ssh/remote_safety.hpp"
+#include "connectors/targets/ssh/ssh_config.hpp"
+#include "connectors/targets/ssh/ssh_connector.hpp"
+#include "infra/crypto/random.hpp"
+#include "tests/connectors/targets/peer_support.hpp"
+#include "tests/support/subprocess.hpp"
+
+using namespace certctl;
+using namespace certctl::connectors;
+using namespace certctl::testing::targets;
+using certctl::testing::command_line;
+using certctl::testing::run_shell;
+namespace fs = std::filesystem;
+
+BOOST_TEST_DONT_PRINT_LOG_VALUE(certctl::connectors::connector_errc)
+BOOST_TEST_DONT_PRINT_LOG_VALUE(certctl::connectors::target_location)
+
+namespace {
+
+constexpr int sshd_port = 56201;
+constexpr int closed_port = 56209;  // in this test's range, never listened on
+
+void must(const std::string& command) {
+  auto r = run_shell(command);
+  BOOST_REQUIRE_MESSAGE(r.exit_code == 0, command << ": " << r.out);
+}
+
+int mode_of(const std::string& path) {
+  struct stat st {};
+  BOOST_REQUIRE(::stat(path.c_str(), &st) == 0);
+  return static_cast<int>(st.st_mode & 07777);
+}
+
+struct sshd_fixture {
+  scratch_dir dir;
+  std::string password = crypto::random_hex(12);
+  std::string remote = dir / "remote";
+  std::unique_ptr<daemon_process> sshd;
+
+  sshd_fixture() {
+    fs::create_directories("/run/sshd");  // privilege separation directory sshd insists on
+    fs::create_directories(remote);
+    must(command_line("ssh-keygen", {"-q", "-t", "ed25519", "-N", "", "-f", dir / "host_key"}));
+    must(command_line("ssh-keygen", {"-q", "-t", "ed25519", "-N", "", "-f", dir / "id_ed25519"}));
+    must(command_line("ssh-keygen",
+                      {"-q", "-t", "ed25519", "-N", "", "-f", dir / "other_host_key"}));
+    write_text(dir / "authorized_keys", read_text(dir / "id_ed25519.pub"));
+    const std::string at = "[127.0.0.1]:" + std::to_string(sshd_port) + " ";
+    write_text(dir / "known_hosts", at + read_text(dir / "host_key.pub"));
+    write_text(dir / "wrong_known_hosts", at + read_text(dir / "other_host_key.pub"));
+    write_text(dir / "empty_known_hosts", "");
+
+    auto hash = run_shell(command_line("openssl", {"passwd", "-6", password}));
+    BOOST_REQUIRE(hash.exit_code == 0);
+    hash.out.pop_back();
+    std::string shadow;
+    std::istringstream real(read_text("/etc/shadow"));
+    for (std::string line; std::getline(real, line);)
+      shadow +=
+          (line.rfind("root:", 0) == 0 ? "root:" + hash.out + ":19000:0:99999:7:::" : line) + "\n";
+    write_text(dir / "shadow", shadow);
+
+    write_text(dir / "sshd_config",
+               "Port " + std::to_string(sshd_port) +
+                   "\nListenAddress 127.0.0.1\n"
+                   "HostKey " +
+                   (dir / "host_key") + "\nPidFile " + (dir / "sshd.pid") +
+                   "\nAuthorizedKeysFile " + (dir / "authorized_keys") +
+                   "\nPermitRootLogin yes\nPasswordAuthentication yes\n"
+                   "KbdInteractiveAuthentication no\nPubkeyAuthentication yes\nUsePAM no\n"
+                   "StrictModes no\nSubsystem sftp internal-sftp\nLogLevel VERBOSE\n");
+    sshd = std::make_unique<daemon_process>(
+        std::vector<std::string>{"unshare", "-m", "sh", "-c",
+                                 "mount --bind " + certctl::testing::shell_quote(dir / "shadow") +
+                                     " /etc/shadow && exec /usr/sbin/sshd -D -e -f " +
+                                     certctl::testing::shell_quote(dir / "sshd_config")},
+        dir / "sshd.log");
+    BOOST_REQUIRE_MESSAGE(sshd->wait_for_port(sshd_port), "sshd did not start: " << sshd->log());
+  }
+
+  events::json_object key_config() const {
+    events::json_object c;
+    c.set("host", "127.0.0.1")
+        .set("port", sshd_port)
+        .set("user", "root")
+        .set("auth_method", "key")
+        .set("private_key_path", dir / "id_ed25519")
+        .set("known_hosts_path", dir / "known_hosts")
+        .set("cert_path", remote + "/cert.pem")
+        .set("key_path", remote + "/key.pem")
+        .set("chain_path", remote + "/chain.pem")
+        .set("validate_command", "openssl x509 -noout -in " + remote + "/cert.pem")
+        .set("reload_command", "cp " + remote + "/cert.pem " + remote + "/served.pem")
+        .set("timeout", 10);
+    return c;
+  }
+
+  std::shared_ptr<target> make(const events::json_object& config, bool allow_loopback = true) {
+    connector_registry registry;
+    builtin_context context;
+    if (allow_loopback) context.outbound = net::outbound_guard({*net::parse_cidr("127.0.0.1/32")});
+    BOOST_REQUIRE(register_ssh_target(registry, context).ok());
+    const auto* reg = registry.find_target("SSH");
+    BOOST_REQUIRE(reg != nullptr);
+    BOOST_REQUIRE_MESSAGE(validate_config(reg->schema, config).ok(), config.dump());
+    auto t = reg->make({"tgt-ssh", config});
+    BOOST_REQUIRE_MESSAGE(t.ok(), (t.ok() ? "" : t.error().message));
+    return *t;
+  }
+
+  static deployment_request request(const test_certificate& c) {
+    deployment_request r;
+    r.certificate_id = "mc-ssh";
+    r.cert_pem = c.cert_pem;
+    r.chain_pem = c.chain_pem;
+    r.key_pem = c.key_pem;
+    return r;
+  }
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(ssh_target_with_sshd, sshd_fixture)
+
+BOOST_AUTO_TEST_CASE(key_auth_uploads_files_with_modes_reloads_and_verifies) {
+  const auto cert = make_test_certificate(dir.path, "ssh-one");
+  auto t = make(key_config());
+  BOOST_TEST(t->location() == target_location::proxy_agent);
+  BOOST_REQUIRE(t->validate().ok());
+  auto d = t->deploy(request(cert));
+  BOOST_REQUIRE_MESSAGE(d.ok(), (d.ok() ? "" : d.error().message));
+  BOOST_TEST(!d->unchanged);
+  BOOST_TEST(!d->deployment_id.empty());
+  BOOST_TEST(read_text(remote + "/cert.pem") == cert.cert_pem);
+  BOOST_TEST(read_text(remote + "/chain.pem") == cert.chain_pem);
+  BOOST_TEST(read_text(remote + "/key.pem") == cert.key_pem);
+  BOOST_TEST(read_text(remote + "/served.pem") == cert.cert_pem);  // the reload ran after
+  BOOST_TEST(mode_of(remote + "/cert.pem") == 0644);
+  BOOST_TEST(mode_of(remote + "/key.pem") == 0600);
+  for (const auto& e : fs::directory_iterator(remote))
+    BOOST_TEST(e.path().string().find(".certctl-tmp.") == std::string::npos, e.path());
+
+  auto v = t->verify({"mc-ssh", cert.serial_hex});
+  BOOST_REQUIRE(v.ok());
+  BOOST_TEST(v->valid, v->message);
+  auto wrong = t->verify({"mc-ssh", "01"});
+  BOOST_REQUIRE(wrong.ok());
+  BOOST_TEST(!wrong->valid);
+
+  // The same bytes again: nothing written, no reload.
+  fs::remove(remote + "/served.pem");
+  auto again = t->deploy(request(cert));
+  BOOST_REQUIRE(again.ok());
+  BOOST_TEST(again->unchanged);
+  BOOST_TEST(!fs::exists(remote + "/served.pem"));
+}
+
+BOOST_AUTO_TEST_CASE(password_auth_deploys_with_the_chain_appended_when_no_chain_path) {
+  const auto cert = make_test_certificate(dir.path, "ssh-pw");
+  auto c = key_config();
+  c.remove("private_key_path")
+      .remove("chain_path")
+      .set("auth_method", "password")
+      .set("password", password);
+  auto d = make(c)->deploy(request(cert));
+  BOOST_REQUIRE_MESSAGE(d.ok(), (d.ok() ? "" : d.error().message));
+  BOOST_TEST(read_text(remote + "/cert.pem") == cert.cert_pem + cert.chain_pem);
+  BOOST_TEST(!fs::exists(remote + "/chain.pem"));
+
+  c.set("password", password + "x");
+  auto refused = make(c)->deploy(request(cert));
+  BOOST_REQUIRE(!refused.ok());
+  BOOST_TEST(refused.error().message.find("password authentication refused") != std::string::npos,
+             refused.error().message);
+  BOOST_TEST(refused.error().message.find(password) == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(an_inline_private_key_authenticates_too) {
+  const auto cert = make_test_certificate(dir.path, "ssh-inline");
+  auto c = key_config();
+  c.remove("private_key_path").set("private_key", read_text(dir / "id_ed25519"));
+  auto d = make(c)->deploy(request(cert));
+  BOOST_REQUIRE_MESSAGE(d.ok(), (d.ok() ? "" : d.error().message));
+  BOOST_TEST(read_text(remote + "/key.pem") == cert.key_pem);
+}
+
+BOOST_AUTO_TEST_CASE(a_changed_or_unknown_host_key_is_refused_before_anything_is_written) {
+  const auto cert = make_test_certificate(dir.path, "ssh-hk");
+  auto c = key_config();
+  c.set("known_hosts_path", dir / "wrong_known_hosts");
+  auto changed = make(c)->deploy(request(cert));
+  BOOST_REQUIRE(!changed.ok());
+  BOOST_TEST(changed.error().code == connector_errc::failed);
+  BOOST_TEST(changed.error().message.find("does not match") != std::string::npos,
+             changed.error().message);
+
+  c.set("known_hosts_path", dir / "empty_known_hosts");
+  auto unknown = make(c)->deploy(request(cert));
+  BOOST_REQUIRE(!unknown.ok());
+  BOOST_TEST(unknown.error().message.find("is not in") != std::string::npos,
+             unknown.error().message);
+  BOOST_TEST(!fs::exists(remote + "/cert.pem"));
+  // The refusals happened before authentication: sshd logged no accepted or failed login.
+  BOOST_TEST(sshd->log().find("Accepted") == std::string::npos, sshd->log());
+
+  // The explicit opt-out accepts the unknown key.
+  c.remove("known_hosts_path").set("insecure_skip_host_key_verify", true);
+  auto insecure = make(c)->deploy(request(cert));
+  BOOST_REQUIRE_MESSAGE(insecure.ok(), (insecure.ok() ? "" : insecure.error().message));
+  BOOST_TEST(read_text(remote + "/cert.pem") == cert.cert_pem);
+}
+
+BOOST_AUTO_TEST_CASE(a_failing_validate_command_restores_the_old_files_and_reports_its_output) {
+  const auto first = make_test_certificate(dir.path, "ssh-v1");
+  const auto second = make_test_certificate(dir.path, "ssh-v2");
+  auto c = key_config();
+  BOOST_REQUIRE(make(c)->deploy(request(first)).ok());
+  c.set("validate_command", "ls " + remote + "/no-such-config");
+  fs::remove(remote + "/served.pem");
+  auto d = make(c)->deploy(request(second));
+  BOOST_REQUIRE(!d.ok());
+  BOOST_TEST(d.error().code == connector_errc::failed);
+  BOOST_TEST(d.error().message.find("no-such-config") != std::string::npos, d.error().message);
+  BOOST_TEST(d.error().message.find("previous files restored") != std::string::npos,
+             d.error().message);
+  BOOST_TEST(read_text(remote + "/cert.pem") == first.cert_pem);
+  BOOST_TEST(read_text(remote + "/key.pem") == first.key_pem);
+  BOOST_TEST(read_text(remote + "/chain.pem") == first.chain_pem);
+  BOOST_TEST(!fs::exists(remote + "/served.pem"));  // no reload after a failed validation
+}
+
+BOOST_AUTO_TEST_CASE(a_failing_reload_restores_and_reloads_the_old_files) {
+  const auto first = make_test_certificate(dir.path, "ssh-r1");
+  const auto second = make_test_certificate(dir.path, "ssh-r2");
+  auto c = key_config();
+  BOOST_REQUIRE(make(c)->deploy(request(first)).ok());
+  // Fails while the new files are in place; after the restore it would succeed, so the old
+  // files end up "served" again only if the reload runs a second time... it fails again here,
+  // which the message must say.
+  c.set("reload_command", "false");
+  auto d = make(c)->deploy(request(second));
+  BOOST_REQUIRE(!d.ok());
+  BOOST_TEST(d.error().message.find("reload_command 'false' failed") != std::string::npos,
+             d.error().message);
+  BOOST_TEST(d.error().message.find("reload after restoring failed") != std::string::npos,
+             d.error().message);
+  BOOST_TEST(read_text(remote + "/cert.pem") == first.cert_pem);
+  BOOST_TEST(read_text(remote + "/key.pem") == first.key_pem);
+}
+
+BOOST_AUTO_TEST_CASE(rollback_restores_the_files_a_deployment_replaced_and_reloads) {
+  const auto first = make_test_certificate(dir.path, "ssh-b1");
+  const auto second = make_test_certificate(dir.path, "ssh-b2");
+  auto t = make(key_config());
+  auto d1 = t->deploy(request(first));
+  BOOST_REQUIRE(d1.ok());
+  auto d2 = t->deploy(request(second));
+  BOOST_REQUIRE(d2.ok());
+  BOOST_TEST(read_text(remote + "/served.pem") == second.cert_pem);
+  BOOST_REQUIRE(t->rollback(d2->deployment_id).ok());
+  BOOST_TEST(read_text(remote + "/cert.pem") == first.cert_pem);
+  BOOST_TEST(read_text(remote + "/key.pem") == first.key_pem);
+  BOOST_TEST(read_text(remote + "/served.pem") == first.cert_pem);
+  BOOST_TEST(mode_of(remote + "/key.pem") == 0600);
+
+  // Rolling back the first deployment removes what it created (nothing was there before);
+  // then the reload (cp of the certificate) has nothing to copy, and says so.
+  auto emptied = t->rollback(d1->deployment_id);
+  BOOST_REQUIRE(!emptied.ok());
+  BOOST_TEST(
+      emptied.error().message.find("files restored; reload_command failed") != std::string::npos,
+      emptied.error().message);
+  BOOST_TEST(!fs::exists(remote + "/cert.pem"));
+  BOOST_TEST(!fs::exists(remote + "/key.pem"));
+
+  auto bogus = t->rollback("../../etc");
+  BOOST_REQUIRE(!bogus.ok());
+  BOOST_TEST(bogus.error().code == connector_errc::invalid_request);
+}
+
+BOOST_AUTO_TEST_CASE(backups_are_pruned_to_the_configured_generations) {
+  auto c = key_config();
+  c.set("backups", 2);
+  auto t = make(c);
+  for (int i = 0; i < 4; ++i)
+    BOOST_REQUIRE(
+        t->deploy(request(make_test_certificate(dir.path, "ssh-p" + std::to_string(i)))).ok());
+  int cert_backups = 0;
+  for (const auto& e : fs::directory_iterator(remote))
+    if (e.path().filename().string().rfind("cert.pem.certctl-bak.", 0) == 0) ++cert_backups;
+  BOOST_TEST(cert_backups == 2);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(ssh_target_without_sshd)
+
+BOOST_AUTO_TEST_CASE(a_refused_connection_is_a_clear_unavailable_error) {
+  connector_registry registry;
+  builtin_context context;
+  context.outbound = net::outbound_guard({*net::parse_cidr("127.0.0.1/32")});
+  BOOST_REQUIRE(register_ssh_target(registry, context).ok());
+  events::json_object c;
+  c.set("host", "127.0.0.1")
+      .set("port", closed_port)
+      .set("user", "root")
+      .set("password", "x")
+      .set("auth_method", "password")
+      .set("cert_path", "/tmp/c.pem")
+      .set("key_path", "/tmp/k.pem");
+  auto t = registry.find_target("SSH")->make({"tgt", c});
+  BOOST_REQUIRE(t.ok());
+  auto d = (*t)->validate();
+  BOOST_REQUIRE(!d.ok());
+  BOOST_TEST(d.error().code == connector_errc::unavailable);
+  BOOST_TEST(d.error().message.find("refused") != std::string::npos, d.error().message);
+  BOOST_TEST(d.error().message.find(std::to_string(closed_port)) != std::string::npos);
+
+  // Without the allow-list, loopback is refused by the outbound guard before connecting.
+  connector_registry strict;
+  BOOST_REQUIRE(register_ssh_target(strict, builtin_context{}).ok());
+  auto guarded = (*strict.find_target("SSH")->make({"tgt", c}))->validate();
+  BOOST_REQUIRE(!guarded.ok());
+  BOOST_TEST(guarded.error().code == connector_errc::invalid_config);
+  BOOST_TEST(guarded.error().message.find("CERTCTL_OUTBOUND_ALLOW_CIDRS") != std::string::npos,
+             guarded.error().message);
+}
+
+BOOST_AUTO_TEST_CASE(secrets_are_schema_secrets) {
+  const auto schema = ssh::ssh_target_schema();
+  const auto secrets = schema.secret_fields();
+  for (const char* f : {"password", "private_key", "passphrase"})
+    BOOST_TEST((std::find(secrets.begin(), secrets.end(), f) != secrets.end()), f);
+  BOOST_TEST(secrets.size() == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(configs_with_shell_metacharacters_traversal_or_lax_modes_are_refused) {
+  auto base = [] {
+    events::json_object c;
+    c.set("host", "10.0.0.5")
+        .set("user", "deploy")
+        .set("private_key_path", "/k")
+        .set("cert_path", "/etc/ssl/c.pem")
+        .set("key_path", "/etc/ssl/k.pem");
+    return c;
+  };
+  BOOST_TEST(ssh::parse_ssh_config(base()).ok());
+  auto refused = [&](events::json_object c, const std::string& field) {
+    auto r = ssh::parse_ssh_config(c);
+    BOOST_REQUIRE(!r.ok());
+    BOOST_TEST(r.error().code == connector_errc::invalid_config);
+    BOOST_TEST(r.error().message.find("config." + field) != std::string::npos, r.error().message);
+  };
+  refused(base().set("reload_command", "systemctl reload nginx; rm -rf /"), "reload_command");
+  refused(base().set("reload_command", "echo $(id)"), "reload_command");
+  refused(base().set("validate_command", "nginx -t | tee x"), "validate_command");
+  refused(base().set("reload_command", "a\nb"), "reload_command");
+  refused(base().set("cert_path", "/etc/ssl/../shadow"), "cert_path");
+  refused(base().set("key_path", "relative/key.pem"), "key_path");
+  refused(base().set("chain_path", "/etc/ssl/c.pem"), "key_path");
+  refused(base().set("host", "host;id"), "host");
+  refused(base().set("host", "-oProxyCommand=x"), "host");
+  refused(base().set("key_mode", "0644"), "key_mode");
+  refused(base().set("cert_mode", "999"), "cert_mode");
+  refused(base().set("auth_method", "password"), "password");
+  refused(base().remove("private_key_path"), "private_key_path");
+  refused(base().set("insecure_skip_host_key_verify", true).set("known_hosts_path", "/k"),
+          "insecure_skip_host_key_verify");
+  BOOST_TEST(ssh::check_remote_command("systemctl reload nginx").ok());
+  BOOST_TEST(ssh::check_remote_command("/usr/sbin/nginx -s reload -c /etc/nginx/n.conf").ok());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+int main(int argc, char* argv[]) {
+  if (const int rc = require_programs({"/usr/sbin/sshd", "ssh-keygen", "unshare", "openssl"});
+      rc != 0)
+    return rc;
+  return boost::unit_test::unit_test_main(&init_unit_test, argc, argv);
+}
