@@ -19,8 +19,9 @@ class ca_hierarchy;
 struct builtin_context {
   local_ca* local = nullptr;          ///< the server's own CA (GenericCA)
   ca_hierarchy* hierarchy = nullptr;  ///< its intermediate CAs (GenericCA tree mode); optional
-  /// Where connectors may connect (CERTCTL_OUTBOUND_ALLOW_CIDRS); default: public addresses only.
-  net::outbound_guard outbound = net::outbound_guard();
+  /// The outbound guard (CERTCTL_OUTBOUND_ALLOW_CIDRS) for connectors that connect out, e.g.
+  /// the targets' post-deploy TLS check; null = public addresses only.
+  const net::outbound_guard* outbound = nullptr;
 };
 
 /// Registers every built-in connector; the first failure is returned (a bug: fail at start).

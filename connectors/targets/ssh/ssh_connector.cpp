@@ -15,7 +15,8 @@ certctl::result<done, std::string> register_ssh_target(connector_registry& regis
       "agentless deployment over SSH/SFTP from a proxy agent: upload with backups, remote "
       "validate and reload, rollback";
   r.schema = ssh::ssh_target_schema();
-  const net::outbound_guard guard = context.outbound;
+  const net::outbound_guard guard =
+      context.outbound != nullptr ? *context.outbound : net::outbound_guard();
   auto clock = std::make_shared<const infra::system_clock>();
   r.make = [guard, clock](const connector_settings& s)
       -> certctl::result<std::shared_ptr<target>, connector_error> {

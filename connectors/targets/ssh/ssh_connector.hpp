@@ -8,7 +8,8 @@
 
 namespace certctl::connectors {
 
-/// Adds type "SSH" with its schema; the factory uses `context.outbound` for every connection.
+/// Adds type "SSH" with its schema; the factory uses a copy of `context.outbound` (public
+/// addresses only when null) for every connection.
 certctl::result<done, std::string> register_ssh_target(connector_registry& registry,
                                                        const builtin_context& context);
 
