@@ -215,12 +215,13 @@ certctl::result<done, connector_error> file_target::rollback(const std::string& 
   return done{};
 }
 
+std::string pem_text(std::string pem) {
+  if (!pem.empty() && pem.back() != '\n') pem += '\n';
+  return pem;
+}
+
 std::string leaf_and_chain(const deployment_request& request) {
-  auto with_newline = [](std::string s) {
-    if (!s.empty() && s.back() != '\n') s += '\n';
-    return s;
-  };
-  return with_newline(request.cert_pem) + with_newline(request.chain_pem);
+  return pem_text(request.cert_pem) + pem_text(request.chain_pem);
 }
 
 certctl::result<done, connector_error> check_request(const std::string& id,
@@ -228,9 +229,15 @@ certctl::result<done, connector_error> check_request(const std::string& id,
                                                      bool needs_key) {
   if (request.cert_pem.empty())
     return err(connector_errc::invalid_request, id, "the request carries no certificate");
-  if (needs_key && request.key_pem.empty())
+  if (!needs_key) return done{};
+  if (request.key_pem.empty())
     return err(connector_errc::invalid_request, id,
                "the request carries no private key (the agent adds it from its key store)");
+  // Checked before anything is written: some daemons' validators do not load keys (apache2 -t)
+  // and a graceful restart with a wrong key stops the server instead of keeping the old one.
+  if (auto match = crypto::check_key_matches_certificate(request.key_pem, request.cert_pem); !match)
+    return err(connector_errc::invalid_request, id,
+               "the private key does not belong to the certificate; nothing was written");
   return done{};
 }
 

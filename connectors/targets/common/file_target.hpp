@@ -115,8 +115,11 @@ certctl::result<std::string, connector_error> path_field(const std::string& id,
 
 /// cert_pem followed by chain_pem, each ending in a newline.
 std::string leaf_and_chain(const deployment_request& request);
+/// `pem` ending in a newline ("" stays "").
+std::string pem_text(std::string pem);
 
-/// Fails when the request has no certificate, or (with `needs_key`) no key.
+/// Fails when the request has no certificate, or (with `needs_key`) no key or a key that
+/// does not belong to the certificate.
 certctl::result<done, connector_error> check_request(const std::string& id,
                                                      const deployment_request& request,
                                                      bool needs_key);

@@ -30,8 +30,12 @@ certctl::result<verify_endpoint, std::string> parse_endpoint(const std::string& 
   return out;
 }
 
-certctl::result<served, std::string> probe_endpoint(const net::outbound_guard& guard,
-                                                    const verify_endpoint& at) {
+namespace {
+
+/// One probe; `permanent` is set when trying again cannot help (the guard refuses the
+/// address, the endpoint is malformed), so the caller stops instead of waiting out its timeout.
+certctl::result<served, std::string> probe(const net::outbound_guard& guard,
+                                           const verify_endpoint& at, bool& permanent) {
   crypto::tls_probe_request req;
   req.host = at.host;
   req.port = at.port;
@@ -41,12 +45,22 @@ certctl::result<served, std::string> probe_endpoint(const net::outbound_guard& g
   limits.connect_timeout = std::min(at.timeout, limits.connect_timeout);
   limits.io_timeout = std::min(at.timeout, limits.io_timeout);
   auto got = crypto::probe_tls_certificate(guard, req, limits);
+  permanent = !got && (got.error().code == net::outbound_errc::refused_address ||
+                       got.error().code == net::outbound_errc::invalid_request);
   // The endpoint is the operator's own configuration, so the detail is shown to them (the
   // generic public message exists for endpoints a remote client named).
   if (!got)
     return "cannot read the certificate served at " + at.host + ":" + std::to_string(at.port) +
            ": " + got.error().log_line();
   return served{got->fingerprint_sha256_hex, got->serial_hex};
+}
+
+}  // namespace
+
+certctl::result<served, std::string> probe_endpoint(const net::outbound_guard& guard,
+                                                    const verify_endpoint& at) {
+  bool permanent = false;
+  return probe(guard, at, permanent);
 }
 
 certctl::result<served, std::string> wait_until_served(const net::outbound_guard& guard,
@@ -56,14 +70,15 @@ certctl::result<served, std::string> wait_until_served(const net::outbound_guard
   auto pause = std::chrono::milliseconds(50);
   std::string last;
   for (;;) {
-    auto got = probe_endpoint(guard, at);
+    bool permanent = false;
+    auto got = probe(guard, at, permanent);
     if (got && got->fingerprint_sha256_hex == fingerprint) return got;
     last = got ? "the endpoint " + at.host + ":" + std::to_string(at.port) +
                      " serves the certificate with SHA-256 fingerprint " +
                      got->fingerprint_sha256_hex + " (serial " + got->serial_hex +
                      "), not the deployed " + fingerprint
                : got.error();
-    if (steady::now() + pause >= deadline) return last;
+    if (permanent || steady::now() + pause >= deadline) return last;
     // Waiting on a daemon that reloads on its own schedule, not on a timer of ours.
     std::this_thread::sleep_for(pause);
     pause = std::min(pause * 2, std::chrono::milliseconds(1000));

@@ -18,6 +18,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "connectors/builtin.hpp"
+#include "connectors/config_schema.hpp"
 #include "infra/crypto/certificate.hpp"
 #include "infra/crypto/keys.hpp"
 #include "infra/crypto/signer.hpp"
@@ -25,8 +27,27 @@
 
 extern char** environ;
 
+namespace certctl::connectors {
+#define CERTCTL_CONNECTOR(fn) \
+  certctl::result<done, std::string> fn(connector_registry&, const builtin_context&);
+#include "connectors/builtin_connectors.def"
+#undef CERTCTL_CONNECTOR
+}  // namespace certctl::connectors
+
 namespace certctl::testing::targets {
 namespace {
+
+struct named_registrar {
+  const char* name;
+  certctl::result<done, std::string> (*fn)(connectors::connector_registry&,
+                                           const connectors::builtin_context&);
+};
+
+const named_registrar builtin_registrars[] = {
+#define CERTCTL_CONNECTOR(fn) {#fn, &connectors::fn},
+#include "connectors/builtin_connectors.def"
+#undef CERTCTL_CONNECTOR
+};
 
 struct test_ca {
   std::string cert_pem;
@@ -188,6 +209,33 @@ std::string served_fingerprint(int port, const std::string& server_name) {
     if (std::isxdigit(static_cast<unsigned char>(c)))
       hex.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
   return hex;
+}
+
+const net::outbound_guard& loopback_guard() {
+  static const net::outbound_guard guard(*net::parse_cidr_list("127.0.0.1/32"));
+  return guard;
+}
+
+std::shared_ptr<connectors::target> make_target(const std::string& type, const std::string& id,
+                                                const std::string& config_json,
+                                                const net::outbound_guard* guard) {
+  connectors::connector_registry registry;
+  connectors::builtin_context context;
+  context.outbound = guard;
+  // The target lines of builtin_connectors.def (GenericCA needs a server's CA, which a target
+  // test has not got), so a target missing from that list fails here.
+  for (const auto& r : builtin_registrars)
+    if (std::string(r.name).find("_target") != std::string::npos)
+      if (auto added = r.fn(registry, context); !added) throw std::runtime_error(added.error());
+  const auto* reg = registry.find_target(type);
+  if (reg == nullptr) throw std::runtime_error("no target type " + type);
+  auto config = events::json_object::parse(config_json);
+  if (!config) throw std::runtime_error("bad JSON in test config: " + config_json);
+  if (auto ok = connectors::validate_config(reg->schema, *config); !ok)
+    throw std::runtime_error("config refused: " + ok.error().message);
+  auto t = reg->make(connectors::connector_settings{id, *config});
+  if (!t) throw std::runtime_error("factory refused: " + t.error().message);
+  return *t;
 }
 
 }  // namespace certctl::testing::targets

@@ -8,7 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "connectors/registry.hpp"
 #include "connectors/targets/target.hpp"
+#include "infra/net/outbound_guard.hpp"
 
 namespace certctl::testing::targets {
 
@@ -69,6 +71,16 @@ bool wait_for_port(int port);
 /// SHA-256 fingerprint of what 127.0.0.1:port serves (TLS, SNI `server_name`), read with
 /// the openssl CLI; "" when nothing could be read.
 std::string served_fingerprint(int port, const std::string& server_name = "localhost");
+
+/// The guard of a test agent: loopback allowed (CERTCTL_OUTBOUND_ALLOW_CIDRS=127.0.0.1/32).
+const net::outbound_guard& loopback_guard();
+
+/// Builds a target the way the agent does: the built-in registry (with `guard`, or none),
+/// the config checked against the type's schema, then its factory. Throws with the
+/// violation or the factory's error, so a test fails naming it.
+std::shared_ptr<connectors::target> make_target(const std::string& type, const std::string& id,
+                                                const std::string& config_json,
+                                                const net::outbound_guard* guard);
 
 /// Exit code the peer tests use for "daemon not installed" (ctest SKIP_RETURN_CODE; CI=true
 /// turns it into a failure in CMake).
