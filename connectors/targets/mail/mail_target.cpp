@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "connectors/targets/common/file_target.hpp"
+#include "connectors/targets/common/pem_files.hpp"
 
 namespace certctl::connectors {
 
@@ -133,9 +134,7 @@ certctl::result<done, std::string> register_mail(connector_registry& registry,
   r.type = type;
   r.description = description;
   r.schema = mail::mail_target_schema();
-  std::shared_ptr<const net::outbound_guard> guard =
-      context.outbound != nullptr ? std::make_shared<const net::outbound_guard>(*context.outbound)
-                                  : std::make_shared<const net::outbound_guard>();
+  auto guard = targets::guard_of(context.outbound);
   r.make = [type, mode, guard](const connector_settings& s) {
     return mail::make_mail_target(type, mode, s, guard);
   };
