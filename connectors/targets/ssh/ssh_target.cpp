@@ -144,6 +144,37 @@ void prune_backups(ssh_client& ssh, const ssh_target_config& c, int keep) {
   }
 }
 
+std::string journal_of(const ssh_target_config& c) {
+  return c.cert_path + ".certctl-journal";
+}
+
+/// A deployment that died between its first rename and its end (the agent was killed, the
+/// link dropped) left its journal: put every file back from that deployment's backups and
+/// reload, so the host serves the old set again, never a mix. "" when there was nothing to do.
+certctl::result<std::string, connector_error> recover(ssh_client& ssh, const ssh_target_config& c) {
+  auto journal = ssh.read_file(journal_of(c), 256);
+  if (!journal) return journal.error();
+  if (!journal->has_value()) return std::string();
+  std::string id = **journal;
+  while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.pop_back();
+  if (!valid_deployment_id(id))
+    return fail(connector_errc::failed,
+                "the journal " + journal_of(c) + " is unreadable; restore the files by hand");
+  if (auto r = restore(ssh, c, id); !r)
+    return fail(r.error().code,
+                "recovering interrupted deployment " + id + ": " + r.error().message);
+  if (!c.reload_command.empty()) {
+    auto again = ssh.run(c.reload_command);
+    if (!again) return again.error();
+    if (again->exit_status != 0)
+      return fail(
+          connector_errc::failed,
+          with_output("recovering interrupted deployment " + id + ": reload failed", *again));
+  }
+  if (auto rm = ssh.remove(journal_of(c)); !rm) return rm.error();
+  return id;
+}
+
 }  // namespace
 
 ssh_target::ssh_target(std::string id, ssh_target_config config, net::outbound_guard guard,
@@ -179,6 +210,10 @@ certctl::result<deployment_result, connector_error> ssh_target::deploy(
   auto connected = ssh_client::connect(config_, guard_);
   if (!connected) return connected.error();
   ssh_client& ssh = **connected;
+  auto recovered = recover(ssh, config_);
+  if (!recovered) return recovered.error();
+  const std::string recovered_note =
+      recovered->empty() ? "" : "; interrupted deployment " + *recovered + " was rolled back first";
   const auto files = plan(config_, request);
 
   std::vector<std::optional<std::string>> current;
@@ -193,7 +228,7 @@ certctl::result<deployment_result, connector_error> ssh_target::deploy(
   result.deployed_at_us = clock_->now();
   if (identical) {
     result.unchanged = true;
-    result.message = "the target already holds these files; nothing written";
+    result.message = "the target already holds these files; nothing written" + recovered_note;
     return result;
   }
 
@@ -211,10 +246,16 @@ certctl::result<deployment_result, connector_error> ssh_target::deploy(
       return fail(w.error().code, "upload failed, nothing changed: " + w.error().message);
     }
   }
+  // From the first rename on, the journal names this deployment until it ends either way.
+  if (auto j = ssh.write_file(journal_of(config_), id + "\n", 0600); !j) {
+    for (const auto& g : files) (void)ssh.remove(g.path + temp_tag + id);
+    return fail(j.error().code, "cannot write the journal, nothing changed: " + j.error().message);
+  }
   for (const auto& f : files) {
     if (auto r = ssh.rename(f.path + temp_tag + id, f.path); !r) {
       auto undone = restore(ssh, config_, id);
       for (const auto& g : files) (void)ssh.remove(g.path + temp_tag + id);
+      if (undone) (void)ssh.remove(journal_of(config_));
       return fail(r.error().code, r.error().message + (undone ? "; previous files restored"
                                                               : "; " + undone.error().message));
     }
@@ -222,7 +263,9 @@ certctl::result<deployment_result, connector_error> ssh_target::deploy(
 
   auto undo = [&](connector_error why, bool reload_again) -> connector_error {
     auto undone = restore(ssh, config_, id);
+    // A failed restore keeps the journal: the next deployment retries it first.
     if (!undone) return fail(why.code, why.message + "; " + undone.error().message);
+    (void)ssh.remove(journal_of(config_));
     if (reload_again && !config_.reload_command.empty()) {
       auto again = ssh.run(config_.reload_command);
       if (!again || again->exit_status != 0)
@@ -249,9 +292,13 @@ certctl::result<deployment_result, connector_error> ssh_target::deploy(
                        with_output("reload_command '" + config_.reload_command + "' failed", *r)),
                   true);
   }
+  if (auto done_ = ssh.remove(journal_of(config_)); !done_)
+    return fail(done_.error().code,
+                "deployed, but removing the journal failed: " + done_.error().message);
   prune_backups(ssh, config_, config_.backups);
   result.deployment_id = id;
-  result.message = "deployed " + std::to_string(files.size()) + " files to " + config_.host;
+  result.message =
+      "deployed " + std::to_string(files.size()) + " files to " + config_.host + recovered_note;
   return result;
 }
 
@@ -286,6 +333,7 @@ certctl::result<done, connector_error> ssh_target::rollback(const std::string& d
   std::lock_guard<std::mutex> lock(mutex_);
   auto ssh = ssh_client::connect(config_, guard_);
   if (!ssh) return ssh.error();
+  if (auto recovered = recover(**ssh, config_); !recovered) return recovered.error();
   if (auto r = restore(**ssh, config_, deployment_id); !r) return r.error();
   if (!config_.reload_command.empty()) {
     auto r = (*ssh)->run(config_.reload_command);

@@ -6,10 +6,13 @@
 ///   connect (guard, host key, auth) -> read current files -> identical? -> unchanged
 ///     -> back up each file as <path>.certctl-bak.<id> (or an <...>.absent marker)
 ///     -> upload every file as <path>.certctl-tmp.<id>, fsync, chmod
+///     -> journal <cert_path>.certctl-journal (names the deployment)
 ///     -> rename each over its target -> validate_command -> reload_command
-///     -> prune backups beyond `backups` generations
+///     -> journal removed -> prune backups beyond `backups` generations
 ///   any failure after the first rename restores every file from its backup (and reloads
 ///   again when the reload had already run), so the host keeps the old set, never a mix.
+///   A deployment that died half-way (agent killed, link lost) leaves its journal; the next
+///   deploy() or rollback() first restores that deployment's backups and reloads.
 /// rollback(id) restores the files backed up by deployment `id` and reloads.
 /// verify() reads the remote certificate file and compares its serial.
 

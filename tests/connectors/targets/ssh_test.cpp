@@ -297,6 +297,30 @@ BOOST_AUTO_TEST_CASE(rollback_restores_the_files_a_deployment_replaced_and_reloa
   BOOST_TEST(bogus.error().code == connector_errc::invalid_request);
 }
 
+BOOST_AUTO_TEST_CASE(a_deployment_interrupted_between_renames_is_rolled_back_by_the_next) {
+  const auto first = make_certificate("ssh-i1");
+  const auto second = make_certificate("ssh-i2");
+  auto t = make(key_config());
+  BOOST_REQUIRE(t->deploy(request(first)).ok());
+  // What an agent killed after its first rename leaves on the host: backups of every file,
+  // the new certificate already in place, the old key, and the journal naming the deployment.
+  const std::string id = "0000000000000001-0badcafe";
+  for (const char* name : {"cert.pem", "chain.pem", "key.pem"})
+    fs::copy_file(remote + "/" + name, remote + "/" + name + ".certctl-bak." + id);
+  write_text(remote + "/cert.pem", second.cert_pem);
+  write_text(remote + "/cert.pem.certctl-journal", id + "\n");
+  fs::remove(remote + "/served.pem");
+
+  // Redeploying the first certificate finds the journal, restores, and then has nothing to do.
+  auto d = t->deploy(request(first));
+  BOOST_REQUIRE_MESSAGE(d.ok(), (d.ok() ? "" : d.error().message));
+  BOOST_TEST(d->unchanged);
+  BOOST_TEST(d->message.find("interrupted deployment " + id) != std::string::npos, d->message);
+  BOOST_TEST(read_text(remote + "/cert.pem") == first.cert_pem);
+  BOOST_TEST(read_text(remote + "/served.pem") == first.cert_pem);  // reloaded after restoring
+  BOOST_TEST(!fs::exists(remote + "/cert.pem.certctl-journal"));
+}
+
 BOOST_AUTO_TEST_CASE(backups_are_pruned_to_the_configured_generations) {
   auto c = key_config();
   c.set("backups", 2);
