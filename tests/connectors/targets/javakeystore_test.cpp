@@ -10,6 +10,7 @@
 #include <iostream>
 #include <memory>
 
+#include "connectors/config_service.hpp"
 #include "connectors/registry.hpp"
 #include "connectors/targets/javakeystore/javakeystore_target.hpp"
 #include "tests/connectors/targets/target_fixture.hpp"
@@ -169,6 +170,15 @@ BOOST_AUTO_TEST_CASE(bad_aliases_paths_types_and_missing_stores_are_refused) {
   const auto* reg = registry.find_target("JavaKeystore");
   const auto secrets = reg->schema.secret_fields();
   BOOST_TEST((secrets == std::vector<std::string>{"keystore_password"}));
+  crypto::aead_key master{};
+  for (std::size_t i = 0; i < master.size(); ++i) master[i] = static_cast<std::uint8_t>(i + 5);
+  config_service svc(registry, master);
+  auto stored =
+      svc.prepare(connector_kind::target, "JavaKeystore", "t", config_for("/opt/ks.p12", "PKCS12"));
+  BOOST_REQUIRE(stored.ok());
+  BOOST_TEST(stored->dump().find(password) == std::string::npos, stored->dump());
+  BOOST_TEST(svc.redact(connector_kind::target, "JavaKeystore", *stored).str("keystore_password") ==
+             std::string(redacted_value));
   auto refused = [&](const events::json_object& c, const std::string& field) {
     auto t = reg->make({"t", c});
     BOOST_REQUIRE(!t.ok());

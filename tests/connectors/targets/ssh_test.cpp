@@ -18,6 +18,7 @@
 #include <memory>
 #include <sstream>
 
+#include "connectors/config_service.hpp"
 #include "connectors/registry.hpp"
 #include "connectors/targets/ssh/remote_safety.hpp"
 #include "connectors/targets/ssh/ssh_config.hpp"
@@ -366,6 +367,35 @@ BOOST_AUTO_TEST_CASE(a_refused_connection_is_a_clear_unavailable_error) {
   BOOST_TEST(guarded.error().code == connector_errc::invalid_config);
   BOOST_TEST(guarded.error().message.find("CERTCTL_OUTBOUND_ALLOW_CIDRS") != std::string::npos,
              guarded.error().message);
+}
+
+BOOST_AUTO_TEST_CASE(password_key_and_passphrase_are_sealed_at_rest_and_redacted_when_shown) {
+  connector_registry registry;
+  BOOST_REQUIRE(register_ssh_target(registry, builtin_context{}).ok());
+  crypto::aead_key master{};
+  for (std::size_t i = 0; i < master.size(); ++i) master[i] = static_cast<std::uint8_t>(i + 3);
+  config_service svc(registry, master);
+  events::json_object c;
+  c.set("host", "10.1.2.3")
+      .set("user", "deploy")
+      .set("auth_method", "password")
+      .set("password", "pw-s3cret-1")
+      .set("passphrase", "pp-s3cret-2")
+      .set("private_key", "-----BEGIN OPENSSH PRIVATE KEY-----\nk-s3cret-3\n")
+      .set("cert_path", "/etc/ssl/c.pem")
+      .set("key_path", "/etc/ssl/k.pem");
+  auto stored = svc.prepare(connector_kind::target, "SSH", "tgt-seal", c);
+  BOOST_REQUIRE(stored.ok());
+  const std::string text = stored->dump();
+  for (const char* secret : {"pw-s3cret-1", "pp-s3cret-2", "k-s3cret-3"})
+    BOOST_TEST(text.find(secret) == std::string::npos, text);
+  const std::string shown = svc.redact(connector_kind::target, "SSH", *stored).dump();
+  BOOST_TEST(shown.find("pw-s3cret-1") == std::string::npos);
+  BOOST_TEST(shown.find(redacted_value) != std::string::npos, shown);
+  BOOST_TEST(shown.find("10.1.2.3") != std::string::npos);  // not a secret: shown as given
+  auto opened = svc.open(connector_kind::target, "SSH", "tgt-seal", *stored);
+  BOOST_REQUIRE(opened.ok());
+  BOOST_TEST(opened->str("password") == "pw-s3cret-1");
 }
 
 BOOST_AUTO_TEST_CASE(secrets_are_schema_secrets) {
