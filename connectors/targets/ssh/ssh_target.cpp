@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "connectors/targets/common/file_target.hpp"
 #include "connectors/targets/ssh/remote_safety.hpp"
 #include "connectors/targets/ssh/ssh_client.hpp"
 #include "infra/crypto/certificate.hpp"
@@ -200,9 +201,8 @@ certctl::result<done, connector_error> ssh_target::validate() {
 
 certctl::result<deployment_result, connector_error> ssh_target::deploy(
     const deployment_request& request) {
-  if (request.cert_pem.empty() || request.key_pem.empty())
-    return fail(connector_errc::invalid_request,
-                "target " + id_ + ": the SSH target needs the certificate and the private key");
+  // Certificate present, key present and belonging to it: checked before anything is sent.
+  if (auto ok = targets::check_request(id_, request, true); !ok) return ok.error();
   if (config_.chain_path.empty() == false && request.chain_pem.empty())
     return fail(connector_errc::invalid_request,
                 "target " + id_ + ": chain_path is set but the request has no chain");

@@ -203,6 +203,15 @@ BOOST_AUTO_TEST_CASE(an_inline_private_key_authenticates_too) {
   BOOST_TEST(read_text(remote + "/key.pem") == cert.key_pem);
 }
 
+BOOST_AUTO_TEST_CASE(a_key_that_does_not_belong_to_the_certificate_is_refused_before_upload) {
+  auto mismatched = request(make_certificate("ssh-a"));
+  mismatched.key_pem = make_certificate("ssh-b").key_pem;
+  auto d = make(key_config())->deploy(mismatched);
+  BOOST_REQUIRE(!d.ok());
+  BOOST_TEST(d.error().code == connector_errc::invalid_request);
+  BOOST_TEST(!fs::exists(remote + "/cert.pem"));
+}
+
 BOOST_AUTO_TEST_CASE(a_changed_or_unknown_host_key_is_refused_before_anything_is_written) {
   const auto cert = make_certificate("ssh-hk");
   auto c = key_config();
