@@ -155,7 +155,10 @@ certctl::result<deployment_result, connector_error> file_target::deploy(
     else
       message += "; the previous files were restored";
     if (reload) {
-      if (auto r = run_reload(); !r) message += "; reloading them failed too: " + r.error();
+      if (auto r = run_reload(); !r)
+        message += "; reloading them failed too: " + r.error();
+      else if (auto back = confirm_restored(); !back)
+        message += "; " + back.error();
     }
     return err(connector_errc::failed, options_.id, message);
   };
@@ -212,6 +215,19 @@ certctl::result<done, connector_error> file_target::rollback(const std::string& 
     return err(connector_errc::failed, options_.id, r.error());
   if (auto v = run_validate(); !v) return err(connector_errc::failed, options_.id, v.error());
   if (auto r = run_reload(); !r) return err(connector_errc::failed, options_.id, r.error());
+  if (auto back = confirm_restored(); !back)
+    return err(connector_errc::failed, options_.id, back.error());
+  return done{};
+}
+
+certctl::result<done, std::string> file_target::confirm_restored() const {
+  if (!options_.verify || hooks_.leaf_path.empty()) return done{};
+  std::string pem;
+  if (!read_file(hooks_.leaf_path, pem)) return done{};  // nothing was there before
+  auto info = crypto::parse_certificate(pem);
+  if (!info) return done{};  // not a certificate the endpoint could serve either
+  auto w = wait_until_served(*options_.guard, *options_.verify, info->fingerprint_sha256_hex);
+  if (!w) return "the restored certificate is not confirmed served: " + w.error();
   return done{};
 }
 

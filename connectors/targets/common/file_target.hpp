@@ -89,6 +89,9 @@ class file_target final : public target {
  private:
   certctl::result<done, std::string> run_validate() const;
   certctl::result<done, std::string> run_reload() const;
+  /// After a restore and reload: waits until the endpoint serves leaf_path's certificate
+  /// again (when a verify endpoint is configured and the file holds one).
+  certctl::result<done, std::string> confirm_restored() const;
 
   file_target_options options_;
   file_target_hooks hooks_;

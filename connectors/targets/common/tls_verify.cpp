@@ -69,10 +69,19 @@ certctl::result<served, std::string> wait_until_served(const net::outbound_guard
   const auto deadline = steady::now() + at.timeout;
   auto pause = std::chrono::milliseconds(50);
   std::string last;
+  int matches = 0;
   for (;;) {
     bool permanent = false;
     auto got = probe(guard, at, permanent);
-    if (got && got->fingerprint_sha256_hex == fingerprint) return got;
+    // During a reload old and new processes may both accept for a moment (nginx's old
+    // workers, HAProxy's former worker on a shared port): one match is not yet "serving".
+    // Three in a row, each a fresh connection, make a stale answer after return unlikely.
+    if (got && got->fingerprint_sha256_hex == fingerprint) {
+      if (++matches >= 3) return got;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      continue;
+    }
+    matches = 0;
     last = got ? "the endpoint " + at.host + ":" + std::to_string(at.port) +
                      " serves the certificate with SHA-256 fingerprint " +
                      got->fingerprint_sha256_hex + " (serial " + got->serial_hex +

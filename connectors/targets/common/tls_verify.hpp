@@ -35,8 +35,9 @@ struct served {
 certctl::result<served, std::string> probe_endpoint(const net::outbound_guard& guard,
                                                     const verify_endpoint& at);
 
-/// Probes `at` until it serves `fingerprint_sha256_hex` (lower-case hex) or at.timeout
-/// passes; the error says what was served instead (or why nothing could be read).
+/// Probes `at` until it serves `fingerprint_sha256_hex` (lower-case hex) on three fresh
+/// connections in a row, or at.timeout passes; the error says what was served instead (or why
+/// nothing could be read).
 certctl::result<served, std::string> wait_until_served(const net::outbound_guard& guard,
                                                        const verify_endpoint& at,
                                                        const std::string& fingerprint_sha256_hex);

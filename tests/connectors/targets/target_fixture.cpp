@@ -211,6 +211,16 @@ std::string served_fingerprint(int port, const std::string& server_name) {
   return hex;
 }
 
+std::string eventually_served(int port, const std::string& expected,
+                              const std::string& server_name) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  for (;;) {
+    std::string now = served_fingerprint(port, server_name);
+    if (now == expected || std::chrono::steady_clock::now() >= deadline) return now;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
 const net::outbound_guard& loopback_guard() {
   static const net::outbound_guard guard(*net::parse_cidr_list("127.0.0.1/32"));
   return guard;

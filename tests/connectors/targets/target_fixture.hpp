@@ -72,6 +72,11 @@ bool wait_for_port(int port);
 /// the openssl CLI; "" when nothing could be read.
 std::string served_fingerprint(int port, const std::string& server_name = "localhost");
 
+/// served_fingerprint, asked again (up to 5 s) while it differs from `expected`: for daemons
+/// whose old worker keeps accepting for a moment after a reload (HAProxy master-worker).
+std::string eventually_served(int port, const std::string& expected,
+                              const std::string& server_name = "localhost");
+
 /// The guard of a test agent: loopback allowed (CERTCTL_OUTBOUND_ALLOW_CIDRS=127.0.0.1/32).
 const net::outbound_guard& loopback_guard();
 
