@@ -1,5 +1,6 @@
 #include "connectors/targets/ssh/ssh_config.hpp"
 
+#include "connectors/targets/common/file_target.hpp"
 #include "connectors/targets/ssh/remote_safety.hpp"
 
 namespace certctl::connectors::ssh {
@@ -31,6 +32,8 @@ config_schema ssh_target_schema() {
       {"reload_command", t::string, false, false, "remote command that reloads the service"},
       {"timeout", t::integer, false, false, "connect and per-operation timeout, seconds (30)"},
       {"backups", t::integer, false, false, "backup generations kept per file (3)"},
+      {"post_deploy_verify", t::object, false, false,
+       "{enabled, endpoint host:port, server_name, timeout}: check the served certificate"},
   }};
 }
 
@@ -120,6 +123,19 @@ certctl::result<ssh_target_config, connector_error> parse_ssh_config(
   c.timeout = std::chrono::seconds(timeout);
   c.backups = static_cast<int>(config.int64("backups", 3));
   if (c.backups < 1 || c.backups > 100) return bad("backups", "must be 1..100");
+  if (config.has("post_deploy_verify")) {
+    // The file targets' parser, fed only this field, so both read it the same way.
+    events::json_object only;
+    only.set_raw("post_deploy_verify", config.raw("post_deploy_verify"));
+    auto common = targets::parse_common_options("SSH", "", only, "", "", nullptr);
+    if (!common) {
+      const std::string& m = common.error().message;
+      const auto at = m.find("config.");
+      return connector_error{connector_errc::invalid_config,
+                             at == std::string::npos ? m : m.substr(at)};
+    }
+    c.verify = common->verify;
+  }
   return c;
 }
 

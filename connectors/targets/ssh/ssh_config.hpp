@@ -5,10 +5,12 @@
 /// private_key, passphrase) are schema-marked, so the API seals them at rest and redacts them.
 
 #include <chrono>
+#include <optional>
 #include <string>
 
 #include "connectors/config_schema.hpp"
 #include "connectors/connector_error.hpp"
+#include "connectors/targets/common/tls_verify.hpp"
 #include "events/json.hpp"
 #include "events/result.hpp"
 
@@ -38,6 +40,9 @@ struct ssh_target_config {
   std::string reload_command;    ///< run remotely after validate
   std::chrono::seconds timeout{30};
   int backups = 3;  ///< backup generations kept next to each file
+  /// post_deploy_verify: after the reload, the endpoint must serve the new leaf (checked
+  /// through the outbound guard), else every file is restored and reloaded again.
+  std::optional<targets::verify_endpoint> verify;
 };
 
 /// The schema registered for type "SSH".

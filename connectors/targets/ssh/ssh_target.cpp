@@ -292,6 +292,13 @@ certctl::result<deployment_result, connector_error> ssh_target::deploy(
                        with_output("reload_command '" + config_.reload_command + "' failed", *r)),
                   true);
   }
+  if (config_.verify) {
+    const auto leaf = crypto::parse_certificate(request.cert_pem);
+    auto served = targets::wait_until_served(guard_, *config_.verify,
+                                             leaf ? leaf->fingerprint_sha256_hex : "");
+    if (!served)
+      return undo(fail(connector_errc::failed, "verification failed: " + served.error()), true);
+  }
   if (auto done_ = ssh.remove(journal_of(config_)); !done_)
     return fail(done_.error().code,
                 "deployed, but removing the journal failed: " + done_.error().message);
@@ -305,6 +312,16 @@ certctl::result<deployment_result, connector_error> ssh_target::deploy(
 certctl::result<verification_result, connector_error> ssh_target::verify(
     const verification_request& request) {
   std::lock_guard<std::mutex> lock(mutex_);
+  if (config_.verify) {
+    verification_result v;
+    auto got = targets::probe_endpoint(guard_, *config_.verify);
+    if (!got) return fail(connector_errc::unavailable, "target " + id_ + ": " + got.error());
+    v.serial_hex = got->serial_hex;
+    v.valid = normalise_serial(got->serial_hex) == normalise_serial(request.serial_hex);
+    v.message = "served at " + config_.verify->host + ":" + std::to_string(config_.verify->port) +
+                ": serial " + got->serial_hex;
+    return v;
+  }
   auto ssh = ssh_client::connect(config_, guard_);
   if (!ssh) return ssh.error();
   auto pem = (*ssh)->read_file(config_.cert_path, max_file);

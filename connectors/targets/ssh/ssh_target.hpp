@@ -8,13 +8,15 @@
 ///     -> upload every file as <path>.certctl-tmp.<id>, fsync, chmod
 ///     -> journal <cert_path>.certctl-journal (names the deployment)
 ///     -> rename each over its target -> validate_command -> reload_command
+///     -> post_deploy_verify (the endpoint serves the new leaf's fingerprint)
 ///     -> journal removed -> prune backups beyond `backups` generations
 ///   any failure after the first rename restores every file from its backup (and reloads
 ///   again when the reload had already run), so the host keeps the old set, never a mix.
 ///   A deployment that died half-way (agent killed, link lost) leaves its journal; the next
 ///   deploy() or rollback() first restores that deployment's backups and reloads.
 /// rollback(id) restores the files backed up by deployment `id` and reloads.
-/// verify() reads the remote certificate file and compares its serial.
+/// verify() probes the post_deploy_verify endpoint, or else reads the remote certificate file,
+/// and compares the serial.
 
 #include <memory>
 #include <mutex>

@@ -40,6 +40,7 @@ BOOST_TEST_DONT_PRINT_LOG_VALUE(certctl::connectors::target_location)
 namespace {
 
 constexpr int sshd_port = 56201;
+constexpr int nginx_port = 56202;
 constexpr int closed_port = 56209;  // in this test's range, never listened on
 const net::outbound_guard loopback_allowed{{*net::parse_cidr("127.0.0.1/32")}};
 
@@ -331,6 +332,58 @@ BOOST_AUTO_TEST_CASE(a_deployment_interrupted_between_renames_is_rolled_back_by_
   BOOST_TEST(!fs::exists(remote + "/cert.pem.certctl-journal"));
 }
 
+BOOST_AUTO_TEST_CASE(an_nginx_on_the_remote_host_serves_the_new_certificate_after_ssh_reload) {
+  // The whole agentless path: files over SFTP, `nginx -t` and `nginx -s reload` over SSH, and
+  // the post-deploy check reading the served leaf over TLS.
+  const std::string p = dir.path;
+  fs::create_directories(p + "/tmp");
+  const auto boot = make_certificate("ssh-boot");
+  write_text(remote + "/cert.pem", boot.cert_pem + boot.chain_pem);
+  write_text(remote + "/key.pem", boot.key_pem);
+  const std::string conf = p + "/nginx.conf";
+  write_text(
+      conf, "daemon off;\nmaster_process on;\nuser root;\nworker_processes 1;\npid " + p +
+                "/nginx.pid;\nerror_log " + p +
+                "/nginx-error.log;\nevents { worker_connections 16; }\n"
+                "http {\n  access_log off;\n  client_body_temp_path " +
+                p + "/tmp/body;\n  proxy_temp_path " + p + "/tmp/proxy;\n  fastcgi_temp_path " + p +
+                "/tmp/fastcgi;\n  uwsgi_temp_path " + p + "/tmp/uwsgi;\n  scgi_temp_path " + p +
+                "/tmp/scgi;\n  server {\n    listen 127.0.0.1:" + std::to_string(nginx_port) +
+                " ssl;\n    ssl_certificate " + remote + "/cert.pem;\n    ssl_certificate_key " +
+                remote + "/key.pem;\n    location / { return 200 'ok'; }\n  }\n}\n");
+  daemon_process nginx({"nginx", "-p", p, "-c", conf, "-e", p + "/nginx-error.log"},
+                       p + "/nginx.out");
+  BOOST_REQUIRE_MESSAGE(wait_for_port(nginx_port), slurp(p + "/nginx-error.log"));
+  BOOST_REQUIRE(served_fingerprint(nginx_port) == boot.fingerprint);
+
+  const std::string args = "-p " + p + " -c " + conf + " -e " + p + "/nginx-error.log";
+  auto c = key_config();
+  c.remove("chain_path")
+      .set("validate_command", "nginx -t -q " + args)
+      .set("reload_command", "nginx " + args + " -s reload")
+      .set_raw("post_deploy_verify", "{\"endpoint\":\"127.0.0.1:" + std::to_string(nginx_port) +
+                                         "\",\"server_name\":\"localhost\",\"timeout\":\"20s\"}");
+  auto t = make(c);
+  const auto fresh = make_certificate("ssh-nginx");
+  auto d = t->deploy(request(fresh));
+  BOOST_REQUIRE_MESSAGE(d.ok(), (d.ok() ? "" : d.error().message));
+  BOOST_TEST(served_fingerprint(nginx_port) == fresh.fingerprint);
+  auto v = t->verify({"mc", fresh.serial_hex});
+  BOOST_REQUIRE(v.ok());
+  BOOST_TEST(v->valid, v->message);
+
+  // A check that cannot see the new certificate (the endpoint is sshd: no TLS there) fails
+  // the deployment, and the previous files come back and are served again.
+  c.set_raw("post_deploy_verify",
+            "{\"endpoint\":\"127.0.0.1:" + std::to_string(sshd_port) + "\",\"timeout\":\"1s\"}");
+  auto bad = make(c)->deploy(request(make_certificate("ssh-unseen")));
+  BOOST_REQUIRE(!bad.ok());
+  BOOST_TEST(bad.error().message.find("verification failed") != std::string::npos,
+             bad.error().message);
+  BOOST_TEST(read_text(remote + "/cert.pem") == fresh.cert_pem + fresh.chain_pem);
+  BOOST_TEST(served_fingerprint(nginx_port) == fresh.fingerprint);
+}
+
 BOOST_AUTO_TEST_CASE(backups_are_pruned_to_the_configured_generations) {
   auto c = key_config();
   c.set("backups", 2);
@@ -447,6 +500,10 @@ BOOST_AUTO_TEST_CASE(configs_with_shell_metacharacters_traversal_or_lax_modes_ar
   refused(base().remove("private_key_path"), "private_key_path");
   refused(base().set("insecure_skip_host_key_verify", true).set("known_hosts_path", "/k"),
           "insecure_skip_host_key_verify");
+  refused(base().set_raw("post_deploy_verify", R"({"endpoint":"no-port-here"})"),
+          "post_deploy_verify.endpoint");
+  refused(base().set_raw("post_deploy_verify", R"({"endpoint":"h:443","retries":2})"),
+          "post_deploy_verify.retries");
   BOOST_TEST(ssh::check_remote_command("systemctl reload nginx").ok());
   BOOST_TEST(ssh::check_remote_command("/usr/sbin/nginx -s reload -c /etc/nginx/n.conf").ok());
 }
@@ -454,7 +511,7 @@ BOOST_AUTO_TEST_CASE(configs_with_shell_metacharacters_traversal_or_lax_modes_ar
 BOOST_AUTO_TEST_SUITE_END()
 
 int main(int argc, char* argv[]) {
-  for (const char* program : {"/usr/sbin/sshd", "ssh-keygen", "unshare", "openssl"}) {
+  for (const char* program : {"/usr/sbin/sshd", "ssh-keygen", "unshare", "openssl", "nginx"}) {
     if (have_program(program)) continue;
     std::cout << "SKIP: " << program << " is not installed (tools/setup.sh installs it)\n";
     return skip_exit_code;
