@@ -231,6 +231,12 @@ certctl::result<done, std::string> file_set::begin(const std::vector<file_conten
   paths_.clear();
   for (const auto& f : files) {
     if (auto ok = check_target_path(f.path); !ok) return ok;
+    // rename() would replace the link itself, silently cutting off whatever else reads the
+    // file it points to; and following it would let whoever may create links in the
+    // directory redirect the write. Refused, naming the path.
+    struct stat st {};
+    if (::lstat(f.path.c_str(), &st) == 0 && S_ISLNK(st.st_mode))
+      return f.path + " is a symbolic link; configure the path of the file it points to";
     paths_.push_back(f.path);
   }
   stamp_ = stamp;

@@ -56,7 +56,8 @@ class file_set {
   certctl::result<bool, std::string> recover(const std::vector<file_content>& files);
 
   /// Writes the new set as above; `stamp` (unique, e.g. unix nanoseconds) names the backups.
-  /// On failure the old files are back in place before it returns.
+  /// On failure the old files are back in place before it returns. A path that is a
+  /// symbolic link is refused.
   certctl::result<done, std::string> begin(const std::vector<file_content>& files,
                                            const std::string& stamp);
   /// Keeps the new files: drops the journal and prunes backups.

@@ -58,7 +58,8 @@ void add_common_fields(config_schema& schema, bool with_validate, bool with_relo
                            "limit for each validate/reload command (default 60)"});
   schema.fields.push_back(
       {"post_deploy_verify", field_type::object, false, false,
-       "{enabled, endpoint host:port, server_name, timeout}: check the served certificate"});
+       "{enabled, endpoint host:port, server_name, timeout, starttls smtp|imap}: check the "
+       "served certificate"});
 }
 
 certctl::result<file_target_options, connector_error> parse_common_options(
@@ -87,7 +88,8 @@ certctl::result<file_target_options, connector_error> parse_common_options(
     auto v = events::json_object::parse(config.raw("post_deploy_verify"));
     if (!v) return bad(id, "post_deploy_verify", "not an object");
     for (const auto& k : v->keys())
-      if (k != "enabled" && k != "endpoint" && k != "server_name" && k != "timeout")
+      if (k != "enabled" && k != "endpoint" && k != "server_name" && k != "timeout" &&
+          k != "starttls")
         return bad(id, "post_deploy_verify." + k, "unknown field");
     if (v->has("enabled") && !v->is_bool("enabled"))
       return bad(id, "post_deploy_verify.enabled", "must be a boolean");
@@ -97,6 +99,13 @@ certctl::result<file_target_options, connector_error> parse_common_options(
       auto at = parse_endpoint(v->str("endpoint"));
       if (!at) return bad(id, "post_deploy_verify.endpoint", at.error());
       at->server_name = v->str("server_name");
+      const std::string starttls = v->str("starttls");
+      if (starttls == "smtp")
+        at->starttls = crypto::starttls_protocol::smtp;
+      else if (starttls == "imap")
+        at->starttls = crypto::starttls_protocol::imap;
+      else if (!starttls.empty())
+        return bad(id, "post_deploy_verify.starttls", "must be \"smtp\" or \"imap\"");
       if (v->has("timeout")) {
         const std::int64_t ms =
             v->is_int("timeout") ? v->int64("timeout") * 1000 : duration_ms(v->str("timeout"));

@@ -99,7 +99,8 @@ class file_target final : public target {
 
 /// The config fields every file-based target accepts, appended to a type's own fields:
 /// validate_command, reload_command (strings, argv without shell), backup_retention,
-/// command_timeout_seconds, post_deploy_verify {enabled, endpoint, server_name, timeout}.
+/// command_timeout_seconds, post_deploy_verify {enabled, endpoint, server_name, timeout,
+/// starttls ("smtp" or "imap": the plain-text upgrade before the handshake)}.
 /// `with_validate` / `with_reload`: whether the type runs these commands at all.
 void add_common_fields(config_schema& schema, bool with_validate, bool with_reload);
 

@@ -43,9 +43,6 @@ config_schema mail_target_schema() {
        "certificate file (chain appended unless chain_path is set)"},
       {"key_path", field_type::string, false, false, "private key file, written 0600"},
       {"chain_path", field_type::string, false, false, "chain file; empty = appended to cert"},
-      {"verify_starttls", field_type::string, false, false,
-       "post_deploy_verify dialect: \"smtp\", \"imap\" or \"none\" (implicit TLS); default "
-       "smtp for postfix, none for dovecot"},
   }};
   targets::add_common_fields(s, true, true);
   return s;
@@ -67,23 +64,27 @@ certctl::result<std::shared_ptr<target>, connector_error> make_mail_target(
       return bad(id, "mode", "must be \"postfix\" or \"dovecot\"");
   }
   const mode_defaults d = defaults_of(mode);
-  auto options =
-      targets::parse_common_options(type, id, config, d.validate, d.reload, std::move(guard));
-  if (!options) return options.error();
-  if (options->verify) {
-    options->verify->starttls = d.starttls;
-    if (config.has("verify_starttls")) {
-      const std::string s = config.str("verify_starttls");
-      if (s == "smtp")
-        options->verify->starttls = crypto::starttls_protocol::smtp;
-      else if (s == "imap")
-        options->verify->starttls = crypto::starttls_protocol::imap;
-      else if (s == "none")
-        options->verify->starttls = crypto::starttls_protocol::none;
-      else
-        return bad(id, "verify_starttls", "must be \"smtp\", \"imap\" or \"none\"");
+  // post_deploy_verify.starttls: "smtp" or "imap" (read by the common parser), "none" for
+  // implicit TLS (port 465 or 993), absent: the mode's dialect.
+  events::json_object effective = config;
+  bool explicit_dialect = false;
+  bool implicit_tls = false;
+  if (config.is_object("post_deploy_verify")) {
+    auto v = events::json_object::parse(config.raw("post_deploy_verify"));
+    if (v && v->has("starttls")) {
+      explicit_dialect = true;
+      if (v->is_string("starttls") && v->str("starttls") == "none") {
+        implicit_tls = true;
+        v->remove("starttls");
+        effective.set_raw("post_deploy_verify", v->dump());
+      }
     }
   }
+  auto options =
+      targets::parse_common_options(type, id, effective, d.validate, d.reload, std::move(guard));
+  if (!options) return options.error();
+  if (options->verify && !explicit_dialect) options->verify->starttls = d.starttls;
+  if (options->verify && implicit_tls) options->verify->starttls = crypto::starttls_protocol::none;
   auto cert_path = targets::path_field(id, config, "cert_path", d.cert_path);
   if (!cert_path) return cert_path.error();
   auto key_path = targets::path_field(id, config, "key_path", d.key_path);

@@ -1,7 +1,8 @@
 #pragma once
 /// The mail server targets (connectors-reference "Postfix / Dovecot"): types "Postfix" and
 /// "Dovecot", one implementation with a `mode` that picks the defaults (paths, validate and
-/// reload commands, the STARTTLS dialect of the post-deploy check). Files go through the
+/// reload commands, the default STARTTLS dialect of the post-deploy check: `post_deploy_verify.
+/// starttls` "smtp", "imap" or "none" overrides it). Files go through the
 /// deployment primitive (connectors/targets/common): certificate (with the chain appended
 /// when no chain_path is set) and chain 0644, key 0600, validate before reload, restore and
 /// reload again on any failure.

@@ -115,4 +115,21 @@ BOOST_AUTO_TEST_CASE(
   BOOST_TEST(f.httpd->running());
 }
 
+BOOST_AUTO_TEST_CASE(a_crash_between_files_is_repaired_before_the_next_apache_deployment) {
+  apache_fixture f;
+  const std::string config = f.config("apache2 -t -f " + f.conf);
+  auto make = [&] { return make_target("Apache", "t-apache", config, &loopback_guard()); };
+  const auto a = make_certificate("a.test"), b = make_certificate("b.test");
+  BOOST_REQUIRE(make()->deploy(request_for(a)).ok());
+  BOOST_REQUIRE(crash_after_first_file(make, request_for(b)) == 42);
+  BOOST_TEST(slurp(f.certs + "/cert.pem") == b.cert_pem);  // the mix the crash left
+  BOOST_TEST(slurp(f.certs + "/key.pem") == a.key_pem);
+  // Redeploying A finds A's files after the repair: unchanged, apache still serves A.
+  auto again = make()->deploy(request_for(a));
+  BOOST_REQUIRE_MESSAGE(again.ok(), (again.ok() ? "" : again.error().message));
+  BOOST_TEST(again->unchanged);
+  BOOST_TEST(slurp(f.certs + "/cert.pem") == a.cert_pem);
+  BOOST_TEST(served_fingerprint(f.port) == a.fingerprint);
+}
+
 CERTCTL_TARGET_PEER_MAIN("apache2")

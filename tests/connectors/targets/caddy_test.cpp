@@ -103,6 +103,22 @@ BOOST_AUTO_TEST_CASE(caddy_in_file_mode_reloads_with_the_reload_command) {
   deploy_a_then_b(f, *make_target("Caddy", "t-caddy", f.config(fields), &loopback_guard()), fields);
 }
 
+BOOST_AUTO_TEST_CASE(a_crash_between_files_is_repaired_before_the_next_caddy_deployment) {
+  caddy_fixture f;
+  const std::string config =
+      f.config(R"("admin_api":"http://127.0.0.1:)" + std::to_string(f.admin_port) + R"(")");
+  auto make = [&] { return make_target("Caddy", "t-caddy", config, &loopback_guard()); };
+  const auto a = make_certificate("a.test"), b = make_certificate("b.test");
+  BOOST_REQUIRE(make()->deploy(request_for(a)).ok());
+  BOOST_REQUIRE(crash_after_first_file(make, request_for(b)) == 42);
+  BOOST_TEST(slurp(f.certs + "/site.key") == a.key_pem);  // cert is B's: a mix
+  auto next = make()->deploy(request_for(b));
+  BOOST_REQUIRE_MESSAGE(next.ok(), (next.ok() ? "" : next.error().message));
+  BOOST_TEST(!next->unchanged);
+  BOOST_TEST(served_fingerprint(f.port) == b.fingerprint);
+  BOOST_TEST(slurp(f.certs + "/site.key") == b.key_pem);
+}
+
 BOOST_AUTO_TEST_CASE(an_admin_api_the_guard_refuses_fails_validate) {
   caddy_fixture f;
   auto t = make_target(

@@ -153,6 +153,18 @@ BOOST_AUTO_TEST_CASE(a_file_set_writes_every_file_with_its_mode_and_keeps_n_back
   BOOST_TEST(!set.restore({d.path + "/c.pem"}, "1000").ok());
 }
 
+BOOST_AUTO_TEST_CASE(a_target_path_that_is_a_symbolic_link_is_refused_and_left_alone) {
+  scratch_dir d;
+  write_text(d.path + "/real.pem", "shared");
+  BOOST_REQUIRE(::symlink((d.path + "/real.pem").c_str(), (d.path + "/c.pem").c_str()) == 0);
+  file_set set("t-link", 3);
+  auto r = set.begin({{d.path + "/c.pem", "new", 0644}}, "4000");
+  BOOST_REQUIRE(!r.ok());
+  BOOST_TEST(r.error().find("symbolic link") != std::string::npos);
+  BOOST_TEST(slurp(d.path + "/real.pem") == "shared");
+  BOOST_TEST(mode_of(d.path + "/c.pem.certctl-bak.4000") == -1);
+}
+
 BOOST_AUTO_TEST_CASE(roll_back_restores_old_files_and_removes_files_that_did_not_exist) {
   scratch_dir d;
   write_text(d.path + "/c.pem", "old cert");

@@ -87,6 +87,34 @@ BOOST_AUTO_TEST_CASE(traefik_paths_with_yaml_syntax_are_quoted_and_read_back_unc
   BOOST_TEST(traefik_pairs(odd + "/certctl-t.yml") == odd + "/x \"y\".crt\t" + odd + "/site.key\n");
 }
 
+BOOST_AUTO_TEST_CASE(a_crash_between_files_leaves_traefik_and_envoy_the_old_set) {
+  for (const char* type : {"Traefik", "Envoy"}) {
+    BOOST_TEST_CONTEXT(type) {
+      scratch_dir d;
+      const std::string config = R"({"cert_dir":")" + d.path + R"(","sds_config":true})";
+      const std::string cfg =
+          std::string(type) == "Envoy" ? config : R"({"cert_dir":")" + d.path + R"("})";
+      auto make = [&] { return make_target(type, "t", cfg, &loopback_guard()); };
+      const auto a = make_certificate("a.test"), b = make_certificate("b.test");
+      BOOST_REQUIRE(make()->deploy(request_for(a)).ok());
+      std::vector<std::string> before;
+      for (const char* n :
+           {"site.crt", "site.key", "certctl-t.yml", "cert.pem", "key.pem", "sds.json"})
+        before.push_back(slurp(d.path + "/" + n));
+      BOOST_REQUIRE(crash_after_first_file(make, request_for(b)) == 42);
+      // The watcher-driven daemons read whatever is on disk: after the repair that the next
+      // deployment starts with, it is the old set again, byte for byte.
+      auto again = make()->deploy(request_for(a));
+      BOOST_REQUIRE(again.ok());
+      BOOST_TEST(again->unchanged);
+      std::size_t i = 0;
+      for (const char* n :
+           {"site.crt", "site.key", "certctl-t.yml", "cert.pem", "key.pem", "sds.json"})
+        BOOST_TEST(slurp(d.path + "/" + n) == before[i++], n);
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(envoy_sds_json_has_the_shape_envoy_reads) {
   scratch_dir d;
   auto t = make_target(

@@ -95,6 +95,23 @@ BOOST_AUTO_TEST_CASE(haproxy_takes_each_certificate_over_the_runtime_api_without
   BOOST_TEST(log.find("Reexecuting Master") == std::string::npos, log);
 }
 
+BOOST_AUTO_TEST_CASE(a_crash_after_writing_before_validation_is_rolled_back_by_the_next_job) {
+  haproxy_fixture f;
+  const std::string config = f.config(R"("runtime_api":")" + f.sock + R"(")");
+  auto make = [&] { return make_target("HAProxy", "t-haproxy", config, &loopback_guard()); };
+  const auto a = make_certificate("a.test"), b = make_certificate("b.test");
+  BOOST_REQUIRE(make()->deploy(request_for(a)).ok());
+  // One file: the crash lands after it was replaced, before validation and the API swap.
+  BOOST_REQUIRE(crash_after_first_file(make, request_for(b)) == 42);
+  BOOST_TEST(slurp(f.pem) == b.cert_pem + b.chain_pem + b.key_pem);
+  // The next job restores A's file first; deploying A is then a no-op that HAProxy serves.
+  auto again = make()->deploy(request_for(a));
+  BOOST_REQUIRE_MESSAGE(again.ok(), (again.ok() ? "" : again.error().message));
+  BOOST_TEST(again->unchanged);
+  BOOST_TEST(slurp(f.pem) == a.cert_pem + a.chain_pem + a.key_pem);
+  BOOST_TEST(eventually_served(f.port, a.fingerprint) == a.fingerprint);
+}
+
 BOOST_AUTO_TEST_CASE(runtime_api_and_reload_command_together_are_refused) {
   BOOST_CHECK_THROW(
       make_target("HAProxy", "t",

@@ -245,9 +245,8 @@ BOOST_AUTO_TEST_CASE(a_new_certificate_is_served_over_imaps_and_imap_starttls) {
 BOOST_AUTO_TEST_CASE(the_post_deploy_check_speaks_imap_starttls_when_told) {
   const auto fresh = make_certificate("starttls.imap.test");
   auto c = config();
-  c.set_raw("post_deploy_verify",
-            "{\"endpoint\":\"127.0.0.1:" + std::to_string(imap_port) + "\",\"timeout\":\"20s\"}")
-      .set("verify_starttls", "imap");
+  c.set_raw("post_deploy_verify", "{\"endpoint\":\"127.0.0.1:" + std::to_string(imap_port) +
+                                      "\",\"timeout\":\"20s\",\"starttls\":\"imap\"}");
   auto d = make("Dovecot", c)->deploy(request_for(fresh));
   BOOST_REQUIRE_MESSAGE(d.ok(), error_of(d));
   BOOST_TEST(served_with(imap_port, "imap") == fresh.fingerprint);
@@ -260,6 +259,19 @@ BOOST_AUTO_TEST_CASE(mode_dovecot_on_the_postfix_type_takes_the_dovecot_dialect)
   auto c = config();
   c.set("mode", "dovecot");
   auto d = make("Postfix", c)->deploy(request_for(fresh));
+  BOOST_REQUIRE_MESSAGE(d.ok(), error_of(d));
+  BOOST_TEST(served_with(imaps_port, "") == fresh.fingerprint);
+}
+
+BOOST_AUTO_TEST_CASE(starttls_none_selects_implicit_tls_whatever_the_mode) {
+  // Mode postfix defaults to SMTP STARTTLS; "none" says the endpoint speaks TLS at once (as
+  // smtps on 465 would), here Dovecot's IMAPS port.
+  const auto fresh = make_certificate("none.imap.test");
+  auto c = config();
+  c.set("mode", "postfix")
+      .set_raw("post_deploy_verify", "{\"endpoint\":\"127.0.0.1:" + std::to_string(imaps_port) +
+                                         "\",\"timeout\":\"20s\",\"starttls\":\"none\"}");
+  auto d = make("Dovecot", c)->deploy(request_for(fresh));
   BOOST_REQUIRE_MESSAGE(d.ok(), error_of(d));
   BOOST_TEST(served_with(imaps_port, "") == fresh.fingerprint);
 }
@@ -293,10 +305,9 @@ BOOST_AUTO_TEST_CASE(bad_modes_paths_and_commands_are_refused_naming_the_field) 
   refused(events::json_object().set("cert_path", "/etc/postfix/../shadow"), "cert_path");
   refused(events::json_object().set("key_path", "key.pem"), "key_path");
   refused(events::json_object().set("reload_command", "postfix reload; id"), "reload_command");
-  refused(events::json_object()
-              .set("verify_starttls", "pop3")
-              .set_raw("post_deploy_verify", "{\"endpoint\":\"127.0.0.1:25\"}"),
-          "verify_starttls");
+  refused(events::json_object().set_raw("post_deploy_verify",
+                                        R"({"endpoint":"127.0.0.1:25","starttls":"pop3"})"),
+          "post_deploy_verify.starttls");
   refused(events::json_object().set("chain_path", "/etc/postfix/certs/cert.pem"), "key_path");
   // Defaults alone make a valid target (paths under /etc/postfix/certs).
   BOOST_TEST(reg->make({"t", events::json_object()}).ok());

@@ -20,6 +20,7 @@
 
 #include "connectors/builtin.hpp"
 #include "connectors/config_schema.hpp"
+#include "connectors/targets/common/file_target.hpp"
 #include "infra/crypto/certificate.hpp"
 #include "infra/crypto/keys.hpp"
 #include "infra/crypto/signer.hpp"
@@ -219,6 +220,25 @@ std::string eventually_served(int port, const std::string& expected,
     if (now == expected || std::chrono::steady_clock::now() >= deadline) return now;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
+}
+
+int crash_after_first_file(const std::function<std::shared_ptr<connectors::target>()>& make,
+                           const connectors::deployment_request& request) {
+  const pid_t child = ::fork();
+  if (child < 0) return -1;
+  if (child == 0) {
+    auto t = make();
+    auto* file = dynamic_cast<connectors::targets::file_target*>(t.get());
+    if (file == nullptr) ::_exit(3);
+    file->after_rename = [](std::size_t i) {
+      if (i == 0) ::_exit(42);
+    };
+    (void)t->deploy(request);
+    ::_exit(0);
+  }
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 const net::outbound_guard& loopback_guard() {

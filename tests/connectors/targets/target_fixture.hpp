@@ -5,6 +5,8 @@
 
 #include <sys/types.h>
 
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -86,6 +88,12 @@ const net::outbound_guard& loopback_guard();
 std::shared_ptr<connectors::target> make_target(const std::string& type, const std::string& id,
                                                 const std::string& config_json,
                                                 const net::outbound_guard* guard);
+
+/// Simulates an agent killed mid-deployment: a forked child builds the target with `make`
+/// and deploys `request`, dying (_exit 42) right after the first file is renamed into place.
+/// Returns the child's exit code (42 when the crash happened where intended).
+int crash_after_first_file(const std::function<std::shared_ptr<connectors::target>()>& make,
+                           const connectors::deployment_request& request);
 
 /// Exit code the peer tests use for "daemon not installed" (ctest SKIP_RETURN_CODE; CI=true
 /// turns it into a failure in CMake).
