@@ -269,8 +269,9 @@ int main() {
   // Connector types (connectors/builtin.cpp); issuer configs are checked against them and their
   // secrets sealed with the master key at the REST edge.
   connectors::connector_registry connector_types;
-  if (auto r =
-          connectors::register_builtin_connectors(connector_types, {ca->get(), hierarchy->get()});
+  const net::outbound_guard connector_outbound(cfg->outbound_allow_cidrs);
+  if (auto r = connectors::register_builtin_connectors(
+          connector_types, {ca->get(), hierarchy->get(), &connector_outbound});
       !r)
     return fail("connectors: " + r.error());
   connectors::config_service connector_configs(connector_types, *master);
