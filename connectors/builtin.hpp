@@ -3,10 +3,13 @@
 /// builtin.cpp): adding a connector is its folder plus one line there. Fakes are not in the list;
 /// tests register them.
 
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "connectors/registry.hpp"
 #include "events/result.hpp"
+#include "infra/net/ip_address.hpp"
 
 namespace certctl::connectors {
 
@@ -18,6 +21,12 @@ class ca_hierarchy;
 struct builtin_context {
   local_ca* local = nullptr;          ///< the server's own CA (GenericCA)
   ca_hierarchy* hierarchy = nullptr;  ///< its intermediate CAs (GenericCA tree mode); optional
+  /// Ranges the outbound guard permits although not public (CERTCTL_OUTBOUND_ALLOW_CIDRS):
+  /// every network call of a connector goes through the guard with these.
+  std::vector<net::cidr> outbound_allow = {};
+  /// Told every Vault token renewal's outcome ("success", "failure", "not_renewable"), for
+  /// certctl_vault_token_renewals_total; may be empty. Called on the renewal thread.
+  std::function<void(const std::string& result)> on_vault_token_renewal = {};
 };
 
 /// Registers every built-in connector; the first failure is returned (a bug: fail at start).
