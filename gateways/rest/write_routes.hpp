@@ -34,6 +34,10 @@ struct write_context {
   actors::issuance_handoff handoff;
   /// By entity kind ("issuer"); kinds without one go straight to the runtime.
   std::map<std::string, resource_hook> hooks = {};
+  /// Told each certificate revoked here (id, request id) after the revocation is recorded:
+  /// the CA revocation service tells the issuing CA (actors/workflows/ca_revocation.hpp).
+  std::function<void(const std::string& certificate_id, const std::string& correlation_id)>
+      after_revoke = {};
 };
 
 void add_write_routes(gateways::http::router& r, write_context& ctx);
