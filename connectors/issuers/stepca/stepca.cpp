@@ -189,6 +189,9 @@ class stepca_issuer final : public issuer {
     const std::string text =
         who_ + ": " + op + " answered " + std::to_string(r.status) + ": " + ext::excerpt(words);
     if (r.status == 400 || r.status == 403) return fail(issuer_errc::policy_violation, text);
+    // The CA refuses our token: a wrong key, kid or provisioner name, which no retry fixes.
+    if (r.status == 401)
+      return fail(issuer_errc::invalid_request, text + " (check the provisioner)");
     return fail(issuer_errc::unavailable, text);
   }
 
