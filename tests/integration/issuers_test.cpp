@@ -181,6 +181,14 @@ BOOST_AUTO_TEST_CASE(issue_renew_revoke_through_openssl_ca_scripts) {
   BOOST_TEST(contains(index.out, "R\t"), index.out);
   BOOST_TEST(contains(index.out, outcome.str("serial_number")), index.out);
 
+  // A script past the issuer's timeout is killed; the issuer test says so.
+  config.set("crl_script", ca.slow).set("timeout_seconds", 1);
+  auto slow = create_issuer(client, "iss-openssl-slow", "OpenSSL", config);
+  BOOST_REQUIRE_MESSAGE(slow.status == 201, slow.describe());
+  auto timed_out = client.post("/api/v1/issuers/iss-openssl-slow/test", "{}");
+  BOOST_TEST(timed_out.status == 500, timed_out.describe());
+  BOOST_TEST(contains(timed_out.body, "killed"), timed_out.body);
+
   // A script path others may write is refused at the API, naming the rule.
   config.set("sign_script", "/tmp");
   auto refused = create_issuer(client, "iss-openssl-bad", "OpenSSL", config);
@@ -241,6 +249,16 @@ BOOST_AUTO_TEST_CASE(issue_renew_revoke_through_step_ca_with_a_jwk_provisioner) 
   BOOST_TEST(failed.int64("attempts") == 1);  // a refused token is not retried
   auto still = wait_for_certificate(client, other, {"Revoked"});
   BOOST_TEST(str(still, "status") == "Revoked");
+
+  // A CA slower than the issuer's timeout: the call ends at the deadline, said as a timeout.
+  config.set("timeout_seconds", 1);
+  auto slow = create_issuer(client, "iss-step-slow", "StepCA", config);
+  BOOST_REQUIRE_MESSAGE(slow.status == 201, slow.describe());
+  stepca.state().delay = std::chrono::milliseconds(2500);
+  auto timed_out = client.post("/api/v1/issuers/iss-step-slow/test", "{}");
+  stepca.state().delay = std::chrono::milliseconds(0);
+  BOOST_TEST(timed_out.status == 500, timed_out.describe());
+  BOOST_TEST(contains(timed_out.body, "timed out"), timed_out.body);
 
   expect_no_secret(client, server, "iss-step", {jwe->substr(0, 40), password});
 }

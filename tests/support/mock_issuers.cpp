@@ -178,7 +178,13 @@ mock_stepca::mock_stepca(const mock_ca_material& ca, int port)
   auto st = state_;
   const std::string base = url();
   auto& srv = server_->server;
-  srv.Get("/health", [](const httplib::Request&, httplib::Response& res) {
+  srv.Get("/health", [st](const httplib::Request&, httplib::Response& res) {
+    std::chrono::milliseconds delay;
+    {
+      std::lock_guard<std::mutex> lock(st->mutex);
+      delay = st->delay;
+    }
+    if (delay.count() > 0) std::this_thread::sleep_for(delay);
     json_reply(res, 200, events::json_object().set("status", "ok"));
   });
   srv.Get("/roots", [ca](const httplib::Request&, httplib::Response& res) {

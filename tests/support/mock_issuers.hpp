@@ -41,9 +41,9 @@ struct mock_stepca_state {
   std::vector<std::string> revoked;  ///< decimal serials, in order
   std::vector<int> revoke_reason_codes;
   std::set<std::string> seen_jti;
-  std::string last_error;  ///< why the last request was refused
-  int fail_revokes = 0;    ///< answer this many revokes with 503 first
-  std::chrono::milliseconds delay{0};
+  std::string last_error;              ///< why the last request was refused
+  int fail_revokes = 0;                ///< answer this many revokes with 503 first
+  std::chrono::milliseconds delay{0};  ///< /health and /1.0/sign wait this long first
 };
 
 /// step-ca: GET /health, GET /roots, POST /1.0/sign, POST /1.0/revoke.
