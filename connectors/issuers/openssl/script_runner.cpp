@@ -13,6 +13,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "infra/net/sigpipe_blocked.hpp"
+
 namespace certctl::connectors::openssl_ca {
 namespace {
 
@@ -79,6 +81,9 @@ certctl::result<script_result, script_error> run_script(const std::vector<std::s
                                                         const script_limits& limits) {
   if (argv.empty() || argv.front().empty() || argv.front().front() != '/')
     return script_error{script_errc::spawn_failed, "script path must be absolute"};
+  // A script that exits without reading its stdin turns our next write into SIGPIPE, which
+  // would end the server: blocked on this thread for the run (the child gets the default back).
+  const net::sigpipe_blocked no_sigpipe;
   int in[2], out[2], err[2];
   if (::pipe2(in, O_CLOEXEC) != 0) return script_error{script_errc::io_error, "pipe"};
   fd_guard in_r{in[0]}, in_w{in[1]};

@@ -153,6 +153,15 @@ BOOST_AUTO_TEST_CASE(output_beyond_the_cap_is_cut_and_the_script_killed) {
              static_cast<int>(oc::script_errc::output_too_large));
 }
 
+BOOST_AUTO_TEST_CASE(a_script_that_ignores_its_input_does_not_take_the_server_down) {
+  test::write_text(ca.dir + "/deaf.sh", "#!/bin/sh\nexit 0\n");
+  ::chmod((ca.dir + "/deaf.sh").c_str(), 0700);
+  auto r = oc::run_script({ca.dir + "/deaf.sh"}, {"PATH=/usr/bin:/bin"},
+                          std::string(4 * 1024 * 1024, 'x'), {});
+  BOOST_REQUIRE(r.ok());
+  BOOST_TEST(r->exit_code == 0);
+}
+
 BOOST_AUTO_TEST_CASE(the_script_sees_no_server_secret_in_its_environment) {
   ::setenv("CERTCTL_TEST_SECRET_ENV", "do-not-leak", 1);
   test::write_text(ca.dir + "/env.sh", "#!/bin/sh\nenv\n");
