@@ -304,6 +304,14 @@ BOOST_AUTO_TEST_CASE(issue_renew_revoke_through_vault_and_its_documented_errors)
   auto why = wait_for_event(client, "certificate.issuance_failed", denied);
   BOOST_TEST(contains(why.str("error"), "not allowed by this role"), why.dump());
 
+  // 403 permission denied: a token Vault does not know, in Vault's words.
+  config.set("token", "hvs.not-a-valid-token");
+  auto denied_issuer = create_issuer(client, "iss-vault-denied", "VaultPKI", config);
+  BOOST_REQUIRE_MESSAGE(denied_issuer.status == 201, denied_issuer.describe());
+  auto forbidden = client.post("/api/v1/issuers/iss-vault-denied/test", "{}");
+  BOOST_TEST(forbidden.status == 500, forbidden.describe());
+  BOOST_TEST(contains(forbidden.body, "permission denied"), forbidden.body);
+
   // 503 sealed: the issuer test says so.
   vault.state().sealed = true;
   auto sealed = client.post("/api/v1/issuers/iss-vault/test", "{}");
