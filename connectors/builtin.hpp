@@ -3,11 +3,14 @@
 /// builtin.cpp): adding a connector is its folder plus one line there. Fakes are not in the list;
 /// tests register them.
 
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "connectors/registry.hpp"
 #include "events/result.hpp"
 #include "infra/net/outbound_guard.hpp"
+#include "infra/net/ip_address.hpp"
 
 namespace certctl::connectors {
 
@@ -22,6 +25,12 @@ struct builtin_context {
   /// The outbound guard (CERTCTL_OUTBOUND_ALLOW_CIDRS) for connectors that connect out, e.g.
   /// the targets' post-deploy TLS check; null = public addresses only.
   const net::outbound_guard* outbound = nullptr;
+  /// Ranges the outbound guard permits although not public (CERTCTL_OUTBOUND_ALLOW_CIDRS):
+  /// every network call of a connector goes through the guard with these.
+  std::vector<net::cidr> outbound_allow = {};
+  /// Told every Vault token renewal's outcome ("success", "failure", "not_renewable"), for
+  /// certctl_vault_token_renewals_total; may be empty. Called on the renewal thread.
+  std::function<void(const std::string& result)> on_vault_token_renewal = {};
 };
 
 /// Registers every built-in connector; the first failure is returned (a bug: fail at start).

@@ -126,6 +126,25 @@ class certificate final : public aggregate {
       p.set("reason", reason).set("reason_code", code).set("serial_number", serial_);
       return decision{{"certificate.revoked", p}};
     }
+    // The issuing CA's answer to a revocation we recorded (actors/workflows/ca_revocation):
+    // audit only, the certificate stays Revoked whatever the CA said.
+    if (c.name == "certificate.record_ca_revocation") {
+      if (!in(status, {"Revoked", "Archived"}))
+        return conflict("certificate " + id_ + " is not revoked");
+      if (auto err = require_strings(c.body, {"serial_number", "issuer_id", "outcome"}))
+        return *err;
+      const std::string outcome = c.body.str("outcome");
+      if (outcome != "succeeded" && outcome != "failed")
+        return invalid("outcome must be succeeded or failed");
+      events::json_object p;
+      p.set("serial_number", c.body.str("serial_number"))
+          .set("issuer_id", c.body.str("issuer_id"))
+          .set("issuer_type", c.body.str("issuer_type"))
+          .set("reason", c.body.str("reason", "unspecified"))
+          .set("attempts", c.body.int64("attempts"));
+      if (outcome == "failed") p.set("error", c.body.str("error"));
+      return decision{{"certificate.ca_revocation_" + outcome, p}};
+    }
     if (c.name == "certificate.archive") {
       if (status == "Archived") return decision{};
       return decision{{"certificate.archived", events::json_object{}}};

@@ -31,8 +31,8 @@ certctl::result<std::unique_ptr<connectors::ca_hierarchy>, std::string> open_hie
   return std::move(h).value();
 }
 
-issuer_resolver make_issuer_resolver(entity_runtime& runtime,
-                                     const connectors::config_service& configs) {
+issuer_lookup make_issuer_lookup(entity_runtime& runtime,
+                                 const connectors::config_service& configs) {
   struct cache {
     std::mutex mutex;
     /// "<id>\n<type>\n<stored config>" -> its connector; an edited config is a new key, so a
@@ -40,12 +40,11 @@ issuer_resolver make_issuer_resolver(entity_runtime& runtime,
     std::map<std::string, std::shared_ptr<connectors::issuer>> made;
   };
   auto made = std::make_shared<cache>();
-  return [&runtime, &configs, made](const issuance_task& t,
-                                    std::string& error) -> connectors::issuer* {
-    const std::string issuer_id = t.certificate.str("issuer_id");
-    if (issuer_id.empty()) return nullptr;
+  return [&runtime, &configs, made](const std::string& issuer_id)
+             -> certctl::result<std::shared_ptr<connectors::issuer>, std::string> {
+    if (issuer_id.empty()) return std::shared_ptr<connectors::issuer>();
     auto issuer = runtime.read("issuer", issuer_id);
-    if (!issuer) return nullptr;
+    if (!issuer) return std::shared_ptr<connectors::issuer>();
     const std::string type = issuer->view.str("type");
     events::json_object stored;
     if (issuer->view.is_object("config"))
@@ -58,13 +57,30 @@ issuer_resolver make_issuer_resolver(entity_runtime& runtime,
       auto connector = configs.make_issuer(issuer_id, type, stored);
       if (!connector) {
         made->made.erase(key);
-        error = "issuer " + issuer_id + ": " + connector.error().message;
-        return nullptr;
+        return "issuer " + issuer_id + ": " + connector.error().message;
       }
       slot = std::move(connector).value();
     }
-    return slot.get();
+    return slot;
   };
+}
+
+issuer_resolver make_issuer_resolver(issuer_lookup lookup) {
+  return [lookup = std::move(lookup)](const issuance_task& t,
+                                      std::string& error) -> connectors::issuer* {
+    auto found = lookup(t.certificate.str("issuer_id"));
+    if (!found) {
+      error = found.error();
+      return nullptr;
+    }
+    // The cache keeps the connector alive for as long as the lookup lives.
+    return found->get();
+  };
+}
+
+issuer_resolver make_issuer_resolver(entity_runtime& runtime,
+                                     const connectors::config_service& configs) {
+  return make_issuer_resolver(make_issuer_lookup(runtime, configs));
 }
 
 }  // namespace certctl::actors

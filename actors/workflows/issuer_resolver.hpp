@@ -3,6 +3,7 @@
 /// from their entities through the runtime, and the resolver that sends a certificate's
 /// issuance to the registered connector its issuer names.
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -36,5 +37,17 @@ certctl::result<std::unique_ptr<connectors::ca_hierarchy>, std::string> open_hie
 /// `configs` must outlive the resolver.
 issuer_resolver make_issuer_resolver(entity_runtime& runtime,
                                      const connectors::config_service& configs);
+
+/// The connector of issuer `issuer_id`, built from its entity's type and stored config and kept
+/// (one per distinct config, so a Vault token and its renewal loop exist once); nullptr when
+/// the id is empty or names no issuer; the message when the connector cannot be made.
+using issuer_lookup =
+    std::function<certctl::result<std::shared_ptr<connectors::issuer>, std::string>(
+        const std::string& issuer_id)>;
+issuer_lookup make_issuer_lookup(entity_runtime& runtime,
+                                 const connectors::config_service& configs);
+
+/// make_issuer_resolver over a lookup shared with others (the CA revocation service).
+issuer_resolver make_issuer_resolver(issuer_lookup lookup);
 
 }  // namespace certctl::actors

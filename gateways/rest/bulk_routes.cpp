@@ -302,6 +302,7 @@ void revoke_one(write_context& w, const http::request_context& c, const std::str
       w.runtime.execute("certificate", command_for(c, "certificate.revoke", id, body, id));
   if (!revoked) return failed(error_text(revoked));
   o.committed(revoked->position);
+  if (w.after_revoke) w.after_revoke(id, c.request_id);
   ++o.done;
   o.results.push_back({id, "revoked", ""});
 }

@@ -123,6 +123,12 @@ resource_hook issuer_config_hook(const connectors::config_service& configs,
     auto stored = configs.prepare(connectors::connector_kind::issuer, type, id, config,
                                   creating ? nullptr : &previous);
     if (!stored) return http::error_response(400, stored.error().message);
+    // Build the connector once, offline (no connector calls its CA when made): a config the
+    // schema accepts but the connector cannot use (a script path others may write, a root
+    // file that does not match its fingerprint) is refused now, not at the first issuance.
+    if (auto made = configs.make_issuer(id, type, *stored);
+        !made && made.error().code == connectors::issuer_errc::invalid_request)
+      return http::error_response(400, made.error().message);
     body.set_raw("config", stored->dump());
     return std::nullopt;
   };

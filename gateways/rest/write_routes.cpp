@@ -176,6 +176,7 @@ void add_certificate_routes(http::router& r, write_context& ctx) {
           auto res = ctx.runtime.execute(
               "certificate", command_for(c, "certificate.revoke", c.path_param("id"), *body));
           if (!res) return render(res, 200);
+          if (ctx.after_revoke) ctx.after_revoke(c.path_param("id"), c.request_id);
           auto resp = http::json_response(R"({"status":"revoked"})", 200);
           resp.with_header("X-Certctl-Position", std::to_string(res->position));
           return resp;

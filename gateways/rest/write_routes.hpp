@@ -40,6 +40,10 @@ struct write_context {
   std::map<std::string, resource_hook> hooks = {};
   /// The governance rules checked before a certificate is created (nullptr: none).
   actors::policy_engine* policies = nullptr;
+  /// Told each certificate revoked here (id, request id) after the revocation is recorded:
+  /// the CA revocation service tells the issuing CA (actors/workflows/ca_revocation.hpp).
+  std::function<void(const std::string& certificate_id, const std::string& correlation_id)>
+      after_revoke = {};
 };
 
 void add_write_routes(gateways::http::router& r, write_context& ctx);

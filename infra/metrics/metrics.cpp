@@ -62,6 +62,7 @@ struct metrics::impl {
   Gauge* stats_up = nullptr;
   Family<Gauge>* jobs = nullptr;
   Family<Counter>* issuance_total = nullptr;
+  Family<Counter>* vault_token_renewals = nullptr;
   Histogram* issuance_seconds = nullptr;
   Histogram* append_seconds = nullptr;
   Histogram* batch_size = nullptr;
@@ -107,6 +108,11 @@ struct metrics::impl {
                           .Name("certctl_issuance_total")
                           .Help("Issuance attempts by issuer type and outcome (success, failure).")
                           .Register(registry);
+    vault_token_renewals =
+        &prometheus::BuildCounter()
+             .Name("certctl_vault_token_renewals_total")
+             .Help("Vault token renew-self outcomes (success, failure, not_renewable).")
+             .Register(registry);
     issuance_seconds = &histogram("certctl_issuance_duration_seconds",
                                   "Time from the start of an issuance attempt to its outcome.",
                                   issuance_seconds_buckets);
@@ -210,6 +216,10 @@ void metrics::observe_issuance(const std::string& issuer_type, bool success, dou
       ->Add({{"issuer_type", issuer_type}, {"outcome", success ? "success" : "failure"}})
       .Increment();
   impl_->issuance_seconds->Observe(seconds);
+}
+
+void metrics::observe_vault_token_renewal(const std::string& result) {
+  impl_->vault_token_renewals->Add({{"result", result}}).Increment();
 }
 
 void metrics::observe_store_batch(std::size_t batch_size,

@@ -73,6 +73,9 @@ class metrics {
 
   /// One issuance attempt finished (issuance_service observer).
   void observe_issuance(const std::string& issuer_type, bool success, double seconds);
+  /// One Vault token renewal ended with `result`: success, failure or not_renewable
+  /// (connectors/issuers/vault, certctl_vault_token_renewals_total).
+  void observe_vault_token_renewal(const std::string& result);
   /// One event-store transaction committed `batch_size` appends (store_options hook).
   void observe_store_batch(std::size_t batch_size, std::chrono::microseconds commit_duration);
   /// One append was answered, `latency` after it was queued (store_options hook).

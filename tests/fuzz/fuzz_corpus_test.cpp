@@ -18,6 +18,7 @@
 #include "events/json_depth.hpp"
 #include "gateways/acme/tls_alpn01.hpp"
 #include "infra/crypto/jws.hpp"
+#include "infra/crypto/jwt.hpp"
 #include "infra/crypto/keys.hpp"
 #include "infra/crypto/ocsp.hpp"
 #include "infra/crypto/sha256.hpp"
@@ -226,7 +227,17 @@ BOOST_AUTO_TEST_CASE(jws_parser_survives_mutated_input) {
     BOOST_REQUIRE(a.ok() && b.ok());
     seeds.push_back(*a);
     seeds.push_back(*b);
+    auto token = certctl::crypto::sign_compact_jws(key->pem, "kid", R"({"sub":"x"})");
+    BOOST_REQUIRE(token.ok());
+    seeds.push_back(*token);
   }
+  // A step-ca provisioner key: private JWK, and encrypted as a JWE (few PBKDF2 rounds).
+  const std::string private_jwk =
+      R"({"kty":"EC","crv":"P-256","x":"aqoiNipHVN7X3UFAbg_SLWLZMIk9GLKfA59qt5fH6pY","y":"n-VpVoH_5c0xDJdAa1Cqbz1XwI1aGUSB1y9jJF0tJZ8","d":"UfKKpJwPcdSPtcyrW2s8BX2_c0e_oJt3wIaiIWOw76g"})";
+  seeds.push_back(private_jwk);
+  auto jwe = certctl::crypto::encrypt_pbes2_jwe(private_jwk, "fuzz", 10);
+  BOOST_REQUIRE(jwe.ok());
+  seeds.push_back(*jwe);
   drive(jws, seeds, 400);
 }
 

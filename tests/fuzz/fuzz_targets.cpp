@@ -15,6 +15,7 @@
 #include "infra/crypto/csr.hpp"
 #include "infra/crypto/jwk.hpp"
 #include "infra/crypto/jws.hpp"
+#include "infra/crypto/jwt.hpp"
 #include "infra/crypto/keys.hpp"
 #include "infra/crypto/ocsp.hpp"
 #include "infra/crypto/signer.hpp"
@@ -103,6 +104,12 @@ int jws(const std::uint8_t* d, std::size_t n) {
   // An embedded key must be usable (or cleanly refused) for verification.
   if (parsed && parsed->header.key) (void)crypto::verify_jws(*parsed, *parsed->header.key);
   (void)crypto::parse_jwk(text);
+  // The step-ca forms (crypto/jwt.hpp): private JWKs, compact tokens, JWE-encrypted keys.
+  (void)crypto::private_key_pem_of_jwk(text);
+  (void)crypto::decrypt_pbes2_jwe(text, "fuzz");
+  static const auto token_key = crypto::parse_jwk(
+      R"({"kty":"EC","crv":"P-256","x":"aqoiNipHVN7X3UFAbg_SLWLZMIk9GLKfA59qt5fH6pY","y":"n-VpVoH_5c0xDJdAa1Cqbz1XwI1aGUSB1y9jJF0tJZ8"})");
+  if (token_key) (void)crypto::verify_compact_jws(text, *token_key);
   // Strict base64url has one encoding per value: whatever decodes re-encodes to the input.
   if (auto decoded = crypto::base64url_decode(text))
     check(crypto::base64url_encode(*decoded) == text);

@@ -19,6 +19,7 @@
 #include "actors/schedulers/audit_checkpoint.hpp"
 #include "actors/schedulers/job_retry.hpp"
 #include "actors/schedulers/scheduler_runtime.hpp"
+#include "actors/workflows/ca_revocation.hpp"
 #include "actors/workflows/issuance_service.hpp"
 #include "actors/workflows/issuer_resolver.hpp"
 #include "actors/workflows/revocation_cache.hpp"
@@ -270,14 +271,21 @@ int main() {
   // secrets sealed with the master key at the REST edge.
   connectors::connector_registry connector_types;
   const net::outbound_guard connector_outbound(cfg->outbound_allow_cidrs);
-  if (auto r = connectors::register_builtin_connectors(
-          connector_types, {ca->get(), hierarchy->get(), &connector_outbound});
-      !r)
+  connectors::builtin_context connector_context{ca->get(), hierarchy->get(), &connector_outbound};
+  connector_context.outbound_allow = cfg->outbound_allow_cidrs;
+  connector_context.on_vault_token_renewal = [&metrics](const std::string& result) {
+    metrics.observe_vault_token_renewal(result);
+  };
+  if (auto r = connectors::register_builtin_connectors(connector_types, connector_context); !r)
     return fail("connectors: " + r.error());
   connectors::config_service connector_configs(connector_types, *master);
   actors::issuance_service issuance(runtime, **ca, *keys,
                                     static_cast<size_t>(cfg->issuance_workers));
-  issuance.set_issuer_resolver(actors::make_issuer_resolver(runtime, connector_configs));
+  // One connector per issuer config, shared by issuance and CA revocation (a Vault token and
+  // its renewal loop exist once).
+  auto issuer_connectors = actors::make_issuer_lookup(runtime, connector_configs);
+  issuance.set_issuer_resolver(actors::make_issuer_resolver(issuer_connectors));
+  actors::ca_revocation_service ca_revocations(runtime, **store, issuer_connectors);
   gateways::rest::observe_issuance(issuance, metrics);
   issuance.set_retry_schedule(schedulers::make_retry_schedule(due_work, clock));
   issuance.set_profile_lookup(
@@ -405,6 +413,9 @@ int main() {
   writes.hooks["issuer"] = gateways::rest::issuer_config_hook(connector_configs, runtime);
   writes.hooks["agent_group"] = gateways::rest::agent_group_hook();
   writes.policies = &policies;
+  writes.after_revoke = [&ca_revocations](const std::string& id, const std::string& correlation) {
+    ca_revocations.notify(id, correlation);
+  };
   gateways::rest::add_write_routes(router, writes);
   gateways::rest::read_context reads{**db, projector, clock};
   gateways::rest::add_read_routes(router, reads);

@@ -146,6 +146,18 @@ BOOST_AUTO_TEST_CASE(issuance_is_counted_by_issuer_type_and_outcome) {
   BOOST_TEST(has_line(text, "certctl_issuance_duration_seconds_bucket{le=\"+Inf\"} 3"));
 }
 
+BOOST_AUTO_TEST_CASE(vault_token_renewals_are_counted_by_result) {
+  infra::manual_clock clock(t0);
+  metrics m(clock);
+  m.observe_vault_token_renewal("success");
+  m.observe_vault_token_renewal("success");
+  m.observe_vault_token_renewal("not_renewable");
+  const std::string text = m.render_prometheus();
+  BOOST_TEST(has_line(text, "# TYPE certctl_vault_token_renewals_total counter"));
+  BOOST_TEST(has_line(text, "certctl_vault_token_renewals_total{result=\"success\"} 2"));
+  BOOST_TEST(has_line(text, "certctl_vault_token_renewals_total{result=\"not_renewable\"} 1"));
+}
+
 BOOST_AUTO_TEST_CASE(store_batches_and_appends_land_in_their_histograms) {
   infra::manual_clock clock(t0);
   metrics m(clock);
