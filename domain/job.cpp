@@ -1,5 +1,7 @@
 #include "domain/job.hpp"
 
+#include <cctype>
+
 #include "domain/rules.hpp"
 #include "events/time.hpp"
 
@@ -69,6 +71,7 @@ class job final : public aggregate {
       if (c.body.is_string("reason")) p.set("reason", c.body.str("reason").substr(0, 1024));
       return decision{{c.name == "job.approve" ? "job.approved" : "job.rejected", p}};
     }
+    if (c.name == "job.record_verification") return record_verification(c);
     if (c.name == "job.start") {
       if (status != "Pending") return conflict("job " + id_ + " is " + status + ", not Pending");
       return decision{{"job.started", events::json_object{}}};
@@ -120,6 +123,45 @@ class job final : public aggregate {
   }
 
  private:
+  /// What a probe of the live endpoint found after the job's work was done (the agent after a
+  /// deployment, or an operator): the fingerprint expected, the one served, and the verdict,
+  /// which must agree with the two fingerprints.
+  result<decision, domain_error> record_verification(const command& c) const {
+    if (view_.str("status") != "Completed")
+      return conflict("job " + id_ + " is " + view_.str("status") +
+                      ": only a completed job's result can be verified");
+    if (auto err = check_fields(c.body, {{"target_id", 's'},
+                                         {"expected_fingerprint", 's'},
+                                         {"actual_fingerprint", 's'},
+                                         {"error", 's'}}))
+      return *err;
+    if (auto err = require_strings(c.body, {"target_id", "expected_fingerprint"})) return *err;
+    if (!c.body.is_bool("verified")) return invalid("field 'verified' must be a boolean");
+    auto fingerprint = [](const std::string& f) {
+      std::string out;
+      for (char ch : f)
+        if (ch != ':')
+          out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(ch))));
+      return out;
+    };
+    const std::string expected = fingerprint(c.body.str("expected_fingerprint"));
+    const std::string actual = fingerprint(c.body.str("actual_fingerprint"));
+    for (const auto* f : {&expected, &actual})
+      if (!f->empty() &&
+          (f->size() != 64 || f->find_first_not_of("0123456789abcdef") != std::string::npos))
+        return invalid("fingerprints are SHA-256 in hex (64 digits, colons allowed)");
+    const bool verified = c.body.boolean("verified");
+    if (verified && actual != expected)
+      return invalid("verified is true but the actual fingerprint differs from the expected one");
+    events::json_object p;
+    p.set("target_id", c.body.str("target_id"))
+        .set("expected_fingerprint", expected)
+        .set("actual_fingerprint", actual)
+        .set("verified", verified);
+    if (c.body.is_string("error")) p.set("error", c.body.str("error").substr(0, 1024));
+    return decision{{"job.verification_recorded", p}};
+  }
+
   std::string id_;
   events::json_object view_;
   std::string csr_pem_;
@@ -150,6 +192,11 @@ bool fold_job(events::json_object& state, const std::string& id, const events::r
     } else {
       state.set("status", "Failed").set("completed_at", at);
     }
+  } else if (e.type == "job.verification_recorded") {
+    auto v = p;
+    v.set("job_id", id).set("verified_at", at);
+    state.set_raw("verification", v.dump());
+    return true;  // the job's own status and updated time do not change
   } else if (e.type == "job.approved") {
     // Approval releases the job to whoever would have taken it without one.
     state.set("status", state.str("awaiting_csr_mode") == "agent" ? "AwaitingCSR" : "Pending")

@@ -84,3 +84,32 @@ BOOST_AUTO_TEST_CASE(an_awaiting_job_is_released_by_approval_or_cancelled_by_rej
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(job_verification)
+
+BOOST_AUTO_TEST_CASE(a_completed_job_records_what_the_endpoint_served) {
+  scenario s("job", "job-1");
+  s.given_command("job.create", R"({"type":"Issuance","certificate_id":"mc-1"})");
+  const std::string fp = std::string(64, 'a');
+  const std::string ok = R"({"target_id":"t-1","expected_fingerprint":")" + fp +
+                         R"(","actual_fingerprint":")" + fp + R"(","verified":true})";
+  BOOST_TEST(error_of(s.when("job.record_verification", ok)) == domain::domain_errc::conflict);
+  s.given_command("job.start", "{}");
+  s.given_command("job.complete", "{}");
+  const std::string lying = R"({"target_id":"t-1","expected_fingerprint":")" + fp +
+                            R"(","actual_fingerprint":")" + std::string(64, 'b') +
+                            R"(","verified":true})";
+  BOOST_TEST(error_of(s.when("job.record_verification", lying)) == domain::domain_errc::invalid);
+  BOOST_TEST(
+      error_of(s.when("job.record_verification",
+                      R"({"target_id":"t","expected_fingerprint":"zz","verified":false})")) ==
+      domain::domain_errc::invalid);
+  s.given_command("job.record_verification", ok);
+  BOOST_TEST(s.view().str("status") == "Completed");
+  auto v = events::json_object::parse(s.view().raw("verification")).value();
+  BOOST_TEST(v.boolean("verified"));
+  BOOST_TEST(v.str("job_id") == "job-1");
+  BOOST_TEST(v.str("target_id") == "t-1");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -74,6 +74,8 @@ def curated_bodies(ids):
             "owner_id": ids.get("owner", ""), "team_id": ids.get("team", ""),
             "environment": "production"},
         "PUT /api/v1/certificates/{id}": {"environment": "staging"},
+        "POST /api/v1/jobs/{id}/verify": {"target_id": "t-sweep", "expected_fingerprint": "ab" * 32,
+                                          "actual_fingerprint": "ab" * 32, "verified": True},
         "POST /api/v1/certificates/{id}/export/pkcs12": {"password": "sweep-export-password"},
         "POST /api/v1/certificates/{id}/revoke": {"reason": "superseded"},
         "POST /api/v1/issuers": {"name": "sweep CA", "type": "GenericCA", "config": {}},

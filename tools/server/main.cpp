@@ -49,6 +49,7 @@
 #include "gateways/rest/metrics_routes.hpp"
 #include "gateways/rest/read_routes.hpp"
 #include "gateways/rest/stats_routes.hpp"
+#include "gateways/rest/verification_routes.hpp"
 #include "gateways/rest/write_routes.hpp"
 #include "gateways/stream/event_routes.hpp"
 #include "infra/config.hpp"
@@ -423,6 +424,8 @@ int main() {
   gateways::rest::add_governance_routes(router, governance);
   gateways::rest::approval_context approvals{runtime, **db, handoff};
   gateways::rest::add_approval_routes(router, approvals);
+  gateways::rest::verification_context verifications{runtime};
+  gateways::rest::add_verification_routes(router, verifications);
   gateways::rest::api_key_context api_key_ctx{runtime, **db, projector, managed_keys};
   gateways::rest::add_api_key_routes(router, api_key_ctx);
   gateways::rest::key_export_context key_exports{**db, *keys, runtime};

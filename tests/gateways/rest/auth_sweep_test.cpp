@@ -41,6 +41,7 @@
 #include "gateways/rest/metrics_routes.hpp"
 #include "gateways/rest/read_routes.hpp"
 #include "gateways/rest/stats_routes.hpp"
+#include "gateways/rest/verification_routes.hpp"
 #include "gateways/rest/write_routes.hpp"
 #include "gateways/stream/event_routes.hpp"
 #include "infra/config.hpp"
@@ -167,6 +168,10 @@ struct full_server {
     approvals = std::make_unique<rest::approval_context>(rest::approval_context{runtime, *db, {}});
     rest::add_approval_routes(*router, *approvals);
     groups.insert("approval");
+    verifications =
+        std::make_unique<rest::verification_context>(rest::verification_context{runtime});
+    rest::add_verification_routes(*router, *verifications);
+    groups.insert("verification");
     managed_keys =
         std::make_unique<rest::managed_key_directory>(*db, clock, std::set<std::string>{});
     api_key_ctx = std::make_unique<rest::api_key_context>(
@@ -255,6 +260,7 @@ struct full_server {
   std::unique_ptr<rest::stats_context> stats;
   std::unique_ptr<rest::governance_context> governance;
   std::unique_ptr<rest::approval_context> approvals;
+  std::unique_ptr<rest::verification_context> verifications;
   std::unique_ptr<rest::managed_key_directory> managed_keys;
   std::unique_ptr<rest::api_key_context> api_key_ctx;
   std::unique_ptr<rest::metrics_context> metrics_ctx;
@@ -342,6 +348,9 @@ BOOST_AUTO_TEST_CASE(agent_keys_reach_only_the_agent_operations) {
       "POST /api/v1/agents/{id}/csr",
       "GET /api/v1/agents/{id}/certificates/{cert_id}",
       "GET /api/v1/jobs/{id}",
+      // the agent probes what it deployed and records it
+      "POST /api/v1/jobs/{id}/verify",
+      "GET /api/v1/jobs/{id}/verification",
   };
   full_server s;
   std::set<std::string> admitted;
