@@ -47,9 +47,22 @@ crypto_result<bytes> cms_envelope_for_public_key(std::string_view content,
   auto key = detail::load_public_key(spki_der);
   if (!key) return crypto_error{"CMS envelope: " + key.error().message};
   // OpenSSL names a recipient only through a certificate, so the key goes into a placeholder
-  // certificate that is never signed or sent: only its key and subjectKeyIdentifier are read.
+  // certificate that is never sent: only its key and subjectKeyIdentifier are read. OpenSSL
+  // caches a certificate's extensions only once it encodes completely, hence the names,
+  // validity and a signature by a throwaway key.
   detail::ossl_ptr<X509> holder(X509_new());
-  if (!holder || X509_set_pubkey(holder.get(), key.value().get()) != 1)
+  detail::ossl_ptr<X509_NAME> name(X509_NAME_new());
+  detail::ossl_ptr<EVP_PKEY> signer = detail::new_key(key_type::ecdsa_p256);
+  if (!holder || !name || !signer || X509_set_version(holder.get(), X509_VERSION_3) != 1 ||
+      ASN1_INTEGER_set(X509_get_serialNumber(holder.get()), 1) != 1 ||
+      X509_NAME_add_entry_by_txt(name.get(), "CN", MBSTRING_ASC,
+                                 reinterpret_cast<const unsigned char*>("recipient"), -1, -1,
+                                 0) != 1 ||
+      X509_set_subject_name(holder.get(), name.get()) != 1 ||
+      X509_set_issuer_name(holder.get(), name.get()) != 1 ||
+      X509_gmtime_adj(X509_getm_notBefore(holder.get()), 0) == nullptr ||
+      X509_gmtime_adj(X509_getm_notAfter(holder.get()), 3600) == nullptr ||
+      X509_set_pubkey(holder.get(), key.value().get()) != 1)
     return detail::openssl_error("CMS envelope: recipient key");
   const ASN1_BIT_STRING* bits = X509_get0_pubkey_bitstr(holder.get());
   unsigned char digest[EVP_MAX_MD_SIZE];
@@ -63,6 +76,8 @@ crypto_result<bytes> cms_envelope_for_public_key(std::string_view content,
       X509_add1_ext_i2d(holder.get(), NID_subject_key_identifier, skid.get(), 0,
                         X509V3_ADD_DEFAULT) != 1)
     return detail::openssl_error("CMS envelope: key identifier");
+  if (X509_sign(holder.get(), signer.get(), detail::sha256_md()) <= 0)
+    return detail::openssl_error("CMS envelope: recipient placeholder");
   return envelope(content, holder.get(), CMS_USE_KEYID, "CMS envelope");
 }
 
