@@ -100,14 +100,14 @@ result<est_profile_config, est_config_error> read_profile(
   // Cross-checks (the reference's boot preflight): every requirement names its variable.
   const bool lists_basic = std::count(p.allowed_auth_modes.begin(), p.allowed_auth_modes.end(),
                                       std::string("basic")) > 0;
-  const bool lists_mtls = std::count(p.allowed_auth_modes.begin(), p.allowed_auth_modes.end(),
-                                     std::string("mtls")) > 0;
+  const bool lists_mtls =
+      std::count(p.allowed_auth_modes.begin(), p.allowed_auth_modes.end(), std::string("mtls")) > 0;
   if (lists_basic && p.enrollment_password.empty())
     return est_config_error{name("ALLOWED_AUTH_MODES") + " lists basic but " +
                             name("ENROLLMENT_PASSWORD") + " is not set"};
   if (lists_mtls && !p.mtls_enabled)
-    return est_config_error{name("ALLOWED_AUTH_MODES") + " lists mtls but " +
-                            name("MTLS_ENABLED") + " is not true"};
+    return est_config_error{name("ALLOWED_AUTH_MODES") + " lists mtls but " + name("MTLS_ENABLED") +
+                            " is not true"};
   if (p.mtls_enabled && p.mtls_trust_bundle_path.empty())
     return est_config_error{name("MTLS_ENABLED") + " is true but " +
                             name("MTLS_CLIENT_CA_TRUST_BUNDLE_PATH") + " is not set"};

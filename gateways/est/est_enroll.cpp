@@ -51,8 +51,8 @@ std::set<std::string> effective_names(const std::string& cn, const std::vector<s
 }
 
 std::string csr_pem_of(const crypto::bytes& der) {
-  const std::string b64 =
-      crypto::base64_encode(std::string_view(reinterpret_cast<const char*>(der.data()), der.size()));
+  const std::string b64 = crypto::base64_encode(
+      std::string_view(reinterpret_cast<const char*>(der.data()), der.size()));
   std::string pem = "-----BEGIN CERTIFICATE REQUEST-----\n";
   for (size_t i = 0; i < b64.size(); i += 64) pem += b64.substr(i, 64) + "\n";
   return pem + "-----END CERTIFICATE REQUEST-----\n";
@@ -110,8 +110,7 @@ certctl::result<http::response, est_error> est_server::impl::issue(est_request& 
     auto current = pem ? crypto::parse_certificate(*pem)
                        : crypto::crypto_result<crypto::certificate_info>(pem.error());
     if (!current)
-      return est_error{400, "the TLS client certificate cannot be read",
-                       counter::auth_failed_mtls};
+      return est_error{400, "the TLS client certificate cannot be read", counter::auth_failed_mtls};
     client_serial = current->serial_hex;
     const auto held = effective_names(current->common_name, flat_sans(current->sans));
     if (current->common_name != cn || held != effective_names(cn, sans))
@@ -168,17 +167,17 @@ certctl::result<http::response, est_error> est_server::impl::issue(est_request& 
   // Ids from the request, so a client repeating an enrollment after 202 reaches the same
   // certificate and job instead of a second issuance. serverkeygen's key exists only in its
   // answer, so each serverkeygen request is its own enrollment.
-  const std::string seed =
-      op == operation::serverkeygen
-          ? crypto::random_hex(16)
-          : pid + "\n" + name_of(op) + "\n" + csr_pem + "\n" + client_serial;
+  const std::string seed = op == operation::serverkeygen
+                               ? crypto::random_hex(16)
+                               : pid + "\n" + name_of(op) + "\n" + csr_pem + "\n" + client_serial;
   const std::string hash = crypto::to_hex(crypto::sha256_of(seed)).substr(0, 20);
   const std::string cert_id = renew_id.empty() ? "mc-est-" + hash : renew_id;
   const std::string job_id = "job-est-" + hash;
 
   auto answer = [&](const std::string& pem_chain) -> certctl::result<http::response, est_error> {
     auto leaf = crypto::certificate_pem_to_der(pem_chain);
-    if (!leaf) return est_error{500, "the issued certificate cannot be read", counter::internal_error};
+    if (!leaf)
+      return est_error{500, "the issued certificate cannot be read", counter::internal_error};
     auto p7 = crypto::pkcs7_certs_only({*leaf});
     if (!p7) return est_error{500, "could not encode the certificate", counter::internal_error};
     http::response resp;
@@ -201,8 +200,8 @@ certctl::result<http::response, est_error> est_server::impl::issue(est_request& 
                      : crypto::cms_envelope_for_public_key(key_der, csr.public_key_der);
       if (!env)
         return est_error{400,
-                         "the key cannot be encrypted to the client's key (" +
-                             env.error().message + "); use an RSA or EC key",
+                         "the key cannot be encrypted to the client's key (" + env.error().message +
+                             "); use an RSA or EC key",
                          counter::csr_invalid};
       key_part = {"application/pkcs7-mime; smime-type=server-generated-key", base64_body(*env)};
     } else {
@@ -212,8 +211,7 @@ certctl::result<http::response, est_error> est_server::impl::issue(est_request& 
     r.p.count(counter::success_serverkeygen);
     resp.content_type = "multipart/mixed; boundary=" + boundary;
     resp.body = multipart_mixed(
-        boundary,
-        {key_part, {"application/pkcs7-mime; smime-type=certs-only", base64_body(*p7)}});
+        boundary, {key_part, {"application/pkcs7-mime; smime-type=certs-only", base64_body(*p7)}});
     return resp;
   };
 
@@ -244,9 +242,8 @@ certctl::result<http::response, est_error> est_server::impl::issue(est_request& 
         .set("renewal_policy_id", opt.renewal_policy_id)
         .set("owner_id", "est-" + pid)
         .set("team_id", opt.team_id)
-        .set("tags", std::map<std::string, std::string>{{"source", "EST"},
-                                                        {"est_profile", pid},
-                                                        {"est_operation", name_of(op)}});
+        .set("tags", std::map<std::string, std::string>{
+                         {"source", "EST"}, {"est_profile", pid}, {"est_operation", name_of(op)}});
     if (!cfg.profile_id.empty()) cert.set("certificate_profile_id", cfg.profile_id);
     domain::command create;
     create.name = "certificate.create";
@@ -306,9 +303,9 @@ certctl::result<http::response, est_error> est_server::impl::issue(est_request& 
   // from scratch.
   const bool failed_once = after && !after->view.str("last_error").empty();
   est_error later{op == operation::serverkeygen || failed_once ? 503 : 202,
-                  failed_once ? "issuance failed and will be retried: " +
-                                    after->view.str("last_error")
-                              : "the certificate is not issued yet; repeat the request later",
+                  failed_once
+                      ? "issuance failed and will be retried: " + after->view.str("last_error")
+                      : "the certificate is not issued yet; repeat the request later",
                   failed_once ? std::optional<counter>(counter::issuer_error) : std::nullopt};
   return later;
 }

@@ -43,7 +43,7 @@ struct profile_state {
   infra::est_profile_config config;
   std::array<std::atomic<std::int64_t>, counter_count> counters{};
 
-  mutable std::mutex mu;  ///< guards the fields below
+  mutable std::mutex mu;                              ///< guards the fields below
   std::shared_ptr<const crypto::trust_bundle> trust;  ///< mTLS client CAs (mTLS profiles)
   std::int64_t trust_loaded_at = 0;
   std::string last_reload_error;
@@ -84,8 +84,7 @@ struct est_server::impl {
   // est_server.cpp
   http::response cacerts(http::request_context& c, profile_state& p);
   http::response csrattrs(http::request_context& c, profile_state& p);
-  http::response enroll(http::request_context& c, profile_state& p, bool mtls_route,
-                        operation op);
+  http::response enroll(http::request_context& c, profile_state& p, bool mtls_route, operation op);
   std::optional<est_error> authenticate(est_request& r, operation op);
   std::optional<est_error> check_rate(profile_state& p, const std::string& cn,
                                       const std::string& source);

@@ -34,12 +34,12 @@ http::response bulk_revoke(const est_context& ctx, http::request_context& c) {
   if (domain::revocation_reason_code(reason) < 0)
     return http::error_response(400, "unknown revocation reason '" + reason + "'");
   projections::certificate_selector s;
-  for (auto [key, slot] : {std::pair<const char*, std::optional<std::string>*>{
-                               "profile_id", &s.profile_id},
-                           {"owner_id", &s.owner_id},
-                           {"agent_id", &s.agent_id},
-                           {"issuer_id", &s.issuer_id},
-                           {"team_id", &s.team_id}}) {
+  for (auto [key, slot] :
+       {std::pair<const char*, std::optional<std::string>*>{"profile_id", &s.profile_id},
+        {"owner_id", &s.owner_id},
+        {"agent_id", &s.agent_id},
+        {"issuer_id", &s.issuer_id},
+        {"team_id", &s.team_id}}) {
     if (!body->has(key) || body->is_null(key)) continue;
     if (!body->is_string(key))
       return http::error_response(400, std::string("field '") + key + "' must be a string");
@@ -106,7 +106,7 @@ http::response bulk_revoke(const est_context& ctx, http::request_context& c) {
 }  // namespace
 
 certctl::result<std::unique_ptr<est_server>, std::string> add_est_routes(http::router& r,
-                                                                        const est_context& ctx) {
+                                                                         const est_context& ctx) {
   auto* runtime = &ctx.runtime;
   auto* store = &ctx.store;
   auto* db = &ctx.db;
@@ -189,36 +189,34 @@ certctl::result<std::unique_ptr<est_server>, std::string> add_est_routes(http::r
     w.field("profile_count", std::int64_t{0}).field("generated_at", now_rfc3339()).end_object();
     return http::json_response(w.str());
   });
-  r.add("POST", "/api/v1/admin/est/reload-trust", http::role::admin,
-        [s](http::request_context& c) {
-          http::response err;
-          auto body = rest::body_of(c, err);
-          if (!body) return err;
-          if (body->has("path_id") && !body->is_null("path_id") && !body->is_string("path_id"))
-            return http::error_response(400, "field 'path_id' must be a string");
-          const std::string path_id = body->str("path_id");
-          if (!s) return http::error_response(404, "no EST profile has path id '" + path_id + "'");
-          auto out = s->reload_trust(path_id);
-          switch (out.status) {
-            case reload_status::reloaded:
-              break;
-            case reload_status::unknown_profile:
-              return http::error_response(404, out.message);
-            case reload_status::mtls_disabled:
-              return http::error_response(409, out.message);
-            case reload_status::failed:
-              return http::error_response(
-                  500, "trust bundle reload failed (the previous bundle stays in use): " +
-                           out.message);
-          }
-          http::json_writer w;
-          w.begin_object()
-              .field("reloaded", true)
-              .field("path_id", path_id)
-              .field("reloaded_at", now_rfc3339())
-              .end_object();
-          return http::json_response(w.str());
-        });
+  r.add("POST", "/api/v1/admin/est/reload-trust", http::role::admin, [s](http::request_context& c) {
+    http::response err;
+    auto body = rest::body_of(c, err);
+    if (!body) return err;
+    if (body->has("path_id") && !body->is_null("path_id") && !body->is_string("path_id"))
+      return http::error_response(400, "field 'path_id' must be a string");
+    const std::string path_id = body->str("path_id");
+    if (!s) return http::error_response(404, "no EST profile has path id '" + path_id + "'");
+    auto out = s->reload_trust(path_id);
+    switch (out.status) {
+      case reload_status::reloaded:
+        break;
+      case reload_status::unknown_profile:
+        return http::error_response(404, out.message);
+      case reload_status::mtls_disabled:
+        return http::error_response(409, out.message);
+      case reload_status::failed:
+        return http::error_response(
+            500, "trust bundle reload failed (the previous bundle stays in use): " + out.message);
+    }
+    http::json_writer w;
+    w.begin_object()
+        .field("reloaded", true)
+        .field("path_id", path_id)
+        .field("reloaded_at", now_rfc3339())
+        .end_object();
+    return http::json_response(w.str());
+  });
   r.add("POST", "/api/v1/est/certificates/bulk-revoke", http::role::admin,
         [ctx](http::request_context& c) { return bulk_revoke(ctx, c); });
   return server;

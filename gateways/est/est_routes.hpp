@@ -40,6 +40,6 @@ struct est_context {
 /// an operator sees an empty profile list rather than a 404); returns the server, which must
 /// outlive the router's use (nullptr when EST is off). An error names the bad profile.
 certctl::result<std::unique_ptr<est_server>, std::string> add_est_routes(http::router& r,
-                                                                        const est_context& ctx);
+                                                                         const est_context& ctx);
 
 }  // namespace certctl::gateways::est

@@ -21,10 +21,10 @@ constexpr std::int64_t day_seconds = 24 * 3600;
 constexpr std::size_t max_rate_keys = 100000;
 
 const char* const counter_names[counter_count] = {
-    "success_simpleenroll",   "success_simplereenroll", "success_serverkeygen",
-    "auth_failed_basic",      "auth_failed_mtls",       "auth_failed_channel_binding",
-    "csr_invalid",            "csr_policy_violation",   "csr_signature_mismatch",
-    "rate_limited",           "issuer_error",           "internal_error"};
+    "success_simpleenroll", "success_simplereenroll", "success_serverkeygen",
+    "auth_failed_basic",    "auth_failed_mtls",       "auth_failed_channel_binding",
+    "csr_invalid",          "csr_policy_violation",   "csr_signature_mismatch",
+    "rate_limited",         "issuer_error",           "internal_error"};
 
 std::string base_path(bool mtls, const std::string& path_id) {
   return std::string(mtls ? "/.well-known/est-mtls" : "/.well-known/est") +
@@ -38,8 +38,7 @@ std::vector<crypto::bytes> chain_of(const http::raw_request& raw) {
 }
 
 crypto::crypto_result<done> verify_with(const std::shared_ptr<const crypto::trust_bundle>& trust,
-                                        const std::vector<crypto::bytes>& chain,
-                                        std::int64_t now) {
+                                        const std::vector<crypto::bytes>& chain, std::int64_t now) {
   if (!trust) return crypto::crypto_error{"no trust anchor is loaded for this profile"};
   return trust->verify_client(chain, now);
 }
@@ -78,7 +77,7 @@ http::response est_server::impl::render(const est_error& e, profile_state& p,
   if (e.status == 429) resp.with_header("Retry-After", "3600");
   if (e.status == 401 && deps.on_auth_failure) {
     http::auth_event ev;
-    ev.principal = "est:" + p.config.path_id;
+    ev.principal = "est:" + (p.config.path_id.empty() ? std::string("root") : p.config.path_id);
     ev.remote_addr = c.remote_addr();
     ev.method = c.method();
     ev.path = c.path();
@@ -96,9 +95,9 @@ http::response est_server::impl::cacerts(http::request_context& c, profile_state
   auto chain = deps.ca_chain(p.config.issuer_id, why);
   if (!chain) {
     log("est " + p.config.path_id + ": cacerts: issuer " + p.config.issuer_id + ": " + why);
-    return render({500, "the profile's issuer has no CA certificate to distribute",
-                   counter::internal_error},
-                  p, c);
+    return render(
+        {500, "the profile's issuer has no CA certificate to distribute", counter::internal_error},
+        p, c);
   }
   auto p7 = crypto::pkcs7_certs_only_pem(*chain);
   if (!p7) {
@@ -126,9 +125,9 @@ http::response est_server::impl::csrattrs(http::request_context& c, profile_stat
     std::string why;
     auto policy = actors::policy_from_profile(*profile, &why);
     if (!policy)
-      return render({500, "certificate profile " + p.config.profile_id + ": " + why,
-                     counter::internal_error},
-                    p, c);
+      return render(
+          {500, "certificate profile " + p.config.profile_id + ": " + why, counter::internal_error},
+          p, c);
     want.key_algorithms = policy->allowed_keys;
   }
   const auto der = encode_csr_attrs(want);
@@ -155,8 +154,8 @@ std::optional<est_error> est_server::impl::authenticate(est_request& r, operatio
     auto trust = r.p.trust_bundle();
     auto ok = verify_with(trust, presented, now());
     if (!ok) {
-      log("est " + pid + ": mTLS client from " + r.c.remote_addr() + " refused: " +
-          ok.error().message);
+      log("est " + pid + ": mTLS client from " + r.c.remote_addr() +
+          " refused: " + ok.error().message);
       return est_error{401, "the TLS client certificate is not trusted for this profile",
                        counter::auth_failed_mtls};
     }
@@ -165,20 +164,20 @@ std::optional<est_error> est_server::impl::authenticate(est_request& r, operatio
     return std::nullopt;
   }
   if (cfg.mtls_required() && !cfg.basic_required())
-    return est_error{401,
-                     "this profile accepts enrollments only over mTLS at " +
-                         base_path(true, pid) + "/",
-                     counter::auth_failed_mtls};
+    return est_error{
+        401, "this profile accepts enrollments only over mTLS at " + base_path(true, pid) + "/",
+        counter::auth_failed_mtls};
   std::string how = "anonymous";
   if (cfg.basic_required()) {
     auto creds = basic_credentials(r.c.header("Authorization").value_or(""));
     // Digests first: the comparison then sees equal lengths whatever the password's length.
-    const bool ok =
-        creds && http::constant_time_equal(crypto::to_hex(crypto::sha256_of(creds->second)),
-                                           crypto::to_hex(crypto::sha256_of(cfg.enrollment_password)));
+    const bool ok = creds && http::constant_time_equal(
+                                 crypto::to_hex(crypto::sha256_of(creds->second)),
+                                 crypto::to_hex(crypto::sha256_of(cfg.enrollment_password)));
     if (!ok)
-      return est_error{401, "HTTP Basic authentication with the profile's enrollment password "
-                            "is required",
+      return est_error{401,
+                       "HTTP Basic authentication with the profile's enrollment password "
+                       "is required",
                        counter::auth_failed_basic};
     how = "basic";
   }
@@ -205,7 +204,7 @@ std::optional<est_error> est_server::impl::authenticate(est_request& r, operatio
 }
 
 std::optional<est_error> est_server::impl::check_rate(profile_state& p, const std::string& cn,
-                                                     const std::string& source) {
+                                                      const std::string& source) {
   const int limit = p.config.rate_limit_per_principal_24h;
   if (limit <= 0) return std::nullopt;
   const std::int64_t t = now();
@@ -232,16 +231,16 @@ std::optional<est_error> est_server::impl::check_rate(profile_state& p, const st
   return std::nullopt;
 }
 
-http::response est_server::impl::enroll(http::request_context& c, profile_state& p,
-                                        bool mtls_route, operation op) {
+http::response est_server::impl::enroll(http::request_context& c, profile_state& p, bool mtls_route,
+                                        operation op) {
   est_request r{c, p, mtls_route, "", {}};
   if (op == operation::serverkeygen && !p.config.serverkeygen_enabled)
     return http::error_response(404, "server-side key generation is not enabled for this profile");
   if (c.body().size() > static_cast<std::size_t>(p.config.max_body_bytes))
-    return render({413, "the request body exceeds " + std::to_string(p.config.max_body_bytes) +
-                            " bytes",
-                   counter::csr_invalid},
-                  p, c);
+    return render(
+        {413, "the request body exceeds " + std::to_string(p.config.max_body_bytes) + " bytes",
+         counter::csr_invalid},
+        p, c);
   if (auto denied = authenticate(r, op)) return render(*denied, p, c);
   auto body = decode_csr_body(c.body(), static_cast<std::size_t>(p.config.max_body_bytes));
   if (!body.error.empty()) return render({400, body.error, counter::csr_invalid}, p, c);
@@ -290,12 +289,13 @@ void est_server::add_routes(http::router& r) {
             [m, p](http::request_context& c) { return m->cacerts(c, *p); });
       r.add("GET", base + "/csrattrs", http::role::none,
             [m, p](http::request_context& c) { return m->csrattrs(c, *p); });
-      for (auto [name, op] : {std::pair<const char*, operation>{"simpleenroll",
-                                                                operation::simpleenroll},
-                              {"simplereenroll", operation::simplereenroll},
-                              {"serverkeygen", operation::serverkeygen}}) {
-        r.add("POST", base + "/" + name, http::role::none,
-              [m, p, mtls, op = op](http::request_context& c) { return m->enroll(c, *p, mtls, op); });
+      for (auto [name, op] :
+           {std::pair<const char*, operation>{"simpleenroll", operation::simpleenroll},
+            {"simplereenroll", operation::simplereenroll},
+            {"serverkeygen", operation::serverkeygen}}) {
+        r.add(
+            "POST", base + "/" + name, http::role::none,
+            [m, p, mtls, op = op](http::request_context& c) { return m->enroll(c, *p, mtls, op); });
       }
     }
   }
@@ -306,8 +306,7 @@ reload_outcome est_server::reload_trust(const std::string& path_id) {
     if (p->config.path_id != path_id) continue;
     if (!p->config.mtls_enabled)
       return {reload_status::mtls_disabled, "mTLS is not enabled for this EST profile"};
-    auto bundle =
-        crypto::trust_bundle::from_file(p->config.mtls_trust_bundle_path, impl_->now());
+    auto bundle = crypto::trust_bundle::from_file(p->config.mtls_trust_bundle_path, impl_->now());
     std::lock_guard<std::mutex> lock(p->mu);
     if (!bundle) {
       p->last_reload_error = bundle.error().message;

@@ -51,8 +51,7 @@ struct est_dependencies {
   /// The certctl certificate an issued serial (upper-case hex) belongs to; nullopt: unknown.
   std::function<std::optional<std::string>(const std::string& serial_hex)> certificate_by_serial;
   /// A certificate's read-model document (status, tags); nullopt: unknown.
-  std::function<std::optional<events::json_object>(const std::string& certificate_id)>
-      certificate;
+  std::function<std::optional<events::json_object>(const std::string& certificate_id)> certificate;
   /// A certctl profile's definition; nullopt: no such profile.
   std::function<std::optional<events::json_object>(const std::string& profile_id)> profile;
   /// The CA chain (PEM) of an issuer, for cacerts and to check re-enrolling clients'
@@ -79,7 +78,7 @@ class est_server {
  public:
   /// Loads every mTLS profile's trust bundle; an error names the profile and file.
   static certctl::result<std::unique_ptr<est_server>, std::string> create(est_options options,
-                                                                         est_dependencies deps);
+                                                                          est_dependencies deps);
   ~est_server();
   est_server(const est_server&) = delete;
   est_server& operator=(const est_server&) = delete;

@@ -130,8 +130,8 @@ std::optional<crypto::bytes> pem_block_der(std::string_view pem, std::string_vie
 }
 
 std::string base64_body(const crypto::bytes& der) {
-  const std::string b64 =
-      crypto::base64_encode(std::string_view(reinterpret_cast<const char*>(der.data()), der.size()));
+  const std::string b64 = crypto::base64_encode(
+      std::string_view(reinterpret_cast<const char*>(der.data()), der.size()));
   std::string out;
   out.reserve(b64.size() + b64.size() / 32 + 2);
   for (size_t i = 0; i < b64.size(); i += 64) out += b64.substr(i, 64) + "\r\n";

@@ -42,8 +42,7 @@ crypto_result<bytes> cms_envelope_for_certificate(std::string_view content,
   return envelope(content, cert.get(), 0, "CMS envelope");
 }
 
-crypto_result<bytes> cms_envelope_for_public_key(std::string_view content,
-                                                 const bytes& spki_der) {
+crypto_result<bytes> cms_envelope_for_public_key(std::string_view content, const bytes& spki_der) {
   auto key = detail::load_public_key(spki_der);
   if (!key) return crypto_error{"CMS envelope: " + key.error().message};
   // OpenSSL names a recipient only through a certificate, so the key goes into a placeholder
@@ -67,9 +66,8 @@ crypto_result<bytes> cms_envelope_for_public_key(std::string_view content,
   const ASN1_BIT_STRING* bits = X509_get0_pubkey_bitstr(holder.get());
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int digest_len = 0;
-  if (bits == nullptr ||
-      EVP_Digest(bits->data, static_cast<size_t>(bits->length), digest, &digest_len,
-                 detail::sha1_md(), nullptr) != 1)
+  if (bits == nullptr || EVP_Digest(bits->data, static_cast<size_t>(bits->length), digest,
+                                    &digest_len, detail::sha1_md(), nullptr) != 1)
     return detail::openssl_error("CMS envelope: key identifier");
   detail::ossl_ptr<ASN1_STRING> skid(ASN1_OCTET_STRING_new());
   if (!skid || ASN1_OCTET_STRING_set(skid.get(), digest, static_cast<int>(digest_len)) != 1 ||

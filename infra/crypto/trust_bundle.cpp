@@ -23,8 +23,7 @@ trust_bundle::~trust_bundle() = default;
 
 crypto_result<std::shared_ptr<const trust_bundle>> trust_bundle::from_pem(std::string_view pem,
                                                                           std::int64_t now_epoch) {
-  if (auto s = detail::check_size(pem, max_trust_bundle_size, "trust bundle"); !s)
-    return s.error();
+  if (auto s = detail::check_size(pem, max_trust_bundle_size, "trust bundle"); !s) return s.error();
   std::shared_ptr<trust_bundle> b(new trust_bundle());
   auto bio = detail::memory_bio(pem);
   bool any_current = false;
@@ -44,8 +43,8 @@ crypto_result<std::shared_ptr<const trust_bundle>> trust_bundle::from_pem(std::s
   return std::shared_ptr<const trust_bundle>(std::move(b));
 }
 
-crypto_result<std::shared_ptr<const trust_bundle>> trust_bundle::from_file(
-    const std::string& path, std::int64_t now_epoch) {
+crypto_result<std::shared_ptr<const trust_bundle>> trust_bundle::from_file(const std::string& path,
+                                                                           std::int64_t now_epoch) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return crypto_error{"trust bundle: cannot read " + path};
   std::ostringstream text;
@@ -86,8 +85,7 @@ crypto_result<done> trust_bundle::verify_client(const std::vector<bytes>& chain,
   if (X509_verify_cert(ctx.get()) != 1) {
     const int err = X509_STORE_CTX_get_error(ctx.get());
     detail::clear_errors();
-    return crypto_error{std::string("client certificate: ") +
-                        X509_verify_cert_error_string(err)};
+    return crypto_error{std::string("client certificate: ") + X509_verify_cert_error_string(err)};
   }
   return done{};
 }

@@ -341,7 +341,8 @@ BOOST_AUTO_TEST_CASE(est_enrollment_bodies_survive_mutated_input) {
   b64 = b64.substr(0, b64.find("-----END"));
   std::string crlf;
   for (char c : b64) crlf += c == '\n' ? std::string("\r\n") : std::string(1, c);
-  drive(est_csr_body, {*pem, b64, crlf, "Basic ZGV2aWNlOnBhc3M=", "-----BEGIN CERTIFICATE REQUEST-----\n",
-                       std::string("\x30\x82\x01\x00", 4)},
+  drive(est_csr_body,
+        {*pem, b64, crlf, "Basic ZGV2aWNlOnBhc3M=", "-----BEGIN CERTIFICATE REQUEST-----\n",
+         std::string("\x30\x82\x01\x00", 4)},
         1500);
 }

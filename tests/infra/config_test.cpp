@@ -209,8 +209,8 @@ BOOST_AUTO_TEST_CASE(est_profile_mistakes_fail_start_naming_the_variable) {
     for (auto& [k, v] : extra) e[k] = v;
     return error_of(e);
   };
-  BOOST_TEST(error_of({{"CERTCTL_EST_PROFILES", "corp"}}).find(
-                 "CERTCTL_EST_PROFILE_CORP_ISSUER_ID is required") != std::string::npos);
+  BOOST_TEST(error_of({{"CERTCTL_EST_PROFILES", "corp"}})
+                 .find("CERTCTL_EST_PROFILE_CORP_ISSUER_ID is required") != std::string::npos);
   BOOST_TEST(error_of({{"CERTCTL_EST_PROFILES", "-bad"}}).find("not a profile name") !=
              std::string::npos);
   BOOST_TEST(error_of({{"CERTCTL_EST_PROFILES", "a,A"}, {"CERTCTL_EST_PROFILE_A_ISSUER_ID", "i"}})
@@ -229,7 +229,8 @@ BOOST_AUTO_TEST_CASE(est_profile_mistakes_fail_start_naming_the_variable) {
   BOOST_TEST(with({{"CERTCTL_EST_PROFILE_CORP_MTLS_ENABLED", "maybe"}}).find("true or false") !=
              std::string::npos);
   BOOST_TEST(with({{"CERTCTL_EST_PROFILE_CORP_RATE_LIMIT_PER_PRINCIPAL_24H", "-1"}})
-                 .find("CERTCTL_EST_PROFILE_CORP_RATE_LIMIT_PER_PRINCIPAL_24H") != std::string::npos);
+                 .find("CERTCTL_EST_PROFILE_CORP_RATE_LIMIT_PER_PRINCIPAL_24H") !=
+             std::string::npos);
   BOOST_TEST(error_of({{"CERTCTL_EST_ENABLED", "yes"}}).find("CERTCTL_EST_ENABLED") !=
              std::string::npos);
 }

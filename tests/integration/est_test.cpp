@@ -87,9 +87,9 @@ struct est_env {
   /// Runs curl with `args` against `p`; the body goes to `out` (a file under the temp dir),
   /// headers to `out`.hdr; returns the HTTP status.
   int curl(const std::string& args, const std::string& p, const std::string& out) {
-    auto r = run_command("curl -sS --cacert " + server->ca_bundle() + " -D " + path(out) +
-                         ".hdr -o " + path(out) + " -w '%{http_code}' " + args + " " +
-                         shell_quote(url(p)) + " 2>&1");
+    auto r =
+        run_command("curl -sS --cacert " + server->ca_bundle() + " -D " + path(out) + ".hdr -o " +
+                    path(out) + " -w '%{http_code}' " + args + " " + shell_quote(url(p)) + " 2>&1");
     BOOST_REQUIRE_MESSAGE(r.exit_code == 0, "curl " << args << " " << p << ": " << r.out);
     return std::stoi(r.out);
   }
@@ -125,8 +125,8 @@ est_env& env() {
 
 std::string header_of(const std::string& headers, const std::string& name) {
   std::smatch m;
-  if (std::regex_search(headers, m, std::regex("(?:^|\n)" + name + ": ([^\r\n]*)",
-                                               std::regex::icase)))
+  if (std::regex_search(headers, m,
+                        std::regex("(?:^|\n)" + name + ": ([^\r\n]*)", std::regex::icase)))
     return m[1];
   return "";
 }
@@ -187,7 +187,8 @@ BOOST_AUTO_TEST_CASE(simpleenroll_with_basic_issues_through_the_issuance_path_wi
   auto& e = env();
   e.make_csr("dev1", "dev1.example.test", "rsa:2048", "DNS:dev1.example.test");
   BOOST_TEST(e.curl("-u device:corp-enroll-secret -H 'Content-Type: application/pkcs10' "
-                    "--data-binary @" + e.path("dev1.csr.b64"),
+                    "--data-binary @" +
+                        e.path("dev1.csr.b64"),
                     "/.well-known/est/corp/simpleenroll", "dev1.p7") == 200);
   BOOST_TEST(header_of(read_file(e.path("dev1.p7.hdr")), "Content-Type") ==
              "application/pkcs7-mime; smime-type=certs-only");
@@ -225,8 +226,9 @@ BOOST_AUTO_TEST_CASE(enrollment_bodies_in_pem_and_crlf_broken_base64_are_accepte
 
 BOOST_AUTO_TEST_CASE(simplereenroll_over_mtls_renews_the_same_certificate) {
   auto& e = env();
-  e.openssl("req -new -key dev1.key -subj '/CN=dev1.example.test' -addext "
-            "'subjectAltName=DNS:dev1.example.test' -out dev1-re.csr");
+  e.openssl(
+      "req -new -key dev1.key -subj '/CN=dev1.example.test' -addext "
+      "'subjectAltName=DNS:dev1.example.test' -out dev1-re.csr");
   BOOST_TEST(e.curl("--cert " + e.path("dev1.pem") + " --key " + e.path("dev1.key") +
                         " --data-binary @" + e.path("dev1-re.csr"),
                     "/.well-known/est-mtls/corp/simplereenroll", "dev1-re.p7") == 200);
@@ -289,8 +291,8 @@ BOOST_AUTO_TEST_CASE(serverkeygen_wraps_the_key_for_the_client_and_it_matches_th
   e.openssl("x509 -in kg2.pem -noout -pubkey -out kg2.cert.pub");
   BOOST_TEST(read_file(e.path("kg2.pub")) == read_file(e.path("kg2.cert.pub")));
   // A profile without serverkeygen does not offer it.
-  BOOST_TEST(e.curl("--data-binary @" + e.path("kg2.csr.b64"), "/.well-known/est/plain/serverkeygen",
-                    "kg3.out") == 404);
+  BOOST_TEST(e.curl("--data-binary @" + e.path("kg2.csr.b64"),
+                    "/.well-known/est/plain/serverkeygen", "kg3.out") == 404);
 }
 
 BOOST_AUTO_TEST_CASE(refusals_carry_their_http_status) {
@@ -301,11 +303,12 @@ BOOST_AUTO_TEST_CASE(refusals_carry_their_http_status) {
   BOOST_TEST(contains(header_of(read_file(e.path("r1.hdr")), "WWW-Authenticate"), "Basic"));
   BOOST_TEST(e.curl(csr, "/.well-known/est/corp/simpleenroll", "r2") == 401);
   // A client certificate from a CA outside the profile's bundle.
-  e.openssl("req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout stranger.key "
-            "-subj '/CN=stranger' -out stranger.pem -days 2");
-  BOOST_TEST(e.curl("--cert " + e.path("stranger.pem") + " --key " + e.path("stranger.key") +
-                        " " + csr,
-                    "/.well-known/est-mtls/corp/simpleenroll", "r3") == 401);
+  e.openssl(
+      "req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout stranger.key "
+      "-subj '/CN=stranger' -out stranger.pem -days 2");
+  BOOST_TEST(
+      e.curl("--cert " + e.path("stranger.pem") + " --key " + e.path("stranger.key") + " " + csr,
+             "/.well-known/est-mtls/corp/simpleenroll", "r3") == 401);
   // The mTLS route without any certificate.
   BOOST_TEST(e.curl(csr, "/.well-known/est-mtls/corp/simpleenroll", "r4") == 401);
   // iot enrolls only over mTLS.
@@ -341,18 +344,19 @@ BOOST_AUTO_TEST_CASE(refusals_carry_their_http_status) {
 BOOST_AUTO_TEST_CASE(channel_binding_needs_this_connections_tls_exporter_and_rate_limits_apply) {
   auto& e = env();
   auto csr_with = [&](const std::string& name, const std::string& password) {
-    write_file(e.path(name + ".cnf"), "[req]\ndistinguished_name=dn\nattributes=attrs\nprompt=no\n"
-                                      "[dn]\nCN=sensor-1\n[attrs]\nchallengePassword=" +
-                                          password + "\n");
+    write_file(e.path(name + ".cnf"),
+               "[req]\ndistinguished_name=dn\nattributes=attrs\nprompt=no\n"
+               "[dn]\nCN=sensor-1\n[attrs]\nchallengePassword=" +
+                   password + "\n");
     e.openssl("req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout " + name +
               ".key -config " + name + ".cnf -out " + name + ".csr");
     return read_file(e.path(name + ".csr"));
   };
   const std::string path = "/.well-known/est-mtls/iot/simpleenroll";
   auto bound = [&](const std::string& name) {
-    return post_channel_bound(e.server->port(), e.server->ca_bundle(), e.path("dev1-new.pem"),
-                              e.path("dev1.key"), path,
-                              [&](const std::string& exporter) { return csr_with(name, exporter); });
+    return post_channel_bound(
+        e.server->port(), e.server->ca_bundle(), e.path("dev1-new.pem"), e.path("dev1.key"), path,
+        [&](const std::string& exporter) { return csr_with(name, exporter); });
   };
   auto first = bound("s1");
   BOOST_TEST(first.status == 200, first.body);
@@ -415,9 +419,8 @@ BOOST_AUTO_TEST_CASE(admin_routes_report_profiles_reload_trust_and_revoke_by_sou
   write_file(e.path("bundle.pem"), read_file(e.path("rogue.pem")));
   const auto lines_before = e.server->logs().size();
   ::kill(e.server->pid(), SIGHUP);
-  for (int i = 0; i < 100 &&
-                  e.server->logs().find("SIGHUP: trust bundles reloaded", lines_before) ==
-                      std::string::npos;
+  for (int i = 0; i < 100 && e.server->logs().find("SIGHUP: trust bundles reloaded",
+                                                   lines_before) == std::string::npos;
        ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   BOOST_TEST(e.curl("--cert " + e.path("dev1-new.pem") + " --key " + e.path("dev1.key") +
@@ -425,15 +428,14 @@ BOOST_AUTO_TEST_CASE(admin_routes_report_profiles_reload_trust_and_revoke_by_sou
                     "/.well-known/est-mtls/corp/simplereenroll", "after-swap") == 401);
 
   // Bulk revoke pinned to source EST: a REST certificate of the same profile is left alone.
-  const std::string rest_id =
-      "mc-rest-1";
-  auto made = e.client->post("/api/v1/certificates",
-                             R"({"id":"mc-rest-1","name":"rest","common_name":"rest.example.test",)"
-                             R"("renewal_policy_id":"rp-default","issuer_id":"iss-local",)"
-                             R"("owner_id":"o-1","team_id":"t-1","certificate_profile_id":"prof-est"})");
+  const std::string rest_id = "mc-rest-1";
+  auto made =
+      e.client->post("/api/v1/certificates",
+                     R"({"id":"mc-rest-1","name":"rest","common_name":"rest.example.test",)"
+                     R"("renewal_policy_id":"rp-default","issuer_id":"iss-local",)"
+                     R"("owner_id":"o-1","team_id":"t-1","certificate_profile_id":"prof-est"})");
   BOOST_REQUIRE_MESSAGE(made.status == 201, made.describe());
-  BOOST_TEST(e.client->post("/api/v1/est/certificates/bulk-revoke",
-                            R"({"reason":"keyCompromise"})")
+  BOOST_TEST(e.client->post("/api/v1/est/certificates/bulk-revoke", R"({"reason":"keyCompromise"})")
                  .status == 400);
   auto revoked = e.client->post("/api/v1/est/certificates/bulk-revoke",
                                 R"({"reason":"keyCompromise","profile_id":"prof-est"})");

@@ -30,7 +30,8 @@ sample_csr make_csr() {
 }
 
 std::string b64(const crypto::bytes& der) {
-  return crypto::base64_encode(std::string_view(reinterpret_cast<const char*>(der.data()), der.size()));
+  return crypto::base64_encode(
+      std::string_view(reinterpret_cast<const char*>(der.data()), der.size()));
 }
 
 }  // namespace
@@ -63,9 +64,9 @@ BOOST_AUTO_TEST_CASE(bodies_that_are_empty_oversized_or_not_base64_are_refused_w
   BOOST_TEST(!decode_csr_body("QUJD=QUJD", 1024).error.empty());  // padding in the middle
   BOOST_TEST(!decode_csr_body("QUJ", 1024).error.empty());        // truncated
   BOOST_TEST(!decode_csr_body("-----BEGIN CERTIFICATE REQUEST-----\nQUJD\n", 1024).error.empty());
-  BOOST_TEST(!decode_csr_body("-----BEGIN CERTIFICATE-----\nQUJD\n-----END CERTIFICATE-----\n",
-                              1024)
-                  .error.empty());
+  BOOST_TEST(
+      !decode_csr_body("-----BEGIN CERTIFICATE-----\nQUJD\n-----END CERTIFICATE-----\n", 1024)
+           .error.empty());
 }
 
 BOOST_AUTO_TEST_CASE(base64_bodies_are_crlf_lines_of_64_characters) {
@@ -102,10 +103,9 @@ BOOST_AUTO_TEST_CASE(basic_credentials_split_at_the_first_colon) {
 BOOST_AUTO_TEST_CASE(csr_attrs_encode_the_profile_as_der) {
   BOOST_TEST(encode_csr_attrs({}).empty());
   // SEQUENCE { challengePassword, SEQUENCE { id-ecPublicKey, SET { secp384r1 } } }
-  const crypto::bytes want = {0x30, 0x1f, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d,
-                              0x01, 0x09, 0x07, 0x30, 0x12, 0x06, 0x07, 0x2a, 0x86, 0x48,
-                              0xce, 0x3d, 0x02, 0x01, 0x31, 0x07, 0x06, 0x05, 0x2b, 0x81,
-                              0x04, 0x00, 0x22};
+  const crypto::bytes want = {0x30, 0x1f, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01,
+                              0x09, 0x07, 0x30, 0x12, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d,
+                              0x02, 0x01, 0x31, 0x07, 0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22};
   csr_attrs_request r;
   r.challenge_password = true;
   r.key_algorithms = {{"ECDSA", 384}};
