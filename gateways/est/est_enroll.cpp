@@ -215,6 +215,16 @@ certctl::result<http::response, est_error> est_server::impl::issue(est_request& 
     return resp;
   };
 
+  // The same CSR again maps to the same certificate; once that was revoked, its key must not
+  // be certified again (a compromised key would come straight back).
+  if (renew_id.empty()) {
+    auto existing = deps.runtime.read("certificate", cert_id);
+    const std::string was = existing ? existing->view.str("status") : "";
+    if (was == "Revoked" || was == "Archived")
+      return est_error{
+          400, "the certificate for this CSR is " + was + "; enroll with a new key (a new CSR)",
+          counter::csr_policy_violation};
+  }
   if (auto done = deps.issued(cert_id, job_id)) return answer(*done);
 
   actors::issuance_start st;

@@ -41,7 +41,7 @@ server_options est_options(const std::string& dir) {
   auto& e = o.extra_env;
   e["CERTCTL_CA_CERT_PATH"] = dir + "/root.pem";
   e["CERTCTL_CA_KEY_PATH"] = dir + "/root.key";
-  e["CERTCTL_EST_PROFILES"] = "corp,iot,plain";
+  e["CERTCTL_EST_PROFILES"] = "corp,iot,plain,open";
   e["CERTCTL_EST_PROFILE_CORP_ISSUER_ID"] = "iss-local";
   e["CERTCTL_EST_PROFILE_CORP_PROFILE_ID"] = "prof-est";
   e["CERTCTL_EST_PROFILE_CORP_ENROLLMENT_PASSWORD"] = "corp-enroll-secret";
@@ -55,6 +55,10 @@ server_options est_options(const std::string& dir) {
   e["CERTCTL_EST_PROFILE_IOT_ALLOWED_AUTH_MODES"] = "mtls";
   e["CERTCTL_EST_PROFILE_IOT_RATE_LIMIT_PER_PRINCIPAL_24H"] = "2";
   e["CERTCTL_EST_PROFILE_PLAIN_ISSUER_ID"] = "iss-local";
+  e["CERTCTL_EST_PROFILE_OPEN_ISSUER_ID"] = "iss-local";
+  e["CERTCTL_EST_PROFILE_OPEN_PROFILE_ID"] = "prof-est";
+  e["CERTCTL_EST_PROFILE_OPEN_SERVERKEYGEN_ENABLED"] = "true";
+  e["CERTCTL_EST_PROFILE_OPEN_SERVERKEYGEN_PKCS8_ALLOWED"] = "true";
   return o;
 }
 
@@ -290,6 +294,16 @@ BOOST_AUTO_TEST_CASE(serverkeygen_wraps_the_key_for_the_client_and_it_matches_th
   e.openssl("pkcs7 -inform DER -in kg2.part1 -print_certs -out kg2.pem");
   e.openssl("x509 -in kg2.pem -noout -pubkey -out kg2.cert.pub");
   BOOST_TEST(read_file(e.path("kg2.pub")) == read_file(e.path("kg2.cert.pub")));
+  // A profile that allows PKCS#8: without a client certificate the key comes back in clear
+  // (inside TLS), RFC 7030 §4.4.2.
+  BOOST_TEST(e.curl("--data-binary @" + e.path("kg2.csr.b64"), "/.well-known/est/open/serverkeygen",
+                    "kg4.out") == 200);
+  BOOST_TEST(split_multipart(e, "kg4.out", "kg4.part") ==
+             "application/pkcs8/;application/pkcs7-mime/certs-only\n");
+  e.openssl("pkey -inform DER -in kg4.part0 -pubout -out kg4.pub");
+  e.openssl("pkcs7 -inform DER -in kg4.part1 -print_certs -out kg4.pem");
+  e.openssl("x509 -in kg4.pem -noout -pubkey -out kg4.cert.pub");
+  BOOST_TEST(read_file(e.path("kg4.pub")) == read_file(e.path("kg4.cert.pub")));
   // A profile without serverkeygen does not offer it.
   BOOST_TEST(e.curl("--data-binary @" + e.path("kg2.csr.b64"),
                     "/.well-known/est/plain/serverkeygen", "kg3.out") == 404);
@@ -389,7 +403,7 @@ BOOST_AUTO_TEST_CASE(admin_routes_report_profiles_reload_trust_and_revoke_by_sou
   auto& e = env();
   auto profiles = e.client->get("/api/v1/admin/est/profiles");
   BOOST_REQUIRE_MESSAGE(profiles.status == 200, profiles.describe());
-  BOOST_TEST(contains(profiles.body, "\"profile_count\":3"));
+  BOOST_TEST(contains(profiles.body, "\"profile_count\":4"));
   BOOST_TEST(contains(profiles.body, "\"success_simpleenroll\":"));
   BOOST_TEST(contains(profiles.body, "\"auth_failed_channel_binding\":"));
   BOOST_TEST(contains(profiles.body, "\"subjects\":[\"CN=root\"]"));
@@ -445,6 +459,10 @@ BOOST_AUTO_TEST_CASE(admin_routes_report_profiles_reload_trust_and_revoke_by_sou
   BOOST_TEST(doc["total_failed"].GetInt64() == 0);
   auto rest = e.client->get("/api/v1/certificates/" + rest_id);
   BOOST_TEST(!contains(rest.body, "\"status\":\"Revoked\""));
+  // The same CSR cannot bring a revoked certificate's key back.
+  BOOST_TEST(e.curl("-u x:corp-enroll-secret --data-binary @" + e.path("dev3.crlf"),
+                    "/.well-known/est/corp/simpleenroll", "after-revoke-enroll") == 400);
+  BOOST_TEST(contains(read_file(e.path("after-revoke-enroll")), "Revoked"));
   // The revoked device can no longer renew.
   write_file(e.path("bundle.pem"), read_file(e.path("root.pem")));
   BOOST_TEST(e.client->post("/api/v1/admin/est/reload-trust", R"({"path_id":"corp"})").status ==
