@@ -187,6 +187,13 @@ certctl::result<done, server_error> http_server::start() {
       // against their own (reloadable) trust anchors; every other route ignores it.
       SSL_CTX_set_verify(ssl->ssl_context(), SSL_VERIFY_PEER,
                          [](int, X509_STORE_CTX*) { return 1; });
+      // Under SSL_VERIFY_PEER OpenSSL aborts every session resumption (alert "internal
+      // error") unless the context names its sessions; clients that resume would fail on
+      // each reconnect.
+      static constexpr unsigned char session_context[] = "certctl-https";
+      if (SSL_CTX_set_session_id_context(ssl->ssl_context(), session_context,
+                                         sizeof session_context - 1) != 1)
+        return server_error{"set TLS session id context: " + drain_openssl_errors()};
     }
     s = std::move(ssl);
   } else {

@@ -63,6 +63,31 @@ BOOST_AUTO_TEST_CASE(a_presented_certificate_and_the_tls_exporter_reach_the_requ
   BOOST_TEST(s.get("--tlsv1.3") == "0 32");
 }
 
+BOOST_AUTO_TEST_CASE(a_client_resumes_its_session_when_the_server_asks_for_certificates) {
+  // OpenSSL refuses to resume a session under SSL_VERIFY_PEER without a session id context;
+  // browsers and long-lived clients resume, so that would break them on every reconnect.
+  echo_server s(true);
+  for (const std::string version : {"-tls1_2", "-tls1_3"}) {
+    const std::string base =
+        "openssl s_client -connect 127.0.0.1:" + std::to_string(s.server->port()) + " -CAfile " +
+        s.cert.cert_file + " -cert " + s.client->cert_file + " -key " + s.client->key_file + " " +
+        version + " -verify_return_error";
+    const std::string session = s.dir.path + "/session" + version;
+    auto first = run_command(
+        "printf 'GET /who HTTP/1.1\\r\\nHost: x\\r\\nConnection: "
+        "close\\r\\n\\r\\n' | " +
+        base + " -ign_eof -sess_out " + session + " 2>&1");
+    BOOST_TEST(first.exit_code == 0, first.out);
+    auto again = run_command(
+        "printf 'GET /who HTTP/1.1\\r\\nHost: x\\r\\nConnection: "
+        "close\\r\\n\\r\\n' | " +
+        base + " -ign_eof -sess_in " + session + " 2>&1");
+    BOOST_TEST(again.exit_code == 0, again.out);
+    BOOST_TEST(again.out.find("Reused,") != std::string::npos, version << ": " << again.out);
+    BOOST_TEST(again.out.find("HTTP/1.1 200") != std::string::npos, version << ": " << again.out);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(a_server_that_does_not_ask_sees_no_certificate) {
   echo_server s(false);
   BOOST_TEST(s.get("--cert " + s.client->cert_file + " --key " + s.client->key_file) == "0 0");
