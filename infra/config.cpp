@@ -248,6 +248,10 @@ result<server_config, config_error> load_config(
   positive("CERTCTL_SSE_MAX_BUFFERED_BYTES", c.sse_max_buffered_bytes);
   positive("CERTCTL_SSE_MAX_STREAMS", c.sse_max_streams);
   if (err) return *err;
+  if (auto est = load_est_profiles(getenv_fn); est)
+    c.est_profiles = std::move(est).value();
+  else
+    return config_error{est.error().message};
   if (c.tls_cert_path.empty() != c.tls_key_path.empty())
     return config_error{
         "CERTCTL_SERVER_TLS_CERT_PATH and CERTCTL_SERVER_TLS_KEY_PATH must be set together"};

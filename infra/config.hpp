@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "events/result.hpp"
+#include "infra/est_config.hpp"
 #include "infra/net/ip_address.hpp"
 
 namespace certctl::infra {
@@ -119,6 +120,8 @@ struct server_config {
   int audit_checkpoint_every_events = 1000;
   int audit_checkpoint_interval_seconds = 300;
   std::string audit_checkpoint_file;
+  /// EST server profiles (infra/est_config.hpp): CERTCTL_EST_PROFILES or CERTCTL_EST_ENABLED.
+  std::vector<est_profile_config> est_profiles;
 
   /// The store URL the server opens: database_url, or sqlite:///<abs data_dir>/certctl.db.
   std::string store_url() const;

@@ -24,7 +24,45 @@ std::string drain_openssl_errors() {
   return out.empty() ? std::string("unknown error") : out;
 }
 
-raw_request to_raw(const httplib::Request& req, bool tls) {
+/// RFC 9266 §2: the channel binding is the 32-byte exporter "EXPORTER-Channel-Binding" with
+/// an empty context, defined for TLS 1.3 only.
+std::string tls_exporter_of(SSL* ssl) {
+  if (SSL_version(ssl) != TLS1_3_VERSION) return {};
+  static constexpr char label[] = "EXPORTER-Channel-Binding";
+  unsigned char out[32];
+  if (SSL_export_keying_material(ssl, out, sizeof out, label, sizeof label - 1, nullptr, 0, 1) !=
+      1) {
+    ERR_clear_error();
+    return {};
+  }
+  return std::string(reinterpret_cast<const char*>(out), sizeof out);
+}
+
+std::string der_of(X509* cert) {
+  unsigned char* der = nullptr;
+  const int len = i2d_X509(cert, &der);
+  if (len <= 0) return {};
+  std::string out(reinterpret_cast<const char*>(der), static_cast<size_t>(len));
+  OPENSSL_free(der);
+  return out;
+}
+
+/// The client's certificate chain (leaf first) and the connection's tls-exporter value.
+void add_client_identity(const httplib::Request& req, raw_request& r) {
+  // httplib hands the connection as const; the exporter call only reads the session's secrets.
+  SSL* ssl = const_cast<SSL*>(req.ssl);
+  if (ssl == nullptr) return;
+  r.tls_exporter = tls_exporter_of(ssl);
+  X509* leaf = SSL_get0_peer_certificate(ssl);
+  if (leaf == nullptr) return;
+  r.peer_certificates.push_back(der_of(leaf));
+  // On the server side the peer chain excludes the leaf.
+  if (STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl))
+    for (int i = 0; i < sk_X509_num(chain); ++i)
+      r.peer_certificates.push_back(der_of(sk_X509_value(chain, i)));
+}
+
+raw_request to_raw(const httplib::Request& req, bool tls, bool client_identity) {
   raw_request r;
   r.method = req.method;
   r.path = req.path;
@@ -41,6 +79,7 @@ raw_request to_raw(const httplib::Request& req, bool tls) {
   r.body = req.body;
   r.remote_addr = req.remote_addr;
   r.tls = tls;
+  if (tls && client_identity) add_client_identity(req, r);
   return r;
 }
 
@@ -143,6 +182,19 @@ certctl::result<done, server_error> http_server::start() {
                           drain_openssl_errors()};
     }
     if (auto h = harden(ssl->ssl_context()); !h) return h.error();
+    if (c.request_client_certificates) {
+      // Optional and unverified here: the routes that use a client certificate check it
+      // against their own (reloadable) trust anchors; every other route ignores it.
+      SSL_CTX_set_verify(ssl->ssl_context(), SSL_VERIFY_PEER,
+                         [](int, X509_STORE_CTX*) { return 1; });
+      // Under SSL_VERIFY_PEER OpenSSL aborts every session resumption (alert "internal
+      // error") unless the context names its sessions; clients that resume would fail on
+      // each reconnect.
+      static constexpr unsigned char session_context[] = "certctl-https";
+      if (SSL_CTX_set_session_id_context(ssl->ssl_context(), session_context,
+                                         sizeof session_context - 1) != 1)
+        return server_error{"set TLS session id context: " + drain_openssl_errors()};
+    }
     s = std::move(ssl);
   } else {
     s = std::make_unique<httplib::Server>();
@@ -158,9 +210,10 @@ certctl::result<done, server_error> http_server::start() {
   s->set_payload_max_length(c.max_body_bytes);
 
   const bool tls = c.tls;
+  const bool identity = c.request_client_certificates;
   const dispatcher* d = &m.d;
-  auto serve = [d, tls](const httplib::Request& req, httplib::Response& res) {
-    apply(d->handle(to_raw(req, tls)), res);
+  auto serve = [d, tls, identity](const httplib::Request& req, httplib::Response& res) {
+    apply(d->handle(to_raw(req, tls, identity)), res);
   };
   // One catch-all per method: routing is ours (path params, 404 vs 405, auth), and a regular
   // handler (unlike the pre-routing hook) runs after httplib has read and size-checked the body.
@@ -172,7 +225,7 @@ certctl::result<done, server_error> http_server::start() {
   s->set_error_handler(httplib::Server::HandlerWithResponse(
       [d, tls](const httplib::Request& req, httplib::Response& res) {
         if (res.has_header("X-Request-Id")) return httplib::Server::HandlerResponse::Unhandled;
-        apply(d->transport_error(to_raw(req, tls), res.status), res);
+        apply(d->transport_error(to_raw(req, tls, false), res.status), res);
         return httplib::Server::HandlerResponse::Handled;
       }));
   s->set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {

@@ -116,6 +116,13 @@ struct raw_request {
   std::string body;
   std::string remote_addr;
   bool tls = false;  ///< arrived over HTTPS (adds HSTS to the response)
+  /// The TLS client certificate chain as the peer sent it (DER, leaf first); empty when the
+  /// client sent none or the server does not ask (server_config::request_client_certificates).
+  /// Not verified by the transport: the handler checks it against its own trust anchors.
+  std::vector<std::string> peer_certificates;
+  /// RFC 9266 tls-exporter channel binding of the connection (32 bytes); empty unless the
+  /// connection is TLS 1.3 and the server asks for client certificates.
+  std::string tls_exporter;
 };
 
 /// Writes one piece of a streamed body; false once the client is gone (stop producing then).

@@ -17,6 +17,7 @@
 #include "actors/cluster/command_codec.hpp"
 #include "events/json_depth.hpp"
 #include "gateways/acme/tls_alpn01.hpp"
+#include "infra/crypto/csr.hpp"
 #include "infra/crypto/jws.hpp"
 #include "infra/crypto/jwt.hpp"
 #include "infra/crypto/keys.hpp"
@@ -97,7 +98,8 @@ void export_seeds(target_fn fn, const std::vector<std::string>& seeds) {
       {dns_message, "dns_message"},
       {cluster_command, "cluster_command"},
       {http_headers, "http_headers"},
-      {tls_alpn01_certificate, "tls_alpn01_certificate"}};
+      {tls_alpn01_certificate, "tls_alpn01_certificate"},
+      {est_csr_body, "est_csr_body"}};
   const auto name = names.find(fn);
   BOOST_REQUIRE(name != names.end());
   const auto target_dir = std::filesystem::path(dir) / name->second;
@@ -338,4 +340,20 @@ BOOST_AUTO_TEST_CASE(tls_alpn01_certificate_check_survives_mutated_input) {
                  other_digest, "alpn.example.test", key_authorization)
                  .has_value());
   drive(tls_alpn01_certificate, {good, other_name, other_digest, std::string("\x30\x00", 2)}, 1500);
+}
+
+BOOST_AUTO_TEST_CASE(est_enrollment_bodies_survive_mutated_input) {
+  // A real CSR in every encoding devices send, plus near misses.
+  auto key = certctl::crypto::generate_key(certctl::crypto::key_type::ecdsa_p256);
+  BOOST_REQUIRE(key.ok());
+  auto pem = certctl::crypto::build_csr({key->pem, "fuzz.example.test", {}});
+  BOOST_REQUIRE(pem.ok());
+  std::string b64 = pem->substr(pem->find('\n') + 1);
+  b64 = b64.substr(0, b64.find("-----END"));
+  std::string crlf;
+  for (char c : b64) crlf += c == '\n' ? std::string("\r\n") : std::string(1, c);
+  drive(est_csr_body,
+        {*pem, b64, crlf, "Basic ZGV2aWNlOnBhc3M=", "-----BEGIN CERTIFICATE REQUEST-----\n",
+         std::string("\x30\x82\x01\x00", 4)},
+        1500);
 }

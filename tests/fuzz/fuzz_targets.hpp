@@ -38,5 +38,7 @@ int cluster_command(const std::uint8_t* data, std::size_t size);
 int http_headers(const std::uint8_t* data, std::size_t size);
 /// The DER certificate a tls-alpn-01 challenge answers with (RFC 8737 checks).
 int tls_alpn01_certificate(const std::uint8_t* data, std::size_t size);
+/// EST enrollment bodies (base64, PEM, DER, CRLF-broken) down to the CSR (fuzz_est.cpp).
+int est_csr_body(const std::uint8_t* data, std::size_t size);
 
 }  // namespace certctl::fuzz

@@ -176,3 +176,61 @@ BOOST_AUTO_TEST_CASE(audit_checkpoint_settings_have_defaults_overrides_and_bound
     BOOST_TEST(why.find(name) != std::string::npos, why);
   }
 }
+
+BOOST_AUTO_TEST_CASE(est_profiles_are_read_per_name_and_the_legacy_root_from_est_enabled) {
+  BOOST_TEST(load({})->est_profiles.empty());
+  auto legacy = load({{"CERTCTL_EST_ENABLED", "true"}, {"CERTCTL_EST_ENROLLMENT_PASSWORD", "pw"}});
+  BOOST_REQUIRE(legacy.ok());
+  BOOST_REQUIRE(legacy->est_profiles.size() == 1u);
+  BOOST_TEST(legacy->est_profiles[0].path_id == "");
+  BOOST_TEST(legacy->est_profiles[0].issuer_id == "iss-local");
+  BOOST_TEST(legacy->est_profiles[0].basic_required());
+  auto multi = load({{"CERTCTL_EST_PROFILES", "corp, IoT-Fleet"},
+                     {"CERTCTL_EST_PROFILE_CORP_ISSUER_ID", "iss-corp"},
+                     {"CERTCTL_EST_PROFILE_CORP_ALLOWED_AUTH_MODES", "basic,mtls"},
+                     {"CERTCTL_EST_PROFILE_CORP_ENROLLMENT_PASSWORD", "s"},
+                     {"CERTCTL_EST_PROFILE_CORP_MTLS_ENABLED", "true"},
+                     {"CERTCTL_EST_PROFILE_CORP_MTLS_TRUST_BUNDLE_PATH", "/b.pem"},
+                     {"CERTCTL_EST_PROFILE_IOT_FLEET_ISSUER_ID", "iss-local"},
+                     {"CERTCTL_EST_PROFILE_IOT_FLEET_RATE_LIMIT_PER_PRINCIPAL_24H", "3"}});
+  BOOST_REQUIRE_MESSAGE(multi.ok(), (multi.ok() ? "" : multi.error().message));
+  BOOST_REQUIRE(multi->est_profiles.size() == 2u);
+  BOOST_TEST(multi->est_profiles[0].issuer_id == "iss-corp");
+  BOOST_TEST(multi->est_profiles[0].mtls_trust_bundle_path == "/b.pem");
+  BOOST_TEST(multi->est_profiles[0].mtls_required());
+  BOOST_TEST(multi->est_profiles[1].path_id == "iot-fleet");
+  BOOST_TEST(multi->est_profiles[1].rate_limit_per_principal_24h == 3);
+}
+
+BOOST_AUTO_TEST_CASE(est_profile_mistakes_fail_start_naming_the_variable) {
+  const env base = {{"CERTCTL_EST_PROFILES", "corp"}, {"CERTCTL_EST_PROFILE_CORP_ISSUER_ID", "i"}};
+  auto with = [&](env extra) {
+    env e = base;
+    for (auto& [k, v] : extra) e[k] = v;
+    return error_of(e);
+  };
+  BOOST_TEST(error_of({{"CERTCTL_EST_PROFILES", "corp"}})
+                 .find("CERTCTL_EST_PROFILE_CORP_ISSUER_ID is required") != std::string::npos);
+  BOOST_TEST(error_of({{"CERTCTL_EST_PROFILES", "-bad"}}).find("not a profile name") !=
+             std::string::npos);
+  BOOST_TEST(error_of({{"CERTCTL_EST_PROFILES", "a,A"}, {"CERTCTL_EST_PROFILE_A_ISSUER_ID", "i"}})
+                 .find("twice") != std::string::npos);
+  BOOST_TEST(with({{"CERTCTL_EST_PROFILE_CORP_ALLOWED_AUTH_MODES", "basic"}})
+                 .find("CERTCTL_EST_PROFILE_CORP_ENROLLMENT_PASSWORD") != std::string::npos);
+  BOOST_TEST(with({{"CERTCTL_EST_PROFILE_CORP_ALLOWED_AUTH_MODES", "kerberos"}})
+                 .find("not an auth mode") != std::string::npos);
+  BOOST_TEST(with({{"CERTCTL_EST_PROFILE_CORP_MTLS_ENABLED", "true"}})
+                 .find("CERTCTL_EST_PROFILE_CORP_MTLS_CLIENT_CA_TRUST_BUNDLE_PATH") !=
+             std::string::npos);
+  BOOST_TEST(with({{"CERTCTL_EST_PROFILE_CORP_CHANNEL_BINDING_REQUIRED", "true"}})
+                 .find("CERTCTL_EST_PROFILE_CORP_MTLS_ENABLED") != std::string::npos);
+  BOOST_TEST(with({{"CERTCTL_EST_PROFILE_CORP_SERVERKEYGEN_ENABLED", "true"}})
+                 .find("CERTCTL_EST_PROFILE_CORP_PROFILE_ID") != std::string::npos);
+  BOOST_TEST(with({{"CERTCTL_EST_PROFILE_CORP_MTLS_ENABLED", "maybe"}}).find("true or false") !=
+             std::string::npos);
+  BOOST_TEST(with({{"CERTCTL_EST_PROFILE_CORP_RATE_LIMIT_PER_PRINCIPAL_24H", "-1"}})
+                 .find("CERTCTL_EST_PROFILE_CORP_RATE_LIMIT_PER_PRINCIPAL_24H") !=
+             std::string::npos);
+  BOOST_TEST(error_of({{"CERTCTL_EST_ENABLED", "yes"}}).find("CERTCTL_EST_ENABLED") !=
+             std::string::npos);
+}

@@ -58,6 +58,7 @@ class server_process {
   /// SIGKILL at once (crash simulation).
   void kill();
   bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }  ///< for signals (SIGHUP); -1 when not running
 
   int port() const { return port_; }
   const std::string& ca_bundle() const { return ca_bundle_; }

@@ -28,6 +28,7 @@
 #include "connectors/issuers/local/local_ca.hpp"
 #include "domain/aggregate.hpp"
 #include "gateways/acme/acme_routes.hpp"
+#include "gateways/est/est_routes.hpp"
 #include "gateways/http/health_routes.hpp"
 #include "gateways/http/http_server.hpp"
 #include "gateways/http/key_file.hpp"
@@ -79,6 +80,10 @@ std::string default_dashboard_dir() {
 volatile std::sig_atomic_t stop_requested = 0;
 void on_signal(int) {
   stop_requested = 1;
+}
+volatile std::sig_atomic_t reload_requested = 0;
+void on_reload(int) {
+  reload_requested = 1;
 }
 
 /// For CERTCTL_SERVER_PORT=0: a free port, chosen before the CA puts this server's URL into the
@@ -451,6 +456,11 @@ int main() {
   gateways::pki::add_pki_admin_routes(router, pki_admin);
   auto acme = gateways::acme::add_acme_routes(
       router, {**store, **db, runtime, issuance, *cfg, *keys, public_url});
+  auto est = gateways::est::add_est_routes(
+      router, {**store, **db, runtime, issuance, *cfg, **ca, connector_configs,
+               [&auth_failures](const http::auth_event& e) { auth_failures.record(e); },
+               [](const std::string& line) { std::cout << line << std::endl; }});
+  if (!est) return fail("configuration error: " + est.error(), 2);
   if (router.registration_error()) return fail("routes: " + *router.registration_error());
 
   http::server_config scfg;
@@ -459,6 +469,7 @@ int main() {
   scfg.cert_file = cert_file;
   scfg.key_file = key_file;
   scfg.max_body_bytes = static_cast<size_t>(cfg->max_body_bytes);
+  scfg.request_client_certificates = *est && (*est)->wants_client_certificates();  // EST
   // The web dashboard (docs/dashboard.md): CERTCTL_DASHBOARD_DIR, else the build's output.
   http::static_files dashboard(cfg->dashboard_dir.empty() ? default_dashboard_dir()
                                                           : cfg->dashboard_dir);
@@ -492,7 +503,14 @@ int main() {
 
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
+  std::signal(SIGHUP, on_reload);  // reloads the EST trust bundles
   while (!stop_requested) {
+    if (reload_requested) {
+      reload_requested = 0;
+      for (const auto& failure : *est ? (*est)->reload_all_trust() : std::vector<std::string>{})
+        std::cout << "SIGHUP: " << failure << std::endl;
+      std::cout << "SIGHUP: trust bundles reloaded" << std::endl;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     auth_failures.flush_expired();  // closes the auth.denied windows whose minute is up
   }

@@ -25,6 +25,7 @@
 #include "connectors/config_service.hpp"
 #include "connectors/issuers/local/local_ca.hpp"
 #include "gateways/acme/acme_routes.hpp"
+#include "gateways/est/est_routes.hpp"
 #include "gateways/http/health_routes.hpp"
 #include "gateways/http/router.hpp"
 #include "gateways/pki/pki_routes.hpp"
@@ -89,7 +90,8 @@ std::filesystem::path fresh_dir() {
 }
 
 infra::server_config acme_enabled_config() {
-  const std::map<std::string, std::string> env = {{"CERTCTL_ACME_SERVER_ENABLED", "true"}};
+  const std::map<std::string, std::string> env = {{"CERTCTL_ACME_SERVER_ENABLED", "true"},
+                                                  {"CERTCTL_EST_ENABLED", "true"}};
   auto cfg = infra::load_config([&env](const char* name) -> const char* {
     const auto it = env.find(name);
     return it == env.end() ? nullptr : it->second.c_str();
@@ -219,6 +221,12 @@ struct full_server {
         *router, {*store, *db, runtime, *issuance, config, keys, "https://127.0.0.1:1"});
     BOOST_REQUIRE_MESSAGE(acme != nullptr, "the ACME routes were not registered");
     groups.insert("acme");
+    auto est_made = gateways::est::add_est_routes(
+        *router, {*store, *db, runtime, *issuance, config, *ca, *configs, {}, {}});
+    BOOST_REQUIRE_MESSAGE(est_made.ok() && *est_made != nullptr,
+                          "the EST routes were not registered");
+    est = std::move(est_made).value();
+    groups.insert("est");
   }
 
   http::response send(const std::string& method, const std::string& path,
@@ -269,6 +277,7 @@ struct full_server {
   std::unique_ptr<rest::cluster_context> cluster_ctx;
   std::unique_ptr<gateways::pki::pki_admin_context> pki_admin;
   std::unique_ptr<gateways::acme::acme_server> acme;
+  std::unique_ptr<gateways::est::est_server> est;
   std::unique_ptr<http::router> router;
   std::set<std::string> groups;
   std::atomic<int> auth_failures{0};
@@ -327,18 +336,22 @@ BOOST_AUTO_TEST_CASE(public_routes_are_exactly_the_listed_ones) {
   };
   full_server s;
   std::set<std::string> seen;
-  int acme_routes = 0;
+  int acme_routes = 0, est_routes = 0;
   for (const auto& r : s.router->routes()) {
     if (!r.rule.is_public()) continue;
     const std::string name = describe(r);
     const bool acme_protocol = r.pattern.rfind("/acme/", 0) == 0;
+    // EST authenticates by HTTP Basic or TLS client certificates per profile, not API keys.
+    const bool est_protocol = r.pattern.rfind("/.well-known/est/", 0) == 0;
     acme_routes += acme_protocol ? 1 : 0;
-    if (!acme_protocol) seen.insert(name);
-    BOOST_TEST((acme_protocol || allowed.count(name) == 1),
+    est_routes += est_protocol ? 1 : 0;
+    if (!acme_protocol && !est_protocol) seen.insert(name);
+    BOOST_TEST((acme_protocol || est_protocol || allowed.count(name) == 1),
                name << " is public but not on the list of public routes");
   }
   for (const auto& a : allowed) BOOST_TEST(seen.count(a) == 1, a << " is listed but not public");
   BOOST_TEST(acme_routes > 0);
+  BOOST_TEST(est_routes == 5);  // the legacy root profile's five operations
 }
 
 BOOST_AUTO_TEST_CASE(agent_keys_reach_only_the_agent_operations) {
