@@ -85,7 +85,8 @@ db_result<done> insert_version(transaction& tx, const std::string& certificate_i
 }  // namespace
 
 bool is_resource_kind(const std::string& kind) {
-  static const char* kinds[] = {"issuer", "profile", "renewal_policy", "team", "owner", "agent"};
+  static const char* kinds[] = {"issuer", "profile", "renewal_policy", "team",
+                                "owner",  "agent",   "target"};
   for (const char* k : kinds)
     if (kind == k) return true;
   return false;

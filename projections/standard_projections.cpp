@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "projections/audit_projection.hpp"
+#include "projections/discovery_projection.hpp"
 #include "projections/entity_projections.hpp"
 #include "projections/intermediate_projection.hpp"
 #include "projections/projector.hpp"
@@ -15,6 +16,7 @@ db_result<done> add_standard_projections(projector& p) {
   if (auto r = register_entity_projections(p); !r) return r.error();
   if (auto r = p.add(std::make_shared<revocation_projection>()); !r) return r.error();
   if (auto r = p.add(std::make_shared<intermediate_projection>()); !r) return r.error();
+  if (auto r = p.add(std::make_shared<discovery_projection>()); !r) return r.error();
   return done{};
 }
 

@@ -74,6 +74,7 @@ struct issuance_service::impl {
   profile_lookup profiles;     ///< guarded by mu
   issuance_observer observer;  // guarded by mu
   issuer_resolver resolver;    ///< guarded by mu
+  issued_listener on_issued;   ///< guarded by mu
 
   impl(entity_runtime& r, connectors::issuer& i, crypto::key_store& k)
       : runtime(r), issuer(i), keys(k) {}
@@ -235,6 +236,12 @@ struct issuance_service::impl {
     events::json_object done;
     done.set("version_id", version_id);
     runtime.execute("job", make_command(t, "job.complete", t.job_id, done));
+    issued_listener listener;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      listener = on_issued;
+    }
+    if (listener) listener(t, version_id);
     return outcome::succeeded;
   }
 
@@ -306,6 +313,11 @@ void issuance_service::set_issuer_resolver(issuer_resolver resolver) {
 void issuance_service::set_profile_lookup(profile_lookup lookup) {
   std::lock_guard<std::mutex> lock(impl_->mu);
   impl_->profiles = std::move(lookup);
+}
+
+void issuance_service::set_issued_listener(issued_listener listener) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->on_issued = std::move(listener);
 }
 
 size_t issuance_service::pending() const {
