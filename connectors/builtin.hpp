@@ -18,6 +18,9 @@ class ca_hierarchy;
 struct builtin_context {
   local_ca* local = nullptr;          ///< the server's own CA (GenericCA)
   ca_hierarchy* hierarchy = nullptr;  ///< its intermediate CAs (GenericCA tree mode); optional
+  /// Set by certctl-agent, which runs targets only: connectors that need the server (issuers)
+  /// register nothing there instead of failing.
+  bool agent_side = false;
 };
 
 /// Registers every built-in connector; the first failure is returned (a bug: fail at start).

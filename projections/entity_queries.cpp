@@ -181,6 +181,7 @@ std::string agent_work_json(const std::vector<work_item>& items) {
     w.EndArray();
     if (!i.target_id.empty()) put("target_id", i.target_id);
     if (!i.target_type.empty()) put("target_type", i.target_type);
+    if (!i.key_algorithm.empty()) put("key_algorithm", i.key_algorithm);
     if (!i.target_config_json.empty()) {
       w.Key("target_config");
       w.RawValue(i.target_config_json.data(), i.target_config_json.size(), rapidjson::kObjectType);

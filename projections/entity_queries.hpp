@@ -67,6 +67,9 @@ struct work_item {
   /// text, secrets opened), filled by the gateway, which alone may open sealed secrets.
   std::string target_type;
   std::string target_config_json;
+  /// AwaitingCSR jobs: the key the agent should make ("ECDSA-P256", "RSA-2048", ...), from
+  /// the certificate's profile, filled by the gateway; empty: the agent's default.
+  std::string key_algorithm;
 };
 
 /// Work of `agent_id`, oldest first: jobs AwaitingCSR (its own and unassigned ones), and its

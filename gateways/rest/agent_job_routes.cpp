@@ -23,6 +23,26 @@ std::optional<http::response> agent_refusal(deployment_context& ctx, const std::
   return std::nullopt;
 }
 
+/// The key an agent should make for `certificate_id`: what its profile allows, ECDSA first
+/// (P-256 unless the profile's minimum is higher), else RSA of the minimum size. Empty when
+/// the certificate has no profile or the profile names neither.
+std::string key_algorithm_for(deployment_context& ctx, const std::string& certificate_id) {
+  auto cert = ctx.runtime.read("certificate", certificate_id);
+  if (!cert || cert->view.str("certificate_profile_id").empty()) return "";
+  auto profile = ctx.runtime.read("profile", cert->view.str("certificate_profile_id"));
+  if (!profile || !profile->view.is_array("allowed_key_algorithms")) return "";
+  std::int64_t ec = -1, rsa = -1;
+  for (const auto& a : profile->view.object_array("allowed_key_algorithms")) {
+    const std::string alg = a.str("algorithm");
+    if (alg == "ECDSA" && ec < 0) ec = a.int64("min_size", 256);
+    if (alg == "RSA" && rsa < 0) rsa = a.int64("min_size", 2048);
+  }
+  if (ec >= 0 && ec <= 384) return ec <= 256 ? "ECDSA-P256" : "ECDSA-P384";
+  if (rsa >= 0 && rsa <= 4096)
+    return rsa <= 2048 ? "RSA-2048" : rsa <= 3072 ? "RSA-3072" : "RSA-4096";
+  return "";
+}
+
 void add_work(http::router& r, deployment_context& ctx) {
   r.add("GET", "/api/v1/agents/{id}/work", agent_operation(), [&ctx](http::request_context& c) {
     const std::string agent = c.path_param("id");
@@ -30,6 +50,8 @@ void add_work(http::router& r, deployment_context& ctx) {
     auto work = projections::list_agent_work(ctx.db, agent);
     if (!work) return error_response(work.error());
     for (auto& item : *work) {
+      if (item.status == "AwaitingCSR")
+        item.key_algorithm = key_algorithm_for(ctx, item.certificate_id);
       if (item.target_id.empty() || (item.type != "Deployment" && item.type != "Validation"))
         continue;
       // The entity, not the read model: a target edited a moment ago is sent as it is now.
