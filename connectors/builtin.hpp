@@ -7,6 +7,7 @@
 
 #include "connectors/registry.hpp"
 #include "events/result.hpp"
+#include "infra/net/outbound_guard.hpp"
 
 namespace certctl::connectors {
 
@@ -18,6 +19,9 @@ class ca_hierarchy;
 struct builtin_context {
   local_ca* local = nullptr;          ///< the server's own CA (GenericCA)
   ca_hierarchy* hierarchy = nullptr;  ///< its intermediate CAs (GenericCA tree mode); optional
+  /// The outbound guard (CERTCTL_OUTBOUND_ALLOW_CIDRS) for connectors that connect out, e.g.
+  /// the targets' post-deploy TLS check; null = public addresses only.
+  const net::outbound_guard* outbound = nullptr;
   /// Set by certctl-agent, which runs targets only: connectors that need the server (issuers)
   /// register nothing there instead of failing.
   bool agent_side = false;

@@ -9,6 +9,8 @@
 
 #include "connectors/builtin.hpp"
 #include "events/json.hpp"
+#include "infra/net/ip_address.hpp"
+#include "infra/net/outbound_guard.hpp"
 #include "tools/agent/agent_loop.hpp"
 
 namespace {
@@ -62,8 +64,15 @@ int main(int argc, char** argv) {
     return 2;
   }
   certctl::connectors::connector_registry registry;
+  std::string cidr_text;
+  for (const auto& c : o.outbound_allow_cidrs) cidr_text += (cidr_text.empty() ? "" : ",") + c;
+  // Checked by parse_options; an empty list allows public addresses only.
+  const certctl::net::outbound_guard guard(
+      cidr_text.empty() ? std::vector<certctl::net::cidr>{}
+                        : certctl::net::parse_cidr_list(cidr_text).value());
   certctl::connectors::builtin_context context;
   context.agent_side = true;
+  context.outbound = &guard;
   if (auto r = certctl::connectors::register_builtin_connectors(registry, context); !r) {
     log_line("error", "connector registration failed: " + r.error());
     return 1;

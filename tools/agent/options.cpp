@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <map>
 
+#include "infra/net/ip_address.hpp"
+
 namespace certctl::agent {
 namespace {
 
@@ -21,6 +23,8 @@ const flag_spec flags[] = {
     {"--key-dir", "CERTCTL_KEY_DIR", "private keys, created 0700 (/var/lib/certctl-agent/keys)"},
     {"--discovery-dirs", "CERTCTL_DISCOVERY_DIRS", "comma-separated directories to scan"},
     {"--ca-bundle", "CERTCTL_CA_BUNDLE", "PEM file of CAs trusted for the server"},
+    {"--outbound-allow-cidrs", "CERTCTL_OUTBOUND_ALLOW_CIDRS",
+     "non-public ranges targets may connect to (none)"},
     {"--heartbeat-interval", "CERTCTL_HEARTBEAT_INTERVAL", "between heartbeats (60s)"},
     {"--poll-interval", "CERTCTL_POLL_INTERVAL", "between work polls (30s)"},
     {"--discovery-interval", "CERTCTL_DISCOVERY_INTERVAL", "between discovery scans (6h)"},
@@ -127,6 +131,11 @@ certctl::result<parsed_options, std::string> parse_options(const std::vector<std
     if (name == "--key-dir") o.key_dir = *v;
     if (name == "--discovery-dirs") o.discovery_dirs = split_list(*v);
     if (name == "--ca-bundle") o.ca_bundle = *v;
+    if (name == "--outbound-allow-cidrs") {
+      o.outbound_allow_cidrs = split_list(*v);
+      if (auto ok = net::parse_cidr_list(*v); !ok)
+        return std::string(where + ": " + ok.error().message);
+    }
     std::chrono::milliseconds* slot = nullptr;
     if (name == "--heartbeat-interval") slot = &o.heartbeat_interval;
     if (name == "--poll-interval") slot = &o.poll_interval;

@@ -22,6 +22,9 @@ struct agent_options {
   std::string key_dir = "/var/lib/certctl-agent/keys";
   std::vector<std::string> discovery_dirs;
   std::string ca_bundle;  ///< PEM file of CAs trusted for the server; "" = system store
+  /// Non-public ranges targets may connect to (their post-deploy TLS check), as the server's
+  /// CERTCTL_OUTBOUND_ALLOW_CIDRS; validated by parse_options.
+  std::vector<std::string> outbound_allow_cidrs;
   std::chrono::milliseconds heartbeat_interval{std::chrono::seconds(60)};
   std::chrono::milliseconds poll_interval{std::chrono::seconds(30)};
   std::chrono::milliseconds discovery_interval{std::chrono::hours(6)};

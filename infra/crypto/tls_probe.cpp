@@ -1,0 +1,159 @@
+#include "infra/crypto/tls_probe.hpp"
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <chrono>
+#include <memory>
+
+#include "infra/crypto/certificate.hpp"
+#include "infra/crypto/detail/openssl.hpp"
+#include "infra/crypto/sha256.hpp"
+#include "infra/net/sigpipe_blocked.hpp"
+
+namespace certctl::crypto {
+namespace {
+
+using steady = std::chrono::steady_clock;
+using net::outbound_errc;
+using net::outbound_error;
+
+struct ssl_ctx_free {
+  void operator()(SSL_CTX* p) const { SSL_CTX_free(p); }
+};
+struct ssl_free {
+  void operator()(SSL* p) const { SSL_free(p); }
+};
+
+outbound_error fail(outbound_errc c, std::string detail) {
+  return {c, std::move(detail)};
+}
+
+/// Bounds the next blocking read or write on `fd` by the time left; false when none is left.
+bool arm(int fd, steady::time_point deadline) {
+  const auto us =
+      std::chrono::duration_cast<std::chrono::microseconds>(deadline - steady::now()).count();
+  if (us <= 0) return false;
+  timeval tv{static_cast<time_t>(us / 1000000), static_cast<suseconds_t>(us % 1000000)};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  return true;
+}
+
+/// One CRLF-terminated line of the plain-text phase, at most 4 KiB (a peer cannot make us
+/// buffer more). Byte by byte on purpose: nothing after the line may be consumed, because
+/// the TLS handshake starts right after the server's go-ahead.
+bool read_line(int fd, steady::time_point deadline, std::string& line) {
+  line.clear();
+  while (line.size() < 4096) {
+    if (!arm(fd, deadline)) return false;
+    char c = 0;
+    const ssize_t n = ::recv(fd, &c, 1, 0);
+    if (n <= 0) return false;
+    line.push_back(c);
+    if (c == '\n') return true;
+  }
+  return false;
+}
+
+bool send_all(int fd, steady::time_point deadline, const std::string& s) {
+  std::size_t sent = 0;
+  while (sent < s.size()) {
+    if (!arm(fd, deadline)) return false;
+    const ssize_t n = ::send(fd, s.data() + sent, s.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    sent += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+/// SMTP (RFC 3207): greeting, EHLO, STARTTLS -> 220. Multi-line replies end with "NNN ".
+std::string smtp_starttls(int fd, steady::time_point deadline) {
+  std::string line;
+  auto reply = [&](const char* code) -> bool {
+    for (;;) {
+      if (!read_line(fd, deadline, line) || line.size() < 4) return false;
+      if (line.compare(0, 3, code) != 0) return false;
+      if (line[3] == ' ') return true;
+    }
+  };
+  if (!reply("220")) return "SMTP greeting: " + line;
+  if (!send_all(fd, deadline, "EHLO certctl.invalid\r\n") || !reply("250"))
+    return "SMTP EHLO: " + line;
+  if (!send_all(fd, deadline, "STARTTLS\r\n") || !reply("220")) return "SMTP STARTTLS: " + line;
+  return {};
+}
+
+/// IMAP (RFC 3501 §6.2.1): "* OK" greeting, then a tagged STARTTLS answered "OK".
+std::string imap_starttls(int fd, steady::time_point deadline) {
+  std::string line;
+  if (!read_line(fd, deadline, line) || line.compare(0, 4, "* OK") != 0)
+    return "IMAP greeting: " + line;
+  if (!send_all(fd, deadline, "c1 STARTTLS\r\n")) return "IMAP STARTTLS not sent";
+  for (;;) {
+    if (!read_line(fd, deadline, line)) return "IMAP STARTTLS: no answer";
+    if (line.compare(0, 3, "c1 ") == 0)
+      return line.compare(0, 6, "c1 OK ") == 0 ? std::string() : "IMAP STARTTLS: " + line;
+  }
+}
+
+}  // namespace
+
+result<served_certificate, outbound_error> probe_tls_certificate(
+    const net::outbound_guard& guard, const tls_probe_request& req,
+    const net::outbound_limits& limits) {
+  const net::sigpipe_blocked no_sigpipe;
+  ERR_clear_error();
+  std::unique_ptr<SSL_CTX, ssl_ctx_free> ctx(SSL_CTX_new(TLS_client_method()));
+  if (!ctx) return fail(outbound_errc::io_error, detail::openssl_error("TLS context").message);
+  SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
+  // No chain verification: the caller pins the exact leaf by fingerprint (see the header).
+  SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_NONE, nullptr);
+
+  auto conn = guard.connect(req.host, req.port, limits);
+  if (!conn) return conn.error();
+  const auto deadline = steady::now() + limits.io_timeout;
+  const std::string peer = net::to_string(conn->peer()) + ":" + std::to_string(req.port);
+  std::string plain_error;
+  if (req.starttls == starttls_protocol::smtp) plain_error = smtp_starttls(conn->fd(), deadline);
+  if (req.starttls == starttls_protocol::imap) plain_error = imap_starttls(conn->fd(), deadline);
+  if (!plain_error.empty())
+    return fail(steady::now() >= deadline ? outbound_errc::timeout : outbound_errc::protocol_error,
+                peer + ": " + plain_error);
+
+  std::unique_ptr<SSL, ssl_free> ssl(SSL_new(ctx.get()));
+  if (!ssl || SSL_set_fd(ssl.get(), conn->fd()) != 1)
+    return fail(outbound_errc::io_error, detail::openssl_error(peer + ": TLS setup").message);
+  std::string sni = req.server_name;
+  net::ip_address literal;
+  if (sni.empty() && !net::parse_ip(req.host, literal)) sni = req.host;
+  if (!sni.empty() && SSL_set_tlsext_host_name(ssl.get(), sni.c_str()) != 1)
+    return fail(outbound_errc::invalid_request, peer + ": cannot send the server name " + sni);
+  if (!arm(conn->fd(), deadline))
+    return fail(outbound_errc::timeout, peer + ": no time left for the handshake");
+  if (SSL_connect(ssl.get()) != 1)
+    return fail(steady::now() >= deadline ? outbound_errc::timeout : outbound_errc::connect_failed,
+                detail::openssl_error(peer + ": TLS handshake").message);
+  detail::ossl_ptr<X509> leaf(SSL_get1_peer_certificate(ssl.get()));
+  SSL_shutdown(ssl.get());
+  if (!leaf) return fail(outbound_errc::protocol_error, peer + ": no certificate presented");
+
+  unsigned char* der = nullptr;
+  const int len = i2d_X509(leaf.get(), &der);
+  if (len <= 0) return fail(outbound_errc::protocol_error, peer + ": unreadable certificate");
+  const detail::ossl_ptr<unsigned char> der_owner(der);
+  const bytes der_bytes(der, der + len);
+  auto pem = certificate_der_to_pem(der_bytes);
+  if (!pem) return fail(outbound_errc::protocol_error, peer + ": " + pem.error().message);
+  auto info = parse_certificate(*pem);
+  if (!info) return fail(outbound_errc::protocol_error, peer + ": " + info.error().message);
+  served_certificate out;
+  out.fingerprint_sha256_hex = info->fingerprint_sha256_hex;
+  out.serial_hex = info->serial_hex;
+  out.pem = std::move(*pem);
+  return out;
+}
+
+}  // namespace certctl::crypto
