@@ -305,4 +305,55 @@ BOOST_AUTO_TEST_CASE(discovery_deduplicates_a_certificate_found_twice_and_triage
   BOOST_TEST(proc.wait_exit(std::chrono::seconds(10)) == 0, proc.log());
 }
 
+BOOST_AUTO_TEST_CASE(targets_deployments_work_and_job_status_answer_as_the_spec_says) {
+  // The wire of every target and deployment operation, captured for spec_check.py; the agent
+  // is played by requests with its key (the nginx peer test runs the real agent).
+  temp_dir dir;
+  server_process server(dir.path + "/data", agent_mode());
+  api client(server);
+  api as_agent(server, agent_key);
+  register_agent(client, "agent-wire");
+  const std::string config = R"({"cert_path":")" + dir.path + R"(/c.pem","key_path":")" + dir.path +
+                             R"(/k.pem","reload_command":"true"})";
+  auto created = client.post("/api/v1/targets", R"({"id":"tgt-wire","name":"web","type":"NGINX",)"
+                                                R"("agent_id":"agent-wire","config":)" +
+                                                    config + "}");
+  BOOST_REQUIRE_MESSAGE(created.status == 201, created.describe());
+  BOOST_TEST(client.get("/api/v1/targets").status == 200);
+  BOOST_TEST(client.get("/api/v1/targets/tgt-wire").status == 200);
+  auto renamed = client.put("/api/v1/targets/tgt-wire", R"({"name":"web-1"})");
+  BOOST_TEST(renamed.status == 200, renamed.describe());
+  BOOST_TEST(client.post("/api/v1/targets", R"({"name":"x","type":"Nope","agent_id":"agent-wire"})")
+                 .status == 400);
+
+  auto test = client.post("/api/v1/targets/tgt-wire/test", "");
+  BOOST_REQUIRE_MESSAGE(test.status == 200, test.describe());
+  const std::string validation = str(test.json(), "job_id");
+  auto work = as_agent.get("/api/v1/agents/agent-wire/work", test.position());
+  BOOST_REQUIRE_MESSAGE(work.status == 200, work.describe());
+  BOOST_TEST(work.body.find(validation) != std::string::npos, work.body);
+  BOOST_TEST(work.body.find(R"("target_type":"NGINX")") != std::string::npos, work.body);
+  auto running = as_agent.post("/api/v1/agents/agent-wire/jobs/" + validation + "/status",
+                               R"({"status":"Running"})");
+  BOOST_TEST(running.status == 200, running.describe());
+  auto failed = as_agent.post("/api/v1/agents/agent-wire/jobs/" + validation + "/status",
+                              R"({"status":"Failed","error":"validate: no such directory"})");
+  BOOST_TEST(failed.status == 200, failed.describe());
+  auto job = wait_for_job(client, validation, "Failed");
+  BOOST_TEST(str(job, "last_error") == "validate: no such directory");
+
+  auto cert =
+      client.post("/api/v1/certificates", certificate_body("wire", "wire.example.test", {}));
+  BOOST_REQUIRE(cert.status == 201);
+  const std::string cert_id = str(cert.json(), "id");
+  auto deploy =
+      client.post("/api/v1/certificates/" + cert_id + "/deploy", R"({"target_id":"tgt-wire"})");
+  BOOST_REQUIRE_MESSAGE(deploy.status == 202, deploy.describe());
+  auto deployments =
+      client.get("/api/v1/certificates/" + cert_id + "/deployments", deploy.position());
+  BOOST_TEST(deployments.status == 200, deployments.describe());
+  BOOST_TEST(deployments.body.find("tgt-wire") != std::string::npos);
+  BOOST_TEST(client.del("/api/v1/targets/tgt-wire").status == 204);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
