@@ -69,6 +69,11 @@ deployment_outcome start_job(entity_runtime& runtime, const deployment_start& s,
                             : "target " + target_id + " is disabled";
   if (problem.empty()) {
     out.queued = true;
+    // An offline agent may come back: the job waits for it, and the caller is told.
+    auto agent = runtime.read("agent", agent_id);
+    if (agent && agent->view.str("status") == "Offline")
+      out.error = "agent " + agent_id + " is offline (last heartbeat " +
+                  agent->view.str("last_heartbeat_at") + "); the job waits for it";
     return out;
   }
   // The job exists and fails at once, so the failure is on record where operators look.

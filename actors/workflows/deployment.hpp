@@ -36,7 +36,9 @@ struct deployment_outcome {
   std::string target_id;
   std::string job_id;   ///< empty when no job was created (unknown target)
   bool queued = false;  ///< a Pending job waits for the target's agent
-  std::string error;    ///< why not: unknown target, unusable agent, store failure
+  /// Why not: unknown target, unusable agent, store failure. With `queued`: a warning (the
+  /// agent is offline; the job waits for it).
+  std::string error;
   std::int64_t position = 0;
 };
 

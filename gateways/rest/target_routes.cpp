@@ -36,10 +36,12 @@ void add_target_test(http::router& r, deployment_context& ctx) {
     }
     // The spec answers 200 with the outcome in the body. Validation runs on the target's
     // agent; its result arrives as the job's status.
+    // "failed" when the agent cannot run it now (retired, unknown, offline: the spec's
+    // connectivity answer); an offline agent's job still waits for it.
     events::json_object body;
-    body.set("status", out.queued ? "pending" : "failed")
-        .set("message",
-             out.queued ? "validation job " + out.job_id + " queued for the agent" : out.error)
+    body.set("status", out.queued && out.error.empty() ? "pending" : "failed")
+        .set("message", out.error.empty() ? "validation job " + out.job_id + " queued for the agent"
+                                          : out.error)
         .set("job_id", out.job_id);
     auto resp = http::json_response(body.dump(), 200);
     if (out.position > 0) resp.with_header("X-Certctl-Position", std::to_string(out.position));
@@ -69,11 +71,12 @@ void add_deploy(http::router& r, deployment_context& ctx) {
           }
           auto outcomes = actors::start_deployments(ctx.runtime, s);
           std::int64_t position = 0;
-          std::vector<std::string> jobs, errors;
+          std::vector<std::string> jobs, errors, warnings;
           for (const auto& o : outcomes) {
             position = std::max(position, o.position);
             if (o.queued) jobs.push_back(o.job_id);
-            if (!o.error.empty()) errors.push_back(o.target_id + ": " + o.error);
+            if (!o.error.empty())
+              (o.queued ? warnings : errors).push_back(o.target_id + ": " + o.error);
           }
           if (jobs.empty()) {
             std::string msg = "no deployment was queued";
@@ -85,6 +88,7 @@ void add_deploy(http::router& r, deployment_context& ctx) {
           events::json_object out;
           out.set("status", "deployment_triggered").set("job_ids", jobs);
           if (!errors.empty()) out.set("errors", errors);
+          if (!warnings.empty()) out.set("warnings", warnings);
           auto resp = http::json_response(out.dump(), 202);
           resp.with_header("X-Certctl-Position", std::to_string(position));
           return resp;

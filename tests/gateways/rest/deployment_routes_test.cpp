@@ -178,4 +178,21 @@ BOOST_FIXTURE_TEST_CASE(every_issued_version_is_deployed_once_to_each_target_of_
   BOOST_TEST(json(read("/api/v1/jobs?type=Deployment&certificate_id=mc-5")).int64("total") == 4);
 }
 
+BOOST_FIXTURE_TEST_CASE(a_job_for_an_offline_agent_waits_for_it_and_says_so, deployment_fixture) {
+  agent("a-off");
+  target("tgt-off", "a-off");
+  domain::command off;
+  off.name = "agent.mark_offline";
+  off.entity_id = "a-off";
+  off.principal = "system:agent-health";
+  BOOST_REQUIRE(runtime.execute("agent", off).ok());
+  auto test = send("POST", "/api/v1/targets/tgt-off/test");
+  BOOST_REQUIRE(test.status == 200);
+  BOOST_TEST(json(test).str("status") == "failed");
+  BOOST_TEST(json(test).str("message").find("agent a-off is offline") != std::string::npos,
+             test.body);
+  // The job waits: when the agent comes back, it finds it.
+  BOOST_TEST(work_item("a-off", json(test).str("job_id")).str("type") == "Validation");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
