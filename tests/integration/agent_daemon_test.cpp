@@ -10,6 +10,8 @@
 #include <sstream>
 #include <thread>
 
+#include <rapidjson/schema.h>
+
 #include <boost/test/unit_test.hpp>
 
 #include "tests/integration/agent_process.hpp"
@@ -112,6 +114,38 @@ std::string self_signed(const std::string& dir, const std::string& name, const s
       " -subj " + shell_quote("/CN=" + cn) + " 2>&1");
   BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.out);
   return read_file(dir + "/" + name + ".pem");
+}
+
+/// Every event of this kinds (and the jobs) in the log validates against its documented
+/// payload schema (docs/events/schemas); returns how many were checked.
+int check_documented_payloads(api& client) {
+  const std::string docs = std::string(CERTCTL_SOURCE_DIR) + "/docs/events/schemas/";
+  int checked = 0;
+  std::int64_t after = 0, head = -1;
+  while (after != head) {
+    auto r = client.get("/api/v1/events?limit=1000&after=" + std::to_string(after));
+    BOOST_REQUIRE_MESSAGE(r.status == 200, r.describe());
+    auto page = r.json();
+    for (const auto& e : page["data"].GetArray()) {
+      const std::string type = str(e, "type");
+      bool ours = false;
+      for (const char* k : {"target.", "discovered_certificate.", "discovery_scan.", "job."})
+        ours = ours || type.rfind(k, 0) == 0;
+      if (!ours) continue;
+      rapidjson::Document sd;
+      const std::string text = read_file(docs + type + ".json");
+      sd.Parse(text.c_str());
+      BOOST_REQUIRE_MESSAGE(!sd.HasParseError(), "no schema for " << type);
+      rapidjson::SchemaDocument schema(sd);
+      rapidjson::SchemaValidator v(schema);
+      BOOST_TEST(e["payload"].Accept(v), type << " payload does not fit its schema (keyword "
+                                              << v.GetInvalidSchemaKeyword() << ")");
+      ++checked;
+    }
+    head = page["head"].GetInt64();
+    after = page["next_after"].GetInt64();
+  }
+  return checked;
 }
 
 }  // namespace
@@ -300,6 +334,7 @@ BOOST_AUTO_TEST_CASE(discovery_deduplicates_a_certificate_found_twice_and_triage
   BOOST_TEST(summary["Dismissed"].GetInt64() == 1);
   BOOST_TEST(summary["Unmanaged"].GetInt64() == 0);
   BOOST_TEST(client.get("/api/v1/discovered-certificates/dc-nothing").status == 404);
+  BOOST_TEST(check_documented_payloads(client) >= 6);
 
   proc.signal(SIGTERM);
   BOOST_TEST(proc.wait_exit(std::chrono::seconds(10)) == 0, proc.log());
@@ -354,6 +389,7 @@ BOOST_AUTO_TEST_CASE(targets_deployments_work_and_job_status_answer_as_the_spec_
   BOOST_TEST(deployments.status == 200, deployments.describe());
   BOOST_TEST(deployments.body.find("tgt-wire") != std::string::npos);
   BOOST_TEST(client.del("/api/v1/targets/tgt-wire").status == 204);
+  BOOST_TEST(check_documented_payloads(client) >= 8);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
