@@ -5,6 +5,7 @@
 #define BOOST_TEST_MODULE integration_agent_daemon
 #include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <sstream>
@@ -148,6 +149,104 @@ int check_documented_payloads(api& client) {
   return checked;
 }
 
+void discovery_scenario(const server_options& options) {
+  temp_dir dir;
+  server_process server(dir.path + "/data", options);
+  api client(server);
+  const std::string agent = register_agent(client, "agent-scan");
+  const std::string a = dir.path + "/scan-a", b = dir.path + "/scan-b/nested";
+  fs::create_directories(a);
+  fs::create_directories(b);
+  const std::string shared = self_signed(dir.path, "shared", "shared.example.test");
+  const std::string other = self_signed(dir.path, "other", "other.example.test");
+  // a/: the certificate with its private key in one PEM file; b/: the same one as DER, another
+  // certificate, junk with a certificate extension and a file that is not a certificate file.
+  write_file(a + "/bundle.pem", read_file(dir.path + "/shared.key") + shared);
+  auto der = run_command("openssl x509 -in " + shell_quote(dir.path + "/shared.pem") +
+                         " -outform DER -out " + shell_quote(b + "/shared.der"));
+  BOOST_REQUIRE_EQUAL(der.exit_code, 0);
+  write_file(b + "/other.CRT", other);
+  write_file(b + "/junk.pem", "not a certificate");
+  write_file(b + "/notes.txt", shared);
+
+  auto args = agent_args(server, agent, dir.path + "/keys");
+  args.insert(args.end(), {"--discovery-dirs", a + "," + dir.path + "/scan-b"});
+  agent_process proc(args, dir.path + "/agent.log");
+
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  rapidjson::Document summary;
+  for (;;) {
+    auto r = client.get("/api/v1/discovery-summary");
+    BOOST_REQUIRE_MESSAGE(r.status == 200, r.describe());
+    summary = r.json();
+    if (summary["Unmanaged"].GetInt64() >= 2 || std::chrono::steady_clock::now() > deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  BOOST_TEST(summary["Unmanaged"].GetInt64() == 2);
+
+  auto scans = client.get("/api/v1/discovery-scans?agent_id=" + agent);
+  BOOST_REQUIRE_MESSAGE(scans.status == 200, scans.describe());
+  auto scan_page = scans.json();
+  BOOST_REQUIRE(scan_page["data"].GetArray().Size() >= 1u);
+  const auto& scan = scan_page["data"][0];
+  BOOST_TEST(scan["certificates_found"].GetInt64() == 3);  // shared twice, other once
+  BOOST_TEST(scan["certificates_new"].GetInt64() == 2);
+  BOOST_TEST(scan["errors_count"].GetInt64() == 1, scans.body);  // junk.pem
+
+  auto list = client.get("/api/v1/discovered-certificates?agent_id=" + agent);
+  BOOST_REQUIRE_MESSAGE(list.status == 200, list.describe());
+  auto page = list.json();
+  BOOST_REQUIRE_EQUAL(page["data"].GetArray().Size(), 2u);
+  std::string shared_id, other_id;
+  for (const auto& d : page["data"].GetArray()) {
+    if (str(d, "common_name") == "shared.example.test") {
+      shared_id = str(d, "id");
+      BOOST_TEST(d["locations"].GetArray().Size() == 2u, list.body);
+    } else {
+      other_id = str(d, "id");
+      BOOST_TEST(str(d, "common_name") == "other.example.test");
+    }
+    BOOST_TEST(str(d, "status") == "Unmanaged");
+  }
+  BOOST_REQUIRE(!shared_id.empty() && !other_id.empty());
+  // The key that sat next to the certificate was not sent.
+  BOOST_TEST(whole_log(client).find("PRIVATE KEY") == std::string::npos);
+
+  auto managed =
+      client.post("/api/v1/certificates", certificate_body("managed", "shared.example.test", {}));
+  BOOST_REQUIRE_MESSAGE(managed.status == 201, managed.describe());
+  const std::string managed_id = str(managed.json(), "id");
+  auto bad = client.post("/api/v1/discovered-certificates/" + shared_id + "/claim",
+                         R"({"managed_certificate_id":"mc-missing"})");
+  BOOST_TEST(bad.status == 400, bad.describe());
+  auto claimed = client.post("/api/v1/discovered-certificates/" + shared_id + "/claim",
+                             R"({"managed_certificate_id":")" + managed_id + R"("})");
+  BOOST_REQUIRE_MESSAGE(claimed.status == 200, claimed.describe());
+  BOOST_TEST(str(claimed.json(), "status") == "Managed");
+  auto dismissed = client.post("/api/v1/discovered-certificates/" + other_id + "/dismiss", "");
+  BOOST_REQUIRE_MESSAGE(dismissed.status == 200, dismissed.describe());
+  BOOST_TEST(str(dismissed.json(), "status") == "Dismissed");
+  auto conflict = client.post("/api/v1/discovered-certificates/" + shared_id + "/dismiss", "");
+  BOOST_TEST(conflict.status == 409, conflict.describe());
+
+  auto one = client.get("/api/v1/discovered-certificates/" + shared_id, dismissed.position());
+  BOOST_REQUIRE_MESSAGE(one.status == 200, one.describe());
+  BOOST_TEST(str(one.json(), "managed_certificate_id") == managed_id);
+  auto managed_list = client.get("/api/v1/discovered-certificates?status=Managed");
+  BOOST_TEST(managed_list.json()["data"].GetArray().Size() == 1u, managed_list.body);
+  auto bad_filter = client.get("/api/v1/discovered-certificates?status=Bogus");
+  BOOST_TEST(bad_filter.status == 400, bad_filter.describe());
+  summary = client.get("/api/v1/discovery-summary").json();
+  BOOST_TEST(summary["Managed"].GetInt64() == 1);
+  BOOST_TEST(summary["Dismissed"].GetInt64() == 1);
+  BOOST_TEST(summary["Unmanaged"].GetInt64() == 0);
+  BOOST_TEST(client.get("/api/v1/discovered-certificates/dc-nothing").status == 404);
+  BOOST_TEST(check_documented_payloads(client) >= 6);
+
+  proc.signal(SIGTERM);
+  BOOST_TEST(proc.wait_exit(std::chrono::seconds(10)) == 0, proc.log());
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(agent_daemon)
@@ -242,102 +341,30 @@ BOOST_AUTO_TEST_CASE(a_retired_agent_exits_cleanly_on_410_and_an_unknown_one_fai
   BOOST_TEST(plain.log().find("https") != std::string::npos, plain.log());
 }
 
+/// The discovery scenario on a server started with `options` (SQLite, or PostgreSQL).
 BOOST_AUTO_TEST_CASE(discovery_deduplicates_a_certificate_found_twice_and_triage_works) {
-  temp_dir dir;
-  server_process server(dir.path + "/data", agent_mode());
-  api client(server);
-  const std::string agent = register_agent(client, "agent-scan");
-  const std::string a = dir.path + "/scan-a", b = dir.path + "/scan-b/nested";
-  fs::create_directories(a);
-  fs::create_directories(b);
-  const std::string shared = self_signed(dir.path, "shared", "shared.example.test");
-  const std::string other = self_signed(dir.path, "other", "other.example.test");
-  // a/: the certificate with its private key in one PEM file; b/: the same one as DER, another
-  // certificate, junk with a certificate extension and a file that is not a certificate file.
-  write_file(a + "/bundle.pem", read_file(dir.path + "/shared.key") + shared);
-  auto der = run_command("openssl x509 -in " + shell_quote(dir.path + "/shared.pem") +
-                         " -outform DER -out " + shell_quote(b + "/shared.der"));
-  BOOST_REQUIRE_EQUAL(der.exit_code, 0);
-  write_file(b + "/other.CRT", other);
-  write_file(b + "/junk.pem", "not a certificate");
-  write_file(b + "/notes.txt", shared);
+  discovery_scenario(agent_mode());
+}
 
-  auto args = agent_args(server, agent, dir.path + "/keys");
-  args.insert(args.end(), {"--discovery-dirs", a + "," + dir.path + "/scan-b"});
-  agent_process proc(args, dir.path + "/agent.log");
-
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  rapidjson::Document summary;
-  for (;;) {
-    auto r = client.get("/api/v1/discovery-summary");
-    BOOST_REQUIRE_MESSAGE(r.status == 200, r.describe());
-    summary = r.json();
-    if (summary["Unmanaged"].GetInt64() >= 2 || std::chrono::steady_clock::now() > deadline) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  BOOST_TEST(summary["Unmanaged"].GetInt64() == 2);
-
-  auto scans = client.get("/api/v1/discovery-scans?agent_id=" + agent);
-  BOOST_REQUIRE_MESSAGE(scans.status == 200, scans.describe());
-  auto scan_page = scans.json();
-  BOOST_REQUIRE(scan_page["data"].GetArray().Size() >= 1u);
-  const auto& scan = scan_page["data"][0];
-  BOOST_TEST(scan["certificates_found"].GetInt64() == 3);  // shared twice, other once
-  BOOST_TEST(scan["certificates_new"].GetInt64() == 2);
-  BOOST_TEST(scan["errors_count"].GetInt64() == 1, scans.body);  // junk.pem
-
-  auto list = client.get("/api/v1/discovered-certificates?agent_id=" + agent);
-  BOOST_REQUIRE_MESSAGE(list.status == 200, list.describe());
-  auto page = list.json();
-  BOOST_REQUIRE_EQUAL(page["data"].GetArray().Size(), 2u);
-  std::string shared_id, other_id;
-  for (const auto& d : page["data"].GetArray()) {
-    if (str(d, "common_name") == "shared.example.test") {
-      shared_id = str(d, "id");
-      BOOST_TEST(d["locations"].GetArray().Size() == 2u, list.body);
-    } else {
-      other_id = str(d, "id");
-      BOOST_TEST(str(d, "common_name") == "other.example.test");
-    }
-    BOOST_TEST(str(d, "status") == "Unmanaged");
-  }
-  BOOST_REQUIRE(!shared_id.empty() && !other_id.empty());
-  // The key that sat next to the certificate was not sent.
-  BOOST_TEST(whole_log(client).find("PRIVATE KEY") == std::string::npos);
-
-  auto managed =
-      client.post("/api/v1/certificates", certificate_body("managed", "shared.example.test", {}));
-  BOOST_REQUIRE_MESSAGE(managed.status == 201, managed.describe());
-  const std::string managed_id = str(managed.json(), "id");
-  auto bad = client.post("/api/v1/discovered-certificates/" + shared_id + "/claim",
-                         R"({"managed_certificate_id":"mc-missing"})");
-  BOOST_TEST(bad.status == 400, bad.describe());
-  auto claimed = client.post("/api/v1/discovered-certificates/" + shared_id + "/claim",
-                             R"({"managed_certificate_id":")" + managed_id + R"("})");
-  BOOST_REQUIRE_MESSAGE(claimed.status == 200, claimed.describe());
-  BOOST_TEST(str(claimed.json(), "status") == "Managed");
-  auto dismissed = client.post("/api/v1/discovered-certificates/" + other_id + "/dismiss", "");
-  BOOST_REQUIRE_MESSAGE(dismissed.status == 200, dismissed.describe());
-  BOOST_TEST(str(dismissed.json(), "status") == "Dismissed");
-  auto conflict = client.post("/api/v1/discovered-certificates/" + shared_id + "/dismiss", "");
-  BOOST_TEST(conflict.status == 409, conflict.describe());
-
-  auto one = client.get("/api/v1/discovered-certificates/" + shared_id, dismissed.position());
-  BOOST_REQUIRE_MESSAGE(one.status == 200, one.describe());
-  BOOST_TEST(str(one.json(), "managed_certificate_id") == managed_id);
-  auto managed_list = client.get("/api/v1/discovered-certificates?status=Managed");
-  BOOST_TEST(managed_list.json()["data"].GetArray().Size() == 1u, managed_list.body);
-  auto bad_filter = client.get("/api/v1/discovered-certificates?status=Bogus");
-  BOOST_TEST(bad_filter.status == 400, bad_filter.describe());
-  summary = client.get("/api/v1/discovery-summary").json();
-  BOOST_TEST(summary["Managed"].GetInt64() == 1);
-  BOOST_TEST(summary["Dismissed"].GetInt64() == 1);
-  BOOST_TEST(summary["Unmanaged"].GetInt64() == 0);
-  BOOST_TEST(client.get("/api/v1/discovered-certificates/dc-nothing").status == 404);
-  BOOST_TEST(check_documented_payloads(client) >= 6);
-
-  proc.signal(SIGTERM);
-  BOOST_TEST(proc.wait_exit(std::chrono::seconds(10)) == 0, proc.log());
+BOOST_AUTO_TEST_CASE(discovery_works_the_same_on_postgresql) {
+  // The discovery read model's SQL on the production database, in a schema of its own.
+  const char* base = std::getenv("CERTCTL_TEST_POSTGRES_URL");
+  if (base == nullptr || *base == '\0')
+    BOOST_FAIL(
+        "CERTCTL_TEST_POSTGRES_URL is not set: run the suite with the README's test command");
+  const std::string schema = "agent_it_" + std::to_string(::getpid());
+  auto made = run_command(
+      "psql " + shell_quote(base) + " -qc " +
+      shell_quote("DROP SCHEMA IF EXISTS " + schema + " CASCADE; CREATE SCHEMA " + schema));
+  BOOST_REQUIRE_MESSAGE(made.exit_code == 0, made.out);
+  auto options = agent_mode();
+  options.extra_env = {
+      {"CERTCTL_DATABASE_URL", std::string(base) +
+                                   (std::string(base).find('?') == std::string::npos ? "?" : "&") +
+                                   "options=-csearch_path%3D" + schema}};
+  discovery_scenario(options);
+  run_command("psql " + shell_quote(base) + " -qc " +
+              shell_quote("DROP SCHEMA " + schema + " CASCADE"));
 }
 
 BOOST_AUTO_TEST_CASE(targets_deployments_work_and_job_status_answer_as_the_spec_says) {
