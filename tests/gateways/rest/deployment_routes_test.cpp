@@ -195,4 +195,25 @@ BOOST_FIXTURE_TEST_CASE(a_job_for_an_offline_agent_waits_for_it_and_says_so, dep
   BOOST_TEST(work_item("a-off", json(test).str("job_id")).str("type") == "Validation");
 }
 
+BOOST_FIXTURE_TEST_CASE(a_csr_work_item_names_the_key_its_profile_asks_for, deployment_fixture) {
+  agent("a-1");
+  auto rsa = send("POST", "/api/v1/profiles",
+                  R"({"id":"prof-rsa","name":"rsa only",)"
+                  R"("allowed_key_algorithms":[{"algorithm":"RSA","min_size":3072}]})");
+  BOOST_REQUIRE_MESSAGE(rsa.status == 201, rsa.body);
+  auto created = send("POST", "/api/v1/certificates",
+                      R"({"id":"mc-rsa","name":"mc-rsa","common_name":"rsa.example.com",)"
+                      R"("renewal_policy_id":"rp-1","issuer_id":"iss-local","owner_id":"o-1",)"
+                      R"("team_id":"t-1","certificate_profile_id":"prof-rsa"})");
+  BOOST_REQUIRE_MESSAGE(created.status == 201, created.body);
+  create_certificate("mc-ec");  // no profile: the agent's default
+  auto work = json(read("/api/v1/agents/a-1/work")).object_array("jobs");
+  BOOST_REQUIRE_EQUAL(work.size(), 2u);
+  for (const auto& j : work) {
+    BOOST_TEST(j.str("status") == "AwaitingCSR");
+    BOOST_TEST(j.str("key_algorithm") == (j.str("certificate_id") == "mc-rsa" ? "RSA-3072" : ""),
+               j.dump());
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
