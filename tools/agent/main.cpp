@@ -67,9 +67,9 @@ int main(int argc, char** argv) {
   std::string cidr_text;
   for (const auto& c : o.outbound_allow_cidrs) cidr_text += (cidr_text.empty() ? "" : ",") + c;
   // Checked by parse_options; an empty list allows public addresses only.
-  const certctl::net::outbound_guard guard(
-      cidr_text.empty() ? std::vector<certctl::net::cidr>{}
-                        : certctl::net::parse_cidr_list(cidr_text).value());
+  const certctl::net::outbound_guard guard(cidr_text.empty()
+                                               ? std::vector<certctl::net::cidr>{}
+                                               : certctl::net::parse_cidr_list(cidr_text).value());
   certctl::connectors::builtin_context context;
   context.agent_side = true;
   context.outbound = &guard;
