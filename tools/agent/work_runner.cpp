@@ -121,7 +121,20 @@ work_outcome work_runner::run_target_job(const events::json_object& item, bool d
   const std::string job = item.str("id"), target_id = item.str("target_id");
   const std::string cert_id = item.str("certificate_id"), type = item.str("target_type");
   // Running first: a job the server gave to someone else (or cancelled) is not touched.
-  if (auto r = report(job, "Running", ""); r != work_outcome::done) return r;
+  {
+    auto r = server_.post("/api/v1/agents/" + agent_id_ + "/jobs/" + job + "/status",
+                          R"({"status":"Running"})");
+    if (!r) {
+      log_("warn", "job " + job + ": status Running not delivered: " + r.error());
+      return work_outcome::retry;
+    }
+    if (r->status == 410) return work_outcome::retired;
+    if (r->status != 200) {
+      log_("info", "job " + job + " not started (" + std::to_string(r->status) + "): " + r->body);
+      return work_outcome::done;  // taken, cancelled or gone: nothing to do here
+    }
+    log_("info", "job " + job + ": Running");
+  }
 
   const auto* reg = registry_.find_target(type);
   if (reg == nullptr)

@@ -42,7 +42,7 @@ class stand_in_server {
     server_->Post(R"(/api/v1/agents/a-1/jobs/([^/]+)/status)", [this](const auto& req, auto& res) {
       std::lock_guard<std::mutex> lock(mu);
       reports.push_back(std::string(req.matches[1]) + " " + req.body);
-      res.status = retired ? 410 : 200;
+      res.status = retired ? 410 : taken ? 409 : 200;
       res.set_content(R"({"status":"ok"})", "application/json");
     });
     server_->Get(R"(/api/v1/agents/a-1/certificates/([^/]+))", [this](const auto&, auto& res) {
@@ -65,6 +65,7 @@ class stand_in_server {
   std::vector<std::string> csr_bodies, reports;
   std::string chain, serial;
   bool retired = false;
+  bool taken = false;  ///< answer 409, as for a job another agent started or one cancelled
   std::string ca_bundle;
 
  private:
@@ -214,6 +215,16 @@ BOOST_FIXTURE_TEST_CASE(a_410_tells_the_loop_the_agent_is_retired, runner_fixtur
   BOOST_TEST((runner->run(item(deploy_job)) == work_outcome::retired));
   BOOST_TEST((runner->run(item(csr_job)) == work_outcome::retired));
   BOOST_TEST(journal->calls().empty());
+}
+
+BOOST_FIXTURE_TEST_CASE(a_job_the_server_will_not_start_is_left_alone, runner_fixture) {
+  {
+    std::lock_guard<std::mutex> lock(server.mu);
+    server.taken = true;
+  }
+  BOOST_TEST((runner->run(item(deploy_job)) == work_outcome::done));
+  BOOST_TEST(journal->calls().empty());  // nothing validated or deployed
+  BOOST_TEST(reports().size() == 1u);    // only the refused Running
 }
 
 BOOST_AUTO_TEST_SUITE_END()
