@@ -31,6 +31,9 @@ struct builtin_context {
   /// Told every Vault token renewal's outcome ("success", "failure", "not_renewable"), for
   /// certctl_vault_token_renewals_total; may be empty. Called on the renewal thread.
   std::function<void(const std::string& result)> on_vault_token_renewal = {};
+  /// Set by certctl-agent, which runs targets only: connectors that need the server (issuers)
+  /// register nothing there instead of failing.
+  bool agent_side = false;
 };
 
 /// Registers every built-in connector; the first failure is returned (a bug: fail at start).

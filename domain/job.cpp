@@ -42,8 +42,12 @@ class job final : public aggregate {
                                            {"awaiting_approval", 'b'},
                                            {"target_id", 's'}}))
         return *err;
-      if (auto err = require_strings(c.body, {"type", "certificate_id"})) return *err;
+      if (auto err = require_strings(c.body, {"type"})) return *err;
       const std::string type = c.body.str("type");
+      // A Validation job checks a deployment target (POST /targets/{id}/test): it may concern
+      // no certificate. Every other job is about one.
+      if (type != "Validation")
+        if (auto err = require_strings(c.body, {"certificate_id"})) return *err;
       if (!in(type, {"Issuance", "Renewal", "Deployment", "Validation"}))
         return invalid("job type must be Issuance, Renewal, Deployment or Validation");
       const std::int64_t max_attempts = c.body.int64("max_attempts", 3);
@@ -51,11 +55,12 @@ class job final : public aggregate {
       events::json_object p;
       const bool awaiting_csr = c.body.boolean("awaiting_csr");
       const bool awaiting_approval = c.body.boolean("awaiting_approval");
-      p.set("type", type)
-          .set("certificate_id", c.body.str("certificate_id"))
-          .set("status", awaiting_approval ? "AwaitingApproval"
-                         : awaiting_csr    ? "AwaitingCSR"
-                                           : "Pending")
+      p.set("type", type);
+      if (c.body.is_string("certificate_id") && !c.body.str("certificate_id").empty())
+        p.set("certificate_id", c.body.str("certificate_id"));
+      p.set("status", awaiting_approval ? "AwaitingApproval"
+                      : awaiting_csr    ? "AwaitingCSR"
+                                        : "Pending")
           .set("max_attempts", max_attempts)
           .set("awaiting_csr_mode", awaiting_csr ? "agent" : "server");
       if (c.body.has("target_id")) p.set("target_id", c.body.str("target_id"));
@@ -88,6 +93,7 @@ class job final : public aggregate {
       if (status != "Running") return conflict("job " + id_ + " is " + status + ", not Running");
       events::json_object p;
       if (c.body.has("version_id")) p.set("version_id", c.body.str("version_id"));
+      if (c.body.is_string("message")) p.set("message", c.body.str("message"));
       return decision{{"job.completed", p}};
     }
     if (c.name == "job.fail") {
@@ -184,6 +190,7 @@ bool fold_job(events::json_object& state, const std::string& id, const events::r
   } else if (e.type == "job.completed") {
     state.set("status", "Completed").set("completed_at", at);
     if (p.has("version_id")) state.set("version_id", p.str("version_id"));
+    if (p.has("message")) state.set("message", p.str("message"));
   } else if (e.type == "job.failed") {
     state.set("last_error", p.str("error"));
     if (p.boolean("retry")) {

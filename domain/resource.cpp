@@ -9,6 +9,7 @@
 #include "domain/acme_order.hpp"
 #include "domain/approval.hpp"
 #include "domain/certificate.hpp"
+#include "domain/discovery.hpp"
 #include "domain/intermediate.hpp"
 #include "domain/job.hpp"
 #include "domain/policy_rules.hpp"
@@ -178,6 +179,16 @@ const std::map<std::string, kind_spec>& specs() {
          {"architecture", 's', false, nullptr},
          {"ip_address", 's', false, nullptr},
          {"version", 's', false, nullptr}},
+        nullptr}},
+      // A deployment target (issue 12): which connector type, run by which agent, with what
+      // config. The type and config are checked against the connector registry at the edge
+      // (gateways/rest/target_routes.cpp), which also seals secret fields, as for issuers.
+      {"target",
+       {{{"name", 's', true, nullptr},
+         {"type", 's', true, nullptr},
+         {"agent_id", 's', true, nullptr},
+         {"config", 'o', false, "{}"},
+         {"enabled", 'b', false, "true"}},
         nullptr}},
   };
   return s;
@@ -416,6 +427,8 @@ std::unique_ptr<aggregate> make_aggregate(const std::string& kind, const std::st
   if (kind == "acme_authz") return make_acme_authz(id);
   if (kind == "intermediate") return make_intermediate(id);
   if (kind == "approval") return make_approval(id);
+  if (kind == "discovered_certificate") return make_discovered_certificate(id);
+  if (kind == "discovery_scan") return make_discovery_scan(id);
   return make_resource(kind, id);
 }
 

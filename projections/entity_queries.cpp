@@ -136,9 +136,10 @@ db_result<std::vector<work_item>> list_agent_work(sql::database& db, const std::
   // offered to every agent: the first CSR accepted by the job entity wins.
   auto rows = db.query(
       "SELECT j.doc, c.doc FROM jobs j LEFT JOIN certificates c ON c.id = j.certificate_id "
-      "WHERE (j.agent_id = ? OR j.agent_id IS NULL OR j.agent_id = '') AND "
-      "j.status = 'AwaitingCSR' ORDER BY j.created_seq",
-      {agent_id});
+      "WHERE ((j.agent_id = ? OR j.agent_id IS NULL OR j.agent_id = '') AND "
+      "j.status = 'AwaitingCSR') OR (j.agent_id = ? AND j.status = 'Pending' AND "
+      "j.type IN ('Deployment', 'Validation')) ORDER BY j.created_seq",
+      {agent_id, agent_id});
   if (!rows) return rows.error();
   std::vector<work_item> out;
   for (const auto& r : *rows) {
@@ -179,6 +180,12 @@ std::string agent_work_json(const std::vector<work_item>& items) {
     for (const auto& s : i.sans) w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
     w.EndArray();
     if (!i.target_id.empty()) put("target_id", i.target_id);
+    if (!i.target_type.empty()) put("target_type", i.target_type);
+    if (!i.key_algorithm.empty()) put("key_algorithm", i.key_algorithm);
+    if (!i.target_config_json.empty()) {
+      w.Key("target_config");
+      w.RawValue(i.target_config_json.data(), i.target_config_json.size(), rapidjson::kObjectType);
+    }
     put("status", i.status);
     w.EndObject();
   }

@@ -63,9 +63,17 @@ struct work_item {
   std::vector<std::string> sans;
   std::string target_id;  ///< empty when the job has none
   std::string status;
+  /// Deployment and Validation jobs: the target's connector type and its config (JSON object
+  /// text, secrets opened), filled by the gateway, which alone may open sealed secrets.
+  std::string target_type;
+  std::string target_config_json;
+  /// AwaitingCSR jobs: the key the agent should make ("ECDSA-P256", "RSA-2048", ...), from
+  /// the certificate's profile, filled by the gateway; empty: the agent's default.
+  std::string key_algorithm;
 };
 
-/// Jobs of `agent_id` in status AwaitingCSR, oldest first.
+/// Work of `agent_id`, oldest first: jobs AwaitingCSR (its own and unassigned ones), and its
+/// Pending Deployment and Validation jobs.
 db_result<std::vector<work_item>> list_agent_work(sql::database& db, const std::string& agent_id);
 /// The /api/v1/agents/{id}/work body: {"jobs": [WorkItem...], "count": N}.
 std::string agent_work_json(const std::vector<work_item>& items);

@@ -75,6 +75,7 @@ struct issuance_service::impl {
   issuance_observer observer;  // guarded by mu
   issuer_resolver resolver;    ///< guarded by mu
   issuance_gate gate;          ///< guarded by mu
+  issued_listener on_issued;   ///< guarded by mu
 
   impl(entity_runtime& r, connectors::issuer& i, crypto::key_store& k)
       : runtime(r), issuer(i), keys(k) {}
@@ -243,6 +244,12 @@ struct issuance_service::impl {
     events::json_object done;
     done.set("version_id", version_id);
     runtime.execute("job", make_command(t, "job.complete", t.job_id, done));
+    issued_listener listener;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      listener = on_issued;
+    }
+    if (listener) listener(t, version_id);
     return outcome::succeeded;
   }
 
@@ -319,6 +326,11 @@ void issuance_service::set_issuance_gate(issuance_gate gate) {
 void issuance_service::set_profile_lookup(profile_lookup lookup) {
   std::lock_guard<std::mutex> lock(impl_->mu);
   impl_->profiles = std::move(lookup);
+}
+
+void issuance_service::set_issued_listener(issued_listener listener) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->on_issued = std::move(listener);
 }
 
 size_t issuance_service::pending() const {

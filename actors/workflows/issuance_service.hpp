@@ -46,6 +46,12 @@ using profile_lookup = std::function<std::optional<events::json_object>(const st
 
 using retry_schedule = std::function<events::timestamp_us(const issuance_task&)>;
 
+/// Told, on the worker thread, after a task's certificate version was recorded and its job
+/// completed: the automatic deployment to the certificate's targets starts here
+/// (deployment.hpp, deploy_after_issuance).
+using issued_listener =
+    std::function<void(const issuance_task& task, const std::string& version_id)>;
+
 /// Picks the issuer for a task other than the default one (e.g. an intermediate CA named by
 /// the certificate's issuer config). nullptr with `error` empty: the default issuer; nullptr
 /// with `error` set: the task fails with that error (fail closed, never the default instead).
@@ -84,6 +90,9 @@ class issuance_service {
 
   /// Routes tasks to other issuers (unset: every task goes to the constructor's issuer).
   void set_issuer_resolver(issuer_resolver resolver);
+
+  /// Replaces the issued listener (empty: none).
+  void set_issued_listener(issued_listener listener);
 
   /// Tasks queued or running.
   size_t pending() const;

@@ -140,7 +140,9 @@ void add_resource_reads(http::router& r, read_context& ctx) {
       {"/api/v1/owners", "owner"},
       {"/api/v1/agents", "agent"},
       {"/api/v1/policies", "policy"},
-      {"/api/v1/agent-groups", "agent_group"}};
+      {"/api/v1/agent-groups", "agent_group"},
+
+      {"/api/v1/targets", "target"}};
   for (const auto& [path, kind_c] : routes) {
     const std::string kind = kind_c;
     r.add("GET", path, role::viewer, [&ctx, kind](http::request_context& c) {
@@ -148,7 +150,8 @@ void add_resource_reads(http::router& r, read_context& ctx) {
       auto p = paging_of(c, err);
       if (!p) return err;
       auto resp = page_or_error(projections::list_resources(ctx.db, kind, p->page, p->per_page));
-      if (kind == "issuer") redact_issuer_response(resp);  // sealed secrets show as ********
+      // Sealed secrets show as ********.
+      if (kind == "issuer" || kind == "target") redact_issuer_response(resp);
       return resp;
     });
     r.add("GET", std::string(path) + "/{id}", role::viewer, [&ctx, kind](http::request_context& c) {
@@ -164,11 +167,7 @@ void add_resource_reads(http::router& r, read_context& ctx) {
     if (!p) return err;
     return page_or_error(projections::list_retired_agents(ctx.db, p->page, p->per_page));
   });
-  r.add("GET", "/api/v1/agents/{id}/work", agent_operation(), [&ctx](http::request_context& c) {
-    auto work = projections::list_agent_work(ctx.db, c.path_param("id"));
-    if (!work) return error_response(work.error());
-    return http::json_response(projections::agent_work_json(*work));
-  });
+  // GET /api/v1/agents/{id}/work: agent_job_routes (it opens target secrets for the agent).
   r.add("GET", "/api/v1/stats/summary", role::viewer, [&ctx](http::request_context&) {
     auto stats = projections::get_entity_stats(ctx.db, ctx.clock.now());
     if (!stats) return error_response(stats.error());

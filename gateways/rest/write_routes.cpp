@@ -30,6 +30,7 @@ const resource_route resource_routes[] = {
     {"/api/v1/owners", "owner", "owner", role::operator_},
     {"/api/v1/policies", "policy", "pol", role::admin},
     {"/api/v1/agent-groups", "agent_group", "ag", role::admin},
+    {"/api/v1/targets", "target", "tgt", role::admin},  // configs hold credentials
 };
 
 std::string new_id(const events::json_object& body, const char* prefix) {
@@ -201,9 +202,15 @@ void add_agent_routes(http::router& r, write_context& ctx) {
           http::response err;
           auto body = body_of(c, err);
           if (!body) return err;
-          return render(ctx.runtime.execute(
-                            "agent", command_for(c, "agent.heartbeat", c.path_param("id"), *body)),
-                        200);
+          auto res = ctx.runtime.execute(
+              "agent", command_for(c, "agent.heartbeat", c.path_param("id"), *body));
+          // A retired agent gets 410 Gone, the signal for certctl-agent to stop for good.
+          if (!res && res.error().code == domain::domain_errc::conflict) {
+            auto agent = ctx.runtime.read("agent", c.path_param("id"));
+            if (agent && agent->view.has("retired_at"))
+              return http::error_response(410, "agent " + c.path_param("id") + " is retired");
+          }
+          return render(res, 200);
         });
   r.add("DELETE", "/api/v1/agents/{id}", role::admin, [&ctx](http::request_context& c) {
     events::json_object body;

@@ -20,6 +20,7 @@
 #include "actors/schedulers/job_retry.hpp"
 #include "actors/schedulers/scheduler_runtime.hpp"
 #include "actors/workflows/ca_revocation.hpp"
+#include "actors/workflows/deployment.hpp"
 #include "actors/workflows/issuance_service.hpp"
 #include "actors/workflows/issuer_resolver.hpp"
 #include "actors/workflows/revocation_cache.hpp"
@@ -38,12 +39,14 @@
 #include "gateways/pki/pki_routes.hpp"
 #include "gateways/rest/api_key_routes.hpp"
 #include "gateways/rest/approval_routes.hpp"
+#include "gateways/rest/agent_job_routes.hpp"
 #include "gateways/rest/auth_failure_log.hpp"
 #include "gateways/rest/auth_routes.hpp"
 #include "gateways/rest/bulk_routes.hpp"
 #include "gateways/rest/cluster_routes.hpp"
 #include "gateways/rest/connector_routes.hpp"
 #include "gateways/rest/governance_routes.hpp"
+#include "gateways/rest/discovery_routes.hpp"
 #include "gateways/rest/intermediate_routes.hpp"
 #include "gateways/rest/inventory_routes.hpp"
 #include "gateways/rest/key_export_routes.hpp"
@@ -51,6 +54,7 @@
 #include "gateways/rest/read_routes.hpp"
 #include "gateways/rest/stats_routes.hpp"
 #include "gateways/rest/verification_routes.hpp"
+#include "gateways/rest/target_routes.hpp"
 #include "gateways/rest/write_routes.hpp"
 #include "gateways/stream/event_routes.hpp"
 #include "infra/config.hpp"
@@ -294,6 +298,10 @@ int main() {
   actors::ca_revocation_service ca_revocations(runtime, **store, issuer_connectors);
   gateways::rest::observe_issuance(issuance, metrics);
   issuance.set_retry_schedule(schedulers::make_retry_schedule(due_work, clock));
+  // Every issued version goes to the certificate's targets (issue 12).
+  issuance.set_issued_listener([&runtime](const actors::issuance_task& t, const std::string& v) {
+    actors::deploy_after_issuance(runtime, t.certificate_id, v, t.correlation_id);
+  });
   issuance.set_profile_lookup(
       [&db = *db](const std::string& id) -> std::optional<events::json_object> {
         auto doc = projections::get_resource(*db, "profile", id);
@@ -422,6 +430,7 @@ int main() {
   writes.after_revoke = [&ca_revocations](const std::string& id, const std::string& correlation) {
     ca_revocations.notify(id, correlation);
   };
+  writes.hooks["target"] = gateways::rest::target_config_hook(connector_configs, runtime);
   gateways::rest::add_write_routes(router, writes);
   gateways::rest::read_context reads{**db, projector, clock};
   gateways::rest::add_read_routes(router, reads);
@@ -442,6 +451,11 @@ int main() {
   gateways::rest::add_intermediate_routes(router, intermediates);
   gateways::rest::connector_context connectors_ctx{runtime, **db, connector_configs};
   gateways::rest::add_connector_routes(router, connectors_ctx);
+  gateways::rest::deployment_context deployments{runtime, **db, connector_configs};
+  gateways::rest::add_target_routes(router, deployments);
+  gateways::rest::add_agent_job_routes(router, deployments);
+  gateways::rest::discovery_context discovery_ctx{runtime, **db};
+  gateways::rest::add_discovery_routes(router, discovery_ctx);
   gateways::rest::stats_context stats{**db, clock};
   gateways::rest::add_stats_routes(router, stats);
   gateways::rest::metrics_context metrics_ctx{metrics, **db, projector, clock, node.get()};

@@ -31,11 +31,13 @@
 #include "gateways/pki/pki_routes.hpp"
 #include "gateways/rest/api_key_routes.hpp"
 #include "gateways/rest/approval_routes.hpp"
+#include "gateways/rest/agent_job_routes.hpp"
 #include "gateways/rest/auth_routes.hpp"
 #include "gateways/rest/bulk_routes.hpp"
 #include "gateways/rest/cluster_routes.hpp"
 #include "gateways/rest/connector_routes.hpp"
 #include "gateways/rest/governance_routes.hpp"
+#include "gateways/rest/discovery_routes.hpp"
 #include "gateways/rest/intermediate_routes.hpp"
 #include "gateways/rest/inventory_routes.hpp"
 #include "gateways/rest/key_export_routes.hpp"
@@ -43,6 +45,7 @@
 #include "gateways/rest/read_routes.hpp"
 #include "gateways/rest/stats_routes.hpp"
 #include "gateways/rest/verification_routes.hpp"
+#include "gateways/rest/target_routes.hpp"
 #include "gateways/rest/write_routes.hpp"
 #include "gateways/stream/event_routes.hpp"
 #include "infra/config.hpp"
@@ -197,6 +200,15 @@ struct full_server {
         std::make_unique<rest::connector_context>(rest::connector_context{runtime, *db, *configs});
     rest::add_connector_routes(*router, *connector_ctx);
     groups.insert("connector");
+    deployments = std::make_unique<rest::deployment_context>(
+        rest::deployment_context{runtime, *db, *configs});
+    rest::add_target_routes(*router, *deployments);
+    groups.insert("target");
+    rest::add_agent_job_routes(*router, *deployments);
+    groups.insert("agent_job");
+    discovery = std::make_unique<rest::discovery_context>(rest::discovery_context{runtime, *db});
+    rest::add_discovery_routes(*router, *discovery);
+    groups.insert("discovery");
     stats = std::make_unique<rest::stats_context>(rest::stats_context{*db, clock});
     rest::add_stats_routes(*router, *stats);
     groups.insert("stats");
@@ -265,6 +277,8 @@ struct full_server {
   std::unique_ptr<rest::bulk_context> bulk;
   std::unique_ptr<rest::intermediate_context> intermediates;
   std::unique_ptr<rest::connector_context> connector_ctx;
+  std::unique_ptr<rest::deployment_context> deployments;
+  std::unique_ptr<rest::discovery_context> discovery;
   std::unique_ptr<rest::stats_context> stats;
   std::unique_ptr<rest::governance_context> governance;
   std::unique_ptr<rest::approval_context> approvals;
@@ -364,6 +378,8 @@ BOOST_AUTO_TEST_CASE(agent_keys_reach_only_the_agent_operations) {
       // the agent probes what it deployed and records it
       "POST /api/v1/jobs/{id}/verify",
       "GET /api/v1/jobs/{id}/verification",
+      "POST /api/v1/agents/{id}/jobs/{job_id}/status",
+      "POST /api/v1/agents/{id}/discoveries",
   };
   full_server s;
   std::set<std::string> admitted;

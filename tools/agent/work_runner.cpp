@@ -1,0 +1,199 @@
+#include "tools/agent/work_runner.hpp"
+
+#include <arpa/inet.h>
+
+#include "connectors/config_schema.hpp"
+#include "infra/crypto/certificate.hpp"
+
+namespace certctl::agent {
+
+namespace {
+
+bool is_ip(const std::string& s) {
+  unsigned char buf[16];
+  return ::inet_pton(AF_INET, s.c_str(), buf) == 1 || ::inet_pton(AF_INET6, s.c_str(), buf) == 1;
+}
+
+events::json_object object_at(const events::json_object& doc, const char* key) {
+  if (!doc.is_object(key)) return {};
+  return events::json_object::parse(doc.raw(key)).value_or(events::json_object{});
+}
+
+}  // namespace
+
+crypto::subject_alt_names classify_sans(const std::string& common_name,
+                                        const std::vector<std::string>& sans) {
+  crypto::subject_alt_names out;
+  for (const auto& s : sans) {
+    if (s.empty()) continue;
+    if (is_ip(s))
+      out.ip.push_back(s);
+    else if (s.find("://") != std::string::npos)
+      out.uri.push_back(s);
+    else if (s.find('@') != std::string::npos)
+      out.email.push_back(s);
+    else
+      out.dns.push_back(s);
+  }
+  if (out.empty() && !common_name.empty()) {
+    if (is_ip(common_name))
+      out.ip.push_back(common_name);
+    else
+      out.dns.push_back(common_name);
+  }
+  return out;
+}
+
+work_runner::work_runner(server_client& server, key_dir& keys,
+                         const connectors::connector_registry& registry, std::string agent_id,
+                         log_fn log)
+    : server_(server),
+      keys_(keys),
+      registry_(registry),
+      agent_id_(std::move(agent_id)),
+      log_(std::move(log)) {}
+
+work_outcome work_runner::run(const events::json_object& item) {
+  const std::string type = item.str("type"), status = item.str("status");
+  if (status == "AwaitingCSR") return submit_csr(item);
+  if (type == "Deployment" && status == "Pending") return run_target_job(item, true);
+  if (type == "Validation" && status == "Pending") return run_target_job(item, false);
+  log_("warn", "ignoring work item " + item.str("id") + " (" + type + ", " + status + ")");
+  return work_outcome::done;
+}
+
+work_outcome work_runner::submit_csr(const events::json_object& item) {
+  const std::string job = item.str("id"), cert = item.str("certificate_id");
+  crypto::key_type type = crypto::key_type::ecdsa_p256;
+  if (item.is_string("key_algorithm")) {
+    auto t = crypto::parse_key_type(item.str("key_algorithm"));
+    if (!t) {
+      log_("error", "job " + job + ": unknown key algorithm " + item.str("key_algorithm"));
+      return work_outcome::done;
+    }
+    type = *t;
+  }
+  const std::string cn = item.str("common_name");
+  auto made = keys_.new_key(cert, type, cn, classify_sans(cn, item.str_array("sans")));
+  if (!made) {
+    log_("error", "job " + job + ": " + made.error());
+    return work_outcome::done;
+  }
+  events::json_object body;
+  body.set("job_id", job).set("certificate_id", cert).set("csr_pem", made->csr_pem);
+  auto r = server_.post("/api/v1/agents/" + agent_id_ + "/csr", body.dump());
+  if (!r) {
+    log_("warn", "job " + job + ": CSR not delivered: " + r.error());
+    return work_outcome::retry;
+  }
+  if (r->status == 410) return work_outcome::retired;
+  if (r->status != 202) {
+    log_("warn", "job " + job + ": CSR refused (" + std::to_string(r->status) + "): " + r->body);
+    return work_outcome::done;
+  }
+  log_("info", "job " + job + ": key generated locally (" + std::string(crypto::to_string(type)) +
+                   "), CSR submitted for " + cert);
+  return work_outcome::done;
+}
+
+work_outcome work_runner::report(const std::string& job_id, const std::string& status,
+                                 const std::string& text) {
+  events::json_object body;
+  body.set("status", status);
+  if (!text.empty()) body.set(status == "Failed" ? "error" : "message", text);
+  auto r = server_.post("/api/v1/agents/" + agent_id_ + "/jobs/" + job_id + "/status", body.dump());
+  if (!r) {
+    log_("warn", "job " + job_id + ": status " + status + " not delivered: " + r.error());
+    return work_outcome::retry;
+  }
+  if (r->status == 410) return work_outcome::retired;
+  if (r->status != 200) {
+    log_("warn", "job " + job_id + ": status " + status + " refused (" + std::to_string(r->status) +
+                     "): " + r->body);
+    return work_outcome::retry;
+  }
+  log_(status == "Failed" ? "warn" : "info",
+       "job " + job_id + ": " + status + (text.empty() ? "" : ": " + text));
+  return work_outcome::done;
+}
+
+work_outcome work_runner::run_target_job(const events::json_object& item, bool deploy) {
+  const std::string job = item.str("id"), target_id = item.str("target_id");
+  const std::string cert_id = item.str("certificate_id"), type = item.str("target_type");
+  // Running first: a job the server gave to someone else (or cancelled) is not touched.
+  {
+    auto r = server_.post("/api/v1/agents/" + agent_id_ + "/jobs/" + job + "/status",
+                          R"({"status":"Running"})");
+    if (!r) {
+      log_("warn", "job " + job + ": status Running not delivered: " + r.error());
+      return work_outcome::retry;
+    }
+    if (r->status == 410) return work_outcome::retired;
+    if (r->status != 200) {
+      log_("info", "job " + job + " not started (" + std::to_string(r->status) + "): " + r->body);
+      return work_outcome::done;  // taken, cancelled or gone: nothing to do here
+    }
+    log_("info", "job " + job + ": Running");
+  }
+
+  const auto* reg = registry_.find_target(type);
+  if (reg == nullptr)
+    return report(
+        job, "Failed",
+        "no target connector of type '" + type + "' in this agent (target " + target_id + ")");
+  const auto config = object_at(item, "target_config");
+  if (auto ok = connectors::validate_config(reg->schema, config); !ok)
+    return report(
+        job, "Failed",
+        "target " + target_id + " config: " + ok.error().field + ": " + ok.error().message);
+  auto made = reg->make({target_id, config});
+  if (!made) return report(job, "Failed", "target " + target_id + ": " + made.error().message);
+  auto target = *made;
+  auto valid = target->validate();
+  if (!valid) return report(job, "Failed", "validate: " + valid.error().message);
+  if (!deploy) return report(job, "Completed", "target " + target_id + " validated");
+
+  auto fetched = server_.get("/api/v1/agents/" + agent_id_ + "/certificates/" + cert_id);
+  if (!fetched) return work_outcome::retry;  // Running stays; the next poll does not see it
+  if (fetched->status == 410) return work_outcome::retired;
+  if (fetched->status != 200)
+    return report(job, "Failed",
+                  "certificate " + cert_id + " could not be fetched (" +
+                      std::to_string(fetched->status) + ")");
+  auto doc = events::json_object::parse(fetched->body).value_or(events::json_object{});
+  auto parts = crypto::split_pem_chain(doc.str("certificate_pem"));
+  if (!parts || parts->empty())
+    return report(job, "Failed", "certificate " + cert_id + " came back without a PEM chain");
+  connectors::deployment_request req;
+  req.certificate_id = cert_id;
+  req.cert_pem = (*parts)[0];
+  for (size_t i = 1; i < parts->size(); ++i) req.chain_pem += (*parts)[i];
+  auto key = keys_.key_for(cert_id, req.cert_pem);
+  if (!key) return report(job, "Failed", key.error().message);
+  req.key_pem = std::move(*key);
+  const std::string serial = doc.str("serial_number");
+  req.metadata = {{"job_id", job},
+                  {"target_id", target_id},
+                  {"serial_hex", serial},
+                  {"version_id", doc.str("version_id")}};
+
+  auto deployed = target->deploy(req);
+  if (!deployed) return report(job, "Failed", "deploy: " + deployed.error().message);
+  auto verified = target->verify({cert_id, serial});
+  if (!verified || !verified->valid) {
+    std::string why = !verified ? verified.error().message
+                                : "target serves serial '" + verified->serial_hex + "', expected " +
+                                      serial +
+                                      (verified->message.empty() ? "" : ": " + verified->message);
+    auto undone = target->rollback(deployed->deployment_id);
+    why += undone ? "; rolled back" : "; ROLLBACK FAILED: " + undone.error().message;
+    return report(job, "Failed", "verify: " + why);
+  }
+  keys_.prune_older(cert_id, req.cert_pem);
+  return report(job, "Completed",
+                std::string(deployed->unchanged ? "unchanged (already deployed)"
+                                                : "deployed: " + deployed->message) +
+                    "; verified: serving serial " + serial);
+}
+
+}  // namespace certctl::agent
