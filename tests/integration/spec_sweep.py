@@ -50,9 +50,12 @@ ID_OF = {
     "/api/v1/discovered-certificates": "discovered_certificate",
 }
 
-# Operations that destroy or retire what they name: they get the `doomed` entities and run
-# last, deletions after everything else (a revocation needs its certificate not yet archived).
-DESTRUCTIVE = re.compile(r"^(DELETE |POST .*/(revoke|retire|reject|dismiss|cancel)$)")
+# Operations that destroy, retire or replace what they name: they get the `doomed` entities and
+# run last, deletions after everything else (a revocation needs its certificate not yet
+# archived). Renewals are here too: a renewal in flight would change what a read or an export
+# of the live certificate answers.
+DESTRUCTIVE = re.compile(
+    r"^(DELETE |POST .*/(revoke|retire|reject|dismiss|cancel|renew|bulk-renew|bulk-reassign)$)")
 
 # Path parameters some operations need from a particular fixture entry (the `doomed` pool for
 # destructive ones): jobs in the right state, the CA that has a hierarchy.
@@ -66,7 +69,7 @@ OVERRIDES = {
 
 def curated_bodies(ids):
     """Meaningful bodies for the writes whose schema-minimal body would only earn a 400."""
-    cert, rp = ids.get("certificate", ""), ids.get("renewal_policy", "")
+    rp = ids.get("renewal_policy", "")
     return {
         "POST /api/v1/certificates": {
             "name": "sweep", "common_name": "sweep.example.com", "sans": ["sweep.example.com"],
@@ -95,8 +98,8 @@ def curated_bodies(ids):
         "PUT /api/v1/policies/{id}": {"severity": "Warning"},
         "POST /api/v1/agent-groups": {"name": "sweep group", "match_os": "linux"},
         "PUT /api/v1/agent-groups/{id}": {"description": "swept"},
-        "POST /api/v1/certificates/bulk-renew": {"certificate_ids": [cert]},
-        "POST /api/v1/certificates/bulk-reassign": {"certificate_ids": [cert],
+        "POST /api/v1/certificates/bulk-renew": {"certificate_ids": [ids.get("bulk_certificate", "")]},
+        "POST /api/v1/certificates/bulk-reassign": {"certificate_ids": [ids.get("bulk_certificate", "")],
                                                     "owner_id": ids.get("owner", "")},
         "POST /api/v1/certificates/bulk-revoke": {"certificate_ids": [ids.get("bulk_certificate", "")],
                                                   "reason": "superseded"},

@@ -89,6 +89,10 @@ std::map<std::string, std::string> seed(api& client, api& requester, const std::
   ids["reject_job"] =
       awaiting_approval(client, requester, "reject-" + tag, ids["renewal_policy"]).second;
   ids["local_issuer"] = "iss-local";
+  ids["target"] = created_id(
+      client, "/api/v1/targets",
+      R"({"name":"web )" + tag + R"(","type":"NGINX","agent_id":")" + ids["agent"] +
+          R"(","config":{"cert_path":"/tmp/certctl-sweep/c.pem","key_path":"/tmp/certctl-sweep/k.pem","reload_command":"true"}})");
   // What POST /certificates/bulk-revoke consumes (the doomed set's is revoked by id).
   auto bulk = client.post(
       "/api/v1/certificates",
