@@ -8,6 +8,7 @@
 #include "domain/acme_order.hpp"
 #include "domain/approval.hpp"
 #include "domain/certificate.hpp"
+#include "domain/health_check.hpp"
 #include "domain/intermediate.hpp"
 #include "domain/job.hpp"
 #include "domain/policy_rules.hpp"
@@ -374,6 +375,7 @@ std::unique_ptr<aggregate> make_aggregate(const std::string& kind, const std::st
   if (kind == "acme_authz") return make_acme_authz(id);
   if (kind == "intermediate") return make_intermediate(id);
   if (kind == "approval") return make_approval(id);
+  if (kind == "health_check") return make_health_check(id);
   return make_resource(kind, id);
 }
 
