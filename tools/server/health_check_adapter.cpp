@@ -1,0 +1,21 @@
+#include "tools/server/health_check_adapter.hpp"
+
+#include "projections/health_check_projection.hpp"
+
+namespace certctl::server {
+
+std::vector<schedulers::health_probe_target> health_check_adapter::due(events::timestamp_us now,
+                                                                       size_t limit,
+                                                                       std::string& error) {
+  auto rows = projections::due_health_checks(*db_, now, static_cast<std::int64_t>(limit));
+  if (!rows) {
+    error = "health checks due: " + rows.error().message;
+    return {};
+  }
+  std::vector<schedulers::health_probe_target> out;
+  out.reserve(rows->size());
+  for (const auto& r : *rows) out.push_back({r.id, r.endpoint, r.timeout_ms, r.interval_seconds});
+  return out;
+}
+
+}  // namespace certctl::server
