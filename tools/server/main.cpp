@@ -16,6 +16,7 @@
 #include "actors/cluster/owned_work_source.hpp"
 #include "actors/runtime/entity_runtime.hpp"
 #include "actors/schedulers/audit_checkpoint.hpp"
+#include "actors/schedulers/health_probe.hpp"
 #include "actors/schedulers/job_retry.hpp"
 #include "actors/schedulers/scheduler_runtime.hpp"
 #include "actors/workflows/issuance_service.hpp"
@@ -34,6 +35,7 @@
 #include "gateways/pki/pki_handler.hpp"
 #include "gateways/pki/pki_routes.hpp"
 #include "gateways/rest/approval_routes.hpp"
+#include "gateways/rest/health_check_routes.hpp"
 #include "gateways/rest/auth_failure_log.hpp"
 #include "gateways/rest/auth_routes.hpp"
 #include "gateways/rest/bulk_routes.hpp"
@@ -60,6 +62,7 @@
 #include "projections/standard_projections.hpp"
 #include "tools/server/due_work_adapter.hpp"
 #include "tools/server/governance_adapter.hpp"
+#include "tools/server/health_check_adapter.hpp"
 #include "tools/server/revocation_reader_adapter.hpp"
 
 namespace {
@@ -308,6 +311,25 @@ int main() {
   sched_opts.extra_loops.push_back(
       {"policies", std::chrono::minutes(5),
        [&policy_sweep](events::timestamp_us now) { return policy_sweep.tick(now); }});
+  // Endpoint health checks (docs/health-checks.md): probes run on their own pool, through the
+  // outbound guard; the loop only hands out the due ones.
+  net::outbound_guard health_guard(cfg->outbound_allow_cidrs);
+  server::health_check_adapter health_reads(*db);
+  std::optional<schedulers::health_probe_loop> health_probes;
+  if (cfg->health_check_enabled) {
+    health_probes.emplace(runtime, health_reads, clock,
+                          schedulers::tls_endpoint_prober(health_guard));
+    health_probes->on_probe([](const schedulers::tick_report& r) {
+      if (!r.actions.empty() && !r.actions.front().ok)
+        std::cout << "scheduler " << schedulers::summary(r) << std::endl;
+    });
+    const std::chrono::seconds every(std::clamp(cfg->health_check_min_interval_seconds / 3, 1, 10));
+    sched_opts.tick_interval = std::min<std::chrono::milliseconds>(sched_opts.tick_interval, every);
+    sched_opts.extra_loops.push_back(
+        {"health", every, [&health_probes](events::timestamp_us now) {
+           return health_probes->tick(now);
+         }});
+  }
   sched_opts.on_report = [](const schedulers::tick_report& r) {
     std::cout << "scheduler " << schedulers::summary(r) << std::endl;
   };
@@ -403,6 +425,9 @@ int main() {
   gateways::rest::add_governance_routes(router, governance);
   gateways::rest::approval_context approvals{runtime, **db, handoff};
   gateways::rest::add_approval_routes(router, approvals);
+  gateways::rest::health_check_context health_checks{runtime, **db,
+                                                     cfg->health_check_min_interval_seconds};
+  gateways::rest::add_health_check_routes(router, health_checks);
   gateways::rest::key_export_context key_exports{**db, *keys, runtime};
   gateways::rest::add_key_export_routes(router, key_exports);
   gateways::rest::add_auth_routes(router, {cfg->auth_type});
