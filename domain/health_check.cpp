@@ -11,7 +11,7 @@ namespace {
 constexpr std::int64_t us_per_day = 86400LL * 1000000LL;
 
 /// The probe fields a status_changed or probed event copies from record_probe.
-const char* const probe_strings[] = {"observed_fingerprint", "serial",         "cert_subject",
+const char* const probe_strings[] = {"observed_fingerprint", "serial",          "cert_subject",
                                      "cert_issuer",          "cert_not_before", "cert_not_after",
                                      "failure_reason"};
 
@@ -62,8 +62,8 @@ result<events::json_object, domain_error> settings_of(const events::json_object&
       return invalid("field 'endpoint' must be host:port with a port between 1 and 65535");
     out.set("endpoint", b.str("endpoint"));
   }
-  for (const char* f : {"check_interval_seconds", "timeout_ms", "failure_threshold",
-                        "degraded_within_days"})
+  for (const char* f :
+       {"check_interval_seconds", "timeout_ms", "failure_threshold", "degraded_within_days"})
     if (b.is_int(f)) out.set(f, b.int64(f));
   if (b.is_bool("enabled")) out.set("enabled", b.boolean("enabled"));
   for (const char* f : {"certificate_id", "network_scan_target_id"})
@@ -140,9 +140,9 @@ class health_check final : public aggregate {
     if (!events::parse_rfc3339(b.str("checked_at")))
       return invalid("field 'checked_at' must be an RFC 3339 time");
     for (const char* f : probe_strings)
-      if (b.has(f) && !b.is_string(f)) return invalid(std::string("field '") + f + "' must be a string");
-    if (!view_.boolean("enabled", true))
-      return conflict("health check " + id_ + " is disabled");
+      if (b.has(f) && !b.is_string(f))
+        return invalid(std::string("field '") + f + "' must be a string");
+    if (!view_.boolean("enabled", true)) return conflict("health check " + id_ + " is disabled");
 
     const std::string before = view_.str("status");
     std::string status = before;
@@ -210,8 +210,7 @@ class health_check final : public aggregate {
 /// The last-probe fields of the view, from a status_changed or probed payload.
 void fold_probe(events::json_object& view, const events::json_object& p, const std::string& at) {
   const auto checked = p.str("checked_at", at);
-  view.set("last_checked_at", checked)
-      .set("consecutive_failures", p.int64("consecutive_failures"));
+  view.set("last_checked_at", checked).set("consecutive_failures", p.int64("consecutive_failures"));
   if (p.boolean("ok")) {
     view.set("last_success_at", checked);
     for (const char* f : {"observed_fingerprint", "cert_not_after"})
@@ -259,8 +258,10 @@ bool fold_health_check(events::json_object& view, bool& deleted, const std::stri
   const std::string at = events::format_rfc3339(e.occurred_at);
   if (e.type == "health_check.created") {
     view = p;
-    view.set("id", id).set("created_at", at).set("consecutive_failures", 0).set("acknowledged",
-                                                                                false);
+    view.set("id", id)
+        .set("created_at", at)
+        .set("consecutive_failures", 0)
+        .set("acknowledged", false);
     deleted = false;
   } else if (e.type == "health_check.updated") {
     view.merge(p);

@@ -42,8 +42,8 @@ apply_result health_check_projection::apply(transaction& tx, const events::recor
   bool deleted = false;
   std::int64_t created_seq = e.position, last_checked_us = 0;
   if (e.type != "health_check.created") {
-    auto rows = tx.query(
-        "SELECT doc, created_seq, last_checked_us FROM health_checks WHERE id = ?", {id});
+    auto rows =
+        tx.query("SELECT doc, created_seq, last_checked_us FROM health_checks WHERE id = ?", {id});
     if (!rows) return apply_error::from(rows.error());
     if (rows->empty()) return done{};
     doc = events::json_object::parse(rows->front().text(0).value_or("{}"))
@@ -150,8 +150,8 @@ db_result<std::vector<due_health_check>> due_health_checks(sql::database& db, st
   if (!rows) return rows.error();
   std::vector<due_health_check> out;
   for (const auto& row : *rows) {
-    auto doc = events::json_object::parse(row.text(1).value_or("{}"))
-                   .value_or(events::json_object{});
+    auto doc =
+        events::json_object::parse(row.text(1).value_or("{}")).value_or(events::json_object{});
     out.push_back({row.text(0).value_or(""), doc.str("endpoint"), doc.int64("timeout_ms", 5000),
                    doc.int64("check_interval_seconds", 300)});
   }

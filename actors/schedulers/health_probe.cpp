@@ -3,8 +3,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
-#include <mutex>
 #include <map>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -89,7 +89,7 @@ struct health_probe_loop::impl {
   std::condition_variable work_cv;  ///< a check was queued, or stopping
   std::condition_variable idle_cv;  ///< a probe finished
   std::deque<health_probe_target> queue;
-  std::set<std::string> pending;  ///< queued or in progress
+  std::set<std::string> pending;                           ///< queued or in progress
   std::map<std::string, events::timestamp_us> dispatched;  ///< check id -> last queued at
   bool stopping = false;
   std::vector<std::thread> workers;

@@ -42,7 +42,7 @@ class due_health_checks {
 /// What one probe saw: the fields of health_check.record_probe.
 struct probe_outcome {
   bool ok = false;
-  std::string failure_reason;  ///< when !ok
+  std::string failure_reason;          ///< when !ok
   std::int64_t response_time_ms = -1;  ///< -1: not measured
   std::string fingerprint_sha256_hex;
   std::string serial_hex;
@@ -61,9 +61,9 @@ using endpoint_prober = std::function<probe_outcome(const health_probe_target&)>
 endpoint_prober tls_endpoint_prober(const net::outbound_guard& guard);
 
 struct health_probe_options {
-  size_t workers = 4;       ///< probes at once
-  size_t queue_limit = 256; ///< checks waiting for a worker
-  size_t batch = 200;       ///< checks asked for per tick
+  size_t workers = 4;        ///< probes at once
+  size_t queue_limit = 256;  ///< checks waiting for a worker
+  size_t batch = 200;        ///< checks asked for per tick
 };
 
 class health_probe_loop {

@@ -30,10 +30,9 @@ std::optional<std::int64_t> int_query(const http::request_context& c, const char
                                       http::response& err) {
   const auto text = c.query(name);
   if (!text) return fallback;
-  const bool digits = !text->empty() && text->size() <= 9 &&
-                      std::all_of(text->begin(), text->end(), [](char ch) {
-                        return ch >= '0' && ch <= '9';
-                      });
+  const bool digits =
+      !text->empty() && text->size() <= 9 &&
+      std::all_of(text->begin(), text->end(), [](char ch) { return ch >= '0' && ch <= '9'; });
   const std::int64_t v = digits ? std::stoll(*text) : lo - 1;
   if (v < lo || v > hi) {
     err = http::error_response(400, std::string(name) + " must be between " + std::to_string(lo) +
@@ -94,9 +93,8 @@ void add_health_check_routes(http::router& r, health_check_context& ctx) {
     const std::string id = body->is_string("id") && domain::is_valid_id(body->str("id"))
                                ? body->str("id")
                                : "hc-" + crypto::random_hex(8);
-    return render(ctx.runtime.execute("health_check",
-                                      command_for(c, "health_check.create", id, *body)),
-                  201);
+    return render(
+        ctx.runtime.execute("health_check", command_for(c, "health_check.create", id, *body)), 201);
   });
   r.add("GET", "/api/v1/health-checks/summary", role::viewer, [&ctx](http::request_context&) {
     auto summary = projections::health_check_summary_json(ctx.db);
@@ -116,18 +114,16 @@ void add_health_check_routes(http::router& r, health_check_context& ctx) {
                                                                   c.path_param("id"), *body)),
                   200);
   });
-  r.add("DELETE", "/api/v1/health-checks/{id}", role::operator_,
-        [&ctx](http::request_context& c) {
-          auto res = ctx.runtime.execute(
-              "health_check", command_for(c, "health_check.delete", c.path_param("id"), {}));
-          if (!res) return render(res, 204);
-          http::response resp;
-          resp.status = 204;
-          resp.content_type.clear();
-          if (res->position > 0)
-            resp.with_header("X-Certctl-Position", std::to_string(res->position));
-          return resp;
-        });
+  r.add("DELETE", "/api/v1/health-checks/{id}", role::operator_, [&ctx](http::request_context& c) {
+    auto res = ctx.runtime.execute("health_check",
+                                   command_for(c, "health_check.delete", c.path_param("id"), {}));
+    if (!res) return render(res, 204);
+    http::response resp;
+    resp.status = 204;
+    resp.content_type.clear();
+    if (res->position > 0) resp.with_header("X-Certctl-Position", std::to_string(res->position));
+    return resp;
+  });
   r.add("GET", "/api/v1/health-checks/{id}/history", role::viewer,
         [&ctx](http::request_context& c) { return history(ctx, c); });
   r.add("POST", "/api/v1/health-checks/{id}/acknowledge", role::operator_,
@@ -135,10 +131,10 @@ void add_health_check_routes(http::router& r, health_check_context& ctx) {
           http::response err;
           auto body = body_of(c, err);
           if (!body) return err;
-          return render(ctx.runtime.execute("health_check",
-                                            command_for(c, "health_check.acknowledge",
-                                                        c.path_param("id"), *body)),
-                        200);
+          return render(
+              ctx.runtime.execute("health_check", command_for(c, "health_check.acknowledge",
+                                                              c.path_param("id"), *body)),
+              200);
         });
 }
 

@@ -32,9 +32,11 @@ constexpr int tls_port = 56511;
 /// prints it ("AB:CD:..."), which the API accepts as it is.
 std::string make_certificate(const std::string& dir, const std::string& name) {
   const std::string base = dir + "/" + name;
-  auto r = run_shell("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 90"
-                     " -subj /CN=" + name + ".health.test -keyout " + shell_quote(base + ".key") +
-                     " -out " + shell_quote(base + ".pem") + " 2>&1");
+  auto r = run_shell(
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 90"
+      " -subj /CN=" +
+      name + ".health.test -keyout " + shell_quote(base + ".key") + " -out " +
+      shell_quote(base + ".pem") + " 2>&1");
   BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.out);
   auto fp = run_shell("openssl x509 -noout -fingerprint -sha256 -in " + shell_quote(base + ".pem"));
   BOOST_REQUIRE(fp.exit_code == 0);
@@ -128,11 +130,11 @@ BOOST_AUTO_TEST_CASE(a_swapped_certificate_is_a_mismatch_a_dead_endpoint_goes_do
   api client(server);
 
   tls_endpoint endpoint(dir.path + "/a", tls_port);
-  auto created = client.post("/api/v1/health-checks",
-                             R"({"endpoint":"127.0.0.1:)" + std::to_string(tls_port) +
-                                 R"(","check_interval_seconds":1,"timeout_ms":2000,)"
-                                 R"("failure_threshold":2,"expected_fingerprint":")" +
-                                 fp_a + "\"}");
+  auto created =
+      client.post("/api/v1/health-checks", R"({"endpoint":"127.0.0.1:)" + std::to_string(tls_port) +
+                                               R"(","check_interval_seconds":1,"timeout_ms":2000,)"
+                                               R"("failure_threshold":2,"expected_fingerprint":")" +
+                                               fp_a + "\"}");
   BOOST_REQUIRE_MESSAGE(created.status == 201, created.describe());
   const std::string id = str(created.json(), "id");
   BOOST_TEST(str(created.json(), "expected_fingerprint") == lower_hex(fp_a));
@@ -159,8 +161,7 @@ BOOST_AUTO_TEST_CASE(a_swapped_certificate_is_a_mismatch_a_dead_endpoint_goes_do
   BOOST_TEST(str(ack.json(), "acknowledged_by") == "oncall");
 
   // The history has every transition, newest first; the summary counts the check as down.
-  auto history = client.get("/api/v1/health-checks/" + id + "/history?limit=1000",
-                            ack.position());
+  auto history = client.get("/api/v1/health-checks/" + id + "/history?limit=1000", ack.position());
   BOOST_REQUIRE_MESSAGE(history.status == 200, history.describe());
   auto h = history.json();
   std::vector<std::string> transitions;

@@ -35,13 +35,13 @@
 #include "gateways/pki/pki_handler.hpp"
 #include "gateways/pki/pki_routes.hpp"
 #include "gateways/rest/approval_routes.hpp"
-#include "gateways/rest/health_check_routes.hpp"
 #include "gateways/rest/auth_failure_log.hpp"
 #include "gateways/rest/auth_routes.hpp"
 #include "gateways/rest/bulk_routes.hpp"
 #include "gateways/rest/cluster_routes.hpp"
 #include "gateways/rest/connector_routes.hpp"
 #include "gateways/rest/governance_routes.hpp"
+#include "gateways/rest/health_check_routes.hpp"
 #include "gateways/rest/intermediate_routes.hpp"
 #include "gateways/rest/inventory_routes.hpp"
 #include "gateways/rest/key_export_routes.hpp"
@@ -325,10 +325,9 @@ int main() {
     });
     const std::chrono::seconds every(std::clamp(cfg->health_check_min_interval_seconds / 3, 1, 10));
     sched_opts.tick_interval = std::min<std::chrono::milliseconds>(sched_opts.tick_interval, every);
-    sched_opts.extra_loops.push_back(
-        {"health", every, [&health_probes](events::timestamp_us now) {
-           return health_probes->tick(now);
-         }});
+    sched_opts.extra_loops.push_back({"health", every, [&health_probes](events::timestamp_us now) {
+                                        return health_probes->tick(now);
+                                      }});
   }
   sched_opts.on_report = [](const schedulers::tick_report& r) {
     std::cout << "scheduler " << schedulers::summary(r) << std::endl;
