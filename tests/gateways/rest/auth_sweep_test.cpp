@@ -34,6 +34,7 @@
 #include "gateways/rest/cluster_routes.hpp"
 #include "gateways/rest/connector_routes.hpp"
 #include "gateways/rest/governance_routes.hpp"
+#include "gateways/rest/health_check_routes.hpp"
 #include "gateways/rest/intermediate_routes.hpp"
 #include "gateways/rest/inventory_routes.hpp"
 #include "gateways/rest/key_export_routes.hpp"
@@ -164,6 +165,10 @@ struct full_server {
     approvals = std::make_unique<rest::approval_context>(rest::approval_context{runtime, *db, {}});
     rest::add_approval_routes(*router, *approvals);
     groups.insert("approval");
+    health_checks =
+        std::make_unique<rest::health_check_context>(rest::health_check_context{runtime, *db, 30});
+    rest::add_health_check_routes(*router, *health_checks);
+    groups.insert("health_check");
     key_exports =
         std::make_unique<rest::key_export_context>(rest::key_export_context{*db, keys, runtime});
     rest::add_key_export_routes(*router, *key_exports);
@@ -246,6 +251,7 @@ struct full_server {
   std::unique_ptr<rest::stats_context> stats;
   std::unique_ptr<rest::governance_context> governance;
   std::unique_ptr<rest::approval_context> approvals;
+  std::unique_ptr<rest::health_check_context> health_checks;
   std::unique_ptr<rest::metrics_context> metrics_ctx;
   std::unique_ptr<gateways::stream::event_context> events_ctx;
   std::unique_ptr<rest::inventory_context> inventory_ctx;
