@@ -176,3 +176,17 @@ BOOST_AUTO_TEST_CASE(audit_checkpoint_settings_have_defaults_overrides_and_bound
     BOOST_TEST(why.find(name) != std::string::npos, why);
   }
 }
+
+BOOST_AUTO_TEST_CASE(health_check_settings_are_opt_in_with_a_bounded_interval_floor) {
+  auto c = load({});
+  BOOST_REQUIRE(c.ok());
+  BOOST_TEST(c->health_check_enabled == false);
+  BOOST_TEST(c->health_check_min_interval_seconds == 30);
+  c = load({{"CERTCTL_HEALTH_CHECK_ENABLED", "true"},
+            {"CERTCTL_HEALTH_CHECK_MIN_INTERVAL_SECONDS", "1"}});
+  BOOST_REQUIRE(c.ok());
+  BOOST_TEST(c->health_check_enabled == true);
+  BOOST_TEST(c->health_check_min_interval_seconds == 1);
+  BOOST_TEST(error_of({{"CERTCTL_HEALTH_CHECK_MIN_INTERVAL_SECONDS", "0"}})
+                 .find("CERTCTL_HEALTH_CHECK_MIN_INTERVAL_SECONDS") != std::string::npos);
+}
