@@ -314,7 +314,10 @@ int main() {
   // Endpoint health checks (docs/health-checks.md): probes run on their own pool, through the
   // outbound guard; the loop only hands out the due ones.
   net::outbound_guard health_guard(cfg->outbound_allow_cidrs);
-  server::health_check_adapter health_reads(*db);
+  server::health_check_adapter health_reads(
+      *db, node ? server::health_check_adapter::ownership(
+                      [n = node.get()](const std::string& stream) { return n->is_local(stream); })
+                : nullptr);
   std::optional<schedulers::health_probe_loop> health_probes;
   if (cfg->health_check_enabled) {
     health_probes.emplace(runtime, health_reads, clock,

@@ -126,6 +126,22 @@ BOOST_AUTO_TEST_CASE(due_checks_are_probed_off_the_tick_thread_and_their_status_
   BOOST_TEST(events::json_object::parse(history->data.front()).value().str("status") == "Down");
 }
 
+BOOST_AUTO_TEST_CASE(in_a_cluster_a_node_probes_only_the_checks_it_owns) {
+  health_fixture f;
+  for (const char* id : {"hc-1", "hc-2", "hc-3"})
+    BOOST_REQUIRE(
+        f.exec("health_check", "health_check.create", id, R"({"endpoint":"web.test:443"})").ok());
+  f.project();
+  server::health_check_adapter owned(
+      f.db, [](const std::string& stream) { return stream == "health_check-hc-2"; });
+  std::string error;
+  auto due = owned.due(t0, 10, error);
+  BOOST_TEST(error.empty());
+  BOOST_REQUIRE(due.size() == 1u);
+  BOOST_TEST(due[0].id == "hc-2");
+  BOOST_TEST(f.due.due(t0, 2, error).size() == 2u);  // a single node: all, up to the limit
+}
+
 BOOST_AUTO_TEST_CASE(a_read_model_failure_is_reported_and_probes_nothing) {
   health_fixture f;
   scripted_prober endpoint;
