@@ -10,6 +10,7 @@
 #include "domain/approval.hpp"
 #include "domain/certificate.hpp"
 #include "domain/discovery.hpp"
+#include "domain/health_check.hpp"
 #include "domain/intermediate.hpp"
 #include "domain/job.hpp"
 #include "domain/policy_rules.hpp"
@@ -429,6 +430,7 @@ std::unique_ptr<aggregate> make_aggregate(const std::string& kind, const std::st
   if (kind == "approval") return make_approval(id);
   if (kind == "discovered_certificate") return make_discovered_certificate(id);
   if (kind == "discovery_scan") return make_discovery_scan(id);
+  if (kind == "health_check") return make_health_check(id);
   return make_resource(kind, id);
 }
 

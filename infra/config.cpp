@@ -234,6 +234,9 @@ result<server_config, config_error> load_config(
           300);
   bounded("CERTCTL_CRL_VALIDITY_HOURS", c.crl_validity_hours, 1, 720);
   bounded("CERTCTL_OCSP_VALIDITY_HOURS", c.ocsp_validity_hours, 1, 720);
+  flag("CERTCTL_HEALTH_CHECK_ENABLED", c.health_check_enabled);
+  bounded("CERTCTL_HEALTH_CHECK_MIN_INTERVAL_SECONDS", c.health_check_min_interval_seconds, 1,
+          86400);
   auto positive = [&](const char* name, std::int64_t& out) {
     const char* v = getenv_fn(name);
     if (v == nullptr || *v == '\0') return;

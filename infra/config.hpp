@@ -70,6 +70,11 @@ struct server_config {
   /// CERTCTL_APPROVAL_TIMEOUT_HOURS: an approval request nobody decided within this expires and
   /// its job is cancelled (docs/governance.md).
   int approval_timeout_hours = 168;
+  /// CERTCTL_HEALTH_CHECK_ENABLED: run the endpoint health probe loop (docs/health-checks.md;
+  /// opt-in as in the reference). CERTCTL_HEALTH_CHECK_MIN_INTERVAL_SECONDS: the shortest
+  /// check_interval_seconds the API accepts (30; tests lower it).
+  bool health_check_enabled = false;
+  int health_check_min_interval_seconds = 30;
 
   /// CERTCTL_OUTBOUND_ALLOW_CIDRS: comma-separated IPv4/IPv6 CIDRs the outbound guard
   /// (infra/net) lets the server reach although they are loopback, private, link-local or

@@ -6,6 +6,7 @@
 #include "projections/audit_projection.hpp"
 #include "projections/discovery_projection.hpp"
 #include "projections/entity_projections.hpp"
+#include "projections/health_check_projection.hpp"
 #include "projections/intermediate_projection.hpp"
 #include "projections/policy_violation_projection.hpp"
 #include "projections/projector.hpp"
@@ -21,6 +22,7 @@ db_result<done> add_standard_projections(projector& p) {
   if (auto r = p.add(std::make_shared<policy_violation_projection>()); !r) return r.error();
   if (auto r = p.add(std::make_shared<approval_projection>()); !r) return r.error();
   if (auto r = p.add(std::make_shared<discovery_projection>()); !r) return r.error();
+  if (auto r = p.add(std::make_shared<health_check_projection>()); !r) return r.error();
   return done{};
 }
 

@@ -234,3 +234,17 @@ BOOST_AUTO_TEST_CASE(est_profile_mistakes_fail_start_naming_the_variable) {
   BOOST_TEST(error_of({{"CERTCTL_EST_ENABLED", "yes"}}).find("CERTCTL_EST_ENABLED") !=
              std::string::npos);
 }
+
+BOOST_AUTO_TEST_CASE(health_check_settings_are_opt_in_with_a_bounded_interval_floor) {
+  auto c = load({});
+  BOOST_REQUIRE(c.ok());
+  BOOST_TEST(c->health_check_enabled == false);
+  BOOST_TEST(c->health_check_min_interval_seconds == 30);
+  c = load({{"CERTCTL_HEALTH_CHECK_ENABLED", "true"},
+            {"CERTCTL_HEALTH_CHECK_MIN_INTERVAL_SECONDS", "1"}});
+  BOOST_REQUIRE(c.ok());
+  BOOST_TEST(c->health_check_enabled == true);
+  BOOST_TEST(c->health_check_min_interval_seconds == 1);
+  BOOST_TEST(error_of({{"CERTCTL_HEALTH_CHECK_MIN_INTERVAL_SECONDS", "0"}})
+                 .find("CERTCTL_HEALTH_CHECK_MIN_INTERVAL_SECONDS") != std::string::npos);
+}

@@ -70,6 +70,9 @@ std::map<std::string, std::string> seed(api& client, api& requester, const std::
   ids["agent"] =
       created_id(client, "/api/v1/agents",
                  R"({"name":"agent-)" + tag + R"(","os":"linux","architecture":"amd64"})");
+  ids["health_check"] = created_id(
+      client, "/api/v1/health-checks",
+      R"({"endpoint":")" + tag + R"(.sweep.example.com:443","check_interval_seconds":300})");
   auto cert = client.post(
       "/api/v1/certificates",
       certificate_body("sweep-" + tag, tag + ".sweep.example.com", {}, ids["renewal_policy"]));

@@ -17,6 +17,7 @@
 #include "actors/cluster/owned_work_source.hpp"
 #include "actors/runtime/entity_runtime.hpp"
 #include "actors/schedulers/audit_checkpoint.hpp"
+#include "actors/schedulers/health_probe.hpp"
 #include "actors/schedulers/job_retry.hpp"
 #include "actors/schedulers/scheduler_runtime.hpp"
 #include "actors/workflows/ca_revocation.hpp"
@@ -47,6 +48,7 @@
 #include "gateways/rest/connector_routes.hpp"
 #include "gateways/rest/governance_routes.hpp"
 #include "gateways/rest/discovery_routes.hpp"
+#include "gateways/rest/health_check_routes.hpp"
 #include "gateways/rest/intermediate_routes.hpp"
 #include "gateways/rest/inventory_routes.hpp"
 #include "gateways/rest/key_export_routes.hpp"
@@ -69,6 +71,7 @@
 #include "projections/standard_projections.hpp"
 #include "tools/server/due_work_adapter.hpp"
 #include "tools/server/governance_adapter.hpp"
+#include "tools/server/health_check_adapter.hpp"
 #include "tools/server/revocation_reader_adapter.hpp"
 
 namespace {
@@ -333,6 +336,27 @@ int main() {
   sched_opts.extra_loops.push_back(
       {"policies", std::chrono::minutes(5),
        [&policy_sweep](events::timestamp_us now) { return policy_sweep.tick(now); }});
+  // Endpoint health checks (docs/health-checks.md): probes run on their own pool, through the
+  // outbound guard; the loop only hands out the due ones.
+  net::outbound_guard health_guard(cfg->outbound_allow_cidrs);
+  server::health_check_adapter health_reads(
+      *db, node ? server::health_check_adapter::ownership(
+                      [n = node.get()](const std::string& stream) { return n->is_local(stream); })
+                : nullptr);
+  std::optional<schedulers::health_probe_loop> health_probes;
+  if (cfg->health_check_enabled) {
+    health_probes.emplace(runtime, health_reads, clock,
+                          schedulers::tls_endpoint_prober(health_guard));
+    health_probes->on_probe([](const schedulers::tick_report& r) {
+      if (!r.actions.empty() && !r.actions.front().ok)
+        std::cout << "scheduler " << schedulers::summary(r) << std::endl;
+    });
+    const std::chrono::seconds every(std::clamp(cfg->health_check_min_interval_seconds / 3, 1, 10));
+    sched_opts.tick_interval = std::min<std::chrono::milliseconds>(sched_opts.tick_interval, every);
+    sched_opts.extra_loops.push_back({"health", every, [&health_probes](events::timestamp_us now) {
+                                        return health_probes->tick(now);
+                                      }});
+  }
   sched_opts.on_report = [](const schedulers::tick_report& r) {
     std::cout << "scheduler " << schedulers::summary(r) << std::endl;
   };
@@ -442,6 +466,9 @@ int main() {
   gateways::rest::add_verification_routes(router, verifications);
   gateways::rest::api_key_context api_key_ctx{runtime, **db, projector, managed_keys};
   gateways::rest::add_api_key_routes(router, api_key_ctx);
+  gateways::rest::health_check_context health_checks{runtime, **db,
+                                                     cfg->health_check_min_interval_seconds};
+  gateways::rest::add_health_check_routes(router, health_checks);
   gateways::rest::key_export_context key_exports{**db, *keys, runtime};
   gateways::rest::add_key_export_routes(router, key_exports);
   gateways::rest::add_auth_routes(router, {cfg->auth_type});

@@ -38,6 +38,7 @@
 #include "gateways/rest/connector_routes.hpp"
 #include "gateways/rest/governance_routes.hpp"
 #include "gateways/rest/discovery_routes.hpp"
+#include "gateways/rest/health_check_routes.hpp"
 #include "gateways/rest/intermediate_routes.hpp"
 #include "gateways/rest/inventory_routes.hpp"
 #include "gateways/rest/key_export_routes.hpp"
@@ -183,6 +184,10 @@ struct full_server {
         rest::api_key_context{runtime, *db, projector, *managed_keys});
     rest::add_api_key_routes(*router, *api_key_ctx);
     groups.insert("api_key");
+    health_checks =
+        std::make_unique<rest::health_check_context>(rest::health_check_context{runtime, *db, 30});
+    rest::add_health_check_routes(*router, *health_checks);
+    groups.insert("health_check");
     key_exports =
         std::make_unique<rest::key_export_context>(rest::key_export_context{*db, keys, runtime});
     rest::add_key_export_routes(*router, *key_exports);
@@ -285,6 +290,7 @@ struct full_server {
   std::unique_ptr<rest::verification_context> verifications;
   std::unique_ptr<rest::managed_key_directory> managed_keys;
   std::unique_ptr<rest::api_key_context> api_key_ctx;
+  std::unique_ptr<rest::health_check_context> health_checks;
   std::unique_ptr<rest::metrics_context> metrics_ctx;
   std::unique_ptr<gateways::stream::event_context> events_ctx;
   std::unique_ptr<rest::inventory_context> inventory_ctx;
