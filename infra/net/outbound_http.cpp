@@ -87,7 +87,10 @@ bool send_all(int fd, const std::string& data, steady::time_point deadline) {
 
 result<std::string, outbound_error> http_request_bytes(const http_get_request& req,
                                                        int default_port) {
-  if (req.path.empty() || req.path.front() != '/' || has_ctl(req.path) ||
+  const bool token_method =
+      !req.method.empty() && req.method.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ") ==
+                                 std::string::npos;
+  if (!token_method || req.path.empty() || req.path.front() != '/' || has_ctl(req.path) ||
       has_ctl(req.host_header) || req.path.find(' ') != std::string::npos)
     return fail(outbound_errc::invalid_request, "invalid request line or Host header");
   for (const auto& [k, v] : req.headers) {
@@ -101,10 +104,13 @@ result<std::string, outbound_error> http_request_bytes(const http_get_request& r
     host_header = (bare_v6 ? "[" + req.host + "]" : req.host) +
                   (req.port == default_port ? "" : ":" + std::to_string(req.port));
   }
-  std::string request = "GET " + req.path + " HTTP/1.1\r\nHost: " + host_header +
+  std::string request = req.method + " " + req.path + " HTTP/1.1\r\nHost: " + host_header +
                         "\r\nConnection: close\r\nAccept: */*\r\nUser-Agent: certctl\r\n";
   for (const auto& [k, v] : req.headers) request += k + ": " + v + "\r\n";
+  if (!req.body.empty() || req.method != "GET")
+    request += "Content-Length: " + std::to_string(req.body.size()) + "\r\n";
   request += "\r\n";
+  request += req.body;
   return request;
 }
 

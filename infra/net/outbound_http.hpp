@@ -19,6 +19,10 @@ struct http_get_request {
   std::string path = "/";   ///< starts with '/'
   std::string host_header;  ///< "Host:" value; "" = host (with ":port" when not 80)
   std::vector<std::pair<std::string, std::string>> headers;
+  /// "GET" unless set; a body goes with any method (Content-Length is added for it). ACME
+  /// clients (connectors/issuers/acme) POST JWS bodies through the same guarded path.
+  std::string method = "GET";
+  std::string body;
 };
 
 struct http_get_response {

@@ -273,6 +273,8 @@ int main() {
                                     static_cast<size_t>(cfg->issuance_workers));
   issuance.set_issuer_resolver(actors::make_issuer_resolver(runtime, connector_configs));
   gateways::rest::observe_issuance(issuance, metrics);
+  issuance.set_order_policy({std::chrono::seconds(2), std::chrono::minutes(5),
+                             std::chrono::hours(24), [&clock] { return clock.now(); }});
   issuance.set_retry_schedule(schedulers::make_retry_schedule(due_work, clock));
   issuance.set_profile_lookup(
       [&db = *db](const std::string& id) -> std::optional<events::json_object> {
@@ -293,6 +295,10 @@ int main() {
   sched_opts.jobs.fresh_job_grace = std::chrono::seconds(cfg->job_fresh_grace_seconds);
   sched_opts.jobs_every =
       std::min<std::chrono::seconds>(sched_opts.jobs_every, sched_opts.jobs.fresh_job_grace);
+  // Pending asynchronous CA orders (ACME), followed on the issuance workers.
+  sched_opts.orders.poll = [&issuance](const schedulers::due_job& j, const std::string& corr) {
+    issuance.poll_order(j.id, j.certificate_id, corr);
+  };
   sched_opts.on_report = [](const schedulers::tick_report& r) {
     std::cout << "scheduler " << schedulers::summary(r) << std::endl;
   };
