@@ -51,8 +51,10 @@
 #include "infra/crypto/secure_file.hpp"
 #include "infra/kafka/relay.hpp"
 #include "infra/metrics/metrics.hpp"
+#include "infra/net/outbound_guard.hpp"
 #include "infra/store/event_store.hpp"
 #include "infra/store/postgres_store.hpp"
+#include "projections/certificate_queries.hpp"
 #include "projections/entity_queries.hpp"
 #include "projections/projector.hpp"
 #include "projections/standard_projections.hpp"
@@ -264,9 +266,17 @@ int main() {
   // Connector types (connectors/builtin.cpp); issuer configs are checked against them and their
   // secrets sealed with the master key at the REST edge.
   connectors::connector_registry connector_types;
-  if (auto r =
-          connectors::register_builtin_connectors(connector_types, {ca->get(), hierarchy->get()});
-      !r)
+  connectors::builtin_context builtins;
+  builtins.local = ca->get();
+  builtins.hierarchy = hierarchy->get();
+  const net::outbound_guard connector_outbound(cfg->outbound_allow_cidrs);
+  builtins.keys = &*keys;
+  builtins.outbound = &connector_outbound;
+  builtins.certificate_by_serial = [&db = *db](const std::string& serial) {
+    auto v = projections::find_version_by_serial(*db, serial);
+    return v && *v ? std::optional<std::string>((*v)->pem_chain) : std::nullopt;
+  };
+  if (auto r = connectors::register_builtin_connectors(connector_types, builtins); !r)
     return fail("connectors: " + r.error());
   connectors::config_service connector_configs(connector_types, *master);
   actors::issuance_service issuance(runtime, **ca, *keys,
