@@ -31,7 +31,8 @@ struct builtin_context {
   crypto::key_store* keys = nullptr;   ///< account keys of network CAs (ACME); optional
   const net::outbound_guard* outbound = nullptr;  ///< every outbound call of a connector
   /// PEM chain of the stored certificate with this serial (hex): ACME revokes by certificate.
-  std::function<std::optional<std::string>(const std::string& serial_hex)> certificate_by_serial;
+  std::function<std::optional<std::string>(const std::string& serial_hex)> certificate_by_serial =
+      {};
 };
 
 /// Registers every built-in connector; the first failure is returned (a bug: fail at start).

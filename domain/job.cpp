@@ -172,7 +172,7 @@ bool fold_job(events::json_object& state, const std::string& id, const events::r
     state.set("order_state", p.str("order_state"))
         .set("order_polls", state.int64("order_polls") + 1)
         .set("scheduled_at", p.str("next_poll_at"));
-    if (p.has("message")) state.set("last_error", p.str("message"));
+    if (p.has("message")) state.set("order_message", p.str("message"));
   } else if (e.type == "job.completed") {
     state.set("status", "Completed").set("completed_at", at);
     if (state.has("order_id")) state.set("order_state", "valid");
