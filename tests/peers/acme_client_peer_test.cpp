@@ -50,7 +50,9 @@ struct pebble_ca {
   int http01 = free_port();
   pid_t pebble = -1, challtestsrv = -1;
 
-  pebble_ca() {
+  std::string nonce_reject = "0";  ///< PEBBLE_WFE_NONCEREJECT: percent of good nonces refused
+
+  explicit pebble_ca(std::string reject = "0") : nonce_reject(std::move(reject)) {
     const std::string d = dir.path;
     auto certs = run_command(
         "cd " + shell_quote(d) +
@@ -82,8 +84,8 @@ struct pebble_ca {
   }
 
   void start() {
-    pebble = spawn("PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 PEBBLE_AUTHZREUSE=0 exec pebble "
-                   "-config " +
+    pebble = spawn("PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=" + nonce_reject +
+                       " PEBBLE_AUTHZREUSE=0 exec pebble -config " +
                        shell_quote(dir.path + "/pebble.json") + " -dnsserver 127.0.0.1:" +
                        std::to_string(dns),
                    dir.path + "/pebble.log");
@@ -293,6 +295,20 @@ BOOST_AUTO_TEST_CASE(dns01_runs_the_operator_scripts_with_the_reference_environm
   BOOST_TEST(log.find("present wild.example.test _acme-challenge.wild.example.test ") !=
              std::string::npos, log);
   BOOST_TEST(log.find("cleanup _acme-challenge.wild.example.test") != std::string::npos, log);
+}
+
+BOOST_AUTO_TEST_CASE(bad_nonces_are_retried_with_the_fresh_nonce_the_error_carries) {
+  pebble_ca pebble("30");  // pebble refuses 30 % of good nonces with badNonce
+  temp_dir dir;
+  server_process server(dir.path + "/data", with_outbound());
+  api admin(server);
+  BOOST_REQUIRE(admin.post("/api/v1/issuers", acme_issuer_body("iss-pebble", pebble)).status == 201);
+  create_certificate(admin, "mc-nonce", "iss-pebble", R"(["nonce.example.test"])",
+                     "nonce.example.test");
+  auto cert = wait_for_certificate(admin, "mc-nonce", {"Active", "Failed"}, std::chrono::seconds(90));
+  BOOST_REQUIRE_MESSAGE(str(cert, "status") == "Active", server.logs());
+  // Without the retry, a refused nonce on newOrder would have failed the attempt.
+  BOOST_TEST(job_of(admin, "mc-nonce")["attempts"].GetInt64() == 1);
 }
 
 BOOST_AUTO_TEST_CASE(a_restart_in_the_middle_of_an_order_resumes_that_order) {

@@ -6,7 +6,7 @@
 namespace certctl::connectors::acme {
 namespace {
 
-constexpr int max_nonce_retries = 3;
+constexpr int max_nonce_retries = 5;
 constexpr size_t max_pooled_nonces = 16;
 
 issuer_error unavailable(std::string m) {
@@ -77,7 +77,8 @@ issuer_error problem_error(const std::string& what, const acme_response& r) {
     if (retry > 0) text += " (retry after " + std::to_string(retry) + " s)";
     return unavailable(text);
   }
-  if (r.status >= 500 || type == "serverInternal") return unavailable(text);
+  // badNonce after our retries: the next attempt gets fresh nonces, so it is transient.
+  if (r.status >= 500 || type == "serverInternal" || type == "badNonce") return unavailable(text);
   return {issuer_errc::invalid_request, text};
 }
 

@@ -3,7 +3,8 @@
 /// nonces (a small pool fed by every Replay-Nonce, newNonce when empty), JWS-signed POSTs with
 /// the account key (jwk before the account exists, kid after), one retry per badNonce
 /// (§6.5: the error carries a fresh nonce), problem documents turned into issuer errors, and
-/// Retry-After read for rate limits (§6.6) and polling.
+/// Retry-After read for rate limits (§6.6) and polling. A badNonce is retried up to five times
+/// per request (the error carries a fresh nonce); still failing, it is `unavailable`.
 
 #include <chrono>
 #include <cstdint>
@@ -74,7 +75,7 @@ class acme_transport {
 
   /// A JWS POST (`payload` "" for POST-as-GET) signed by `signer`: with `kid` (the account URL)
   /// or, when it is empty, with the embedded public key. Retries once per badNonce, at most
-  /// three times in all.
+  /// five times in all.
   certctl::result<acme_response, issuer_error> signed_post(const crypto::jws_signer& signer,
                                                            const std::string& kid,
                                                            const std::string& url,
