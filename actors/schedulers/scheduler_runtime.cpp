@@ -31,7 +31,8 @@ struct scheduler_runtime::impl {
         jobs(runtime, source, handoff, options.jobs),
         timeouts(runtime, source, options.timeouts),
         agents(runtime, source, options.agents),
-        orders(source, options.orders) {
+        orders(source, options.orders),
+        ari(runtime, source, handoff, options.ari) {
     // Expiry first, so a renewal in the same tick sees the certificate's final status.
     loops = {
         {[this](events::timestamp_us now) { return short_lived.tick(now); },
@@ -45,6 +46,7 @@ struct scheduler_runtime::impl {
          micros(options.agents_every)},
         {[this](events::timestamp_us now) { return orders.tick(now); },
          micros(options.orders_every)},
+        {[this](events::timestamp_us now) { return ari.tick(now); }, micros(options.ari_every)},
     };
   }
 
@@ -80,6 +82,7 @@ struct scheduler_runtime::impl {
   job_timeout timeouts;
   agent_health agents;
   order_poll orders;
+  ari_check ari;
   std::vector<scheduled_loop> loops;
   std::mutex tick_mu;  ///< serialises ticks of the actor and of callers of tick()
 

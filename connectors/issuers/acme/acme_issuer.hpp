@@ -62,13 +62,6 @@ struct acme_environment {
   std::function<std::optional<std::string>(const std::string& serial_hex)> certificate_by_serial;
 };
 
-/// ARI's answer (RFC 9773 §4.2), microseconds since the epoch.
-struct renewal_window {
-  std::int64_t start_us = 0;
-  std::int64_t end_us = 0;
-  std::string explanation_url;
-};
-
 class acme_issuer final : public issuer {
  public:
   acme_issuer(std::string id, acme_config config, acme_environment env);
@@ -86,7 +79,7 @@ class acme_issuer final : public issuer {
   /// The CA's suggested renewal window for `cert_pem` (leaf first); nullopt when ARI is off,
   /// the CA offers no renewalInfo, or it answers 404 (fall back to the policy thresholds).
   certctl::result<std::optional<renewal_window>, issuer_error> renewal_window_of(
-      const std::string& cert_pem);
+      const std::string& cert_pem) override;
 
   /// RFC 9773 §4.1 certificate identifier: base64url(AKI keyIdentifier) "." base64url(serial).
   static certctl::result<std::string, issuer_error> ari_cert_id(const std::string& cert_pem);
