@@ -28,7 +28,7 @@ namespace certctl::connectors {
 struct builtin_context {
   local_ca* local = nullptr;          ///< the server's own CA (GenericCA)
   ca_hierarchy* hierarchy = nullptr;  ///< its intermediate CAs (GenericCA tree mode); optional
-  crypto::key_store* keys = nullptr;   ///< account keys of network CAs (ACME); optional
+  crypto::key_store* keys = nullptr;  ///< account keys of network CAs (ACME); optional
   const net::outbound_guard* outbound = nullptr;  ///< every outbound call of a connector
   /// PEM chain of the stored certificate with this serial (hex): ACME revokes by certificate.
   std::function<std::optional<std::string>(const std::string& serial_hex)> certificate_by_serial =

@@ -14,10 +14,10 @@
 #include <vector>
 
 #include "actors/schedulers/agent_health.hpp"
+#include "actors/schedulers/ari_check.hpp"
 #include "actors/schedulers/due_work_source.hpp"
 #include "actors/schedulers/job_processor.hpp"
 #include "actors/schedulers/job_timeout.hpp"
-#include "actors/schedulers/ari_check.hpp"
 #include "actors/schedulers/order_poll.hpp"
 #include "actors/schedulers/renewal_check.hpp"
 #include "actors/schedulers/tick_report.hpp"

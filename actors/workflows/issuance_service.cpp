@@ -71,12 +71,12 @@ struct issuance_service::impl {
   size_t running = 0;
   bool stopping = false;
   std::vector<std::thread> workers;
-  retry_schedule retry_at;     ///< guarded by mu
-  profile_lookup profiles;     ///< guarded by mu
-  issuance_observer observer;  // guarded by mu
-  issuer_resolver resolver;    ///< guarded by mu
-  order_policy orders;         ///< guarded by mu
-  size_t per_issuer_limit = 1;                ///< guarded by mu
+  retry_schedule retry_at;                  ///< guarded by mu
+  profile_lookup profiles;                  ///< guarded by mu
+  issuance_observer observer;               // guarded by mu
+  issuer_resolver resolver;                 ///< guarded by mu
+  order_policy orders;                      ///< guarded by mu
+  size_t per_issuer_limit = 1;              ///< guarded by mu
   std::map<std::string, size_t> in_flight;  ///< issuer id -> tasks running; guarded by mu
 
   impl(entity_runtime& r, connectors::issuer& i, crypto::key_store& k)
@@ -348,8 +348,8 @@ struct issuance_service::impl {
         return fail_order(t, why, false);
     }
     if (target->id() != j.str("order_issuer_id"))
-      return fail_order(t, "issuer " + j.str("order_issuer_id") + " of order " + order_id +
-                               " is gone", false);
+      return fail_order(
+          t, "issuer " + j.str("order_issuer_id") + " of order " + order_id + " is gone", false);
     const auto p = policy();
     const events::timestamp_us at = now();
     auto status = target->get_order_status(order_id);
@@ -358,8 +358,9 @@ struct issuance_service::impl {
       // old; a definite "no such order" is invalid (below), not an error.
       const auto started = events::parse_rfc3339(j.str("order_started_at")).value_or(at);
       if (at - started > micros(p.order_timeout))
-        return fail_order(t, "issuer " + target->id() + ": order " + order_id + ": " +
-                                 status.error().message, true);
+        return fail_order(
+            t, "issuer " + target->id() + ": order " + order_id + ": " + status.error().message,
+            true);
       return repoll(t, j, "pending", status.error().message, at, p);
     }
     switch (status->state) {
@@ -381,18 +382,19 @@ struct issuance_service::impl {
       }
       case connectors::order_state::invalid:
       case connectors::order_state::expired:
-        return fail_order(t, "issuer " + target->id() + ": order " + order_id + " is " +
-                                 std::string(connectors::to_string(status->state)) +
-                                 (status->message.empty() ? "" : ": " + status->message),
+        return fail_order(t,
+                          "issuer " + target->id() + ": order " + order_id + " is " +
+                              std::string(connectors::to_string(status->state)) +
+                              (status->message.empty() ? "" : ": " + status->message),
                           true);
       case connectors::order_state::pending:
         break;
     }
     const auto started = events::parse_rfc3339(j.str("order_started_at")).value_or(at);
     if (at - started > micros(p.order_timeout))
-      return fail_order(t, "issuer " + target->id() + ": order " + order_id +
-                               " still pending after " + std::to_string(p.order_timeout.count()) +
-                               " s",
+      return fail_order(t,
+                        "issuer " + target->id() + ": order " + order_id + " still pending after " +
+                            std::to_string(p.order_timeout.count()) + " s",
                         true);
     return repoll(t, j, "pending", status->message, at, p);
   }

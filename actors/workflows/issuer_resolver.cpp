@@ -69,8 +69,8 @@ issuer_resolver make_issuer_resolver(entity_runtime& runtime,
 
 renewal_window_lookup make_renewal_window_lookup(entity_runtime& runtime, issuer_resolver resolver,
                                                  current_pem_lookup pem_of) {
-  return [&runtime, resolver = std::move(resolver), pem_of = std::move(pem_of)](
-             const std::string& certificate_id)
+  return [&runtime, resolver = std::move(resolver),
+          pem_of = std::move(pem_of)](const std::string& certificate_id)
              -> certctl::result<std::optional<connectors::renewal_window>, std::string> {
     const std::optional<connectors::renewal_window> none;
     auto cert = runtime.read("certificate", certificate_id);

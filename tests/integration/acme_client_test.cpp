@@ -76,9 +76,9 @@ BOOST_AUTO_TEST_CASE(eab_and_ari_against_our_own_acme_server_and_the_hmac_is_nev
   api admin(client);
 
   // The secret is sealed at the edge: never echoed, never shown by GET.
-  auto made = admin.post("/api/v1/issuers", issuer_body("iss-own", ca,
-                                                        ",\"eab_kid\":\"" + kid +
-                                                            "\",\"eab_hmac\":\"" + hmac + "\""));
+  auto made = admin.post(
+      "/api/v1/issuers",
+      issuer_body("iss-own", ca, ",\"eab_kid\":\"" + kid + "\",\"eab_hmac\":\"" + hmac + "\""));
   BOOST_REQUIRE_MESSAGE(made.status == 201, made.describe());
   BOOST_TEST(str(made.json()["config"], "eab_hmac") == "********");
   BOOST_TEST(str(made.json()["config"], "eab_kid") == kid);
@@ -89,24 +89,25 @@ BOOST_AUTO_TEST_CASE(eab_and_ari_against_our_own_acme_server_and_the_hmac_is_nev
   auto policy = admin.post("/api/v1/renewal-policies",
                            R"({"id":"rp-ari","name":"ari","renewal_window_days":1})");
   BOOST_REQUIRE_MESSAGE(policy.status == 201, policy.describe());
-  auto cert = admin.post("/api/v1/certificates",
-                         with_issuer(certificate_body("own", "own.example.test",
-                                                      {"own.example.test"}, "rp-ari"),
-                                     "mc-own", "iss-own"));
+  auto cert = admin.post(
+      "/api/v1/certificates",
+      with_issuer(certificate_body("own", "own.example.test", {"own.example.test"}, "rp-ari"),
+                  "mc-own", "iss-own"));
   BOOST_REQUIRE_MESSAGE(cert.status == 201, cert.describe());
-  auto noeab = admin.post("/api/v1/certificates",
-                          with_issuer(certificate_body("noeab", "noeab.example.test",
-                                                       {"noeab.example.test"}),
-                                      "mc-noeab", "iss-noeab"));
+  auto noeab = admin.post(
+      "/api/v1/certificates",
+      with_issuer(certificate_body("noeab", "noeab.example.test", {"noeab.example.test"}),
+                  "mc-noeab", "iss-noeab"));
   BOOST_REQUIRE_MESSAGE(noeab.status == 201, noeab.describe());
 
-  auto active = wait_for_certificate(admin, "mc-own", {"Active", "Failed"}, std::chrono::seconds(60));
+  auto active =
+      wait_for_certificate(admin, "mc-own", {"Active", "Failed"}, std::chrono::seconds(60));
   BOOST_REQUIRE_MESSAGE(str(active, "status") == "Active", client.logs() + ca.logs());
   const std::string chain = dir.path + "/chain.pem";
   write_file(chain, latest_chain(admin, "mc-own"));
-  auto verified = run_command("openssl verify -CAfile " + shell_quote(ca.ca_bundle()) +
-                              " -untrusted " + shell_quote(chain) + " " + shell_quote(chain) +
-                              " 2>&1");
+  auto verified =
+      run_command("openssl verify -CAfile " + shell_quote(ca.ca_bundle()) + " -untrusted " +
+                  shell_quote(chain) + " " + shell_quote(chain) + " 2>&1");
   BOOST_TEST(verified.exit_code == 0, verified.out);
   wait_for_certificate(admin, "mc-noeab", {"Failed"}, std::chrono::seconds(60));
   auto jobs = admin.get("/api/v1/jobs?certificate_id=mc-noeab");

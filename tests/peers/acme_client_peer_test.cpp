@@ -86,8 +86,8 @@ struct pebble_ca {
   void start() {
     pebble = spawn("PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=" + nonce_reject +
                        " PEBBLE_AUTHZREUSE=0 exec pebble -config " +
-                       shell_quote(dir.path + "/pebble.json") + " -dnsserver 127.0.0.1:" +
-                       std::to_string(dns),
+                       shell_quote(dir.path + "/pebble.json") +
+                       " -dnsserver 127.0.0.1:" + std::to_string(dns),
                    dir.path + "/pebble.log");
     // Pebble generates its CA keys first (a second or two); wait for its directory.
     for (int i = 0; i < 300; ++i) {
@@ -106,8 +106,8 @@ struct pebble_ca {
   std::string ca() const { return dir.path + "/ca.pem"; }  ///< trusts pebble's HTTPS
   std::string directory() const { return "https://127.0.0.1:" + std::to_string(port) + "/dir"; }
   std::string mgmt_get(const std::string& path) const {
-    return run_command("curl -sf --cacert " + shell_quote(ca()) + " https://127.0.0.1:" +
-                       std::to_string(mgmt) + path)
+    return run_command("curl -sf --cacert " + shell_quote(ca()) +
+                       " https://127.0.0.1:" + std::to_string(mgmt) + path)
         .out;
   }
   /// pebble's issuing root (it makes a new one per run).
@@ -129,8 +129,8 @@ std::string acme_issuer_body(const std::string& id, const pebble_ca& p,
                              const std::string& extra = "") {
   return "{\"id\":\"" + id + "\",\"name\":\"pebble\",\"type\":\"ACME\",\"config\":{" +
          "\"directory_url\":\"" + p.directory() + "\",\"email\":\"ops@example.test\"," +
-         "\"http_port\":" + std::to_string(p.http01) + ",\"ca_bundle\":\"" + p.ca() + "\"" +
-         extra + "}}";
+         "\"http_port\":" + std::to_string(p.http01) + ",\"ca_bundle\":\"" + p.ca() + "\"" + extra +
+         "}}";
 }
 
 std::string create_certificate(api& admin, const std::string& id, const std::string& issuer,
@@ -216,10 +216,9 @@ BOOST_AUTO_TEST_CASE(http01_issues_renews_and_revokes_through_the_rest_api) {
 
   auto renewed = admin.post("/api/v1/certificates/mc-web/renew", "{}");
   BOOST_REQUIRE_MESSAGE(renewed.status < 300, renewed.describe());
-  BOOST_REQUIRE_MESSAGE(
-      eventually([&] { return versions_of(admin, "mc-web").size() == 2u; },
-                 std::chrono::seconds(90)),
-      server->logs());
+  BOOST_REQUIRE_MESSAGE(eventually([&] { return versions_of(admin, "mc-web").size() == 2u; },
+                                   std::chrono::seconds(90)),
+                        server->logs());
   auto both = versions_of(admin, "mc-web");
   BOOST_TEST(both[0].first != both[1].first);
   for (const auto& v : both) verify_chain(root, dir.path, v.second, "web.example.test");
@@ -268,8 +267,11 @@ BOOST_AUTO_TEST_CASE(dns01_runs_the_operator_scripts_with_the_reference_environm
   // what they were given.
   write_file(dir.path + "/present.sh",
              "#!/bin/sh\necho \"present $CERTCTL_DNS_DOMAIN $CERTCTL_DNS_FQDN $CERTCTL_DNS_TOKEN\" "
-             ">> " + seen + "\nexec curl -sf -X POST -d \"{\\\"host\\\":\\\"$CERTCTL_DNS_FQDN.\\\","
-             "\\\"value\\\":\\\"$CERTCTL_DNS_VALUE\\\"}\" " + api_url + "/set-txt\n");
+             ">> " +
+                 seen +
+                 "\nexec curl -sf -X POST -d \"{\\\"host\\\":\\\"$CERTCTL_DNS_FQDN.\\\","
+                 "\\\"value\\\":\\\"$CERTCTL_DNS_VALUE\\\"}\" " +
+                 api_url + "/set-txt\n");
   write_file(dir.path + "/cleanup.sh",
              "#!/bin/sh\necho \"cleanup $CERTCTL_DNS_FQDN\" >> " + seen +
                  "\nexec curl -sf -X POST -d \"{\\\"host\\\":\\\"$CERTCTL_DNS_FQDN.\\\"}\" " +
@@ -287,13 +289,15 @@ BOOST_AUTO_TEST_CASE(dns01_runs_the_operator_scripts_with_the_reference_environm
   // A wildcard needs DNS-01.
   create_certificate(admin, "mc-wild", "iss-dns", R"(["wild.example.test","*.wild.example.test"])",
                      "wild.example.test");
-  auto cert = wait_for_certificate(admin, "mc-wild", {"Active", "Failed"}, std::chrono::seconds(90));
+  auto cert =
+      wait_for_certificate(admin, "mc-wild", {"Active", "Failed"}, std::chrono::seconds(90));
   BOOST_REQUIRE_MESSAGE(str(cert, "status") == "Active", server.logs() + read_file(seen));
   auto v = versions_of(admin, "mc-wild");
   verify_chain(pebble.root_file(), dir.path, v.at(0).second, "*.wild.example.test");
   const std::string log = read_file(seen);
-  BOOST_TEST(log.find("present wild.example.test _acme-challenge.wild.example.test ") !=
-             std::string::npos, log);
+  BOOST_TEST(
+      log.find("present wild.example.test _acme-challenge.wild.example.test ") != std::string::npos,
+      log);
   BOOST_TEST(log.find("cleanup _acme-challenge.wild.example.test") != std::string::npos, log);
 }
 
@@ -302,10 +306,12 @@ BOOST_AUTO_TEST_CASE(bad_nonces_are_retried_with_the_fresh_nonce_the_error_carri
   temp_dir dir;
   server_process server(dir.path + "/data", with_outbound());
   api admin(server);
-  BOOST_REQUIRE(admin.post("/api/v1/issuers", acme_issuer_body("iss-pebble", pebble)).status == 201);
+  BOOST_REQUIRE(admin.post("/api/v1/issuers", acme_issuer_body("iss-pebble", pebble)).status ==
+                201);
   create_certificate(admin, "mc-nonce", "iss-pebble", R"(["nonce.example.test"])",
                      "nonce.example.test");
-  auto cert = wait_for_certificate(admin, "mc-nonce", {"Active", "Failed"}, std::chrono::seconds(90));
+  auto cert =
+      wait_for_certificate(admin, "mc-nonce", {"Active", "Failed"}, std::chrono::seconds(90));
   BOOST_REQUIRE_MESSAGE(str(cert, "status") == "Active", server.logs());
   // Without the retry, a refused nonce on newOrder would have failed the attempt.
   BOOST_TEST(job_of(admin, "mc-nonce")["attempts"].GetInt64() == 1);
@@ -316,7 +322,8 @@ BOOST_AUTO_TEST_CASE(a_restart_in_the_middle_of_an_order_resumes_that_order) {
   temp_dir dir;
   server_process server(dir.path + "/data", with_outbound());
   api admin(server);
-  BOOST_REQUIRE(admin.post("/api/v1/issuers", acme_issuer_body("iss-pebble", pebble)).status == 201);
+  BOOST_REQUIRE(admin.post("/api/v1/issuers", acme_issuer_body("iss-pebble", pebble)).status ==
+                201);
   create_certificate(admin, "mc-mid", "iss-pebble", R"(["mid.example.test"])", "mid.example.test");
   std::string order;
   BOOST_REQUIRE_MESSAGE(eventually(
@@ -346,11 +353,12 @@ BOOST_AUTO_TEST_CASE(a_dead_or_hanging_acme_ca_fails_its_own_jobs_and_holds_up_n
   temp_dir dir;
   // A CA that accepts TCP and never answers: each call waits for its timeout.
   const int hang = free_port();
-  const pid_t hole = spawn("exec python3 -c 'import socket,time; s=socket.socket(); "
-                           "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); "
-                           "s.bind((\"127.0.0.1\"," +
-                               std::to_string(hang) + ")); s.listen(64); time.sleep(600)'",
-                           dir.path + "/hole.log");
+  const pid_t hole = spawn(
+      "exec python3 -c 'import socket,time; s=socket.socket(); "
+      "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); "
+      "s.bind((\"127.0.0.1\"," +
+          std::to_string(hang) + ")); s.listen(64); time.sleep(600)'",
+      dir.path + "/hole.log");
   server_process server(dir.path + "/data", with_outbound());
   api admin(server);
   BOOST_REQUIRE(admin.post("/api/v1/issuers", acme_issuer_body("iss-down", pebble)).status == 201);
@@ -366,30 +374,34 @@ BOOST_AUTO_TEST_CASE(a_dead_or_hanging_acme_ca_fails_its_own_jobs_and_holds_up_n
   create_certificate(admin, "mc-local", "iss-local", R"(["local.example.test"])",
                      "local.example.test");
   // The local CA's certificate is issued while the hanging CA still holds its jobs.
-  auto local = wait_for_certificate(admin, "mc-local", {"Active", "Failed"}, std::chrono::seconds(60));
+  auto local =
+      wait_for_certificate(admin, "mc-local", {"Active", "Failed"}, std::chrono::seconds(60));
   BOOST_TEST(str(local, "status") == "Active");
   int still_waiting = 0;
   for (int i = 0; i < 3; ++i)
     if (str(job_of(admin, "mc-hang-" + std::to_string(i)), "last_error").empty()) ++still_waiting;
   BOOST_TEST(still_waiting >= 2);
   // Each failed job says which CA and why, and retries per its policy.
-  BOOST_REQUIRE_MESSAGE(eventually(
-                            [&] {
-                              return str(job_of(admin, "mc-down"), "last_error")
-                                         .find("unreachable") != std::string::npos;
-                            },
-                            std::chrono::seconds(60)),
-                        server.logs());
+  BOOST_REQUIRE_MESSAGE(
+      eventually(
+          [&] {
+            return str(job_of(admin, "mc-down"), "last_error").find("unreachable") !=
+                   std::string::npos;
+          },
+          std::chrono::seconds(60)),
+      server.logs());
   const std::string down_error = str(job_of(admin, "mc-down"), "last_error");
-  BOOST_TEST(down_error.find("issuer iss-down: ACME CA 127.0.0.1:" + std::to_string(pebble.port)) ==
-                 0u, down_error);
-  BOOST_REQUIRE_MESSAGE(eventually(
-                            [&] {
-                              return str(job_of(admin, "mc-hang-0"), "last_error")
-                                         .find("timeout") != std::string::npos;
-                            },
-                            std::chrono::seconds(90)),
-                        str(job_of(admin, "mc-hang-0"), "last_error"));
+  BOOST_TEST(
+      down_error.find("issuer iss-down: ACME CA 127.0.0.1:" + std::to_string(pebble.port)) == 0u,
+      down_error);
+  BOOST_REQUIRE_MESSAGE(
+      eventually(
+          [&] {
+            return str(job_of(admin, "mc-hang-0"), "last_error").find("timeout") !=
+                   std::string::npos;
+          },
+          std::chrono::seconds(90)),
+      str(job_of(admin, "mc-hang-0"), "last_error"));
   BOOST_TEST(str(admin.get("/api/v1/certificates/mc-down").json(), "status") != "Active");
   ::kill(hole, SIGKILL);
 }

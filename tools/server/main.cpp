@@ -307,14 +307,13 @@ int main() {
       std::min<std::chrono::seconds>(sched_opts.jobs_every, sched_opts.jobs.fresh_job_grace);
   // ARI (RFC 9773): the CA may bring a renewal forward; thresholds stay the fallback.
   sched_opts.ari_every = std::chrono::seconds(cfg->ari_check_interval_seconds);
-  sched_opts.ari.advice =
-      [windows = actors::make_renewal_window_lookup(
-           runtime, actors::make_issuer_resolver(runtime, connector_configs),
-           [&db = *db](const std::string& id) -> std::optional<std::string> {
-             auto v = projections::get_latest_certificate_version(*db, id);
-             if (!v || !*v) return std::nullopt;
-             return (*v)->pem_chain;
-           })](const schedulers::due_certificate& c)
+  sched_opts.ari.advice = [windows = actors::make_renewal_window_lookup(
+                               runtime, actors::make_issuer_resolver(runtime, connector_configs),
+                               [&db = *db](const std::string& id) -> std::optional<std::string> {
+                                 auto v = projections::get_latest_certificate_version(*db, id);
+                                 if (!v || !*v) return std::nullopt;
+                                 return (*v)->pem_chain;
+                               })](const schedulers::due_certificate& c)
       -> certctl::result<std::optional<schedulers::suggested_window>, std::string> {
     auto w = windows(c.id);
     if (!w) return w.error();

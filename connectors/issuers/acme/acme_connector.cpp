@@ -33,8 +33,7 @@ certctl::result<acme_config, issuer_error> config_of(const connector_settings& s
     return bad(s.id, "config.challenge_type must be http-01, dns-01 or dns-persist-01");
   a.http_address = c.str("http_address", "127.0.0.1");
   a.http_port = static_cast<int>(c.int64("http_port", 80));
-  if (a.http_port < 1 || a.http_port > 65535)
-    return bad(s.id, "config.http_port must be 1-65535");
+  if (a.http_port < 1 || a.http_port > 65535) return bad(s.id, "config.http_port must be 1-65535");
   a.webroot = c.str("webroot");
   if (!a.webroot.empty() && a.webroot.front() != '/')
     return bad(s.id, "config.webroot must be an absolute path");
@@ -95,8 +94,8 @@ certctl::result<done, std::string> register_acme_connector(connector_registry& r
   env.keys = context.keys;
   env.guard = context.outbound;
   env.certificate_by_serial = context.certificate_by_serial;
-  r.make = [env](const connector_settings& s)
-      -> certctl::result<std::shared_ptr<issuer>, issuer_error> {
+  r.make =
+      [env](const connector_settings& s) -> certctl::result<std::shared_ptr<issuer>, issuer_error> {
     if (env.keys == nullptr || env.guard == nullptr)
       return issuer_error{issuer_errc::unavailable,
                           "issuer " + s.id + ": ACME needs the server's key store"};

@@ -71,18 +71,17 @@ std::optional<int> reason_code(const std::string& reason) {
   std::string k;
   for (char c : reason)
     if (c != '_' && c != '-') k += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  static const std::map<std::string, int> codes = {
-      {"", 0},
-      {"unspecified", 0},
-      {"keycompromise", 1},
-      {"cacompromise", 2},
-      {"affiliationchanged", 3},
-      {"superseded", 4},
-      {"cessationofoperation", 5},
-      {"certificatehold", 6},
-      {"removefromcrl", 8},
-      {"privilegewithdrawn", 9},
-      {"aacompromise", 10}};
+  static const std::map<std::string, int> codes = {{"", 0},
+                                                   {"unspecified", 0},
+                                                   {"keycompromise", 1},
+                                                   {"cacompromise", 2},
+                                                   {"affiliationchanged", 3},
+                                                   {"superseded", 4},
+                                                   {"cessationofoperation", 5},
+                                                   {"certificatehold", 6},
+                                                   {"removefromcrl", 8},
+                                                   {"privilegewithdrawn", 9},
+                                                   {"aacompromise", 10}};
   auto it = codes.find(k);
   if (it == codes.end()) return std::nullopt;
   return it->second;
@@ -95,10 +94,7 @@ std::string kind_of(const std::string& challenge_type) {
 }  // namespace
 
 acme_issuer::acme_issuer(std::string id, acme_config config, acme_environment env)
-    : id_(std::move(id)),
-      config_(std::move(config)),
-      env_(std::move(env)),
-      transport_([&] {
+    : id_(std::move(id)), config_(std::move(config)), env_(std::move(env)), transport_([&] {
         acme_transport::settings s;
         s.guard = env_.guard;
         s.tls.ca_bundle_path = config_.ca_bundle;
@@ -132,9 +128,9 @@ certctl::result<std::string, issuer_error> acme_issuer::eab_binding(
     if (!r) return r.error();
     const auto j = r->json();
     if (r->status != 200 || !j.boolean("success", true) || j.str("eab_kid").empty())
-      return issuer_error{issuer_errc::unavailable,
-                          "EAB fetch from " + config_.eab_fetch_url + " failed: HTTP " +
-                              std::to_string(r->status)};
+      return issuer_error{
+          issuer_errc::unavailable,
+          "EAB fetch from " + config_.eab_fetch_url + " failed: HTTP " + std::to_string(r->status)};
     kid = j.str("eab_kid");
     hmac = j.str("eab_hmac_key");
   }
@@ -147,8 +143,8 @@ certctl::result<std::string, issuer_error> acme_issuer::eab_binding(
   const std::string p64 = crypto::base64url_encode(prot.dump());
   const std::string b64 = crypto::base64url_encode(a.signer->public_key().canonical_json);
   const auto mac = crypto::hmac_sha256(*key, p64 + "." + b64);
-  const std::string sig =
-      crypto::base64url_encode(std::string_view(reinterpret_cast<const char*>(mac.data()), mac.size()));
+  const std::string sig = crypto::base64url_encode(
+      std::string_view(reinterpret_cast<const char*>(mac.data()), mac.size()));
   return "{\"protected\":" + quoted(p64) + ",\"payload\":" + quoted(b64) +
          ",\"signature\":" + quoted(sig) + "}";
 }
@@ -179,8 +175,8 @@ certctl::result<acme_issuer::account, issuer_error> acme_issuer::ensure_account(
   if (!dir) return dir.error();
   // An account for this key may exist already (earlier run): look it up first, so EAB
   // credentials (single-use at some CAs) are spent only once.
-  auto found = transport_.signed_post(*a.signer, "", dir->new_account,
-                                      "{\"onlyReturnExisting\":true}");
+  auto found =
+      transport_.signed_post(*a.signer, "", dir->new_account, "{\"onlyReturnExisting\":true}");
   if (!found) return found.error();
   if (found->status == 200 && !found->location().empty()) {
     a.url = found->location();
@@ -198,8 +194,7 @@ certctl::result<acme_issuer::account, issuer_error> acme_issuer::ensure_account(
     return invalid("the ACME CA requires external account binding: set eab_kid and eab_hmac");
   auto made = transport_.signed_post(*a.signer, "", dir->new_account, body.dump());
   if (!made) return made.error();
-  if (made->status != 200 && made->status != 201)
-    return problem_error("ACME newAccount", *made);
+  if (made->status != 200 && made->status != 201) return problem_error("ACME newAccount", *made);
   a.url = made->location();
   if (a.url.empty()) return invalid("ACME newAccount answered without a Location");
   account_ = a;
@@ -226,8 +221,8 @@ certctl::result<issued_certificate, issuer_error> acme_issuer::issue(const issua
   if (!req.sans.email.empty() || !req.sans.uri.empty())
     return invalid("ACME certifies DNS names and IP addresses only, not emails or URIs");
   std::string ids;
-  for (const auto& d : dns) ids += std::string(ids.empty() ? "" : ",") +
-                                   "{\"type\":\"dns\",\"value\":" + quoted(d) + "}";
+  for (const auto& d : dns)
+    ids += std::string(ids.empty() ? "" : ",") + "{\"type\":\"dns\",\"value\":" + quoted(d) + "}";
   for (const auto& ip : ips)  // RFC 8738
     ids += std::string(ids.empty() ? "" : ",") + "{\"type\":\"ip\",\"value\":" + quoted(ip) + "}";
   std::string payload = "{\"identifiers\":[" + ids + "]";
@@ -259,7 +254,8 @@ certctl::result<done, issuer_error> acme_issuer::work_authorization(const accoun
   if (r->status != 200) return problem_error("ACME authorization", *r);
   const auto az = r->json();
   if (az.str("status") != "pending") return done{};
-  const auto ident = events::json_object::parse(az.raw("identifier")).value_or(events::json_object{});
+  const auto ident =
+      events::json_object::parse(az.raw("identifier")).value_or(events::json_object{});
   const std::string domain = ident.str("value");
   std::string want = config_.challenge_type;
   auto challenges = az.object_array("challenges");
@@ -273,8 +269,7 @@ certctl::result<done, issuer_error> acme_issuer::work_authorization(const accoun
     want = "dns-01";  // the reference: fall back when the CA has no dns-persist-01 yet
     ch = pick(want);
   }
-  if (ch == nullptr)
-    return invalid("the ACME CA offers no " + want + " challenge for " + domain);
+  if (ch == nullptr) return invalid("the ACME CA offers no " + want + " challenge for " + domain);
   const std::string token = ch->str("token");
   if (!is_valid_token(token)) return invalid("ACME challenge token malformed");
   const std::string key_authz = token + "." + a.signer->public_key().thumbprint;
@@ -320,7 +315,8 @@ void acme_issuer::cleanup_authorization(const account& a, const std::string& aut
   auto r = post_as_get(a, authz_url);
   if (!r || r->status != 200) return;
   const auto az = r->json();
-  const auto ident = events::json_object::parse(az.raw("identifier")).value_or(events::json_object{});
+  const auto ident =
+      events::json_object::parse(az.raw("identifier")).value_or(events::json_object{});
   for (const auto& c : az.object_array("challenges")) {
     const std::string type = c.str("type"), token = c.str("token");
     if (!is_valid_token(token)) continue;
@@ -502,7 +498,8 @@ certctl::result<std::string, issuer_error> acme_issuer::ari_cert_id(const std::s
   if (!info) return invalid("certificate unreadable: " + info.error().message);
   if (info->authority_key_id_hex.empty()) return invalid("certificate has no AKI (RFC 9773)");
   std::string serial = hex_to_bytes(info->serial_hex);
-  if (!serial.empty() && (static_cast<unsigned char>(serial.front()) & 0x80)) serial.insert(0, 1, '\0');
+  if (!serial.empty() && (static_cast<unsigned char>(serial.front()) & 0x80))
+    serial.insert(0, 1, '\0');
   return crypto::base64url_encode(hex_to_bytes(info->authority_key_id_hex)) + "." +
          crypto::base64url_encode(serial);
 }
@@ -522,7 +519,8 @@ certctl::result<std::optional<renewal_window>, issuer_error> acme_issuer::renewa
   if (r->status == 404) return std::optional<renewal_window>{};  // fall back to thresholds
   if (r->status != 200) return problem_error("ACME renewalInfo", *r);
   const auto j = r->json();
-  const auto w = events::json_object::parse(j.raw("suggestedWindow")).value_or(events::json_object{});
+  const auto w =
+      events::json_object::parse(j.raw("suggestedWindow")).value_or(events::json_object{});
   auto start = events::parse_rfc3339(w.str("start"));
   auto end = events::parse_rfc3339(w.str("end"));
   if (!start || !end || *end < *start) return invalid("ACME renewalInfo window malformed");

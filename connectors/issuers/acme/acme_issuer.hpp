@@ -72,7 +72,8 @@ class acme_issuer final : public issuer {
   std::string ca_chain_pem() const override { return {}; }  // ACME has no fixed chain
 
   certctl::result<issued_certificate, issuer_error> issue(const issuance_request& req) override;
-  certctl::result<order_status, issuer_error> get_order_status(const std::string& order_id) override;
+  certctl::result<order_status, issuer_error> get_order_status(
+      const std::string& order_id) override;
   certctl::result<done, issuer_error> revoke(const revocation_request& req) override;
   certctl::result<issuer_test_report, issuer_error> self_test() override;
 

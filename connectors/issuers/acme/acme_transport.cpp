@@ -84,8 +84,9 @@ issuer_error problem_error(const std::string& what, const acme_response& r) {
 
 acme_transport::acme_transport(settings s) : settings_(std::move(s)) {}
 
-certctl::result<acme_response, issuer_error> acme_transport::post(
-    const std::string& url, const std::string& content_type, const std::string& body) const {
+certctl::result<acme_response, issuer_error> acme_transport::post(const std::string& url,
+                                                                  const std::string& content_type,
+                                                                  const std::string& body) const {
   auto u = parse_https_url(url);
   if (!u) return issuer_error{issuer_errc::invalid_request, u.error()};
   net::http_get_request req;

@@ -130,8 +130,7 @@ certctl::result<done, std::string> run_dns_hook(const std::string& script, const
     return std::string("DNS hook script " + script + " is not executable");
   std::vector<std::string> vars = {"PATH=/usr/local/bin:/usr/bin:/bin",
                                    "CERTCTL_DNS_DOMAIN=" + env.domain,
-                                   "CERTCTL_DNS_FQDN=" + env.fqdn,
-                                   "CERTCTL_DNS_VALUE=" + env.value,
+                                   "CERTCTL_DNS_FQDN=" + env.fqdn, "CERTCTL_DNS_VALUE=" + env.value,
                                    "CERTCTL_DNS_TOKEN=" + env.token};
   std::vector<char*> envp;
   for (auto& v : vars) envp.push_back(v.data());
@@ -190,8 +189,7 @@ certctl::result<done, std::string> run_dns_hook(const std::string& script, const
                        std::to_string(timeout.count()) + " s");
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
     return std::string("DNS hook " + script + " failed (status " +
-                       std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) +
-                       "): " + tail);
+                       std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) + "): " + tail);
   return done{};
 }
 
