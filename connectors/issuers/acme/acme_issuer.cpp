@@ -157,6 +157,10 @@ certctl::result<acme_issuer::account, issuer_error> acme_issuer::ensure_account(
   const std::string key_id = "acme-account-" + id_;
   if (!crypto::valid_key_id(key_id)) return invalid("issuer id unusable as a key id");
   std::string pem;
+  // Several connector instances may serve one issuer (issuance, tests, revocation): the first
+  // to need an account key makes it, the others must find that one, never replace it.
+  static std::mutex key_creation;
+  std::lock_guard<std::mutex> creating(key_creation);
   if (env_.keys->contains(key_id)) {
     auto got = env_.keys->get(key_id);
     if (!got) return internal("ACME account key unreadable: " + got.error().message);
