@@ -128,9 +128,72 @@ BOOST_AUTO_TEST_CASE(eab_and_ari_against_our_own_acme_server_and_the_hmac_is_nev
       client.logs());
   BOOST_TEST(client.logs().find("scheduler ari: ") != std::string::npos);
 
+  // ZeroSSL style: with eab_fetch_url (and only then) the credentials come from that endpoint,
+  // here a small HTTPS server with the CA's own serving certificate, answering as ZeroSSL does.
+  api ca_third(ca);  // a fresh connection again, after the wait above
+  auto key2 = ca_third.post("/api/v1/admin/acme/eab-keys", "{}");
+  BOOST_REQUIRE_MESSAGE(key2.status == 201, key2.describe());
+  const std::string kid2 = str(key2.json(), "key_id"), hmac2 = str(key2.json(), "hmac_key");
+  const std::string fetch_log = dir.path + "/fetch.log";
+  const std::string port_file = dir.path + "/eab.port";
+  auto eab_server = run_command(
+      "python3 " +
+      shell_quote(std::string(CERTCTL_SOURCE_DIR) + "/tests/integration/eab_fetch_server.py") +
+      " " + shell_quote(port_file) + " " + shell_quote(fetch_log) + " " +
+      shell_quote(dir.path + "/ca/tls/server.crt") + " " +
+      shell_quote(dir.path + "/ca/tls/server.key") + " " + shell_quote(kid2) + " " +
+      shell_quote(hmac2) + " >" + shell_quote(dir.path + "/eab.log") + " 2>&1 & echo $!");
+  BOOST_REQUIRE(eab_server.exit_code == 0);
+  BOOST_REQUIRE_MESSAGE(
+      eventually([&] { return !read_file(port_file).empty(); }, std::chrono::seconds(30)),
+      read_file(dir.path + "/eab.log"));
+  const std::string eab_port = read_file(port_file);
+  BOOST_REQUIRE(
+      admin
+          .post("/api/v1/issuers", issuer_body("iss-fetch", ca,
+                                               R"(,"eab_fetch_url":"https://127.0.0.1:)" +
+                                                   eab_port + R"(/acme/eab-credentials-email")"))
+          .status == 201);
+  BOOST_REQUIRE(
+      admin
+          .post("/api/v1/certificates",
+                with_issuer(certificate_body("fetch", "fetch.example.test", {"fetch.example.test"}),
+                            "mc-fetch", "iss-fetch"))
+          .status == 201);
+  auto fetched =
+      wait_for_certificate(admin, "mc-fetch", {"Active", "Failed"}, std::chrono::seconds(60));
+  run_command("kill " + eab_server.out);
+  BOOST_REQUIRE_MESSAGE(str(fetched, "status") == "Active",
+                        admin.get("/api/v1/jobs?certificate_id=mc-fetch").body);
+  BOOST_TEST(read_file(fetch_log) == "email=ops@example.test\n");
+
+  // The profile goes into newOrder: this CA offers none by that name and says so.
+  api ca_fourth(ca);
+  auto key3 = ca_fourth.post("/api/v1/admin/acme/eab-keys", "{}");  // one account per EAB key
+  BOOST_REQUIRE_MESSAGE(key3.status == 201, key3.describe());
+  const std::string kid3 = str(key3.json(), "key_id"), hmac3 = str(key3.json(), "hmac_key");
+  BOOST_REQUIRE(
+      admin
+          .post("/api/v1/issuers", issuer_body("iss-gold", ca,
+                                               ",\"profile\":\"gold\",\"eab_kid\":\"" + kid3 +
+                                                   "\",\"eab_hmac\":\"" + hmac3 + "\""))
+          .status == 201);
+  BOOST_REQUIRE(
+      admin
+          .post("/api/v1/certificates",
+                with_issuer(certificate_body("gold", "gold.example.test", {"gold.example.test"}),
+                            "mc-gold", "iss-gold"))
+          .status == 201);
+  wait_for_certificate(admin, "mc-gold", {"Failed"}, std::chrono::seconds(60));
+  auto gold_jobs = admin.get("/api/v1/jobs?certificate_id=mc-gold");
+  BOOST_TEST(gold_jobs.body.find("invalidProfile: profile 'gold' is not offered here") !=
+                 std::string::npos,
+             gold_jobs.body);
+
   // The HMAC key appears nowhere on the client: not in its log, its event log, its responses,
   // nor in clear in its data directory (sealed at rest).
   BOOST_TEST(client.logs().find(hmac) == std::string::npos);
+  BOOST_TEST(client.logs().find(hmac2) == std::string::npos);
   auto events = admin.get("/api/v1/events?limit=1000");
   BOOST_REQUIRE(events.status == 200);
   BOOST_TEST(events.body.find(hmac) == std::string::npos);
