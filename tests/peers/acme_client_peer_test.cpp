@@ -354,12 +354,13 @@ BOOST_AUTO_TEST_CASE(a_dead_or_hanging_acme_ca_fails_its_own_jobs_and_holds_up_n
   // A CA that accepts TCP and never answers: each call waits for its timeout. It writes its
   // port once it listens, so no connection can come before.
   const std::string hole_port = dir.path + "/hole.port";
-  const pid_t hole = spawn("exec python3 -c 'import socket,sys,time; s=socket.socket(); "
-                           "s.bind((\"127.0.0.1\",0)); s.listen(64); "
-                           "f=open(sys.argv[1],\"w\"); f.write(str(s.getsockname()[1])); "
-                           "f.close(); time.sleep(600)' " +
-                               shell_quote(hole_port),
-                           dir.path + "/hole.log");
+  const pid_t hole = spawn(
+      "exec python3 -c 'import socket,sys,time; s=socket.socket(); "
+      "s.bind((\"127.0.0.1\",0)); s.listen(64); "
+      "f=open(sys.argv[1],\"w\"); f.write(str(s.getsockname()[1])); "
+      "f.close(); time.sleep(600)' " +
+          shell_quote(hole_port),
+      dir.path + "/hole.log");
   BOOST_REQUIRE_MESSAGE(
       eventually([&] { return !read_file(hole_port).empty(); }, std::chrono::seconds(60)),
       read_file(dir.path + "/hole.log"));
