@@ -90,12 +90,16 @@ struct pebble_ca {
                        " -dnsserver 127.0.0.1:" + std::to_string(dns),
                    dir.path + "/pebble.log");
     // Pebble generates its CA keys first (a second or two); wait for its directory.
-    for (int i = 0; i < 300; ++i) {
+    for (int i = 0; i < 600; ++i) {
       if (run_command("curl -sf --cacert " + shell_quote(ca()) + " " + directory() + " >/dev/null")
               .exit_code == 0)
         return;
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
+    // The destructor does not run for a constructor that throws: stop both here.
+    stop();
+    if (challtestsrv > 0) ::kill(challtestsrv, SIGKILL);
+    challtestsrv = -1;
     BOOST_FAIL("pebble did not start: " + read_file(dir.path + "/pebble.log"));
   }
   void stop() {
