@@ -4,6 +4,7 @@
 /// tests register them.
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,14 @@ namespace certctl::connectors {
 
 class local_ca;
 class ca_hierarchy;
+}  // namespace certctl::connectors
+namespace certctl::crypto {
+class key_store;
+}
+namespace certctl::net {
+class outbound_guard;
+}
+namespace certctl::connectors {
 
 /// What built-in connectors may need from the server. Pointers, not owned; each must outlive
 /// the registry and every connector it makes.
@@ -34,6 +43,10 @@ struct builtin_context {
   /// Set by certctl-agent, which runs targets only: connectors that need the server (issuers)
   /// register nothing there instead of failing.
   bool agent_side = false;
+  crypto::key_store* keys = nullptr;  ///< account keys of network CAs (ACME); optional
+  /// PEM chain of the stored certificate with this serial (hex): ACME revokes by certificate.
+  std::function<std::optional<std::string>(const std::string& serial_hex)> certificate_by_serial =
+      {};
 };
 
 /// Registers every built-in connector; the first failure is returned (a bug: fail at start).

@@ -40,6 +40,9 @@ struct due_job {
   events::timestamp_us created_at = 0;
   events::timestamp_us scheduled_at = 0;  ///< next attempt; 0 when unknown
   events::timestamp_us started_at = 0;    ///< of the current attempt; 0 unless Running
+  /// Running jobs whose asynchronous CA order is still pending: the order id; "" otherwise.
+  std::string order_id;
+  events::timestamp_us order_started_at = 0;  ///< when that order was placed
 };
 
 struct silent_agent {

@@ -89,6 +89,32 @@ class job final : public aggregate {
       p.set("csr_pem", c.body.str("csr_pem"));
       return decision{{"job.csr_submitted", p}, {"job.started", events::json_object{}}};
     }
+    if (c.name == "job.await_order") {
+      if (status != "Running") return conflict("job " + id_ + " is " + status + ", not Running");
+      if (view_.str("order_state") == "pending")
+        return conflict("job " + id_ + " already awaits order " + view_.str("order_id"));
+      if (auto err = check_fields(c.body, {{"order_id", 's'},
+                                           {"issuer_id", 's'},
+                                           {"keygen", 's'},
+                                           {"order_state", 's'},
+                                           {"next_poll_at", 's'}}))
+        return *err;
+      if (auto err = require_strings(c.body, {"order_id", "issuer_id", "keygen", "next_poll_at"}))
+        return *err;
+      events::json_object p = c.body;
+      if (!p.has("order_state")) p.set("order_state", "pending");
+      return decision{{"job.order_pending", p}};
+    }
+    if (c.name == "job.poll_order") {
+      if (status != "Running" || view_.str("order_state") != "pending")
+        return conflict("job " + id_ + " has no pending order");
+      if (auto err = require_strings(c.body, {"order_state", "next_poll_at"})) return *err;
+      events::json_object p;
+      p.set("order_state", c.body.str("order_state"))
+          .set("next_poll_at", c.body.str("next_poll_at"));
+      if (c.body.has("message")) p.set("message", c.body.str("message"));
+      return decision{{"job.order_polled", p}};
+    }
     if (c.name == "job.complete") {
       if (status != "Running") return conflict("job " + id_ + " is " + status + ", not Running");
       events::json_object p;
@@ -184,15 +210,37 @@ bool fold_job(events::json_object& state, const std::string& id, const events::r
     state.set("id", id).set("attempts", std::int64_t{0}).set("created_at", at);
     if (!state.has("scheduled_at")) state.set("scheduled_at", at);
   } else if (e.type == "job.started") {
+    // A new attempt places a new order, if any.
+    for (const char* k : {"order_id", "order_issuer_id", "order_keygen", "order_state",
+                          "order_polls", "order_started_at"})
+      state.remove(k);
     state.set("status", "Running")
         .set("attempts", state.int64("attempts") + 1)
         .set("started_at", at);
+  } else if (e.type == "job.order_pending") {
+    // The CA took the request and answers later: the order is the job's state from here on
+    // (what to poll and when), so a restart resumes it. The status stays Running (the API's
+    // JobStatus enum has no other word for it); order_state "pending" tells the loops apart.
+    state.set("order_id", p.str("order_id"))
+        .set("order_issuer_id", p.str("issuer_id"))
+        .set("order_keygen", p.str("keygen"))
+        .set("order_state", p.str("order_state", "pending"))
+        .set("order_polls", std::int64_t{0})
+        .set("order_started_at", at)
+        .set("scheduled_at", p.str("next_poll_at"));
+  } else if (e.type == "job.order_polled") {
+    state.set("order_state", p.str("order_state"))
+        .set("order_polls", state.int64("order_polls") + 1)
+        .set("scheduled_at", p.str("next_poll_at"));
+    if (p.has("message")) state.set("order_message", p.str("message"));
   } else if (e.type == "job.completed") {
     state.set("status", "Completed").set("completed_at", at);
+    if (state.has("order_id")) state.set("order_state", "valid");
     if (p.has("version_id")) state.set("version_id", p.str("version_id"));
     if (p.has("message")) state.set("message", p.str("message"));
   } else if (e.type == "job.failed") {
     state.set("last_error", p.str("error"));
+    if (state.str("order_state") == "pending") state.set("order_state", "invalid");
     if (p.boolean("retry")) {
       state.set("status", state.str("awaiting_csr_mode") == "agent" ? "AwaitingCSR" : "Pending")
           .set("scheduled_at", p.str("next_attempt_at"));

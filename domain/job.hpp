@@ -6,6 +6,14 @@
 ///   Pending/AwaitingCSR/AwaitingApproval/Running --cancel|timeout--> Cancelled | Failed
 ///   AwaitingApproval --approve--> Pending (server keygen) | AwaitingCSR (agent keygen)
 ///   AwaitingApproval --reject--> Cancelled (last_error names who rejected it and why)
+///   Running --await_order--> Running, order_state pending --poll_order--> (next poll later)
+///           order pending --complete--> Completed | --fail--> Pending (retry) | Failed
+///
+/// An asynchronous CA (capabilities().async_orders) takes the request and answers later. The
+/// order id, its state and the next poll time (scheduled_at) are the job's state, recorded as
+/// events, so the order poller resumes it after a restart. The status stays Running (the API's
+/// JobStatus enum has no word for it); the running-timeout loop skips jobs with a pending
+/// order, whose deadline is the poller's.
 
 #include <memory>
 #include <string>

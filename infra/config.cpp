@@ -171,6 +171,14 @@ result<server_config, config_error> load_config(
     else
       c.job_running_timeout_seconds = static_cast<int>(*n);
   }
+  if (const char* v = getenv_fn("CERTCTL_ARI_CHECK_INTERVAL_SECONDS"); v && *v) {
+    auto n = parse_int(v);
+    if (!n || *n < 1 || *n > 604800)
+      err = config_error{std::string("CERTCTL_ARI_CHECK_INTERVAL_SECONDS=") + v +
+                         " must be 1-604800"};
+    else
+      c.ari_check_interval_seconds = static_cast<int>(*n);
+  }
   if (const char* v = getenv_fn("CERTCTL_OUTBOUND_ALLOW_CIDRS"); v && *v) {
     auto cidrs = net::parse_cidr_list(v);
     if (!cidrs)

@@ -63,6 +63,9 @@ struct server_config {
   /// CERTCTL_JOB_RUNNING_TIMEOUT_SECONDS: a job Running this long lost its worker (a crash or
   /// a dead node) and is retried. Issuance takes milliseconds; the default is conservative.
   int job_running_timeout_seconds = 1800;
+  /// CERTCTL_ARI_CHECK_INTERVAL_SECONDS: how often ACME issuers with ari_enabled are asked for
+  /// their certificates' renewal windows (RFC 9773). Default 6 h.
+  int ari_check_interval_seconds = 21600;
   /// CERTCTL_JOB_FRESH_GRACE_SECONDS: a Pending job younger than this with no attempt is left to
   /// the hand-off that created it; after a crash lost that hand-off, the job processor picks it
   /// up once the grace is over (fault tests shorten it; job.start prevents double work).

@@ -79,10 +79,18 @@ std::vector<domain::due_job> jobs_of(const rows& rs) {
     j.attempts = doc.int64("attempts");
     j.scheduled_at = time_of(doc, "scheduled_at");
     if (j.status == "Running") j.started_at = time_of(doc, "started_at");
+    if (doc.str("order_state") == "pending") {
+      j.order_id = doc.str("order_id");
+      j.order_started_at = time_of(doc, "order_started_at");
+    }
     out.push_back(std::move(j));
   }
   return out;
 }
+
+/// The jobs' doc column is compact JSON (no spaces), so a pending asynchronous order shows as
+/// exactly this member; the rows are checked again after parsing.
+constexpr const char* pending_order_pattern = "%\"order_state\":\"pending\"%";
 
 std::int64_t limit_of(size_t limit) {
   return static_cast<std::int64_t>(std::max<size_t>(1, limit));
@@ -178,15 +186,30 @@ db_result<std::vector<domain::due_job>> jobs_running_since(sql::database& db,
   // While Running, the last event a job's row folded is job.started (job.csr_submitted is
   // not projected), so updated_at_us is when the current attempt started.
   auto rs = db.query(std::string(job_columns) +
-                         "WHERE status = 'Running' AND updated_at_us < ? "
+                         "WHERE status = 'Running' AND updated_at_us < ? AND doc NOT LIKE ? "
                          "ORDER BY updated_at_us, id LIMIT ?",
-                     {before, limit_of(limit)});
+                     {before, std::string(pending_order_pattern), limit_of(limit)});
   if (!rs) return rs.error();
   auto jobs = jobs_of(*rs);
   jobs.erase(std::remove_if(jobs.begin(), jobs.end(),
                             [before](const domain::due_job& j) {
                               return j.started_at != 0 && j.started_at >= before;
                             }),
+             jobs.end());
+  return jobs;
+}
+
+db_result<std::vector<domain::due_job>> jobs_awaiting_order_due(sql::database& db,
+                                                                events::timestamp_us now,
+                                                                size_t limit) {
+  auto rs = db.query(std::string(job_columns) +
+                         "WHERE status = 'Running' AND doc LIKE ? AND scheduled_at_us <= ? "
+                         "ORDER BY scheduled_at_us, id LIMIT ?",
+                     {std::string(pending_order_pattern), now, limit_of(limit)});
+  if (!rs) return rs.error();
+  auto jobs = jobs_of(*rs);
+  jobs.erase(std::remove_if(jobs.begin(), jobs.end(),
+                            [](const domain::due_job& j) { return j.order_id.empty(); }),
              jobs.end());
   return jobs;
 }

@@ -50,6 +50,12 @@ db_result<std::vector<domain::due_job>> jobs_running_since(sql::database& db,
                                                            events::timestamp_us before,
                                                            size_t limit);
 
+/// Running jobs whose asynchronous CA order is pending and due for a poll (scheduled_at <= now).
+/// jobs_running_since leaves them out: their deadline is the order poller's.
+db_result<std::vector<domain::due_job>> jobs_awaiting_order_due(sql::database& db,
+                                                                events::timestamp_us now,
+                                                                size_t limit);
+
 /// Online, non-retired, non-deleted agents whose last heartbeat is before `before`.
 db_result<std::vector<domain::silent_agent>> agents_silent_since(sql::database& db,
                                                                  events::timestamp_us before,

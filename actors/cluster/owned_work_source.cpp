@@ -54,6 +54,11 @@ schedulers::source_result<std::vector<schedulers::due_job>> owned_work_source::j
   return keep_owned(inner_.jobs_running_since(before, limit), "job", job_id, is_local_);
 }
 
+schedulers::source_result<std::vector<schedulers::due_job>>
+owned_work_source::jobs_awaiting_order_due(events::timestamp_us now, size_t limit) {
+  return keep_owned(inner_.jobs_awaiting_order_due(now, limit), "job", job_id, is_local_);
+}
+
 schedulers::source_result<std::vector<schedulers::silent_agent>>
 owned_work_source::agents_silent_since(events::timestamp_us before, size_t limit) {
   return keep_owned(

@@ -65,6 +65,15 @@ class due_work_source {
   virtual source_result<std::vector<due_job>> jobs_running_since(events::timestamp_us before,
                                                                  size_t limit) = 0;
 
+  /// Running jobs whose asynchronous CA order is pending and due for a poll (scheduled_at <=
+  /// now). A source that knows no asynchronous orders has none due.
+  virtual source_result<std::vector<due_job>> jobs_awaiting_order_due(events::timestamp_us now,
+                                                                      size_t limit) {
+    (void)now;
+    (void)limit;
+    return std::vector<due_job>{};
+  }
+
   /// Online, non-retired agents whose last heartbeat is before `before`.
   virtual source_result<std::vector<silent_agent>> agents_silent_since(events::timestamp_us before,
                                                                        size_t limit) = 0;

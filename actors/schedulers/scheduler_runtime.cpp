@@ -30,7 +30,9 @@ struct scheduler_runtime::impl {
         short_lived(runtime, source),
         jobs(runtime, source, handoff, options.jobs),
         timeouts(runtime, source, options.timeouts),
-        agents(runtime, source, options.agents) {
+        agents(runtime, source, options.agents),
+        orders(source, options.orders),
+        ari(runtime, source, handoff, options.ari) {
     // Expiry first, so a renewal in the same tick sees the certificate's final status.
     loops = {
         {[this](events::timestamp_us now) { return short_lived.tick(now); },
@@ -42,6 +44,9 @@ struct scheduler_runtime::impl {
         {[this](events::timestamp_us now) { return jobs.tick(now); }, micros(options.jobs_every)},
         {[this](events::timestamp_us now) { return agents.tick(now); },
          micros(options.agents_every)},
+        {[this](events::timestamp_us now) { return orders.tick(now); },
+         micros(options.orders_every)},
+        {[this](events::timestamp_us now) { return ari.tick(now); }, micros(options.ari_every)},
     };
     for (const auto& extra : options.extra_loops)
       if (extra.tick) loops.push_back({extra.tick, micros(extra.every)});
@@ -78,6 +83,8 @@ struct scheduler_runtime::impl {
   job_processor jobs;
   job_timeout timeouts;
   agent_health agents;
+  order_poll orders;
+  ari_check ari;
   std::vector<scheduled_loop> loops;
   std::mutex tick_mu;  ///< serialises ticks of the actor and of callers of tick()
 

@@ -15,9 +15,11 @@
 #include <vector>
 
 #include "actors/schedulers/agent_health.hpp"
+#include "actors/schedulers/ari_check.hpp"
 #include "actors/schedulers/due_work_source.hpp"
 #include "actors/schedulers/job_processor.hpp"
 #include "actors/schedulers/job_timeout.hpp"
+#include "actors/schedulers/order_poll.hpp"
 #include "actors/schedulers/renewal_check.hpp"
 #include "actors/schedulers/tick_report.hpp"
 #include "infra/clock.hpp"
@@ -40,10 +42,14 @@ struct scheduler_options {
   std::chrono::seconds jobs_every{std::chrono::seconds(10)};
   std::chrono::seconds timeouts_every{std::chrono::minutes(1)};
   std::chrono::seconds agents_every{std::chrono::minutes(1)};
+  std::chrono::seconds orders_every{std::chrono::seconds(2)};
+  std::chrono::seconds ari_every{std::chrono::hours(6)};
   renewal_check_options renewal;
   job_processor_options jobs;
   job_timeout_options timeouts;
   agent_health_options agents;
+  order_poll_options orders;  ///< orders.poll empty: asynchronous orders are not followed
+  ari_check_options ari;      ///< ari.advice empty: no ARI-driven renewal
   std::vector<periodic_loop> extra_loops;
   /// Told about every tick that did something or hit an error (logs, metrics). Runs on the
   /// scheduler's thread.

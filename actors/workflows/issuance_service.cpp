@@ -6,6 +6,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -70,15 +71,46 @@ struct issuance_service::impl {
   size_t running = 0;
   bool stopping = false;
   std::vector<std::thread> workers;
-  retry_schedule retry_at;     ///< guarded by mu
-  profile_lookup profiles;     ///< guarded by mu
-  issuance_observer observer;  // guarded by mu
-  issuer_resolver resolver;    ///< guarded by mu
-  issuance_gate gate;          ///< guarded by mu
-  issued_listener on_issued;   ///< guarded by mu
+  retry_schedule retry_at;                  ///< guarded by mu
+  profile_lookup profiles;                  ///< guarded by mu
+  issuance_observer observer;               // guarded by mu
+  issuer_resolver resolver;                 ///< guarded by mu
+  issuance_gate gate;                       ///< guarded by mu
+  issued_listener on_issued;                ///< guarded by mu
+  order_policy orders;                      ///< guarded by mu
+  size_t per_issuer_limit = 1;              ///< guarded by mu
+  std::map<std::string, size_t> in_flight;  ///< issuer id -> tasks running; guarded by mu
 
   impl(entity_runtime& r, connectors::issuer& i, crypto::key_store& k)
       : runtime(r), issuer(i), keys(k) {}
+
+  static std::string issuer_key(const issuance_task& t) { return t.certificate.str("issuer_id"); }
+
+  /// The first queued task whose issuer is below its limit; queue.size() when none. Under mu.
+  size_t runnable() const {
+    for (size_t i = 0; i < queue.size(); ++i) {
+      auto it = in_flight.find(issuer_key(queue[i]));
+      if (it == in_flight.end() || it->second < per_issuer_limit) return i;
+    }
+    return queue.size();
+  }
+
+  order_policy policy() {
+    std::lock_guard<std::mutex> lock(mu);
+    return orders;
+  }
+
+  events::timestamp_us now() {
+    auto p = policy();
+    if (p.now) return p.now();
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+
+  /// Key store ids of what a pending order finishes with (valid_key_id: job ids are safe).
+  static std::string order_csr_id(const std::string& job) { return "order-" + job + "-csr"; }
+  static std::string order_key_id(const std::string& job) { return "order-" + job + "-key"; }
 
   enum class outcome { skipped, succeeded, failed };
 
@@ -120,6 +152,7 @@ struct issuance_service::impl {
   }
 
   outcome attempt(const issuance_task& t) {
+    if (t.poll_order) return follow_order(t);
     const bool server_keygen = t.csr_pem.empty();
     if (server_keygen) {
       auto started = runtime.execute("job", make_command(t, "job.start", t.job_id, {}));
@@ -213,11 +246,25 @@ struct issuance_service::impl {
                              issued.error().code == connectors::issuer_errc::internal;
       return fail(t, "issuer " + target.id() + ": " + issued.error().message, retryable);
     }
+    if (issued->cert_pem.empty()) {
+      if (issued->order_id.empty() || !target.capabilities().async_orders)
+        return fail(t, "issuer " + target.id() + " returned no certificate", true);
+      return start_order(t, target, *issued, csr_pem, key_pem);
+    }
+    return record(t, target.id(), *issued, csr_pem, key_pem, csr.key_algorithm, csr.key_bits);
+  }
+
+  /// Records an issued certificate on its entity and completes the job.
+  outcome record(const issuance_task& t, const std::string& issuer_id,
+                 const connectors::issued_certificate& cert, const std::string& csr_pem,
+                 const std::string& key_pem, const std::string& key_algorithm, int key_bits) {
+    const bool server_keygen = !key_pem.empty();
     if (server_keygen) {
       // The key lives only in the encrypted key store, never in an event.
       auto stored = keys.put(t.certificate_id, key_pem);
       if (!stored) return fail(t, "key store: " + stored.error().message, true);
     }
+    const connectors::issued_certificate* issued = &cert;
     const std::string version_id = "cv-" + crypto::random_hex(8);
     events::json_object v;
     v.set("job_id", t.job_id)
@@ -228,9 +275,9 @@ struct issuance_service::impl {
         .set("fingerprint_sha256", issued->fingerprint_sha256_hex)
         .set("pem_chain", issued->cert_pem + issued->chain_pem)
         .set("csr_pem", csr_pem)
-        .set("key_algorithm", csr.key_algorithm)
-        .set("key_size", static_cast<std::int64_t>(csr.key_bits))
-        .set("issuer_id", target.id())
+        .set("key_algorithm", key_algorithm)
+        .set("key_size", static_cast<std::int64_t>(key_bits))
+        .set("issuer_id", issuer_id)
         .set("keygen", server_keygen ? "server" : "agent");
     auto recorded = runtime.execute(
         "certificate", make_command(t, "certificate.record_issued", t.certificate_id, v));
@@ -253,24 +300,160 @@ struct issuance_service::impl {
     return outcome::succeeded;
   }
 
+  /// The CA took the request as an order: keep what finishing needs, record the order on the
+  /// job, and leave the rest to the order poller.
+  outcome start_order(const issuance_task& t, connectors::issuer& target,
+                      const connectors::issued_certificate& pending, const std::string& csr_pem,
+                      const std::string& key_pem) {
+    // The CSR and a server-made key wait in the key store (durable, sealed), not in an event.
+    if (auto s = keys.put(order_csr_id(t.job_id), csr_pem); !s)
+      return fail(t, "key store: " + s.error().message, true);
+    if (!key_pem.empty())
+      if (auto s = keys.put(order_key_id(t.job_id), key_pem); !s)
+        return fail(t, "key store: " + s.error().message, true);
+    const auto p = policy();
+    events::json_object body;
+    body.set("order_id", pending.order_id)
+        .set("issuer_id", target.id())
+        .set("keygen", key_pem.empty() ? "agent" : "server")
+        .set("order_state", "pending")
+        .set("next_poll_at", events::format_rfc3339(now() + micros(p.first_poll)));
+    auto r = runtime.execute("job", make_command(t, "job.await_order", t.job_id, body));
+    if (!r) return fail(t, "recording order " + pending.order_id + ": " + r.error().message, true);
+    return outcome::succeeded;
+  }
+
+  static std::int64_t micros(std::chrono::seconds s) {
+    return std::chrono::duration_cast<std::chrono::microseconds>(s).count();
+  }
+
+  void forget_order(const std::string& job) {
+    keys.remove(order_csr_id(job));
+    keys.remove(order_key_id(job));
+  }
+
+  outcome fail_order(const issuance_task& t, const std::string& error, bool retryable) {
+    const outcome o = fail(t, error, retryable);
+    forget_order(t.job_id);
+    return o;
+  }
+
+  /// One poll of the job's pending order.
+  outcome follow_order(const issuance_task& t) {
+    auto job = runtime.read("job", t.job_id);
+    if (!job) return outcome::skipped;
+    const auto& j = job->view;
+    if (j.str("status") != "Running" || j.str("order_state") != "pending")
+      return outcome::skipped;  // finished, cancelled or failed since it was due
+    const std::string order_id = j.str("order_id");
+    // The issuer that took the order, whatever the certificate names now.
+    issuance_task routed = t;
+    routed.certificate.set("issuer_id", j.str("order_issuer_id"));
+    issuer_resolver resolve;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      resolve = resolver;
+    }
+    connectors::issuer* target = &issuer;
+    if (resolve) {
+      std::string why;
+      if (auto* other = resolve(routed, why))
+        target = other;
+      else if (!why.empty())
+        return fail_order(t, why, false);
+    }
+    if (target->id() != j.str("order_issuer_id"))
+      return fail_order(
+          t, "issuer " + j.str("order_issuer_id") + " of order " + order_id + " is gone", false);
+    const auto p = policy();
+    const events::timestamp_us at = now();
+    auto status = target->get_order_status(order_id);
+    if (!status) {
+      // The CA is unreachable or refused the poll: poll again later unless the order is too
+      // old; a definite "no such order" is invalid (below), not an error.
+      const auto started = events::parse_rfc3339(j.str("order_started_at")).value_or(at);
+      if (at - started > micros(p.order_timeout))
+        return fail_order(
+            t, "issuer " + target->id() + ": order " + order_id + ": " + status.error().message,
+            true);
+      return repoll(t, j, "pending", status.error().message, at, p);
+    }
+    switch (status->state) {
+      case connectors::order_state::valid: {
+        auto csr_pem = keys.get(order_csr_id(t.job_id));
+        if (!csr_pem) return fail_order(t, "order " + order_id + ": its CSR is gone", true);
+        std::string key_pem;
+        if (j.str("order_keygen") == "server") {
+          auto key = keys.get(order_key_id(t.job_id));
+          if (!key) return fail_order(t, "order " + order_id + ": its key is gone", true);
+          key_pem = std::move(key).value();
+        }
+        auto csr = crypto::parse_csr(*csr_pem);
+        if (!csr) return fail_order(t, "order " + order_id + ": stored CSR unreadable", true);
+        const outcome o = record(t, target->id(), status->certificate, *csr_pem, key_pem,
+                                 csr->key_algorithm, csr->key_bits);
+        if (o == outcome::succeeded) forget_order(t.job_id);
+        return o;
+      }
+      case connectors::order_state::invalid:
+      case connectors::order_state::expired:
+        return fail_order(t,
+                          "issuer " + target->id() + ": order " + order_id + " is " +
+                              std::string(connectors::to_string(status->state)) +
+                              (status->message.empty() ? "" : ": " + status->message),
+                          true);
+      case connectors::order_state::pending:
+        break;
+    }
+    const auto started = events::parse_rfc3339(j.str("order_started_at")).value_or(at);
+    if (at - started > micros(p.order_timeout))
+      return fail_order(t,
+                        "issuer " + target->id() + ": order " + order_id + " still pending after " +
+                            std::to_string(p.order_timeout.count()) + " s",
+                        true);
+    return repoll(t, j, "pending", status->message, at, p);
+  }
+
+  /// Records the poll and when the next one is due: first_poll doubled per poll so far,
+  /// capped at max_poll_interval.
+  outcome repoll(const issuance_task& t, const events::json_object& job, const std::string& state,
+                 const std::string& message, events::timestamp_us at, const order_policy& p) {
+    const std::int64_t polls = std::min<std::int64_t>(job.int64("order_polls"), 20);
+    std::int64_t wait = micros(p.first_poll);
+    for (std::int64_t i = 0; i < polls && wait < micros(p.max_poll_interval); ++i) wait *= 2;
+    wait = std::min(wait, micros(p.max_poll_interval));
+    events::json_object body;
+    body.set("order_state", state).set("next_poll_at", events::format_rfc3339(at + wait));
+    if (!message.empty()) body.set("message", message.substr(0, 500));
+    runtime.execute("job", make_command(t, "job.poll_order", t.job_id, body));
+    return outcome::skipped;
+  }
+
   void work() {
     for (;;) {
       issuance_task t;
       std::function<void()> finished;
       {
         std::unique_lock<std::mutex> lock(mu);
-        cv.wait(lock, [&] { return stopping || !queue.empty(); });
-        if (queue.empty()) return;
-        t = std::move(queue.front());
-        queue.pop_front();
-        finished = std::move(waiters.front());
-        waiters.pop_front();
+        cv.wait(lock, [&] { return stopping || runnable() < queue.size(); });
+        const size_t next = runnable();
+        if (next >= queue.size()) return;  // stopping
+        t = std::move(queue[next]);
+        queue.erase(queue.begin() + static_cast<std::ptrdiff_t>(next));
+        finished = std::move(waiters[next]);
+        waiters.erase(waiters.begin() + static_cast<std::ptrdiff_t>(next));
         ++running;
+        ++in_flight[issuer_key(t)];
       }
       run(t);
       if (finished) finished();
-      std::lock_guard<std::mutex> lock(mu);
-      --running;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        --running;
+        if (--in_flight[issuer_key(t)] == 0) in_flight.erase(issuer_key(t));
+      }
+      // A slot of this issuer is free: a task that waited for it may run now.
+      cv.notify_all();
     }
   }
 };
@@ -278,6 +461,7 @@ struct issuance_service::impl {
 issuance_service::issuance_service(entity_runtime& runtime, connectors::issuer& issuer,
                                    crypto::key_store& keys, size_t threads)
     : impl_(std::make_unique<impl>(runtime, issuer, keys)) {
+  impl_->per_issuer_limit = threads > 1 ? threads - 1 : 1;
   for (size_t i = 0; i < std::max<size_t>(1, threads); ++i)
     impl_->workers.emplace_back([this] { impl_->work(); });
 }
@@ -331,6 +515,32 @@ void issuance_service::set_profile_lookup(profile_lookup lookup) {
 void issuance_service::set_issued_listener(issued_listener listener) {
   std::lock_guard<std::mutex> lock(impl_->mu);
   impl_->on_issued = std::move(listener);
+}
+
+void issuance_service::poll_order(const std::string& job_id, const std::string& certificate_id,
+                                  const std::string& correlation_id) {
+  issuance_task t;
+  t.job_id = job_id;
+  t.certificate_id = certificate_id;
+  t.correlation_id = correlation_id;
+  t.principal = "system:orders";
+  t.poll_order = true;
+  // The certificate's issuer decides which queue slot the poll takes.
+  if (auto cert = impl_->runtime.read("certificate", certificate_id)) t.certificate = cert->view;
+  enqueue(std::move(t));
+}
+
+void issuance_service::set_order_policy(order_policy policy) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->orders = std::move(policy);
+}
+
+void issuance_service::set_per_issuer_limit(size_t limit) {
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    impl_->per_issuer_limit = std::max<size_t>(1, limit);
+  }
+  impl_->cv.notify_all();
 }
 
 size_t issuance_service::pending() const {

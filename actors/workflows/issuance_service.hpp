@@ -8,7 +8,16 @@
 ///   agent keygen:  (job.submit_csr already accepted) -> issuer.issue
 ///                  -> certificate.record_issued -> job.complete
 ///   any failure:   job.fail -> certificate.record_failure
+///   async CA:      issuer.issue -> pending order -> CSR (and key) to the key store
+///                  -> job.await_order; then per poll (schedulers/order_poll):
+///                  issuer.get_order_status -> job.poll_order (next poll, bounded backoff)
+///                  | certificate.record_issued -> job.complete | job.fail
+///
+/// Issuers are isolated from one another: at most `per_issuer_limit` tasks of one issuer run
+/// at once (default: all workers but one), so an issuer whose calls hang until their timeouts
+/// cannot take every worker; tasks of other issuers pass the blocked ones in the queue.
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -32,6 +41,19 @@ struct issuance_task {
   std::string csr_pem;              ///< empty: server keygen
   std::string correlation_id;
   std::string principal;
+  /// Set: this task follows the job's pending asynchronous order instead of starting it.
+  bool poll_order = false;
+};
+
+/// How pending asynchronous orders are followed: polls back off from `first_poll` doubling up
+/// to `max_poll_interval`; an order still pending `order_timeout` after it was placed fails
+/// the job (retryable: the renewal policy's retries place a new order).
+struct order_policy {
+  std::chrono::seconds first_poll{2};
+  std::chrono::seconds max_poll_interval{std::chrono::minutes(5)};
+  std::chrono::seconds order_timeout{std::chrono::hours(24)};
+  /// The time (the server's injected clock); empty: the system clock.
+  std::function<events::timestamp_us()> now;
 };
 
 /// Told about every issuance attempt that reached the key/CSR/CA steps (not about tasks whose
@@ -93,6 +115,16 @@ class issuance_service {
 
   /// Replaces the issued listener (empty: none).
   void set_issued_listener(issued_listener listener);
+
+  /// Queues a poll of job `job_id`'s pending order (certificate `certificate_id`); returns at
+  /// once. The job's own state says which order and issuer (job.order_pending).
+  void poll_order(const std::string& job_id, const std::string& certificate_id,
+                  const std::string& correlation_id);
+
+  void set_order_policy(order_policy policy);
+
+  /// At most `limit` (>= 1) tasks of one issuer at once. Default: workers - 1 (at least 1).
+  void set_per_issuer_limit(size_t limit);
 
   /// Tasks queued or running.
   size_t pending() const;

@@ -83,4 +83,26 @@ issuer_resolver make_issuer_resolver(entity_runtime& runtime,
   return make_issuer_resolver(make_issuer_lookup(runtime, configs));
 }
 
+renewal_window_lookup make_renewal_window_lookup(entity_runtime& runtime, issuer_resolver resolver,
+                                                 current_pem_lookup pem_of) {
+  return [&runtime, resolver = std::move(resolver),
+          pem_of = std::move(pem_of)](const std::string& certificate_id)
+             -> certctl::result<std::optional<connectors::renewal_window>, std::string> {
+    const std::optional<connectors::renewal_window> none;
+    auto cert = runtime.read("certificate", certificate_id);
+    if (!cert) return none;
+    issuance_task t;
+    t.certificate_id = certificate_id;
+    t.certificate = cert->view;
+    std::string why;
+    connectors::issuer* issuer = resolver ? resolver(t, why) : nullptr;
+    if (issuer == nullptr) return none;  // the default issuer, or none that works (issuance says)
+    auto pem = pem_of(certificate_id);
+    if (!pem) return none;
+    auto w = issuer->renewal_window_of(*pem);
+    if (!w) return "issuer " + issuer->id() + ": " + w.error().message;
+    return std::move(w).value();
+  };
+}
+
 }  // namespace certctl::actors

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "actors/runtime/entity_runtime.hpp"
@@ -49,5 +50,19 @@ issuer_lookup make_issuer_lookup(entity_runtime& runtime,
 
 /// make_issuer_resolver over a lookup shared with others (the CA revocation service).
 issuer_resolver make_issuer_resolver(issuer_lookup lookup);
+
+/// The PEM chain of a certificate's current version (read side); nullopt when it has none.
+using current_pem_lookup = std::function<std::optional<std::string>(const std::string& cert_id)>;
+
+/// When the CA suggests renewing a certificate (ARI), or nullopt when it has no opinion.
+using renewal_window_lookup =
+    std::function<certctl::result<std::optional<connectors::renewal_window>, std::string>(
+        const std::string& certificate_id)>;
+
+/// Asks the certificate's issuer connector (through `resolver`, as issuance does) for the
+/// renewal window of its current version (`pem_of`). Certificates of the default issuer, or
+/// whose issuer cannot be built, have no window. Everything must outlive the lookup.
+renewal_window_lookup make_renewal_window_lookup(entity_runtime& runtime, issuer_resolver resolver,
+                                                 current_pem_lookup pem_of);
 
 }  // namespace certctl::actors

@@ -13,6 +13,7 @@
 /// validity) belongs to the caller, except for the limits the request itself carries.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -104,6 +105,14 @@ struct order_status {
   std::int64_t updated_at_us = 0;
 };
 
+/// When the CA suggests renewing a certificate (ACME Renewal Information, RFC 9773 §4.2):
+/// renew at a time inside [start, end], microseconds since the epoch.
+struct renewal_window {
+  std::int64_t start_us = 0;
+  std::int64_t end_us = 0;
+  std::string explanation_url;
+};
+
 /// The outcome of a self test: readable, safe to show to the API caller.
 struct issuer_test_report {
   std::string message;
@@ -138,6 +147,14 @@ class issuer {
 
   /// Follows an asynchronous order (only where capabilities().async_orders).
   virtual certctl::result<order_status, issuer_error> get_order_status(const std::string& order_id);
+
+  /// The CA's suggested renewal window for `cert_pem` (leaf first); nullopt when the CA has no
+  /// opinion (no ARI, not enabled, unknown certificate): the renewal policy's thresholds apply.
+  virtual certctl::result<std::optional<renewal_window>, issuer_error> renewal_window_of(
+      const std::string& cert_pem) {
+    (void)cert_pem;
+    return std::optional<renewal_window>{};
+  }
 
   /// Proves the connector can work now without leaving a trace: nothing issued is kept,
   /// nothing is recorded, no order is placed that a CA would bill. POST /issuers/{id}/test.

@@ -87,7 +87,10 @@ bool send_all(int fd, const std::string& data, steady::time_point deadline) {
 
 result<std::string, outbound_error> http_request_bytes(const http_get_request& req,
                                                        int default_port) {
-  if (req.path.empty() || req.path.front() != '/' || has_ctl(req.path) ||
+  const bool token_method =
+      !req.method.empty() &&
+      req.method.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ") == std::string::npos;
+  if (!token_method || req.path.empty() || req.path.front() != '/' || has_ctl(req.path) ||
       has_ctl(req.host_header) || req.path.find(' ') != std::string::npos)
     return fail(outbound_errc::invalid_request, "invalid request line or Host header");
   for (const auto& [k, v] : req.headers) {

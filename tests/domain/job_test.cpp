@@ -44,6 +44,56 @@ BOOST_AUTO_TEST_CASE(a_failed_attempt_is_retried_until_max_attempts_then_fails) 
   BOOST_TEST(s.view().str("status") == "Failed");
 }
 
+BOOST_AUTO_TEST_CASE(an_asynchronous_order_is_job_state_until_the_ca_answers) {
+  scenario s("job", "job-1");
+  s.given_command("job.create", R"({"type":"Issuance","certificate_id":"mc-1"})");
+  BOOST_TEST(s.when("job.await_order", R"({"order_id":"o-1","issuer_id":"iss-a","keygen":"server",
+                     "next_poll_at":"2026-11-27T10:00:00Z"})")
+                 .error()
+                 .code == domain::domain_errc::conflict);  // only a running attempt orders
+  s.given_command("job.start", "{}");
+  BOOST_TEST(s.when("job.await_order", R"({"order_id":"o-1"})").error().code ==
+             domain::domain_errc::invalid);
+  s.given_command("job.await_order", R"({"order_id":"o-1","issuer_id":"iss-a","keygen":"server",
+                  "next_poll_at":"2026-11-27T10:00:00Z"})");
+  BOOST_TEST(s.view().str("status") == "Running");  // the API's JobStatus has no other word
+  BOOST_TEST(s.view().str("order_state") == "pending");
+  BOOST_TEST(s.view().str("order_id") == "o-1");
+  BOOST_TEST(s.view().str("scheduled_at") == "2026-11-27T10:00:00Z");
+  BOOST_TEST(s.when("job.await_order", R"({"order_id":"o-2","issuer_id":"iss-a","keygen":"server",
+                     "next_poll_at":"2026-11-27T10:00:00Z"})")
+                 .error()
+                 .code == domain::domain_errc::conflict);  // one order at a time
+  s.given_command("job.poll_order", R"({"order_state":"pending","message":"issuing",
+                  "next_poll_at":"2026-11-27T10:00:04Z"})");
+  BOOST_TEST(s.view().int64("order_polls") == 1);
+  BOOST_TEST(s.view().str("order_message") == "issuing");
+  BOOST_TEST(s.view().str("scheduled_at") == "2026-11-27T10:00:04Z");
+  s.given_command("job.complete", R"({"version_id":"v-1"})");
+  BOOST_TEST(s.view().str("status") == "Completed");
+  BOOST_TEST(s.view().str("order_state") == "valid");
+  BOOST_TEST(s.when("job.poll_order", R"({"order_state":"pending",
+                     "next_poll_at":"2026-11-27T10:00:08Z"})")
+                 .error()
+                 .code == domain::domain_errc::conflict);
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_order_is_retried_with_a_new_order) {
+  scenario s("job", "job-1");
+  s.given_command("job.create", R"({"type":"Issuance","certificate_id":"mc-1"})");
+  s.given_command("job.start", "{}");
+  s.given_command("job.await_order", R"({"order_id":"o-1","issuer_id":"iss-a","keygen":"agent",
+                  "next_poll_at":"2026-11-27T10:00:00Z"})");
+  s.given_command("job.fail", R"({"error":"order o-1 is invalid"})");
+  BOOST_TEST(s.view().str("status") == "Pending");
+  BOOST_TEST(s.view().str("order_state") == "invalid");
+  s.given_command("job.start", "{}");
+  BOOST_TEST(!s.view().has("order_id"));  // the next attempt places its own order
+  s.given_command("job.await_order", R"({"order_id":"o-2","issuer_id":"iss-a","keygen":"agent",
+                  "next_poll_at":"2026-11-27T11:00:00Z"})");
+  BOOST_TEST(s.view().str("order_id") == "o-2");
+}
+
 BOOST_AUTO_TEST_CASE(a_non_retryable_failure_fails_at_once) {
   scenario s("job", "job-1");
   s.given_command("job.create", R"({"type":"Issuance","certificate_id":"mc-1"})");

@@ -99,11 +99,11 @@ BOOST_AUTO_TEST_CASE(issuer_test_and_agent_pickup) {
   // Other issuer types have no connector here: creating one is refused (never served by the
   // local CA instead), so there is nothing to test; unknown issuers do not exist.
   auto no_connector =
-      admin.post("/api/v1/issuers", R"({"id":"iss-acme","name":"ACME","type":"ACME"})");
+      admin.post("/api/v1/issuers", R"({"id":"iss-dc","name":"DigiCert","type":"DigiCert"})");
   expect_error(no_connector, 400);
   BOOST_TEST(str(no_connector.json(), "error") ==
-             "no connector for issuer type ACME on this server");
-  expect_error(admin.post("/api/v1/issuers/iss-acme/test", ""), 404);
+             "no connector for issuer type DigiCert on this server");
+  expect_error(admin.post("/api/v1/issuers/iss-dc/test", ""), 404);
   expect_error(admin.post("/api/v1/issuers/iss-nowhere/test", ""), 404);
   api viewer(server, viewer_key);
   expect_error(viewer.post("/api/v1/issuers/iss-local/test", ""), 403);

@@ -102,6 +102,14 @@ struct seeded {
                    events::format_rfc3339(now + hour) + R"("})",
                "test", at());
 
+    env.append("job-order", "job.created", job_body("mc-past", false), "test", at());
+    env.append("job-order", "job.started", "{}", "test", at());
+    env.append("job-order", "job.order_pending",
+               R"({"order_id":"https://ca.example/order/1","issuer_id":"iss-acme",)"
+               R"("keygen":"server","order_state":"pending","next_poll_at":")" +
+                   events::format_rfc3339(now + minute) + R"("})",
+               "test", at());
+
     env.append("agent-quiet", "agent.registered", R"({"name":"q"})", "test", at());
     env.append("agent-gone", "agent.registered", R"({"name":"g"})", "test", at());
     env.append("agent-gone", "agent.retired", "{}", "test", at());
@@ -165,8 +173,14 @@ BOOST_DATA_TEST_CASE(due_and_stuck_jobs_and_silent_agents,
   BOOST_TEST(ids(must(jobs_awaiting_csr_since(db, now, 10))) == strings{"csr"});
   BOOST_TEST(must(jobs_awaiting_csr_since(db, now - 10 * day, 10)).empty());
 
+  // A running job with a pending CA order is the order poller's, not the stuck-job timeout's.
   const auto running = must(jobs_running_since(db, now, 10));
   BOOST_TEST(ids(running) == strings{"running"});
+  BOOST_TEST(must(jobs_awaiting_order_due(db, now, 10)).empty());
+  const auto orders = must(jobs_awaiting_order_due(db, now + minute, 10));
+  BOOST_TEST(ids(orders) == strings{"order"});
+  BOOST_TEST(orders.front().order_id == "https://ca.example/order/1");
+  BOOST_TEST(orders.front().scheduled_at == now + minute);
   BOOST_TEST(running.front().started_at > now - 10 * day);
   BOOST_TEST(must(jobs_running_since(db, now - 10 * day, 10)).empty());
 

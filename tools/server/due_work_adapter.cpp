@@ -52,6 +52,11 @@ source_result<std::vector<schedulers::due_job>> due_work_adapter::jobs_running_s
   return adapt(projections::jobs_running_since(*db_, before, limit));
 }
 
+source_result<std::vector<schedulers::due_job>> due_work_adapter::jobs_awaiting_order_due(
+    events::timestamp_us now, size_t limit) {
+  return adapt(projections::jobs_awaiting_order_due(*db_, now, limit));
+}
+
 source_result<std::vector<schedulers::silent_agent>> due_work_adapter::agents_silent_since(
     events::timestamp_us before, size_t limit) {
   return adapt(projections::agents_silent_since(*db_, before, limit));

@@ -29,6 +29,8 @@ class due_work_adapter final : public schedulers::due_work_source {
       events::timestamp_us before, size_t limit) override;
   schedulers::source_result<std::vector<schedulers::due_job>> jobs_running_since(
       events::timestamp_us before, size_t limit) override;
+  schedulers::source_result<std::vector<schedulers::due_job>> jobs_awaiting_order_due(
+      events::timestamp_us now, size_t limit) override;
   schedulers::source_result<std::vector<schedulers::silent_agent>> agents_silent_since(
       events::timestamp_us before, size_t limit) override;
 

@@ -64,8 +64,10 @@
 #include "infra/crypto/secure_file.hpp"
 #include "infra/kafka/relay.hpp"
 #include "infra/metrics/metrics.hpp"
+#include "infra/net/outbound_guard.hpp"
 #include "infra/store/event_store.hpp"
 #include "infra/store/postgres_store.hpp"
+#include "projections/certificate_queries.hpp"
 #include "projections/entity_queries.hpp"
 #include "projections/projector.hpp"
 #include "projections/standard_projections.hpp"
@@ -289,6 +291,11 @@ int main() {
   connector_context.on_vault_token_renewal = [&metrics](const std::string& result) {
     metrics.observe_vault_token_renewal(result);
   };
+  connector_context.keys = &*keys;
+  connector_context.certificate_by_serial = [&db = *db](const std::string& serial) {
+    auto v = projections::find_version_by_serial(*db, serial);
+    return v && *v ? std::optional<std::string>((*v)->pem_chain) : std::nullopt;
+  };
   if (auto r = connectors::register_builtin_connectors(connector_types, connector_context); !r)
     return fail("connectors: " + r.error());
   connectors::config_service connector_configs(connector_types, *master);
@@ -300,6 +307,8 @@ int main() {
   issuance.set_issuer_resolver(actors::make_issuer_resolver(issuer_connectors));
   actors::ca_revocation_service ca_revocations(runtime, **store, issuer_connectors);
   gateways::rest::observe_issuance(issuance, metrics);
+  issuance.set_order_policy({std::chrono::seconds(2), std::chrono::minutes(5),
+                             std::chrono::hours(24), [&clock] { return clock.now(); }});
   issuance.set_retry_schedule(schedulers::make_retry_schedule(due_work, clock));
   // Every issued version goes to the certificate's targets (issue 12).
   issuance.set_issued_listener([&runtime](const actors::issuance_task& t, const std::string& v) {
@@ -357,6 +366,25 @@ int main() {
                                         return health_probes->tick(now);
                                       }});
   }
+  // ARI (RFC 9773): the CA may bring a renewal forward; thresholds stay the fallback.
+  sched_opts.ari_every = std::chrono::seconds(cfg->ari_check_interval_seconds);
+  sched_opts.ari.advice = [windows = actors::make_renewal_window_lookup(
+                               runtime, actors::make_issuer_resolver(issuer_connectors),
+                               [&db = *db](const std::string& id) -> std::optional<std::string> {
+                                 auto v = projections::get_latest_certificate_version(*db, id);
+                                 if (!v || !*v) return std::nullopt;
+                                 return (*v)->pem_chain;
+                               })](const schedulers::due_certificate& c)
+      -> certctl::result<std::optional<schedulers::suggested_window>, std::string> {
+    auto w = windows(c.id);
+    if (!w) return w.error();
+    if (!*w) return std::optional<schedulers::suggested_window>{};
+    return std::optional<schedulers::suggested_window>({(*w)->start_us, (*w)->end_us});
+  };
+  // Pending asynchronous CA orders (ACME), followed on the issuance workers.
+  sched_opts.orders.poll = [&issuance](const schedulers::due_job& j, const std::string& corr) {
+    issuance.poll_order(j.id, j.certificate_id, corr);
+  };
   sched_opts.on_report = [](const schedulers::tick_report& r) {
     std::cout << "scheduler " << schedulers::summary(r) << std::endl;
   };

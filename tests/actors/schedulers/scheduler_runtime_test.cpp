@@ -30,19 +30,21 @@ BOOST_AUTO_TEST_CASE(each_loop_runs_when_its_own_period_has_passed) {
   o.renewal_every = std::chrono::minutes(5);
   o.timeouts_every = std::chrono::minutes(1);
   o.agents_every = std::chrono::minutes(1);
+  o.orders_every = std::chrono::seconds(10);
+  o.ari_every = std::chrono::minutes(5);
   schedulers::scheduler_runtime s(f.runtime, f.source, f.clock, {}, o);
 
-  BOOST_TEST(loops_of(s.tick(t0)) ==
-                 (std::vector<std::string>{"short-lived", "renewal", "timeouts", "jobs", "agents"}),
+  BOOST_TEST(loops_of(s.tick(t0)) == (std::vector<std::string>{"short-lived", "renewal", "timeouts",
+                                                               "jobs", "agents", "orders", "ari"}),
              boost::test_tools::per_element());
   BOOST_TEST(s.tick(t0 + 5 * us_per_second).empty());
   BOOST_TEST(loops_of(s.tick(t0 + 10 * us_per_second)) ==
-                 (std::vector<std::string>{"short-lived", "jobs"}),
+                 (std::vector<std::string>{"short-lived", "jobs", "orders"}),
              boost::test_tools::per_element());
   BOOST_TEST(loops_of(s.tick(t0 + us_per_minute)) ==
-                 (std::vector<std::string>{"short-lived", "timeouts", "jobs", "agents"}),
+                 (std::vector<std::string>{"short-lived", "timeouts", "jobs", "agents", "orders"}),
              boost::test_tools::per_element());
-  BOOST_TEST(loops_of(s.tick(t0 + 5 * us_per_minute)).size() == 5u);
+  BOOST_TEST(loops_of(s.tick(t0 + 5 * us_per_minute)).size() == 7u);
 }
 
 BOOST_AUTO_TEST_CASE(the_actor_ticks_on_start_and_stops_cleanly) {
