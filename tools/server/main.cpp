@@ -45,12 +45,14 @@
 #include "gateways/rest/read_routes.hpp"
 #include "gateways/rest/stats_routes.hpp"
 #include "gateways/rest/write_routes.hpp"
+#include "gateways/scep/scep_routes.hpp"
 #include "gateways/stream/event_routes.hpp"
 #include "infra/config.hpp"
 #include "infra/crypto/key_store.hpp"
 #include "infra/crypto/secure_file.hpp"
 #include "infra/kafka/relay.hpp"
 #include "infra/metrics/metrics.hpp"
+#include "infra/scep_config.hpp"
 #include "infra/store/event_store.hpp"
 #include "infra/store/postgres_store.hpp"
 #include "projections/entity_queries.hpp"
@@ -72,6 +74,10 @@ std::string default_dashboard_dir() {
 volatile std::sig_atomic_t stop_requested = 0;
 void on_signal(int) {
   stop_requested = 1;
+}
+volatile std::sig_atomic_t reload_requested = 0;  // SIGHUP: reload trust anchors
+void on_hup(int) {
+  reload_requested = 1;
 }
 
 /// For CERTCTL_SERVER_PORT=0: a free port, chosen before the CA puts this server's URL into the
@@ -405,6 +411,20 @@ int main() {
   gateways::pki::add_pki_admin_routes(router, pki_admin);
   auto acme = gateways::acme::add_acme_routes(
       router, {**store, **db, runtime, issuance, *cfg, *keys, public_url});
+  // SCEP (gateways/scep): profiles validated here, before the server listens.
+  auto scep_profiles = infra::load_scep_config([](const char* n) { return std::getenv(n); });
+  if (!scep_profiles) return fail("configuration error: " + scep_profiles.error().message, 2);
+  auto scep_issuers = actors::make_issuer_resolver(runtime, connector_configs);
+  auto scep = gateways::scep::add_scep_routes(
+      router, {**store, **db, runtime, issuance, *keys, *cfg, std::move(*scep_profiles),
+               [&ca, scep_issuers](const std::string& id, std::string& why) -> connectors::issuer* {
+                 actors::issuance_task t;
+                 t.certificate.set("issuer_id", id);
+                 if (auto* i = scep_issuers(t, why)) return i;
+                 return why.empty() && id == "iss-local" ? ca->get() : nullptr;
+               },
+               data_dir, [](const std::string& line) { std::cerr << line << std::endl; }});
+  if (!scep) return fail("SCEP: " + scep.error(), 2);
   if (router.registration_error()) return fail("routes: " + *router.registration_error());
 
   http::server_config scfg;
@@ -446,7 +466,13 @@ int main() {
 
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
+  std::signal(SIGHUP, on_hup);
   while (!stop_requested) {
+    if (reload_requested) {
+      reload_requested = 0;
+      if (scep->server)
+        for (const auto& line : scep->server->reload_intune_trust()) std::cout << line << std::endl;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     auth_failures.flush_expired();  // closes the auth.denied windows whose minute is up
   }
