@@ -1,0 +1,360 @@
+// The SCEP server (RFC 8894) with an in-test client built on infra/crypto's SCEP messages and
+// CSRs made by the openssl CLI: GetCACaps, GetCACert, PKCSReq over POST and GetCertInitial
+// over GET, the negative suite (wrong challenge, tampered signature, oversized body, unknown
+// transaction), Intune dynamic challenges (valid, replayed, expired, stats, trust reload that
+// keeps the old pool), the admin profile overview and the SCEP probe.
+#define BOOST_TEST_MODULE integration_scep
+#include <boost/test/unit_test.hpp>
+
+#include <chrono>
+
+#include "infra/crypto/certificate.hpp"
+#include "infra/crypto/jws.hpp"
+#include "infra/crypto/random.hpp"
+#include "infra/crypto/scep_message.hpp"
+#include "tests/integration/api.hpp"
+
+using namespace certctl;
+using namespace certctl::integration;
+using testing::shell_quote;
+
+namespace {
+
+constexpr const char* audience = "https://scep.example.test/scep/intune";
+
+std::int64_t now_s() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string rsa_key(const std::string& path) {
+  auto r = run_command("openssl genrsa -out " + shell_quote(path) + " 2048 2>&1");
+  BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.out);
+  return read_file(path);
+}
+
+/// A CSR (DER) for `key_path` with CN=`cn` and, when not empty, a challengePassword.
+crypto::bytes make_csr(const std::string& dir, const std::string& key_path, const std::string& cn,
+                       const std::string& challenge) {
+  const std::string conf = dir + "/req-" + crypto::random_hex(4) + ".cnf";
+  std::string text = "[req]\nprompt = no\ndistinguished_name = dn\n";
+  if (!challenge.empty()) text += "attributes = attrs\n";
+  text += "[dn]\nCN = " + cn + "\n";
+  if (!challenge.empty()) text += "[attrs]\nchallengePassword = " + challenge + "\n";
+  write_file(conf, text);
+  const std::string out = conf + ".der";
+  auto r = run_command("openssl req -new -key " + shell_quote(key_path) + " -config " +
+                       shell_quote(conf) + " -outform DER -out " + shell_quote(out) + " 2>&1");
+  BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.out);
+  const std::string der = read_file(out);
+  return crypto::bytes(der.begin(), der.end());
+}
+
+struct device {
+  std::string key_path, key_pem, cert_pem;
+};
+
+device new_device(const std::string& dir, const std::string& name) {
+  device d;
+  d.key_path = dir + "/" + name + ".key";
+  d.key_pem = rsa_key(d.key_path);
+  auto self = crypto::self_signed_certificate(d.key_pem, name, 1);
+  BOOST_REQUIRE(static_cast<bool>(self));
+  d.cert_pem = *self;
+  return d;
+}
+
+struct scep_fixture {
+  temp_dir dir;
+  std::string intune_key_path = dir.path + "/intune-connector.key";
+  std::string intune_key_pem = rsa_key(intune_key_path);
+  std::string intune_cert_path = dir.path + "/intune-connector.pem";
+  std::unique_ptr<server_process> server;
+
+  scep_fixture() {
+    auto cert = crypto::self_signed_certificate(intune_key_pem, "Intune Connector", 30);
+    BOOST_REQUIRE(static_cast<bool>(cert));
+    write_file(intune_cert_path, *cert);
+    server_options o;
+    o.keygen_mode = "agent";
+    o.extra_env["CERTCTL_SCEP_PROFILES"] = "corp,intune";
+    o.extra_env["CERTCTL_SCEP_PROFILE_CORP_ISSUER_ID"] = "iss-local";
+    o.extra_env["CERTCTL_SCEP_PROFILE_CORP_CHALLENGE_PASSWORD"] = "corp-secret";
+    o.extra_env["CERTCTL_SCEP_PROFILE_INTUNE_ISSUER_ID"] = "iss-local";
+    o.extra_env["CERTCTL_SCEP_PROFILE_INTUNE_INTUNE_ENABLED"] = "true";
+    o.extra_env["CERTCTL_SCEP_PROFILE_INTUNE_INTUNE_CONNECTOR_CERT_PATH"] = intune_cert_path;
+    o.extra_env["CERTCTL_SCEP_PROFILE_INTUNE_INTUNE_AUDIENCE"] = audience;
+    o.extra_env["CERTCTL_OUTBOUND_ALLOW_CIDRS"] = "127.0.0.1/32";
+    server = std::make_unique<server_process>(dir.path + "/data", o);
+  }
+
+  std::string path(const std::string& profile) const { return "/scep/" + profile; }
+
+  /// GetCACert: {RA, CA...}.
+  std::vector<std::string> ca_certs(const std::string& profile) {
+    auto c = server->client("");
+    auto r = c->Get(path(profile) + "?operation=GetCACert");
+    BOOST_REQUIRE(r);
+    BOOST_REQUIRE_EQUAL(r->status, 200);
+    BOOST_TEST(r->get_header_value("Content-Type") == "application/x-x509-ca-ra-cert");
+    auto certs = crypto::scep_parse_certs_only(crypto::bytes(r->body.begin(), r->body.end()));
+    BOOST_REQUIRE_MESSAGE(certs.ok(), (certs.ok() ? std::string() : certs.error().message));
+    return *certs;
+  }
+
+  crypto::bytes request(const device& d, const std::string& profile, crypto::scep_message_type t,
+                        const crypto::bytes& content, const std::string& tid) {
+    crypto::scep_request_spec spec;
+    spec.type = t;
+    spec.transaction_id = tid;
+    const auto nonce = crypto::random_bytes(16);
+    spec.sender_nonce.assign(nonce.begin(), nonce.end());
+    spec.content = content;
+    spec.signer_cert_pem = d.cert_pem;
+    spec.signer_key_pem = d.key_pem;
+    spec.recipients_pem = {ca_certs(profile).front()};
+    auto msg = crypto::build_scep_request(spec);
+    BOOST_REQUIRE_MESSAGE(msg.ok(), (msg.ok() ? std::string() : msg.error().message));
+    return *msg;
+  }
+
+  httplib::Result post(const std::string& profile, const crypto::bytes& body) {
+    auto c = server->client("");
+    return c->Post(path(profile) + "?operation=PKIOperation",
+                   std::string(body.begin(), body.end()), "application/x-pki-message");
+  }
+
+  crypto::scep_cert_rep rep(const device& d, const httplib::Result& r) {
+    BOOST_REQUIRE(r);
+    BOOST_REQUIRE_MESSAGE(r->status == 200, r->body);
+    BOOST_TEST(r->get_header_value("Content-Type") == "application/x-pki-message");
+    auto rep = crypto::open_scep_cert_rep(crypto::bytes(r->body.begin(), r->body.end()),
+                                          d.cert_pem, d.key_pem);
+    BOOST_REQUIRE_MESSAGE(rep.ok(), (rep.ok() ? std::string() : rep.error().message));
+    BOOST_TEST(rep->signature_valid);
+    return *rep;
+  }
+
+  /// PKCSReq for a fresh device; the CertRep.
+  crypto::scep_cert_rep enroll(const std::string& profile, const std::string& cn,
+                               const std::string& challenge, device* out = nullptr) {
+    device d = new_device(dir.path, cn);
+    const auto csr = make_csr(dir.path, d.key_path, cn, challenge);
+    const std::string tid = crypto::random_hex(16);
+    auto r = rep(d, post(profile, request(d, profile, crypto::scep_message_type::pkcs_req, csr, tid)));
+    BOOST_TEST(r.transaction_id == tid);
+    if (out != nullptr) *out = d;
+    return r;
+  }
+
+  /// An Intune-style challenge: compact JWS RS256 by the connector key.
+  std::string token(const std::string& device_id, std::int64_t iat, std::int64_t exp,
+                    const std::string& jti) {
+    const std::string claims = "{\"iss\":\"intune-connector\",\"sub\":\"" + device_id +
+                               "\",\"aud\":\"" + audience + "\",\"iat\":" + std::to_string(iat) +
+                               ",\"exp\":" + std::to_string(exp) + ",\"jti\":\"" + jti +
+                               "\",\"device_name\":\"" + device_id + "\"}";
+    auto flat = crypto::sign_jws(intune_key_pem, "", "", "", claims);
+    BOOST_REQUIRE(static_cast<bool>(flat));
+    rapidjson::Document d;
+    d.Parse(flat->c_str());
+    return std::string(d["protected"].GetString()) + "." + d["payload"].GetString() + "." +
+           d["signature"].GetString();
+  }
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(scep, scep_fixture)
+
+BOOST_AUTO_TEST_CASE(caps_and_ca_certs_describe_the_profile) {
+  auto c = server->client("");
+  auto caps = c->Get("/scep/corp?operation=GetCACaps");
+  BOOST_REQUIRE(caps);
+  for (const char* cap : {"POSTPKIOperation", "SHA-256", "SHA-512", "AES", "SCEPStandard", "Renewal"})
+    BOOST_TEST(caps->body.find(cap) != std::string::npos, cap);
+  const auto certs = ca_certs("corp");
+  BOOST_REQUIRE_EQUAL(certs.size(), 2u);
+  auto ra = crypto::parse_certificate(certs[0]);
+  auto ca = crypto::parse_certificate(certs[1]);
+  BOOST_REQUIRE(static_cast<bool>(ra && ca));
+  BOOST_TEST(ra->key_algorithm == "RSA");
+  BOOST_TEST(ca->is_ca);
+  BOOST_TEST(ra->issuer_dn == ca->subject_dn);
+  auto bad = c->Get("/scep/corp?operation=Nope");
+  BOOST_REQUIRE(bad);
+  BOOST_TEST(bad->status == 400);
+  auto none = c->Get("/scep/elsewhere?operation=GetCACaps");
+  BOOST_REQUIRE(none);
+  BOOST_TEST(none->status == 404);
+}
+
+BOOST_AUTO_TEST_CASE(pkcsreq_issues_through_the_ordinary_path_and_polls_over_get) {
+  device d;
+  auto r = enroll("corp", "printer-7", "corp-secret", &d);
+  BOOST_REQUIRE_EQUAL(r.status, 0);
+  BOOST_REQUIRE_EQUAL(r.certificates_pem.size(), 1u);
+  auto leaf = crypto::parse_certificate(r.certificates_pem[0]);
+  BOOST_REQUIRE(static_cast<bool>(leaf));
+  BOOST_TEST(leaf->common_name == "printer-7");
+  write_file(dir.path + "/leaf.pem", r.certificates_pem[0]);
+  auto v = run_command("openssl verify -CAfile " + shell_quote(server->ca_bundle()) + " " +
+                       shell_quote(dir.path + "/leaf.pem"));
+  BOOST_TEST(v.exit_code == 0, v.out);
+
+  // The inventory shows it with source SCEP (same issuance path as REST).
+  api client(*server);
+  auto list = client.get("/api/v1/certificates?per_page=100");
+  BOOST_REQUIRE_EQUAL(list.status, 200);
+  BOOST_TEST(list.body.find("printer-7") != std::string::npos);
+  BOOST_TEST(list.body.find("\"source\":\"SCEP\"") != std::string::npos, list.body);
+
+  // GetCertInitial over GET (base64 message) for the same transaction answers SUCCESS again.
+  const std::string tid = r.transaction_id;
+  auto poll = request(d, "corp", crypto::scep_message_type::cert_poll, {0x30, 0x00}, tid);
+  auto c = server->client("");
+  std::string b64;  // percent-encoded so '+', '/' and '=' survive the query string
+  write_file(dir.path + "/poll.der", std::string(poll.begin(), poll.end()));
+  auto b = run_command("base64 -w0 " + shell_quote(dir.path + "/poll.der"));
+  BOOST_REQUIRE(b.exit_code == 0);
+  for (char ch : b.out) {
+    if (ch == '+') b64 += "%2B";
+    else if (ch == '/') b64 += "%2F";
+    else if (ch == '=') b64 += "%3D";
+    else if (ch != '\n') b64 += ch;
+  }
+  auto g = c->Get("/scep/corp?operation=PKIOperation&message=" + b64);
+  auto again = rep(d, g);
+  BOOST_TEST(again.status == 0);
+  BOOST_REQUIRE_EQUAL(again.certificates_pem.size(), 1u);
+  BOOST_TEST(again.certificates_pem[0] == r.certificates_pem[0]);
+}
+
+BOOST_AUTO_TEST_CASE(wrong_challenge_is_failinfo_bad_request) {
+  auto r = enroll("corp", "intruder", "guess");
+  BOOST_TEST(r.status == 2);
+  BOOST_TEST(r.fail_info == 2);
+  auto none = enroll("corp", "intruder2", "");
+  BOOST_TEST(none.status == 2);
+  BOOST_TEST(none.fail_info == 2);
+}
+
+BOOST_AUTO_TEST_CASE(tampered_signature_is_failinfo_bad_message_check) {
+  device d = new_device(dir.path, "tamper");
+  const auto csr = make_csr(dir.path, d.key_path, "tamper", "corp-secret");
+  auto msg = request(d, "corp", crypto::scep_message_type::pkcs_req, csr, crypto::random_hex(16));
+  msg[msg.size() - 5] ^= 0x5A;  // inside the signature value, the DER's last field
+  auto r = rep(d, post("corp", msg));
+  BOOST_TEST(r.status == 2);
+  BOOST_TEST(r.fail_info == 1);
+  // Garbage that is no PKCS#7 at all cannot be answered with a CertRep: HTTP 400.
+  auto junk = post("corp", crypto::bytes{0x30, 0x03, 0x02, 0x01, 0x01});
+  BOOST_REQUIRE(junk);
+  BOOST_TEST(junk->status == 400);
+}
+
+BOOST_AUTO_TEST_CASE(oversized_body_is_refused) {
+  auto r = post("corp", crypto::bytes(crypto::max_scep_message_size + 1, 0x30));
+  BOOST_REQUIRE(r);
+  BOOST_TEST(r->status == 413);
+}
+
+BOOST_AUTO_TEST_CASE(poll_for_an_unknown_transaction_is_bad_cert_id) {
+  device d = new_device(dir.path, "nobody");
+  auto r = rep(d, post("corp", request(d, "corp", crypto::scep_message_type::cert_poll,
+                                       {0x30, 0x00}, "no-such-transaction")));
+  BOOST_TEST(r.status == 2);
+  BOOST_TEST(r.fail_info == 4);
+}
+
+BOOST_AUTO_TEST_CASE(intune_challenges_are_verified_replay_checked_and_counted) {
+  const auto now = now_s();
+  const std::string good = token("laptop-1", now - 10, now + 600, "jti-1");
+  auto ok = enroll("intune", "laptop-1", good);
+  BOOST_TEST(ok.status == 0);
+  BOOST_TEST(ok.certificates_pem.size() == 1u);
+  // The same token again, for another request: replay.
+  auto replay = enroll("intune", "laptop-1", good);
+  BOOST_TEST(replay.status == 2);
+  BOOST_TEST(replay.fail_info == 2);
+  // Expired beyond the skew.
+  auto expired = enroll("intune", "laptop-2", token("laptop-2", now - 4000, now - 3000, "jti-2"));
+  BOOST_TEST(expired.status == 2);
+  // The static password path is closed on this profile.
+  auto pw = enroll("intune", "laptop-3", "corp-secret");
+  BOOST_TEST(pw.status == 2);
+  // CSR <-> claim binding: the token names laptop-4, the CSR asks for laptop-5.
+  auto mismatch = enroll("intune", "laptop-5", token("laptop-4", now, now + 600, "jti-4"));
+  BOOST_TEST(mismatch.status == 2);
+
+  api client(*server);
+  auto stats = client.get("/api/v1/admin/scep/intune/stats");
+  BOOST_REQUIRE_EQUAL(stats.status, 200);
+  BOOST_TEST(stats.body.find("\"success\":1") != std::string::npos, stats.body);
+  BOOST_TEST(stats.body.find("\"replay\":1") != std::string::npos, stats.body);
+  BOOST_TEST(stats.body.find("\"expired\":1") != std::string::npos, stats.body);
+  BOOST_TEST(stats.body.find("\"claim_mismatch\":1") != std::string::npos, stats.body);
+  BOOST_TEST(stats.body.find("\"enabled\":false") != std::string::npos, stats.body);  // corp
+
+  // A viewer may not see it.
+  api viewer(*server, viewer_key);
+  BOOST_TEST(viewer.get("/api/v1/admin/scep/intune/stats").status == 403);
+
+  // Reload: good file -> 200; bad file -> 500 and the old pool still verifies.
+  auto reloaded = client.post("/api/v1/admin/scep/intune/reload-trust", "{\"path_id\":\"intune\"}");
+  BOOST_TEST(reloaded.status == 200, reloaded.describe());
+  write_file(intune_cert_path, "not a certificate\n");
+  auto broken = client.post("/api/v1/admin/scep/intune/reload-trust", "{\"path_id\":\"intune\"}");
+  BOOST_TEST(broken.status == 500, broken.describe());
+  auto still = enroll("intune", "laptop-6", token("laptop-6", now_s(), now_s() + 600, "jti-6"));
+  BOOST_TEST(still.status == 0);
+  BOOST_TEST(client.post("/api/v1/admin/scep/intune/reload-trust", "{\"path_id\":\"corp\"}").status ==
+             409);
+  BOOST_TEST(client.post("/api/v1/admin/scep/intune/reload-trust", "{\"path_id\":\"nope\"}").status ==
+             404);
+}
+
+BOOST_AUTO_TEST_CASE(admin_profiles_list_every_profile_with_its_ra) {
+  api client(*server);
+  auto r = client.get("/api/v1/admin/scep/profiles");
+  BOOST_REQUIRE_EQUAL(r.status, 200);
+  auto doc = r.json();
+  BOOST_REQUIRE_EQUAL(doc["profile_count"].GetInt(), 2);
+  for (const auto& p : doc["profiles"].GetArray()) {
+    BOOST_TEST(str(p, "issuer_id") == "iss-local");
+    BOOST_TEST(str(p, "ra_cert_subject").find("certctl SCEP RA") != std::string::npos);
+    BOOST_TEST(p["ra_cert_generated"].GetBool());
+    BOOST_TEST(p.HasMember("intune") == (str(p, "path_id") == "intune"));
+  }
+  BOOST_TEST(r.body.find("corp-secret") == std::string::npos);  // never the password itself
+  api op(*server, operator_key);
+  BOOST_TEST(op.get("/api/v1/admin/scep/profiles").status == 403);
+}
+
+BOOST_AUTO_TEST_CASE(probe_reads_caps_and_ca_through_the_outbound_guard) {
+  api client(*server);
+  const std::string url = "https://127.0.0.1:" + std::to_string(server->port()) + "/scep/corp";
+  auto r = client.post("/api/v1/network-scan/scep-probe", "{\"url\":\"" + url + "\"}");
+  BOOST_REQUIRE_EQUAL(r.status, 200);
+  auto doc = r.json();
+  BOOST_TEST(doc["reachable"].GetBool(), r.body);
+  BOOST_TEST(doc["supports_rfc8894"].GetBool());
+  BOOST_TEST(doc["supports_aes"].GetBool());
+  BOOST_TEST(doc["supports_renewal"].GetBool());
+  BOOST_TEST(str(doc, "ca_cert_subject") == "CN=certctl Local Root CA", r.body);
+  BOOST_TEST(doc["ca_cert_chain_length"].GetInt() == 2);
+  BOOST_TEST(!doc.HasMember("error"), r.body);
+  // An address outside the allow-list is refused before any connection.
+  auto refused =
+      client.post("/api/v1/network-scan/scep-probe", "{\"url\":\"http://10.255.255.1/scep\"}");
+  BOOST_REQUIRE_EQUAL(refused.status, 200);
+  BOOST_TEST(!refused.json()["reachable"].GetBool());
+  BOOST_TEST(refused.body.find("outbound policy") != std::string::npos, refused.body);
+  BOOST_TEST(client.post("/api/v1/network-scan/scep-probe", "{}").status == 400);
+  auto history = client.get("/api/v1/network-scan/scep-probes");
+  BOOST_REQUIRE_EQUAL(history.status, 200);
+  BOOST_TEST(history.json()["probe_count"].GetInt() == 2);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
