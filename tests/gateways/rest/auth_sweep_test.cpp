@@ -25,6 +25,7 @@
 #include "connectors/config_service.hpp"
 #include "connectors/issuers/local/local_ca.hpp"
 #include "gateways/acme/acme_routes.hpp"
+#include "gateways/scep/scep_routes.hpp"
 #include "gateways/http/health_routes.hpp"
 #include "gateways/http/router.hpp"
 #include "gateways/pki/pki_routes.hpp"
@@ -197,6 +198,20 @@ struct full_server {
         *router, {*store, *db, runtime, *issuance, config, keys, "https://127.0.0.1:1"});
     BOOST_REQUIRE_MESSAGE(acme != nullptr, "the ACME routes were not registered");
     groups.insert("acme");
+    infra::scep_profile_config scep_profile;
+    scep_profile.path_id = "corp";
+    scep_profile.env_prefix = "CERTCTL_SCEP_PROFILE_CORP_";
+    scep_profile.issuer_id = "iss-local";
+    scep_profile.challenge_password = "sweep";
+    auto scep_gw = gateways::scep::add_scep_routes(
+        *router, {*store, *db, runtime, *issuance, keys, config, {scep_profile},
+                  [this](const std::string&, std::string&) -> connectors::issuer* {
+                    return ca.get();
+                  },
+                  dir.string(), [](const std::string&) {}});
+    BOOST_REQUIRE_MESSAGE(scep_gw.ok(), (scep_gw.ok() ? "" : scep_gw.error()));
+    scep = std::move(*scep_gw);
+    groups.insert("scep");
   }
 
   http::response send(const std::string& method, const std::string& path,
@@ -242,6 +257,7 @@ struct full_server {
   std::unique_ptr<rest::cluster_context> cluster_ctx;
   std::unique_ptr<gateways::pki::pki_admin_context> pki_admin;
   std::unique_ptr<gateways::acme::acme_server> acme;
+  gateways::scep::scep_gateway scep;
   std::unique_ptr<http::router> router;
   std::set<std::string> groups;
   std::atomic<int> auth_failures{0};
@@ -304,7 +320,9 @@ BOOST_AUTO_TEST_CASE(public_routes_are_exactly_the_listed_ones) {
   for (const auto& r : s.router->routes()) {
     if (!r.rule.is_public()) continue;
     const std::string name = describe(r);
-    const bool acme_protocol = r.pattern.rfind("/acme/", 0) == 0;
+    // SCEP (RFC 8894) authenticates by challenge password or signer certificate.
+    const bool acme_protocol =
+        r.pattern.rfind("/acme/", 0) == 0 || r.pattern.rfind("/scep/", 0) == 0;
     acme_routes += acme_protocol ? 1 : 0;
     if (!acme_protocol) seen.insert(name);
     BOOST_TEST((acme_protocol || allowed.count(name) == 1),
