@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 
 #include <atomic>
@@ -41,6 +42,18 @@ raw_request to_raw(const httplib::Request& req, bool tls) {
   r.body = req.body;
   r.remote_addr = req.remote_addr;
   r.tls = tls;
+  if (tls && req.ssl != nullptr) {
+    if (X509* peer = SSL_get1_peer_certificate(req.ssl)) {
+      BIO* bio = BIO_new(BIO_s_mem());
+      if (bio != nullptr && PEM_write_bio_X509(bio, peer) == 1) {
+        char* data = nullptr;
+        const long len = BIO_get_mem_data(bio, &data);
+        if (len > 0) r.client_cert_pem.assign(data, static_cast<std::size_t>(len));
+      }
+      BIO_free(bio);
+      X509_free(peer);
+    }
+  }
   return r;
 }
 
@@ -143,6 +156,15 @@ certctl::result<done, server_error> http_server::start() {
                           drain_openssl_errors()};
     }
     if (auto h = harden(ssl->ssl_context()); !h) return h.error();
+    if (c.request_client_certificate) {
+      // Optional client certificates, accepted whatever their issuer: each mTLS route verifies
+      // the certificate against its own trust bundle. Resumed sessions keep the peer
+      // certificate, which needs a session id context.
+      SSL_CTX_set_verify(ssl->ssl_context(), SSL_VERIFY_PEER,
+                         [](int, X509_STORE_CTX*) { return 1; });
+      static const unsigned char sid[] = "certctl";
+      SSL_CTX_set_session_id_context(ssl->ssl_context(), sid, sizeof(sid) - 1);
+    }
     s = std::move(ssl);
   } else {
     s = std::make_unique<httplib::Server>();

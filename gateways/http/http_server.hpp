@@ -32,6 +32,9 @@ struct server_config {
   std::chrono::seconds read_timeout{10};
   std::chrono::seconds write_timeout{10};
   std::size_t max_body_bytes = 1 << 20;  ///< larger bodies get 413 before they are read
+  /// Ask TLS clients for a certificate (optional for them: the handshake never fails without
+  /// one) and hand it to handlers in raw_request::client_cert_pem (SCEP/EST mTLS routes).
+  bool request_client_certificate = false;
 };
 
 struct server_error {

@@ -87,6 +87,10 @@ struct raw_request {
   std::string body;
   std::string remote_addr;
   bool tls = false;  ///< arrived over HTTPS (adds HSTS to the response)
+  /// The TLS client certificate (PEM) when the server asks for one
+  /// (server_config::request_client_certificate) and the client sent one; "" otherwise. Not
+  /// verified by the transport: a route that relies on it checks it against its own trust.
+  std::string client_cert_pem;
 };
 
 /// Writes one piece of a streamed body; false once the client is gone (stop producing then).

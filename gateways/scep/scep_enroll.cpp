@@ -44,7 +44,7 @@ std::string profile_name(const profile_state& ps) {
 
 http::response scep_server::impl::pki_operation(const http::request_context& c,
                                                 profile_state& ps,
-                                                const crypto::bytes& message) {
+                                                const crypto::bytes& message, bool mtls) {
   auto m = crypto::open_scep_message(message);
   if (!m) return plain_error(400, m.error().message);
   if (!m->signature_valid) return fail(ps, *m, scep_fail_info::bad_message_check, m->signature_error);
@@ -98,7 +98,9 @@ http::response scep_server::impl::pki_operation(const http::request_context& c,
                   "the request is not signed with the CSR's key");
     auto challenge = crypto::csr_challenge_password(*plain);
     if (!challenge) return fail(ps, *m, scep_fail_info::bad_request, challenge.error().message);
-    if (ps.p.intune && looks_like_intune_token(*challenge)) {
+    if (mtls) {
+      // The TLS client certificate (verified in dispatch) authenticates the device.
+    } else if (ps.p.intune && looks_like_intune_token(*challenge)) {
       std::string why;
       const auto outcome = ps.p.intune->check(*challenge, csr->common_name, csr->dns_names, now(), why);
       if (outcome != intune_outcome::success)

@@ -35,9 +35,10 @@ struct scep_server::impl {
   void log(const std::string& line) const;
   std::int64_t now() const { return deps.now_unix(); }
 
-  http::response dispatch(const http::request_context& c, profile_state& ps);
+  http::response dispatch(const http::request_context& c, profile_state& ps,
+                          bool mtls);
   http::response pki_operation(const http::request_context& c, profile_state& ps,
-                               const crypto::bytes& message);
+                               const crypto::bytes& message, bool mtls);
 
   /// A signed CertRep for `m`; a failure to build one is HTTP 500.
   http::response reply(profile_state& ps, const crypto::scep_pki_message& m,

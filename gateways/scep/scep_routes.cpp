@@ -128,10 +128,16 @@ certctl::result<scep_gateway, std::string> add_scep_routes(http::router& r,
     p.ca_chain_pem = issuer->ca_chain_pem();
     if (p.ca_chain_pem.empty())
       return x + "ISSUER_ID=" + cfg.issuer_id + ": the issuer has no static CA chain for GetCACert";
-    if (cfg.mtls_enabled)
-      return x + "MTLS_ENABLED: the mTLS sibling route is not available in this build (the HTTP "
-                 "layer does not pass client certificates yet); renewals are authenticated by "
-                 "the certificate they are signed with on the ordinary route";
+    if (cfg.mtls_enabled) {
+      auto bundle = read_file(cfg.mtls_trust_bundle_path, x + "MTLS_CLIENT_CA_TRUST_BUNDLE_PATH",
+                              false, why);
+      if (!bundle) return why;
+      auto certs = crypto::split_pem_chain(*bundle);
+      if (!certs || certs->empty())
+        return x + "MTLS_CLIENT_CA_TRUST_BUNDLE_PATH: " + cfg.mtls_trust_bundle_path +
+               " holds no certificate";
+      p.mtls_trust_pem = *bundle;
+    }
     if (!cfg.ra_cert_path.empty()) {
       auto cert = read_file(cfg.ra_cert_path, x + "RA_CERT_PATH", false, why);
       if (!cert) return why;

@@ -80,9 +80,19 @@ void scep_server::add_routes(http::router& r) {
   for (auto& [id, ps] : impl_->profiles) {
     profile_state* state = ps.get();
     const std::string path = id.empty() ? "/scep" : "/scep/" + id;
-    auto h = [this, state](http::request_context& c) { return impl_->dispatch(c, *state); };
+    auto h = [this, state](http::request_context& c) {
+      return impl_->dispatch(c, *state, false);
+    };
     r.add("GET", path, http::access_rule::public_route(), h);
     r.add("POST", path, http::access_rule::public_route(), h);
+    if (!state->p.mtls_trust_pem.empty()) {
+      const std::string mpath = id.empty() ? "/scep-mtls" : "/scep-mtls/" + id;
+      auto m = [this, state](http::request_context& c) {
+        return impl_->dispatch(c, *state, true);
+      };
+      r.add("GET", mpath, http::access_rule::public_route(), m);
+      r.add("POST", mpath, http::access_rule::public_route(), m);
+    }
   }
 }
 
@@ -99,7 +109,8 @@ std::vector<std::string> scep_server::reload_intune_trust() {
   return lines;
 }
 
-http::response scep_server::impl::dispatch(const http::request_context& c, profile_state& ps) {
+http::response scep_server::impl::dispatch(const http::request_context& c, profile_state& ps,
+                                           bool mtls) {
   const std::string op = c.query("operation").value_or("");
   if (op == "GetCACaps") {
     http::response r;
@@ -128,6 +139,18 @@ http::response scep_server::impl::dispatch(const http::request_context& c, profi
     return binary("application/x-x509-next-ca-cert", *der);
   }
   if (op == "PKIOperation") {
+    if (mtls) {
+      // Checked before the message is read: the route exists for holders of a client
+      // certificate from the profile's trust bundle.
+      if (c.raw.client_cert_pem.empty())
+        return plain_error(403, "this route requires a TLS client certificate");
+      if (auto v = crypto::verify_issued_by(c.raw.client_cert_pem, ps.p.mtls_trust_pem, now());
+          !v) {
+        log("scep-mtls " + ps.p.config.path_id + ": client certificate refused: " +
+            v.error().message);
+        return plain_error(403, "the TLS client certificate is not trusted by this profile");
+      }
+    }
     crypto::bytes message;
     if (c.method() == "POST") {
       message.assign(c.body().begin(), c.body().end());
@@ -145,7 +168,7 @@ http::response scep_server::impl::dispatch(const http::request_context& c, profi
       return plain_error(413, "the message exceeds " +
                                   std::to_string(crypto::max_scep_message_size) + " bytes");
     if (message.empty()) return plain_error(400, "PKIOperation without a message");
-    return pki_operation(c, ps, message);
+    return pki_operation(c, ps, message, mtls);
   }
   if (op.empty()) return plain_error(400, "missing operation parameter");
   return plain_error(400, "unsupported operation " + op.substr(0, 64));

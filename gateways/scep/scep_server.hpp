@@ -36,6 +36,8 @@ struct scep_profile {
   bool ra_generated = false;  ///< issued by the server at start (key in the key store)
   std::string ca_chain_pem;   ///< the issuer's chain, issuing CA first
   std::string next_ca_chain_pem;  ///< rollover CA (GetNextCACert); "" = none
+  /// mTLS sibling route: CAs whose client certificates it accepts ("" = no such route).
+  std::string mtls_trust_pem;
   /// Set when Intune dynamic challenges are enabled on the profile.
   std::shared_ptr<intune_validator> intune;
 };
@@ -78,7 +80,9 @@ class scep_server {
   scep_server& operator=(const scep_server&) = delete;
 
   /// Registers /scep or /scep/<path_id> per profile (public: SCEP authenticates by challenge
-  /// or by the certificate a renewal is signed with).
+  /// or by the certificate a renewal is signed with) and, for mTLS profiles, /scep-mtls[/<id>]:
+  /// there a PKIOperation needs a TLS client certificate that verifies against the profile's
+  /// trust bundle (403 otherwise), and a PKCSReq needs no challenge password.
   void add_routes(http::router& r);
 
   /// Registers the admin routes: GET /api/v1/admin/scep/profiles, GET

@@ -72,13 +72,33 @@ struct scep_fixture {
   std::string intune_cert_path = dir.path + "/intune-connector.pem";
   std::unique_ptr<server_process> server;
 
+  /// A CA for the mTLS route's trust bundle and a client certificate it signed, as files.
+  void make_client_ca(const std::string& name) {
+    const std::string p = dir.path + "/" + name;
+    auto r = run_command(
+        "openssl req -x509 -newkey rsa:2048 -nodes -keyout " + shell_quote(p + "-ca.key") +
+        " -out " + shell_quote(p + "-ca.pem") + " -subj /CN=" + name + "-ca -days 2 2>&1 && "
+        "openssl req -newkey rsa:2048 -nodes -keyout " + shell_quote(p + "-client.key") +
+        " -out " + shell_quote(p + "-client.csr") + " -subj /CN=" + name + "-client 2>&1 && "
+        "openssl x509 -req -in " + shell_quote(p + "-client.csr") + " -CA " +
+        shell_quote(p + "-ca.pem") + " -CAkey " + shell_quote(p + "-ca.key") +
+        " -CAcreateserial -days 1 -out " + shell_quote(p + "-client.pem") + " 2>&1");
+    BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.out);
+  }
+
   scep_fixture() {
+    make_client_ca("fleet");
+    make_client_ca("stranger");
     auto cert = crypto::self_signed_certificate(intune_key_pem, "Intune Connector", 30);
     BOOST_REQUIRE(static_cast<bool>(cert));
     write_file(intune_cert_path, *cert);
     server_options o;
     o.keygen_mode = "agent";
-    o.extra_env["CERTCTL_SCEP_PROFILES"] = "corp,intune";
+    o.extra_env["CERTCTL_SCEP_PROFILES"] = "corp,intune,fleet";
+    o.extra_env["CERTCTL_SCEP_PROFILE_FLEET_ISSUER_ID"] = "iss-local";
+    o.extra_env["CERTCTL_SCEP_PROFILE_FLEET_MTLS_ENABLED"] = "true";
+    o.extra_env["CERTCTL_SCEP_PROFILE_FLEET_MTLS_CLIENT_CA_TRUST_BUNDLE_PATH"] =
+        dir.path + "/fleet-ca.pem";
     o.extra_env["CERTCTL_SCEP_PROFILE_CORP_ISSUER_ID"] = "iss-local";
     o.extra_env["CERTCTL_SCEP_PROFILE_CORP_CHALLENGE_PASSWORD"] = "corp-secret";
     o.extra_env["CERTCTL_SCEP_PROFILE_INTUNE_ISSUER_ID"] = "iss-local";
@@ -122,6 +142,23 @@ struct scep_fixture {
   httplib::Result post(const std::string& profile, const crypto::bytes& body) {
     auto c = server->client("");
     return c->Post(path(profile) + "?operation=PKIOperation",
+                   std::string(body.begin(), body.end()), "application/x-pki-message");
+  }
+
+  /// POST to the mTLS route, presenting `client`'s certificate ("" = none).
+  httplib::Result post_mtls(const std::string& profile, const crypto::bytes& body,
+                            const std::string& client) {
+    std::unique_ptr<httplib::SSLClient> c;
+    if (client.empty()) {
+      c = std::make_unique<httplib::SSLClient>("127.0.0.1", server->port());
+    } else {
+      c = std::make_unique<httplib::SSLClient>("127.0.0.1", server->port(),
+                                               dir.path + "/" + client + "-client.pem",
+                                               dir.path + "/" + client + "-client.key");
+    }
+    c->set_ca_cert_path(server->ca_bundle().c_str());
+    c->enable_server_certificate_verification(true);
+    return c->Post("/scep-mtls/" + profile + "?operation=PKIOperation",
                    std::string(body.begin(), body.end()), "application/x-pki-message");
   }
 
@@ -254,6 +291,31 @@ BOOST_AUTO_TEST_CASE(tampered_signature_is_failinfo_bad_message_check) {
   BOOST_TEST(junk->status == 400);
 }
 
+BOOST_AUTO_TEST_CASE(mtls_route_takes_trusted_client_certificates_instead_of_a_challenge) {
+  device d = new_device(dir.path, "badge-1");
+  const auto csr = make_csr(dir.path, d.key_path, "badge-1", "");
+  auto msg = [&] {
+    return request(d, "fleet", crypto::scep_message_type::pkcs_req, csr, crypto::random_hex(16));
+  };
+  auto none = post_mtls("fleet", msg(), "");
+  BOOST_REQUIRE(none);
+  BOOST_TEST(none->status == 403);
+  auto stranger = post_mtls("fleet", msg(), "stranger");
+  BOOST_REQUIRE(stranger);
+  BOOST_TEST(stranger->status == 403);
+  auto ok = rep(d, post_mtls("fleet", msg(), "fleet"));
+  BOOST_TEST(ok.status == 0);
+  BOOST_TEST(ok.certificates_pem.size() == 1u);
+  // The ordinary route of the same profile has no challenge password: no enrollment there.
+  auto plain = rep(d, post("fleet", msg()));
+  BOOST_TEST(plain.status == 2);
+  BOOST_TEST(plain.fail_info == 2);
+  // Profiles without mTLS publish no such route.
+  auto absent = post_mtls("corp", msg(), "fleet");
+  BOOST_REQUIRE(absent);
+  BOOST_TEST(absent->status == 404);
+}
+
 BOOST_AUTO_TEST_CASE(oversized_body_is_refused) {
   auto r = post("corp", crypto::bytes(crypto::max_scep_message_size + 1, 0x30));
   BOOST_REQUIRE(r);
@@ -320,7 +382,7 @@ BOOST_AUTO_TEST_CASE(admin_profiles_list_every_profile_with_its_ra) {
   auto r = client.get("/api/v1/admin/scep/profiles");
   BOOST_REQUIRE_EQUAL(r.status, 200);
   auto doc = r.json();
-  BOOST_REQUIRE_EQUAL(doc["profile_count"].GetInt(), 2);
+  BOOST_REQUIRE_EQUAL(doc["profile_count"].GetInt(), 3);
   for (const auto& p : doc["profiles"].GetArray()) {
     BOOST_TEST(str(p, "issuer_id") == "iss-local");
     BOOST_TEST(str(p, "ra_cert_subject").find("certctl SCEP RA") != std::string::npos);

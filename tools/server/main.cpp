@@ -414,6 +414,8 @@ int main() {
   // SCEP (gateways/scep): profiles validated here, before the server listens.
   auto scep_profiles = infra::load_scep_config([](const char* n) { return std::getenv(n); });
   if (!scep_profiles) return fail("configuration error: " + scep_profiles.error().message, 2);
+  bool scep_mtls = false;  // the HTTPS listener then asks clients for a certificate
+  for (const auto& p : *scep_profiles) scep_mtls = scep_mtls || p.mtls_enabled;
   auto scep_issuers = actors::make_issuer_resolver(runtime, connector_configs);
   auto scep = gateways::scep::add_scep_routes(
       router, {**store, **db, runtime, issuance, *keys, *cfg, std::move(*scep_profiles),
@@ -433,6 +435,7 @@ int main() {
   scfg.cert_file = cert_file;
   scfg.key_file = key_file;
   scfg.max_body_bytes = static_cast<size_t>(cfg->max_body_bytes);
+  scfg.request_client_certificate = scep_mtls;
   // The web dashboard (docs/dashboard.md): CERTCTL_DASHBOARD_DIR, else the build's output.
   http::static_files dashboard(cfg->dashboard_dir.empty() ? default_dashboard_dir()
                                                           : cfg->dashboard_dir);
