@@ -102,6 +102,7 @@ result<std::vector<scep_profile_config>, config_error> load_scep_config(
     p.challenge_password = get(x + "CHALLENGE_PASSWORD");
     p.ra_cert_path = get(x + "RA_CERT_PATH");
     p.ra_key_path = get(x + "RA_KEY_PATH");
+    p.next_ca_cert_path = get(x + "NEXT_CA_CERT_PATH");
     flag(x + "MTLS_ENABLED", p.mtls_enabled);
     p.mtls_trust_bundle_path = get(x + "MTLS_CLIENT_CA_TRUST_BUNDLE_PATH");
     flag(x + "INTUNE_ENABLED", p.intune_enabled);

@@ -23,6 +23,9 @@ struct scep_profile_config {
   std::string challenge_password;  ///< _CHALLENGE_PASSWORD ("" = no static challenge)
   std::string ra_cert_path;        ///< _RA_CERT_PATH; both empty: issued at start
   std::string ra_key_path;         ///< _RA_KEY_PATH
+  /// _NEXT_CA_CERT_PATH: PEM chain of the CA that replaces the current one (rollover),
+  /// served by GetNextCACert and advertised in GetCACaps; "" = no rollover pending.
+  std::string next_ca_cert_path;
   bool mtls_enabled = false;       ///< _MTLS_ENABLED: also publish /scep-mtls/<path_id>
   std::string mtls_trust_bundle_path;  ///< _MTLS_CLIENT_CA_TRUST_BUNDLE_PATH
   bool intune_enabled = false;         ///< _INTUNE_ENABLED

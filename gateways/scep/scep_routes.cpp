@@ -128,6 +128,14 @@ certctl::result<scep_gateway, std::string> add_scep_routes(http::router& r,
     p.ca_chain_pem = issuer->ca_chain_pem();
     if (p.ca_chain_pem.empty())
       return x + "ISSUER_ID=" + cfg.issuer_id + ": the issuer has no static CA chain for GetCACert";
+    if (!cfg.next_ca_cert_path.empty()) {
+      auto next = read_file(cfg.next_ca_cert_path, x + "NEXT_CA_CERT_PATH", false, why);
+      if (!next) return why;
+      auto certs = crypto::split_pem_chain(*next);
+      if (!certs || certs->empty())
+        return x + "NEXT_CA_CERT_PATH: " + cfg.next_ca_cert_path + " holds no certificate";
+      p.next_ca_chain_pem = *next;
+    }
     if (cfg.mtls_enabled) {
       auto bundle = read_file(cfg.mtls_trust_bundle_path, x + "MTLS_CLIENT_CA_TRUST_BUNDLE_PATH",
                               false, why);

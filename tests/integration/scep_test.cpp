@@ -101,6 +101,7 @@ struct scep_fixture {
         dir.path + "/fleet-ca.pem";
     o.extra_env["CERTCTL_SCEP_PROFILE_CORP_ISSUER_ID"] = "iss-local";
     o.extra_env["CERTCTL_SCEP_PROFILE_CORP_CHALLENGE_PASSWORD"] = "corp-secret";
+    o.extra_env["CERTCTL_SCEP_PROFILE_CORP_NEXT_CA_CERT_PATH"] = dir.path + "/fleet-ca.pem";
     o.extra_env["CERTCTL_SCEP_PROFILE_INTUNE_ISSUER_ID"] = "iss-local";
     o.extra_env["CERTCTL_SCEP_PROFILE_INTUNE_INTUNE_ENABLED"] = "true";
     o.extra_env["CERTCTL_SCEP_PROFILE_INTUNE_INTUNE_CONNECTOR_CERT_PATH"] = intune_cert_path;
@@ -219,6 +220,25 @@ BOOST_AUTO_TEST_CASE(caps_and_ca_certs_describe_the_profile) {
   BOOST_TEST(ra->key_algorithm == "RSA");
   BOOST_TEST(ca->is_ca);
   BOOST_TEST(ra->issuer_dn == ca->subject_dn);
+  // A rollover CA is configured for corp only: GetNextCACert, signed by the RA.
+  BOOST_TEST(caps->body.find("GetNextCACert") != std::string::npos);
+  auto next = c->Get("/scep/corp?operation=GetNextCACert");
+  BOOST_REQUIRE(next);
+  BOOST_REQUIRE_EQUAL(next->status, 200);
+  BOOST_TEST(next->get_header_value("Content-Type") == "application/x-x509-next-ca-cert");
+  write_file(dir.path + "/next.der", next->body);
+  write_file(dir.path + "/ra.pem", certs[0]);
+  auto shown = run_command("openssl cms -verify -inform DER -in " +
+                           shell_quote(dir.path + "/next.der") + " -noverify -certfile " +
+                           shell_quote(dir.path + "/ra.pem") +
+                           " 2>/dev/null | openssl pkcs7 -inform DER -print_certs -noout");
+  BOOST_TEST(shown.out.find("fleet-ca") != std::string::npos, shown.out);
+  auto intune_caps = c->Get("/scep/intune?operation=GetCACaps");
+  BOOST_REQUIRE(intune_caps);
+  BOOST_TEST(intune_caps->body.find("GetNextCACert") == std::string::npos);
+  auto no_next = c->Get("/scep/intune?operation=GetNextCACert");
+  BOOST_REQUIRE(no_next);
+  BOOST_TEST(no_next->status == 404);
   auto bad = c->Get("/scep/corp?operation=Nope");
   BOOST_REQUIRE(bad);
   BOOST_TEST(bad->status == 400);
