@@ -79,13 +79,11 @@ result<std::vector<scep_profile_config>, config_error> load_scep_config(
     else if (!err)
       err = config_error{name + "=" + v + " is not a duration (e.g. 90s, 60m, 2h)"};
   };
-  auto integer = [&](const std::string& name, std::int64_t& out, std::int64_t lo,
-                     std::int64_t hi) {
+  auto integer = [&](const std::string& name, std::int64_t& out, std::int64_t lo, std::int64_t hi) {
     const std::string v = get(name);
     if (v.empty()) return;
-    const bool digits = v.size() <= 12 && std::all_of(v.begin(), v.end(), [](char c) {
-                          return c >= '0' && c <= '9';
-                        });
+    const bool digits = v.size() <= 12 && std::all_of(v.begin(), v.end(),
+                                                      [](char c) { return c >= '0' && c <= '9'; });
     const std::int64_t n = digits ? std::stoll(v) : -1;
     if (!digits || n < lo || n > hi) {
       if (!err)
@@ -132,7 +130,8 @@ result<std::vector<scep_profile_config>, config_error> load_scep_config(
       err = config_error{x + "INTUNE_CLOCK_SKEW_TOLERANCE must be shorter than " + x +
                          "INTUNE_CHALLENGE_VALIDITY"};
     else if (p.challenge_password.empty() && !p.intune_enabled && !p.mtls_enabled)
-      err = config_error{x + "CHALLENGE_PASSWORD is empty and neither Intune nor mTLS is "
+      err = config_error{x +
+                         "CHALLENGE_PASSWORD is empty and neither Intune nor mTLS is "
                          "enabled: the profile would enroll anyone"};
   };
 

@@ -91,8 +91,8 @@ certctl::result<std::size_t, std::string> intune_validator::reload(std::int64_t 
 }
 
 intune_outcome intune_validator::check(const std::string& token, const std::string& csr_cn,
-                                       const std::vector<std::string>& csr_dns,
-                                       std::int64_t now, std::string& why) {
+                                       const std::vector<std::string>& csr_dns, std::int64_t now,
+                                       std::string& why) {
   auto result = [&](intune_outcome o, std::string reason) {
     why = std::move(reason);
     std::lock_guard<std::mutex> lock(mu_);
@@ -102,7 +102,8 @@ intune_outcome intune_validator::check(const std::string& token, const std::stri
   if (token.size() > max_intune_token) return result(intune_outcome::malformed, "token too large");
   const auto d1 = token.find('.');
   const auto d2 = token.find('.', d1 == std::string::npos ? 0 : d1 + 1);
-  if (d1 == std::string::npos || d2 == std::string::npos || token.find('.', d2 + 1) != std::string::npos)
+  if (d1 == std::string::npos || d2 == std::string::npos ||
+      token.find('.', d2 + 1) != std::string::npos)
     return result(intune_outcome::malformed, "not a compact JWS");
   const auto header_json = crypto::base64url_decode(token.substr(0, d1));
   const auto payload_json = crypto::base64url_decode(token.substr(d1 + 1, d2 - d1 - 1));
@@ -150,8 +151,9 @@ intune_outcome intune_validator::check(const std::string& token, const std::stri
   if (now - iat > settings_.challenge_validity_s + skew)
     return result(intune_outcome::expired, "the challenge is older than the validity cap");
   if (!settings_.audience.empty()) {
-    std::vector<std::string> auds =
-        claims->is_array("aud") ? claims->str_array("aud") : std::vector<std::string>{claims->str("aud")};
+    std::vector<std::string> auds = claims->is_array("aud")
+                                        ? claims->str_array("aud")
+                                        : std::vector<std::string>{claims->str("aud")};
     if (std::find(auds.begin(), auds.end(), settings_.audience) == auds.end())
       return result(intune_outcome::wrong_audience, "aud does not name " + settings_.audience);
   }

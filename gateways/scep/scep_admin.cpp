@@ -26,48 +26,47 @@ std::string list_body(const std::vector<std::string>& items, std::int64_t now) {
 
 void scep_server::add_admin_routes(http::router& r) {
   impl* self = impl_.get();
-  r.add("GET", "/api/v1/admin/scep/profiles", http::role::admin,
-        [self](http::request_context&) {
-          const auto now = self->now();
-          std::vector<std::string> items;
-          for (auto& [id, ps] : self->profiles) {
-            const auto& cfg = ps->p.config;
-            events::json_object o;
-            o.set("path_id", id)
-                .set("name", cfg.name)
-                .set("issuer_id", cfg.issuer_id)
-                .set("profile_id", cfg.profile_id)
-                .set("challenge_password_set", !cfg.challenge_password.empty())
-                .set("ra_cert_generated", ps->p.ra_generated)
-                .set("mtls_enabled", cfg.mtls_enabled)
-                .set("mtls_trust_bundle_path", cfg.mtls_trust_bundle_path)
-                .set("intune_enabled", cfg.intune_enabled)
-                .set("next_ca_configured", !ps->p.next_ca_chain_pem.empty());
-            if (auto ra = crypto::parse_certificate(ps->p.ra_cert_pem)) {
-              o.set("ra_cert_subject", ra->subject_dn)
-                  .set("ra_cert_not_before", rfc3339(ra->not_before))
-                  .set("ra_cert_not_after", rfc3339(ra->not_after))
-                  .set("ra_cert_days_to_expiry",
-                       static_cast<std::int64_t>((ra->not_after - now) / 86400));
-            }
-            scep_counters n;
-            {
-              std::lock_guard<std::mutex> lock(self->mu);
-              n = ps->counters;
-            }
-            events::json_object counts;
-            counts.set("success", static_cast<std::int64_t>(n.success))
-                .set("pending", static_cast<std::int64_t>(n.pending))
-                .set("failure", static_cast<std::int64_t>(n.failure))
-                .set("bad_challenge", static_cast<std::int64_t>(n.bad_challenge))
-                .set("renewal_requests", static_cast<std::int64_t>(n.renewals));
-            o.set_raw("counters", counts.dump());
-            // Omitted (not null) when Intune is off, as the reference's GUI expects.
-            if (ps->p.intune) o.set_raw("intune", ps->p.intune->stats_json(now));
-            items.push_back(o.dump());
-          }
-          return http::json_response(list_body(items, now));
-        });
+  r.add("GET", "/api/v1/admin/scep/profiles", http::role::admin, [self](http::request_context&) {
+    const auto now = self->now();
+    std::vector<std::string> items;
+    for (auto& [id, ps] : self->profiles) {
+      const auto& cfg = ps->p.config;
+      events::json_object o;
+      o.set("path_id", id)
+          .set("name", cfg.name)
+          .set("issuer_id", cfg.issuer_id)
+          .set("profile_id", cfg.profile_id)
+          .set("challenge_password_set", !cfg.challenge_password.empty())
+          .set("ra_cert_generated", ps->p.ra_generated)
+          .set("mtls_enabled", cfg.mtls_enabled)
+          .set("mtls_trust_bundle_path", cfg.mtls_trust_bundle_path)
+          .set("intune_enabled", cfg.intune_enabled)
+          .set("next_ca_configured", !ps->p.next_ca_chain_pem.empty());
+      if (auto ra = crypto::parse_certificate(ps->p.ra_cert_pem)) {
+        o.set("ra_cert_subject", ra->subject_dn)
+            .set("ra_cert_not_before", rfc3339(ra->not_before))
+            .set("ra_cert_not_after", rfc3339(ra->not_after))
+            .set("ra_cert_days_to_expiry",
+                 static_cast<std::int64_t>((ra->not_after - now) / 86400));
+      }
+      scep_counters n;
+      {
+        std::lock_guard<std::mutex> lock(self->mu);
+        n = ps->counters;
+      }
+      events::json_object counts;
+      counts.set("success", static_cast<std::int64_t>(n.success))
+          .set("pending", static_cast<std::int64_t>(n.pending))
+          .set("failure", static_cast<std::int64_t>(n.failure))
+          .set("bad_challenge", static_cast<std::int64_t>(n.bad_challenge))
+          .set("renewal_requests", static_cast<std::int64_t>(n.renewals));
+      o.set_raw("counters", counts.dump());
+      // Omitted (not null) when Intune is off, as the reference's GUI expects.
+      if (ps->p.intune) o.set_raw("intune", ps->p.intune->stats_json(now));
+      items.push_back(o.dump());
+    }
+    return http::json_response(list_body(items, now));
+  });
   r.add("GET", "/api/v1/admin/scep/intune/stats", http::role::admin,
         [self](http::request_context&) {
           const auto now = self->now();
@@ -100,12 +99,12 @@ void scep_server::add_admin_routes(http::router& r) {
           if (it == self->profiles.end())
             return http::error_response(404, "no SCEP profile with path_id '" + path_id + "'");
           if (!it->second->p.intune)
-            return http::error_response(409, "Intune is not enabled on SCEP profile '" +
-                                                 path_id + "'");
+            return http::error_response(409,
+                                        "Intune is not enabled on SCEP profile '" + path_id + "'");
           auto n = it->second->p.intune->reload(self->now());
           if (!n)
-            return http::error_response(500, "trust anchor reload failed (the old pool is kept): " +
-                                                 n.error());
+            return http::error_response(
+                500, "trust anchor reload failed (the old pool is kept): " + n.error());
           events::json_object o;
           o.set("reloaded", true)
               .set("path_id", path_id)

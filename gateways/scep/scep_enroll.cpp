@@ -29,8 +29,8 @@ transaction_target pkcs_target(const std::string& path_id, const std::string& ti
 }
 
 std::string csr_pem_of(const crypto::bytes& der) {
-  const std::string b64 =
-      crypto::base64_encode(std::string_view(reinterpret_cast<const char*>(der.data()), der.size()));
+  const std::string b64 = crypto::base64_encode(
+      std::string_view(reinterpret_cast<const char*>(der.data()), der.size()));
   std::string pem = "-----BEGIN CERTIFICATE REQUEST-----\n";
   for (size_t i = 0; i < b64.size(); i += 64) pem += b64.substr(i, 64) + "\n";
   return pem + "-----END CERTIFICATE REQUEST-----\n";
@@ -42,12 +42,12 @@ std::string profile_name(const profile_state& ps) {
 
 }  // namespace
 
-http::response scep_server::impl::pki_operation(const http::request_context& c,
-                                                profile_state& ps,
+http::response scep_server::impl::pki_operation(const http::request_context& c, profile_state& ps,
                                                 const crypto::bytes& message, bool mtls) {
   auto m = crypto::open_scep_message(message);
   if (!m) return plain_error(400, m.error().message);
-  if (!m->signature_valid) return fail(ps, *m, scep_fail_info::bad_message_check, m->signature_error);
+  if (!m->signature_valid)
+    return fail(ps, *m, scep_fail_info::bad_message_check, m->signature_error);
   const auto type = static_cast<scep_message_type>(m->message_type);
   const std::string principal = "scep:" + profile_name(ps);
   auto command = [&](std::string name, std::string id, events::json_object body,
@@ -86,9 +86,9 @@ http::response scep_server::impl::pki_operation(const http::request_context& c,
   // CMS key transport: the issued certificate can only be enveloped to an RSA key.
   if (signer->key_algorithm != "RSA")
     return fail(ps, *m, scep_fail_info::bad_alg, "the signer's key is not RSA");
-  const std::string cn = !csr->common_name.empty()  ? csr->common_name
+  const std::string cn = !csr->common_name.empty() ? csr->common_name
                          : !csr->dns_names.empty() ? csr->dns_names.front()
-                                                    : std::string();
+                                                   : std::string();
   if (cn.empty()) return fail(ps, *m, scep_fail_info::bad_request, "the CSR names no subject");
 
   if (type == scep_message_type::pkcs_req) {
@@ -102,7 +102,8 @@ http::response scep_server::impl::pki_operation(const http::request_context& c,
       // The TLS client certificate (verified in dispatch) authenticates the device.
     } else if (ps.p.intune && looks_like_intune_token(*challenge)) {
       std::string why;
-      const auto outcome = ps.p.intune->check(*challenge, csr->common_name, csr->dns_names, now(), why);
+      const auto outcome =
+          ps.p.intune->check(*challenge, csr->common_name, csr->dns_names, now(), why);
       if (outcome != intune_outcome::success)
         return fail(ps, *m, scep_fail_info::bad_request,
                     std::string("intune ") + to_string(outcome) + ": " + why);
@@ -132,8 +133,8 @@ http::response scep_server::impl::pki_operation(const http::request_context& c,
                                                         {"scep_transaction", m->transaction_id}});
     if (!ps.p.config.profile_id.empty()) cert.set("certificate_profile_id", ps.p.config.profile_id);
     auto created = deps.runtime.execute(
-        "certificate", command("certificate.create", t.certificate_id, cert,
-                               "scep-create:" + t.certificate_id));
+        "certificate",
+        command("certificate.create", t.certificate_id, cert, "scep-create:" + t.certificate_id));
     if (!created)
       return fail(ps, *m, scep_fail_info::bad_request, "certificate: " + created.error().message);
     actors::issuance_start start;
@@ -170,8 +171,8 @@ http::response scep_server::impl::pki_operation(const http::request_context& c,
   if (!csr->common_name.empty() && csr->common_name != current->view.str("common_name"))
     return fail(ps, *m, scep_fail_info::bad_request,
                 "a renewal must keep the certificate's common name");
-  const std::string h = short_hash("scep-renew\n" + ps.p.config.path_id + "\n" +
-                                   m->transaction_id + "\n" + signer->serial_hex);
+  const std::string h = short_hash("scep-renew\n" + ps.p.config.path_id + "\n" + m->transaction_id +
+                                   "\n" + signer->serial_hex);
   const transaction_target t{*cert_id, "job-scep-" + h, true};
   {
     std::lock_guard<std::mutex> lock(mu);
@@ -194,13 +195,10 @@ http::response scep_server::impl::pki_operation(const http::request_context& c,
                            principal);
 }
 
-http::response scep_server::impl::submit_and_answer(const http::request_context& c,
-                                                    profile_state& ps,
-                                                    const crypto::scep_pki_message& m,
-                                                    const transaction_target& t,
-                                                    const events::json_object& certificate,
-                                                    const std::string& csr_pem,
-                                                    const std::string& principal) {
+http::response scep_server::impl::submit_and_answer(
+    const http::request_context& c, profile_state& ps, const crypto::scep_pki_message& m,
+    const transaction_target& t, const events::json_object& certificate, const std::string& csr_pem,
+    const std::string& principal) {
   domain::command submit;
   submit.name = "job.submit_csr";
   submit.entity_id = t.job_id;

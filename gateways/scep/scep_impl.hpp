@@ -25,7 +25,7 @@ struct profile_state {
 struct scep_server::impl {
   scep_dependencies deps;
   std::map<std::string, std::unique_ptr<profile_state>> profiles;  ///< by path_id
-  std::mutex mu;  ///< counters, renewals
+  std::mutex mu;                                                   ///< counters, renewals
   /// Renewal transactions by (path_id, transactionID), so GetCertInitial finds a pending one
   /// (PKCSReq targets are derived from the transaction id and need no table).
   std::map<std::string, transaction_target> renewals;
@@ -35,8 +35,7 @@ struct scep_server::impl {
   void log(const std::string& line) const;
   std::int64_t now() const { return deps.now_unix(); }
 
-  http::response dispatch(const http::request_context& c, profile_state& ps,
-                          bool mtls);
+  http::response dispatch(const http::request_context& c, profile_state& ps, bool mtls);
   http::response pki_operation(const http::request_context& c, profile_state& ps,
                                const crypto::bytes& message, bool mtls);
 

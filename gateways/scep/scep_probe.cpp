@@ -82,7 +82,9 @@ std::string scep_prober::probe(const std::string& url) {
   const auto started = std::chrono::steady_clock::now();
   const std::int64_t probed_at = now_us_();
   events::json_object out;
-  out.set("id", "scep-probe-" + crypto::random_hex(8)).set("target_url", url).set("reachable", false);
+  out.set("id", "scep-probe-" + crypto::random_hex(8))
+      .set("target_url", url)
+      .set("reachable", false);
   std::vector<std::string> caps;
   std::string error;
   auto finish = [&]() {
@@ -152,8 +154,10 @@ std::string scep_prober::probe(const std::string& url) {
   std::vector<std::string> certs;
   if (header(*cert_resp, "content-type").find("x-x509-ca-ra-cert") != std::string::npos) {
     auto parsed = crypto::scep_parse_certs_only(der);
-    if (parsed) certs = std::move(*parsed);
-    else if (error.empty()) error = "GetCACert: " + parsed.error().message;
+    if (parsed)
+      certs = std::move(*parsed);
+    else if (error.empty())
+      error = "GetCACert: " + parsed.error().message;
   } else if (auto pem = crypto::certificate_der_to_pem(der)) {
     certs.push_back(*pem);
   } else if (error.empty()) {
@@ -176,9 +180,9 @@ std::string scep_prober::probe(const std::string& url) {
         .set("ca_cert_not_after", events::format_rfc3339(ca->not_after * 1000000))
         .set("ca_cert_expired", ca->not_after <= now_s)
         .set("ca_cert_days_to_expiry", static_cast<std::int64_t>((ca->not_after - now_s) / 86400))
-        .set("ca_cert_algorithm", ca->key_algorithm + (ca->key_curve.empty()
-                                                           ? "-" + std::to_string(ca->key_bits)
-                                                           : "-" + ca->key_curve))
+        .set("ca_cert_algorithm",
+             ca->key_algorithm +
+                 (ca->key_curve.empty() ? "-" + std::to_string(ca->key_bits) : "-" + ca->key_curve))
         .set("ca_cert_chain_length", static_cast<std::int64_t>(certs.size()));
   }
   return finish();

@@ -25,8 +25,8 @@ std::int64_t unix_now() {
 
 /// The file's contents; nullopt with `why` set (naming `var`) when unreadable or, for a
 /// secret, readable by group or others.
-std::optional<std::string> read_file(const std::string& path, const std::string& var,
-                                     bool secret, std::string& why) {
+std::optional<std::string> read_file(const std::string& path, const std::string& var, bool secret,
+                                     std::string& why) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
     why = var + ": cannot read " + path;
@@ -72,8 +72,8 @@ certctl::result<done, std::string> ensure_ra(scep_profile& p, connectors::issuer
   }
   auto key = crypto::generate_key(crypto::key_type::rsa_2048);
   if (!key) return "RA key: " + key.error().message;
-  const std::string cn = "certctl SCEP RA " + (p.config.path_id.empty() ? std::string("default")
-                                                                          : p.config.path_id);
+  const std::string cn =
+      "certctl SCEP RA " + (p.config.path_id.empty() ? std::string("default") : p.config.path_id);
   auto csr = crypto::build_csr({key->pem, cn, {}});
   if (!csr) return "RA CSR: " + csr.error().message;
   connectors::issuance_request req;
@@ -81,7 +81,8 @@ certctl::result<done, std::string> ensure_ra(scep_profile& p, connectors::issuer
   req.common_name = cn;
   req.ekus = {crypto::ext_key_usage::client_auth};
   auto issued = issuer.issue(req);
-  if (!issued) return "RA certificate from issuer " + p.config.issuer_id + ": " + issued.error().message;
+  if (!issued)
+    return "RA certificate from issuer " + p.config.issuer_id + ": " + issued.error().message;
   if (auto s = keys.put(id, key->pem); !s) return "RA key store: " + s.error().message;
   if (auto s = keys.put(cert_id, issued->cert_pem); !s) return "RA key store: " + s.error().message;
   p.ra_key_pem = key->pem;
@@ -137,8 +138,8 @@ certctl::result<scep_gateway, std::string> add_scep_routes(http::router& r,
       p.next_ca_chain_pem = *next;
     }
     if (cfg.mtls_enabled) {
-      auto bundle = read_file(cfg.mtls_trust_bundle_path, x + "MTLS_CLIENT_CA_TRUST_BUNDLE_PATH",
-                              false, why);
+      auto bundle =
+          read_file(cfg.mtls_trust_bundle_path, x + "MTLS_CLIENT_CA_TRUST_BUNDLE_PATH", false, why);
       if (!bundle) return why;
       auto certs = crypto::split_pem_chain(*bundle);
       if (!certs || certs->empty())

@@ -80,16 +80,12 @@ void scep_server::add_routes(http::router& r) {
   for (auto& [id, ps] : impl_->profiles) {
     profile_state* state = ps.get();
     const std::string path = id.empty() ? "/scep" : "/scep/" + id;
-    auto h = [this, state](http::request_context& c) {
-      return impl_->dispatch(c, *state, false);
-    };
+    auto h = [this, state](http::request_context& c) { return impl_->dispatch(c, *state, false); };
     r.add("GET", path, http::access_rule::public_route(), h);
     r.add("POST", path, http::access_rule::public_route(), h);
     if (!state->p.mtls_trust_pem.empty()) {
       const std::string mpath = id.empty() ? "/scep-mtls" : "/scep-mtls/" + id;
-      auto m = [this, state](http::request_context& c) {
-        return impl_->dispatch(c, *state, true);
-      };
+      auto m = [this, state](http::request_context& c) { return impl_->dispatch(c, *state, true); };
       r.add("GET", mpath, http::access_rule::public_route(), m);
       r.add("POST", mpath, http::access_rule::public_route(), m);
     }
@@ -146,8 +142,8 @@ http::response scep_server::impl::dispatch(const http::request_context& c, profi
         return plain_error(403, "this route requires a TLS client certificate");
       if (auto v = crypto::verify_issued_by(c.raw.client_cert_pem, ps.p.mtls_trust_pem, now());
           !v) {
-        log("scep-mtls " + ps.p.config.path_id + ": client certificate refused: " +
-            v.error().message);
+        log("scep-mtls " + ps.p.config.path_id +
+            ": client certificate refused: " + v.error().message);
         return plain_error(403, "the TLS client certificate is not trusted by this profile");
       }
     }
@@ -157,16 +153,16 @@ http::response scep_server::impl::dispatch(const http::request_context& c, profi
     } else {
       const std::string b64 = c.query("message").value_or("");
       if (b64.size() > crypto::max_scep_message_size * 4 / 3 + 4)
-        return plain_error(413, "the message exceeds " +
-                                    std::to_string(crypto::max_scep_message_size) + " bytes");
+        return plain_error(
+            413, "the message exceeds " + std::to_string(crypto::max_scep_message_size) + " bytes");
       auto decoded = base64_decode(b64);
       if (!decoded || decoded->empty())
         return plain_error(400, "message is not base64 (RFC 8894 §4.3)");
       message = std::move(*decoded);
     }
     if (message.size() > crypto::max_scep_message_size)
-      return plain_error(413, "the message exceeds " +
-                                  std::to_string(crypto::max_scep_message_size) + " bytes");
+      return plain_error(
+          413, "the message exceeds " + std::to_string(crypto::max_scep_message_size) + " bytes");
     if (message.empty()) return plain_error(400, "PKIOperation without a message");
     return pki_operation(c, ps, message, mtls);
   }

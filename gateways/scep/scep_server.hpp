@@ -33,8 +33,8 @@ struct scep_profile {
   infra::scep_profile_config config;
   std::string ra_cert_pem;  ///< signs replies, decrypts requests
   std::string ra_key_pem;
-  bool ra_generated = false;  ///< issued by the server at start (key in the key store)
-  std::string ca_chain_pem;   ///< the issuer's chain, issuing CA first
+  bool ra_generated = false;      ///< issued by the server at start (key in the key store)
+  std::string ca_chain_pem;       ///< the issuer's chain, issuing CA first
   std::string next_ca_chain_pem;  ///< rollover CA (GetNextCACert); "" = none
   /// mTLS sibling route: CAs whose client certificates it accepts ("" = no such route).
   std::string mtls_trust_pem;

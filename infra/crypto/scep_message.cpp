@@ -76,7 +76,7 @@ crypto_result<bytes> to_der(T* obj, F i2d, const char* what) {
 }
 
 crypto_result<local_ptr<CMS_ContentInfo>> read_cms(const bytes& der, const char* what,
-                                                    OSSL_LIB_CTX* libctx = nullptr) {
+                                                   OSSL_LIB_CTX* libctx = nullptr) {
   if (der.size() > max_scep_message_size)
     return crypto_error{std::string(what) + ": input of " + std::to_string(der.size()) +
                         " bytes exceeds the " + std::to_string(max_scep_message_size) +
@@ -187,8 +187,7 @@ crypto_result<bytes> sign(const bytes& content, const std::string& cert_pem_text
   for (const auto& a : attrs)
     if (!add_attr(si, a.oid, a.type, a.value)) return detail::openssl_error(what);
   auto in = content_bio(content);
-  if (CMS_final(cms.get(), in.get(), nullptr, CMS_BINARY) != 1)
-    return detail::openssl_error(what);
+  if (CMS_final(cms.get(), in.get(), nullptr, CMS_BINARY) != 1) return detail::openssl_error(what);
   return to_der(cms.get(), i2d_CMS_ContentInfo, what);
 }
 
@@ -273,7 +272,8 @@ crypto_result<scep_pki_message> open_scep_message(const bytes& der) {
   return m;
 }
 
-crypto_result<bytes> decrypt_scep_envelope(const bytes& envelope_der, const std::string& ra_cert_pem,
+crypto_result<bytes> decrypt_scep_envelope(const bytes& envelope_der,
+                                           const std::string& ra_cert_pem,
                                            const std::string& ra_key_pem) {
   auto env = read_cms(envelope_der, "SCEP envelope", legacy_ctx());
   if (!env) return env.error();
@@ -356,8 +356,8 @@ crypto_result<bytes> build_scep_cert_rep(const scep_reply& reply) {
       {oid_sender_nonce, V_ASN1_OCTET_STRING, random_nonce()},
   };
   if (reply.status == scep_status::failure)
-    attrs.push_back({oid_fail_info, V_ASN1_PRINTABLESTRING,
-                     std::to_string(static_cast<int>(reply.fail_info))});
+    attrs.push_back(
+        {oid_fail_info, V_ASN1_PRINTABLESTRING, std::to_string(static_cast<int>(reply.fail_info))});
   return sign(content, reply.ra_cert_pem, reply.ra_key_pem, attrs, "SCEP CertRep");
 }
 
@@ -406,12 +406,12 @@ crypto_result<std::vector<std::string>> scep_parse_certs_only(const bytes& der) 
 crypto_result<bytes> build_scep_request(const scep_request_spec& spec) {
   auto env = envelope(spec.content, spec.recipients_pem);
   if (!env) return env.error();
-  return sign(*env, spec.signer_cert_pem, spec.signer_key_pem,
-              {{oid_message_type, V_ASN1_PRINTABLESTRING,
-                std::to_string(static_cast<int>(spec.type))},
-               {oid_transaction_id, V_ASN1_PRINTABLESTRING, spec.transaction_id},
-               {oid_sender_nonce, V_ASN1_OCTET_STRING, spec.sender_nonce}},
-              "SCEP request");
+  return sign(
+      *env, spec.signer_cert_pem, spec.signer_key_pem,
+      {{oid_message_type, V_ASN1_PRINTABLESTRING, std::to_string(static_cast<int>(spec.type))},
+       {oid_transaction_id, V_ASN1_PRINTABLESTRING, spec.transaction_id},
+       {oid_sender_nonce, V_ASN1_OCTET_STRING, spec.sender_nonce}},
+      "SCEP request");
 }
 
 crypto_result<scep_cert_rep> open_scep_cert_rep(const bytes& der, const std::string& cert_pem_text,

@@ -54,9 +54,9 @@ const char* to_string(scep_fail_info f);
 /// with a CertRep carrying failInfo badMessageCheck (RFC 8894 §3.3.2.2).
 struct scep_pki_message {
   int message_type = 0;
-  std::string transaction_id;  ///< PrintableString
-  std::string sender_nonce;    ///< raw bytes (16 in practice)
-  std::string signer_cert_pem;  ///< the certificate the SignerInfo names (self-signed or issued)
+  std::string transaction_id;    ///< PrintableString
+  std::string sender_nonce;      ///< raw bytes (16 in practice)
+  std::string signer_cert_pem;   ///< the certificate the SignerInfo names (self-signed or issued)
   bool signature_valid = false;  ///< the signature verifies with signer_cert_pem's key
   std::string signature_error;   ///< why not, when !signature_valid
   bytes envelope_der;            ///< the encapsulated content: an EnvelopedData
@@ -68,7 +68,8 @@ struct scep_pki_message {
 crypto_result<scep_pki_message> open_scep_message(const bytes& der);
 
 /// Decrypts the EnvelopedData addressed to the RA (any content cipher OpenSSL knows).
-crypto_result<bytes> decrypt_scep_envelope(const bytes& envelope_der, const std::string& ra_cert_pem,
+crypto_result<bytes> decrypt_scep_envelope(const bytes& envelope_der,
+                                           const std::string& ra_cert_pem,
                                            const std::string& ra_key_pem);
 
 /// The challengePassword attribute of a PKCS#10 CSR (DER); "" when it has none.
@@ -113,8 +114,8 @@ crypto_result<std::vector<std::string>> scep_parse_certs_only(const bytes& der);
 struct scep_request_spec {
   scep_message_type type = scep_message_type::pkcs_req;
   std::string transaction_id;
-  std::string sender_nonce;   ///< raw bytes
-  bytes content;              ///< PKCS#10 DER (or IssuerAndSubject for cert_poll)
+  std::string sender_nonce;  ///< raw bytes
+  bytes content;             ///< PKCS#10 DER (or IssuerAndSubject for cert_poll)
   std::string signer_cert_pem;
   std::string signer_key_pem;
   std::vector<std::string> recipients_pem;  ///< the RA certificate(s) to encrypt to

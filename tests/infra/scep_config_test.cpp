@@ -72,8 +72,9 @@ BOOST_AUTO_TEST_CASE(named_profiles_read_their_own_variables) {
 }
 
 BOOST_AUTO_TEST_CASE(bad_settings_are_refused_naming_the_variable) {
-  BOOST_TEST(error_of({{"CERTCTL_SCEP_PROFILES", "corp"}}).find(
-                 "CERTCTL_SCEP_PROFILE_CORP_ISSUER_ID") != std::string::npos);
+  BOOST_TEST(
+      error_of({{"CERTCTL_SCEP_PROFILES", "corp"}}).find("CERTCTL_SCEP_PROFILE_CORP_ISSUER_ID") !=
+      std::string::npos);
   BOOST_TEST(error_of({{"CERTCTL_SCEP_PROFILES", "co/rp"}}).find("CERTCTL_SCEP_PROFILES") !=
              std::string::npos);
   BOOST_TEST(error_of({{"CERTCTL_SCEP_PROFILES", "a,A"},

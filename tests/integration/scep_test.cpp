@@ -77,12 +77,16 @@ struct scep_fixture {
     const std::string p = dir.path + "/" + name;
     auto r = run_command(
         "openssl req -x509 -newkey rsa:2048 -nodes -keyout " + shell_quote(p + "-ca.key") +
-        " -out " + shell_quote(p + "-ca.pem") + " -subj /CN=" + name + "-ca -days 2 2>&1 && "
-        "openssl req -newkey rsa:2048 -nodes -keyout " + shell_quote(p + "-client.key") +
-        " -out " + shell_quote(p + "-client.csr") + " -subj /CN=" + name + "-client 2>&1 && "
-        "openssl x509 -req -in " + shell_quote(p + "-client.csr") + " -CA " +
-        shell_quote(p + "-ca.pem") + " -CAkey " + shell_quote(p + "-ca.key") +
-        " -CAcreateserial -days 1 -out " + shell_quote(p + "-client.pem") + " 2>&1");
+        " -out " + shell_quote(p + "-ca.pem") + " -subj /CN=" + name +
+        "-ca -days 2 2>&1 && "
+        "openssl req -newkey rsa:2048 -nodes -keyout " +
+        shell_quote(p + "-client.key") + " -out " + shell_quote(p + "-client.csr") +
+        " -subj /CN=" + name +
+        "-client 2>&1 && "
+        "openssl x509 -req -in " +
+        shell_quote(p + "-client.csr") + " -CA " + shell_quote(p + "-ca.pem") + " -CAkey " +
+        shell_quote(p + "-ca.key") + " -CAcreateserial -days 1 -out " +
+        shell_quote(p + "-client.pem") + " 2>&1");
     BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.out);
   }
 
@@ -142,8 +146,8 @@ struct scep_fixture {
 
   httplib::Result post(const std::string& profile, const crypto::bytes& body) {
     auto c = server->client("");
-    return c->Post(path(profile) + "?operation=PKIOperation",
-                   std::string(body.begin(), body.end()), "application/x-pki-message");
+    return c->Post(path(profile) + "?operation=PKIOperation", std::string(body.begin(), body.end()),
+                   "application/x-pki-message");
   }
 
   /// POST to the mTLS route, presenting `client`'s certificate ("" = none).
@@ -167,8 +171,8 @@ struct scep_fixture {
     BOOST_REQUIRE(r);
     BOOST_REQUIRE_MESSAGE(r->status == 200, r->body);
     BOOST_TEST(r->get_header_value("Content-Type") == "application/x-pki-message");
-    auto rep = crypto::open_scep_cert_rep(crypto::bytes(r->body.begin(), r->body.end()),
-                                          d.cert_pem, d.key_pem);
+    auto rep = crypto::open_scep_cert_rep(crypto::bytes(r->body.begin(), r->body.end()), d.cert_pem,
+                                          d.key_pem);
     BOOST_REQUIRE_MESSAGE(rep.ok(), (rep.ok() ? std::string() : rep.error().message));
     BOOST_TEST(rep->signature_valid);
     return *rep;
@@ -180,7 +184,8 @@ struct scep_fixture {
     device d = new_device(dir.path, cn);
     const auto csr = make_csr(dir.path, d.key_path, cn, challenge);
     const std::string tid = crypto::random_hex(16);
-    auto r = rep(d, post(profile, request(d, profile, crypto::scep_message_type::pkcs_req, csr, tid)));
+    auto r =
+        rep(d, post(profile, request(d, profile, crypto::scep_message_type::pkcs_req, csr, tid)));
     BOOST_TEST(r.transaction_id == tid);
     if (out != nullptr) *out = d;
     return r;
@@ -210,7 +215,8 @@ BOOST_AUTO_TEST_CASE(caps_and_ca_certs_describe_the_profile) {
   auto c = server->client("");
   auto caps = c->Get("/scep/corp?operation=GetCACaps");
   BOOST_REQUIRE(caps);
-  for (const char* cap : {"POSTPKIOperation", "SHA-256", "SHA-512", "AES", "SCEPStandard", "Renewal"})
+  for (const char* cap :
+       {"POSTPKIOperation", "SHA-256", "SHA-512", "AES", "SCEPStandard", "Renewal"})
     BOOST_TEST(caps->body.find(cap) != std::string::npos, cap);
   const auto certs = ca_certs("corp");
   BOOST_REQUIRE_EQUAL(certs.size(), 2u);
@@ -228,10 +234,10 @@ BOOST_AUTO_TEST_CASE(caps_and_ca_certs_describe_the_profile) {
   BOOST_TEST(next->get_header_value("Content-Type") == "application/x-x509-next-ca-cert");
   write_file(dir.path + "/next.der", next->body);
   write_file(dir.path + "/ra.pem", certs[0]);
-  auto shown = run_command("openssl cms -verify -inform DER -in " +
-                           shell_quote(dir.path + "/next.der") + " -noverify -certfile " +
-                           shell_quote(dir.path + "/ra.pem") +
-                           " 2>/dev/null | openssl pkcs7 -inform DER -print_certs -noout");
+  auto shown =
+      run_command("openssl cms -verify -inform DER -in " + shell_quote(dir.path + "/next.der") +
+                  " -noverify -certfile " + shell_quote(dir.path + "/ra.pem") +
+                  " 2>/dev/null | openssl pkcs7 -inform DER -print_certs -noout");
   BOOST_TEST(shown.out.find("fleet-ca") != std::string::npos, shown.out);
   auto intune_caps = c->Get("/scep/intune?operation=GetCACaps");
   BOOST_REQUIRE(intune_caps);
@@ -276,10 +282,14 @@ BOOST_AUTO_TEST_CASE(pkcsreq_issues_through_the_ordinary_path_and_polls_over_get
   auto b = run_command("base64 -w0 " + shell_quote(dir.path + "/poll.der"));
   BOOST_REQUIRE(b.exit_code == 0);
   for (char ch : b.out) {
-    if (ch == '+') b64 += "%2B";
-    else if (ch == '/') b64 += "%2F";
-    else if (ch == '=') b64 += "%3D";
-    else if (ch != '\n') b64 += ch;
+    if (ch == '+')
+      b64 += "%2B";
+    else if (ch == '/')
+      b64 += "%2F";
+    else if (ch == '=')
+      b64 += "%3D";
+    else if (ch != '\n')
+      b64 += ch;
   }
   auto g = c->Get("/scep/corp?operation=PKIOperation&message=" + b64);
   auto again = rep(d, g);
@@ -391,10 +401,12 @@ BOOST_AUTO_TEST_CASE(intune_challenges_are_verified_replay_checked_and_counted) 
   BOOST_TEST(broken.status == 500, broken.describe());
   auto still = enroll("intune", "laptop-6", token("laptop-6", now_s(), now_s() + 600, "jti-6"));
   BOOST_TEST(still.status == 0);
-  BOOST_TEST(client.post("/api/v1/admin/scep/intune/reload-trust", "{\"path_id\":\"corp\"}").status ==
-             409);
-  BOOST_TEST(client.post("/api/v1/admin/scep/intune/reload-trust", "{\"path_id\":\"nope\"}").status ==
-             404);
+  BOOST_TEST(
+      client.post("/api/v1/admin/scep/intune/reload-trust", "{\"path_id\":\"corp\"}").status ==
+      409);
+  BOOST_TEST(
+      client.post("/api/v1/admin/scep/intune/reload-trust", "{\"path_id\":\"nope\"}").status ==
+      404);
 }
 
 BOOST_AUTO_TEST_CASE(admin_profiles_list_every_profile_with_its_ra) {

@@ -25,7 +25,6 @@
 #include "connectors/config_service.hpp"
 #include "connectors/issuers/local/local_ca.hpp"
 #include "gateways/acme/acme_routes.hpp"
-#include "gateways/scep/scep_routes.hpp"
 #include "gateways/http/health_routes.hpp"
 #include "gateways/http/router.hpp"
 #include "gateways/pki/pki_routes.hpp"
@@ -40,6 +39,7 @@
 #include "gateways/rest/read_routes.hpp"
 #include "gateways/rest/stats_routes.hpp"
 #include "gateways/rest/write_routes.hpp"
+#include "gateways/scep/scep_routes.hpp"
 #include "gateways/stream/event_routes.hpp"
 #include "infra/config.hpp"
 #include "infra/crypto/key_store.hpp"
@@ -204,11 +204,17 @@ struct full_server {
     scep_profile.issuer_id = "iss-local";
     scep_profile.challenge_password = "sweep";
     auto scep_gw = gateways::scep::add_scep_routes(
-        *router, {*store, *db, runtime, *issuance, keys, config, {scep_profile},
-                  [this](const std::string&, std::string&) -> connectors::issuer* {
-                    return ca.get();
-                  },
-                  dir.string(), [](const std::string&) {}});
+        *router,
+        {*store,
+         *db,
+         runtime,
+         *issuance,
+         keys,
+         config,
+         {scep_profile},
+         [this](const std::string&, std::string&) -> connectors::issuer* { return ca.get(); },
+         dir.string(),
+         [](const std::string&) {}});
     BOOST_REQUIRE_MESSAGE(scep_gw.ok(), (scep_gw.ok() ? "" : scep_gw.error()));
     scep = std::move(*scep_gw);
     groups.insert("scep");

@@ -57,8 +57,8 @@ std::string claims(const std::string& sub, std::int64_t iat, std::int64_t exp,
 }
 
 struct fixture {
-  std::filesystem::path dir = std::filesystem::temp_directory_path() /
-                              ("certctl-intune-" + std::to_string(::getpid()));
+  std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("certctl-intune-" + std::to_string(::getpid()));
   signer rsa = make_signer(crypto::key_type::rsa_2048, "connector rsa");
   signer ec = make_signer(crypto::key_type::ecdsa_p256, "connector ec");
   std::string pool = (dir / "pool.pem").string();
@@ -81,8 +81,7 @@ struct fixture {
   ~fixture() { std::filesystem::remove_all(dir); }
 
   intune_outcome check(const std::string& token, std::int64_t now = t0,
-                       const std::string& cn = "dev",
-                       const std::vector<std::string>& dns = {}) {
+                       const std::string& cn = "dev", const std::vector<std::string>& dns = {}) {
     std::string why;
     return v->check(token, cn, dns, now, why);
   }
@@ -107,7 +106,8 @@ BOOST_AUTO_TEST_CASE(untrusted_keys_alg_none_and_tampering_are_signature_invalid
              intune_outcome::signature_invalid);
   // {"alg":"none"} . claims . (empty signature)
   BOOST_TEST(check("eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.") != intune_outcome::success);
-  BOOST_TEST(check("eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.AAAA") == intune_outcome::signature_invalid);
+  BOOST_TEST(check("eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.AAAA") ==
+             intune_outcome::signature_invalid);
   std::string t = compact(rsa.key_pem, claims(dev(), t0, t0 + 600));
   t[t.find('.') + 5] ^= 1;  // a claim byte: the signature no longer covers it
   BOOST_TEST(check(t) != intune_outcome::success);
@@ -126,14 +126,15 @@ BOOST_AUTO_TEST_CASE(time_bounds_allow_the_skew_and_no_more) {
   // A long-lived token is still capped by the challenge validity (1 h + skew).
   BOOST_TEST(check(compact(rsa.key_pem, claims(dev(), t0 - 3700, t0 + 86400))) ==
              intune_outcome::expired);
-  BOOST_TEST(check(compact(rsa.key_pem, claims(dev(), t0, t0 + 600, ",\"nbf\":" +
-                                                                       std::to_string(t0 + 300)))) ==
+  BOOST_TEST(check(compact(rsa.key_pem,
+                           claims(dev(), t0, t0 + 600, ",\"nbf\":" + std::to_string(t0 + 300)))) ==
              intune_outcome::not_yet_valid);
 }
 
 BOOST_AUTO_TEST_CASE(audience_version_and_claims_are_checked) {
-  const std::string wrong = "{\"iss\":\"c\",\"sub\":\"" + dev() + "\",\"aud\":\"https://other\",\"iat\":" +
-                            std::to_string(t0) + ",\"exp\":" + std::to_string(t0 + 600) + "}";
+  const std::string wrong = "{\"iss\":\"c\",\"sub\":\"" + dev() +
+                            "\",\"aud\":\"https://other\",\"iat\":" + std::to_string(t0) +
+                            ",\"exp\":" + std::to_string(t0 + 600) + "}";
   BOOST_TEST(check(compact(rsa.key_pem, wrong)) == intune_outcome::wrong_audience);
   const std::string listed = "{\"iss\":\"c\",\"sub\":\"" + dev() + "\",\"aud\":[\"x\",\"" + aud +
                              "\"],\"iat\":" + std::to_string(t0) +
@@ -141,16 +142,16 @@ BOOST_AUTO_TEST_CASE(audience_version_and_claims_are_checked) {
   BOOST_TEST(check(compact(rsa.key_pem, listed)) == intune_outcome::success);
   BOOST_TEST(check(compact(rsa.key_pem, claims(dev(), t0, t0 + 600, ",\"ver\":\"2\""))) ==
              intune_outcome::unknown_version);
-  BOOST_TEST(check(compact(rsa.key_pem, "{\"iat\":" + std::to_string(t0) + ",\"exp\":" +
-                                            std::to_string(t0 + 600) + "}")) ==
+  BOOST_TEST(check(compact(rsa.key_pem, "{\"iat\":" + std::to_string(t0) +
+                                            ",\"exp\":" + std::to_string(t0 + 600) + "}")) ==
              intune_outcome::malformed);
   BOOST_TEST(check(compact(rsa.key_pem, claims(dev(), t0, t0 + 600, ",\"device_name\":\"dev\"")),
                    t0, "dev") == intune_outcome::success);
   BOOST_TEST(check(compact(rsa.key_pem, claims(dev(), t0, t0 + 600, ",\"device_name\":\"dev\"")),
                    t0, "other") == intune_outcome::claim_mismatch);
-  BOOST_TEST(check(compact(rsa.key_pem,
-                           claims(dev(), t0, t0 + 600, ",\"dns_names\":[\"a.example\"]")),
-                   t0, "dev", {"a.example", "b.example"}) == intune_outcome::claim_mismatch);
+  BOOST_TEST(
+      check(compact(rsa.key_pem, claims(dev(), t0, t0 + 600, ",\"dns_names\":[\"a.example\"]")), t0,
+            "dev", {"a.example", "b.example"}) == intune_outcome::claim_mismatch);
 }
 
 BOOST_AUTO_TEST_CASE(a_token_is_used_once_and_a_device_three_times_a_day) {
@@ -165,8 +166,8 @@ BOOST_AUTO_TEST_CASE(a_token_is_used_once_and_a_device_three_times_a_day) {
   BOOST_TEST(check(compact(rsa.key_pem, claims(d, t0, t0 + 600, ",\"jti\":\"j4\""))) ==
              intune_outcome::rate_limited);
   const std::int64_t later = t0 + 86400 + 1;
-  BOOST_TEST(check(compact(rsa.key_pem, claims(d, later, later + 600, ",\"jti\":\"j5\"")),
-                   later) == intune_outcome::success);
+  BOOST_TEST(check(compact(rsa.key_pem, claims(d, later, later + 600, ",\"jti\":\"j5\"")), later) ==
+             intune_outcome::success);
   const std::string stats = v->stats_json(t0);
   BOOST_TEST(stats.find("\"replay\":1") != std::string::npos, stats);
   BOOST_TEST(stats.find("\"rate_limited\":1") != std::string::npos, stats);
