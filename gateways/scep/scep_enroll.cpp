@@ -25,7 +25,7 @@ std::string short_hash(const std::string& text) {
 /// resent request and GetCertInitial find them without any table.
 transaction_target pkcs_target(const std::string& path_id, const std::string& tid) {
   const std::string h = short_hash("scep\n" + path_id + "\n" + tid);
-  return {"mc-scep-" + h, "job-scep-" + h, false};
+  return {"mc-scep-" + h, "job-scep-" + h, false, {}};
 }
 
 std::string csr_pem_of(const crypto::bytes& der) {
@@ -173,7 +173,7 @@ http::response scep_server::impl::pki_operation(const http::request_context& c, 
                 "a renewal must keep the certificate's common name");
   const std::string h = short_hash("scep-renew\n" + ps.p.config.path_id + "\n" + m->transaction_id +
                                    "\n" + signer->serial_hex);
-  const transaction_target t{*cert_id, "job-scep-" + h, true};
+  const transaction_target t{*cert_id, "job-scep-" + h, true, signer->public_key_der};
   {
     std::lock_guard<std::mutex> lock(mu);
     if (renewals.size() > 100000) renewals.clear();  // bounded; polls of old ones say badCertId
@@ -238,6 +238,13 @@ http::response scep_server::impl::answer(profile_state& ps, const crypto::scep_p
     auto chain = crypto::split_pem_chain(v->pem_chain);
     if (!chain || chain->empty())
       return fail(ps, m, scep_fail_info::bad_request, "the issued chain does not parse");
+    // Only the requester gets the answer (it is encrypted to whoever signed this message).
+    auto signer = crypto::parse_certificate(m.signer_cert_pem);
+    auto leaf = crypto::parse_certificate(chain->front());
+    const crypto::bytes* expected = t.renewal ? &t.signer_spki : nullptr;
+    if (!signer || !leaf || signer->public_key_der != (expected ? *expected : leaf->public_key_der))
+      return fail(ps, m, scep_fail_info::bad_cert_id,
+                  "the message is not signed with the requester's key");
     return reply(ps, m, scep_status::success, scep_fail_info::bad_request, chain->front());
   }
   auto job = deps.runtime.read("job", t.job_id);

@@ -15,6 +15,10 @@ struct transaction_target {
   std::string certificate_id;
   std::string job_id;
   bool renewal = false;
+  /// Renewals: the SubjectPublicKeyInfo of the certificate the request was signed with. A poll
+  /// or resend must be signed with the same key (RFC 8894 §3.3.3); for a PKCSReq that key is
+  /// the issued certificate's own.
+  crypto::bytes signer_spki;
 };
 
 struct profile_state {

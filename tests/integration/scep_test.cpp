@@ -296,6 +296,14 @@ BOOST_AUTO_TEST_CASE(pkcsreq_issues_through_the_ordinary_path_and_polls_over_get
   BOOST_TEST(again.status == 0);
   BOOST_REQUIRE_EQUAL(again.certificates_pem.size(), 1u);
   BOOST_TEST(again.certificates_pem[0] == r.certificates_pem[0]);
+  // Someone else polling that transaction (signed with another key) gets nothing.
+  device other = new_device(dir.path, "eavesdropper");
+  auto stolen =
+      rep(other, post("corp", request(other, "corp", crypto::scep_message_type::cert_poll,
+                                      {0x30, 0x00}, tid)));
+  BOOST_TEST(stolen.status == 2);
+  BOOST_TEST(stolen.fail_info == 4);
+  BOOST_TEST(stolen.certificates_pem.empty());
 }
 
 BOOST_AUTO_TEST_CASE(wrong_challenge_is_failinfo_bad_request) {
