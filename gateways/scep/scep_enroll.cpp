@@ -96,6 +96,13 @@ http::response scep_server::impl::pki_operation(const http::request_context& c, 
     if (signer->public_key_der != csr->public_key_der)
       return fail(ps, *m, scep_fail_info::bad_message_check,
                   "the request is not signed with the CSR's key");
+    // A resent request (RFC 8894 §3.3.1: same transaction id after a lost answer) gets the
+    // original outcome and issues nothing new. Its one-time challenge (an Intune token) was
+    // spent by the first attempt, so it is not checked again; answer() gives the certificate
+    // only to a message signed with the key it certifies.
+    const transaction_target t = pkcs_target(ps.p.config.path_id, m->transaction_id);
+    if (deps.issued(t.certificate_id) || deps.runtime.read("job", t.job_id))
+      return answer(ps, *m, t);
     auto challenge = crypto::csr_challenge_password(*plain);
     if (!challenge) return fail(ps, *m, scep_fail_info::bad_request, challenge.error().message);
     if (mtls) {
@@ -115,9 +122,6 @@ http::response scep_server::impl::pki_operation(const http::request_context& c, 
       }
       return fail(ps, *m, scep_fail_info::bad_request, "wrong challenge password");
     }
-    const transaction_target t = pkcs_target(ps.p.config.path_id, m->transaction_id);
-    if (deps.issued(t.certificate_id) || deps.runtime.read("job", t.job_id))
-      return answer(ps, *m, t);  // a resent request: no second certificate
     std::vector<std::string> sans = csr->dns_names;
     sans.insert(sans.end(), csr->ip_addresses.begin(), csr->ip_addresses.end());
     events::json_object cert;

@@ -298,9 +298,8 @@ BOOST_AUTO_TEST_CASE(pkcsreq_issues_through_the_ordinary_path_and_polls_over_get
   BOOST_TEST(again.certificates_pem[0] == r.certificates_pem[0]);
   // Someone else polling that transaction (signed with another key) gets nothing.
   device other = new_device(dir.path, "eavesdropper");
-  auto stolen =
-      rep(other, post("corp", request(other, "corp", crypto::scep_message_type::cert_poll,
-                                      {0x30, 0x00}, tid)));
+  auto stolen = rep(other, post("corp", request(other, "corp", crypto::scep_message_type::cert_poll,
+                                                {0x30, 0x00}, tid)));
   BOOST_TEST(stolen.status == 2);
   BOOST_TEST(stolen.fail_info == 4);
   BOOST_TEST(stolen.certificates_pem.empty());
@@ -371,9 +370,17 @@ BOOST_AUTO_TEST_CASE(poll_for_an_unknown_transaction_is_bad_cert_id) {
 BOOST_AUTO_TEST_CASE(intune_challenges_are_verified_replay_checked_and_counted) {
   const auto now = now_s();
   const std::string good = token("laptop-1", now - 10, now + 600, "jti-1");
-  auto ok = enroll("intune", "laptop-1", good);
+  device d = new_device(dir.path, "laptop-1");
+  const auto msg = request(d, "intune", crypto::scep_message_type::pkcs_req,
+                           make_csr(dir.path, d.key_path, "laptop-1", good), "tx-laptop-1");
+  auto ok = rep(d, post("intune", msg));
   BOOST_TEST(ok.status == 0);
-  BOOST_TEST(ok.certificates_pem.size() == 1u);
+  BOOST_REQUIRE_EQUAL(ok.certificates_pem.size(), 1u);
+  // The same message resent (its answer was lost): the same certificate, not a replay.
+  auto resent = rep(d, post("intune", msg));
+  BOOST_TEST(resent.status == 0);
+  BOOST_REQUIRE_EQUAL(resent.certificates_pem.size(), 1u);
+  BOOST_TEST(resent.certificates_pem[0] == ok.certificates_pem[0]);
   // The same token again, for another request: replay.
   auto replay = enroll("intune", "laptop-1", good);
   BOOST_TEST(replay.status == 2);
