@@ -98,7 +98,10 @@ struct scep_fixture {
     write_file(intune_cert_path, *cert);
     server_options o;
     o.keygen_mode = "agent";
-    o.extra_env["CERTCTL_SCEP_PROFILES"] = "corp,intune,fleet";
+    o.extra_env["CERTCTL_SCEP_PROFILES"] = "corp,intune,fleet,strict";
+    o.extra_env["CERTCTL_SCEP_PROFILE_STRICT_ISSUER_ID"] = "iss-local";
+    o.extra_env["CERTCTL_SCEP_PROFILE_STRICT_CHALLENGE_PASSWORD"] = "strict-secret";
+    o.extra_env["CERTCTL_SCEP_PROFILE_STRICT_PROFILE_ID"] = "prof-scep-strict";
     o.extra_env["CERTCTL_SCEP_PROFILE_FLEET_ISSUER_ID"] = "iss-local";
     o.extra_env["CERTCTL_SCEP_PROFILE_FLEET_MTLS_ENABLED"] = "true";
     o.extra_env["CERTCTL_SCEP_PROFILE_FLEET_MTLS_CLIENT_CA_TRUST_BUNDLE_PATH"] =
@@ -305,6 +308,32 @@ BOOST_AUTO_TEST_CASE(pkcsreq_issues_through_the_ordinary_path_and_polls_over_get
   BOOST_TEST(stolen.certificates_pem.empty());
 }
 
+BOOST_AUTO_TEST_CASE(the_certificate_profile_of_a_scep_profile_applies) {
+  api client(*server);
+  // ECDSA keys only: the device's RSA CSR is refused by the issuance policy.
+  auto made = client.post("/api/v1/profiles",
+                          "{\"id\":\"prof-scep-strict\",\"name\":\"SCEP strict\","
+                          "\"allowed_key_algorithms\":[{\"algorithm\":\"ECDSA\",\"min_size\":256}],"
+                          "\"allowed_ekus\":[\"clientAuth\"]}");
+  BOOST_REQUIRE_MESSAGE(made.status == 201, made.describe());
+  auto refused = enroll("strict", "badge-rsa", "strict-secret");
+  BOOST_TEST(refused.status == 2);
+  BOOST_TEST(refused.fail_info == 2);
+  // RSA allowed now: issued, with the profile's EKU.
+  auto updated = client.put("/api/v1/profiles/prof-scep-strict",
+                            "{\"name\":\"SCEP strict\",\"allowed_key_algorithms\":"
+                            "[{\"algorithm\":\"RSA\",\"min_size\":2048}],"
+                            "\"allowed_ekus\":[\"clientAuth\"]}");
+  BOOST_REQUIRE_MESSAGE(updated.status == 200, updated.describe());
+  auto ok = enroll("strict", "badge-rsa-2", "strict-secret");
+  BOOST_TEST(ok.status == 0);
+  BOOST_REQUIRE_EQUAL(ok.certificates_pem.size(), 1u);
+  auto leaf = crypto::parse_certificate(ok.certificates_pem[0]);
+  BOOST_REQUIRE(static_cast<bool>(leaf));
+  BOOST_REQUIRE_EQUAL(leaf->ext_key_usages.size(), 1u);
+  BOOST_TEST(crypto::to_string(leaf->ext_key_usages[0]) == "clientAuth");
+}
+
 BOOST_AUTO_TEST_CASE(wrong_challenge_is_failinfo_bad_request) {
   auto r = enroll("corp", "intruder", "guess");
   BOOST_TEST(r.status == 2);
@@ -429,7 +458,7 @@ BOOST_AUTO_TEST_CASE(admin_profiles_list_every_profile_with_its_ra) {
   auto r = client.get("/api/v1/admin/scep/profiles");
   BOOST_REQUIRE_EQUAL(r.status, 200);
   auto doc = r.json();
-  BOOST_REQUIRE_EQUAL(doc["profile_count"].GetInt(), 3);
+  BOOST_REQUIRE_EQUAL(doc["profile_count"].GetInt(), 4);
   for (const auto& p : doc["profiles"].GetArray()) {
     BOOST_TEST(str(p, "issuer_id") == "iss-local");
     BOOST_TEST(str(p, "ra_cert_subject").find("certctl SCEP RA") != std::string::npos);
