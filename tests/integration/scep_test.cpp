@@ -65,7 +65,9 @@ device new_device(const std::string& dir, const std::string& name) {
   return d;
 }
 
-struct scep_fixture {
+/// One server for the whole suite (a server start with four RA keys costs seconds): every
+/// case uses its own devices, transaction ids and profiles' counters it alone touches.
+struct shared_server {
   temp_dir dir;
   std::string intune_key_path = dir.path + "/intune-connector.key";
   std::string intune_key_pem = rsa_key(intune_key_path);
@@ -90,7 +92,7 @@ struct scep_fixture {
     BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.out);
   }
 
-  scep_fixture() {
+  shared_server() {
     make_client_ca("fleet");
     make_client_ca("stranger");
     auto cert = crypto::self_signed_certificate(intune_key_pem, "Intune Connector", 30);
@@ -116,6 +118,19 @@ struct scep_fixture {
     o.extra_env["CERTCTL_OUTBOUND_ALLOW_CIDRS"] = "127.0.0.1/32";
     server = std::make_unique<server_process>(dir.path + "/data", o);
   }
+};
+
+shared_server& shared() {
+  static shared_server s;
+  return s;
+}
+
+struct scep_fixture {
+  shared_server& sh = shared();
+  temp_dir& dir = sh.dir;
+  const std::string& intune_key_pem = sh.intune_key_pem;
+  const std::string& intune_cert_path = sh.intune_cert_path;
+  std::unique_ptr<server_process>& server = sh.server;
 
   std::string path(const std::string& profile) const { return "/scep/" + profile; }
 
