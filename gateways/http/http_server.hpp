@@ -33,7 +33,7 @@ struct server_config {
   std::chrono::seconds write_timeout{10};
   std::size_t max_body_bytes = 1 << 20;  ///< larger bodies get 413 before they are read
   /// Ask TLS clients for a certificate (optional: a client without one still connects) and
-  /// hand it to the request unverified, with the RFC 9266 tls-exporter value (EST mTLS).
+  /// hand it to the request unverified, with the RFC 9266 tls-exporter value (EST and SCEP mTLS).
   bool request_client_certificates = false;
 };
 

@@ -41,4 +41,10 @@ int tls_alpn01_certificate(const std::uint8_t* data, std::size_t size);
 /// EST enrollment bodies (base64, PEM, DER, CRLF-broken) down to the CSR (fuzz_est.cpp).
 int est_csr_body(const std::uint8_t* data, std::size_t size);
 
+/// SCEP (fuzz_scep.cpp): client pkiMessages (CMS signed + enveloped, decrypted with a fixed RA,
+/// challengePassword), certs-only PKCS#7 as the probe reads it, Intune challenge tokens.
+int scep_message(const std::uint8_t* data, std::size_t size);
+int scep_certs_only(const std::uint8_t* data, std::size_t size);
+int intune_token(const std::uint8_t* data, std::size_t size);
+
 }  // namespace certctl::fuzz

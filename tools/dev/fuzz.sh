@@ -38,7 +38,7 @@ all_targets=$(sed -n 's/^CERTCTL_FUZZ_TARGET_LIST:INTERNAL=//p' "$build/CMakeCac
 [ -n "$all_targets" ] || { echo "fuzz.sh: no CERTCTL_FUZZ_TARGET_LIST in $build" >&2; exit 1; }
 targets=${*:-$all_targets}
 
-binaries=(fuzz_corpus_test)
+binaries=(fuzz_corpus_test fuzz_scep_corpus_test)
 for t in $targets; do binaries+=("fuzz_$t"); done
 echo "fuzz.sh: building ${#binaries[@]} targets in $build"
 cmake --build "$build" -j"$jobs" --target "${binaries[@]}" >"$build/build.log" 2>&1 \
@@ -57,6 +57,9 @@ rm -rf "$build/fuzz-seeds"
 CERTCTL_FUZZ_SEED_DIR="$build/fuzz-seeds" "$build/tests/fuzz/fuzz_corpus_test" \
   >"$build/fuzz-logs/fuzz_corpus_test.log" 2>&1 \
   || { echo "fuzz.sh: fuzz_corpus_test failed under the sanitizers (log $build/fuzz-logs/fuzz_corpus_test.log)" >&2; failed=1; }
+CERTCTL_FUZZ_SEED_DIR="$build/fuzz-seeds" "$build/tests/fuzz/fuzz_scep_corpus_test" \
+  >"$build/fuzz-logs/fuzz_scep_corpus_test.log" 2>&1 \
+  || { echo "fuzz.sh: fuzz_scep_corpus_test failed under the sanitizers (log $build/fuzz-logs/fuzz_scep_corpus_test.log)" >&2; failed=1; }
 
 printf '%-26s %8s %12s %10s %8s %s\n' target seconds executions exec/s corpus result
 for t in $targets; do

@@ -58,6 +58,7 @@
 #include "gateways/rest/verification_routes.hpp"
 #include "gateways/rest/target_routes.hpp"
 #include "gateways/rest/write_routes.hpp"
+#include "gateways/scep/scep_routes.hpp"
 #include "gateways/stream/event_routes.hpp"
 #include "infra/config.hpp"
 #include "infra/crypto/key_store.hpp"
@@ -65,6 +66,7 @@
 #include "infra/kafka/relay.hpp"
 #include "infra/metrics/metrics.hpp"
 #include "infra/net/outbound_guard.hpp"
+#include "infra/scep_config.hpp"
 #include "infra/store/event_store.hpp"
 #include "infra/store/postgres_store.hpp"
 #include "projections/certificate_queries.hpp"
@@ -530,6 +532,22 @@ int main() {
                [&auth_failures](const http::auth_event& e) { auth_failures.record(e); },
                [](const std::string& line) { std::cout << line << std::endl; }});
   if (!est) return fail("configuration error: " + est.error(), 2);
+  // SCEP (gateways/scep): profiles validated here, before the server listens.
+  auto scep_profiles = infra::load_scep_config([](const char* n) { return std::getenv(n); });
+  if (!scep_profiles) return fail("configuration error: " + scep_profiles.error().message, 2);
+  bool scep_mtls = false;  // the HTTPS listener then asks clients for a certificate
+  for (const auto& p : *scep_profiles) scep_mtls = scep_mtls || p.mtls_enabled;
+  auto scep_issuers = actors::make_issuer_resolver(issuer_connectors);
+  auto scep = gateways::scep::add_scep_routes(
+      router, {**store, **db, runtime, issuance, *keys, *cfg, std::move(*scep_profiles),
+               [&ca, scep_issuers](const std::string& id, std::string& why) -> connectors::issuer* {
+                 actors::issuance_task t;
+                 t.certificate.set("issuer_id", id);
+                 if (auto* i = scep_issuers(t, why)) return i;
+                 return why.empty() && id == "iss-local" ? ca->get() : nullptr;
+               },
+               data_dir, [](const std::string& line) { std::cerr << line << std::endl; }});
+  if (!scep) return fail("SCEP: " + scep.error(), 2);
   if (router.registration_error()) return fail("routes: " + *router.registration_error());
 
   http::server_config scfg;
@@ -538,7 +556,8 @@ int main() {
   scfg.cert_file = cert_file;
   scfg.key_file = key_file;
   scfg.max_body_bytes = static_cast<size_t>(cfg->max_body_bytes);
-  scfg.request_client_certificates = *est && (*est)->wants_client_certificates();  // EST
+  scfg.request_client_certificates =
+      (*est && (*est)->wants_client_certificates()) || scep_mtls;  // EST, SCEP mTLS
   // The web dashboard (docs/dashboard.md): CERTCTL_DASHBOARD_DIR, else the build's output.
   http::static_files dashboard(cfg->dashboard_dir.empty() ? default_dashboard_dir()
                                                           : cfg->dashboard_dir);
@@ -572,13 +591,15 @@ int main() {
 
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
-  std::signal(SIGHUP, on_reload);  // reloads the EST trust bundles
+  std::signal(SIGHUP, on_reload);  // reloads the EST trust bundles and SCEP's Intune anchors
   while (!stop_requested) {
     if (reload_requested) {
       reload_requested = 0;
       for (const auto& failure : *est ? (*est)->reload_all_trust() : std::vector<std::string>{})
         std::cout << "SIGHUP: " << failure << std::endl;
       std::cout << "SIGHUP: trust bundles reloaded" << std::endl;
+      if (scep->server)
+        for (const auto& line : scep->server->reload_intune_trust()) std::cout << line << std::endl;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     auth_failures.flush_expired();  // closes the auth.denied windows whose minute is up

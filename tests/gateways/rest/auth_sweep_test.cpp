@@ -48,6 +48,7 @@
 #include "gateways/rest/verification_routes.hpp"
 #include "gateways/rest/target_routes.hpp"
 #include "gateways/rest/write_routes.hpp"
+#include "gateways/scep/scep_routes.hpp"
 #include "gateways/stream/event_routes.hpp"
 #include "infra/config.hpp"
 #include "infra/crypto/key_store.hpp"
@@ -244,6 +245,26 @@ struct full_server {
                           "the EST routes were not registered");
     est = std::move(est_made).value();
     groups.insert("est");
+    infra::scep_profile_config scep_profile;
+    scep_profile.path_id = "corp";
+    scep_profile.env_prefix = "CERTCTL_SCEP_PROFILE_CORP_";
+    scep_profile.issuer_id = "iss-local";
+    scep_profile.challenge_password = "sweep";
+    auto scep_gw = gateways::scep::add_scep_routes(
+        *router,
+        {*store,
+         *db,
+         runtime,
+         *issuance,
+         keys,
+         config,
+         {scep_profile},
+         [this](const std::string&, std::string&) -> connectors::issuer* { return ca.get(); },
+         dir.string(),
+         [](const std::string&) {}});
+    BOOST_REQUIRE_MESSAGE(scep_gw.ok(), (scep_gw.ok() ? "" : scep_gw.error()));
+    scep = std::move(*scep_gw);
+    groups.insert("scep");
   }
 
   http::response send(const std::string& method, const std::string& path,
@@ -298,6 +319,7 @@ struct full_server {
   std::unique_ptr<gateways::pki::pki_admin_context> pki_admin;
   std::unique_ptr<gateways::acme::acme_server> acme;
   std::unique_ptr<gateways::est::est_server> est;
+  gateways::scep::scep_gateway scep;
   std::unique_ptr<http::router> router;
   std::set<std::string> groups;
   std::atomic<int> auth_failures{0};
@@ -360,7 +382,9 @@ BOOST_AUTO_TEST_CASE(public_routes_are_exactly_the_listed_ones) {
   for (const auto& r : s.router->routes()) {
     if (!r.rule.is_public()) continue;
     const std::string name = describe(r);
-    const bool acme_protocol = r.pattern.rfind("/acme/", 0) == 0;
+    // SCEP (RFC 8894) authenticates by challenge password or signer certificate.
+    const bool acme_protocol =
+        r.pattern.rfind("/acme/", 0) == 0 || r.pattern.rfind("/scep/", 0) == 0;
     // EST authenticates by HTTP Basic or TLS client certificates per profile, not API keys.
     const bool est_protocol = r.pattern.rfind("/.well-known/est/", 0) == 0;
     acme_routes += acme_protocol ? 1 : 0;
