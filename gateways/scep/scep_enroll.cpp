@@ -7,6 +7,7 @@
 #include "gateways/scep/scep_impl.hpp"
 #include "infra/crypto/certificate.hpp"
 #include "infra/crypto/csr.hpp"
+#include "infra/crypto/csr_attributes.hpp"
 #include "infra/crypto/jwk.hpp"
 #include "infra/crypto/sha256.hpp"
 
@@ -103,19 +104,21 @@ http::response scep_server::impl::pki_operation(const http::request_context& c, 
     const transaction_target t = pkcs_target(ps.p.config.path_id, m->transaction_id);
     if (deps.issued(t.certificate_id) || deps.runtime.read("job", t.job_id))
       return answer(ps, *m, t);
-    auto challenge = crypto::csr_challenge_password(*plain);
-    if (!challenge) return fail(ps, *m, scep_fail_info::bad_request, challenge.error().message);
+    auto challenge_attr = crypto::csr_challenge_password(*plain);
+    if (!challenge_attr)
+      return fail(ps, *m, scep_fail_info::bad_request, challenge_attr.error().message);
+    const std::string challenge = challenge_attr->value_or("");
     if (mtls) {
       // The TLS client certificate (verified in dispatch) authenticates the device.
-    } else if (ps.p.intune && looks_like_intune_token(*challenge)) {
+    } else if (ps.p.intune && looks_like_intune_token(challenge)) {
       std::string why;
       const auto outcome =
-          ps.p.intune->check(*challenge, csr->common_name, csr->dns_names, now(), why);
+          ps.p.intune->check(challenge, csr->common_name, csr->dns_names, now(), why);
       if (outcome != intune_outcome::success)
         return fail(ps, *m, scep_fail_info::bad_request,
                     std::string("intune ") + to_string(outcome) + ": " + why);
     } else if (ps.p.config.challenge_password.empty() ||
-               !http::constant_time_equal(*challenge, ps.p.config.challenge_password)) {
+               !http::constant_time_equal(challenge, ps.p.config.challenge_password)) {
       {
         std::lock_guard<std::mutex> lock(mu);
         ++ps.counters.bad_challenge;

@@ -291,28 +291,6 @@ crypto_result<bytes> decrypt_scep_envelope(const bytes& envelope_der,
   return bytes(plain.begin(), plain.end());
 }
 
-crypto_result<std::string> csr_challenge_password(const bytes& csr_der) {
-  if (csr_der.size() > max_scep_message_size) return crypto_error{"CSR: too large"};
-  detail::clear_errors();
-  const unsigned char* p = csr_der.data();
-  ossl_ptr<X509_REQ> req(d2i_X509_REQ(nullptr, &p, static_cast<long>(csr_der.size())));
-  if (!req) return detail::openssl_error("CSR");
-  const int at = X509_REQ_get_attr_by_NID(req.get(), NID_pkcs9_challengePassword, -1);
-  if (at < 0) return std::string();
-  X509_ATTRIBUTE* a = X509_REQ_get_attr(req.get(), at);
-  ASN1_TYPE* v = a == nullptr ? nullptr : X509_ATTRIBUTE_get0_type(a, 0);
-  if (v == nullptr) return crypto_error{"CSR: empty challengePassword attribute"};
-  switch (v->type) {
-    case V_ASN1_PRINTABLESTRING:
-    case V_ASN1_UTF8STRING:
-    case V_ASN1_IA5STRING:
-    case V_ASN1_T61STRING:
-      return to_str(v->value.asn1_string);
-    default:
-      return crypto_error{"CSR: challengePassword is not a string"};
-  }
-}
-
 crypto_result<done> verify_issued_by(const std::string& cert_pem_text,
                                      const std::string& ca_chain_pem, std::int64_t at_unix) {
   auto cert = detail::load_certificate(cert_pem_text);

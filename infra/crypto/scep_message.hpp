@@ -72,8 +72,7 @@ crypto_result<bytes> decrypt_scep_envelope(const bytes& envelope_der,
                                            const std::string& ra_cert_pem,
                                            const std::string& ra_key_pem);
 
-/// The challengePassword attribute of a PKCS#10 CSR (DER); "" when it has none.
-crypto_result<std::string> csr_challenge_password(const bytes& csr_der);
+/// (A CSR's challengePassword: csr_challenge_password in csr_attributes.hpp.)
 
 /// True when `cert_pem` verifies against `ca_chain_pem` (any of its certificates as trust
 /// anchor) at `at_unix` seconds; the message says why not otherwise.
