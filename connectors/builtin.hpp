@@ -7,6 +7,7 @@
 
 #include "connectors/registry.hpp"
 #include "events/result.hpp"
+#include "infra/net/outbound_guard.hpp"
 
 namespace certctl::connectors {
 
@@ -18,6 +19,8 @@ class ca_hierarchy;
 struct builtin_context {
   local_ca* local = nullptr;          ///< the server's own CA (GenericCA)
   ca_hierarchy* hierarchy = nullptr;  ///< its intermediate CAs (GenericCA tree mode); optional
+  /// What outbound calls of connectors may reach (CERTCTL_OUTBOUND_ALLOW_CIDRS); notifiers.
+  net::outbound_guard outbound{};
 };
 
 /// Registers every built-in connector; the first failure is returned (a bug: fail at start).

@@ -101,10 +101,16 @@ result<std::string, outbound_error> http_request_bytes(const http_get_request& r
     host_header = (bare_v6 ? "[" + req.host + "]" : req.host) +
                   (req.port == default_port ? "" : ":" + std::to_string(req.port));
   }
-  std::string request = "GET " + req.path + " HTTP/1.1\r\nHost: " + host_header +
+  if (req.method.empty() ||
+      req.method.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ") != std::string::npos)
+    return fail(outbound_errc::invalid_request, "invalid method '" + req.method + "'");
+  std::string request = req.method + " " + req.path + " HTTP/1.1\r\nHost: " + host_header +
                         "\r\nConnection: close\r\nAccept: */*\r\nUser-Agent: certctl\r\n";
   for (const auto& [k, v] : req.headers) request += k + ": " + v + "\r\n";
+  if (req.method != "GET" || !req.body.empty())
+    request += "Content-Length: " + std::to_string(req.body.size()) + "\r\n";
   request += "\r\n";
+  request += req.body;
   return request;
 }
 

@@ -19,6 +19,10 @@ struct http_get_request {
   std::string path = "/";   ///< starts with '/'
   std::string host_header;  ///< "Host:" value; "" = host (with ":port" when not 80)
   std::vector<std::pair<std::string, std::string>> headers;
+  /// "GET" unless set; a notifier POSTs its JSON body (with Content-Length) through the same
+  /// guard, caps and parser.
+  std::string method = "GET";
+  std::string body;
 };
 
 struct http_get_response {

@@ -265,7 +265,9 @@ int main() {
   // secrets sealed with the master key at the REST edge.
   connectors::connector_registry connector_types;
   if (auto r =
-          connectors::register_builtin_connectors(connector_types, {ca->get(), hierarchy->get()});
+          connectors::register_builtin_connectors(
+              connector_types,
+              {ca->get(), hierarchy->get(), net::outbound_guard(cfg->outbound_allow_cidrs)});
       !r)
     return fail("connectors: " + r.error());
   connectors::config_service connector_configs(connector_types, *master);
