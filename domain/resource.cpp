@@ -7,8 +7,10 @@
 #include "domain/acme_authz.hpp"
 #include "domain/acme_order.hpp"
 #include "domain/certificate.hpp"
+#include "domain/expiry_alerts.hpp"
 #include "domain/intermediate.hpp"
 #include "domain/job.hpp"
+#include "domain/notification.hpp"
 #include "domain/rules.hpp"
 #include "events/time.hpp"
 
@@ -86,13 +88,18 @@ const std::map<std::string, kind_spec>& specs() {
          {"max_retries", 'i', false, "3"},
          {"retry_interval_seconds", 'i', false, "3600"},
          {"alert_thresholds_days", 'n', false, "[30,14,7,0]"},
-         {"certificate_profile_id", 's', false, nullptr}},
+         {"certificate_profile_id", 's', false, nullptr},
+         // Expiry alert routing (domain/expiry_alerts.hpp); absent: the defaults.
+         {"alert_severity_map", 'o', false, nullptr},
+         {"alert_channels", 'o', false, nullptr},
+         {"notify_on_failure_only", 'b', false, nullptr}},
         [](const events::json_object& d) -> std::optional<domain_error> {
           if (d.str("name").size() > 255)
             return invalid("field 'name' is longer than 255 characters");
           if (auto e = int_range(d, "renewal_window_days", 1, 365)) return e;
           if (auto e = int_range(d, "max_retries", 0, 10)) return e;
           if (auto e = int_range(d, "retry_interval_seconds", 60, 86400)) return e;
+          if (auto e = check_alert_settings(d)) return e;
           return std::nullopt;
         }}},
       {"team", {{{"name", 's', true, nullptr}, {"description", 's', false, nullptr}}, nullptr}},
@@ -337,6 +344,7 @@ std::unique_ptr<aggregate> make_aggregate(const std::string& kind, const std::st
   if (kind == "acme_order") return make_acme_order(id);
   if (kind == "acme_authz") return make_acme_authz(id);
   if (kind == "intermediate") return make_intermediate(id);
+  if (kind == "notification") return make_notification(id);
   return make_resource(kind, id);
 }
 

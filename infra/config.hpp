@@ -11,6 +11,7 @@
 
 #include "events/result.hpp"
 #include "infra/net/ip_address.hpp"
+#include "infra/notification_config.hpp"
 
 namespace certctl::infra {
 
@@ -116,6 +117,10 @@ struct server_config {
   int audit_checkpoint_every_events = 1000;
   int audit_checkpoint_interval_seconds = 300;
   std::string audit_checkpoint_file;
+
+  /// Notification channels and the digest (CERTCTL_SMTP_*, _WEBHOOK_*, _SLACK_*, _TEAMS_*,
+  /// _PAGERDUTY_*, _OPSGENIE_*, _DIGEST_*): infra/notification_config.hpp.
+  notification_config notifications;
 
   /// The store URL the server opens: database_url, or sqlite:///<abs data_dir>/certctl.db.
   std::string store_url() const;

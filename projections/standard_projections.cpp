@@ -5,6 +5,7 @@
 #include "projections/audit_projection.hpp"
 #include "projections/entity_projections.hpp"
 #include "projections/intermediate_projection.hpp"
+#include "projections/notification_projection.hpp"
 #include "projections/projector.hpp"
 #include "projections/revocation_projection.hpp"
 
@@ -15,6 +16,7 @@ db_result<done> add_standard_projections(projector& p) {
   if (auto r = register_entity_projections(p); !r) return r.error();
   if (auto r = p.add(std::make_shared<revocation_projection>()); !r) return r.error();
   if (auto r = p.add(std::make_shared<intermediate_projection>()); !r) return r.error();
+  if (auto r = p.add(std::make_shared<notification_projection>()); !r) return r.error();
   return done{};
 }
 
