@@ -1,0 +1,103 @@
+#include "tools/server/notification_wiring.hpp"
+
+#include <iostream>
+
+#include "actors/schedulers/expiry_alerts.hpp"
+#include "actors/schedulers/notification_delivery.hpp"
+#include "projections/digest.hpp"
+#include "tools/server/notification_source_adapter.hpp"
+
+namespace certctl::server {
+
+struct notification_services::impl {
+  connectors::channel_set channels;
+  notification_source_adapter source;
+  schedulers::expiry_alerts alerts;
+  schedulers::notification_delivery delivery;
+  std::unique_ptr<schedulers::digest_sender> digest;
+  std::unique_ptr<schedulers::notification_scheduler> runner;
+
+  impl(connectors::channel_set c, actors::entity_runtime& runtime,
+       std::shared_ptr<sql::database> db, infra::metrics& metrics)
+      : channels(std::move(c)),
+        source(db),
+        alerts(runtime, source),
+        delivery(runtime, source, channels,
+                 {200, [&metrics](const schedulers::delivery_attempt& a) {
+                    const auto& n = a.notification;
+                    if (n.str("type") == "ExpirationWarning")
+                      metrics.observe_expiry_alert(
+                          n.str("channel"), n.str_map("details")["threshold_days"], a.delivered);
+                    if (!a.delivered)
+                      // The notifier's message names host and status, never a credential.
+                      std::cout << "notification " << n.str("id") << " (" << n.str("channel")
+                                << "): " << (a.dead ? "dead: " : "failed: ") << a.error
+                                << std::endl;
+                  }}) {}
+};
+
+notification_services::notification_services(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+notification_services::~notification_services() {
+  stop();
+}
+
+result<std::unique_ptr<notification_services>, std::string> notification_services::make(
+    const infra::server_config& cfg, const connectors::connector_registry& registry,
+    actors::entity_runtime& runtime, std::shared_ptr<sql::database> db, const infra::clock& clock,
+    infra::metrics& metrics) {
+  auto channels =
+      connectors::make_channels(registry, connectors::env_channel_configs(cfg.notifications));
+  if (!channels) return "notifications: " + channels.error();
+  auto p = std::make_unique<impl>(std::move(*channels), runtime, db, metrics);
+  std::vector<schedulers::periodic_loop> loops{
+      {"expiry-alerts", std::chrono::minutes(10),
+       [a = &p->alerts](events::timestamp_us now) { return a->tick(now); }},
+      {"notifications", std::chrono::seconds(30),
+       [d = &p->delivery](events::timestamp_us now) { return d->tick(now); }}};
+  if (p->channels.find("Email")) {
+    schedulers::digest_options o;
+    o.interval = std::chrono::seconds(cfg.notifications.digest_interval_seconds);
+    o.recipients = cfg.notifications.digest_recipients;
+    o.build = [db](events::timestamp_us now) -> result<schedulers::digest_message, std::string> {
+      auto d = projections::build_digest(*db, now);
+      if (!d) return d.error().message;
+      return schedulers::digest_message{d->subject, d->text, d->html};
+    };
+    o.owner_emails = [db]() -> result<std::vector<std::string>, std::string> {
+      auto e = projections::certificate_owner_emails(*db);
+      if (!e) return e.error().message;
+      return std::move(*e);
+    };
+    p->digest = std::make_unique<schedulers::digest_sender>(runtime, std::move(o));
+    if (cfg.notifications.digest_enabled)
+      loops.push_back({"digest", std::chrono::seconds(cfg.notifications.digest_interval_seconds),
+                       [d = p->digest.get()](events::timestamp_us now) { return d->tick(now); },
+                       false});
+  } else if (cfg.notifications.digest_enabled) {
+    return std::string("CERTCTL_DIGEST_ENABLED needs the Email channel: set CERTCTL_SMTP_HOST");
+  }
+  p->runner = std::make_unique<schedulers::notification_scheduler>(
+      clock, std::move(loops), std::chrono::seconds(5),
+      [](const schedulers::tick_report& r) { std::cout << schedulers::summary(r) << std::endl; });
+  return std::unique_ptr<notification_services>(new notification_services(std::move(p)));
+}
+
+void notification_services::start() {
+  impl_->runner->start();
+}
+
+void notification_services::stop() {
+  if (impl_ && impl_->runner) impl_->runner->stop();
+}
+
+schedulers::digest_sender* notification_services::digest() {
+  return impl_->digest.get();
+}
+
+std::string notification_services::channel_list() const {
+  std::string out;
+  for (const auto& c : impl_->channels.channels()) out += (out.empty() ? "" : ", ") + c;
+  return out.empty() ? "none" : out;
+}
+
+}  // namespace certctl::server
