@@ -106,7 +106,7 @@ bool is_notification_channel(const std::string& channel) {
 
 bool is_notification_type(const std::string& type) {
   return one_of(type, {"ExpirationWarning", "RenewalSuccess", "RenewalFailure", "DeploymentSuccess",
-                       "DeploymentFailure", "PolicyViolation", "Revocation", "Digest"});
+                       "DeploymentFailure", "PolicyViolation", "Revocation"});
 }
 
 bool fold_notification(events::json_object& view, const std::string& id,

@@ -92,6 +92,16 @@ result<notification_config, std::string> load_notification_config(
     return "CERTCTL_OPSGENIE_PRIORITY=" + p + " must be P1-P5";
   str("CERTCTL_NOTIFY_CA_BUNDLE", c.http_ca_bundle);
 
+  for (auto [name, out] : {std::pair<const char*, std::int64_t*>{"CERTCTL_EXPIRY_ALERT_INTERVAL",
+                                                                 &c.expiry_alert_interval_seconds},
+                           {"CERTCTL_NOTIFICATION_INTERVAL", &c.notification_interval_seconds}}) {
+    const char* v = getenv_fn(name);
+    if (v == nullptr || *v == '\0') continue;
+    const auto s = parse_duration_seconds(v);
+    if (s < 1 || s > 86400)
+      return std::string(name) + "=" + v + " must be a duration between 1s and 1d (e.g. 30s)";
+    *out = s;
+  }
   if (auto e = flag("CERTCTL_DIGEST_ENABLED", c.digest_enabled); !e.empty()) return e;
   if (const char* v = getenv_fn("CERTCTL_DIGEST_INTERVAL"); v && *v) {
     const auto s = parse_duration_seconds(v);

@@ -47,6 +47,11 @@ struct notification_config {
   /// CERTCTL_NOTIFY_CA_BUNDLE: PEM bundle the HTTP channels trust; "" = system store.
   std::string http_ca_bundle;
 
+  /// CERTCTL_EXPIRY_ALERT_INTERVAL: how often the expiry alert loop looks (default 10m).
+  std::int64_t expiry_alert_interval_seconds = 600;
+  /// CERTCTL_NOTIFICATION_INTERVAL: how often due notifications are sent or retried (30s).
+  std::int64_t notification_interval_seconds = 30;
+
   bool digest_enabled = false;                   ///< CERTCTL_DIGEST_ENABLED
   std::int64_t digest_interval_seconds = 86400;  ///< CERTCTL_DIGEST_INTERVAL (24h, 7d, 90m, 30s)
   std::vector<std::string> digest_recipients;    ///< CERTCTL_DIGEST_RECIPIENTS; "" = owners

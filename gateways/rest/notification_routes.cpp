@@ -2,7 +2,6 @@
 
 #include "gateways/http/pagination.hpp"
 #include "gateways/rest/command_support.hpp"
-#include "infra/crypto/random.hpp"
 #include "projections/digest.hpp"
 #include "projections/notification_projection.hpp"
 
@@ -71,25 +70,18 @@ void add_notification_routes(http::router& r, notification_context& ctx) {
     resp.body = d->html;
     return resp;
   });
-  r.add("POST", "/api/v1/digest/send", role::operator_, [&ctx](http::request_context& c) {
+  r.add("POST", "/api/v1/digest/send", role::operator_, [&ctx](http::request_context&) {
     events::json_object body;
     if (ctx.digest == nullptr) {
       body.set("status", "unavailable")
           .set("message", "the digest needs the Email channel: set CERTCTL_SMTP_HOST");
       return http::json_response(body.dump(), 503);
     }
-    schedulers::tick_report report = schedulers::start_report("digest", ctx.clock.now());
-    report.correlation_id = c.request_id;
-    // Each request is its own send; an Idempotency-Key makes a retried request one send.
-    const std::string key =
-        "request:" + c.header("Idempotency-Key").value_or(crypto::random_hex(16));
-    auto queued = ctx.digest->send(ctx.clock.now(), key, report);
-    if (!queued) {
-      body.set("status", "unavailable").set("message", queued.error());
-      return http::json_response(body.dump(), 503);
-    }
+    auto sent = ctx.digest->send(ctx.clock.now());
+    // The message names recipients and the SMTP server's answer, never a credential.
+    if (!sent) return http::error_response(502, sent.error());
     body.set("status", "sent")
-        .set("message", "digest queued for " + std::to_string(*queued) + " recipient(s)");
+        .set("message", "digest sent to " + std::to_string(*sent) + " recipient(s)");
     return http::json_response(body.dump());
   });
 }

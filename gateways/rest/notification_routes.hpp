@@ -5,7 +5,8 @@
 ///   POST /api/v1/notifications/{id}/read     {"status":"read"}
 ///   POST /api/v1/notifications/{id}/requeue  dead -> pending; {"status":"requeued"}
 ///   GET  /api/v1/digest/preview           the digest as HTML (no email sent)
-///   POST /api/v1/digest/send              queue the digest now; 503 without Email or recipients
+///   POST /api/v1/digest/send              mail the digest now; 503 without the Email channel,
+///                                         502 when recipients or the SMTP server fail
 
 #include "actors/runtime/entity_runtime.hpp"
 #include "actors/schedulers/digest.hpp"

@@ -207,6 +207,15 @@ BOOST_AUTO_TEST_CASE(notification_channels_and_the_digest_come_from_the_referenc
   BOOST_TEST(n.digest_interval_seconds == 7 * 86400);
   BOOST_TEST(n.digest_recipients == (std::vector<std::string>{"a@example.test", "b@example.test"}));
   BOOST_TEST(load({}).value().notifications.digest_interval_seconds == 86400);
+  BOOST_TEST(load({}).value().notifications.expiry_alert_interval_seconds == 600);
+  auto fast =
+      load({{"CERTCTL_EXPIRY_ALERT_INTERVAL", "1s"}, {"CERTCTL_NOTIFICATION_INTERVAL", "2"}});
+  BOOST_REQUIRE(fast.ok());
+  BOOST_TEST(fast->notifications.expiry_alert_interval_seconds == 1);
+  BOOST_TEST(fast->notifications.notification_interval_seconds == 2);
+  BOOST_TEST(
+      error_of({{"CERTCTL_NOTIFICATION_INTERVAL", "0s"}}).find("CERTCTL_NOTIFICATION_INTERVAL") ==
+      0u);
 }
 
 BOOST_AUTO_TEST_CASE(bad_notification_variables_are_named) {

@@ -50,9 +50,9 @@ result<std::unique_ptr<notification_services>, std::string> notification_service
   if (!channels) return "notifications: " + channels.error();
   auto p = std::make_unique<impl>(std::move(*channels), runtime, db, metrics);
   std::vector<schedulers::periodic_loop> loops{
-      {"expiry-alerts", std::chrono::minutes(10),
+      {"expiry-alerts", std::chrono::seconds(cfg.notifications.expiry_alert_interval_seconds),
        [a = &p->alerts](events::timestamp_us now) { return a->tick(now); }},
-      {"notifications", std::chrono::seconds(30),
+      {"notifications", std::chrono::seconds(cfg.notifications.notification_interval_seconds),
        [d = &p->delivery](events::timestamp_us now) { return d->tick(now); }}};
   if (p->channels.find("Email")) {
     schedulers::digest_options o;
@@ -68,7 +68,8 @@ result<std::unique_ptr<notification_services>, std::string> notification_service
       if (!e) return e.error().message;
       return std::move(*e);
     };
-    p->digest = std::make_unique<schedulers::digest_sender>(runtime, std::move(o));
+    o.email = p->channels.find("Email");
+    p->digest = std::make_unique<schedulers::digest_sender>(std::move(o));
     if (cfg.notifications.digest_enabled)
       loops.push_back({"digest", std::chrono::seconds(cfg.notifications.digest_interval_seconds),
                        [d = p->digest.get()](events::timestamp_us now) { return d->tick(now); },
@@ -77,7 +78,11 @@ result<std::unique_ptr<notification_services>, std::string> notification_service
     return std::string("CERTCTL_DIGEST_ENABLED needs the Email channel: set CERTCTL_SMTP_HOST");
   }
   p->runner = std::make_unique<schedulers::notification_scheduler>(
-      clock, std::move(loops), std::chrono::seconds(5),
+      clock, std::move(loops),
+      std::min<std::chrono::milliseconds>(
+          std::chrono::seconds(5),
+          std::chrono::seconds(std::min(cfg.notifications.expiry_alert_interval_seconds,
+                                        cfg.notifications.notification_interval_seconds))),
       [](const schedulers::tick_report& r) { std::cout << schedulers::summary(r) << std::endl; });
   return std::unique_ptr<notification_services>(new notification_services(std::move(p)));
 }
