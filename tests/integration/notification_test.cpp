@@ -25,6 +25,7 @@ namespace {
 
 const char* smtp_password = "sm7p-pa55word";
 const char* slack_token = "sl4ck-t0ken-XYZ";
+const char* webhook_secret = "w3bh00k-s3cret";
 
 bool have_aiosmtpd() {
   return run_command("/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null").exit_code == 0;
@@ -79,6 +80,8 @@ struct slack_peer {
   int port = 0;
   std::mutex mu;
   std::vector<std::string> bodies;
+  std::vector<std::string> hook_bodies;
+  std::vector<std::string> hook_signatures;
   explicit slack_peer(const fs::path& d) : dir(d) {
     fs::create_directories(dir);
     self_signed(dir);
@@ -95,6 +98,13 @@ struct slack_peer {
                    bodies.push_back(req.body);
                    res.set_content("ok", "text/plain");
                  });
+    // A webhook receiver on the same server: the subscription's events, signature checked.
+    server->Post("/hook", [this](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard<std::mutex> lock(mu);
+      hook_bodies.push_back(req.body);
+      hook_signatures.push_back(req.get_header_value("X-Certctl-Signature"));
+      res.status = 204;
+    });
     port = server->bind_to_any_port("127.0.0.1");
     BOOST_REQUIRE(port > 0);
     thread = std::thread([this] { server->listen_after_bind(); });
@@ -138,18 +148,22 @@ BOOST_AUTO_TEST_CASE(an_expiring_certificate_alerts_exactly_its_matrix_over_smtp
   smtp_peer smtp(dir.path + "/smtp");
   slack_peer slack(dir.path + "/slack");
   server_options o;
-  o.extra_env = {{"CERTCTL_OUTBOUND_ALLOW_CIDRS", "127.0.0.1/32"},
-                 {"CERTCTL_SMTP_HOST", "127.0.0.1"},
-                 {"CERTCTL_SMTP_PORT", std::to_string(smtp.port)},
-                 {"CERTCTL_SMTP_USERNAME", "alerts"},
-                 {"CERTCTL_SMTP_PASSWORD", smtp_password},
-                 {"CERTCTL_SMTP_FROM_ADDRESS", "certctl@example.test"},
-                 {"CERTCTL_SMTP_CA_BUNDLE", (smtp.dir / "cert.pem").string()},
-                 {"CERTCTL_SLACK_WEBHOOK_URL", "https://127.0.0.1:" + std::to_string(slack.port) +
-                                                   "/services/T000/B000/" + slack_token},
-                 {"CERTCTL_NOTIFY_CA_BUNDLE", (slack.dir / "cert.pem").string()},
-                 {"CERTCTL_EXPIRY_ALERT_INTERVAL", "1s"},
-                 {"CERTCTL_NOTIFICATION_INTERVAL", "1s"}};
+  o.extra_env = {
+      {"CERTCTL_OUTBOUND_ALLOW_CIDRS", "127.0.0.1/32"},
+      {"CERTCTL_SMTP_HOST", "127.0.0.1"},
+      {"CERTCTL_SMTP_PORT", std::to_string(smtp.port)},
+      {"CERTCTL_SMTP_USERNAME", "alerts"},
+      {"CERTCTL_SMTP_PASSWORD", smtp_password},
+      {"CERTCTL_SMTP_FROM_ADDRESS", "certctl@example.test"},
+      {"CERTCTL_SMTP_CA_BUNDLE", (smtp.dir / "cert.pem").string()},
+      {"CERTCTL_SLACK_WEBHOOK_URL",
+       "https://127.0.0.1:" + std::to_string(slack.port) + "/services/T000/B000/" + slack_token},
+      {"CERTCTL_NOTIFY_CA_BUNDLE", (slack.dir / "cert.pem").string()},
+      {"CERTCTL_WEBHOOK_URL", "https://127.0.0.1:" + std::to_string(slack.port) + "/hook"},
+      {"CERTCTL_WEBHOOK_SECRET", webhook_secret},
+      {"CERTCTL_WEBHOOK_EVENT_TYPES", "certificate.revoked"},
+      {"CERTCTL_EXPIRY_ALERT_INTERVAL", "1s"},
+      {"CERTCTL_NOTIFICATION_INTERVAL", "1s"}};
   server_process server(dir.path + "/data", o);
   api admin(server);
 
@@ -224,14 +238,40 @@ BOOST_AUTO_TEST_CASE(an_expiring_certificate_alerts_exactly_its_matrix_over_smtp
   // Still exactly one alert per channel after all those ticks.
   BOOST_TEST(slack.received().size() == 1u);
 
+  // A revocation: the webhook subscription gets the event, Slack and Email (the policy's
+  // warning tier) a Revocation notification, the Email to the owner.
+  auto revoked =
+      admin.post("/api/v1/certificates/" + cert + "/revoke", R"({"reason":"superseded"})");
+  BOOST_REQUIRE_MESSAGE(revoked.status == 200 || revoked.status == 204, revoked.describe());
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while ((slack.received().size() < 2 || smtp.messages().size() < 3) &&
+         std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  BOOST_REQUIRE(slack.received().size() == 2u);
+  BOOST_TEST(slack.received()[1].find("revoked") != std::string::npos);
+  mails = smtp.messages();
+  BOOST_REQUIRE(mails.size() == 3u);
+  BOOST_TEST(mails[2].find("To: ops@example.test") != std::string::npos);
+  {
+    std::lock_guard<std::mutex> lock(slack.mu);
+    BOOST_REQUIRE(slack.hook_bodies.size() == 1u);
+    BOOST_TEST(slack.hook_bodies[0].find("\"type\":\"certificate.revoked\"") != std::string::npos,
+               slack.hook_bodies[0]);
+    BOOST_TEST(slack.hook_signatures[0].size() == 64u);
+  }
+  auto revocations = admin.get("/api/v1/notifications?channel=Slack");
+  BOOST_TEST(revocations.body.find("\"Revocation\"") != std::string::npos, revocations.body);
+
   // The credentials are nowhere: not in answers, events or the server's log.
   for (const char* path : {"/api/v1/notifications", "/api/v1/events?limit=1000"}) {
     auto r = admin.get(path);
     BOOST_TEST(r.body.find(smtp_password) == std::string::npos, path);
     BOOST_TEST(r.body.find(slack_token) == std::string::npos, path);
+    BOOST_TEST(r.body.find(webhook_secret) == std::string::npos, path);
   }
   BOOST_TEST(server.logs().find(smtp_password) == std::string::npos);
   BOOST_TEST(server.logs().find(slack_token) == std::string::npos);
+  BOOST_TEST(server.logs().find(webhook_secret) == std::string::npos);
   auto metrics = admin.get("/api/v1/metrics/prometheus");
   BOOST_TEST(
       metrics.body.find(

@@ -266,10 +266,9 @@ int main() {
   // Connector types (connectors/builtin.cpp); issuer configs are checked against them and their
   // secrets sealed with the master key at the REST edge.
   connectors::connector_registry connector_types;
-  if (auto r =
-          connectors::register_builtin_connectors(
-              connector_types,
-              {ca->get(), hierarchy->get(), net::outbound_guard(cfg->outbound_allow_cidrs)});
+  if (auto r = connectors::register_builtin_connectors(
+          connector_types,
+          {ca->get(), hierarchy->get(), net::outbound_guard(cfg->outbound_allow_cidrs)});
       !r)
     return fail("connectors: " + r.error());
   connectors::config_service connector_configs(connector_types, *master);
@@ -321,8 +320,8 @@ int main() {
       clock, handoff, sched_opts);
   scheduler.start();
   // Notifications (docs/notifications.md): one node of a cluster sends (a singleton).
-  auto notifications =
-      server::notification_services::make(*cfg, connector_types, runtime, *db, clock, metrics);
+  auto notifications = server::notification_services::make(*cfg, connector_types, runtime, **store,
+                                                           *db, clock, metrics);
   if (!notifications) return fail(notifications.error(), 2);
   std::cout << "notification channels: " << (*notifications)->channel_list() << std::endl;
   if (node)

@@ -2,9 +2,11 @@
 
 #include <iostream>
 
+#include "actors/schedulers/event_followers.hpp"
 #include "actors/schedulers/expiry_alerts.hpp"
 #include "actors/schedulers/notification_delivery.hpp"
 #include "projections/digest.hpp"
+#include "projections/subscriber_checkpoints.hpp"
 #include "tools/server/notification_source_adapter.hpp"
 
 namespace certctl::server {
@@ -15,6 +17,8 @@ struct notification_services::impl {
   schedulers::expiry_alerts alerts;
   schedulers::notification_delivery delivery;
   std::unique_ptr<schedulers::digest_sender> digest;
+  std::unique_ptr<schedulers::event_notifications> events;
+  std::vector<std::unique_ptr<schedulers::webhook_subscriber>> subscribers;
   std::unique_ptr<schedulers::notification_scheduler> runner;
 
   impl(connectors::channel_set c, actors::entity_runtime& runtime,
@@ -43,17 +47,51 @@ notification_services::~notification_services() {
 
 result<std::unique_ptr<notification_services>, std::string> notification_services::make(
     const infra::server_config& cfg, const connectors::connector_registry& registry,
-    actors::entity_runtime& runtime, std::shared_ptr<sql::database> db, const infra::clock& clock,
-    infra::metrics& metrics) {
+    actors::entity_runtime& runtime, store::event_store& store, std::shared_ptr<sql::database> db,
+    const infra::clock& clock, infra::metrics& metrics) {
   auto channels =
       connectors::make_channels(registry, connectors::env_channel_configs(cfg.notifications));
   if (!channels) return "notifications: " + channels.error();
   auto p = std::make_unique<impl>(std::move(*channels), runtime, db, metrics);
+  // Delivery always runs (requeued or API-made notifications); alerts and event notifications
+  // only when some channel exists: a server without any would fill the dead letter with
+  // undeliverable records. A matrix naming a channel the server lacks still makes a dead
+  // record, which tells the operator.
+  const bool any_channel = !p->channels.channels().empty();
   std::vector<schedulers::periodic_loop> loops{
-      {"expiry-alerts", std::chrono::seconds(cfg.notifications.expiry_alert_interval_seconds),
-       [a = &p->alerts](events::timestamp_us now) { return a->tick(now); }},
       {"notifications", std::chrono::seconds(cfg.notifications.notification_interval_seconds),
        [d = &p->delivery](events::timestamp_us now) { return d->tick(now); }}};
+  if (any_channel)
+    loops.push_back({"expiry-alerts",
+                     std::chrono::seconds(cfg.notifications.expiry_alert_interval_seconds),
+                     [a = &p->alerts](events::timestamp_us now) { return a->tick(now); }});
+  schedulers::position_store positions{
+      [db](const std::string& name) -> result<std::int64_t, std::string> {
+        auto r = projections::load_subscriber_position(*db, name);
+        if (!r) return r.error().message;
+        return *r;
+      },
+      [db](const std::string& name, std::int64_t pos) -> result<done, std::string> {
+        auto r = projections::save_subscriber_position(*db, name, pos);
+        if (!r) return r.error().message;
+        return done{};
+      }};
+  const auto every = std::chrono::seconds(cfg.notifications.notification_interval_seconds);
+  if (any_channel) {
+    p->events = std::make_unique<schedulers::event_notifications>(store, runtime, positions);
+    loops.push_back({"event-notifications", every,
+                     [e = p->events.get()](events::timestamp_us now) { return e->tick(now); }});
+  }
+  if (auto hook = p->channels.find("Webhook");
+      hook && !cfg.notifications.webhook_event_types.empty()) {
+    p->subscribers.push_back(std::make_unique<schedulers::webhook_subscriber>(
+        store, positions,
+        schedulers::webhook_subscription{"env-webhook", cfg.notifications.webhook_event_types,
+                                         hook}));
+    loops.push_back(
+        {"webhook-subscription", every,
+         [s = p->subscribers.back().get()](events::timestamp_us now) { return s->tick(now); }});
+  }
   if (p->channels.find("Email")) {
     schedulers::digest_options o;
     o.interval = std::chrono::seconds(cfg.notifications.digest_interval_seconds);

@@ -15,6 +15,7 @@
 #include "infra/config.hpp"
 #include "infra/metrics/metrics.hpp"
 #include "infra/sql/database.hpp"
+#include "infra/store/event_store.hpp"
 
 namespace certctl::server {
 
@@ -23,8 +24,8 @@ class notification_services {
   /// Fails (naming the variable or channel) when an environment channel cannot be made.
   static result<std::unique_ptr<notification_services>, std::string> make(
       const infra::server_config& cfg, const connectors::connector_registry& registry,
-      actors::entity_runtime& runtime, std::shared_ptr<sql::database> db, const infra::clock& clock,
-      infra::metrics& metrics);
+      actors::entity_runtime& runtime, store::event_store& store, std::shared_ptr<sql::database> db,
+      const infra::clock& clock, infra::metrics& metrics);
   ~notification_services();
 
   void start();

@@ -38,7 +38,7 @@ class webhook_notifier final : public notifier {
         .set("certificate_id", n.certificate_id)
         .set("recipient", n.recipient)
         .set("details", n.details);
-    const std::string json = body.dump();
+    const std::string json = n.json_body.empty() ? body.dump() : n.json_body;
     std::vector<std::pair<std::string, std::string>> headers{{"X-Certctl-Delivery", delivery_id},
                                                              {"X-Certctl-Event", n.event_type}};
     if (!secret_.empty())
