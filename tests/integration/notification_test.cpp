@@ -108,6 +108,8 @@ struct slack_peer {
     port = server->bind_to_any_port("127.0.0.1");
     BOOST_REQUIRE(port > 0);
     thread = std::thread([this] { server->listen_after_bind(); });
+    for (int i = 0; i < 5000 && !server->is_running(); ++i)  // a stop() before it would be lost
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   ~slack_peer() {
     server->stop();

@@ -160,6 +160,8 @@ BOOST_AUTO_TEST_CASE(a_webhook_subscription_gets_signed_events_in_order_and_resu
   });
   const int port = server.bind_to_any_port("127.0.0.1");
   std::thread serving([&] { server.listen_after_bind(); });
+  for (int i = 0; i < 5000 && !server.is_running(); ++i)  // a stop() before it would be lost
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
 
   scheduler_fixture f;
   connectors::connector_registry registry;

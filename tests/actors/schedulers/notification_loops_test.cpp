@@ -251,6 +251,8 @@ BOOST_AUTO_TEST_CASE(a_vendor_endpoint_answering_503_then_202_gets_exactly_one_d
   });
   const int port = server.bind_to_any_port("127.0.0.1");
   std::thread serving([&] { server.listen_after_bind(); });
+  for (int i = 0; i < 5000 && !server.is_running(); ++i)  // a stop() before it would be lost
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
 
   world w(std::vector<std::string>{});
   connectors::connector_registry registry;

@@ -69,6 +69,11 @@ class vendor_server {
     port_ = server_->bind_to_any_port("127.0.0.1");
     BOOST_REQUIRE(port_ > 0);
     thread_ = std::thread([this] { server_->listen_after_bind(); });
+    // stop() before the listen loop runs would be lost (the loop would then run forever):
+    // wait until it runs. Start-up synchronisation, bounded.
+    for (int i = 0; i < 5000 && !server_->is_running(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    BOOST_REQUIRE(server_->is_running());
   }
 
   void fail_next(std::vector<int> statuses) {
