@@ -181,7 +181,7 @@ BOOST_DATA_TEST_CASE(the_standard_projections_are_added_once_and_follow_the_log,
   std::vector<std::string> names;
   for (const auto& s : p.status()) names.push_back(s.name);
   BOOST_TEST(names == (std::vector<std::string>{"audit", "certificates", "jobs", "resources",
-                                                "revocation", "intermediates"}),
+                                                "revocation", "intermediates", "notifications"}),
              boost::test_tools::per_element());
   append_mix(env, 5);
   BOOST_REQUIRE(*p.catch_up() == 5);
