@@ -166,6 +166,9 @@ BOOST_AUTO_TEST_CASE(an_expiring_certificate_alerts_exactly_its_matrix_over_smtp
       {"CERTCTL_WEBHOOK_EVENT_TYPES", "certificate.revoked"},
       {"CERTCTL_EXPIRY_ALERT_INTERVAL", "1s"},
       {"CERTCTL_NOTIFICATION_INTERVAL", "1s"}};
+  // A fresh PostgreSQL database to run the same scenario on (manual runs; SQLite otherwise).
+  if (const char* pg = std::getenv("CERTCTL_IT_NOTIFY_DATABASE_URL"))
+    o.extra_env["CERTCTL_DATABASE_URL"] = pg;
   server_process server(dir.path + "/data", o);
   api admin(server);
 
