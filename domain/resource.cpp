@@ -10,9 +10,11 @@
 #include "domain/approval.hpp"
 #include "domain/certificate.hpp"
 #include "domain/discovery.hpp"
+#include "domain/expiry_alerts.hpp"
 #include "domain/health_check.hpp"
 #include "domain/intermediate.hpp"
 #include "domain/job.hpp"
+#include "domain/notification.hpp"
 #include "domain/policy_rules.hpp"
 #include "domain/rules.hpp"
 #include "events/time.hpp"
@@ -124,13 +126,18 @@ const std::map<std::string, kind_spec>& specs() {
          {"max_retries", 'i', false, "3"},
          {"retry_interval_seconds", 'i', false, "3600"},
          {"alert_thresholds_days", 'n', false, "[30,14,7,0]"},
-         {"certificate_profile_id", 's', false, nullptr}},
+         {"certificate_profile_id", 's', false, nullptr},
+         // Expiry alert routing (domain/expiry_alerts.hpp); absent: the defaults.
+         {"alert_severity_map", 'o', false, nullptr},
+         {"alert_channels", 'o', false, nullptr},
+         {"notify_on_failure_only", 'b', false, nullptr}},
         [](const events::json_object& d) -> std::optional<domain_error> {
           if (d.str("name").size() > 255)
             return invalid("field 'name' is longer than 255 characters");
           if (auto e = int_range(d, "renewal_window_days", 1, 365)) return e;
           if (auto e = int_range(d, "max_retries", 0, 10)) return e;
           if (auto e = int_range(d, "retry_interval_seconds", 60, 86400)) return e;
+          if (auto e = check_alert_settings(d)) return e;
           return std::nullopt;
         }}},
       {"policy",
@@ -431,6 +438,7 @@ std::unique_ptr<aggregate> make_aggregate(const std::string& kind, const std::st
   if (kind == "discovered_certificate") return make_discovered_certificate(id);
   if (kind == "discovery_scan") return make_discovery_scan(id);
   if (kind == "health_check") return make_health_check(id);
+  if (kind == "notification") return make_notification(id);
   return make_resource(kind, id);
 }
 

@@ -263,6 +263,10 @@ result<server_config, config_error> load_config(
     c.est_profiles = std::move(est).value();
   else
     return config_error{est.error().message};
+  if (auto n = load_notification_config(getenv_fn); !n)
+    return config_error{n.error()};
+  else
+    c.notifications = std::move(*n);
   if (c.tls_cert_path.empty() != c.tls_key_path.empty())
     return config_error{
         "CERTCTL_SERVER_TLS_CERT_PATH and CERTCTL_SERVER_TLS_KEY_PATH must be set together"};

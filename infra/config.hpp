@@ -12,6 +12,7 @@
 #include "events/result.hpp"
 #include "infra/est_config.hpp"
 #include "infra/net/ip_address.hpp"
+#include "infra/notification_config.hpp"
 
 namespace certctl::infra {
 
@@ -130,6 +131,10 @@ struct server_config {
   std::string audit_checkpoint_file;
   /// EST server profiles (infra/est_config.hpp): CERTCTL_EST_PROFILES or CERTCTL_EST_ENABLED.
   std::vector<est_profile_config> est_profiles;
+
+  /// Notification channels and the digest (CERTCTL_SMTP_*, _WEBHOOK_*, _SLACK_*, _TEAMS_*,
+  /// _PAGERDUTY_*, _OPSGENIE_*, _DIGEST_*): infra/notification_config.hpp.
+  notification_config notifications;
 
   /// The store URL the server opens: database_url, or sqlite:///<abs data_dir>/certctl.db.
   std::string store_url() const;

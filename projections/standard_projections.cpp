@@ -9,6 +9,7 @@
 #include "projections/health_check_projection.hpp"
 #include "projections/intermediate_projection.hpp"
 #include "projections/policy_violation_projection.hpp"
+#include "projections/notification_projection.hpp"
 #include "projections/projector.hpp"
 #include "projections/revocation_projection.hpp"
 
@@ -23,6 +24,7 @@ db_result<done> add_standard_projections(projector& p) {
   if (auto r = p.add(std::make_shared<approval_projection>()); !r) return r.error();
   if (auto r = p.add(std::make_shared<discovery_projection>()); !r) return r.error();
   if (auto r = p.add(std::make_shared<health_check_projection>()); !r) return r.error();
+  if (auto r = p.add(std::make_shared<notification_projection>()); !r) return r.error();
   return done{};
 }
 

@@ -27,7 +27,11 @@ struct notification {
   severity level = severity::info;
   std::string recipient;  ///< channel-specific: an address, a room; "" for the configured one
   std::string subject;
-  std::string body;
+  std::string body;       ///< plain text
+  std::string html_body;  ///< optional HTML alternative (email sends both, multipart)
+  /// Webhook only: a JSON document to POST as it is instead of the notifier's own (an event
+  /// of the log, for webhook subscriptions); still signed.
+  std::string json_body;
   std::string event_type;  ///< e.g. "certificate.expiring"
   std::string certificate_id;
   std::map<std::string, std::string> details;

@@ -6,6 +6,7 @@
 #include "events/json.hpp"
 #include "events/time.hpp"
 #include "projections/entity_queries.hpp"
+#include "projections/notification_projection.hpp"
 
 namespace certctl::gateways::rest {
 
@@ -32,6 +33,7 @@ result<infra::metrics_snapshot, infra::metrics_error> read_snapshot(metrics_cont
   s.agent_online = count_of(stats->agents_by_status, "Online");
   s.jobs_by_status = stats->jobs_by_status;
   if (auto lag = ctx.projector.lag()) s.projection_lag_events = *lag;
+  if (auto dead = projections::count_dead_notifications(ctx.db)) s.notifications_dead = *dead;
   if (ctx.node != nullptr) {
     const auto n = ctx.node->status();
     infra::metrics_snapshot::cluster_state c;

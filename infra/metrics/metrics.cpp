@@ -70,6 +70,8 @@ struct metrics::impl {
   Family<Counter>* http_requests = nullptr;
   Family<Histogram>* http_seconds = nullptr;
   Family<Counter>* auth_failures = nullptr;
+  Family<Counter>* expiry_alerts = nullptr;
+  Gauge* notifications_dead = nullptr;
 
   // Serialises refreshes, so that two concurrent scrapes cannot interleave their gauge sets,
   // and guards the source and the job gauges.
@@ -90,6 +92,14 @@ struct metrics::impl {
     projection_lag = &gauge("certctl_projection_lag_events",
                             "Events in the log not yet applied to every read model.");
     uptime = &gauge("certctl_uptime_seconds", "Seconds since the server started.");
+    notifications_dead = &gauge("certctl_notifications_dead",
+                                "Notifications that exhausted their retries (dead letter).");
+    expiry_alerts = &prometheus::BuildCounter()
+                         .Name("certctl_expiry_alerts_total")
+                         .Help(
+                             "Expiry alert delivery attempts by channel, threshold (days) and "
+                             "result (success, failure).")
+                         .Register(registry);
     stats_up = &gauge("certctl_stats_up",
                       "1 when the last scrape could read the read models, else 0 (state gauges "
                       "then hold their previous values).");
@@ -186,6 +196,7 @@ struct metrics::impl {
     agent_total->Set(static_cast<double>(s.agent_total));
     agent_online->Set(static_cast<double>(s.agent_online));
     if (s.projection_lag_events) projection_lag->Set(static_cast<double>(*s.projection_lag_events));
+    if (s.notifications_dead) notifications_dead->Set(static_cast<double>(*s.notifications_dead));
     if (s.cluster) apply_cluster(*s.cluster);
     // A status that no job has any more reads 0, not its last count.
     for (auto& [status, g] : job_gauges) {
@@ -243,6 +254,16 @@ void metrics::observe_http_request(const std::string& method, int status,
 void metrics::observe_auth_failure(const std::string& reason) {
   // Reason only: a principal or address label would let an attacker mint series at will.
   impl_->auth_failures->Add({{"reason", reason}}).Increment();
+}
+
+void metrics::observe_expiry_alert(const std::string& channel, const std::string& threshold,
+                                   bool success) {
+  // Bounded labels: six channels, the policies' thresholds (0-365), two results.
+  impl_->expiry_alerts
+      ->Add({{"channel", channel},
+             {"threshold", threshold},
+             {"result", success ? "success" : "failure"}})
+      .Increment();
 }
 
 result<metrics_snapshot, metrics_error> metrics::refresh() {

@@ -43,6 +43,8 @@ struct metrics_snapshot {
   std::map<std::string, std::int64_t> jobs_by_status;
   /// Absent when the lag could not be measured; the gauge then keeps its last value.
   std::optional<std::int64_t> projection_lag_events;
+  /// Notifications in the dead-letter state (docs/notifications.md); absent: gauge unchanged.
+  std::optional<std::int64_t> notifications_dead;
 
   /// This node's part in a cluster (docs/cluster.md); absent on a single node, whose
   /// exposition then has no certctl_cluster_* series at all.
@@ -86,6 +88,10 @@ class metrics {
   /// One request was refused by authentication or authorisation (router_options::
   /// on_auth_failure); `reason` is one of the router's three auth_failure names.
   void observe_auth_failure(const std::string& reason);
+  /// One delivery attempt of an expiry alert: certctl_expiry_alerts_total{channel, threshold,
+  /// result} with result "success" or "failure".
+  void observe_expiry_alert(const std::string& channel, const std::string& threshold,
+                            bool success);
 
   /// Runs the snapshot source and updates the state gauges; the source's error when it fails
   /// (the gauges then keep their previous values and certctl_stats_up drops to 0).

@@ -19,8 +19,8 @@ struct http_get_request {
   std::string path = "/";   ///< starts with '/'
   std::string host_header;  ///< "Host:" value; "" = host (with ":port" when not 80)
   std::vector<std::pair<std::string, std::string>> headers;
-  /// "GET" unless a connector posts (step-ca, Vault, ACME JWS bodies): then `body` is sent
-  /// with its Content-Length; the caller names the Content-Type in `headers`.
+  /// "GET" unless a connector posts (step-ca, Vault, ACME JWS bodies, notifiers' JSON): then
+  /// `body` is sent with its Content-Length; the caller names the Content-Type in `headers`.
   std::string method = "GET";
   std::string body;
 };

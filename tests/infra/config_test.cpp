@@ -248,3 +248,62 @@ BOOST_AUTO_TEST_CASE(health_check_settings_are_opt_in_with_a_bounded_interval_fl
   BOOST_TEST(error_of({{"CERTCTL_HEALTH_CHECK_MIN_INTERVAL_SECONDS", "0"}})
                  .find("CERTCTL_HEALTH_CHECK_MIN_INTERVAL_SECONDS") != std::string::npos);
 }
+
+BOOST_AUTO_TEST_CASE(notification_channels_and_the_digest_come_from_the_reference_variables) {
+  auto c = load({{"CERTCTL_SMTP_HOST", "smtp.example.test"},
+                 {"CERTCTL_SMTP_PORT", "465"},
+                 {"CERTCTL_SMTP_USERNAME", "u"},
+                 {"CERTCTL_SMTP_PASSWORD", "p"},
+                 {"CERTCTL_SMTP_FROM_ADDRESS", "certctl@example.test"},
+                 {"CERTCTL_WEBHOOK_URL", "https://hooks.example.test/x"},
+                 {"CERTCTL_WEBHOOK_SECRET", "s"},
+                 {"CERTCTL_WEBHOOK_EVENT_TYPES", "certificate.issued, certificate.revoked"},
+                 {"CERTCTL_SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/T/B/x"},
+                 {"CERTCTL_SLACK_CHANNEL", "#pki"},
+                 {"CERTCTL_PAGERDUTY_ROUTING_KEY", "rk"},
+                 {"CERTCTL_OPSGENIE_API_KEY", "ok"},
+                 {"CERTCTL_OPSGENIE_PRIORITY", "P2"},
+                 {"CERTCTL_DIGEST_ENABLED", "true"},
+                 {"CERTCTL_DIGEST_INTERVAL", "7d"},
+                 {"CERTCTL_DIGEST_RECIPIENTS", "a@example.test, b@example.test"}});
+  BOOST_REQUIRE_MESSAGE(c.ok(), (c.ok() ? std::string() : c.error().message));
+  const auto& n = c->notifications;
+  BOOST_TEST(n.smtp_host == "smtp.example.test");
+  BOOST_TEST(n.smtp_port == 465);
+  BOOST_TEST(n.smtp_use_tls);
+  BOOST_TEST(n.webhook_event_types ==
+             (std::vector<std::string>{"certificate.issued", "certificate.revoked"}));
+  BOOST_TEST(n.slack_channel == "#pki");
+  BOOST_TEST(n.opsgenie_priority == "P2");
+  BOOST_TEST(n.digest_enabled);
+  BOOST_TEST(n.digest_interval_seconds == 7 * 86400);
+  BOOST_TEST(n.digest_recipients == (std::vector<std::string>{"a@example.test", "b@example.test"}));
+  BOOST_TEST(load({}).value().notifications.digest_interval_seconds == 86400);
+  BOOST_TEST(load({}).value().notifications.expiry_alert_interval_seconds == 600);
+  auto fast =
+      load({{"CERTCTL_EXPIRY_ALERT_INTERVAL", "1s"}, {"CERTCTL_NOTIFICATION_INTERVAL", "2"}});
+  BOOST_REQUIRE(fast.ok());
+  BOOST_TEST(fast->notifications.expiry_alert_interval_seconds == 1);
+  BOOST_TEST(fast->notifications.notification_interval_seconds == 2);
+  BOOST_TEST(
+      error_of({{"CERTCTL_NOTIFICATION_INTERVAL", "0s"}}).find("CERTCTL_NOTIFICATION_INTERVAL") ==
+      0u);
+}
+
+BOOST_AUTO_TEST_CASE(bad_notification_variables_are_named) {
+  BOOST_TEST(error_of({{"CERTCTL_SMTP_HOST", "h"}}).find("CERTCTL_SMTP_FROM_ADDRESS") == 0u);
+  BOOST_TEST(error_of({{"CERTCTL_SMTP_PORT", "70000"}}).find("CERTCTL_SMTP_PORT") == 0u);
+  BOOST_TEST(error_of({{"CERTCTL_SMTP_USE_TLS", "yes"}}).find("CERTCTL_SMTP_USE_TLS") == 0u);
+  BOOST_TEST(error_of({{"CERTCTL_SMTP_HOST", "h"},
+                       {"CERTCTL_SMTP_FROM_ADDRESS", "a@b.test"},
+                       {"CERTCTL_SMTP_USERNAME", "u"},
+                       {"CERTCTL_SMTP_USE_TLS", "false"}})
+                 .find("CERTCTL_SMTP_USERNAME") == 0u);
+  BOOST_TEST(
+      error_of({{"CERTCTL_PAGERDUTY_SEVERITY", "urgent"}}).find("CERTCTL_PAGERDUTY_SEVERITY") ==
+      0u);
+  BOOST_TEST(error_of({{"CERTCTL_OPSGENIE_PRIORITY", "P0"}}).find("CERTCTL_OPSGENIE_PRIORITY") ==
+             0u);
+  BOOST_TEST(error_of({{"CERTCTL_DIGEST_INTERVAL", "soon"}}).find("CERTCTL_DIGEST_INTERVAL") == 0u);
+  BOOST_TEST(error_of({{"CERTCTL_DIGEST_INTERVAL", "10s"}}).find("CERTCTL_DIGEST_INTERVAL") == 0u);
+}

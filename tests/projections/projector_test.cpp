@@ -183,7 +183,7 @@ BOOST_DATA_TEST_CASE(the_standard_projections_are_added_once_and_follow_the_log,
   BOOST_TEST(names == (std::vector<std::string>{"audit", "certificates", "jobs", "resources",
                                                 "revocation", "intermediates",
                                                 "policy_violations", "approvals", "discovery",
-                                                "health_checks"}),
+                                                "health_checks", "notifications"}),
              boost::test_tools::per_element());
   append_mix(env, 5);
   BOOST_REQUIRE(*p.catch_up() == 5);

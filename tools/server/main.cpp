@@ -53,6 +53,7 @@
 #include "gateways/rest/inventory_routes.hpp"
 #include "gateways/rest/key_export_routes.hpp"
 #include "gateways/rest/metrics_routes.hpp"
+#include "gateways/rest/notification_routes.hpp"
 #include "gateways/rest/read_routes.hpp"
 #include "gateways/rest/stats_routes.hpp"
 #include "gateways/rest/verification_routes.hpp"
@@ -76,6 +77,7 @@
 #include "tools/server/due_work_adapter.hpp"
 #include "tools/server/governance_adapter.hpp"
 #include "tools/server/health_check_adapter.hpp"
+#include "tools/server/notification_wiring.hpp"
 #include "tools/server/revocation_reader_adapter.hpp"
 
 namespace {
@@ -410,6 +412,16 @@ int main() {
       runtime, owned_work ? static_cast<schedulers::due_work_source&>(*owned_work) : due_work,
       clock, handoff, sched_opts);
   scheduler.start();
+  // Notifications (docs/notifications.md): one node of a cluster sends (a singleton).
+  auto notifications = server::notification_services::make(*cfg, connector_types, runtime, **store,
+                                                           *db, clock, metrics);
+  if (!notifications) return fail(notifications.error(), 2);
+  std::cout << "notification channels: " << (*notifications)->channel_list() << std::endl;
+  if (node)
+    node->add_singleton({"notifications", [n = notifications->get()] { n->start(); },
+                         [n = notifications->get()] { n->stop(); }});
+  else
+    (*notifications)->start();
 
   // CRL and OCSP (gateways/pki); after the seed, because CRL numbers are issuer events.
   actors::revocation_cache_options revocation_opts;
@@ -523,6 +535,9 @@ int main() {
   gateways::rest::add_inventory_routes(router, inventory_ctx);
   gateways::rest::cluster_context cluster_ctx{node.get(), clock};
   gateways::rest::add_cluster_routes(router, cluster_ctx);
+  gateways::rest::notification_context notifications_ctx{runtime, **db, clock,
+                                                         (*notifications)->digest()};
+  gateways::rest::add_notification_routes(router, notifications_ctx);
   gateways::pki::pki_admin_context pki_admin{revocation, **db, clock};
   gateways::pki::add_pki_admin_routes(router, pki_admin);
   auto acme = gateways::acme::add_acme_routes(
@@ -605,6 +620,7 @@ int main() {
     auth_failures.flush_expired();  // closes the auth.denied windows whose minute is up
   }
   scheduler.stop();
+  (*notifications)->stop();
   if (checkpoints) checkpoints->stop();
   https.stop();
   auth_failures.flush_all();

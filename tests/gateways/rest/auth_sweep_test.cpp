@@ -43,6 +43,7 @@
 #include "gateways/rest/inventory_routes.hpp"
 #include "gateways/rest/key_export_routes.hpp"
 #include "gateways/rest/metrics_routes.hpp"
+#include "gateways/rest/notification_routes.hpp"
 #include "gateways/rest/read_routes.hpp"
 #include "gateways/rest/stats_routes.hpp"
 #include "gateways/rest/verification_routes.hpp"
@@ -228,6 +229,10 @@ struct full_server {
     inventory_ctx.reset(new rest::inventory_context{*store});
     rest::add_inventory_routes(*router, *inventory_ctx);
     groups.insert("inventory");
+    notifications_ctx = std::make_unique<rest::notification_context>(
+        rest::notification_context{runtime, *db, clock, nullptr});
+    rest::add_notification_routes(*router, *notifications_ctx);
+    groups.insert("notification");
     cluster_ctx = std::make_unique<rest::cluster_context>(rest::cluster_context{nullptr, clock});
     rest::add_cluster_routes(*router, *cluster_ctx);
     groups.insert("cluster");
@@ -316,6 +321,7 @@ struct full_server {
   std::unique_ptr<gateways::stream::event_context> events_ctx;
   std::unique_ptr<rest::inventory_context> inventory_ctx;
   std::unique_ptr<rest::cluster_context> cluster_ctx;
+  std::unique_ptr<rest::notification_context> notifications_ctx;
   std::unique_ptr<gateways::pki::pki_admin_context> pki_admin;
   std::unique_ptr<gateways::acme::acme_server> acme;
   std::unique_ptr<gateways::est::est_server> est;

@@ -369,3 +369,22 @@ BOOST_AUTO_TEST_CASE(the_request_carries_the_path_host_header_and_extra_headers)
   BOOST_REQUIRE(http_get(loopback_allowed, req, short_limits()).ok());
   BOOST_TEST(head.find("\r\nHost: www.example.test\r\n") != std::string::npos, head);
 }
+
+BOOST_AUTO_TEST_CASE(a_post_carries_its_body_with_a_content_length_and_a_bad_method_is_refused) {
+  http_get_request req;
+  req.host = "127.0.0.1";
+  req.port = 8080;
+  req.path = "/hook";
+  req.method = "POST";
+  req.body = "{\"a\":1}";
+  auto bytes = http_request_bytes(req, 80);
+  BOOST_REQUIRE(bytes.ok());
+  BOOST_TEST(bytes->rfind("POST /hook HTTP/1.1\r\n", 0) == 0u, *bytes);
+  BOOST_TEST(bytes->find("\r\nContent-Length: 7\r\n\r\n{\"a\":1}") != std::string::npos, *bytes);
+  BOOST_TEST(bytes->size() == bytes->find("\r\n\r\n") + 4 + 7);
+  req.method = "POST /x HTTP/1.1\r\nEvil:";
+  BOOST_TEST(http_request_bytes(req, 80).error().code == outbound_errc::invalid_request);
+  req.method = "GET";
+  req.body.clear();
+  BOOST_TEST(http_request_bytes(req, 80)->find("Content-Length") == std::string::npos);
+}

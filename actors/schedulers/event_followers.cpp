@@ -1,0 +1,182 @@
+#include "actors/schedulers/event_followers.hpp"
+
+#include "domain/expiry_alerts.hpp"
+#include "events/event_codec.hpp"
+#include "infra/crypto/sha256.hpp"
+
+namespace certctl::schedulers {
+
+namespace {
+
+struct routed {
+  const char* type = nullptr;  ///< NotificationType; nullptr: not notified
+  const char* tier = "informational";
+  bool success = false;
+  std::string subject;
+};
+
+std::string certificate_of(const events::recorded_event& e, const events::json_object& p) {
+  if (e.stream_id.rfind("certificate-", 0) == 0) return e.stream_id.substr(12);
+  return p.str("certificate_id");
+}
+
+routed classify(const events::recorded_event& e, const events::json_object& p) {
+  routed r;
+  if (e.type == "certificate.issued" && p.boolean("renewal")) {
+    r = {"RenewalSuccess", "informational", true, "renewed"};
+  } else if (e.type == "certificate.issuance_failed") {
+    r = {"RenewalFailure", "critical", false, "could not be issued or renewed"};
+  } else if (e.type == "certificate.revoked") {
+    r = {"Revocation", "warning", false, "was revoked"};
+  } else if (e.type == "deployment.succeeded" || e.type == "deployment.completed") {
+    r = {"DeploymentSuccess", "informational", true, "was deployed"};
+  } else if (e.type == "deployment.failed") {
+    r = {"DeploymentFailure", "critical", false, "could not be deployed"};
+  }
+  return r;
+}
+
+/// The follower's position; on its first run the log's head, recorded.
+result<std::int64_t, std::string> start_position(store::event_store& store,
+                                                 const position_store& positions,
+                                                 const std::string& key) {
+  auto from = positions.load(key);
+  if (!from) return from.error();
+  if (*from >= 0) return *from;
+  auto head = store.head_position();
+  if (!head) return "event log: " + head.error().message;
+  if (auto s = positions.save(key, *head); !s) return s.error();
+  return *head;
+}
+
+}  // namespace
+
+bool subscribed(const std::vector<std::string>& patterns, const std::string& type) {
+  for (const auto& p : patterns) {
+    if (p == "*" || p == type) return true;
+    if (p.size() > 2 && p.compare(p.size() - 2, 2, ".*") == 0 &&
+        type.compare(0, p.size() - 1, p, 0, p.size() - 1) == 0)
+      return true;
+  }
+  return false;
+}
+
+webhook_subscriber::webhook_subscriber(store::event_store& store, position_store positions,
+                                       webhook_subscription subscription, size_t batch)
+    : store_(store),
+      positions_(std::move(positions)),
+      sub_(std::move(subscription)),
+      batch_(batch) {}
+
+tick_report webhook_subscriber::tick(events::timestamp_us now) {
+  auto report = start_report("webhook:" + sub_.name, now);
+  const std::string key = "webhook:" + sub_.name;
+  auto from = start_position(store_, positions_, key);
+  if (!from) {
+    report.errors.push_back("checkpoint: " + from.error());
+    return report;
+  }
+  auto evs = store_.read_all(*from + 1, batch_);
+  if (!evs) {
+    report.errors.push_back("event log: " + evs.error().message);
+    return report;
+  }
+  std::int64_t done_up_to = *from;
+  for (const auto& e : *evs) {
+    if (e.type.rfind("notification.", 0) != 0 && subscribed(sub_.event_types, e.type)) {
+      connectors::notification n;
+      n.channel = "Webhook";
+      n.event_type = e.type;
+      n.json_body = events::to_json(e);
+      auto sent = sub_.webhook->send(n);
+      loop_action a;
+      a.command = "webhook.deliver";
+      a.entity_id = e.event_id;
+      a.ok = sent.ok();
+      a.detail = sent ? e.type : sent.error().message;
+      report.actions.push_back(std::move(a));
+      if (!sent) break;  // in order: this event first, on the next tick
+    }
+    done_up_to = e.position;
+  }
+  if (done_up_to != *from)
+    if (auto s = positions_.save(key, done_up_to); !s)
+      report.errors.push_back("checkpoint: " + s.error());
+  return report;
+}
+
+event_notifications::event_notifications(store::event_store& store, actors::entity_runtime& runtime,
+                                         position_store positions, size_t batch)
+    : store_(store), runtime_(runtime), positions_(std::move(positions)), batch_(batch) {}
+
+tick_report event_notifications::tick(events::timestamp_us now) {
+  auto report = start_report("event-notifications", now);
+  const std::string key = "event-notifications";
+  auto from = start_position(store_, positions_, key);
+  if (!from) {
+    report.errors.push_back("checkpoint: " + from.error());
+    return report;
+  }
+  auto evs = store_.read_all(*from + 1, batch_);
+  if (!evs) {
+    report.errors.push_back("event log: " + evs.error().message);
+    return report;
+  }
+  for (const auto& e : *evs) route(e, report);
+  if (!evs->empty())
+    if (auto s = positions_.save(key, evs->back().position); !s)
+      report.errors.push_back("checkpoint: " + s.error());
+  return report;
+}
+
+void event_notifications::route(const events::recorded_event& e, tick_report& report) {
+  auto p = events::json_object::parse(e.payload).value_or(events::json_object{});
+  const routed r = classify(e, p);
+  if (r.type == nullptr) return;
+  const std::string cert_id = certificate_of(e, p);
+  if (cert_id.empty()) return;
+  // Entity reads, not the read models: they may not have caught up with this event yet.
+  auto cert = runtime_.read("certificate", cert_id);
+  if (!cert || !cert->view.has("id")) return;
+  const auto& c = cert->view;
+  domain::alert_policy policy;
+  if (auto rp = runtime_.read("renewal_policy", c.str("renewal_policy_id")); rp)
+    policy = domain::alert_policy_of(rp->view);
+  if (r.success && policy.failure_only) return;
+  std::string owner_email;
+  if (!c.str("owner_id").empty())
+    if (auto o = runtime_.read("owner", c.str("owner_id")); o) owner_email = o->view.str("email");
+  const std::string name = c.str("common_name").empty() ? cert_id : c.str("common_name");
+  const std::string subject = "Certificate " + name + " " + r.subject;
+  std::string message = subject + " (certificate " + cert_id + ", event " + e.type + " at " +
+                        std::to_string(e.position) + ")";
+  if (p.has("error")) message += ": " + p.str("error");
+  if (p.has("reason")) message += ": " + p.str("reason");
+  for (const auto& channel : domain::alert_channels(policy, r.tier)) {
+    const std::string id =
+        "evt-" + crypto::to_hex(crypto::sha256_of(e.event_id + "\n" + channel)).substr(0, 32);
+    events::json_object details;
+    details.set("event_id", e.event_id)
+        .set("event_type", e.type)
+        .set("position", std::to_string(e.position))
+        .set("severity_tier", r.tier);
+    events::json_object body;
+    body.set("type", r.type)
+        .set("channel", channel)
+        .set("severity", domain::notification_severity(r.tier))
+        .set("certificate_id", cert_id)
+        .set("event_type", e.type)
+        .set("subject", subject)
+        .set("message", message)
+        .set_raw("details", details.dump());
+    if (channel == "Email" && !owner_email.empty()) body.set("recipient", owner_email);
+    auto res = send_system_command(runtime_, report, "notification", "notification.create", id,
+                                   body, "event:" + id, std::string(r.type) + " " + channel);
+    if (!res && res.error().code == domain::domain_errc::conflict) {
+      report.actions.back().ok = true;
+      report.actions.back().duplicate = true;
+    }
+  }
+}
+
+}  // namespace certctl::schedulers
