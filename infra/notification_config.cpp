@@ -1,5 +1,7 @@
 #include "infra/notification_config.hpp"
 
+#include "infra/duration.hpp"
+
 #include <sstream>
 
 namespace certctl::infra {
@@ -18,20 +20,6 @@ std::vector<std::string> split_list(const std::string& text) {
 }
 
 }  // namespace
-
-std::int64_t parse_duration_seconds(const std::string& text) {
-  if (text.empty() || text.size() > 12) return -1;
-  std::int64_t n = 0;
-  std::size_t i = 0;
-  for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) n = n * 10 + (text[i] - '0');
-  if (i == 0) return -1;
-  const std::string unit = text.substr(i);
-  if (unit.empty() || unit == "s") return n;
-  if (unit == "m") return n * 60;
-  if (unit == "h") return n * 3600;
-  if (unit == "d") return n * 86400;
-  return -1;
-}
 
 result<notification_config, std::string> load_notification_config(
     const std::function<const char*(const char*)>& getenv_fn) {
@@ -53,8 +41,11 @@ result<notification_config, std::string> load_notification_config(
   };
   str("CERTCTL_SMTP_HOST", c.smtp_host);
   if (const char* v = getenv_fn("CERTCTL_SMTP_PORT"); v && *v) {
-    const auto n = parse_duration_seconds(v);  // digits only pass as plain seconds
-    if (std::string(v).find_first_not_of("0123456789") != std::string::npos || n < 1 || n > 65535)
+    const std::string text = v;
+    const bool digits =
+        text.size() <= 5 && text.find_first_not_of("0123456789") == std::string::npos;
+    const long n = digits ? std::stol(text) : 0;
+    if (!digits || n < 1 || n > 65535)
       return std::string("CERTCTL_SMTP_PORT=") + v + " must be 1-65535";
     c.smtp_port = static_cast<int>(n);
   }
@@ -97,14 +88,14 @@ result<notification_config, std::string> load_notification_config(
                            {"CERTCTL_NOTIFICATION_INTERVAL", &c.notification_interval_seconds}}) {
     const char* v = getenv_fn(name);
     if (v == nullptr || *v == '\0') continue;
-    const auto s = parse_duration_seconds(v);
+    const auto s = parse_duration_seconds(v).value_or(-1);
     if (s < 1 || s > 86400)
       return std::string(name) + "=" + v + " must be a duration between 1s and 1d (e.g. 30s)";
     *out = s;
   }
   if (auto e = flag("CERTCTL_DIGEST_ENABLED", c.digest_enabled); !e.empty()) return e;
   if (const char* v = getenv_fn("CERTCTL_DIGEST_INTERVAL"); v && *v) {
-    const auto s = parse_duration_seconds(v);
+    const auto s = parse_duration_seconds(v).value_or(-1);
     if (s < 60 || s > 366LL * 86400)
       return std::string("CERTCTL_DIGEST_INTERVAL=") + v +
              " must be a duration between 1m and 366d (e.g. 24h, 7d)";

@@ -57,9 +57,6 @@ struct notification_config {
   std::vector<std::string> digest_recipients;    ///< CERTCTL_DIGEST_RECIPIENTS; "" = owners
 };
 
-/// A duration "<n>s|m|h|d" (or plain seconds) in seconds; nullopt-like -1 when malformed.
-std::int64_t parse_duration_seconds(const std::string& text);
-
 /// Reads the variables above; the first bad one is reported by name.
 result<notification_config, std::string> load_notification_config(
     const std::function<const char*(const char*)>& getenv_fn);

@@ -7,7 +7,9 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+
 #include <vector>
+#include "infra/duration.hpp"
 
 #include "events/result.hpp"
 #include "infra/config.hpp"
@@ -38,9 +40,6 @@ struct scep_profile_config {
   /// (the client then polls with GetCertInitial).
   std::int64_t issuance_wait_ms = 5000;
 };
-
-/// "90s", "60m", "2h", "1d" or plain seconds -> seconds; nullopt when malformed or <= 0.
-std::optional<std::int64_t> parse_duration_seconds(const std::string& text);
 
 /// Reads the SCEP profiles (none when SCEP is not configured).
 result<std::vector<scep_profile_config>, config_error> load_scep_config(

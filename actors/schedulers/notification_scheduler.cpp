@@ -38,7 +38,7 @@ struct notification_scheduler::impl {
         continue;
       }
       last_run[i] = now;
-      out.push_back(loops[i].run(now));
+      out.push_back(loops[i].tick(now));
       if (on_report && (!out.back().actions.empty() || !out.back().errors.empty()))
         on_report(out.back());
     }

@@ -11,18 +11,11 @@
 #include <string>
 #include <vector>
 
+#include "actors/schedulers/periodic_loop.hpp"
 #include "actors/schedulers/tick_report.hpp"
 #include "infra/clock.hpp"
 
 namespace certctl::schedulers {
-
-struct periodic_loop {
-  std::string name;
-  std::chrono::seconds every;
-  std::function<tick_report(events::timestamp_us now)> run;
-  /// false: the first run waits one period (the digest does not go out at start).
-  bool run_at_start = true;
-};
 
 class notification_scheduler {
  public:

@@ -17,6 +17,7 @@ struct scheduled_loop {
   std::function<tick_report(events::timestamp_us)> tick;
   std::int64_t every_us = 0;
   events::timestamp_us last_run = 0;
+  bool run_at_start = true;  ///< false: the first tick only starts the period
 };
 
 }  // namespace
@@ -49,7 +50,7 @@ struct scheduler_runtime::impl {
         {[this](events::timestamp_us now) { return ari.tick(now); }, micros(options.ari_every)},
     };
     for (const auto& extra : options.extra_loops)
-      if (extra.tick) loops.push_back({extra.tick, micros(extra.every)});
+      if (extra.tick) loops.push_back({extra.tick, micros(extra.every), 0, extra.run_at_start});
   }
 
   std::vector<tick_report> tick(events::timestamp_us now) {
@@ -57,7 +58,9 @@ struct scheduler_runtime::impl {
     std::vector<tick_report> reports;
     for (auto& loop : loops) {
       if (loop.last_run != 0 && now - loop.last_run < loop.every_us) continue;
+      const bool first = loop.last_run == 0;
       loop.last_run = now;
+      if (first && !loop.run_at_start) continue;
       reports.push_back(loop.tick(now));
       const auto& r = reports.back();
       if (options.on_report && (!r.actions.empty() || !r.errors.empty())) options.on_report(r);

@@ -20,19 +20,12 @@
 #include "actors/schedulers/job_processor.hpp"
 #include "actors/schedulers/job_timeout.hpp"
 #include "actors/schedulers/order_poll.hpp"
+#include "actors/schedulers/periodic_loop.hpp"
 #include "actors/schedulers/renewal_check.hpp"
 #include "actors/schedulers/tick_report.hpp"
 #include "infra/clock.hpp"
 
 namespace certctl::schedulers {
-
-/// A loop defined outside this runtime (governance sweep, notifications, ...): ticked like
-/// the built-in ones, after them, at its own period on the injected clock.
-struct periodic_loop {
-  std::string name;
-  std::chrono::seconds every{std::chrono::minutes(1)};
-  std::function<tick_report(events::timestamp_us)> tick;
-};
 
 struct scheduler_options {
   std::chrono::milliseconds tick_interval{std::chrono::seconds(5)};  ///< wake-up period

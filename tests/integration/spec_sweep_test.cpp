@@ -119,7 +119,16 @@ BOOST_AUTO_TEST_CASE(every_reference_operation_answers_as_the_spec_says) {
   const char* spec = std::getenv("CERTCTL_OPENAPI_SPEC");
   BOOST_REQUIRE_MESSAGE(spec != nullptr, "CERTCTL_OPENAPI_SPEC is not set (CMake sets it)");
   temp_dir dir;
-  server_process server(dir.path + "/data");
+  // The enrollment protocols at their legacy roots (/.well-known/est/, /scep), so their
+  // operations exist; the sweep's requests carry no credentials, so they are refused as the
+  // protocols specify.
+  server_options options;
+  options.extra_env = {{"CERTCTL_EST_ENABLED", "true"},
+                       {"CERTCTL_EST_ENROLLMENT_PASSWORD", "sweep-enrollment-password"},
+                       {"CERTCTL_SCEP_ENABLED", "true"},
+                       {"CERTCTL_SCEP_ISSUER_ID", "iss-local"},
+                       {"CERTCTL_SCEP_CHALLENGE_PASSWORD", "sweep-challenge-password"}};
+  server_process server(dir.path + "/data", options);
   api client(server);
   api requester(server, operator_key);
   auto live = seed(client, requester, "live");

@@ -105,7 +105,8 @@ certctl::result<done, std::string> register_email_notifier(connector_registry& r
        {"pool_size", field_type::integer, false, false,
         "SMTP sessions kept open at most, 1-16 (2)"},
        {"timeout_seconds", field_type::integer, false, false, "per SMTP step, 1-300 (30)"}}};
-  r.make = [guard = context.outbound != nullptr ? *context.outbound : net::outbound_guard{}](const connector_settings& s)
+  r.make = [guard = context.outbound != nullptr ? *context.outbound : net::outbound_guard{}](
+               const connector_settings& s)
       -> certctl::result<std::shared_ptr<notifier>, connector_error> {
     auto bad = [](const std::string& m) {
       return connector_error{connector_errc::invalid_config, m};

@@ -85,7 +85,8 @@ certctl::result<done, std::string> register_teams_notifier(connector_registry& r
                {"ca_bundle_path", field_type::string, false, false,
                 "PEM CA bundle for the endpoint; default system store"},
                {"timeout_seconds", field_type::integer, false, false, "per request, 1-300 (10)"}}};
-  r.make = [guard = context.outbound != nullptr ? *context.outbound : net::outbound_guard{}](const connector_settings& s)
+  r.make = [guard = context.outbound != nullptr ? *context.outbound : net::outbound_guard{}](
+               const connector_settings& s)
       -> certctl::result<std::shared_ptr<notifier>, connector_error> {
     auto e = parse_endpoint(s.config.str("webhook_url"), "webhook_url");
     if (!e) return e.error();

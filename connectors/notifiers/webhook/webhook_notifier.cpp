@@ -80,7 +80,8 @@ certctl::result<done, std::string> register_webhook_notifier(connector_registry&
   r.type = "Webhook";
   r.description = "JSON POST to any endpoint, HMAC-SHA256 signed";
   r.schema = webhook_notifier_schema();
-  r.make = [guard = context.outbound != nullptr ? *context.outbound : net::outbound_guard{}](const connector_settings& s)
+  r.make = [guard = context.outbound != nullptr ? *context.outbound : net::outbound_guard{}](
+               const connector_settings& s)
       -> certctl::result<std::shared_ptr<notifier>, connector_error> {
     auto e = parse_endpoint(s.config.str("url"), "url");
     if (!e) return e.error();

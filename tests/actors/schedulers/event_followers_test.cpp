@@ -166,7 +166,8 @@ BOOST_AUTO_TEST_CASE(a_webhook_subscription_gets_signed_events_in_order_and_resu
   scheduler_fixture f;
   connectors::connector_registry registry;
   connectors::builtin_context ctx;
-  ctx.outbound = net::outbound_guard({*net::parse_cidr("127.0.0.1/32")});
+  static const net::outbound_guard loopback({*net::parse_cidr("127.0.0.1/32")});
+  ctx.outbound = &loopback;
   BOOST_REQUIRE(connectors::register_webhook_notifier(registry, ctx).ok());
   auto hook = registry.find_notifier("Webhook")->make(
       {"hook", events::json_object::parse(R"({"url":"https://127.0.0.1:)" + std::to_string(port) +

@@ -257,7 +257,8 @@ BOOST_AUTO_TEST_CASE(a_vendor_endpoint_answering_503_then_202_gets_exactly_one_d
   world w(std::vector<std::string>{});
   connectors::connector_registry registry;
   connectors::builtin_context ctx;
-  ctx.outbound = net::outbound_guard({*net::parse_cidr("127.0.0.1/32")});
+  static const net::outbound_guard loopback({*net::parse_cidr("127.0.0.1/32")});
+  ctx.outbound = &loopback;
   BOOST_REQUIRE(connectors::register_pagerduty_notifier(registry, ctx).ok());
   auto set = connectors::make_channels(
       registry, {{"PagerDuty", "pd",

@@ -101,7 +101,8 @@ struct world {
   connector_registry registry;
   world() {
     builtin_context ctx;
-    ctx.outbound = net::outbound_guard({*net::parse_cidr("127.0.0.1/32")});
+    static const net::outbound_guard loopback({*net::parse_cidr("127.0.0.1/32")});
+    ctx.outbound = &loopback;
     // Only the notifiers: GenericCA needs a CA this test does not have.
     BOOST_REQUIRE(register_email_notifier(registry, ctx).ok());
   }

@@ -115,7 +115,8 @@ struct world {
   connector_registry registry;
   explicit world(bool allow_loopback = true) {
     builtin_context ctx;
-    if (allow_loopback) ctx.outbound = net::outbound_guard({*net::parse_cidr("127.0.0.1/32")});
+    static const net::outbound_guard loopback({*net::parse_cidr("127.0.0.1/32")});
+    if (allow_loopback) ctx.outbound = &loopback;
     BOOST_REQUIRE(register_webhook_notifier(registry, ctx).ok());
     BOOST_REQUIRE(register_slack_notifier(registry, ctx).ok());
     BOOST_REQUIRE(register_teams_notifier(registry, ctx).ok());

@@ -12,11 +12,13 @@
 #include <sys/stat.h>
 
 #include <boost/test/unit_test.hpp>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <memory>
 #include <sstream>
+#include <thread>
 
 #include "connectors/config_service.hpp"
 #include "connectors/registry.hpp"
@@ -381,7 +383,14 @@ BOOST_AUTO_TEST_CASE(an_nginx_on_the_remote_host_serves_the_new_certificate_afte
   BOOST_TEST(bad.error().message.find("verification failed") != std::string::npos,
              bad.error().message);
   BOOST_TEST(read_text(remote + "/cert.pem") == fresh.cert_pem + fresh.chain_pem);
-  BOOST_TEST(served_fingerprint(nginx_port) == fresh.fingerprint);
+  // nginx reloads asynchronously: old workers may answer for a moment after the restore's
+  // reload returned, so wait (bounded) for the restored certificate to be served.
+  std::string served;
+  for (int i = 0; i < 100 && served != fresh.fingerprint; ++i) {
+    if (i > 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    served = served_fingerprint(nginx_port);
+  }
+  BOOST_TEST(served == fresh.fingerprint);
 }
 
 BOOST_AUTO_TEST_CASE(backups_are_pruned_to_the_configured_generations) {
