@@ -10,8 +10,8 @@
 
 #include "connectors/registry.hpp"
 #include "events/result.hpp"
-#include "infra/net/outbound_guard.hpp"
 #include "infra/net/ip_address.hpp"
+#include "infra/net/outbound_guard.hpp"
 
 namespace certctl::connectors {
 

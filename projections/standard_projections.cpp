@@ -8,8 +8,8 @@
 #include "projections/entity_projections.hpp"
 #include "projections/health_check_projection.hpp"
 #include "projections/intermediate_projection.hpp"
-#include "projections/policy_violation_projection.hpp"
 #include "projections/notification_projection.hpp"
+#include "projections/policy_violation_projection.hpp"
 #include "projections/projector.hpp"
 #include "projections/revocation_projection.hpp"
 

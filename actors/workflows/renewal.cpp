@@ -57,9 +57,9 @@ issuance_started start_issuance(entity_runtime& runtime, const issuance_handoff&
         .set("job_type", type);
     request.set_raw("metadata", metadata.dump());
     const std::string id = domain::approval_id_for_job(start.job_id);
-    out.approval = runtime.execute("approval",
-                                   make_command(start, "approval.create", id, std::move(request),
-                                                "approval.create:" + start.job_id));
+    out.approval =
+        runtime.execute("approval", make_command(start, "approval.create", id, std::move(request),
+                                                 "approval.create:" + start.job_id));
     return out;
   }
   // A duplicate means an earlier call created the job and handed it off already; handing it

@@ -90,8 +90,7 @@ class metrics {
   void observe_auth_failure(const std::string& reason);
   /// One delivery attempt of an expiry alert: certctl_expiry_alerts_total{channel, threshold,
   /// result} with result "success" or "failure".
-  void observe_expiry_alert(const std::string& channel, const std::string& threshold,
-                            bool success);
+  void observe_expiry_alert(const std::string& channel, const std::string& threshold, bool success);
 
   /// Runs the snapshot source and updates the state gauges; the source's error when it fails
   /// (the gauges then keep their previous values and certctl_stats_up drops to 0).

@@ -9,8 +9,8 @@
 #include <string>
 
 #include "gateways/scep/intune.hpp"
-#include "infra/crypto/keys.hpp"
 #include "infra/crypto/csr_attributes.hpp"
+#include "infra/crypto/keys.hpp"
 #include "infra/crypto/scep_message.hpp"
 #include "tests/fuzz/fuzz_targets.hpp"
 

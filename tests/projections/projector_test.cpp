@@ -180,11 +180,11 @@ BOOST_DATA_TEST_CASE(the_standard_projections_are_added_once_and_follow_the_log,
   BOOST_TEST(!add_standard_projections(p).ok());  // each name once
   std::vector<std::string> names;
   for (const auto& s : p.status()) names.push_back(s.name);
-  BOOST_TEST(names == (std::vector<std::string>{"audit", "certificates", "jobs", "resources",
-                                                "revocation", "intermediates",
-                                                "policy_violations", "approvals", "discovery",
-                                                "health_checks", "notifications"}),
-             boost::test_tools::per_element());
+  BOOST_TEST(
+      names == (std::vector<std::string>{"audit", "certificates", "jobs", "resources", "revocation",
+                                         "intermediates", "policy_violations", "approvals",
+                                         "discovery", "health_checks", "notifications"}),
+      boost::test_tools::per_element());
   append_mix(env, 5);
   BOOST_REQUIRE(*p.catch_up() == 5);
   for (const auto& s : p.status()) BOOST_TEST(s.position == 5, s.name);

@@ -148,7 +148,8 @@ BOOST_AUTO_TEST_CASE(only_admin_may_export_a_private_key_and_only_admin_reaches_
   using http::role;
   BOOST_TEST(gateways::rest::may_export_private_key({"root", role::admin, nullptr}, cert));
   for (role r : {role::viewer, role::operator_, role::agent, role::auditor, role::none})
-    BOOST_TEST(!gateways::rest::may_export_private_key({"k", r, nullptr}, cert), http::to_string(r));
+    BOOST_TEST(!gateways::rest::may_export_private_key({"k", r, nullptr}, cert),
+               http::to_string(r));
   const auto rule = gateways::rest::key_export_access();
   BOOST_TEST(rule.describe() == "admin");
 }
