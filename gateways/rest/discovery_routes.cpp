@@ -3,26 +3,13 @@
 #include "events/json.hpp"
 #include "gateways/http/pagination.hpp"
 #include "gateways/rest/command_support.hpp"
+#include "gateways/rest/query_support.hpp"
 #include "projections/discovery_projection.hpp"
 
 namespace certctl::gateways::rest {
 using http::role;
 
 namespace {
-
-std::optional<http::page_params> paging_of(const http::request_context& c, http::response& err) {
-  auto p = http::parse_page_params(c.query_params());
-  if (!p) {
-    err = http::to_response(p.error());
-    return std::nullopt;
-  }
-  return *p;
-}
-
-http::response page_or_error(const sql::db_result<projections::json_page>& page) {
-  if (!page) return error_response(page.error());
-  return http::json_response(projections::page_json(*page));
-}
 
 /// The triage commands answer StatusMessageResponse, with the position of what they wrote.
 http::response triage_answer(const actors::command_result& res, const std::string& message) {

@@ -11,42 +11,21 @@
 #include <memory>
 
 #include "infra/crypto/detail/openssl.hpp"
+#include "infra/crypto/detail/tls_socket.hpp"
 #include "infra/net/sigpipe_blocked.hpp"
 
 namespace certctl::crypto {
 namespace {
 
-using steady = std::chrono::steady_clock;
+using detail::arm;
+using detail::bare_host;
+using detail::fail;
+using detail::ssl_ctx_free;
+using detail::ssl_free;
+using detail::steady;
+
 using net::outbound_errc;
 using net::outbound_error;
-
-struct ssl_ctx_free {
-  void operator()(SSL_CTX* p) const { SSL_CTX_free(p); }
-};
-struct ssl_free {
-  void operator()(SSL* p) const { SSL_free(p); }
-};
-
-outbound_error fail(outbound_errc c, std::string detail) {
-  return {c, std::move(detail)};
-}
-
-/// Bounds the next blocking read or write on `fd` by the time left; false when none is left.
-bool arm(int fd, steady::time_point deadline) {
-  const auto us =
-      std::chrono::duration_cast<std::chrono::microseconds>(deadline - steady::now()).count();
-  if (us <= 0) return false;
-  timeval tv{static_cast<time_t>(us / 1000000), static_cast<suseconds_t>(us % 1000000)};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  return true;
-}
-
-std::string bare_host(const std::string& host) {
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
-    return host.substr(1, host.size() - 2);
-  return host;
-}
 
 }  // namespace
 

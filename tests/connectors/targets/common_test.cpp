@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <boost/test/unit_test.hpp>
+#include <chrono>
 #include <thread>
 
 #include "connectors/targets/common/atomic_files.hpp"
@@ -97,8 +98,14 @@ BOOST_AUTO_TEST_CASE(a_command_past_its_timeout_is_killed_with_its_children) {
   BOOST_REQUIRE(!child.empty());
   // The background child was in the command's process group, so it got the SIGKILL too
   // (reaped by init, or a zombie until then: either way it no longer runs `sleep`).
-  const std::string state = slurp("/proc/" + std::to_string(std::stoi(child)) + "/stat");
-  BOOST_TEST((state.empty() || state.find(") Z") != std::string::npos));
+  // SIGKILL to a group is delivered asynchronously: give the kernel a moment (bounded).
+  const std::string stat_path = "/proc/" + std::to_string(std::stoi(child)) + "/stat";
+  std::string state = slurp(stat_path);
+  for (int i = 0; i < 100 && !state.empty() && state.find(") Z") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    state = slurp(stat_path);
+  }
+  BOOST_TEST((state.empty() || state.find(") Z") != std::string::npos), state);
   BOOST_TEST(r.describe({"sh"}).find("did not finish in time") != std::string::npos);
 }
 
