@@ -1,11 +1,12 @@
 // The ACME issuer (connectors/issuers/acme) against pebble, Let's Encrypt's test CA (LABEL
-// peer), through the REST API of a real certctl-server: issuer created, certificate issued over
-// HTTP-01 with the built-in responder (pebble validates for real) and over DNS-01 through
+// peer), through the REST API of a real certctl-server: issuer created, certificate issued
+// over HTTP-01 with the built-in responder (pebble validates for real) and over DNS-01 through
 // operator scripts (pebble-challtestsrv as the DNS server), chains verified with `openssl
-// verify` against pebble's root, renewal, revocation through the REST API (the CA told: pebble
-// marks the serial Revoked, certificate.ca_revocation_succeeded) and with the stored certificate, a
-// restart in the middle of an order, and a dead or hanging CA that fails its own jobs without
-// holding up the local CA. Without pebble the test is skipped (77), except under CI=true: FAILED.
+// verify` against pebble's root, renewal, revocation through the REST API (the CA is told:
+// pebble marks the serial Revoked, certificate.ca_revocation_succeeded) and with the stored
+// certificate, a restart in the middle of an order, and a dead or hanging CA that fails its
+// own jobs without holding up the local CA. Without pebble the test is skipped (77), except
+// under CI=true: FAILED.
 #define BOOST_TEST_MODULE peer_acme_client
 #define BOOST_TEST_NO_MAIN
 #include <boost/test/unit_test.hpp>
