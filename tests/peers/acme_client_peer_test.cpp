@@ -1,10 +1,12 @@
 // The ACME issuer (connectors/issuers/acme) against pebble, Let's Encrypt's test CA (LABEL
-// peer), through the REST API of a real certctl-server: issuer created, certificate issued over
-// HTTP-01 with the built-in responder (pebble validates for real) and over DNS-01 through
+// peer), through the REST API of a real certctl-server: issuer created, certificate issued
+// over HTTP-01 with the built-in responder (pebble validates for real) and over DNS-01 through
 // operator scripts (pebble-challtestsrv as the DNS server), chains verified with `openssl
-// verify` against pebble's root, renewal, revocation with the stored certificate, a restart
-// in the middle of an order, and a dead or hanging CA that fails its own jobs without holding
-// up the local CA. Without pebble the test is skipped (77), except under CI=true: FAILED.
+// verify` against pebble's root, renewal, revocation through the REST API (the CA is told:
+// pebble marks the serial Revoked, certificate.ca_revocation_succeeded) and with the stored
+// certificate, a restart in the middle of an order, and a dead or hanging CA that fails its
+// own jobs without holding up the local CA. Without pebble the test is skipped (77), except
+// under CI=true: FAILED.
 #define BOOST_TEST_MODULE peer_acme_client
 #define BOOST_TEST_NO_MAIN
 #include <boost/test/unit_test.hpp>
@@ -180,6 +182,28 @@ void verify_chain(const std::string& root, const std::string& dir, const std::st
   BOOST_TEST(text.out.find("DNS:" + name) != std::string::npos, text.out);
 }
 
+std::string lower_hex(std::string serial) {
+  for (auto& c : serial) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return serial;
+}
+
+/// The certificate's CA revocation outcome event (succeeded or failed), into `out`; false
+/// while there is none.
+bool ca_revocation_outcome(api& admin, const std::string& certificate_id,
+                           rapidjson::Document& out) {
+  auto r = admin.get(
+      "/api/v1/events?limit=1000&type=certificate.ca_revocation_succeeded"
+      "&type=certificate.ca_revocation_failed");
+  if (r.status != 200) return false;
+  auto page = r.json();
+  for (const auto& e : page["data"].GetArray()) {
+    if (str(e, "stream_id") != "certificate-" + certificate_id) continue;
+    out.CopyFrom(e, out.GetAllocator());
+    return true;
+  }
+  return false;
+}
+
 template <class F>
 bool eventually(F ok, std::chrono::seconds limit) {
   const auto end = std::chrono::steady_clock::now() + limit;
@@ -227,11 +251,36 @@ BOOST_AUTO_TEST_CASE(http01_issues_renews_and_revokes_through_the_rest_api) {
   BOOST_TEST(both[0].first != both[1].first);
   for (const auto& v : both) verify_chain(root, dir.path, v.second, "web.example.test");
 
-  // Revocation by serial with the stored certificate, signed by the issuer's account key
-  // (RFC 8555 §7.6), as the server's revocation does: same key store, same issuer id.
-  const std::string serial = both[0].first;
-  std::string lower = serial;
-  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  // Revocation through the REST API reaches pebble: the server revokes the current version,
+  // then its ca_revocation workflow tells the issuing CA and records the outcome.
+  const std::string current = lower_hex(both[0].first);
+  BOOST_TEST(pebble.mgmt_get("/cert-status-by-serial/" + current).find("\"Valid\"") !=
+             std::string::npos);
+  auto rest_revoke =
+      admin.post("/api/v1/certificates/mc-web/revoke", R"({"reason":"keyCompromise"})");
+  BOOST_REQUIRE_MESSAGE(rest_revoke.status == 200, rest_revoke.describe());
+  BOOST_TEST(
+      eventually(
+          [&] {
+            return pebble.mgmt_get("/cert-status-by-serial/" + current).find("\"Revoked\"") !=
+                   std::string::npos;
+          },
+          std::chrono::seconds(60)),
+      server->logs());
+  rapidjson::Document outcome;
+  BOOST_REQUIRE_MESSAGE(eventually([&] { return ca_revocation_outcome(admin, "mc-web", outcome); },
+                                   std::chrono::seconds(60)),
+                        server->logs());
+  BOOST_TEST(str(outcome, "type") == "certificate.ca_revocation_succeeded", server->logs());
+  BOOST_TEST(str(outcome["payload"], "issuer_type") == "ACME");
+  BOOST_TEST(str(outcome["payload"], "reason") == "keyCompromise");
+  BOOST_TEST(lower_hex(str(outcome["payload"], "serial_number")) == current);
+
+  // Revocation by serial of the older version, with the stored certificate, signed by the
+  // issuer's account key (RFC 8555 §7.6), as the server's revocation does: same key store,
+  // same issuer id.
+  const std::string serial = both[1].first;
+  const std::string lower = lower_hex(serial);
   BOOST_TEST(pebble.mgmt_get("/cert-status-by-serial/" + lower).find("\"Valid\"") !=
              std::string::npos);
   server->stop();
