@@ -28,12 +28,26 @@ routed classify(const events::recorded_event& e, const events::json_object& p) {
     r = {"RenewalFailure", "critical", false, "could not be issued or renewed"};
   } else if (e.type == "certificate.revoked") {
     r = {"Revocation", "warning", false, "was revoked"};
-  } else if (e.type == "deployment.succeeded" || e.type == "deployment.completed") {
-    r = {"DeploymentSuccess", "informational", true, "was deployed"};
-  } else if (e.type == "deployment.failed") {
-    r = {"DeploymentFailure", "critical", false, "could not be deployed"};
+  } else if (e.type == "policy.violation_recorded") {
+    // Error and Critical rules blocked something; a Warning only reports.
+    r = {"PolicyViolation", p.str("severity") == "Warning" ? "warning" : "critical", false,
+         "breaks a policy rule"};
   }
   return r;
+}
+
+/// A deployment is a job of type Deployment (actors/workflows/deployment.hpp): its end,
+/// job.completed or a final job.failed, is a deployment outcome. Set on `r` and `cert_id`.
+void classify_deployment(actors::entity_runtime& runtime, const events::recorded_event& e,
+                         const events::json_object& p, routed& r, std::string& cert_id) {
+  const bool completed = e.type == "job.completed";
+  if (!completed && !(e.type == "job.failed" && !p.boolean("retry"))) return;
+  if (e.stream_id.rfind("job-", 0) != 0) return;
+  auto job = runtime.read("job", e.stream_id.substr(4));
+  if (!job || job->view.str("type") != "Deployment") return;
+  r = completed ? routed{"DeploymentSuccess", "informational", true, "was deployed"}
+                : routed{"DeploymentFailure", "critical", false, "could not be deployed"};
+  cert_id = job->view.str("certificate_id");
 }
 
 /// The follower's position; on its first run the log's head, recorded.
@@ -131,10 +145,10 @@ tick_report event_notifications::tick(events::timestamp_us now) {
 
 void event_notifications::route(const events::recorded_event& e, tick_report& report) {
   auto p = events::json_object::parse(e.payload).value_or(events::json_object{});
-  const routed r = classify(e, p);
-  if (r.type == nullptr) return;
-  const std::string cert_id = certificate_of(e, p);
-  if (cert_id.empty()) return;
+  routed r = classify(e, p);
+  std::string cert_id = certificate_of(e, p);
+  if (r.type == nullptr) classify_deployment(runtime_, e, p, r, cert_id);
+  if (r.type == nullptr || cert_id.empty()) return;
   // Entity reads, not the read models: they may not have caught up with this event yet.
   auto cert = runtime_.read("certificate", cert_id);
   if (!cert || !cert->view.has("id")) return;
@@ -152,6 +166,7 @@ void event_notifications::route(const events::recorded_event& e, tick_report& re
                         std::to_string(e.position) + ")";
   if (p.has("error")) message += ": " + p.str("error");
   if (p.has("reason")) message += ": " + p.str("reason");
+  if (e.type == "policy.violation_recorded") message += ": " + p.str("message");
   for (const auto& channel : domain::alert_channels(policy, r.tier)) {
     const std::string id =
         "evt-" + crypto::to_hex(crypto::sha256_of(e.event_id + "\n" + channel)).substr(0, 32);

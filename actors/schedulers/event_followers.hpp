@@ -12,8 +12,10 @@
 ///     certificate.issued with renewal=true   RenewalSuccess     informational
 ///     certificate.issuance_failed            RenewalFailure     critical
 ///     certificate.revoked                    Revocation         warning
-///     deployment.succeeded / .completed      DeploymentSuccess  informational
-///     deployment.failed                      DeploymentFailure  critical
+///     job.completed of a Deployment job      DeploymentSuccess  informational
+///     job.failed (final) of a Deployment job DeploymentFailure  critical
+///     policy.violation_recorded              PolicyViolation    warning (Warning rules),
+///                                                               critical (Error, Critical)
 ///   notify_on_failure_only on the policy drops the two successes. Each (event, channel) is
 ///   one notification id, so replaying after a crash queues nothing twice.
 

@@ -95,6 +95,59 @@ BOOST_AUTO_TEST_CASE(failures_and_revocations_are_routed_by_policy_and_owner_onc
   BOOST_TEST(f.events_of("notification.created").size() == 3u);
 }
 
+BOOST_AUTO_TEST_CASE(deployment_jobs_and_policy_violations_are_notified) {
+  scheduler_fixture f;
+  f.policy(
+      "rp-1",
+      R"("alert_channels":{"critical":["PagerDuty"],"informational":["Slack"],"warning":["Email"]})");
+  memory_positions positions;
+  schedulers::event_notifications follower(*f.store, f.runtime, positions.store());
+  follower.tick(t0);  // starts at the head
+  f.active_certificate("mc-1", "rp-1", t0 + 90 * us_per_day);
+  auto deploy = [&](const std::string& job, bool ok) {
+    BOOST_REQUIRE(
+        f.exec(
+             "job", "job.create", job,
+             R"({"type":"Deployment","certificate_id":"mc-1","target_id":"tgt-1","max_attempts":1})")
+            .ok());
+    BOOST_REQUIRE(f.exec("job", "job.start", job).ok());
+    if (ok)
+      BOOST_REQUIRE(f.exec("job", "job.complete", job).ok());
+    else
+      BOOST_REQUIRE(
+          f.exec("job", "job.fail", job, R"({"error":"nginx -t failed","retryable":false})").ok());
+  };
+  deploy("job-d1", true);
+  deploy("job-d2", false);
+  // An issuance job's completion is not a deployment.
+  BOOST_REQUIRE(
+      f.exec("job", "job.create", "job-i1", R"({"type":"Issuance","certificate_id":"mc-1"})").ok());
+  BOOST_REQUIRE(f.exec("job", "job.start", "job-i1").ok());
+  BOOST_REQUIRE(f.exec("job", "job.complete", "job-i1").ok());
+  BOOST_REQUIRE(
+      f.exec("policy", "policy.create", "pol-1",
+             R"({"name":"envs","type":"AllowedEnvironments","config":{"environments":["prod"]}})")
+          .ok());
+  BOOST_REQUIRE(
+      f.exec(
+           "policy", "policy.record_violation", "pol-1",
+           R"({"violation_id":"pv-0000000000000001","certificate_id":"mc-1","message":"environment test is not allowed"})")
+          .ok());
+  follower.tick(t0 + us_per_second);
+  const auto ok = notifications_of_type(f, "DeploymentSuccess");
+  BOOST_REQUIRE(ok.size() == 1u);
+  BOOST_TEST(ok[0].str("channel") == "Slack");
+  const auto failed = notifications_of_type(f, "DeploymentFailure");
+  BOOST_REQUIRE(failed.size() == 1u);
+  BOOST_TEST(failed[0].str("channel") == "PagerDuty");
+  BOOST_TEST(failed[0].str("message").find("nginx -t failed") != std::string::npos);
+  const auto violations = notifications_of_type(f, "PolicyViolation");
+  BOOST_REQUIRE(violations.size() == 1u);  // a Warning rule: the warning tier
+  BOOST_TEST(violations[0].str("channel") == "Email");
+  BOOST_TEST(violations[0].str("message").find("environment test is not allowed") !=
+             std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(a_failure_only_policy_gets_no_renewal_success) {
   scheduler_fixture f;
   f.policy("rp-quiet", R"("notify_on_failure_only":true)");
