@@ -198,6 +198,9 @@ struct issuance_service::impl {
         policy = std::move(*parsed);
       }
     }
+    // Names first: a profile that forbids them needs no key and no CA call.
+    if (auto why = check_names(policy, cn, sans))
+      return fail(t, "certificate profile " + profile_id + ": " + *why, false);
     // The CSR is parsed (and its signature verified) at most once: a CSR built here comes with
     // its parsed form, and the local CA takes the parsed form instead of parsing again.
     crypto::csr_info csr;

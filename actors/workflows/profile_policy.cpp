@@ -1,5 +1,8 @@
 #include "actors/workflows/profile_policy.hpp"
 
+#include <algorithm>
+#include <cctype>
+
 namespace certctl::actors {
 
 std::optional<profile_policy> policy_from_profile(const events::json_object& profile,
@@ -23,7 +26,58 @@ std::optional<profile_policy> policy_from_profile(const events::json_object& pro
     }
     p.ekus.push_back(*eku);
   }
+  p.san_patterns = profile.str_array("required_san_patterns");
+  p.spiffe_uri_pattern = profile.str("spiffe_uri_pattern");
   return p;
+}
+
+bool glob_match(const std::string& pattern, const std::string& text, char separator,
+                bool fold_case) {
+  auto same = [fold_case](char a, char b) {
+    if (!fold_case) return a == b;
+    return std::tolower(static_cast<unsigned char>(a)) ==
+           std::tolower(static_cast<unsigned char>(b));
+  };
+  // Iterative matching with one backtrack point per star; a star never crosses `separator`.
+  size_t pi = 0, ti = 0, star = std::string::npos, resume = 0;
+  while (ti < text.size()) {
+    if (pi < pattern.size() && pattern[pi] == '*') {
+      star = pi++;
+      resume = ti;
+    } else if (pi < pattern.size() && same(pattern[pi], text[ti])) {
+      ++pi;
+      ++ti;
+    } else if (star != std::string::npos && text[resume] != separator) {
+      pi = star + 1;
+      ti = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (pi < pattern.size() && pattern[pi] == '*') ++pi;
+  return pi == pattern.size();
+}
+
+std::optional<std::string> check_names(const profile_policy& p, const std::string& common_name,
+                                       const crypto::subject_alt_names& sans) {
+  if (!p.san_patterns.empty()) {
+    std::vector<std::string> names = sans.dns;
+    if (!common_name.empty() && common_name.find('.') != std::string::npos &&
+        std::find(names.begin(), names.end(), common_name) == names.end())
+      names.push_back(common_name);
+    for (const auto& name : names) {
+      const bool ok =
+          std::any_of(p.san_patterns.begin(), p.san_patterns.end(),
+                      [&](const std::string& pat) { return glob_match(pat, name, '.', true); });
+      if (!ok) return "name " + name + " matches none of the profile's SAN patterns";
+    }
+  }
+  if (!p.spiffe_uri_pattern.empty())
+    for (const auto& uri : sans.uri)
+      if (uri.rfind("spiffe://", 0) != 0 || !glob_match(p.spiffe_uri_pattern, uri, '/', false))
+        return "URI " + uri + " does not match the profile's SPIFFE ID pattern " +
+               p.spiffe_uri_pattern;
+  return std::nullopt;
 }
 
 crypto::key_type server_key_type(const profile_policy& p) {

@@ -89,6 +89,27 @@ BOOST_AUTO_TEST_CASE(blocking_rules_refuse_certificates_and_warnings_are_recorde
   BOOST_TEST(jobs.body.find("policy acme only") != std::string::npos, jobs.body);
 }
 
+BOOST_AUTO_TEST_CASE(a_profile_certifies_only_the_names_its_patterns_allow) {
+  temp_dir dir;
+  server_process server(dir.path + "/data");
+  api client(server);
+  const std::string profile = create(
+      client, "/api/v1/profiles", R"({"name":"corp web","required_san_patterns":["*.corp.test"]})");
+  auto with_profile = [&](const std::string& name, const std::string& cn) {
+    auto body = certificate_body(name, cn, {});
+    body.insert(body.size() - 1, R"(,"certificate_profile_id":")" + profile + "\"");
+    auto r = client.post("/api/v1/certificates", body);
+    BOOST_REQUIRE_MESSAGE(r.status == 201, r.describe());
+    return str(r.json(), "id");
+  };
+  wait_for_certificate(client, with_profile("ok", "api.corp.test"), {"Active"});
+  const std::string refused = with_profile("bad", "api.other.test");
+  wait_for_certificate(client, refused, {"Failed"});
+  auto jobs = client.get("/api/v1/jobs?certificate_id=" + refused);
+  BOOST_TEST(jobs.body.find("matches none of the profile's SAN patterns") != std::string::npos,
+             jobs.body);
+}
+
 BOOST_AUTO_TEST_CASE(policy_documents_are_validated_at_the_edge) {
   temp_dir dir;
   server_process server(dir.path + "/data");

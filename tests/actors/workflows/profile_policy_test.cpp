@@ -55,4 +55,41 @@ BOOST_AUTO_TEST_CASE(unknown_algorithms_and_ekus_are_errors) {
                   .has_value());
 }
 
+BOOST_AUTO_TEST_CASE(san_patterns_match_one_label_per_star_and_every_name_must_match) {
+  using actors::glob_match;
+  BOOST_TEST(glob_match("*.corp.example.com", "web.corp.example.com", '.', true));
+  BOOST_TEST(glob_match("*.corp.example.com", "WEB.Corp.Example.com", '.', true));
+  BOOST_TEST(!glob_match("*.corp.example.com", "a.b.corp.example.com", '.', true));
+  BOOST_TEST(!glob_match("*.corp.example.com", "corp.example.com", '.', true));
+  BOOST_TEST(glob_match("web-*.example.com", "web-01.example.com", '.', true));
+  BOOST_TEST(!glob_match("web-*.example.com", "api-01.example.com", '.', true));
+  BOOST_TEST(glob_match("*", "anything", '.', true));
+  BOOST_TEST(!glob_match("*", "two.labels", '.', true));
+
+  auto p = policy(R"({"required_san_patterns":["*.corp.example.com","corp.example.com"]})");
+  crypto::subject_alt_names ok;
+  ok.dns = {"corp.example.com", "api.corp.example.com"};
+  BOOST_TEST(!actors::check_names(p, "api.corp.example.com", ok));
+  crypto::subject_alt_names bad = ok;
+  bad.dns.push_back("evil.example.org");
+  auto why = actors::check_names(p, "api.corp.example.com", bad);
+  BOOST_REQUIRE(why.has_value());
+  BOOST_TEST(*why == "name evil.example.org matches none of the profile's SAN patterns");
+  // The CN is a name too when it looks like one.
+  BOOST_TEST(actors::check_names(p, "www.example.org", ok).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(spiffe_ids_must_match_the_pattern_segment_by_segment) {
+  auto p = policy(R"({"spiffe_uri_pattern":"spiffe://corp.example/ns/*/sa/*"})");
+  crypto::subject_alt_names ids;
+  ids.uri = {"spiffe://corp.example/ns/payments/sa/api"};
+  BOOST_TEST(!actors::check_names(p, "", ids));
+  ids.uri = {"spiffe://corp.example/ns/payments/extra/sa/api"};
+  BOOST_TEST(actors::check_names(p, "", ids).has_value());
+  ids.uri = {"https://corp.example/ns/payments/sa/api"};
+  BOOST_TEST(actors::check_names(p, "", ids).has_value());
+  // Without patterns, any names.
+  BOOST_TEST(!actors::check_names(policy("{}"), "x.example", ids));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
