@@ -102,6 +102,7 @@ const std::map<std::string, kind_spec>& specs() {
          {"spiffe_uri_pattern", 's', false, nullptr},
          {"allow_short_lived", 'b', false, "false"},
          {"requires_approval", 'b', false, "false"},
+         {"must_staple", 'b', false, "false"},
          {"enabled", 'b', false, "true"},
          // ACME server settings for /acme/profile/{id}/ (docs/acme-server.md); absent: the
          // server-wide CERTCTL_ACME_SERVER_AUTH_MODE / _EAB_REQUIRED apply.

@@ -223,6 +223,7 @@ struct issuance_service::impl {
     req.sans = sans;
     req.max_ttl_us = policy.max_ttl_us;
     req.ekus = policy.ekus;
+    req.must_staple = policy.must_staple;
     for (const auto& [alg, min] : policy.allowed_keys) {
       req.allowed_key_algorithms.push_back(alg);
       if (alg == "RSA") req.min_rsa_bits = std::max(req.min_rsa_bits, min);

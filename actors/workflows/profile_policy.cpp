@@ -28,6 +28,7 @@ std::optional<profile_policy> policy_from_profile(const events::json_object& pro
   }
   p.san_patterns = profile.str_array("required_san_patterns");
   p.spiffe_uri_pattern = profile.str("spiffe_uri_pattern");
+  p.must_staple = profile.boolean("must_staple");
   return p;
 }
 

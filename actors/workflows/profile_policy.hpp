@@ -25,6 +25,7 @@ struct profile_policy {
   /// spiffe_uri_pattern: every URI SAN must be a SPIFFE ID matching it; `*` stands for any run
   /// of characters within one path segment ("spiffe://corp.example/ns/*/sa/*").
   std::string spiffe_uri_pattern;
+  bool must_staple = false;  ///< must_staple: RFC 7633 status_request in issued certificates
 };
 
 /// Reads a CertificateProfile document (the API's shape); an error names the bad field.

@@ -58,6 +58,8 @@ struct issuance_request {
   /// Accepted CSR key algorithms: "ECDSA", "RSA", "Ed25519". Empty: all three.
   std::vector<std::string> allowed_key_algorithms;
   int min_rsa_bits = 2048;  ///< never below 2048 whatever is asked
+  /// OCSP must-staple (RFC 7633) where the CA can: only certificates it serves OCSP for.
+  bool must_staple = false;
 };
 
 struct issued_certificate {

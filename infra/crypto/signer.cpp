@@ -41,6 +41,22 @@ crypto_result<done> add_ext(X509* x, int nid, void* value, bool critical, const 
   return done{};
 }
 
+/// TLS Feature (RFC 7633) with the one feature that matters: status_request (5).
+crypto_result<done> add_must_staple(X509* x) {
+  TLS_FEATURE* features = TLS_FEATURE_new();
+  ASN1_INTEGER* status_request = ASN1_INTEGER_new();
+  if (features == nullptr || status_request == nullptr ||
+      ASN1_INTEGER_set(status_request, 5) != 1 ||
+      sk_ASN1_INTEGER_push(features, status_request) == 0) {
+    ASN1_INTEGER_free(status_request);
+    TLS_FEATURE_free(features);
+    return detail::openssl_error("sign certificate: TLS feature");
+  }
+  auto added = add_ext(x, NID_tlsfeature, features, false, "TLS feature");
+  TLS_FEATURE_free(features);
+  return added;
+}
+
 crypto_result<ossl_ptr<X509_NAME>> make_subject(const distinguished_name& dn) {
   if (dn.common_name.size() > 64)  // RFC 5280 ub-common-name
     return crypto_error{"sign certificate: common name longer than 64 characters"};
@@ -308,6 +324,8 @@ crypto_result<signed_certificate> build(const certificate_template& t, const byt
     if (auto r = add_ext(x.get(), NID_subject_alt_name, names.value().get(), critical, "SAN"); !r)
       return r.error();
   }
+  if (t.must_staple && !t.is_ca)
+    if (auto r = add_must_staple(x.get()); !r) return r.error();
   if (auto r = add_name_constraints(x.get(), t); !r) return r.error();
   if (auto r = add_urls(x.get(), t); !r) return r.error();
 

@@ -45,6 +45,9 @@ struct certificate_template {
   std::string crl_url;         ///< CRL distribution point; "" for none
   std::string ocsp_url;        ///< AIA OCSP; "" for none
   std::string ca_issuers_url;  ///< AIA caIssuers; "" for none
+  /// RFC 7633 TLS Feature status_request ("OCSP must-staple"): TLS servers must staple an OCSP
+  /// response. Leaves only; meaningless (and so refused by callers) without an OCSP URL.
+  bool must_staple = false;
 };
 
 /// Checks names the way sign() will (DNS syntax, IP parse, email and URI shape), so callers can

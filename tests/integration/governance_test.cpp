@@ -110,6 +110,27 @@ BOOST_AUTO_TEST_CASE(a_profile_certifies_only_the_names_its_patterns_allow) {
              jobs.body);
 }
 
+BOOST_AUTO_TEST_CASE(a_must_staple_profile_issues_certificates_with_the_tls_feature) {
+  temp_dir dir;
+  server_process server(dir.path + "/data");
+  api client(server);
+  const std::string profile =
+      create(client, "/api/v1/profiles", R"({"name":"stapled","must_staple":true})");
+  auto body = certificate_body("stapled", "stapled.example.com", {"stapled.example.com"});
+  body.insert(body.size() - 1, R"(,"certificate_profile_id":")" + profile + "\"");
+  auto created = client.post("/api/v1/certificates", body);
+  BOOST_REQUIRE_MESSAGE(created.status == 201, created.describe());
+  const std::string cert = str(created.json(), "id");
+  wait_for_certificate(client, cert, {"Active"});
+  auto pem = client.get("/api/v1/certificates/" + cert + "/export/pem");
+  BOOST_REQUIRE_MESSAGE(pem.status == 200, pem.describe());
+  write_file(dir.path + "/leaf.pem", str(pem.json(), "cert_pem"));
+  auto text = run_command("openssl x509 -noout -text -in " + shell_quote(dir.path + "/leaf.pem"));
+  BOOST_REQUIRE_EQUAL(text.exit_code, 0);
+  BOOST_TEST(text.out.find("TLS Feature") != std::string::npos, text.out);
+  BOOST_TEST(text.out.find("status_request") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(policy_documents_are_validated_at_the_edge) {
   temp_dir dir;
   server_process server(dir.path + "/data");

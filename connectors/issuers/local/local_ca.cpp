@@ -77,6 +77,8 @@ certctl::result<issued_certificate, issuer_error> sign_leaf(const local_ca::stat
   const bool short_lived = (t.not_after - t.not_before) * us_per_s < short_lived_threshold_us;
   t.crl_url = short_lived ? std::string() : s.crl_url;
   t.ocsp_url = short_lived ? std::string() : s.ocsp_url;
+  // Must-staple promises an OCSP response: only where this CA serves one.
+  t.must_staple = r.must_staple && !t.ocsp_url.empty();
   t.ca_issuers_url = s.config.ca_issuers_url;
 
   if (t.subject.common_name.size() > 64)  // RFC 5280 ub-common-name
