@@ -52,6 +52,33 @@ certctl::result<net::http_get_response, connector_error> post_json(
     const http_channel_options& options, const http_endpoint& endpoint, const std::string& json,
     std::vector<std::pair<std::string, std::string>> headers, const std::string& who);
 
+/// The part every HTTP notifier shares: its channel name (also its type), id, endpoint and
+/// options, and the "<Channel> notifier <id>" prefix of its messages. Subclasses build the
+/// request their vendor documents in send().
+class http_notifier : public notifier {
+ public:
+  http_notifier(std::string channel, std::string id, http_endpoint endpoint,
+                http_channel_options options)
+      : channel_(std::move(channel)),
+        id_(std::move(id)),
+        who_(channel_ + " notifier " + id_),
+        endpoint_(std::move(endpoint)),
+        options_(std::move(options)) {}
+
+  std::string_view type() const override { return channel_; }
+  const std::string& id() const override { return id_; }
+  std::string_view channel() const override { return channel_; }
+
+ private:
+  const std::string channel_;
+  const std::string id_;
+
+ protected:
+  const std::string who_;
+  const http_endpoint endpoint_;
+  const http_channel_options options_;
+};
+
 /// Refuses a notification routed to another channel (a routing bug should show, not be sent).
 certctl::result<done, connector_error> check_channel(const notification& n,
                                                      std::string_view channel,

@@ -22,20 +22,13 @@ const char* priority_of(severity s) {
   return "P5";
 }
 
-class opsgenie_notifier final : public notifier {
+class opsgenie_notifier final : public http_notifier {
  public:
   opsgenie_notifier(std::string id, http_endpoint e, http_channel_options o, std::string key,
                     std::string priority)
-      : id_(std::move(id)),
-        who_("OpsGenie notifier " + id_),
-        endpoint_(std::move(e)),
-        options_(std::move(o)),
+      : http_notifier("OpsGenie", std::move(id), std::move(e), std::move(o)),
         key_(std::move(key)),
         priority_(std::move(priority)) {}
-
-  std::string_view type() const override { return "OpsGenie"; }
-  const std::string& id() const override { return id_; }
-  std::string_view channel() const override { return "OpsGenie"; }
 
   certctl::result<delivery, connector_error> send(const notification& n) override {
     if (auto c = check_channel(n, "OpsGenie", who_); !c) return c.error();
@@ -56,10 +49,6 @@ class opsgenie_notifier final : public notifier {
   }
 
  private:
-  std::string id_;
-  std::string who_;
-  http_endpoint endpoint_;
-  http_channel_options options_;
   std::string key_;
   std::string priority_;
 };

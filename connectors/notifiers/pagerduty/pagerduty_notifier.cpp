@@ -15,20 +15,13 @@ bool valid_severity(const std::string& s) {
   return s == "critical" || s == "error" || s == "warning" || s == "info";
 }
 
-class pagerduty_notifier final : public notifier {
+class pagerduty_notifier final : public http_notifier {
  public:
   pagerduty_notifier(std::string id, http_endpoint e, http_channel_options o, std::string key,
                      std::string severity_override)
-      : id_(std::move(id)),
-        who_("PagerDuty notifier " + id_),
-        endpoint_(std::move(e)),
-        options_(std::move(o)),
+      : http_notifier("PagerDuty", std::move(id), std::move(e), std::move(o)),
         key_(std::move(key)),
         severity_(std::move(severity_override)) {}
-
-  std::string_view type() const override { return "PagerDuty"; }
-  const std::string& id() const override { return id_; }
-  std::string_view channel() const override { return "PagerDuty"; }
 
   certctl::result<delivery, connector_error> send(const notification& n) override {
     if (auto c = check_channel(n, "PagerDuty", who_); !c) return c.error();
@@ -57,10 +50,6 @@ class pagerduty_notifier final : public notifier {
   }
 
  private:
-  std::string id_;
-  std::string who_;
-  http_endpoint endpoint_;
-  http_channel_options options_;
   std::string key_;
   std::string severity_;
 };

@@ -21,20 +21,13 @@ const char* emoji(severity s) {
   return ":information_source:";
 }
 
-class slack_notifier final : public notifier {
+class slack_notifier final : public http_notifier {
  public:
   slack_notifier(std::string id, http_endpoint e, http_channel_options o, std::string room,
                  std::string username)
-      : id_(std::move(id)),
-        who_("Slack notifier " + id_),
-        endpoint_(std::move(e)),
-        options_(std::move(o)),
+      : http_notifier("Slack", std::move(id), std::move(e), std::move(o)),
         room_(std::move(room)),
         username_(std::move(username)) {}
-
-  std::string_view type() const override { return "Slack"; }
-  const std::string& id() const override { return id_; }
-  std::string_view channel() const override { return "Slack"; }
 
   certctl::result<delivery, connector_error> send(const notification& n) override {
     if (auto c = check_channel(n, "Slack", who_); !c) return c.error();
@@ -50,10 +43,6 @@ class slack_notifier final : public notifier {
   }
 
  private:
-  std::string id_;
-  std::string who_;
-  http_endpoint endpoint_;
-  http_channel_options options_;
   std::string room_;
   std::string username_;
 };

@@ -22,17 +22,10 @@ const char* theme(severity s) {
   return "0078D7";
 }
 
-class teams_notifier final : public notifier {
+class teams_notifier final : public http_notifier {
  public:
   teams_notifier(std::string id, http_endpoint e, http_channel_options o)
-      : id_(std::move(id)),
-        who_("Teams notifier " + id_),
-        endpoint_(std::move(e)),
-        options_(std::move(o)) {}
-
-  std::string_view type() const override { return "Teams"; }
-  const std::string& id() const override { return id_; }
-  std::string_view channel() const override { return "Teams"; }
+      : http_notifier("Teams", std::move(id), std::move(e), std::move(o)) {}
 
   certctl::result<delivery, connector_error> send(const notification& n) override {
     if (auto c = check_channel(n, "Teams", who_); !c) return c.error();
@@ -65,12 +58,6 @@ class teams_notifier final : public notifier {
                                                          r->body.substr(0, 200) + ")"};
     return delivery{"", 0};
   }
-
- private:
-  std::string id_;
-  std::string who_;
-  http_endpoint endpoint_;
-  http_channel_options options_;
 };
 
 }  // namespace

@@ -11,20 +11,13 @@ namespace certctl::connectors {
 
 namespace {
 
-class webhook_notifier final : public notifier {
+class webhook_notifier final : public http_notifier {
  public:
   webhook_notifier(std::string id, http_endpoint e, http_channel_options o, std::string secret,
                    std::string header)
-      : id_(std::move(id)),
-        who_("Webhook notifier " + id_),
-        endpoint_(std::move(e)),
-        options_(std::move(o)),
+      : http_notifier("Webhook", std::move(id), std::move(e), std::move(o)),
         secret_(std::move(secret)),
         header_(std::move(header)) {}
-
-  std::string_view type() const override { return "Webhook"; }
-  const std::string& id() const override { return id_; }
-  std::string_view channel() const override { return "Webhook"; }
 
   certctl::result<delivery, connector_error> send(const notification& n) override {
     if (auto c = check_channel(n, "Webhook", who_); !c) return c.error();
@@ -49,10 +42,6 @@ class webhook_notifier final : public notifier {
   }
 
  private:
-  std::string id_;
-  std::string who_;
-  http_endpoint endpoint_;
-  http_channel_options options_;
   std::string secret_;
   std::string header_;
 };
