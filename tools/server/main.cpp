@@ -18,8 +18,8 @@
 #include "actors/runtime/entity_runtime.hpp"
 #include "actors/schedulers/audit_checkpoint.hpp"
 #include "actors/schedulers/health_probe.hpp"
-#include "actors/schedulers/network_scan.hpp"
 #include "actors/schedulers/job_retry.hpp"
+#include "actors/schedulers/network_scan.hpp"
 #include "actors/schedulers/scheduler_runtime.hpp"
 #include "actors/workflows/ca_revocation.hpp"
 #include "actors/workflows/deployment.hpp"
@@ -50,11 +50,11 @@
 #include "gateways/rest/discovery_routes.hpp"
 #include "gateways/rest/governance_routes.hpp"
 #include "gateways/rest/health_check_routes.hpp"
-#include "gateways/rest/network_scan_routes.hpp"
 #include "gateways/rest/intermediate_routes.hpp"
 #include "gateways/rest/inventory_routes.hpp"
 #include "gateways/rest/key_export_routes.hpp"
 #include "gateways/rest/metrics_routes.hpp"
+#include "gateways/rest/network_scan_routes.hpp"
 #include "gateways/rest/notification_routes.hpp"
 #include "gateways/rest/read_routes.hpp"
 #include "gateways/rest/stats_routes.hpp"
@@ -393,9 +393,11 @@ int main() {
         if (page * 500 >= rows->total) return out;
       }
     };
-    sched_opts.extra_loops.push_back(
-        {"network-scan", std::chrono::seconds(cfg->network_scan_interval_seconds),
-         [&network_scans, list](events::timestamp_us now) { return network_scans.tick(now, list); }});
+    sched_opts.extra_loops.push_back({"network-scan",
+                                      std::chrono::seconds(cfg->network_scan_interval_seconds),
+                                      [&network_scans, list](events::timestamp_us now) {
+                                        return network_scans.tick(now, list);
+                                      }});
   }
   // ARI (RFC 9773): the CA may bring a renewal forward; thresholds stay the fallback.
   sched_opts.ari_every = std::chrono::seconds(cfg->ari_check_interval_seconds);
