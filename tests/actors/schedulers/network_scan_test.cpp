@@ -148,6 +148,42 @@ BOOST_AUTO_TEST_CASE(probes_run_on_a_bounded_pool_and_findings_are_deduplicated)
   BOOST_TEST(scanner.scan("nst-missing", "apikey:test", "req-3").not_found);
 }
 
+// Issue 16 item 5: the largest target (a /20 with 3 ports) is probed in full, never more than
+// `concurrency` at once, each probe with the target's timeout, so its worst case is
+// ceil(probes / concurrency) x timeout_ms (docs/discovery.md).
+BOOST_AUTO_TEST_CASE(a_slash_20_with_three_ports_stays_within_its_concurrency) {
+  scheduler_fixture f;
+  net::outbound_guard guard({net::parse_cidr("127.0.0.0/8").value()});
+  std::atomic<int> in_flight{0}, peak{0};
+  std::atomic<std::int64_t> probes{0}, wrong_timeout{0};
+  schedulers::network_scan_options o;
+  o.concurrency = 50;
+  schedulers::network_scanner scanner(
+      f.runtime, guard, f.clock,
+      [&](const net::ip_address&, int, std::int64_t timeout_ms) {
+        const int now = ++in_flight;
+        for (int p = peak; now > p && !peak.compare_exchange_weak(p, now);) {
+        }
+        if (timeout_ms != 750) ++wrong_timeout;
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+        ++probes;
+        --in_flight;
+        return schedulers::scan_probe_result{};
+      },
+      o);
+  BOOST_REQUIRE(f.exec("network_scan_target", "network_scan_target.create", "nst-20",
+                       R"({"name":"big","cidrs":["127.16.0.0/20"],"ports":[443,8443,636],)"
+                       R"("timeout_ms":750})")
+                    .ok());
+  auto out = scanner.scan("nst-20", "apikey:test", "req-1");
+  BOOST_REQUIRE_MESSAGE(out.ok, out.error);
+  BOOST_TEST(out.probes == 4094 * 3);
+  BOOST_TEST(probes.load() == 4094 * 3);
+  BOOST_TEST(peak.load() <= 50);
+  BOOST_TEST(wrong_timeout.load() == 0);
+  BOOST_TEST(out.scan.int64("certificates_found") == 0);
+}
+
 BOOST_AUTO_TEST_CASE(reserved_addresses_are_refused_before_any_probe) {
   scheduler_fixture f;
   net::outbound_guard guard;  // no allow-list
