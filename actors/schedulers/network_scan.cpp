@@ -192,11 +192,22 @@ network_scan_outcome network_scanner::impl::scan(const std::string& id,
   }
   out.probes = static_cast<std::int64_t>(jobs.size());
   run_pool(jobs, options.concurrency, prober, view.int64("timeout_ms", 5000));
+  std::int64_t over_cap = 0;
+  const size_t cap = std::min(options.max_findings, actors::max_discovery_items);
   for (auto& j : jobs) {
     if (!j.result.tls) continue;  // closed ports and plain-text services are the norm
     ++out.tls_endpoints;
+    // One report holds at most max_discovery_items (the pipeline's cap); the rest are named
+    // as an error so the operator splits the target rather than losing findings silently.
+    if (report.items.size() >= cap) {
+      ++over_cap;
+      continue;
+    }
     report.items.push_back({scan_source_path(j.ip, j.port), "PEM", std::move(j.result.pem)});
   }
+  if (over_cap > 0)
+    report.errors.push_back(std::to_string(over_cap) + " TLS endpoint(s) past the first " +
+                            std::to_string(cap) + " not recorded: split the target");
   out.duration_ms = since_ms(started);
   report.scan_duration_ms = out.duration_ms;
   auto recorded = actors::record_discovery(runtime, report);

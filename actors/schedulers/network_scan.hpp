@@ -53,6 +53,9 @@ struct network_scan_options {
   size_t concurrency = 50;        ///< probes at once within one scan
   size_t max_parallel_scans = 2;  ///< scans at once (on-demand and periodic together)
   size_t queue_limit = 64;        ///< periodic scans waiting for the scanner's thread
+  /// Findings recorded per scan (at most actors::max_discovery_items, the pipeline's cap per
+  /// report); endpoints past it are named in the scan's errors.
+  size_t max_findings = 5000;
 };
 
 struct network_scan_outcome {

@@ -184,6 +184,34 @@ BOOST_AUTO_TEST_CASE(a_slash_20_with_three_ports_stays_within_its_concurrency) {
   BOOST_TEST(out.scan.int64("certificates_found") == 0);
 }
 
+// More TLS endpoints than a scan records (max_findings, at most the pipeline's cap per report):
+// the first are recorded, the rest are named in the scan's errors, never dropped silently.
+BOOST_AUTO_TEST_CASE(endpoints_past_the_pipeline_cap_are_reported) {
+  scheduler_fixture f;
+  net::outbound_guard guard({net::parse_cidr("127.0.0.0/8").value()});
+  const std::string pem = self_signed("everywhere.scan.test");
+  schedulers::network_scan_options o;
+  o.max_findings = 5;
+  const auto everywhere = [&pem](const net::ip_address&, int, std::int64_t) {
+    schedulers::scan_probe_result r;
+    r.tls = true;
+    r.pem = pem;
+    return r;
+  };
+  schedulers::network_scanner scanner(f.runtime, guard, f.clock, everywhere, o);
+  BOOST_REQUIRE(f.exec("network_scan_target", "network_scan_target.create", "nst-many",
+                       R"({"name":"many","cidrs":["127.32.0.0/29"],"ports":[443,8443]})")
+                    .ok());
+  auto out = scanner.scan("nst-many", "apikey:test", "req-1");
+  BOOST_REQUIRE_MESSAGE(out.ok, out.error);
+  BOOST_TEST(out.tls_endpoints == 6 * 2);
+  BOOST_TEST(out.scan.int64("certificates_found") == 5);
+  BOOST_TEST(out.scan.int64("certificates_new") == 1);
+  const auto errors = out.scan.str_array("errors");
+  BOOST_REQUIRE(errors.size() == 1u);
+  BOOST_TEST(errors[0].find("7 TLS endpoint(s) past the first 5") == 0u, errors[0]);
+}
+
 BOOST_AUTO_TEST_CASE(reserved_addresses_are_refused_before_any_probe) {
   scheduler_fixture f;
   net::outbound_guard guard;  // no allow-list
