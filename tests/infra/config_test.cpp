@@ -258,10 +258,12 @@ BOOST_AUTO_TEST_CASE(the_network_scanner_is_opt_in_with_a_duration_interval) {
   BOOST_REQUIRE(c.ok());
   BOOST_TEST(c->network_scan_enabled == true);
   BOOST_TEST(c->network_scan_interval_seconds == 5400);
-  BOOST_TEST(error_of({{"CERTCTL_NETWORK_SCAN_INTERVAL", "soon"}})
-                 .find("CERTCTL_NETWORK_SCAN_INTERVAL") != std::string::npos);
-  BOOST_TEST(error_of({{"CERTCTL_NETWORK_SCAN_INTERVAL", "31d"}})
-                 .find("CERTCTL_NETWORK_SCAN_INTERVAL") != std::string::npos);
+  BOOST_TEST(
+      error_of({{"CERTCTL_NETWORK_SCAN_INTERVAL", "soon"}}).find("CERTCTL_NETWORK_SCAN_INTERVAL") !=
+      std::string::npos);
+  BOOST_TEST(
+      error_of({{"CERTCTL_NETWORK_SCAN_INTERVAL", "31d"}}).find("CERTCTL_NETWORK_SCAN_INTERVAL") !=
+      std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(notification_channels_and_the_digest_come_from_the_reference_variables) {
