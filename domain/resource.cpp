@@ -14,6 +14,7 @@
 #include "domain/health_check.hpp"
 #include "domain/intermediate.hpp"
 #include "domain/job.hpp"
+#include "domain/network_scan.hpp"
 #include "domain/notification.hpp"
 #include "domain/policy_rules.hpp"
 #include "domain/rules.hpp"
@@ -199,6 +200,16 @@ const std::map<std::string, kind_spec>& specs() {
          {"config", 'o', false, "{}"},
          {"enabled", 'b', false, "true"}},
         nullptr}},
+      // A network scan target (issue 16, docs/discovery.md): ranges and ports the TLS
+      // scanner probes; last_scan_* arrive by network_scan_target.record_scan.
+      {"network_scan_target",
+       {{{"name", 's', true, nullptr},
+         {"cidrs", 'a', true, nullptr},
+         {"ports", 'n', false, "[443]"},
+         {"enabled", 'b', false, "true"},
+         {"scan_interval_hours", 'i', false, "6"},
+         {"timeout_ms", 'i', false, "5000"}},
+        check_network_scan_target}},
   };
   return s;
 }
@@ -296,6 +307,7 @@ class resource final : public aggregate {
     if (verb == "delete") return decision{{kind_ + ".deleted", events::json_object{}}};
     if (kind_ == "issuer" && verb == "publish_crl") return publish_crl(c.body);
     if (kind_ == "policy" && verb == "record_violation") return record_violation(c.body);
+    if (kind_ == "network_scan_target" && verb == "record_scan") return record_scan(c.body);
     if (kind_ == "agent" && verb == "heartbeat") {
       auto checked = checked_fields(c.body, false);
       if (!checked) return checked.error();
@@ -350,6 +362,21 @@ class resource final : public aggregate {
     return decision{{"policy.violation_recorded", p}};
   }
 
+  /// network_scan_target.record_scan: the stats of a finished scan (the scanner sends them
+  /// after the findings went through the discovery pipeline).
+  result<decision, domain_error> record_scan(const events::json_object& b) const {
+    if (!b.is_string("last_scan_at") || !events::parse_rfc3339(b.str("last_scan_at")))
+      return invalid("field 'last_scan_at' must be an RFC 3339 date-time");
+    if (!b.is_int("last_scan_duration_ms") || !b.is_int("last_scan_certs_found"))
+      return invalid("fields 'last_scan_duration_ms' and 'last_scan_certs_found' are required");
+    events::json_object p;
+    p.set("last_scan_at", b.str("last_scan_at"))
+        .set("last_scan_duration_ms", std::max<std::int64_t>(0, b.int64("last_scan_duration_ms")))
+        .set("last_scan_certs_found", std::max<std::int64_t>(0, b.int64("last_scan_certs_found")));
+    if (b.is_string("discovery_scan_id")) p.set("last_scan_id", b.str("discovery_scan_id"));
+    return decision{{"network_scan_target.scan_recorded", p}};
+  }
+
   /// The known fields of `body`, type-checked; required ones enforced on create.
   result<events::json_object, domain_error> checked_fields(const events::json_object& body,
                                                            bool creating) const {
@@ -396,6 +423,8 @@ bool fold_resource(events::json_object& view, bool& deleted, const std::string& 
     view.merge(p);
   } else if (verb == "deleted") {
     deleted = true;
+  } else if (verb == "scan_recorded") {
+    view.merge(p);
   } else if (verb == "heartbeat_received") {
     view.merge(p);
     view.set("status", "Online").set("last_heartbeat_at", at);

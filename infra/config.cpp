@@ -7,6 +7,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "infra/duration.hpp"
+
 namespace certctl::infra {
 namespace {
 
@@ -245,6 +247,15 @@ result<server_config, config_error> load_config(
   flag("CERTCTL_HEALTH_CHECK_ENABLED", c.health_check_enabled);
   bounded("CERTCTL_HEALTH_CHECK_MIN_INTERVAL_SECONDS", c.health_check_min_interval_seconds, 1,
           86400);
+  flag("CERTCTL_NETWORK_SCAN_ENABLED", c.network_scan_enabled);
+  if (const char* v = getenv_fn("CERTCTL_NETWORK_SCAN_INTERVAL"); v && *v) {
+    auto s = parse_duration_seconds(v);
+    if (!s || *s > 30LL * 86400)
+      err = config_error{std::string("CERTCTL_NETWORK_SCAN_INTERVAL=") + v +
+                         " must be a duration up to 30d (\"6h\", \"90s\")"};
+    else
+      c.network_scan_interval_seconds = *s;
+  }
   auto positive = [&](const char* name, std::int64_t& out) {
     const char* v = getenv_fn(name);
     if (v == nullptr || *v == '\0') return;

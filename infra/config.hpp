@@ -79,6 +79,11 @@ struct server_config {
   /// check_interval_seconds the API accepts (30; tests lower it).
   bool health_check_enabled = false;
   int health_check_min_interval_seconds = 30;
+  /// CERTCTL_NETWORK_SCAN_ENABLED: run the periodic network TLS scanner (docs/discovery.md;
+  /// opt-in as in the reference). CERTCTL_NETWORK_SCAN_INTERVAL: how often it looks for
+  /// targets due ("6h"; "90s", "60m", "1d" or seconds).
+  bool network_scan_enabled = false;
+  std::int64_t network_scan_interval_seconds = 6 * 3600;
 
   /// CERTCTL_OUTBOUND_ALLOW_CIDRS: comma-separated IPv4/IPv6 CIDRs the outbound guard
   /// (infra/net) lets the server reach although they are loopback, private, link-local or

@@ -141,6 +141,7 @@ void add_resource_reads(http::router& r, read_context& ctx) {
       {"/api/v1/agents", "agent"},
       {"/api/v1/policies", "policy"},
       {"/api/v1/agent-groups", "agent_group"},
+      {"/api/v1/network-scan-targets", "network_scan_target"},
 
       {"/api/v1/targets", "target"}};
   for (const auto& [path, kind_c] : routes) {

@@ -30,6 +30,7 @@ const resource_route resource_routes[] = {
     {"/api/v1/owners", "owner", "owner", role::operator_},
     {"/api/v1/policies", "policy", "pol", role::admin},
     {"/api/v1/agent-groups", "agent_group", "ag", role::admin},
+    {"/api/v1/network-scan-targets", "network_scan_target", "nst", role::admin},
     {"/api/v1/targets", "target", "tgt", role::admin},  // configs hold credentials
 };
 

@@ -249,6 +249,23 @@ BOOST_AUTO_TEST_CASE(health_check_settings_are_opt_in_with_a_bounded_interval_fl
                  .find("CERTCTL_HEALTH_CHECK_MIN_INTERVAL_SECONDS") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(the_network_scanner_is_opt_in_with_a_duration_interval) {
+  auto c = load({});
+  BOOST_REQUIRE(c.ok());
+  BOOST_TEST(c->network_scan_enabled == false);
+  BOOST_TEST(c->network_scan_interval_seconds == 6 * 3600);
+  c = load({{"CERTCTL_NETWORK_SCAN_ENABLED", "true"}, {"CERTCTL_NETWORK_SCAN_INTERVAL", "90m"}});
+  BOOST_REQUIRE(c.ok());
+  BOOST_TEST(c->network_scan_enabled == true);
+  BOOST_TEST(c->network_scan_interval_seconds == 5400);
+  BOOST_TEST(
+      error_of({{"CERTCTL_NETWORK_SCAN_INTERVAL", "soon"}}).find("CERTCTL_NETWORK_SCAN_INTERVAL") !=
+      std::string::npos);
+  BOOST_TEST(
+      error_of({{"CERTCTL_NETWORK_SCAN_INTERVAL", "31d"}}).find("CERTCTL_NETWORK_SCAN_INTERVAL") !=
+      std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(notification_channels_and_the_digest_come_from_the_reference_variables) {
   auto c = load({{"CERTCTL_SMTP_HOST", "smtp.example.test"},
                  {"CERTCTL_SMTP_PORT", "465"},

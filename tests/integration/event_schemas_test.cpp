@@ -133,6 +133,17 @@ BOOST_AUTO_TEST_CASE(a_full_run_writes_only_documented_payloads) {
   temp_dir dir;
   server_process server(dir.path + "/data");
   run_lifecycle(server);
+  {  // a network scan target's life: its scan of a documentation range is refused by the guard
+    api admin(server);
+    auto target = admin.post("/api/v1/network-scan-targets",
+                             R"({"name":"schemas","cidrs":["192.0.2.0/30"],"ports":[443]})");
+    BOOST_REQUIRE_MESSAGE(target.status == 201, target.describe());
+    const std::string id = str(target.json(), "id");
+    BOOST_REQUIRE(
+        admin.put("/api/v1/network-scan-targets/" + id, R"({"ports":[443,8443]})").status == 200);
+    BOOST_REQUIRE(admin.post("/api/v1/network-scan-targets/" + id + "/scan", "").status == 200);
+    BOOST_REQUIRE(admin.del("/api/v1/network-scan-targets/" + id).status == 204);
+  }
 
   api viewer(server, viewer_key);
   // auth.denied is appended asynchronously; the last write above may not be the head yet.
@@ -189,6 +200,11 @@ BOOST_AUTO_TEST_CASE(a_full_run_writes_only_documented_payloads) {
                            "agent.registered",
                            "agent.heartbeat_received",
                            "agent.retired",
+                           "network_scan_target.created",
+                           "network_scan_target.updated",
+                           "network_scan_target.scan_recorded",
+                           "network_scan_target.deleted",
+                           "discovery_scan.completed",
                            "auth.denied"}) {
     BOOST_TEST(seen[type] > 0, "the run wrote no " << type);
   }

@@ -73,6 +73,10 @@ std::map<std::string, std::string> seed(api& client, api& requester, const std::
   ids["health_check"] = created_id(
       client, "/api/v1/health-checks",
       R"({"endpoint":")" + tag + R"(.sweep.example.com:443","check_interval_seconds":300})");
+  // A documentation range: the guard refuses it, so its scan probes nothing (200, no findings).
+  ids["network_scan_target"] =
+      created_id(client, "/api/v1/network-scan-targets",
+                 R"({"name":"scan )" + tag + R"(","cidrs":["192.0.2.0/30"],"ports":[443]})");
   auto cert = client.post(
       "/api/v1/certificates",
       certificate_body("sweep-" + tag, tag + ".sweep.example.com", {}, ids["renewal_policy"]));

@@ -19,6 +19,7 @@
 #include "actors/schedulers/audit_checkpoint.hpp"
 #include "actors/schedulers/health_probe.hpp"
 #include "actors/schedulers/job_retry.hpp"
+#include "actors/schedulers/network_scan.hpp"
 #include "actors/schedulers/scheduler_runtime.hpp"
 #include "actors/workflows/ca_revocation.hpp"
 #include "actors/workflows/deployment.hpp"
@@ -53,6 +54,7 @@
 #include "gateways/rest/inventory_routes.hpp"
 #include "gateways/rest/key_export_routes.hpp"
 #include "gateways/rest/metrics_routes.hpp"
+#include "gateways/rest/network_scan_routes.hpp"
 #include "gateways/rest/notification_routes.hpp"
 #include "gateways/rest/read_routes.hpp"
 #include "gateways/rest/stats_routes.hpp"
@@ -370,6 +372,33 @@ int main() {
                                         return health_probes->tick(now);
                                       }});
   }
+  // The network TLS scanner (docs/discovery.md): on-demand scans always, the periodic loop
+  // when CERTCTL_NETWORK_SCAN_ENABLED; each node scans the targets whose stream it owns.
+  schedulers::network_scanner network_scans(runtime, health_guard, clock,
+                                            schedulers::tls_scan_prober(health_guard));
+  if (cfg->network_scan_enabled) {
+    auto list = [&db, n = node.get()](std::string& error) {
+      std::vector<events::json_object> out;
+      for (std::int64_t page = 1;; ++page) {
+        auto rows = projections::list_resources(**db, "network_scan_target", page, 500);
+        if (!rows) {
+          error = "network scan targets: " + rows.error().message;
+          return out;
+        }
+        for (const auto& row : rows->data) {
+          auto t = events::json_object::parse(row).value_or(events::json_object{});
+          if (n == nullptr || n->is_local("network_scan_target-" + t.str("id")))
+            out.push_back(std::move(t));
+        }
+        if (page * 500 >= rows->total) return out;
+      }
+    };
+    sched_opts.extra_loops.push_back({"network-scan",
+                                      std::chrono::seconds(cfg->network_scan_interval_seconds),
+                                      [&network_scans, list](events::timestamp_us now) {
+                                        return network_scans.tick(now, list);
+                                      }});
+  }
   // ARI (RFC 9773): the CA may bring a renewal forward; thresholds stay the fallback.
   sched_opts.ari_every = std::chrono::seconds(cfg->ari_check_interval_seconds);
   sched_opts.ari.advice = [windows = actors::make_renewal_window_lookup(
@@ -511,6 +540,8 @@ int main() {
   gateways::rest::health_check_context health_checks{runtime, **db,
                                                      cfg->health_check_min_interval_seconds};
   gateways::rest::add_health_check_routes(router, health_checks);
+  gateways::rest::network_scan_context network_scan_ctx{network_scans};
+  gateways::rest::add_network_scan_routes(router, network_scan_ctx);
   gateways::rest::key_export_context key_exports{**db, *keys, runtime};
   gateways::rest::add_key_export_routes(router, key_exports);
   gateways::rest::add_auth_routes(router, {cfg->auth_type});

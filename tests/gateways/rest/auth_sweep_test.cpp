@@ -18,6 +18,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "actors/runtime/entity_runtime.hpp"
+#include "actors/schedulers/network_scan.hpp"
 #include "actors/workflows/issuance_service.hpp"
 #include "actors/workflows/issuer_resolver.hpp"
 #include "actors/workflows/revocation_cache.hpp"
@@ -43,6 +44,7 @@
 #include "gateways/rest/inventory_routes.hpp"
 #include "gateways/rest/key_export_routes.hpp"
 #include "gateways/rest/metrics_routes.hpp"
+#include "gateways/rest/network_scan_routes.hpp"
 #include "gateways/rest/notification_routes.hpp"
 #include "gateways/rest/read_routes.hpp"
 #include "gateways/rest/stats_routes.hpp"
@@ -190,6 +192,11 @@ struct full_server {
         std::make_unique<rest::health_check_context>(rest::health_check_context{runtime, *db, 30});
     rest::add_health_check_routes(*router, *health_checks);
     groups.insert("health_check");
+    scanner = std::make_unique<schedulers::network_scanner>(
+        runtime, scan_guard, clock, schedulers::tls_scan_prober(scan_guard));
+    network_scans.reset(new rest::network_scan_context{*scanner});
+    rest::add_network_scan_routes(*router, *network_scans);
+    groups.insert("network_scan");
     key_exports =
         std::make_unique<rest::key_export_context>(rest::key_export_context{*db, keys, runtime});
     rest::add_key_export_routes(*router, *key_exports);
@@ -317,6 +324,9 @@ struct full_server {
   std::unique_ptr<rest::managed_key_directory> managed_keys;
   std::unique_ptr<rest::api_key_context> api_key_ctx;
   std::unique_ptr<rest::health_check_context> health_checks;
+  net::outbound_guard scan_guard;
+  std::unique_ptr<schedulers::network_scanner> scanner;
+  std::unique_ptr<rest::network_scan_context> network_scans;
   std::unique_ptr<rest::metrics_context> metrics_ctx;
   std::unique_ptr<gateways::stream::event_context> events_ctx;
   std::unique_ptr<rest::inventory_context> inventory_ctx;
