@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "events/result.hpp"
+#include "infra/cloud_discovery_config.hpp"
 #include "infra/est_config.hpp"
 #include "infra/net/ip_address.hpp"
-#include "infra/cloud_discovery_config.hpp"
 #include "infra/notification_config.hpp"
 
 namespace certctl::infra {

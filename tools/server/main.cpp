@@ -74,10 +74,10 @@
 #include "projections/entity_queries.hpp"
 #include "projections/projector.hpp"
 #include "projections/standard_projections.hpp"
+#include "tools/server/cloud_discovery_wiring.hpp"
 #include "tools/server/due_work_adapter.hpp"
 #include "tools/server/governance_adapter.hpp"
 #include "tools/server/health_check_adapter.hpp"
-#include "tools/server/cloud_discovery_wiring.hpp"
 #include "tools/server/notification_wiring.hpp"
 #include "tools/server/revocation_reader_adapter.hpp"
 
