@@ -87,6 +87,7 @@ certctl::result<http_reply, connector_error> call(
   req.port = url.port;
   req.host_header = host_header(url);
   req.path = url.base_path + path_and_query;
+  if (req.path.empty()) req.path = "/";  // a token URI without a path
   req.method = method;
   req.body = body;
   req.headers = std::move(headers);

@@ -332,7 +332,8 @@ mock_azure_kv::mock_azure_kv(const mock_ca_material& ca, int port)
     out.set_raw("value", value + "]");
     if (from + page < st->certificates.size())
       out.set("nextLink",
-              base + "/certificates?api-version=7.4&$skiptoken=" + std::to_string(from + page));
+              (st->next_link_base.empty() ? base : st->next_link_base) +
+                  "/certificates?api-version=7.4&$skiptoken=" + std::to_string(from + page));
     else
       out.set_null("nextLink");
     reply(res, 200, out);

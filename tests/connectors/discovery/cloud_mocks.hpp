@@ -62,6 +62,7 @@ struct mock_azure_state {
   std::string client_secret = "azure-client-secret";
   std::map<std::string, std::string> certificates;  ///< name -> DER
   std::vector<std::string> tokens;                  ///< issued access tokens
+  std::string next_link_base;  ///< "" = the vault's own URL; else nextLink points there
   int token_calls = 0, list_calls = 0, get_calls = 0, refused = 0;
   std::string last_error;
 };

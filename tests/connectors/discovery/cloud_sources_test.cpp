@@ -189,6 +189,18 @@ BOOST_AUTO_TEST_CASE(azure_lists_vault_certificates_with_a_client_credentials_to
   BOOST_TEST(azure.state().list_calls == 2);  // nextLink followed once
   BOOST_TEST(azure.state().get_calls == 3);
 
+  // A nextLink to another host is not followed: the bearer token stays with the vault.
+  {
+    std::lock_guard<std::mutex> lock(azure.state().mutex);
+    azure.state().next_link_base = "https://127.0.0.2:" + std::to_string(azure_port);
+  }
+  auto elsewhere = (*source)->list();
+  BOOST_REQUIRE(elsewhere.ok());
+  BOOST_TEST(elsewhere->certificates.size() == 2u);  // the first page only
+  BOOST_REQUIRE(elsewhere->warnings.size() == 1u);
+  BOOST_TEST(contains(elsewhere->warnings[0], "nextLink leaves the vault"));
+  BOOST_TEST(azure.state().list_calls == 3);
+
   config.set("client_secret", "wrong-azure-secret");
   auto wrong = connectors::azure_kv::make_azure_kv_source({"az-1", config}, loopback_context());
   BOOST_REQUIRE(wrong.ok());
@@ -197,7 +209,7 @@ BOOST_AUTO_TEST_CASE(azure_lists_vault_certificates_with_a_client_credentials_to
   BOOST_TEST(refused.error().code == connectors::connector_errc::failed);
   BOOST_TEST(contains(refused.error().message, "invalid_client"));
   BOOST_TEST(!contains(refused.error().message, "wrong-azure-secret"));
-  BOOST_TEST(azure.state().list_calls == 2);  // no vault call without a token
+  BOOST_TEST(azure.state().list_calls == 3);  // no vault call without a token
 }
 
 BOOST_AUTO_TEST_CASE(gcp_exchanges_a_service_account_jwt_and_reads_labelled_secrets) {
