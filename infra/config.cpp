@@ -278,6 +278,10 @@ result<server_config, config_error> load_config(
     return config_error{n.error()};
   else
     c.notifications = std::move(*n);
+  if (auto cloud = load_cloud_discovery_config(getenv_fn); !cloud)
+    return config_error{cloud.error()};
+  else
+    c.cloud_discovery = std::move(*cloud);
   if (c.tls_cert_path.empty() != c.tls_key_path.empty())
     return config_error{
         "CERTCTL_SERVER_TLS_CERT_PATH and CERTCTL_SERVER_TLS_KEY_PATH must be set together"};

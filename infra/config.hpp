@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "events/result.hpp"
+#include "infra/cloud_discovery_config.hpp"
 #include "infra/est_config.hpp"
 #include "infra/net/ip_address.hpp"
 #include "infra/notification_config.hpp"
@@ -140,6 +141,7 @@ struct server_config {
   /// Notification channels and the digest (CERTCTL_SMTP_*, _WEBHOOK_*, _SLACK_*, _TEAMS_*,
   /// _PAGERDUTY_*, _OPSGENIE_*, _DIGEST_*): infra/notification_config.hpp.
   notification_config notifications;
+  cloud_discovery_config cloud_discovery;  ///< CERTCTL_CLOUD_DISCOVERY_* and its sources
 
   /// The store URL the server opens: database_url, or sqlite:///<abs data_dir>/certctl.db.
   std::string store_url() const;

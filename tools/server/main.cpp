@@ -76,6 +76,7 @@
 #include "projections/entity_queries.hpp"
 #include "projections/projector.hpp"
 #include "projections/standard_projections.hpp"
+#include "tools/server/cloud_discovery_wiring.hpp"
 #include "tools/server/due_work_adapter.hpp"
 #include "tools/server/governance_adapter.hpp"
 #include "tools/server/health_check_adapter.hpp"
@@ -451,6 +452,17 @@ int main() {
                          [n = notifications->get()] { n->stop(); }});
   else
     (*notifications)->start();
+  // Cloud secret-store discovery (docs/discovery.md, "Cloud sources"): one node lists.
+  auto cloud_discovery =
+      server::cloud_discovery_service::make(*cfg, connector_types, clock, runtime);
+  if (!cloud_discovery) return fail("cloud discovery: " + cloud_discovery.error(), 2);
+  if (auto* cd = cloud_discovery->get()) {
+    std::cout << "cloud discovery sources: " << cd->source_list() << std::endl;
+    if (node)
+      node->add_singleton({"cloud-discovery", [cd] { cd->start(); }, [cd] { cd->stop(); }});
+    else
+      cd->start();
+  }
 
   // CRL and OCSP (gateways/pki); after the seed, because CRL numbers are issuer events.
   actors::revocation_cache_options revocation_opts;
