@@ -8,6 +8,14 @@
 namespace certctl::domain {
 namespace {
 
+/// The reference's agent_id of a finding: the agent for filesystem scans, the sentinel
+/// "server-scanner" for the network scanner, and the source's own sentinel id for the cloud
+/// sources ("cloud-aws-sm", ...), so `?agent_id=` filters every source alike.
+std::string discovery_agent_id(const std::string& source, const std::string& source_id) {
+  if (source == "server-scanner") return "server-scanner";
+  return source_id;
+}
+
 /// Fields of discovered_certificate.record that describe the certificate itself (the same
 /// wherever it was found), and those that describe one location.
 const std::initializer_list<std::pair<const char*, char>> certificate_fields = {
@@ -173,7 +181,7 @@ bool fold_discovered_certificate(events::json_object& view, const std::string& i
     view.set("source", p.str("source"))
         .set("source_path", p.str("source_path"))
         .set("source_format", p.str("source_format"))
-        .set("agent_id", p.str("source") == "agent" ? p.str("source_id") : std::string())
+        .set("agent_id", discovery_agent_id(p.str("source"), p.str("source_id")))
         .set("status", "Unmanaged")
         .set_null("managed_certificate_id")
         .set("first_seen_at", at)
@@ -216,7 +224,7 @@ bool fold_discovery_scan(events::json_object& view, const std::string& id,
   const std::string at = events::format_rfc3339(e.occurred_at);
   view = payload;
   view.set("id", id)
-      .set("agent_id", payload.str("source") == "agent" ? payload.str("source_id") : std::string())
+      .set("agent_id", discovery_agent_id(payload.str("source"), payload.str("source_id")))
       .set("errors_count", static_cast<std::int64_t>(payload.str_array("errors").size()))
       .set("completed_at", at);
   return true;

@@ -20,7 +20,7 @@ namespace certctl::projections {
 class discovery_projection final : public projection {
  public:
   std::string name() const override { return "discovery"; }
-  int schema_version() const override { return 1; }
+  int schema_version() const override { return 2; }
   db_result<done> create_schema(transaction& tx) override;
   db_result<done> drop_schema(transaction& tx) override;
   apply_result apply(transaction& tx, const events::recorded_event& e) override;

@@ -113,6 +113,7 @@ std::map<std::string, std::set<std::string>> scanner_findings(api& client, std::
   auto doc = r.json();
   for (const auto& d : doc["data"].GetArray()) {
     BOOST_TEST(str(d, "source") == "server-scanner");
+    BOOST_TEST(str(d, "agent_id") == "server-scanner");  // the reference's sentinel
     auto& paths = out[str(d, "fingerprint_sha256")];
     for (const auto& l : d["locations"].GetArray()) paths.insert(str(l, "source_path"));
   }
