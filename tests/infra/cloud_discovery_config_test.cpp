@@ -27,8 +27,8 @@ BOOST_AUTO_TEST_CASE(off_by_default_with_the_reference_defaults) {
   BOOST_TEST(c->interval_seconds == 6 * 3600);
   BOOST_TEST(c->aws_tag_filter == "type=certificate");
   // A source switched on while the master switch is off needs nothing.
-  BOOST_TEST(infra::load_cloud_discovery_config(env({{"CERTCTL_AWS_SM_DISCOVERY_ENABLED", "true"}}))
-                 .ok());
+  BOOST_TEST(
+      infra::load_cloud_discovery_config(env({{"CERTCTL_AWS_SM_DISCOVERY_ENABLED", "true"}})).ok());
 }
 
 BOOST_AUTO_TEST_CASE(reads_each_source_and_refuses_missing_settings_by_name) {
