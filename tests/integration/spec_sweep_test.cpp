@@ -9,6 +9,7 @@
 #include <fstream>
 #include <map>
 #include <string>
+#include <thread>
 
 #include "tests/integration/api.hpp"
 #include "tests/integration/test_steps.hpp"
@@ -124,20 +125,42 @@ BOOST_AUTO_TEST_CASE(every_reference_operation_answers_as_the_spec_says) {
   BOOST_REQUIRE_MESSAGE(spec != nullptr, "CERTCTL_OPENAPI_SPEC is not set (CMake sets it)");
   temp_dir dir;
   // The enrollment protocols at their legacy roots (/.well-known/est/, /scep), so their
-  // operations exist; the sweep's requests carry no credentials, so they are refused as the
-  // protocols specify.
+  // operations exist: EST without an enrollment password, as the reference's EST operations are
+  // (no security requirement), SCEP with a challenge; the sweep's bodies are no valid CSRs, so
+  // both refuse them as the protocols specify.
   server_options options;
   options.extra_env = {{"CERTCTL_EST_ENABLED", "true"},
-                       {"CERTCTL_EST_ENROLLMENT_PASSWORD", "sweep-enrollment-password"},
                        {"CERTCTL_SCEP_ENABLED", "true"},
                        {"CERTCTL_SCEP_ISSUER_ID", "iss-local"},
-                       {"CERTCTL_SCEP_CHALLENGE_PASSWORD", "sweep-challenge-password"}};
+                       {"CERTCTL_SCEP_CHALLENGE_PASSWORD", "sweep-challenge-password"},
+                       // A channel, so event notifications run and a record exists to name;
+                       // the guard refuses its loopback URL, so nothing is delivered anywhere.
+                       {"CERTCTL_WEBHOOK_URL", "https://127.0.0.1:9/certctl-sweep"},
+                       {"CERTCTL_NOTIFICATION_INTERVAL", "1s"}};
   server_process server(dir.path + "/data", options);
   api client(server);
   api requester(server, operator_key);
   auto live = seed(client, requester, "live");
   auto doomed = seed(client, requester, "doomed");
   live["audit_event"] = first(client, "/api/v1/audit?per_page=1", "id");
+  // A revocation becomes a notification (the event follower ticks every second).
+  auto noted =
+      client.post("/api/v1/certificates",
+                  certificate_body("noted", "noted.sweep.example.com", {}, live["renewal_policy"]));
+  BOOST_REQUIRE_MESSAGE(noted.status == 201, noted.describe());
+  wait_for_certificate(client, str(noted.json(), "id"), {"Active"});
+  auto revoked = client.post("/api/v1/certificates/" + str(noted.json(), "id") + "/revoke",
+                             R"({"reason":"superseded"})");
+  BOOST_REQUIRE_MESSAGE(revoked.status == 200, revoked.describe());
+  for (int i = 0; i < 150 && live["notification"].empty(); ++i) {
+    auto list = client.get("/api/v1/notifications");
+    auto doc = list.json();
+    if (doc.HasMember("data") && doc["data"].IsArray() && !doc["data"].Empty())
+      live["notification"] = str(doc["data"][0], "id");
+    else
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  BOOST_REQUIRE_MESSAGE(!live["notification"].empty(), "no notification was queued");
 
   const std::string fixture = dir.path + "/sweep.json";
   std::ofstream(fixture) << R"({"base_url":"https://127.0.0.1:)" << server.port()
