@@ -25,6 +25,7 @@
 #include "infra/crypto/sha256.hpp"
 #include "infra/crypto/signer.hpp"
 #include "tests/fuzz/fuzz_targets.hpp"
+#include "tests/fuzz/seed_mutations.hpp"
 
 using namespace certctl::fuzz;
 
@@ -114,28 +115,7 @@ void export_seeds(target_fn fn, const std::vector<std::string>& seeds) {
 
 void drive(target_fn fn, const std::vector<std::string>& seeds, int mutations) {
   export_seeds(fn, seeds);
-  std::mt19937 rng(42);  // fixed: a failure reproduces
-  for (const auto& s : seeds) {
-    fn(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
-    for (int i = 0; i < mutations; ++i) {
-      std::string m = s;
-      switch (rng() % 4) {
-        case 0:
-          if (!m.empty()) m[rng() % m.size()] ^= static_cast<char>(1u << (rng() % 8));
-          break;
-        case 1:
-          m.resize(m.empty() ? 0 : rng() % m.size());
-          break;
-        case 2:
-          m.insert(m.empty() ? 0 : rng() % m.size(), seeds[rng() % seeds.size()]);
-          break;
-        default:
-          m.push_back(static_cast<char>(rng() % 256));
-          break;
-      }
-      fn(reinterpret_cast<const std::uint8_t*>(m.data()), m.size());
-    }
-  }
+  run_seed_mutations(fn, seeds, mutations);
 }
 
 /// DER of a self-signed tls-alpn-01 answer (RFC 8737 §3) for `san`, carrying SHA-256 of

@@ -14,6 +14,7 @@
 #include "infra/crypto/random.hpp"
 #include "infra/crypto/scep_message.hpp"
 #include "tests/fuzz/fuzz_targets.hpp"
+#include "tests/fuzz/seed_mutations.hpp"
 
 using namespace certctl;
 using namespace certctl::fuzz;
@@ -35,27 +36,7 @@ void export_seeds(const char* name, const std::vector<std::string>& seeds) {
 
 void drive(target_fn fn, const char* name, const std::vector<std::string>& seeds, int mutations) {
   export_seeds(name, seeds);
-  std::mt19937 rng(42);  // fixed: a failure reproduces
-  for (const auto& s : seeds) {
-    fn(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
-    for (int i = 0; i < mutations; ++i) {
-      std::string m = s;
-      switch (rng() % 4) {
-        case 0:
-          if (!m.empty()) m[rng() % m.size()] ^= static_cast<char>(1u << (rng() % 8));
-          break;
-        case 1:
-          m.resize(m.empty() ? 0 : rng() % m.size());
-          break;
-        case 2:
-          m.insert(m.empty() ? 0 : rng() % m.size(), seeds[rng() % seeds.size()]);
-          break;
-        default:
-          m.push_back(static_cast<char>(rng() % 256));
-      }
-      fn(reinterpret_cast<const std::uint8_t*>(m.data()), m.size());
-    }
-  }
+  run_seed_mutations(fn, seeds, mutations);
 }
 
 std::string str(const crypto::bytes& b) {

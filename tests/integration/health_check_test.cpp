@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "tests/integration/api.hpp"
+#include "tests/integration/tls_endpoint.hpp"
 #include "tests/support/subprocess.hpp"
 
 using namespace certctl::integration;
@@ -44,48 +45,6 @@ std::string make_certificate(const std::string& dir, const std::string& name) {
   BOOST_REQUIRE(eq != std::string::npos);
   return fp.out.substr(eq + 1, 95);
 }
-
-bool accepting(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<std::uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(fd);
-  return ok;
-}
-
-/// `openssl s_server -www` serving `base`.pem on 127.0.0.1:`port` until destroyed.
-class tls_endpoint {
- public:
-  tls_endpoint(const std::string& base, int port) {
-    pid_ = ::fork();
-    BOOST_REQUIRE(pid_ >= 0);
-    if (pid_ == 0) {
-      const std::string accept = "127.0.0.1:" + std::to_string(port);
-      const std::string cert = base + ".pem", key = base + ".key";
-      ::execlp("openssl", "openssl", "s_server", "-quiet", "-www", "-accept", accept.c_str(),
-               "-cert", cert.c_str(), "-key", key.c_str(), static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    // Ready when it accepts: bounded, and the loop ends as soon as it listens.
-    for (int i = 0; i < 200 && !accepting(port); ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(25));
-    BOOST_REQUIRE_MESSAGE(accepting(port), "openssl s_server did not start on " << port);
-  }
-  ~tls_endpoint() { stop(); }
-  void stop() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-};
 
 /// Polls the check (every 100 ms, up to 30 s) until its status is `wanted`.
 /// The first read waits for `position` (the create) to be projected.
