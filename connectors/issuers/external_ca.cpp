@@ -184,6 +184,7 @@ certctl::result<http_reply, issuer_error> https_client::call(
                 who_ + ": " + method + " " + path + " failed: " + failure_class(r.error().code));
   http_reply out;
   out.status = r->status;
+  out.headers = std::move(r->headers);
   out.body = std::move(r->body);
   if (auto doc = events::json_object::parse(out.body)) out.json = std::move(*doc);
   return out;
@@ -195,6 +196,12 @@ std::string excerpt(const std::string& text, std::size_t max) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
   if (text.size() > max) out += "...";
   return out;
+}
+
+std::string header_value(const http_reply& reply, const std::string& name) {
+  for (const auto& [key, value] : reply.headers)
+    if (key == name) return value;
+  return {};
 }
 
 }  // namespace certctl::connectors::external_ca

@@ -60,6 +60,7 @@ struct http_options {
 
 struct http_reply {
   int status = 0;
+  std::vector<std::pair<std::string, std::string>> headers;  ///< names lower-cased
   std::string body;
   events::json_object json;  ///< the body parsed; empty when it is not a JSON object
 };
@@ -88,5 +89,8 @@ class https_client {
 /// At most `max` characters of `text`, control characters replaced, for error messages that
 /// quote a CA's answer.
 std::string excerpt(const std::string& text, std::size_t max = 300);
+
+/// The value of response header `name` (lower case), or "" when absent.
+std::string header_value(const http_reply& reply, const std::string& name);
 
 }  // namespace certctl::connectors::external_ca

@@ -44,6 +44,11 @@ certctl::result<order_status, issuer_error> issuer::get_order_status(const std::
                                                     " issues synchronously; it has no orders"};
 }
 
+certctl::result<done, issuer_error> issuer::cancel_order(const std::string&) {
+  return issuer_error{issuer_errc::unsupported,
+                      "issuer type " + std::string(type()) + " cannot cancel an order at the CA"};
+}
+
 certctl::result<issuer_test_report, issuer_error> issuer::self_test() {
   return issuer_error{issuer_errc::unsupported,
                       "issuer type " + std::string(type()) + " has no side-effect-free test"};

@@ -80,6 +80,7 @@ struct issuer_capabilities {
   bool renew = true;            ///< renew() (by default a fresh issue())
   bool revoke = false;          ///< revoke() reaches the CA
   bool async_orders = false;    ///< issue() may answer with a pending order_id
+  bool cancel_orders = false;   ///< cancel_order() withdraws a pending order at the CA
   bool crl = false;             ///< this server signs and serves CRLs for the CA
   bool ocsp = false;            ///< this server signs and serves OCSP responses for the CA
   bool static_ca_chain = true;  ///< ca_chain_pem() is fixed (what EST /cacerts serves)
@@ -149,6 +150,10 @@ class issuer {
 
   /// Follows an asynchronous order (only where capabilities().async_orders).
   virtual certctl::result<order_status, issuer_error> get_order_status(const std::string& order_id);
+
+  /// Withdraws a still-pending order at the CA (only where capabilities().cancel_orders), so
+  /// a cancelled job leaves nothing the CA would later issue or bill.
+  virtual certctl::result<done, issuer_error> cancel_order(const std::string& order_id);
 
   /// The CA's suggested renewal window for `cert_pem` (leaf first); nullopt when the CA has no
   /// opinion (no ARI, not enabled, unknown certificate): the renewal policy's thresholds apply.
