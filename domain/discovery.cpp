@@ -23,11 +23,8 @@ const std::initializer_list<std::pair<const char*, char>> certificate_fields = {
     {"issuer_dn", 's'},          {"subject_dn", 's'},  {"not_before", 's'}, {"not_after", 's'},
     {"key_algorithm", 's'},      {"key_size", 'i'},    {"is_ca", 'b'}};
 const std::initializer_list<std::pair<const char*, char>> location_fields = {
-    {"source", 's'},
-    {"source_id", 's'},
-    {"source_path", 's'},
-    {"source_format", 's'},
-    {"discovery_scan_id", 's'}};
+    {"source", 's'},        {"source_id", 's'},   {"source_path", 's'},
+    {"source_format", 's'}, {"tls_version", 's'}, {"discovery_scan_id", 's'}};
 
 bool is_hex64(const std::string& s) {
   if (s.size() != 64) return false;
@@ -193,16 +190,24 @@ bool fold_discovered_certificate(events::json_object& view, const std::string& i
     else
       view.set_null("discovery_scan_id");
   } else if (e.type == "discovered_certificate.seen") {
+    // The most recently seen location goes last; past max_discovery_locations the least
+    // recently seen one is dropped, so a certificate served by thousands of endpoints costs
+    // each sighting a bounded fold, not one that grows with every endpoint ever seen.
     auto locations = view.object_array("locations");
-    bool known = false;
-    for (auto& l : locations) {
-      if (l.str("source") == p.str("source") && l.str("source_id") == p.str("source_id") &&
-          l.str("source_path") == p.str("source_path")) {
-        l = location_of(p, at);
-        known = true;
+    for (auto l = locations.begin(); l != locations.end(); ++l) {
+      if (l->str("source") == p.str("source") && l->str("source_id") == p.str("source_id") &&
+          l->str("source_path") == p.str("source_path")) {
+        locations.erase(l);
+        break;
       }
     }
-    if (!known) locations.push_back(location_of(p, at));
+    locations.push_back(location_of(p, at));
+    if (locations.size() > max_discovery_locations) {
+      locations.erase(locations.begin(),
+                      locations.begin() +
+                          static_cast<std::ptrdiff_t>(locations.size() - max_discovery_locations));
+      view.set("locations_truncated", true);
+    }
     view.set_raw("locations", array_of(locations)).set("times_seen", view.int64("times_seen") + 1);
     if (p.has("discovery_scan_id")) view.set("discovery_scan_id", p.str("discovery_scan_id"));
   } else if (e.type == "discovered_certificate.claimed") {

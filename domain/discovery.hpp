@@ -23,6 +23,7 @@
 ///   discovery_scan.record   source, source_id, directories, certificates_found,
 ///       certificates_new, errors, scan_duration_ms, started_at -> discovery_scan.completed
 
+#include <cstddef>
 #include <memory>
 #include <string>
 
@@ -32,6 +33,10 @@ namespace certctl::domain {
 
 std::unique_ptr<aggregate> make_discovered_certificate(const std::string& id);
 std::unique_ptr<aggregate> make_discovery_scan(const std::string& id);
+
+/// The locations a discovered certificate's view lists, most recently seen last; older ones
+/// are dropped (the view then says locations_truncated), the events keep every sighting.
+inline constexpr std::size_t max_discovery_locations = 100;
 
 /// The entity id of a discovered certificate: "dc-" + the first 32 hex digits of its
 /// fingerprint (lower case), so every source maps one certificate to one entity.

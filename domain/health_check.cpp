@@ -13,7 +13,7 @@ constexpr std::int64_t us_per_day = 86400LL * 1000000LL;
 /// The probe fields a status_changed or probed event copies from record_probe.
 const char* const probe_strings[] = {"observed_fingerprint", "serial",          "cert_subject",
                                      "cert_issuer",          "cert_not_before", "cert_not_after",
-                                     "failure_reason"};
+                                     "failure_reason",       "tls_version",     "cipher_suite"};
 
 /// Lower-case hex without separators, or "" when `text` is not a SHA-256 fingerprint.
 std::string normalized_fingerprint(const std::string& text) {
@@ -299,8 +299,8 @@ std::optional<events::json_object> health_history_entry(const std::string& check
   const auto status = e.type == "health_check.status_changed" ? p.str("to") : p.str("status");
   if (!status.empty()) h.set("status", status);
   if (p.has("response_time_ms")) h.set("response_time_ms", p.int64("response_time_ms"));
-  for (const char* f : {"observed_fingerprint", "cert_subject", "cert_issuer", "cert_not_before",
-                        "cert_not_after", "failure_reason"})
+  for (const char* f : {"observed_fingerprint", "tls_version", "cipher_suite", "cert_subject",
+                        "cert_issuer", "cert_not_before", "cert_not_after", "failure_reason"})
     if (p.has(f)) h.set(f, p.str(f));
   h.set("checked_at", p.str("checked_at", events::format_rfc3339(e.occurred_at)));
   h.set("status_changed", e.type == "health_check.status_changed");

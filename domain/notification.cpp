@@ -106,7 +106,9 @@ bool is_notification_channel(const std::string& channel) {
 
 bool is_notification_type(const std::string& type) {
   return one_of(type, {"ExpirationWarning", "RenewalSuccess", "RenewalFailure", "DeploymentSuccess",
-                       "DeploymentFailure", "PolicyViolation", "Revocation"});
+                       "DeploymentFailure", "PolicyViolation", "Revocation",
+                       // Not in the v2.0.0 enum: endpoint health alerts (docs/health-checks.md).
+                       "HealthCheckAlert"});
 }
 
 bool fold_notification(events::json_object& view, const std::string& id,

@@ -25,7 +25,7 @@ tick_report cloud_discovery_loop::tick(events::timestamp_us now) {
     if (page) {
       for (const auto& c : page->certificates) {
         if (c.cert_pem.empty()) continue;
-        d.items.push_back({c.location, "PEM", c.cert_pem});
+        d.items.push_back({c.location, "PEM", c.cert_pem, {}});
       }
       d.errors = page->warnings;
     } else {

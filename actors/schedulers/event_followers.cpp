@@ -8,12 +8,7 @@ namespace certctl::schedulers {
 
 namespace {
 
-struct routed {
-  const char* type = nullptr;  ///< NotificationType; nullptr: not notified
-  const char* tier = "informational";
-  bool success = false;
-  std::string subject;
-};
+using routed = event_notifications::routed;
 
 std::string certificate_of(const events::recorded_event& e, const events::json_object& p) {
   if (e.stream_id.rfind("certificate-", 0) == 0) return e.stream_id.substr(12);
@@ -145,6 +140,7 @@ tick_report event_notifications::tick(events::timestamp_us now) {
 
 void event_notifications::route(const events::recorded_event& e, tick_report& report) {
   auto p = events::json_object::parse(e.payload).value_or(events::json_object{});
+  if (e.type == "health_check.status_changed") return route_health(e, p, report);
   routed r = classify(e, p);
   std::string cert_id = certificate_of(e, p);
   if (r.type == nullptr) classify_deployment(runtime_, e, p, r, cert_id);
@@ -167,6 +163,67 @@ void event_notifications::route(const events::recorded_event& e, tick_report& re
   if (p.has("error")) message += ": " + p.str("error");
   if (p.has("reason")) message += ": " + p.str("reason");
   if (e.type == "policy.violation_recorded") message += ": " + p.str("message");
+  queue_notifications(e, r, cert_id, policy, owner_email, subject, message, report);
+}
+
+/// An endpoint's status moved (domain/health_check): Down and CertMismatch are critical,
+/// Degraded a warning, a return to Healthy an informational success (dropped under
+/// notify_on_failure_only). A new check's first Healthy is not an alert. A check linked
+/// to a managed certificate is routed by that certificate's policy and owner; one without is
+/// routed by the default matrix (Email for every tier unless configured).
+void event_notifications::route_health(const events::recorded_event& e,
+                                       const events::json_object& p, tick_report& report) {
+  const std::string to = p.str("to"), from = p.str("from");
+  routed r;
+  if (to == "Down") {
+    r = {"HealthCheckAlert", "critical", false, "is down"};
+  } else if (to == "CertMismatch") {
+    r = {"HealthCheckAlert", "critical", false, "serves an unexpected certificate"};
+  } else if (to == "Degraded") {
+    r = {"HealthCheckAlert", "warning", false, "is degraded"};
+  } else if (to == "Healthy" && !from.empty()) {
+    r = {"HealthCheckAlert", "informational", true, "is healthy again"};
+  } else {
+    return;
+  }
+  const std::string prefix = "health_check-";
+  if (e.stream_id.rfind(prefix, 0) != 0) return;
+  const std::string check_id = e.stream_id.substr(prefix.size());
+  auto check = runtime_.read("health_check", check_id);
+  if (!check || !check->view.has("id")) return;
+  const std::string endpoint = check->view.str("endpoint");
+  const std::string cert_id = check->view.str("certificate_id");
+  domain::alert_policy policy;
+  std::string owner_email;
+  if (!cert_id.empty())
+    if (auto cert = runtime_.read("certificate", cert_id); cert && cert->view.has("id")) {
+      const auto& c = cert->view;
+      if (auto rp = runtime_.read("renewal_policy", c.str("renewal_policy_id")); rp)
+        policy = domain::alert_policy_of(rp->view);
+      if (!c.str("owner_id").empty())
+        if (auto o = runtime_.read("owner", c.str("owner_id")); o)
+          owner_email = o->view.str("email");
+    }
+  if (r.success && policy.failure_only) return;
+  const std::string subject = "Endpoint " + endpoint + " " + r.subject;
+  std::string message = subject + " (health check " + check_id + ": " +
+                        (from.empty() ? std::string("new") : from) + " -> " + to + ", event " +
+                        std::to_string(e.position) + ")";
+  if (!p.str("failure_reason").empty()) message += ": " + p.str("failure_reason");
+  if (to == "CertMismatch")
+    message += "; served " + p.str("observed_fingerprint") + ", expected " +
+               check->view.str("expected_fingerprint");
+  queue_notifications(e, r, cert_id, policy, owner_email, subject, message, report);
+}
+
+/// One notification per channel of the tier. Each (event, channel) is one notification id,
+/// so replaying after a crash queues nothing twice.
+void event_notifications::queue_notifications(const events::recorded_event& e, const routed& r,
+                                              const std::string& cert_id,
+                                              const domain::alert_policy& policy,
+                                              const std::string& owner_email,
+                                              const std::string& subject,
+                                              const std::string& message, tick_report& report) {
   for (const auto& channel : domain::alert_channels(policy, r.tier)) {
     const std::string id =
         "evt-" + crypto::to_hex(crypto::sha256_of(e.event_id + "\n" + channel)).substr(0, 32);
@@ -179,11 +236,11 @@ void event_notifications::route(const events::recorded_event& e, tick_report& re
     body.set("type", r.type)
         .set("channel", channel)
         .set("severity", domain::notification_severity(r.tier))
-        .set("certificate_id", cert_id)
         .set("event_type", e.type)
         .set("subject", subject)
         .set("message", message)
         .set_raw("details", details.dump());
+    if (!cert_id.empty()) body.set("certificate_id", cert_id);
     if (channel == "Email" && !owner_email.empty()) body.set("recipient", owner_email);
     auto res = send_system_command(runtime_, report, "notification", "notification.create", id,
                                    body, "event:" + id, std::string(r.type) + " " + channel);

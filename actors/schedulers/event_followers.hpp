@@ -16,7 +16,10 @@
 ///     job.failed (final) of a Deployment job DeploymentFailure  critical
 ///     policy.violation_recorded              PolicyViolation    warning (Warning rules),
 ///                                                               critical (Error, Critical)
-///   notify_on_failure_only on the policy drops the two successes. Each (event, channel) is
+///     health_check.status_changed            HealthCheckAlert   critical (Down, CertMismatch),
+///                                                               warning (Degraded),
+///                                                               informational (back to Healthy)
+///   notify_on_failure_only on the policy drops the successes. Each (event, channel) is
 ///   one notification id, so replaying after a crash queues nothing twice.
 
 #include <functional>
@@ -27,6 +30,7 @@
 #include "actors/runtime/entity_runtime.hpp"
 #include "actors/schedulers/tick_report.hpp"
 #include "connectors/notifiers/notifier.hpp"
+#include "domain/expiry_alerts.hpp"
 #include "events/result.hpp"
 #include "infra/store/event_store.hpp"
 
@@ -68,8 +72,22 @@ class event_notifications {
                       position_store positions, size_t batch = 500);
   tick_report tick(events::timestamp_us now);
 
+  /// How an event is notified.
+  struct routed {
+    const char* type = nullptr;  ///< NotificationType; nullptr: not notified
+    const char* tier = "informational";
+    bool success = false;
+    std::string subject;
+  };
+
  private:
   void route(const events::recorded_event& e, tick_report& report);
+  void route_health(const events::recorded_event& e, const events::json_object& p,
+                    tick_report& report);
+  void queue_notifications(const events::recorded_event& e, const routed& r,
+                           const std::string& cert_id, const domain::alert_policy& policy,
+                           const std::string& owner_email, const std::string& subject,
+                           const std::string& message, tick_report& report);
 
   store::event_store& store_;
   actors::entity_runtime& runtime_;

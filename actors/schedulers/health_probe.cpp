@@ -39,6 +39,8 @@ endpoint_prober tls_endpoint_prober(const net::outbound_guard& guard) {
     out.ok = true;
     out.fingerprint_sha256_hex = served->fingerprint_sha256_hex;
     out.serial_hex = served->serial_hex;
+    out.tls_version = served->tls_version;
+    out.cipher_suite = served->cipher_suite;
     if (auto info = crypto::parse_certificate(served->pem)) {
       out.subject_dn = info->subject_dn;
       out.issuer_dn = info->issuer_dn;
@@ -66,6 +68,8 @@ events::json_object probe_body(const probe_outcome& o, events::timestamp_us chec
   set_text("serial", o.serial_hex);
   set_text("cert_subject", o.subject_dn);
   set_text("cert_issuer", o.issuer_dn);
+  set_text("tls_version", o.tls_version);
+  set_text("cipher_suite", o.cipher_suite);
   if (o.not_before > 0) b.set("cert_not_before", events::format_rfc3339(o.not_before * 1000000));
   if (o.not_after > 0) b.set("cert_not_after", events::format_rfc3339(o.not_after * 1000000));
   return b;

@@ -48,6 +48,8 @@ struct probe_outcome {
   std::string serial_hex;
   std::string subject_dn;
   std::string issuer_dn;
+  std::string tls_version;      ///< e.g. "TLSv1.3"
+  std::string cipher_suite;     ///< as OpenSSL names it
   std::int64_t not_before = 0;  ///< seconds since the epoch; 0 unknown
   std::int64_t not_after = 0;
 };

@@ -34,6 +34,8 @@ scan_prober tls_scan_prober(const net::outbound_guard& guard) {
     }
     out.tls = true;
     out.pem = std::move(served->pem);
+    out.chain = std::move(served->chain_pem);
+    out.tls_version = std::move(served->tls_version);
     return out;
   };
 }
@@ -199,11 +201,17 @@ network_scan_outcome network_scanner::impl::scan(const std::string& id,
     ++out.tls_endpoints;
     // One report holds at most max_discovery_items (the pipeline's cap); the rest are named
     // as an error so the operator splits the target rather than losing findings silently.
-    if (report.items.size() >= cap) {
+    if (report.items.size() + 1 + j.result.chain.size() > cap) {
       ++over_cap;
       continue;
     }
-    report.items.push_back({scan_source_path(j.ip, j.port), "PEM", std::move(j.result.pem)});
+    // The chain the endpoint sends is inventory too: an intermediate that expires breaks every
+    // endpoint that serves it. Its location is the endpoint, so the pipeline lists one
+    // intermediate once with every endpoint that sends it.
+    const std::string where = scan_source_path(j.ip, j.port);
+    report.items.push_back({where, "PEM", std::move(j.result.pem), j.result.tls_version});
+    for (auto& c : j.result.chain)
+      report.items.push_back({where, "PEM", std::move(c), j.result.tls_version});
   }
   if (over_cap > 0)
     report.errors.push_back(std::to_string(over_cap) + " TLS endpoint(s) past the first " +

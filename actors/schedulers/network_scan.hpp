@@ -29,8 +29,10 @@ namespace certctl::schedulers {
 /// What one probe of ip:port saw: the served leaf (PEM), or why there was none.
 struct scan_probe_result {
   bool tls = false;
-  std::string pem;
-  std::string error;  ///< when !tls: the cause, for the log
+  std::string pem;                 ///< the leaf
+  std::vector<std::string> chain;  ///< the certificates sent after it (intermediates, roots)
+  std::string tls_version;         ///< negotiated, e.g. "TLSv1.3"
+  std::string error;               ///< when !tls: the cause, for the log
 };
 
 /// Probes one address and port with `timeout_ms`; called on worker threads (thread-safe).

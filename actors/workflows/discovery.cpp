@@ -67,6 +67,7 @@ discovery_result record_discovery(entity_runtime& runtime, const discovery_repor
         .set("source_path", item.source_path)
         .set("source_format", item.source_format)
         .set("discovery_scan_id", scan_id);
+    if (!item.tls_version.empty()) b.set("tls_version", item.tls_version);
     const std::string id = domain::discovered_certificate_id(info->fingerprint_sha256_hex);
     auto recorded =
         runtime.execute("discovered_certificate",

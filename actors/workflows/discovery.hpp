@@ -25,6 +25,7 @@ struct discovered_item {
   std::string source_path;    ///< where it was found (file path, host:port, ARN, ...)
   std::string source_format;  ///< "PEM" or "DER" (informational)
   std::string pem;            ///< the certificate, PEM (DER findings are converted first)
+  std::string tls_version;    ///< network findings: the version the endpoint negotiated
 };
 
 struct discovery_report {

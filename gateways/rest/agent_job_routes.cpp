@@ -170,7 +170,7 @@ void add_discoveries(http::router& r, deployment_context& ctx) {
               return http::error_response(
                   400, "each certificate needs the strings 'pem_data' and 'source_path'");
             report.items.push_back(
-                {i.str("source_path"), i.str("source_format", "PEM"), i.str("pem_data")});
+                {i.str("source_path"), i.str("source_format", "PEM"), i.str("pem_data"), {}});
           }
           auto result = actors::record_discovery(ctx.runtime, report);
           if (!result.ok) return http::error_response(500, result.error);

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 
 #include "infra/crypto/certificate.hpp"
 #include "infra/crypto/detail/openssl.hpp"
@@ -84,6 +85,17 @@ std::string imap_starttls(int fd, steady::time_point deadline) {
   }
 }
 
+/// The certificate as PEM; nullopt when it does not encode.
+std::optional<std::string> pem_of(X509* cert) {
+  unsigned char* der = nullptr;
+  const int len = i2d_X509(cert, &der);
+  if (len <= 0) return std::nullopt;
+  const detail::ossl_ptr<unsigned char> der_owner(der);
+  auto pem = certificate_der_to_pem(bytes(der, der + len));
+  if (!pem) return std::nullopt;
+  return std::move(*pem);
+}
+
 }  // namespace
 
 result<served_certificate, outbound_error> probe_tls_certificate(
@@ -125,19 +137,21 @@ result<served_certificate, outbound_error> probe_tls_certificate(
   SSL_shutdown(ssl.get());
   if (!leaf) return fail(outbound_errc::protocol_error, peer + ": no certificate presented");
 
-  unsigned char* der = nullptr;
-  const int len = i2d_X509(leaf.get(), &der);
-  if (len <= 0) return fail(outbound_errc::protocol_error, peer + ": unreadable certificate");
-  const detail::ossl_ptr<unsigned char> der_owner(der);
-  const bytes der_bytes(der, der + len);
-  auto pem = certificate_der_to_pem(der_bytes);
-  if (!pem) return fail(outbound_errc::protocol_error, peer + ": " + pem.error().message);
+  auto pem = pem_of(leaf.get());
+  if (!pem) return fail(outbound_errc::protocol_error, peer + ": unreadable certificate");
   auto info = parse_certificate(*pem);
   if (!info) return fail(outbound_errc::protocol_error, peer + ": " + info.error().message);
   served_certificate out;
   out.fingerprint_sha256_hex = info->fingerprint_sha256_hex;
   out.serial_hex = info->serial_hex;
   out.pem = std::move(*pem);
+  // The client side's chain starts with the leaf; what follows is what the peer sent with it.
+  if (STACK_OF(X509)* sent = SSL_get_peer_cert_chain(ssl.get())) {
+    for (int i = 1; i < sk_X509_num(sent) && out.chain_pem.size() < max_served_chain; ++i)
+      if (auto c = pem_of(sk_X509_value(sent, i))) out.chain_pem.push_back(std::move(*c));
+  }
+  out.tls_version = SSL_get_version(ssl.get());
+  if (const char* cipher = SSL_get_cipher_name(ssl.get())) out.cipher_suite = cipher;
   return out;
 }
 

@@ -175,6 +175,49 @@ BOOST_AUTO_TEST_CASE(a_failure_only_policy_gets_no_renewal_success) {
   BOOST_TEST(successes[0].str("channel") == "Email");  // no matrix: Email
 }
 
+BOOST_AUTO_TEST_CASE(endpoint_health_transitions_alert_by_tier_and_recovery_is_a_success) {
+  scheduler_fixture f;
+  f.policy("rp-1", R"("alert_channels":{"critical":["PagerDuty"],"informational":["Slack"]})");
+  memory_positions positions;
+  schedulers::event_notifications follower(*f.store, f.runtime, positions.store());
+  follower.tick(t0);  // starts at the head
+  f.active_certificate("mc-1", "rp-1", t0 + 90 * us_per_day);
+  const std::string fp(64, 'a');
+  BOOST_REQUIRE(f.exec("health_check", "health_check.create", "hc-linked",
+                       R"({"endpoint":"api.example.test:443","certificate_id":"mc-1",)"
+                       R"("failure_threshold":1,"expected_fingerprint":")" +
+                           fp + R"("})")
+                    .ok());
+  BOOST_REQUIRE(f.exec("health_check", "health_check.create", "hc-bare",
+                       R"({"endpoint":"10.0.0.9:8443","failure_threshold":1})")
+                    .ok());
+  const std::string checked_at = events::format_rfc3339(t0);
+  auto probe = [&](const char* id, const std::string& fields) {
+    BOOST_REQUIRE(f.exec("health_check", "health_check.record_probe", id,
+                         R"({"checked_at":")" + checked_at + R"(",)" + fields + "}")
+                      .ok());
+  };
+  const std::string served_ok = R"("ok":true,"observed_fingerprint":")" + fp + R"(")";
+  probe("hc-linked", served_ok);  // the first status, Healthy: not an alert
+  probe("hc-linked", R"("ok":true,"observed_fingerprint":")" + std::string(64, 'b') + R"(")");
+  probe("hc-linked", served_ok);  // back to Healthy: a success, Slack by the matrix
+  probe("hc-bare", R"("ok":false,"failure_reason":"connection refused")");  // first status Down
+  follower.tick(t0 + us_per_second);
+
+  const auto alerts = notifications_of_type(f, "HealthCheckAlert");
+  BOOST_REQUIRE(alerts.size() == 3u);
+  BOOST_TEST(alerts[0].str("channel") == "PagerDuty");  // CertMismatch: critical
+  BOOST_TEST(alerts[0].str("certificate_id") == "mc-1");
+  BOOST_TEST(alerts[0].str("subject").find("api.example.test:443") != std::string::npos);
+  BOOST_TEST(alerts[0].str("message").find(std::string(64, 'b')) != std::string::npos);
+  BOOST_TEST(alerts[1].str("channel") == "Slack");  // recovery: informational
+  BOOST_TEST(alerts[1].str("subject").find("healthy again") != std::string::npos);
+  BOOST_TEST(alerts[2].str("channel") == "Email");  // no certificate: the default matrix
+  BOOST_TEST(!alerts[2].has("certificate_id"));
+  BOOST_TEST(alerts[2].str("severity") == "critical");
+  BOOST_TEST(alerts[2].str("message").find("connection refused") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(event_type_patterns) {
   BOOST_TEST(schedulers::subscribed({"*"}, "job.created"));
   BOOST_TEST(schedulers::subscribed({"certificate.*"}, "certificate.revoked"));
