@@ -1,7 +1,8 @@
 // Endpoint health checks end to end: the built server probes a real TLS endpoint
 // (`openssl s_server` on loopback with certificates the test made): Healthy with the pinned
 // certificate, CertMismatch when another is served, Down once the endpoint is gone for the
-// threshold, then acknowledged; an address the outbound guard does not allow is never reached.
+// threshold, then acknowledged, and both bad transitions alerted through the notification
+// system; an address the outbound guard does not allow is never reached.
 // Every JSON answer is captured for spec_check.py.
 #define BOOST_TEST_MODULE integration_health_check
 #include <arpa/inet.h>
@@ -73,8 +74,29 @@ server_options probing_server() {
   server_options o;
   o.extra_env = {{"CERTCTL_HEALTH_CHECK_ENABLED", "true"},
                  {"CERTCTL_HEALTH_CHECK_MIN_INTERVAL_SECONDS", "1"},
-                 {"CERTCTL_OUTBOUND_ALLOW_CIDRS", "127.0.0.1/32"}};
+                 {"CERTCTL_OUTBOUND_ALLOW_CIDRS", "127.0.0.1/32"},
+                 // A configured channel turns on event-driven notifications; delivery is the
+                 // notification test's subject, so nothing needs to listen here.
+                 {"CERTCTL_SLACK_WEBHOOK_URL", "https://127.0.0.1:56549/services/T0/B0/x"},
+                 {"CERTCTL_NOTIFICATION_INTERVAL", "1s"}};
   return o;
+}
+
+/// The HealthCheckAlert notifications' subjects, once at least `count` exist (up to 30 s).
+std::vector<std::string> wait_for_alerts(api& client, size_t count) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  for (;;) {
+    auto r = client.get("/api/v1/notifications?per_page=100");
+    BOOST_REQUIRE_MESSAGE(r.status == 200, r.describe());
+    std::vector<std::string> subjects;
+    auto doc = r.json();
+    for (const auto& n : doc["data"].GetArray())
+      if (str(n, "type") == "HealthCheckAlert") subjects.push_back(str(n, "message"));
+    if (subjects.size() >= count) return subjects;
+    BOOST_REQUIRE_MESSAGE(std::chrono::steady_clock::now() < deadline,
+                          "fewer than " << count << " health alerts: " << r.body);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
 }
 
 }  // namespace
@@ -140,6 +162,19 @@ BOOST_AUTO_TEST_CASE(a_swapped_certificate_is_a_mismatch_a_dead_endpoint_goes_do
   BOOST_TEST(listed.json()["total"].GetInt64() == 1);
   auto acked = client.get("/api/v1/health-checks/" + id, ack.position());
   BOOST_TEST(acked.json()["acknowledged"].GetBool() == true);
+
+  // Each bad transition was alerted through the notification system (the first Healthy was
+  // not): the mismatch names what was served, the outage why.
+  const auto alerts = wait_for_alerts(client, 2);
+  BOOST_TEST(alerts.size() == 2u);
+  bool mismatch_alert = false, down_alert = false;
+  for (const auto& m : alerts) {
+    mismatch_alert |= m.find("unexpected certificate") != std::string::npos &&
+                      m.find(lower_hex(fp_b)) != std::string::npos;
+    down_alert |= m.find("is down") != std::string::npos;
+  }
+  BOOST_TEST(mismatch_alert);
+  BOOST_TEST(down_alert);
 }
 
 BOOST_AUTO_TEST_CASE(an_address_outside_the_allowed_ranges_is_refused_by_the_guard) {

@@ -1,6 +1,7 @@
 // The network TLS scanner end to end: the built server scans 127.0.0.1/32 where the test runs
-// three `openssl s_server` endpoints with certificates it made (plus one closed port): exactly
-// those three are discovered, once each, as server-scanner findings at ip:port; a second scan
+// three `openssl s_server` endpoints with certificates it made (plus one closed port; one
+// endpoint also sends its issuing CA): exactly those three leaves and that CA are discovered,
+// once each, as server-scanner findings at ip:port; a second scan
 // adds no duplicates. The scan target's caps (/20, 20 ports) are refused at create, a reserved
 // address is refused by the outbound guard without the allow-list, and the periodic loop
 // (CERTCTL_NETWORK_SCAN_ENABLED) scans on its own. Every JSON answer is captured for
@@ -36,6 +37,17 @@ constexpr int closed_port = 56619;  ///< nothing listens here
 
 /// A self-signed certificate and key `dir`/`name`.{pem,key}; returns its SHA-256 fingerprint
 /// in lower-case hex.
+std::string fingerprint_of(const std::string& pem_file) {
+  auto fp = run_shell("openssl x509 -noout -fingerprint -sha256 -in " + shell_quote(pem_file));
+  BOOST_REQUIRE(fp.exit_code == 0);
+  const auto eq = fp.out.find('=');
+  BOOST_REQUIRE(eq != std::string::npos);
+  std::string out;
+  for (char c : fp.out.substr(eq + 1, 95))
+    if (c != ':') out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  return out;
+}
+
 std::string make_certificate(const std::string& dir, const std::string& name) {
   const std::string base = dir + "/" + name;
   auto r = run_shell(
@@ -44,14 +56,26 @@ std::string make_certificate(const std::string& dir, const std::string& name) {
       name + ".scan.test -keyout " + shell_quote(base + ".key") + " -out " +
       shell_quote(base + ".pem") + " 2>&1");
   BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.out);
-  auto fp = run_shell("openssl x509 -noout -fingerprint -sha256 -in " + shell_quote(base + ".pem"));
-  BOOST_REQUIRE(fp.exit_code == 0);
-  const auto eq = fp.out.find('=');
-  BOOST_REQUIRE(eq != std::string::npos);
-  std::string out;
-  for (char c : fp.out.substr(eq + 1, 95))
-    if (c != ':') out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-  return out;
+  return fingerprint_of(base + ".pem");
+}
+
+/// A leaf `dir`/`name`.{pem,key} issued by a fresh CA that the endpoint sends after it
+/// (`name`.chain.pem); returns the fingerprints of the leaf and of the CA.
+std::pair<std::string, std::string> make_chained_certificate(const std::string& dir,
+                                                             const std::string& name) {
+  const std::string base = dir + "/" + name, ca = base + "-ca";
+  const std::string ec = " -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes";
+  auto r = run_shell(
+      "openssl req -x509" + ec + " -days 90 -subj /CN=" + name + "-issuing-ca -addext " +
+      "basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign -keyout " +
+      shell_quote(ca + ".key") + " -out " + shell_quote(base + ".chain.pem") + " 2>&1 && " +
+      "openssl req" + ec + " -subj /CN=" + name + ".scan.test -keyout " +
+      shell_quote(base + ".key") + " -out " + shell_quote(base + ".csr") + " 2>&1 && " +
+      "openssl x509 -req -days 30 -in " + shell_quote(base + ".csr") + " -CA " +
+      shell_quote(base + ".chain.pem") + " -CAkey " + shell_quote(ca + ".key") +
+      " -CAcreateserial -out " + shell_quote(base + ".pem") + " 2>&1");
+  BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.out);
+  return {fingerprint_of(base + ".pem"), fingerprint_of(base + ".chain.pem")};
 }
 
 server_options allowing_loopback() {
@@ -88,9 +112,12 @@ BOOST_AUTO_TEST_SUITE(network_scan)
 BOOST_AUTO_TEST_CASE(three_loopback_tls_servers_are_discovered_once_each) {
   temp_dir dir;
   std::map<std::string, std::string> expected;  // fingerprint -> ip:port
-  for (int i = 0; i < 3; ++i)
+  for (int i = 0; i < 2; ++i)
     expected[make_certificate(dir.path, "ep" + std::to_string(i))] =
         "127.0.0.1:" + std::to_string(first_port + i);
+  // The third endpoint sends its issuing CA after the leaf: both are inventoried there.
+  const auto [leaf2, ca2] = make_chained_certificate(dir.path, "ep2");
+  expected[leaf2] = expected[ca2] = "127.0.0.1:" + std::to_string(first_port + 2);
   server_process server(dir.path + "/data", allowing_loopback());
   api client(server);
   tls_endpoint a(dir.path + "/ep0", first_port), b(dir.path + "/ep1", first_port + 1),
@@ -107,11 +134,11 @@ BOOST_AUTO_TEST_CASE(three_loopback_tls_servers_are_discovered_once_each) {
 
   auto scanned = client.post("/api/v1/network-scan-targets/" + id + "/scan", "");
   BOOST_REQUIRE_MESSAGE(scanned.status == 202, scanned.describe());
-  BOOST_TEST(scanned.json()["certificates_found"].GetInt64() == 3);
-  BOOST_TEST(scanned.json()["certificates_new"].GetInt64() == 3);
+  BOOST_TEST(scanned.json()["certificates_found"].GetInt64() == 4);
+  BOOST_TEST(scanned.json()["certificates_new"].GetInt64() == 4);
   BOOST_TEST(scanned.json()["probes"].GetInt64() == 4);
   auto found = scanner_findings(client, scanned.position());
-  BOOST_TEST(found.size() == 3u);
+  BOOST_TEST(found.size() == 4u);
   for (const auto& [fp, path] : expected) {
     BOOST_REQUIRE_MESSAGE(found.count(fp) == 1, "not discovered: " << path);
     BOOST_TEST(found[fp] == std::set<std::string>{path});
@@ -120,16 +147,16 @@ BOOST_AUTO_TEST_CASE(three_loopback_tls_servers_are_discovered_once_each) {
   // The same endpoints again: seen again, nothing new.
   auto again = client.post("/api/v1/network-scan-targets/" + id + "/scan", "");
   BOOST_REQUIRE_MESSAGE(again.status == 202, again.describe());
-  BOOST_TEST(again.json()["certificates_found"].GetInt64() == 3);
+  BOOST_TEST(again.json()["certificates_found"].GetInt64() == 4);
   BOOST_TEST(again.json()["certificates_new"].GetInt64() == 0);
   auto after = scanner_findings(client, again.position());
-  BOOST_TEST(after.size() == 3u);
+  BOOST_TEST(after.size() == 4u);
   for (const auto& [fp, path] : expected) BOOST_TEST(after[fp] == std::set<std::string>{path});
 
   // The target carries its last scan; the scans are on the discovery scan list.
   auto target = client.get("/api/v1/network-scan-targets/" + id, again.position());
   BOOST_REQUIRE_MESSAGE(target.status == 200, target.describe());
-  BOOST_TEST(target.json()["last_scan_certs_found"].GetInt64() == 3);
+  BOOST_TEST(target.json()["last_scan_certs_found"].GetInt64() == 4);
   BOOST_TEST(!str(target.json(), "last_scan_at").empty());
   BOOST_TEST(target.json()["last_scan_duration_ms"].GetInt64() >= 0);
   auto scans = client.get("/api/v1/discovery-scans", again.position());

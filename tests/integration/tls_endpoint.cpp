@@ -30,9 +30,14 @@ tls_endpoint::tls_endpoint(const std::string& base, int port) {
   BOOST_REQUIRE(pid_ >= 0);
   if (pid_ == 0) {
     const std::string accept = "127.0.0.1:" + std::to_string(port);
-    const std::string cert = base + ".pem", key = base + ".key";
-    ::execlp("openssl", "openssl", "s_server", "-quiet", "-www", "-accept", accept.c_str(), "-cert",
-             cert.c_str(), "-key", key.c_str(), static_cast<char*>(nullptr));
+    const std::string cert = base + ".pem", key = base + ".key", chain = base + ".chain.pem";
+    if (::access(chain.c_str(), R_OK) == 0)
+      ::execlp("openssl", "openssl", "s_server", "-quiet", "-www", "-accept", accept.c_str(),
+               "-cert", cert.c_str(), "-key", key.c_str(), "-cert_chain", chain.c_str(),
+               static_cast<char*>(nullptr));
+    else
+      ::execlp("openssl", "openssl", "s_server", "-quiet", "-www", "-accept", accept.c_str(),
+               "-cert", cert.c_str(), "-key", key.c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
   }
   // Ready when it accepts: bounded, and the loop ends as soon as it listens.

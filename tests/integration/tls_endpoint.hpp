@@ -1,6 +1,7 @@
 #pragma once
 /// A real TLS endpoint for the tests that probe one (health checks, the network scanner):
-/// `openssl s_server -www` serving `<base>.pem` / `<base>.key` on 127.0.0.1:`port`.
+/// `openssl s_server -www` serving `<base>.pem` / `<base>.key` on 127.0.0.1:`port`, and after
+/// the leaf the certificates of `<base>.chain.pem` when that file exists.
 
 #include <sys/types.h>
 

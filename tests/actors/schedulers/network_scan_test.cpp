@@ -22,12 +22,13 @@ using namespace certctl::test;
 
 namespace {
 
-std::string self_signed(const std::string& cn) {
+std::string self_signed(const std::string& cn, bool is_ca = false) {
   auto key = crypto::generate_key();
   BOOST_REQUIRE(key.ok());
   crypto::certificate_template t;
   t.public_key_der = key->public_key.spki_der;
   t.subject.common_name = cn;
+  t.is_ca = is_ca;
   t.not_before = 1790000000;
   t.not_after = 1790000000 + 86400 * 30;
   auto pem = crypto::self_sign(key->pem, t);
@@ -44,6 +45,7 @@ net::ip_address ip(const std::string& text) {
 /// Serves `pem` on the listed ip:port pairs, nothing elsewhere; records concurrency and threads.
 struct scripted_network {
   std::map<std::string, std::string> served;  ///< ip:port -> PEM
+  std::vector<std::string> chain;             ///< what every endpoint sends after its leaf
   std::mutex mu;
   std::vector<std::string> probed;
   std::set<std::thread::id> threads;
@@ -67,6 +69,8 @@ struct scripted_network {
         if (it != served.end()) {
           r.tls = true;
           r.pem = it->second;
+          r.chain = chain;
+          r.tls_version = "TLSv1.3";
         } else {
           r.error = "connect_failed: connection refused";
         }
@@ -101,6 +105,41 @@ BOOST_AUTO_TEST_CASE(a_range_expands_to_its_hosts) {
   BOOST_TEST(schedulers::scan_hosts("10.0.0.0/19").empty());  // past the cap
   BOOST_TEST(schedulers::scan_hosts("nonsense").empty());
   BOOST_TEST(schedulers::scan_source_path(ip("2001:db8::1"), 443) == "[2001:db8::1]:443");
+}
+
+BOOST_AUTO_TEST_CASE(the_served_chain_is_inventoried_and_a_busy_certificate_keeps_100_locations) {
+  scheduler_fixture f;
+  net::outbound_guard guard({net::parse_cidr("127.0.0.0/24").value()});
+  scripted_network net_;
+  const std::string leaf = self_signed("shared.scan.test"),
+                    issuing = self_signed("Issuing CA", true);
+  for (int host = 1; host <= 150; ++host)
+    net_.served["127.0.0." + std::to_string(host) + ":443"] = leaf;
+  net_.chain = {issuing};
+  schedulers::network_scanner scanner(f.runtime, guard, f.clock, net_.fn(), {});
+  BOOST_REQUIRE(f.exec("network_scan_target", "network_scan_target.create", "nst-busy",
+                       R"({"name":"busy","cidrs":["127.0.0.0/24"],"ports":[443]})")
+                    .ok());
+  auto scan = scanner.scan("nst-busy", "apikey:test", "req-busy");
+  BOOST_REQUIRE_MESSAGE(scan.ok, scan.error);
+  BOOST_TEST(scan.tls_endpoints == 150);
+  BOOST_TEST(scan.scan.int64("certificates_found") == 300);  // each leaf and its chain
+  BOOST_TEST(scan.scan.int64("certificates_new") == 2);
+
+  for (const auto& pem : {leaf, issuing}) {
+    auto found = f.runtime.read("discovered_certificate", discovered_id(pem));
+    BOOST_REQUIRE(found.ok());
+    BOOST_TEST(found->view.int64("times_seen") == 150);
+    const auto locations = found->view.object_array("locations");
+    BOOST_REQUIRE(locations.size() == domain::max_discovery_locations);
+    BOOST_TEST(found->view.boolean("locations_truncated"));
+    // The most recent sightings are kept, the latest last.
+    BOOST_TEST(locations.back().str("source_path") == "127.0.0.150:443");
+    BOOST_TEST(locations.front().str("source_path") == "127.0.0.51:443");
+    BOOST_TEST(locations.back().str("tls_version") == "TLSv1.3");
+  }
+  auto issuing_found = f.runtime.read("discovered_certificate", discovered_id(issuing));
+  BOOST_TEST(issuing_found->view.boolean("is_ca"));
 }
 
 BOOST_AUTO_TEST_CASE(probes_run_on_a_bounded_pool_and_findings_are_deduplicated) {
