@@ -91,7 +91,7 @@ BOOST_FIXTURE_TEST_CASE(one_certificate_found_twice_is_one_discovery_with_two_lo
   actors::discovery_report net;
   net.source = "network";
   net.source_id = "nst-1";
-  net.items = {{"10.0.0.5:443", "DER", shared}};
+  net.items = {{"10.0.0.5:443", "DER", shared, {}}};
   auto via_network = actors::record_discovery(runtime, net);
   BOOST_REQUIRE_MESSAGE(via_network.ok, via_network.error);
   BOOST_TEST(via_network.scan.int64("certificates_new") == 0);
