@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
+#include <thread>
 
 #include "actors/schedulers/ari_check.hpp"
 #include "actors/schedulers/job_timeout.hpp"
@@ -320,9 +321,18 @@ BOOST_AUTO_TEST_CASE(a_hanging_issuer_holds_at_most_its_share_of_the_workers) {
       std::unique_lock<std::mutex> lock(mu);
       BOOST_REQUIRE(cv.wait_for(lock, std::chrono::seconds(60), [&] { return done; }));
     }
+    // The worker that took the first hanging task may not have reached the CA yet on a loaded
+    // machine: wait for it, then the second hanging task must still wait in the queue.
+    for (int i = 0; i < 1000; ++i) {
+      {
+        std::lock_guard<std::mutex> lock(hang.mu);
+        if (hang.entered >= 1) break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
     {
       std::lock_guard<std::mutex> lock(hang.mu);
-      BOOST_TEST(hang.entered == 1);  // the second hanging task still waits in the queue
+      BOOST_TEST(hang.entered == 1);
     }
     BOOST_TEST(f.view("job", "job-mc-ok").str("order_state") == "pending");
     hang.release();
