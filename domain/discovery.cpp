@@ -9,10 +9,11 @@ namespace certctl::domain {
 namespace {
 
 /// The reference's agent_id of a finding: the agent for filesystem scans, the sentinel
-/// "server-scanner" for the network scanner, and the source's own sentinel id for the cloud
-/// sources ("cloud-aws-sm", ...), so `?agent_id=` filters every source alike.
+/// "server-scanner" for the server's own TLS probes (the network scanner, and the endpoint
+/// health checks, whose source stays "health-check"), and the source's own sentinel id for
+/// the cloud sources ("cloud-aws-sm", ...), so `?agent_id=` filters every source alike.
 std::string discovery_agent_id(const std::string& source, const std::string& source_id) {
-  if (source == "server-scanner") return "server-scanner";
+  if (source == "server-scanner" || source == "health-check") return "server-scanner";
   return source_id;
 }
 

@@ -8,6 +8,7 @@
 #include <set>
 #include <thread>
 
+#include "actors/workflows/discovery.hpp"
 #include "domain/health_check.hpp"
 #include "events/time.hpp"
 #include "infra/crypto/certificate.hpp"
@@ -41,6 +42,8 @@ endpoint_prober tls_endpoint_prober(const net::outbound_guard& guard) {
     out.serial_hex = served->serial_hex;
     out.tls_version = served->tls_version;
     out.cipher_suite = served->cipher_suite;
+    out.pem = served->pem;
+    out.chain = served->chain_pem;
     if (auto info = crypto::parse_certificate(served->pem)) {
       out.subject_dn = info->subject_dn;
       out.issuer_dn = info->issuer_dn;
@@ -95,6 +98,7 @@ struct health_probe_loop::impl {
   std::deque<health_probe_target> queue;
   std::set<std::string> pending;                           ///< queued or in progress
   std::map<std::string, events::timestamp_us> dispatched;  ///< check id -> last queued at
+  std::map<std::string, std::string> inventoried;          ///< check id -> fingerprint last fed
   bool stopping = false;
   std::vector<std::thread> workers;
 
@@ -126,7 +130,38 @@ struct health_probe_loop::impl {
                         probe_body(outcome, checked_at),
                         "health_probe:" + t.id + ":" + std::to_string(checked_at),
                         outcome.ok ? "ok" : outcome.failure_reason);
+    if (outcome.ok && !outcome.pem.empty()) inventory(t, outcome, report);
     if (on_probe) on_probe(report);
+  }
+
+  /// What a monitored endpoint serves belongs in the one inventory too (source "health-check",
+  /// the endpoint as location, the chain with it). Fed when the served leaf differs from the
+  /// last one this process fed for the check, not on every probe: a check probed every 30 s
+  /// would otherwise add a discovery scan per probe. After a restart the first probe feeds
+  /// again, which the pipeline records as one more sighting of a known certificate.
+  void inventory(const health_probe_target& t, const probe_outcome& o, tick_report& report) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      auto it = inventoried.find(t.id);
+      if (it != inventoried.end() && it->second == o.fingerprint_sha256_hex) return;
+    }
+    actors::discovery_report d;
+    d.source = "health-check";
+    d.source_id = t.id;
+    d.principal = "system:health";
+    d.correlation_id = "health_inventory:" + t.id + ":" + o.fingerprint_sha256_hex.substr(0, 16);
+    d.items.push_back({t.endpoint, "PEM", o.pem, o.tls_version});
+    for (const auto& c : o.chain) d.items.push_back({t.endpoint, "PEM", c, o.tls_version});
+    auto recorded = actors::record_discovery(runtime, d);
+    loop_action a;
+    a.command = "discovery.record";
+    a.entity_id = t.id;
+    a.ok = recorded.ok;
+    a.detail = recorded.ok ? t.endpoint : recorded.error;
+    report.actions.push_back(std::move(a));
+    if (!recorded.ok) return;
+    std::lock_guard<std::mutex> lock(mu);
+    inventoried[t.id] = o.fingerprint_sha256_hex;
   }
 };
 

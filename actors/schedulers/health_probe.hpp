@@ -48,9 +48,11 @@ struct probe_outcome {
   std::string serial_hex;
   std::string subject_dn;
   std::string issuer_dn;
-  std::string tls_version;      ///< e.g. "TLSv1.3"
-  std::string cipher_suite;     ///< as OpenSSL names it
-  std::int64_t not_before = 0;  ///< seconds since the epoch; 0 unknown
+  std::string tls_version;         ///< e.g. "TLSv1.3"
+  std::string cipher_suite;        ///< as OpenSSL names it
+  std::string pem;                 ///< the served leaf ("" when not read)
+  std::vector<std::string> chain;  ///< what the endpoint sent after it
+  std::int64_t not_before = 0;     ///< seconds since the epoch; 0 unknown
   std::int64_t not_after = 0;
 };
 

@@ -9,6 +9,10 @@
 #include <thread>
 
 #include "actors/schedulers/health_probe.hpp"
+#include "domain/discovery.hpp"
+#include "infra/crypto/certificate.hpp"
+#include "infra/crypto/keys.hpp"
+#include "infra/crypto/signer.hpp"
 #include "projections/health_check_projection.hpp"
 #include "tests/actors/schedulers/scheduler_fixture.hpp"
 #include "tools/server/health_check_adapter.hpp"
@@ -36,6 +40,16 @@ struct scripted_prober {
     next.not_after = not_after;
     next.response_time_ms = 3;
   }
+  /// Serves a real certificate (with a chain), as the TLS probe would read it.
+  void serve_pem(const std::string& pem, const std::vector<std::string>& chain) {
+    auto info = crypto::parse_certificate(pem);
+    BOOST_REQUIRE(info.ok());
+    serve(info->fingerprint_sha256_hex, info->not_after);
+    std::lock_guard<std::mutex> lock(mu);
+    next.pem = pem;
+    next.chain = chain;
+    next.tls_version = "TLSv1.3";
+  }
   void refuse() {
     std::lock_guard<std::mutex> lock(mu);
     next = {};
@@ -54,6 +68,26 @@ struct scripted_prober {
     };
   }
 };
+
+std::string self_signed(const std::string& cn, bool is_ca) {
+  auto key = crypto::generate_key();
+  BOOST_REQUIRE(key.ok());
+  crypto::certificate_template t;
+  t.public_key_der = key->public_key.spki_der;
+  t.subject.common_name = cn;
+  t.is_ca = is_ca;
+  t.not_before = 1790000000;
+  t.not_after = 1790000000 + 86400 * 30;
+  auto pem = crypto::self_sign(key->pem, t);
+  BOOST_REQUIRE(pem.ok());
+  return *pem;
+}
+
+std::string discovered_id(const std::string& pem) {
+  auto info = crypto::parse_certificate(pem);
+  BOOST_REQUIRE(info.ok());
+  return domain::discovered_certificate_id(info->fingerprint_sha256_hex);
+}
 
 struct health_fixture : scheduler_fixture {
   server::health_check_adapter due{db};
@@ -140,6 +174,42 @@ BOOST_AUTO_TEST_CASE(in_a_cluster_a_node_probes_only_the_checks_it_owns) {
   BOOST_REQUIRE(due.size() == 1u);
   BOOST_TEST(due[0].id == "hc-2");
   BOOST_TEST(f.due.due(t0, 2, error).size() == 2u);  // a single node: all, up to the limit
+}
+
+BOOST_AUTO_TEST_CASE(what_a_check_sees_joins_the_inventory_once_per_served_certificate) {
+  health_fixture f;
+  BOOST_REQUIRE(f.exec("health_check", "health_check.create", "hc-inv",
+                       R"({"endpoint":"shop.test:443","check_interval_seconds":60})")
+                    .ok());
+  f.project();
+  const std::string ca = self_signed("Shop CA", true), a = self_signed("shop.test", false),
+                    b = self_signed("shop.test", false);
+  scripted_prober endpoint;
+  endpoint.serve_pem(a, {ca});
+  schedulers::health_probe_loop loop(f.runtime, f.due, f.clock, endpoint.fn(), {1, 16, 200});
+  for (int minute = 0; minute < 3; ++minute) {  // the same certificate three times
+    loop.tick(f.at(t0 + minute * 61 * us_per_second));
+    loop.drain();
+    f.project();
+  }
+  BOOST_TEST(f.events_of("discovery_scan.completed").size() == 1u);
+  auto leaf = f.runtime.read("discovered_certificate", discovered_id(a));
+  BOOST_REQUIRE(leaf.ok());
+  BOOST_TEST(leaf->view.str("source") == "health-check");
+  BOOST_TEST(leaf->view.str("agent_id") == "server-scanner");
+  BOOST_TEST(leaf->view.str("source_path") == "shop.test:443");
+  BOOST_TEST(leaf->view.object_array("locations").front().str("tls_version") == "TLSv1.3");
+  auto issuing = f.runtime.read("discovered_certificate", discovered_id(ca));
+  BOOST_REQUIRE(issuing.ok());
+  BOOST_TEST(issuing->view.boolean("is_ca"));
+
+  endpoint.serve_pem(b, {ca});  // a new certificate is served: it joins the inventory
+  loop.tick(f.at(t0 + 4 * 61 * us_per_second));
+  loop.drain();
+  BOOST_TEST(f.events_of("discovery_scan.completed").size() == 2u);
+  BOOST_TEST(f.runtime.read("discovered_certificate", discovered_id(b)).ok());
+  BOOST_TEST(
+      f.runtime.read("discovered_certificate", discovered_id(ca))->view.int64("times_seen") == 2);
 }
 
 BOOST_AUTO_TEST_CASE(a_read_model_failure_is_reported_and_probes_nothing) {
