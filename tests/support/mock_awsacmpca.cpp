@@ -189,7 +189,7 @@ mock_awsacmpca::mock_awsacmpca(const mock_ca_material& ca, int port)
         auto d = crypto::base64url_decode(b);
         if (d) decoded = *d;
       }
-      if (decoded.empty() || !crypto::parse_csr(decoded))
+      if (st->malformed_csr || decoded.empty() || !crypto::parse_csr(decoded))
         return aws_error(res, 400, "MalformedCSRException",
                          "The certificate signing request is invalid.");
       mock_pca_certificate c;

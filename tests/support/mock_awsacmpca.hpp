@@ -53,6 +53,7 @@ struct mock_awsacmpca_state {
   int throttle_next = 0;  ///< answer this many calls ThrottlingException
   bool deny_access = false;
   bool fail_requests = false;  ///< issued requests end as RequestFailedException
+  bool malformed_csr = false;  ///< IssueCertificate answers MalformedCSRException
   int issue_calls = 0, get_calls = 0, throttled = 0;
   std::vector<std::string> access_keys_seen;
   std::string last_error;

@@ -200,6 +200,9 @@ mock_googlecas::mock_googlecas(const mock_ca_material& ca, int port)
     ++st->create_calls;
     if (st->no_enabled_ca)
       return rpc_error(res, 400, "FAILED_PRECONDITION", "There are no enabled CAs in the CA Pool.");
+    if (st->reject_csr)
+      return rpc_error(res, 400, "INVALID_ARGUMENT",
+                       "The CSR's key type is not allowed by the CA pool's issuance policy.");
     const std::string id = req.get_param_value("certificateId");
     const std::string request_id = req.get_param_value("requestId");
     if (!std::regex_match(id, std::regex("[a-zA-Z0-9_-]{1,63}")))

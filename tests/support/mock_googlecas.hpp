@@ -40,11 +40,12 @@ struct mock_googlecas_state {
   std::map<std::string, std::string> request_ids;  ///< requestId -> certificate name
   int create_calls = 0;
   // Failure injection, consumed in order.
-  int throttle_next = 0;               ///< answer this many calls 429 RESOURCE_EXHAUSTED
-  std::string retry_after = "1";       ///< their Retry-After
-  bool deny_permission = false;        ///< 403 PERMISSION_DENIED on every API call
-  bool no_enabled_ca = false;          ///< 400 FAILED_PRECONDITION on create
-  bool revoke_all_tokens = false;      ///< the next API call finds its token revoked (401)
+  int throttle_next = 0;           ///< answer this many calls 429 RESOURCE_EXHAUSTED
+  std::string retry_after = "1";   ///< their Retry-After
+  bool deny_permission = false;    ///< 403 PERMISSION_DENIED on every API call
+  bool no_enabled_ca = false;      ///< 400 FAILED_PRECONDITION on create
+  bool reject_csr = false;         ///< 400 INVALID_ARGUMENT on create (the pool's issuance policy)
+  bool revoke_all_tokens = false;  ///< the next API call finds its token revoked (401)
   std::chrono::milliseconds delay{0};  ///< API calls wait this long first
   std::string last_error;
 };

@@ -238,6 +238,13 @@ BOOST_AUTO_TEST_CASE(the_documented_errors_map_to_what_the_caller_can_do) {
   BOOST_TEST(missing.error().code == connectors::issuer_errc::invalid_request);
   BOOST_TEST(contains(missing.error().message, "ResourceNotFoundException"));
 
+  server.state().malformed_csr = true;
+  auto malformed = make(config())->issue(request_for("a.example.test"));
+  server.state().malformed_csr = false;
+  BOOST_REQUIRE(!malformed.ok());
+  BOOST_TEST(malformed.error().code == connectors::issuer_errc::bad_csr);
+  BOOST_TEST(contains(malformed.error().message, "MalformedCSRException"));
+
   auto rsa = config();
   rsa.set("signing_algorithm", "SHA256WITHRSA");
   auto mismatch = make(rsa)->issue(request_for("a.example.test"));

@@ -194,6 +194,13 @@ BOOST_AUTO_TEST_CASE(the_documented_errors_map_to_what_the_caller_can_do) {
   BOOST_TEST(contains(precondition.error().message, "FAILED_PRECONDITION"));
   server.state().no_enabled_ca = false;
 
+  server.state().reject_csr = true;
+  auto refused = issuer->issue(request_for("a.example.test"));
+  BOOST_REQUIRE(!refused.ok());
+  BOOST_TEST(refused.error().code == connectors::issuer_errc::policy_violation);
+  BOOST_TEST(contains(refused.error().message, "INVALID_ARGUMENT"));
+  server.state().reject_csr = false;
+
   auto c = config();
   c.set("ca_pool", "no-such-pool");
   auto missing = make(c)->issue(request_for("a.example.test"));
