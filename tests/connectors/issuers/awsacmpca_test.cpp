@@ -461,3 +461,44 @@ BOOST_AUTO_TEST_CASE(an_issuer_signs_with_instance_role_credentials_and_their_se
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(rotation)
+
+BOOST_AUTO_TEST_CASE(
+    rotated_instance_role_keys_are_fetched_again_when_aws_refuses_the_cached_ones) {
+  temp_dir tmp;
+  auto material = t::make_mock_ca(tmp.path(), "pca");
+  t::mock_awsacmpca server(material, pca_port);
+  t::mock_imds imds(imds_port);
+  server.state().keys["ASIAIMDSEXAMPLE"] = {"imds-secret", "imds-session"};
+  events::json_object c;
+  c.set("region", "us-east-1")
+      .set("ca_arn", server.state().ca_arn)
+      .set("endpoint_url", server.url())
+      .set("ca_bundle_path", material.root_path)
+      .set("instance_metadata_url", imds.url())
+      .set("timeout_seconds", 5);
+  BOOST_REQUIRE(std::getenv("AWS_ACCESS_KEY_ID") == nullptr);
+  auto issuer = connectors::awsacmpca::make_aws_acm_pca_issuer({"iss-pca", c}, loopback_context());
+  BOOST_REQUIRE(issuer.ok());
+  BOOST_REQUIRE((*issuer)->issue(request_for("one.example.test")).ok());
+  BOOST_TEST(imds.state().credential_gets == 1);
+  // The role's keys rotate: AWS no longer knows the cached ones, the metadata server has new.
+  {
+    std::lock_guard<std::mutex> lock(server.state().mutex);
+    server.state().keys.clear();
+    server.state().keys["ASIAROTATED"] = {"rotated-secret", "rotated-session"};
+  }
+  {
+    std::lock_guard<std::mutex> lock(imds.state().mutex);
+    imds.state().access_key_id = "ASIAROTATED";
+    imds.state().secret = "rotated-secret";
+    imds.state().token = "rotated-session";
+  }
+  auto again = (*issuer)->issue(request_for("two.example.test"));
+  BOOST_REQUIRE_MESSAGE(again.ok(), (again.ok() ? "" : again.error().message));
+  BOOST_TEST(imds.state().credential_gets == 2);
+  BOOST_TEST(server.state().access_keys_seen.back() == "ASIAROTATED");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
