@@ -5,8 +5,8 @@
 #include <cctype>
 #include <ctime>
 
+#include "connectors/common/cloud_auth.hpp"
 #include "connectors/discovery/cloud/cloud_common.hpp"
-#include "infra/crypto/sigv4.hpp"
 
 namespace certctl::connectors::aws_sm {
 
@@ -17,8 +17,7 @@ constexpr const char* who = "AWS Secrets Manager";
 struct settings {
   std::string id;
   std::string region;
-  crypto::sigv4_credentials credentials;
-  std::string session_token;
+  std::shared_ptr<cloud_auth::aws_credential_chain> credentials;
   std::string tag_key, tag_value;  ///< "" key: no tag filter
   std::string name_prefix;
   cloud::https_url endpoint;
@@ -110,25 +109,16 @@ class aws_sm_source final : public discovery_source {
 
   certctl::result<events::json_object, connector_error> post(const std::string& action,
                                                              const std::string& body) const {
-    const std::string amz_date = crypto::sigv4_amz_date(static_cast<long long>(std::time(nullptr)));
-    std::vector<std::pair<std::string, std::string>> signed_headers = {
-        {"Content-Type", "application/x-amz-json-1.1"},
-        {"Host", cloud::host_header(s_.endpoint)},
-        {"X-Amz-Date", amz_date},
-        {"X-Amz-Target", "secretsmanager." + action}};
-    if (!s_.session_token.empty())
-      signed_headers.emplace_back("X-Amz-Security-Token", s_.session_token);
-    crypto::sigv4_request req;
-    req.method = "POST";
-    req.path = s_.endpoint.base_path.empty() ? "/" : s_.endpoint.base_path + "/";
-    req.headers = signed_headers;
-    req.body = body;
-    const auto sig =
-        crypto::sigv4_sign(req, {amz_date, s_.region, "secretsmanager"}, s_.credentials);
-    std::vector<std::pair<std::string, std::string>> headers;
-    for (auto& h : signed_headers)
-      if (h.first != "Host") headers.push_back(h);  // call() sends the same Host value
-    headers.emplace_back("Authorization", sig.authorization);
+    auto creds = s_.credentials->credentials();
+    if (!creds)
+      return connector_error{creds.error().code == cloud_auth::auth_errc::unavailable
+                                 ? connector_errc::unavailable
+                                 : connector_errc::invalid_config,
+                             std::string(who) + ": " + creds.error().message};
+    cloud_auth::endpoint e{true, s_.endpoint.host, s_.endpoint.port, s_.endpoint.base_path};
+    auto headers = cloud_auth::sign_json11(e, "/", "secretsmanager." + action, body, s_.region,
+                                           "secretsmanager", *creds,
+                                           static_cast<long long>(std::time(nullptr)));
     auto r = cloud::call(s_.endpoint, s_.http, who, "POST", "/", std::move(headers), body);
     if (!r) return r.error();
     if (r->status != 200) return cloud::answer_error(*r, who, action);
@@ -143,9 +133,13 @@ class aws_sm_source final : public discovery_source {
 config_schema aws_sm_schema() {
   return {{
       {"region", field_type::string, true, false, "AWS region, e.g. us-east-1"},
-      {"access_key_id", field_type::string, true, false, "IAM access key id"},
-      {"secret_access_key", field_type::string, true, true, "IAM secret access key"},
+      {"access_key_id", field_type::string, false, false,
+       "IAM access key id (default: the AWS credential chain: environment, shared files, "
+       "instance metadata)"},
+      {"secret_access_key", field_type::string, false, true, "IAM secret access key"},
       {"session_token", field_type::string, false, true, "STS session token, for temporary keys"},
+      {"profile", field_type::string, false, false,
+       "shared credentials/config file profile (default AWS_PROFILE, else default)"},
       {"tag_filter", field_type::string, false, false,
        "key=value tag a secret must carry (default type=certificate; \"\" = none)"},
       {"name_prefix", field_type::string, false, false, "only secrets whose name starts so"},
@@ -163,8 +157,14 @@ certctl::result<std::shared_ptr<discovery_source>, connector_error> make_aws_sm_
   for (char c : s.region)
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-'))
       return connector_error{connector_errc::invalid_config, "region is not an AWS region name"};
-  s.credentials = {in.config.str("access_key_id"), in.config.str("secret_access_key")};
-  s.session_token = in.config.str("session_token");
+  cloud_auth::aws_chain_options chain;
+  chain.configured.access_key_id = in.config.str("access_key_id");
+  chain.configured.secret_access_key = in.config.str("secret_access_key");
+  chain.configured.session_token = in.config.str("session_token");
+  chain.profile = in.config.str("profile");
+  chain.transport.allow = context.outbound_allow;
+  chain.transport.timeout = std::chrono::seconds(2);
+  s.credentials = std::make_shared<cloud_auth::aws_credential_chain>(std::move(chain));
   const std::string tag = in.config.str("tag_filter", "type=certificate");
   if (!tag.empty()) {
     const auto eq = tag.find('=');

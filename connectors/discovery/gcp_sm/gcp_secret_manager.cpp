@@ -1,10 +1,8 @@
 // GCP Secret Manager over its REST API v1 with a service-account JWT grant; no Google SDK.
 #include "connectors/discovery/gcp_sm/gcp_secret_manager.hpp"
 
-#include <ctime>
-
+#include "connectors/common/cloud_auth.hpp"
 #include "connectors/discovery/cloud/cloud_common.hpp"
-#include "infra/crypto/jwt.hpp"
 
 namespace certctl::connectors::gcp_sm {
 
@@ -16,8 +14,7 @@ constexpr const char* scope = "https://www.googleapis.com/auth/cloud-platform";
 struct settings {
   std::string id;
   std::string project;
-  std::string client_email, private_key_pem, private_key_id, token_uri;
-  cloud::https_url token_url;  ///< token_uri split
+  std::shared_ptr<cloud_auth::google_token_source> tokens;
   cloud::https_url api;
   std::string label_key, label_value;
   cloud::http_options http;
@@ -57,28 +54,14 @@ class gcp_sm_source final : public discovery_source {
 
  private:
   certctl::result<std::string, connector_error> fetch_token() const {
-    const auto now = static_cast<std::int64_t>(std::time(nullptr));
-    events::json_object claims;
-    claims.set("iss", s_.client_email)
-        .set("scope", scope)
-        .set("aud", s_.token_uri)
-        .set("iat", now)
-        .set("exp", now + 3600);
-    auto jwt = crypto::sign_compact_jws(s_.private_key_pem, s_.private_key_id, claims.dump());
-    if (!jwt)
-      return connector_error{connector_errc::invalid_config,
-                             std::string(who) + ": cannot sign with the service-account key"};
-    const std::string body = cloud::form_body(
-        {{"grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"}, {"assertion", *jwt}});
-    auto r = cloud::call(s_.token_url, s_.http, who, "POST", "",
-                         {{"Content-Type", "application/x-www-form-urlencoded"}}, body);
-    if (!r) return r.error();
-    if (r->status != 200) return cloud::answer_error(*r, who, "token endpoint");
-    const std::string token = r->json.str("access_token");
-    if (token.empty())
-      return connector_error{connector_errc::failed,
-                             std::string(who) + ": token answer without access_token"};
-    return token;
+    auto t = s_.tokens->access_token();
+    if (!t)
+      return connector_error{
+          t.error().code == cloud_auth::auth_errc::unavailable      ? connector_errc::unavailable
+          : t.error().code == cloud_auth::auth_errc::invalid_config ? connector_errc::invalid_config
+                                                                    : connector_errc::failed,
+          t.error().message};
+    return *t;
   }
 
   /// `name` is "projects/{project}/secrets/{secret}".
@@ -136,17 +119,10 @@ certctl::result<std::shared_ptr<discovery_source>, connector_error> make_gcp_sm_
   settings s;
   s.id = in.id;
   s.project = in.config.str("project");
-  auto creds = events::json_object::parse(in.config.str("credentials_json"));
-  if (!creds) return invalid("credentials_json is not a JSON object");
-  s.client_email = creds->str("client_email");
-  s.private_key_pem = creds->str("private_key");
-  s.private_key_id = creds->str("private_key_id");
-  s.token_uri = creds->str("token_uri", "https://oauth2.googleapis.com/token");
-  if (s.client_email.empty() || s.private_key_pem.empty())
-    return invalid("credentials_json lacks client_email or private_key");
-  auto token_url = cloud::parse_https_url(s.token_uri, "credentials_json.token_uri");
-  if (!token_url) return token_url.error();
-  s.token_url = *token_url;
+  auto account = cloud_auth::parse_google_service_account(in.config.str("credentials_json"));
+  if (!account) return invalid("credentials_json: " + account.error().message);
+  if (auto t = cloud::parse_https_url(account->token_uri, "credentials_json.token_uri"); !t)
+    return t.error();
   auto api = cloud::parse_https_url(
       in.config.str("api_url", "https://secretmanager.googleapis.com"), "api_url");
   if (!api) return api.error();
@@ -160,6 +136,11 @@ certctl::result<std::shared_ptr<discovery_source>, connector_error> make_gcp_sm_
   }
   s.http.allow = context.outbound_allow;
   s.http.ca_bundle_path = in.config.str("ca_bundle_path");
+  cloud_auth::transport_options t;
+  t.allow = s.http.allow;
+  t.ca_bundle_path = s.http.ca_bundle_path;
+  s.tokens = std::make_shared<cloud_auth::google_token_source>(std::move(*account), scope, "",
+                                                               std::move(t), who);
   return std::shared_ptr<discovery_source>(std::make_shared<gcp_sm_source>(std::move(s)));
 }
 
