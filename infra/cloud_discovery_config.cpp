@@ -57,8 +57,12 @@ result<cloud_discovery_config, std::string> load_cloud_discovery_config(
   };
   for (const auto& e :
        {need(c.aws_enabled, c.aws_region, "CERTCTL_AWS_SM_REGION"),
-        need(c.aws_enabled, c.aws_access_key_id, "AWS_ACCESS_KEY_ID"),
-        need(c.aws_enabled, c.aws_secret_access_key, "AWS_SECRET_ACCESS_KEY"),
+        // Keys are optional (the AWS credential chain: shared files, instance metadata), but
+        // one without the other is a mistake worth stopping for.
+        need(c.aws_enabled && !c.aws_secret_access_key.empty(), c.aws_access_key_id,
+             "AWS_ACCESS_KEY_ID"),
+        need(c.aws_enabled && !c.aws_access_key_id.empty(), c.aws_secret_access_key,
+             "AWS_SECRET_ACCESS_KEY"),
         need(c.azure_enabled, c.azure_vault_url, "CERTCTL_AZURE_KV_VAULT_URL"),
         need(c.azure_enabled, c.azure_tenant_id, "CERTCTL_AZURE_KV_TENANT_ID"),
         need(c.azure_enabled, c.azure_client_id, "CERTCTL_AZURE_KV_CLIENT_ID"),

@@ -55,6 +55,9 @@ BOOST_AUTO_TEST_CASE(reads_each_source_and_refuses_missing_settings_by_name) {
   auto missing = infra::load_cloud_discovery_config(env(vars));
   BOOST_REQUIRE(!missing.ok());
   BOOST_TEST(missing.error().find("AWS_SECRET_ACCESS_KEY") != std::string::npos);
+  vars.erase("AWS_ACCESS_KEY_ID");  // neither: the credential chain (files, instance role)
+  BOOST_TEST(infra::load_cloud_discovery_config(env(vars)).ok());
+  vars["AWS_ACCESS_KEY_ID"] = "AKIDEXAMPLE";
 
   vars["AWS_SECRET_ACCESS_KEY"] = "secret";
   vars["CERTCTL_AZURE_KV_DISCOVERY_ENABLED"] = "true";

@@ -68,10 +68,9 @@ result<std::unique_ptr<cloud_discovery_service>, std::string> cloud_discovery_se
   };
   if (c.aws_enabled) {
     events::json_object o;
-    o.set("region", c.aws_region)
-        .set("access_key_id", c.aws_access_key_id)
-        .set("secret_access_key", c.aws_secret_access_key)
-        .set("tag_filter", c.aws_tag_filter);
+    o.set("region", c.aws_region).set("tag_filter", c.aws_tag_filter);
+    if (!c.aws_access_key_id.empty()) o.set("access_key_id", c.aws_access_key_id);
+    if (!c.aws_secret_access_key.empty()) o.set("secret_access_key", c.aws_secret_access_key);
     if (!c.aws_session_token.empty()) o.set("session_token", c.aws_session_token);
     if (!c.aws_name_prefix.empty()) o.set("name_prefix", c.aws_name_prefix);
     if (!c.aws_endpoint_url.empty()) o.set("endpoint_url", c.aws_endpoint_url);
