@@ -98,7 +98,7 @@ work_outcome work_runner::submit_csr(const events::json_object& item) {
   return work_outcome::done;
 }
 
-std::string redact_output(std::string text, const std::vector<std::string>& secrets) {
+std::string redact_secrets(std::string text, const std::vector<std::string>& secrets) {
   // A private key block never leaves: everything from its BEGIN line on is dropped.
   if (auto key = text.find("PRIVATE KEY"); key != std::string::npos) {
     const auto begin = text.rfind("-----BEGIN", key);
@@ -109,8 +109,13 @@ std::string redact_output(std::string text, const std::vector<std::string>& secr
     for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at))
       text.replace(at, secret.size(), "[redacted]");
   }
-  if (text.size() > max_step_excerpt) text = text.substr(0, max_step_excerpt - 3) + "...";
   return text;
+}
+
+std::string redact_output(const std::string& text, const std::vector<std::string>& secrets) {
+  std::string out = redact_secrets(text, secrets);
+  if (out.size() > max_step_excerpt) out = out.substr(0, max_step_excerpt - 3) + "...";
+  return out;
 }
 
 void step_log::add(const std::string& name, bool ok, std::int64_t duration_ms,
@@ -133,7 +138,9 @@ work_outcome work_runner::report(const std::string& job_id, const std::string& s
                                  const std::string& text, const step_log* steps) {
   events::json_object body;
   body.set("status", status);
-  if (!text.empty()) body.set(status == "Failed" ? "error" : "message", text);
+  // The job's message is shown as widely as its steps: the target's secrets are out of both.
+  const std::string shown = steps != nullptr ? redact_secrets(text, steps->secrets()) : text;
+  if (!shown.empty()) body.set(status == "Failed" ? "error" : "message", shown);
   if (steps != nullptr && !steps->empty()) body.set_raw("steps", steps->json());
   auto r = server_.post("/api/v1/agents/" + agent_id_ + "/jobs/" + job_id + "/status", body.dump());
   if (!r) {
@@ -147,7 +154,7 @@ work_outcome work_runner::report(const std::string& job_id, const std::string& s
     return work_outcome::retry;
   }
   log_(status == "Failed" ? "warn" : "info",
-       "job " + job_id + ": " + status + (text.empty() ? "" : ": " + text));
+       "job " + job_id + ": " + status + (shown.empty() ? "" : ": " + shown));
   return work_outcome::done;
 }
 

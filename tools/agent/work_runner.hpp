@@ -39,8 +39,10 @@ enum class work_outcome {
 inline constexpr size_t max_step_excerpt = 1024;
 
 /// `text` as it may leave the agent: PEM private key blocks dropped, every secret (target
-/// config values marked secret) replaced by "[redacted]", cut to max_step_excerpt.
-std::string redact_output(std::string text, const std::vector<std::string>& secrets);
+/// config values marked secret, 4 characters or more) replaced by "[redacted]".
+std::string redact_secrets(std::string text, const std::vector<std::string>& secrets);
+/// redact_secrets, cut to max_step_excerpt: a step's output excerpt.
+std::string redact_output(const std::string& text, const std::vector<std::string>& secrets);
 
 /// The steps of one job (validate, write, reload, verify, rollback, deploy), sent with its
 /// final status report; the server records each as a job.step_recorded event.
@@ -50,6 +52,7 @@ class step_log {
   void add(const std::string& name, bool ok, std::int64_t duration_ms, const std::string& output);
   bool empty() const { return steps_.empty(); }
   std::string json() const;  ///< a JSON array of step objects
+  const std::vector<std::string>& secrets() const { return secrets_; }
 
  private:
   std::vector<std::string> secrets_;
