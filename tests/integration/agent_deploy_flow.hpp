@@ -93,11 +93,13 @@ rapidjson::Document finished_deployments(api& client, const std::string& cert, s
 /// The fingerprint of the certificate's newest version.
 std::string current_fingerprint(api& client, const std::string& cert);
 
-/// Every event in the log as one text (the /api/v1/events pages).
-std::string whole_event_log(api& client);
+/// Every event in the log as one text (the /api/v1/events pages), or only those of `types`
+/// (a comma list).
+std::string whole_event_log(api& client, const std::string& types = "");
 
 /// The whole flow against one daemon (see the file comment); `dir` is the test's temp dir.
-/// Leaves the server's whole event log in <dir>/events.json.
+/// Leaves the server's whole event log in <dir>/events.json, the job outcomes and steps in
+/// <dir>/job-events.json.
 void deploy_through_the_agent(tls_daemon& daemon, const std::string& dir);
 
 /// The daemon's own folder inside the test's temp dir (0755: daemons drop privileges).
