@@ -1,5 +1,6 @@
 #include <boost/test/unit_test.hpp>
 
+#include "domain/job.hpp"
 #include "tests/domain/given_when_then.hpp"
 
 using namespace certctl;
