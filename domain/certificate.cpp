@@ -223,6 +223,8 @@ bool fold_certificate(events::json_object& view, const std::string& id,
     view.set("status", "RenewalInProgress");
   } else if (e.type == "certificate.issued") {
     view.set("status", "Active").set("expires_at", p.str("not_after"));
+    // Where the current version's key was made: deployments by an agent need an agent key.
+    if (p.is_string("keygen")) view.set("keygen", p.str("keygen"));
     if (p.boolean("renewal")) view.set("last_renewal_at", at);
   } else if (e.type == "certificate.issuance_failed") {
     view.set("status", "Failed");

@@ -132,6 +132,22 @@ class job final : public aggregate {
         p.set("next_attempt_at", c.body.str("next_attempt_at", events::format_rfc3339(c.now)));
       return decision{{"job.failed", p}};
     }
+    if (c.name == "job.record_step") return record_step(c);
+    if (c.name == "job.time_out") {
+      // A Deployment or Validation job its agent neither finished nor reported on in time
+      // (actors/schedulers/deployment_timeout.hpp): Failed for good, so a late report is a
+      // conflict and changes nothing.
+      if (status != "Pending" && status != "Running")
+        return conflict("job " + id_ + " is " + status + ", not Pending or Running");
+      if (auto err = check_fields(c.body, {{"error", 's'}, {"timeout_seconds", 'i'}})) return *err;
+      if (auto err = require_strings(c.body, {"error"})) return *err;
+      events::json_object p;
+      p.set("error", c.body.str("error"))
+          .set("timeout_seconds", c.body.int64("timeout_seconds"))
+          .set("previous_status", status);
+      if (view_.has("agent_id")) p.set("agent_id", view_.str("agent_id"));
+      return decision{{"job.timed_out", p}};
+    }
     if (c.name == "job.cancel") {
       if (terminal(status)) return conflict("job " + id_ + " is already " + status);
       events::json_object p;
@@ -192,6 +208,41 @@ class job final : public aggregate {
         .set("verified", verified);
     if (c.body.is_string("error")) p.set("error", c.body.str("error").substr(0, 1024));
     return decision{{"job.verification_recorded", p}};
+  }
+
+  /// One step of a deployment as the agent reports it (validate, write, reload, verify,
+  /// rollback, ...): name, outcome, duration and a short excerpt of its output. The agent
+  /// redacts secrets; the excerpt is bounded here too, so a job's record stays small.
+  result<decision, domain_error> record_step(const command& c) const {
+    if (view_.str("status") != "Running")
+      return conflict("job " + id_ + " is " + view_.str("status") + ", not Running");
+    const std::string type = view_.str("type");
+    if (type != "Deployment" && type != "Validation")
+      return invalid("only Deployment and Validation jobs have steps");
+    if (auto err = check_fields(c.body, {{"step", 's'},
+                                         {"outcome", 's'},
+                                         {"duration_ms", 'i'},
+                                         {"output", 's'},
+                                         {"started_at", 's'}}))
+      return *err;
+    if (auto err = require_strings(c.body, {"step", "outcome"})) return *err;
+    const std::string step = c.body.str("step");
+    if (step.size() > 32 ||
+        step.find_first_not_of("abcdefghijklmnopqrstuvwxyz_-") != std::string::npos)
+      return invalid("step must be a short lowercase name (validate, deploy, reload, verify, ...)");
+    const std::string outcome = c.body.str("outcome");
+    if (!in(outcome, {"succeeded", "failed", "skipped"}))
+      return invalid("outcome must be succeeded, failed or skipped");
+    if (c.body.int64("duration_ms") < 0) return invalid("duration_ms must not be negative");
+    if (view_.int64("step_count") >= max_job_steps)
+      return invalid("a job records at most " + std::to_string(max_job_steps) + " steps");
+    events::json_object p;
+    p.set("step", step)
+        .set("outcome", outcome)
+        .set("duration_ms", c.body.int64("duration_ms"))
+        .set("output", c.body.str("output").substr(0, max_step_output));
+    if (c.body.is_string("started_at")) p.set("started_at", c.body.str("started_at"));
+    return decision{{"job.step_recorded", p}};
   }
 
   std::string id_;
@@ -260,6 +311,15 @@ bool fold_job(events::json_object& state, const std::string& id, const events::r
     state.set("status", "Cancelled").set("completed_at", at);
     state.set("last_error", "approval rejected by " + p.str("decided_by") +
                                 (p.has("reason") ? ": " + p.str("reason") : std::string()));
+  } else if (e.type == "job.step_recorded") {
+    // The steps list rides in the view (GET /api/v1/jobs/{id}), in the order they happened.
+    std::string steps = state.is_array("steps") ? state.raw("steps") : "[]";
+    auto step = p;
+    step.set("recorded_at", at);
+    steps.insert(steps.size() - 1, (steps.size() > 2 ? "," : "") + step.dump());
+    state.set_raw("steps", steps).set("step_count", state.int64("step_count") + 1);
+  } else if (e.type == "job.timed_out") {
+    state.set("status", "Failed").set("completed_at", at).set("last_error", p.str("error"));
   } else if (e.type == "job.cancelled") {
     state.set("status", "Cancelled").set("completed_at", at);
     if (p.has("reason")) state.set("last_error", p.str("reason"));

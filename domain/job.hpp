@@ -6,6 +6,9 @@
 ///   Pending/AwaitingCSR/AwaitingApproval/Running --cancel|timeout--> Cancelled | Failed
 ///   AwaitingApproval --approve--> Pending (server keygen) | AwaitingCSR (agent keygen)
 ///   AwaitingApproval --reject--> Cancelled (last_error names who rejected it and why)
+///   Pending/Running --time_out--> Failed (a Deployment/Validation job its agent did not report on
+///           in time; job.timed_out names the agent)
+///   Running --record_step--> Running (a deployment step the agent reports: job.step_recorded)
 ///   Running --await_order--> Running, order_state pending --poll_order--> (next poll later)
 ///           order pending --complete--> Completed | --fail--> Pending (retry) | Failed
 ///
@@ -15,6 +18,8 @@
 /// JobStatus enum has no word for it); the running-timeout loop skips jobs with a pending
 /// order, whose deadline is the poller's.
 
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -23,6 +28,11 @@
 namespace certctl::domain {
 
 std::unique_ptr<aggregate> make_job(const std::string& id);
+
+/// Bounds on the deployment steps a job records (job.record_step): how many per job, and how
+/// much of each step's output.
+inline constexpr std::int64_t max_job_steps = 64;
+inline constexpr size_t max_step_output = 1024;
 
 /// The one field of a job's folded state the API view hides: "agent" or "server", where the
 /// CSR of a retried job comes from.

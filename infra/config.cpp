@@ -173,6 +173,14 @@ result<server_config, config_error> load_config(
     else
       c.job_running_timeout_seconds = static_cast<int>(*n);
   }
+  if (const char* v = getenv_fn("CERTCTL_DEPLOYMENT_TIMEOUT"); v && *v) {
+    auto s = parse_duration_seconds(v);
+    if (!s || *s < 1 || *s > 86400)
+      err = config_error{std::string("CERTCTL_DEPLOYMENT_TIMEOUT=") + v +
+                         " must be a duration from 1s to 24h (\"15m\", \"90s\")"};
+    else
+      c.deployment_timeout_seconds = static_cast<int>(*s);
+  }
   if (const char* v = getenv_fn("CERTCTL_ARI_CHECK_INTERVAL_SECONDS"); v && *v) {
     auto n = parse_int(v);
     if (!n || *n < 1 || *n > 604800)

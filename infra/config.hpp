@@ -65,6 +65,9 @@ struct server_config {
   /// CERTCTL_JOB_RUNNING_TIMEOUT_SECONDS: a job Running this long lost its worker (a crash or
   /// a dead node) and is retried. Issuance takes milliseconds; the default is conservative.
   int job_running_timeout_seconds = 1800;
+  /// CERTCTL_DEPLOYMENT_TIMEOUT: a Deployment/Validation job whose agent has not reported for
+  /// this long fails ("agent <id> did not report within ..."). A duration ("15m", "90s").
+  int deployment_timeout_seconds = 900;
   /// CERTCTL_ARI_CHECK_INTERVAL_SECONDS: how often ACME issuers with ari_enabled are asked for
   /// their certificates' renewal windows (RFC 9773). Default 6 h.
   int ari_check_interval_seconds = 21600;

@@ -4,8 +4,9 @@
 /// automatic deployment after every issuance or renewal, so all leave the same events.
 ///
 ///   per target:  read target -> read its agent --usable--> job.create {Deployment, Pending}
-///                                               \-unknown or retired--> job.create, job.start,
-///                                                   job.fail {error names the agent, final}
+///                                               \-unknown or retired agent, or a server-
+///                                                 generated key--> job.create, job.start,
+///                                                   job.fail {error names the reason, final}
 ///   the agent:   GET work -> job.start (Running) -> validate/deploy/verify[/rollback]
 ///                -> job.complete {message} | job.fail {error, final}
 ///

@@ -15,6 +15,7 @@
 /// Every call is synchronous and may block; callers run it on worker threads.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -28,6 +29,16 @@ enum class target_location { agent, proxy_agent, server };
 
 std::string_view to_string(target_location l);
 
+/// One step of a deployment as it happened (write, validate, reload, verify, rollback), for
+/// the job's record: the agent reports each to the server (job.step_recorded). `output` is
+/// the step's message or command output (never file contents); the agent redacts it again.
+struct deployment_step {
+  std::string name;
+  bool ok = false;
+  std::int64_t duration_ms = 0;
+  std::string output;
+};
+
 struct deployment_request {
   std::string certificate_id;
   std::string cert_pem;
@@ -35,6 +46,8 @@ struct deployment_request {
   /// Filled by the agent from its own key store; always empty on the server.
   std::string key_pem;
   std::map<std::string, std::string> metadata;  ///< context: environment, job id, ...
+  /// Told about each step as it ends; optional (targets without inner steps never call it).
+  std::function<void(const deployment_step&)> on_step;
 };
 
 struct deployment_result {

@@ -1,6 +1,7 @@
 #include "gateways/rest/agent_job_routes.hpp"
 
 #include "actors/workflows/discovery.hpp"
+#include "domain/job.hpp"
 #include "events/json.hpp"
 #include "gateways/rest/command_support.hpp"
 #include "projections/entity_queries.hpp"
@@ -68,6 +69,17 @@ void add_work(http::router& r, deployment_context& ctx) {
   });
 }
 
+/// A step's output as it may be stored: a private key block never, whatever the agent sent
+/// (the agent redacts too; this is the server's own guard).
+std::string guarded_output(std::string output) {
+  const auto key = output.find("PRIVATE KEY");
+  if (key != std::string::npos) {
+    const auto begin = output.rfind("-----BEGIN", key);
+    output = output.substr(0, begin == std::string::npos ? key : begin) + "[private key redacted]";
+  }
+  return output.substr(0, domain::max_step_output);
+}
+
 domain::command job_command(const http::request_context& c, const char* name,
                             const std::string& job, events::json_object body) {
   auto cmd = command_for(c, name, job, std::move(body));
@@ -76,59 +88,90 @@ domain::command job_command(const http::request_context& c, const char* name,
 }
 
 void add_job_status(http::router& r, deployment_context& ctx) {
-  r.add("POST", "/api/v1/agents/{id}/jobs/{job_id}/status", agent_operation(),
-        [&ctx](http::request_context& c) {
-          http::response err;
-          auto body = body_of(c, err);
-          if (!body) return err;
-          if (!body->is_string("status"))
-            return http::error_response(400, "field 'status' is required");
-          for (const char* f : {"error", "message"})
-            if (body->has(f) && !body->is_null(f) && !body->is_string(f))
-              return http::error_response(400, std::string("field '") + f + "' must be a string");
-          const std::string agent = c.path_param("id"), job_id = c.path_param("job_id");
-          const std::string wanted = body->str("status");
-          if (wanted != "Running" && wanted != "Completed" && wanted != "Failed")
-            return http::error_response(400, "field 'status' must be Running, Completed or Failed");
-          if (auto refused = agent_refusal(ctx, agent)) return *refused;
-          auto job = ctx.runtime.read("job", job_id);
-          if (!job) return render(job, 200);
-          if (job->view.str("agent_id") != agent)
-            return http::error_response(403,
-                                        "job " + job_id + " is not assigned to agent " + agent);
-          const std::string type = job->view.str("type");
-          if (type != "Deployment" && type != "Validation")
+  r.add(
+      "POST", "/api/v1/agents/{id}/jobs/{job_id}/status", agent_operation(),
+      [&ctx](http::request_context& c) {
+        http::response err;
+        auto body = body_of(c, err);
+        if (!body) return err;
+        if (!body->is_string("status"))
+          return http::error_response(400, "field 'status' is required");
+        for (const char* f : {"error", "message"})
+          if (body->has(f) && !body->is_null(f) && !body->is_string(f))
+            return http::error_response(400, std::string("field '") + f + "' must be a string");
+        // Steps ride along with any status (docs/agent.md): each becomes a job.step_recorded.
+        std::vector<events::json_object> steps;
+        if (body->has("steps") && !body->is_null("steps")) {
+          if (!body->is_array("steps"))
+            return http::error_response(400, "field 'steps' must be an array of objects");
+          steps = body->object_array("steps");
+          if (steps.size() > static_cast<size_t>(domain::max_job_steps))
             return http::error_response(
-                409, "job " + job_id + " is a " + type + " job; agents report only deployments");
-          std::string status = job->view.str("status");
-          actors::command_result last = job;
-          if (status == "Pending") {
-            last = ctx.runtime.execute("job", job_command(c, "job.start", job_id, {}));
-            if (!last) return render(last, 200);
-            status = "Running";
-          }
-          if (wanted == "Running") {
-            if (status != "Running")
-              return http::error_response(409, "job " + job_id + " is " + status);
-          } else if (wanted == "Completed") {
-            events::json_object b;
-            if (body->is_string("message")) b.set("message", body->str("message"));
-            last = ctx.runtime.execute("job", job_command(c, "job.complete", job_id, b));
-          } else {
-            events::json_object b;
-            std::string why = body->str("error");
-            if (why.empty()) why = body->str("message", "the agent reported a failure");
-            b.set("error", why).set("retryable", false);
-            last = ctx.runtime.execute("job", job_command(c, "job.fail", job_id, b));
-          }
+                400, "at most " + std::to_string(domain::max_job_steps) + " steps per report");
+          for (const auto& st : steps)
+            if (!st.is_string("step") || !st.is_string("outcome"))
+              return http::error_response(400, "each step needs the strings 'step' and 'outcome'");
+        }
+        const std::string agent = c.path_param("id"), job_id = c.path_param("job_id");
+        const std::string wanted = body->str("status");
+        if (wanted != "Running" && wanted != "Completed" && wanted != "Failed")
+          return http::error_response(400, "field 'status' must be Running, Completed or Failed");
+        if (auto refused = agent_refusal(ctx, agent)) return *refused;
+        auto job = ctx.runtime.read("job", job_id);
+        if (!job) return render(job, 200);
+        if (job->view.str("agent_id") != agent)
+          return http::error_response(403, "job " + job_id + " is not assigned to agent " + agent);
+        const std::string type = job->view.str("type");
+        if (type != "Deployment" && type != "Validation")
+          return http::error_response(
+              409, "job " + job_id + " is a " + type + " job; agents report only deployments");
+        std::string status = job->view.str("status");
+        if (status == "Completed" || status == "Failed" || status == "Cancelled") {
+          // A late report (after the deployment timeout, or a retry of one already counted)
+          // changes nothing: the job's outcome is on record.
+          const std::string why = job->view.str("last_error");
+          return http::error_response(409, "job " + job_id + " is already " + status +
+                                               (why.empty() ? "" : " (" + why + ")") +
+                                               "; this report is refused and changes nothing");
+        }
+        actors::command_result last = job;
+        if (status == "Pending") {
+          last = ctx.runtime.execute("job", job_command(c, "job.start", job_id, {}));
           if (!last) return render(last, 200);
-          events::json_object out;
-          out.set("status", last->view.str("status"));
-          auto resp = http::json_response(out.dump(), 200);
-          if (last->position > 0)
-            resp.with_header("X-Certctl-Position", std::to_string(last->position));
-          return resp;
-        });
+          status = "Running";
+        }
+        for (const auto& st : steps) {
+          events::json_object b;
+          b.set("step", st.str("step"))
+              .set("outcome", st.str("outcome"))
+              .set("duration_ms", st.int64("duration_ms"))
+              .set("output", guarded_output(st.str("output")));
+          if (st.is_string("started_at")) b.set("started_at", st.str("started_at"));
+          last = ctx.runtime.execute("job", job_command(c, "job.record_step", job_id, b));
+          if (!last) return render(last, 200);
+        }
+        if (wanted == "Running") {
+          if (status != "Running")
+            return http::error_response(409, "job " + job_id + " is " + status);
+        } else if (wanted == "Completed") {
+          events::json_object b;
+          if (body->is_string("message")) b.set("message", body->str("message"));
+          last = ctx.runtime.execute("job", job_command(c, "job.complete", job_id, b));
+        } else {
+          events::json_object b;
+          std::string why = body->str("error");
+          if (why.empty()) why = body->str("message", "the agent reported a failure");
+          b.set("error", why).set("retryable", false);
+          last = ctx.runtime.execute("job", job_command(c, "job.fail", job_id, b));
+        }
+        if (!last) return render(last, 200);
+        events::json_object out;
+        out.set("status", last->view.str("status"));
+        auto resp = http::json_response(out.dump(), 200);
+        if (last->position > 0)
+          resp.with_header("X-Certctl-Position", std::to_string(last->position));
+        return resp;
+      });
 }
 
 void add_discoveries(http::router& r, deployment_context& ctx) {

@@ -5,7 +5,10 @@
 ///                                                   Deployment and Validation jobs with the
 ///                                                   target's type and config (secrets opened:
 ///                                                   the agent must use them)
-///   POST /api/v1/agents/{id}/jobs/{job_id}/status   Running | Completed | Failed (+ message)
+///   POST /api/v1/agents/{id}/jobs/{job_id}/status   Running | Completed | Failed (+ message,
+///                                                   + steps[]: one job.step_recorded each);
+///                                                   409 once the job is finished (a late
+///                                                   report after the deployment timeout)
 ///   POST /api/v1/agents/{id}/discoveries            a filesystem scan (actors/workflows/
 ///                                                   discovery.hpp)
 ///

@@ -1,5 +1,6 @@
 #include <boost/test/unit_test.hpp>
 
+#include "domain/job.hpp"
 #include "tests/domain/given_when_then.hpp"
 
 using namespace certctl;
@@ -121,6 +122,61 @@ BOOST_AUTO_TEST_CASE(invalid_job_definitions_are_rejected) {
                  .error()
                  .code == domain::domain_errc::invalid);
   BOOST_TEST(s.when("job.complete", "{}").error().code == domain::domain_errc::not_found);
+}
+
+BOOST_AUTO_TEST_CASE(a_deployment_records_its_steps_in_order_while_running) {
+  scenario s("job", "job-1");
+  s.given_command("job.create",
+                  R"({"type":"Deployment","certificate_id":"mc-1","target_id":"t-1"})");
+  const char* step = R"({"step":"reload","outcome":"succeeded","duration_ms":12,"output":"ok"})";
+  BOOST_TEST(s.when("job.record_step", step).error().code == domain::domain_errc::conflict);
+  s.given_command("job.start", "{}");
+  s.given_command("job.record_step",
+                  R"({"step":"write","outcome":"succeeded","duration_ms":3,"output":"wrote"})");
+  s.given_command("job.record_step", step);
+  const auto steps = s.view().object_array("steps");
+  BOOST_REQUIRE_EQUAL(steps.size(), 2u);
+  BOOST_TEST(steps[0].str("step") == "write");
+  BOOST_TEST(steps[1].str("step") == "reload");
+  BOOST_TEST(steps[1].int64("duration_ms") == 12);
+  BOOST_TEST(steps[1].has("recorded_at"));
+  BOOST_TEST(s.view().int64("step_count") == 2);
+  BOOST_TEST(s.view().str("status") == "Running");
+  // Outcomes and names are a closed, small vocabulary; output is bounded.
+  BOOST_TEST(s.when("job.record_step", R"({"step":"reload","outcome":"maybe"})").error().code ==
+             domain::domain_errc::invalid);
+  BOOST_TEST(
+      s.when("job.record_step", R"({"step":"Reload; rm","outcome":"failed"})").error().code ==
+      domain::domain_errc::invalid);
+  const std::string big(5000, 'x');
+  s.given_command("job.record_step",
+                  R"({"step":"verify","outcome":"failed","output":")" + big + R"("})");
+  BOOST_TEST(s.view().object_array("steps")[2].str("output").size() == domain::max_step_output);
+}
+
+BOOST_AUTO_TEST_CASE(an_issuance_job_has_no_steps) {
+  scenario s("job", "job-1");
+  s.given_command("job.create", R"({"type":"Issuance","certificate_id":"mc-1"})");
+  s.given_command("job.start", "{}");
+  BOOST_TEST(s.when("job.record_step", R"({"step":"write","outcome":"succeeded"})").error().code ==
+             domain::domain_errc::invalid);
+}
+
+BOOST_AUTO_TEST_CASE(a_timed_out_deployment_is_failed_for_good_and_refuses_later_reports) {
+  scenario s("job", "job-1");
+  s.given_command("job.create", R"({"type":"Deployment","certificate_id":"mc-1"})");
+  s.given_command("job.start", "{}");
+  s.given_command("job.time_out", R"({"error":"agent a-1 did not report","timeout_seconds":900})");
+  BOOST_TEST(s.view().str("status") == "Failed");
+  BOOST_TEST(s.view().str("last_error") == "agent a-1 did not report");
+  BOOST_TEST(s.when("job.complete", "{}").error().code == domain::domain_errc::conflict);
+  BOOST_TEST(s.when("job.time_out", R"({"error":"again"})").error().code ==
+             domain::domain_errc::conflict);
+  scenario pending("job", "job-2");
+  pending.given_command("job.create", R"({"type":"Validation","target_id":"t-1"})");
+  BOOST_TEST(pending.when("job.time_out", "{}").error().code == domain::domain_errc::invalid);
+  pending.given_command("job.time_out", R"({"error":"never picked up"})");
+  BOOST_TEST(pending.view().str("status") == "Failed");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -266,6 +266,18 @@ BOOST_AUTO_TEST_CASE(the_network_scanner_is_opt_in_with_a_duration_interval) {
       std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(the_deployment_timeout_is_a_duration_with_a_default) {
+  auto c = load({});
+  BOOST_REQUIRE(c.ok());
+  BOOST_TEST(c->deployment_timeout_seconds == 900);
+  c = load({{"CERTCTL_DEPLOYMENT_TIMEOUT", "90s"}});
+  BOOST_REQUIRE(c.ok());
+  BOOST_TEST(c->deployment_timeout_seconds == 90);
+  for (const char* bad : {"never", "0s", "2d"})
+    BOOST_TEST(error_of({{"CERTCTL_DEPLOYMENT_TIMEOUT", bad}}).find("CERTCTL_DEPLOYMENT_TIMEOUT") !=
+               std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(notification_channels_and_the_digest_come_from_the_reference_variables) {
   auto c = load({{"CERTCTL_SMTP_HOST", "smtp.example.test"},
                  {"CERTCTL_SMTP_PORT", "465"},

@@ -50,6 +50,9 @@ server_client::~server_client() = default;
 
 certctl::result<reply, std::string> server_client::get(const std::string& path) {
   auto r = http_->Get((base_ + path).c_str());
+  // A kept-alive connection the server closed while idle (a deployment can outlast its
+  // keep-alive timeout) fails the next request: a GET is safe to send again, once.
+  if (!r) r = http_->Get((base_ + path).c_str());
   if (!r) return transport_message(url_, r.error());
   return reply{r->status, r->body};
 }
@@ -57,6 +60,10 @@ certctl::result<reply, std::string> server_client::get(const std::string& path) 
 certctl::result<reply, std::string> server_client::post(const std::string& path,
                                                         const std::string& json) {
   auto r = http_->Post((base_ + path).c_str(), json, "application/json");
+  // The same stale connection: sent again only when the request cannot have reached the
+  // server (it failed while connecting or writing), never after a lost answer (Read).
+  if (!r && r.error() != httplib::Error::Read)
+    r = http_->Post((base_ + path).c_str(), json, "application/json");
   if (!r) return transport_message(url_, r.error());
   return reply{r->status, r->body};
 }

@@ -17,6 +17,7 @@
 #include "actors/cluster/owned_work_source.hpp"
 #include "actors/runtime/entity_runtime.hpp"
 #include "actors/schedulers/audit_checkpoint.hpp"
+#include "actors/schedulers/deployment_timeout.hpp"
 #include "actors/schedulers/health_probe.hpp"
 #include "actors/schedulers/job_retry.hpp"
 #include "actors/schedulers/network_scan.hpp"
@@ -349,6 +350,16 @@ int main() {
   sched_opts.jobs.fresh_job_grace = std::chrono::seconds(cfg->job_fresh_grace_seconds);
   sched_opts.jobs_every =
       std::min<std::chrono::seconds>(sched_opts.jobs_every, sched_opts.jobs.fresh_job_grace);
+  // Deployment jobs whose agent never reports fail after CERTCTL_DEPLOYMENT_TIMEOUT.
+  schedulers::deployment_timeout deployment_timeouts(
+      runtime, owned_work ? static_cast<schedulers::due_work_source&>(*owned_work) : due_work,
+      std::chrono::seconds(cfg->deployment_timeout_seconds));
+  sched_opts.extra_loops.push_back(
+      {"deployments", std::chrono::seconds(std::clamp(cfg->deployment_timeout_seconds / 4, 1, 60)),
+       [&deployment_timeouts](events::timestamp_us now) { return deployment_timeouts.tick(now); }});
+  sched_opts.tick_interval = std::min<std::chrono::milliseconds>(
+      sched_opts.tick_interval,
+      std::chrono::seconds(std::clamp(cfg->deployment_timeout_seconds / 4, 1, 5)));
   sched_opts.extra_loops.push_back(
       {"policies", std::chrono::minutes(5),
        [&policy_sweep](events::timestamp_us now) { return policy_sweep.tick(now); }});

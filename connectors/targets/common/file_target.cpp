@@ -143,31 +143,67 @@ certctl::result<deployment_result, connector_error> file_target::deploy(
     return out;
   }
 
+  // Each step is timed and told to request.on_step (the job's step events).
+  using step_clock = std::chrono::steady_clock;
+  auto step_start = step_clock::now();
+  auto step = [&](const char* name, bool ok, const std::string& output) {
+    const auto end = step_clock::now();
+    if (request.on_step)
+      request.on_step(
+          {name, ok,
+           std::chrono::duration_cast<std::chrono::milliseconds>(end - step_start).count(),
+           output});
+    step_start = end;
+  };
   const std::string stamp = next_stamp();
-  if (auto b = set.begin(*files, stamp); !b)
+  if (auto b = set.begin(*files, stamp); !b) {
+    step("write", false, b.error());
     return err(connector_errc::failed, options_.id, "writing the files failed: " + b.error());
+  }
+  std::string written;
+  for (const auto& f : *files) written += (written.empty() ? "" : ", ") + f.path;
+  step("write", true, "wrote " + written);
 
   // From here every failure puts the old files back and makes the service read them again.
   auto undo = [&](const std::string& why, bool reload) -> connector_error {
+    step_start = step_clock::now();
     std::string message = why;
     if (auto back = set.roll_back(); !back)
       message += "; ROLLBACK FAILED: " + back.error();
     else
       message += "; the previous files were restored";
+    bool undone = message.find("ROLLBACK FAILED") == std::string::npos;
     if (reload) {
-      if (auto r = run_reload(); !r)
+      if (auto r = run_reload(); !r) {
         message += "; reloading them failed too: " + r.error();
-      else if (auto back = confirm_restored(); !back)
+        undone = false;
+      } else if (auto back = confirm_restored(); !back) {
         message += "; " + back.error();
+        undone = false;
+      }
     }
+    step("rollback", undone, message.substr(why.size() < message.size() ? why.size() + 2 : 0));
     return err(connector_errc::failed, options_.id, message);
   };
   // The service has not read the new files yet, so a failed validation needs no reload.
-  if (auto v = run_validate(); !v) return undo(v.error(), false);
-  if (auto r = run_reload(); !r) return undo(r.error(), true);
-  if (options_.verify)
-    if (auto w = wait_until_served(*options_.guard, *options_.verify, fingerprint); !w)
+  if (auto v = run_validate(); !v) {
+    step("validate", false, v.error());
+    return undo(v.error(), false);
+  }
+  step("validate", true, options_.validate_argv.empty() ? "no validate command" : "passed");
+  if (auto r = run_reload(); !r) {
+    step("reload", false, r.error());
+    return undo(r.error(), true);
+  }
+  step("reload", true,
+       hooks_.reload || !options_.reload_argv.empty() ? "reloaded" : "no reload step configured");
+  if (options_.verify) {
+    if (auto w = wait_until_served(*options_.guard, *options_.verify, fingerprint); !w) {
+      step("verify", false, w.error());
       return undo("verification failed: " + w.error(), true);
+    }
+    step("verify", true, "the endpoint serves SHA-256 " + fingerprint);
+  }
   if (auto c = set.commit(); !c)
     return err(connector_errc::internal, options_.id,
                "deployed, but finishing the journal failed: " + c.error());

@@ -3,6 +3,7 @@
 
 #include <filesystem>
 
+#include "actors/schedulers/deployment_timeout.hpp"
 #include "actors/schedulers/job_processor.hpp"
 #include "actors/schedulers/job_retry.hpp"
 #include "actors/schedulers/job_timeout.hpp"
@@ -201,6 +202,36 @@ BOOST_AUTO_TEST_CASE(retry_schedule_falls_back_without_a_policy) {
   actors::issuance_task t;
   t.certificate.set("renewal_policy_id", "rp-missing");
   BOOST_TEST(schedule(t) == t0 + 90 * us_per_second);
+}
+
+BOOST_AUTO_TEST_CASE(deployments_whose_agent_does_not_report_fail_at_the_deadline) {
+  scheduler_fixture f;
+  BOOST_REQUIRE(f.exec("job", "job.create", "job-dep-1",
+                       R"({"type":"Deployment","certificate_id":"mc-1","target_id":"t-1",)"
+                       R"("agent_id":"agent-1","max_attempts":1})")
+                    .ok());
+  BOOST_REQUIRE(f.exec("job", "job.create", "job-dep-2",
+                       R"({"type":"Deployment","certificate_id":"mc-1","target_id":"t-2",)"
+                       R"("agent_id":"agent-2","max_attempts":1})")
+                    .ok());
+  BOOST_REQUIRE(f.exec("job", "job.start", "job-dep-2").ok());  // taken, then silence
+  pending_certificate_with_job(f, false);                       // an issuance: not ours
+  f.project();
+  schedulers::deployment_timeout loop(f.runtime, f.source, std::chrono::minutes(15));
+  BOOST_TEST(loop.tick(f.at(t0 + 14 * us_per_minute)).actions.empty());
+  auto r = loop.tick(f.at(t0 + 16 * us_per_minute));
+  BOOST_TEST(r.count("job.time_out") == 2u);
+  const auto never = f.job("job-dep-1");
+  BOOST_TEST(never.str("status") == "Failed");
+  BOOST_TEST(never.str("last_error") ==
+             "agent agent-1 did not report within 900 s (the job was never picked up; "
+             "CERTCTL_DEPLOYMENT_TIMEOUT)");
+  BOOST_TEST(f.job("job-dep-2").str("last_error").find("no report since it started") !=
+             std::string::npos);
+  BOOST_TEST(f.job("job-1").str("status") == "Pending");  // the issuance job is left alone
+  // A stale read model repeats nothing.
+  loop.tick(f.at(t0 + 17 * us_per_minute));
+  BOOST_TEST(f.events_of("job.timed_out").size() == 2u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

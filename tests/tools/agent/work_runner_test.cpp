@@ -227,4 +227,16 @@ BOOST_FIXTURE_TEST_CASE(a_job_the_server_will_not_start_is_left_alone, runner_fi
   BOOST_TEST(reports().size() == 1u);    // only the refused Running
 }
 
+BOOST_AUTO_TEST_CASE(step_output_drops_private_keys_and_secrets_and_stays_short) {
+  const std::string key = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMG\n-----END PRIVATE KEY-----\n";
+  BOOST_TEST(redact_output("loaded:\n" + key, {}) == "loaded:\n[private key redacted]");
+  BOOST_TEST(redact_output("keytool -storepass s3cret-pw failed; s3cret-pw again", {"s3cret-pw"}) ==
+             "keytool -storepass [redacted] failed; [redacted] again");
+  // A secret too short to tell apart from ordinary words is not searched for.
+  BOOST_TEST(redact_output("a b c", {"a"}) == "a b c");
+  const auto cut = redact_output(std::string(5000, 'x'), {});
+  BOOST_TEST(cut.size() == max_step_excerpt);
+  BOOST_TEST(cut.substr(cut.size() - 3) == "...");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
