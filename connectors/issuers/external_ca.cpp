@@ -178,10 +178,28 @@ certctl::result<http_reply, issuer_error> https_client::call(
   limits.connect_timeout = std::min(options_.timeout, std::chrono::milliseconds(10000));
   limits.io_timeout = options_.timeout;
   limits.max_response_bytes = options_.max_response_bytes;
-  auto r = crypto::https_get(guard, req, limits, crypto::https_options{options_.ca_bundle_path});
-  if (!r)
-    return fail(issuer_errc::unavailable,
-                who_ + ": " + method + " " + path + " failed: " + failure_class(r.error().code));
+  crypto::https_options tls;
+  tls.ca_bundle_path = options_.ca_bundle_path;
+  tls.client_cert_path = options_.client_cert_path;
+  tls.client_key_path = options_.client_key_path;
+  tls.cache = tls_;
+  auto r = crypto::https_get(guard, req, limits, tls);
+  if (!r) {
+    const std::string what = who_ + ": " + method + " " + path + " failed: ";
+    switch (crypto::tls_failure_of(r.error())) {
+      case crypto::tls_failure::client_identity:
+        // Our own files, so the detail (paths, OpenSSL's reason) is the operator's to see.
+        return fail(issuer_errc::invalid_request, what + excerpt(r.error().detail));
+      case crypto::tls_failure::client_cert_refused:
+        return fail(issuer_errc::invalid_request,
+                    what +
+                        "the CA refused our TLS client certificate (not issued by a CA it "
+                        "trusts, expired, revoked or missing); check client_cert_path");
+      case crypto::tls_failure::other:
+        break;
+    }
+    return fail(issuer_errc::unavailable, what + failure_class(r.error().code));
+  }
   http_reply out;
   out.status = r->status;
   out.headers = std::move(r->headers);
