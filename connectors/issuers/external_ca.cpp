@@ -222,4 +222,77 @@ std::string header_value(const http_reply& reply, const std::string& name) {
   return {};
 }
 
+issuer_error http_error(const http_reply& reply, const std::string& who, const std::string& op,
+                        const std::string& words) {
+  const std::string said = excerpt(words.empty() ? reply.body : words);
+  const std::string text = who + ": " + op + " answered " + std::to_string(reply.status) +
+                           (said.empty() ? "" : ": ") + said;
+  switch (reply.status) {
+    case 400:
+    case 409:
+    case 422:
+      return fail(issuer_errc::policy_violation, text);
+    case 401:
+    case 403:
+      return fail(issuer_errc::invalid_request,
+                  text +
+                      " (authentication or authorisation refused: check the credentials and "
+                      "the client certificate)");
+    case 404:
+      return fail(issuer_errc::invalid_request, text + " (not found)");
+    case 429: {
+      const std::string after = header_value(reply, "retry-after");
+      return fail(issuer_errc::unavailable,
+                  text + " (rate limited" +
+                      (after.empty() ? "" : "; the CA asks to retry after " + excerpt(after, 40)) +
+                      ")");
+    }
+    default:
+      return fail(issuer_errc::unavailable, text);
+  }
+}
+
+certctl::result<issued_certificate, issuer_error> certificate_of_order(const std::string& cert_pem,
+                                                                       const std::string& chain_pem,
+                                                                       const std::string& who) {
+  auto parts = crypto::split_pem_chain(cert_pem);
+  if (!parts || parts->empty())
+    return fail(issuer_errc::unavailable, who + " returned no PEM certificate");
+  auto leaf = crypto::parse_certificate(parts->front());
+  if (!leaf) return fail(issuer_errc::unavailable, who + " returned " + leaf.error().message);
+  issued_certificate out;
+  out.cert_pem = parts->front();
+  if (!chain_pem.empty()) {
+    auto c = crypto::split_pem_chain(chain_pem);
+    if (!c)
+      return fail(issuer_errc::unavailable, who + " returned a bad chain: " + c.error().message);
+    for (const auto& p : *c) out.chain_pem += p;
+  } else {
+    for (size_t i = 1; i < parts->size(); ++i) out.chain_pem += (*parts)[i];
+  }
+  out.serial_hex = leaf->serial_hex;
+  out.not_before_us = leaf->not_before * us_per_s;
+  out.not_after_us = leaf->not_after * us_per_s;
+  out.fingerprint_sha256_hex = leaf->fingerprint_sha256_hex;
+  return out;
+}
+
+certctl::result<done, issuer_error> check_client_identity(const std::string& who,
+                                                          const std::string& cert_path,
+                                                          const std::string& key_path) {
+  if (cert_path.empty() || key_path.empty())
+    return fail(issuer_errc::invalid_request,
+                who + ": client_cert_path and client_key_path are required (mutual TLS)");
+  auto ok = crypto::check_client_identity(cert_path, key_path);
+  if (!ok)
+    return fail(issuer_errc::invalid_request,
+                who + ": client_cert_path / client_key_path: " + ok.error().message);
+  return done{};
+}
+
+events::json_object object_of(const events::json_object& j, const char* key) {
+  if (!j.is_object(key)) return {};
+  return events::json_object::parse(j.raw(key)).value_or(events::json_object{});
+}
+
 }  // namespace certctl::connectors::external_ca

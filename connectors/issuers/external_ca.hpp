@@ -106,4 +106,29 @@ std::string excerpt(const std::string& text, std::size_t max = 300);
 /// The value of response header `name` (lower case), or "" when absent.
 std::string header_value(const http_reply& reply, const std::string& name);
 
+/// A CA's HTTP error in our terms, for the commercial CAs' REST APIs: 400/409/422 is
+/// policy_violation (the CA rejected the request; not retried), 401/403 invalid_request (our
+/// credentials or client certificate; no retry fixes it), 404 invalid_request, 429 unavailable
+/// with the Retry-After the CA asked for, anything else unavailable. `words` is the CA's own
+/// explanation from its error body ("" = the raw body).
+issuer_error http_error(const http_reply& reply, const std::string& who, const std::string& op,
+                        const std::string& words);
+
+/// The issued certificate from a finished order's PEM (leaf first, chain after it or in
+/// `chain_pem`), for orders followed after issue() returned (the CSR is not at hand then; the
+/// key match was the CA's to check and the issuance service records what the CA signed).
+certctl::result<issued_certificate, issuer_error> certificate_of_order(const std::string& cert_pem,
+                                                                       const std::string& chain_pem,
+                                                                       const std::string& who);
+
+/// A configured mTLS identity checked at configuration time (crypto::check_client_identity),
+/// so a wrong path, a key readable by others or a mismatched pair fails the config, naming
+/// the field.
+certctl::result<done, issuer_error> check_client_identity(const std::string& who,
+                                                          const std::string& cert_path,
+                                                          const std::string& key_path);
+
+/// The object under `key` of `j` (empty when absent or not an object).
+events::json_object object_of(const events::json_object& j, const char* key);
+
 }  // namespace certctl::connectors::external_ca
