@@ -9,6 +9,7 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "infra/crypto/certificate.hpp"
 #include "infra/crypto/csr.hpp"
 #include "infra/crypto/keys.hpp"
 #include "infra/crypto/signer.hpp"
@@ -91,7 +92,7 @@ void rotate_client_identity(mtls_client_identity& id, const std::string& new_cn)
 mtls_server::mtls_server(const mock_ca_material& serving, const std::string& client_ca_path,
                          int port)
     : server_(serving.serving_cert_path.c_str(), serving.serving_key_path.c_str(),
-              client_ca_path.c_str()),
+              client_ca_path.empty() ? nullptr : client_ca_path.c_str()),
       port_(port) {
   if (!server_.is_valid()) throw std::runtime_error("mTLS mock: bad server material");
   server_.set_tcp_nodelay(true);
@@ -118,6 +119,38 @@ std::string client_common_name(const httplib::Request& req) {
   X509_NAME_get_text_by_NID(X509_get_subject_name(peer), NID_commonName, cn, sizeof cn);
   X509_free(peer);
   return cn;
+}
+
+bool mock_interrupts(mock_ca_behaviour& b, std::mutex& mu, httplib::Response& res,
+                     const std::function<std::string(int, const std::string&)>& error_body) {
+  std::chrono::milliseconds delay;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    delay = b.delay;
+  }
+  if (delay.count() > 0) std::this_thread::sleep_for(delay);
+  std::lock_guard<std::mutex> lock(mu);
+  if (b.rate_limited > 0) {
+    --b.rate_limited;
+    res.status = 429;
+    res.set_header("Retry-After", "7");
+    res.set_content(error_body(429, "Too many requests"), "application/json");
+    return true;
+  }
+  if (b.unauthorised > 0) {
+    --b.unauthorised;
+    res.status = 401;
+    res.set_content(error_body(401, "Unauthorized"), "application/json");
+    return true;
+  }
+  return false;
+}
+
+std::pair<std::string, std::string> mock_issue(const mock_ca_material& ca,
+                                               const std::string& csr_pem, std::int64_t seconds) {
+  const std::string leaf = mock_sign(ca, csr_pem, seconds);
+  auto info = must(crypto::parse_certificate(leaf), "issued leaf");
+  return {leaf, info.serial_hex};
 }
 
 }  // namespace certctl::testing
