@@ -169,7 +169,9 @@ class ejbca_issuer final : public issuer {
                           "/revoke?reason=" + ejbca_reason(reason->first),
                       {});
     if (!reply) return reply.error();
-    if (reply->status != 200) return ext::http_error(*reply, who_, "revoke", words_of(*reply));
+    // 409 "already revoked": a retry of a revocation whose answer was lost is done, not failed.
+    if (reply->status != 200 && reply->status != 409)
+      return ext::http_error(*reply, who_, "revoke", words_of(*reply));
     return done{};
   }
 
