@@ -8,6 +8,7 @@
 #include "connectors/issuers/external_ca.hpp"
 #include "infra/crypto/certificate.hpp"
 #include "infra/crypto/random.hpp"
+#include "infra/crypto/sha256.hpp"
 
 namespace certctl::connectors::ejbca {
 namespace {
@@ -22,6 +23,13 @@ std::int64_t now_seconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+/// Names the CSR's key in an order id: the first 32 hex digits of SHA-256 over its SPKI.
+std::string key_id(const crypto::bytes& spki) {
+  return crypto::to_hex(crypto::sha256_of(std::string_view(
+                            reinterpret_cast<const char*>(spki.data()), spki.size())))
+      .substr(0, 32);
 }
 
 std::string words_of(const ext::http_reply& r) {
@@ -102,7 +110,8 @@ class ejbca_issuer final : public issuer {
     if (!reply) return reply.error();
     if (reply->status == 202) {  // EJBCA approvals: the request waits for an administrator
       issued_certificate pending;
-      pending.order_id = username + "@" + std::to_string(placed);
+      pending.order_id =
+          username + "@" + std::to_string(placed) + "@" + key_id(csr->public_key_der);
       return pending;
     }
     if (reply->status != 201 && reply->status != 200)
@@ -113,12 +122,15 @@ class ejbca_issuer final : public issuer {
   }
 
   certctl::result<order_status, issuer_error> get_order_status(const std::string& order) override {
-    const size_t at = order.rfind('@');
+    const size_t key_at = order.rfind('@');
+    const size_t at = key_at == std::string::npos || key_at == 0 ? std::string::npos
+                                                                 : order.rfind('@', key_at - 1);
     if (at == std::string::npos || at == 0)
-      return fail(issuer_errc::invalid_request,
-                  who_ + ": order id '" + ext::excerpt(order, 80) + "' is not <username>@<time>");
+      return fail(issuer_errc::invalid_request, who_ + ": order id '" + ext::excerpt(order, 80) +
+                                                    "' is not <username>@<time>@<key id>");
     const std::string username = order.substr(0, at);
     const std::int64_t placed = std::atoll(order.c_str() + at + 1);
+    const std::string key = order.substr(key_at + 1);
     order_status out;
     out.order_id = order;
     out.updated_at_us = now_seconds() * 1000000;
@@ -131,14 +143,18 @@ class ejbca_issuer final : public issuer {
     if (!reply) return reply.error();
     if (reply->status != 200)
       return ext::http_error(*reply, who_, "certificate search", words_of(*reply));
-    // The newest certificate of the end entity issued since the order was placed.
+    // The end entity's certificate for the order's key (EJBCA backdates notBefore, so the
+    // key, not the time, tells the approved request's certificate from older ones).
     std::optional<issued_certificate> best;
     for (const auto& c : reply->json.object_array("certificates")) {
+      const std::string pem = pem_of(c.str("certificate"));
+      auto info = crypto::parse_certificate(pem);
+      if (!info || key_id(info->public_key_der) != key) continue;
       std::string chain;
       for (const auto& p : c.str_array("certificate_chain")) chain += pem_of(p);
-      auto cert = ext::certificate_of_order(pem_of(c.str("certificate")), chain, who_);
-      if (!cert || cert->not_before_us < (placed - 300) * 1000000) continue;
-      if (!best || cert->not_before_us > best->not_before_us) best = std::move(cert).value();
+      auto cert = ext::certificate_of_order(pem, chain, who_);
+      if (cert && (!best || cert->not_before_us > best->not_before_us))
+        best = std::move(cert).value();
     }
     if (best) {
       out.state = order_state::valid;

@@ -8,8 +8,8 @@
 ///            include_chain: true, response_format: DER}
 ///              201 {certificate (base64 DER), serial_number, certificate_chain} -> certificate
 ///              202 (approvals on: "waiting for approval")                     -> pending order
-///   order:   POST /v1/certificate/search {criteria: QUERY=username, CA=ca_name}: a certificate
-///            issued for the end entity since the order was placed -> valid; none -> pending
+///   order:   POST /v1/certificate/search {criteria: QUERY=username, CA=ca_name}: the end
+///            entity's certificate for the CSR's key -> valid; none -> pending
 ///            until poll_max_wait_seconds, then expired (EJBCA's v1 API does not tell a
 ///            rejected approval from a waiting one)
 ///   revoke:  PUT /v1/certificate/{issuer DN, URL-encoded}/{serial hex}/revoke?reason=NAME
@@ -17,7 +17,8 @@
 ///
 /// The end entity's username is username_prefix + the certificate's common name; its
 /// enrollment password is random per request and kept nowhere. Order ids are
-/// "<username>@<unix seconds placed>". Errors come as {"error_code", "error_message"}.
+/// "<username>@<unix seconds placed>@<key id>" (key id: 32 hex digits of SHA-256 over the
+/// CSR's SubjectPublicKeyInfo). Errors come as {"error_code", "error_message"}.
 
 #include <memory>
 #include <string>

@@ -132,6 +132,15 @@ BOOST_FIXTURE_TEST_CASE(an_enrollment_waiting_for_approval_is_an_order_across_a_
     BOOST_TEST(s->state == order_state::pending);
     BOOST_TEST(contains(s->message, "waiting for approval"), s->message);
   }
+  // Another certificate of the same end entity (another key, issued meanwhile) is not the
+  // order's: before approval the order is still pending.
+  server.state().behaviour.approval_required = false;
+  auto other = make(config())->issue(request_for("approval.example.test"));
+  BOOST_REQUIRE(other.ok());
+  BOOST_REQUIRE(!other->cert_pem.empty());
+  auto still = make(config())->get_order_status(order);
+  BOOST_REQUIRE(still.ok());
+  BOOST_TEST(still->state == order_state::pending);
   server.state().approve_all(ca);
   auto issuer = make(config());
   auto s = issuer->get_order_status(order);
@@ -140,11 +149,13 @@ BOOST_FIXTURE_TEST_CASE(an_enrollment_waiting_for_approval_is_an_order_across_a_
   auto info = crypto::parse_certificate(s->certificate.cert_pem);
   BOOST_REQUIRE(info.ok());
   BOOST_TEST(info->common_name == "approval.example.test");
+  BOOST_TEST(s->certificate.serial_hex != other->serial_hex);
   // Never approved (rejected), past poll_max_wait_seconds: expired.
-  auto late =
-      issuer->get_order_status("certctl-never@" + std::to_string(std::time(nullptr) - 90000));
+  auto late = issuer->get_order_status("certctl-never@" +
+                                       std::to_string(std::time(nullptr) - 90000) + "@00");
   BOOST_REQUIRE(late.ok());
   BOOST_TEST(late->state == order_state::expired);
+  BOOST_TEST(!issuer->get_order_status("certctl-never@123").ok());  // no key id
 }
 
 BOOST_FIXTURE_TEST_CASE(ejbcas_documented_errors_are_mapped, fixture) {
