@@ -178,10 +178,28 @@ certctl::result<http_reply, issuer_error> https_client::call(
   limits.connect_timeout = std::min(options_.timeout, std::chrono::milliseconds(10000));
   limits.io_timeout = options_.timeout;
   limits.max_response_bytes = options_.max_response_bytes;
-  auto r = crypto::https_get(guard, req, limits, crypto::https_options{options_.ca_bundle_path});
-  if (!r)
-    return fail(issuer_errc::unavailable,
-                who_ + ": " + method + " " + path + " failed: " + failure_class(r.error().code));
+  crypto::https_options tls;
+  tls.ca_bundle_path = options_.ca_bundle_path;
+  tls.client_cert_path = options_.client_cert_path;
+  tls.client_key_path = options_.client_key_path;
+  tls.cache = tls_;
+  auto r = crypto::https_get(guard, req, limits, tls);
+  if (!r) {
+    const std::string what = who_ + ": " + method + " " + path + " failed: ";
+    switch (crypto::tls_failure_of(r.error())) {
+      case crypto::tls_failure::client_identity:
+        // Our own files, so the detail (paths, OpenSSL's reason) is the operator's to see.
+        return fail(issuer_errc::invalid_request, what + excerpt(r.error().detail));
+      case crypto::tls_failure::client_cert_refused:
+        return fail(issuer_errc::invalid_request,
+                    what +
+                        "the CA refused our TLS client certificate (not issued by a CA it "
+                        "trusts, expired, revoked or missing); check client_cert_path");
+      case crypto::tls_failure::other:
+        break;
+    }
+    return fail(issuer_errc::unavailable, what + failure_class(r.error().code));
+  }
   http_reply out;
   out.status = r->status;
   out.headers = std::move(r->headers);
@@ -202,6 +220,79 @@ std::string header_value(const http_reply& reply, const std::string& name) {
   for (const auto& [key, value] : reply.headers)
     if (key == name) return value;
   return {};
+}
+
+issuer_error http_error(const http_reply& reply, const std::string& who, const std::string& op,
+                        const std::string& words) {
+  const std::string said = excerpt(words.empty() ? reply.body : words);
+  const std::string text = who + ": " + op + " answered " + std::to_string(reply.status) +
+                           (said.empty() ? "" : ": ") + said;
+  switch (reply.status) {
+    case 400:
+    case 409:
+    case 422:
+      return fail(issuer_errc::policy_violation, text);
+    case 401:
+    case 403:
+      return fail(issuer_errc::invalid_request,
+                  text +
+                      " (authentication or authorisation refused: check the credentials and "
+                      "the client certificate)");
+    case 404:
+      return fail(issuer_errc::invalid_request, text + " (not found)");
+    case 429: {
+      const std::string after = header_value(reply, "retry-after");
+      return fail(issuer_errc::unavailable,
+                  text + " (rate limited" +
+                      (after.empty() ? "" : "; the CA asks to retry after " + excerpt(after, 40)) +
+                      ")");
+    }
+    default:
+      return fail(issuer_errc::unavailable, text);
+  }
+}
+
+certctl::result<issued_certificate, issuer_error> certificate_of_order(const std::string& cert_pem,
+                                                                       const std::string& chain_pem,
+                                                                       const std::string& who) {
+  auto parts = crypto::split_pem_chain(cert_pem);
+  if (!parts || parts->empty())
+    return fail(issuer_errc::unavailable, who + " returned no PEM certificate");
+  auto leaf = crypto::parse_certificate(parts->front());
+  if (!leaf) return fail(issuer_errc::unavailable, who + " returned " + leaf.error().message);
+  issued_certificate out;
+  out.cert_pem = parts->front();
+  if (!chain_pem.empty()) {
+    auto c = crypto::split_pem_chain(chain_pem);
+    if (!c)
+      return fail(issuer_errc::unavailable, who + " returned a bad chain: " + c.error().message);
+    for (const auto& p : *c) out.chain_pem += p;
+  } else {
+    for (size_t i = 1; i < parts->size(); ++i) out.chain_pem += (*parts)[i];
+  }
+  out.serial_hex = leaf->serial_hex;
+  out.not_before_us = leaf->not_before * us_per_s;
+  out.not_after_us = leaf->not_after * us_per_s;
+  out.fingerprint_sha256_hex = leaf->fingerprint_sha256_hex;
+  return out;
+}
+
+certctl::result<done, issuer_error> check_client_identity(const std::string& who,
+                                                          const std::string& cert_path,
+                                                          const std::string& key_path) {
+  if (cert_path.empty() || key_path.empty())
+    return fail(issuer_errc::invalid_request,
+                who + ": client_cert_path and client_key_path are required (mutual TLS)");
+  auto ok = crypto::check_client_identity(cert_path, key_path);
+  if (!ok)
+    return fail(issuer_errc::invalid_request,
+                who + ": client_cert_path / client_key_path: " + ok.error().message);
+  return done{};
+}
+
+events::json_object object_of(const events::json_object& j, const char* key) {
+  if (!j.is_object(key)) return {};
+  return events::json_object::parse(j.raw(key)).value_or(events::json_object{});
 }
 
 }  // namespace certctl::connectors::external_ca
