@@ -7,7 +7,7 @@
 
 #include "events/canonical_json.hpp"
 #include "infra/clock.hpp"
-#include "infra/crypto/random.hpp"
+#include "infra/store/event_id.hpp"
 #include "infra/store/hash_chain.hpp"
 
 namespace certctl::store {
@@ -98,7 +98,7 @@ std::optional<store_error> batching_store::validate(append_request& req) const {
     if (canonical->empty() || (*canonical)[0] != '{')
       return invalid(where + ": payload must be a JSON object");
     e.payload = std::move(canonical).value();
-    if (e.event_id.empty()) e.event_id = crypto::uuid_v4();
+    if (e.event_id.empty()) e.event_id = new_event_id();
     // Callers should stamp events from the injected clock; the wall clock is the fallback.
     if (e.occurred_at == 0) e.occurred_at = wall.now();
   }
