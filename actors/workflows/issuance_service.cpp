@@ -221,6 +221,8 @@ struct issuance_service::impl {
       key_pem = std::move(generated->key.pem);
       csr_pem = std::move(generated->csr_pem);
       csr = std::move(generated->csr);
+    } else if (t.parsed_csr) {
+      csr = *t.parsed_csr;
     } else {
       auto parsed = crypto::parse_csr(csr_pem);
       if (!parsed) return fail(t, "CSR rejected: " + parsed.error().message, false);
