@@ -307,7 +307,11 @@ struct issuance_service::impl {
     }
     events::json_object done;
     done.set("version_id", version_id);
-    runtime.execute("job", make_command(t, "job.complete", t.job_id, done));
+    // Submitted, not awaited: the certificate is recorded, so the worker (and whoever waits
+    // on this task, such as an ACME finalize) need not sit out one more group commit. The
+    // job's entity still runs it before any later command or read of that job; a failure is
+    // what it was before (ignored here, the job stays Running for the job loops).
+    runtime.submit("job", make_command(t, "job.complete", t.job_id, done), [](command_result) {});
     issued_listener listener;
     {
       std::lock_guard<std::mutex> lock(mu);
