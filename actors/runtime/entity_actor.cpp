@@ -5,7 +5,7 @@
 #include <utility>
 
 #include "domain/rules.hpp"
-#include "infra/crypto/random.hpp"
+#include "infra/store/event_id.hpp"
 
 namespace certctl::actors {
 namespace {
@@ -154,7 +154,7 @@ void run_current(entity_actor_t* self, const deps& d) {
     req.events.push_back(std::move(pe));
   }
   // Event ids are fixed here so the local apply after commit sees what the log holds.
-  for (auto& pe : req.events) pe.event_id = crypto::uuid_v4();
+  for (auto& pe : req.events) pe.event_id = store::new_event_id();
   auto proposed = req.events;
   caf::actor me = caf::actor_cast<caf::actor>(self);
   d.store->append_async(

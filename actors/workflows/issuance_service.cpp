@@ -68,6 +68,11 @@ struct issuance_service::impl {
   std::deque<issuance_task> queue;
   /// Parallel to `queue`: who waits for each task (empty function: nobody).
   std::deque<std::function<void()>> waiters;
+  /// Parallel to `queue`: each task's issuer, read from its JSON once at enqueue, and how many
+  /// queued tasks each issuer has. Scanning the JSON of a queue thousands long on every wake
+  /// was ~6 % of the server's CPU in the issuance benchmark.
+  std::deque<std::string> queued_issuers;
+  std::map<std::string, size_t> queued_per_issuer;
   size_t running = 0;
   bool stopping = false;
   std::vector<std::thread> workers;
@@ -88,10 +93,16 @@ struct issuance_service::impl {
 
   /// The first queued task whose issuer is below its limit; queue.size() when none. Under mu.
   size_t runnable() const {
-    for (size_t i = 0; i < queue.size(); ++i) {
-      auto it = in_flight.find(issuer_key(queue[i]));
-      if (it == in_flight.end() || it->second < per_issuer_limit) return i;
-    }
+    auto below_limit = [&](const std::string& issuer) {
+      auto it = in_flight.find(issuer);
+      return it == in_flight.end() || it->second < per_issuer_limit;
+    };
+    // Every issuer with queued work at its limit (the usual state under load): nothing runs.
+    bool any = false;
+    for (const auto& q : queued_per_issuer) any = any || below_limit(q.first);
+    if (!any) return queue.size();
+    for (size_t i = 0; i < queue.size(); ++i)
+      if (below_limit(queued_issuers[i])) return i;
     return queue.size();
   }
 
@@ -210,6 +221,8 @@ struct issuance_service::impl {
       key_pem = std::move(generated->key.pem);
       csr_pem = std::move(generated->csr_pem);
       csr = std::move(generated->csr);
+    } else if (t.parsed_csr) {
+      csr = *t.parsed_csr;
     } else {
       auto parsed = crypto::parse_csr(csr_pem);
       if (!parsed) return fail(t, "CSR rejected: " + parsed.error().message, false);
@@ -294,7 +307,11 @@ struct issuance_service::impl {
     }
     events::json_object done;
     done.set("version_id", version_id);
-    runtime.execute("job", make_command(t, "job.complete", t.job_id, done));
+    // Submitted, not awaited: the certificate is recorded, so the worker (and whoever waits
+    // on this task, such as an ACME finalize) need not sit out one more group commit. The
+    // job's entity still runs it before any later command or read of that job; a failure is
+    // what it was before (ignored here, the job stays Running for the job loops).
+    runtime.submit("job", make_command(t, "job.complete", t.job_id, done), [](command_result) {});
     issued_listener listener;
     {
       std::lock_guard<std::mutex> lock(mu);
@@ -437,6 +454,7 @@ struct issuance_service::impl {
     for (;;) {
       issuance_task t;
       std::function<void()> finished;
+      std::string issuer;
       {
         std::unique_lock<std::mutex> lock(mu);
         cv.wait(lock, [&] { return stopping || runnable() < queue.size(); });
@@ -446,15 +464,18 @@ struct issuance_service::impl {
         queue.erase(queue.begin() + static_cast<std::ptrdiff_t>(next));
         finished = std::move(waiters[next]);
         waiters.erase(waiters.begin() + static_cast<std::ptrdiff_t>(next));
+        issuer = std::move(queued_issuers[next]);
+        queued_issuers.erase(queued_issuers.begin() + static_cast<std::ptrdiff_t>(next));
+        if (--queued_per_issuer[issuer] == 0) queued_per_issuer.erase(issuer);
         ++running;
-        ++in_flight[issuer_key(t)];
+        ++in_flight[issuer];
       }
       run(t);
       if (finished) finished();
       {
         std::lock_guard<std::mutex> lock(mu);
         --running;
-        if (--in_flight[issuer_key(t)] == 0) in_flight.erase(issuer_key(t));
+        if (--in_flight[issuer] == 0) in_flight.erase(issuer);
       }
       // A slot of this issuer is free: a task that waited for it may run now.
       cv.notify_all();
@@ -486,6 +507,9 @@ void issuance_service::enqueue(issuance_task task) {
 void issuance_service::enqueue(issuance_task task, std::function<void()> on_finished) {
   {
     std::lock_guard<std::mutex> lock(impl_->mu);
+    auto issuer = impl::issuer_key(task);
+    ++impl_->queued_per_issuer[issuer];
+    impl_->queued_issuers.push_back(std::move(issuer));
     impl_->queue.push_back(std::move(task));
     impl_->waiters.push_back(std::move(on_finished));
   }

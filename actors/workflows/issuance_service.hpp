@@ -30,7 +30,8 @@ class issuer;
 }
 namespace certctl::crypto {
 class key_store;
-}
+struct csr_info;
+}  // namespace certctl::crypto
 
 namespace certctl::actors {
 
@@ -43,6 +44,9 @@ struct issuance_task {
   std::string principal;
   /// Set: this task follows the job's pending asynchronous order instead of starting it.
   bool poll_order = false;
+  /// Optional: csr_pem already parsed with its signature verified (ACME finalize checks it
+  /// before queueing), so the worker does not parse it a second time.
+  std::shared_ptr<const crypto::csr_info> parsed_csr = nullptr;
 };
 
 /// How pending asynchronous orders are followed: polls back off from `first_poll` doubling up

@@ -122,7 +122,11 @@ http::response acme_server::impl::finalize(const request& r) {
   };
   auto wait = std::make_shared<issuance_wait>();
   const auto deadline = std::chrono::steady_clock::now() + opt.finalize_wait;
-  deps.issue({cert_id, job_id, created->view, csr_pem, r.c.request_id, a->principal()}, [wait] {
+  actors::issuance_task task{cert_id, job_id,         created->view,
+                             csr_pem, r.c.request_id, a->principal()};
+  // Parsed and verified above: the worker takes it as it is instead of parsing the PEM again.
+  task.parsed_csr = std::make_shared<const crypto::csr_info>(std::move(csr).value());
+  deps.issue(std::move(task), [wait] {
     {
       std::lock_guard<std::mutex> lock(wait->mu);
       wait->over = true;

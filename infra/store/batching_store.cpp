@@ -7,7 +7,7 @@
 
 #include "events/canonical_json.hpp"
 #include "infra/clock.hpp"
-#include "infra/crypto/random.hpp"
+#include "infra/store/event_id.hpp"
 #include "infra/store/hash_chain.hpp"
 
 namespace certctl::store {
@@ -33,6 +33,23 @@ std::string describe(const expected_version& ev) {
 }
 
 }  // namespace
+
+store_result<write_transaction::batch_state> write_transaction::read_batch_state(
+    const std::vector<std::string>& stream_ids, const std::vector<std::string>& command_ids) {
+  batch_state out;
+  auto h = head();
+  if (!h) return h.error();
+  out.head = std::move(h).value();
+  auto versions = stream_versions(stream_ids);
+  if (!versions) return versions.error();
+  out.versions = std::move(versions).value();
+  if (!command_ids.empty()) {
+    auto found = find_commands(command_ids);
+    if (!found) return found.error();
+    out.commands = std::move(found).value();
+  }
+  return out;
+}
 
 batching_store::batching_store(store_options options) : options_(options) {
   if (options_.max_batch == 0) options_.max_batch = 1;
@@ -98,7 +115,7 @@ std::optional<store_error> batching_store::validate(append_request& req) const {
     if (canonical->empty() || (*canonical)[0] != '{')
       return invalid(where + ": payload must be a JSON object");
     e.payload = std::move(canonical).value();
-    if (e.event_id.empty()) e.event_id = crypto::uuid_v4();
+    if (e.event_id.empty()) e.event_id = new_event_id();
     // Callers should stamp events from the injected clock; the wall clock is the fallback.
     if (e.occurred_at == 0) e.occurred_at = wall.now();
   }
@@ -195,30 +212,20 @@ bool batching_store::try_commit(std::vector<pending>& batch,
     return false;
   }
   auto& tx = *tx_or.value();
-  auto head = tx.head();
-  if (!head) {
-    failure = head.error();
-    return false;
-  }
   std::set<std::string> stream_set, command_set;
   for (auto& p : batch) {
     stream_set.insert(p.req.stream_id);
     if (!p.req.command_id.empty()) command_set.insert(p.req.command_id);
   }
-  auto versions = tx.stream_versions({stream_set.begin(), stream_set.end()});
-  if (!versions) {
-    failure = versions.error();
+  auto state = tx.read_batch_state({stream_set.begin(), stream_set.end()},
+                                   {command_set.begin(), command_set.end()});
+  if (!state) {
+    failure = state.error();
     return false;
   }
-  std::map<std::string, command_record> known_commands;
-  if (!command_set.empty()) {
-    auto found = tx.find_commands({command_set.begin(), command_set.end()});
-    if (!found) {
-      failure = found.error();
-      return false;
-    }
-    known_commands = std::move(found).value();
-  }
+  const auto* head = &state->head;
+  auto* versions = &state->versions;
+  auto& known_commands = state->commands;
 
   std::int64_t position = head->position;
   std::string prev_hash = head->position == 0 ? events::genesis_hash() : head->hash;

@@ -34,6 +34,16 @@ class write_transaction {
       const std::vector<std::string>& stream_ids) = 0;
   virtual store_result<std::map<std::string, command_record>> find_commands(
       const std::vector<std::string>& command_ids) = 0;
+  /// What a batch needs to know before it can be decided: the head, the versions of its
+  /// streams and its already-recorded commands. The default asks the three questions above in
+  /// turn; a backend with round trips to spare may answer them at once (PostgreSQL does).
+  struct batch_state {
+    log_head head;
+    std::map<std::string, std::int64_t> versions;
+    std::map<std::string, command_record> commands;
+  };
+  virtual store_result<batch_state> read_batch_state(const std::vector<std::string>& stream_ids,
+                                                     const std::vector<std::string>& command_ids);
   virtual store_result<done> insert(const std::vector<events::recorded_event>& rows,
                                     const std::vector<command_record>& commands) = 0;
   virtual store_result<done> commit() = 0;

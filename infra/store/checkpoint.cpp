@@ -10,7 +10,7 @@
 #include "events/json.hpp"
 #include "infra/crypto/detached_signature.hpp"
 #include "infra/crypto/jwk.hpp"
-#include "infra/crypto/random.hpp"
+#include "infra/store/event_id.hpp"
 
 namespace certctl::store {
 
@@ -159,7 +159,7 @@ store_result<checkpoint_outcome> take_checkpoint(event_store& store,
   req.stream_id = checkpoint_stream;
   req.expected = expected_version::any();
   events::proposed_event e;
-  e.event_id = crypto::uuid_v4();
+  e.event_id = new_event_id();
   e.type = checkpoint_event_type;
   e.occurred_at = now;
   e.principal = "system:audit-checkpoint";

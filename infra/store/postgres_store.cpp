@@ -50,6 +50,24 @@ BEGIN
   RAISE EXCEPTION 'events are append-only: % refused', TG_OP;
 END
 $fn$;
+-- One round trip for what a batch must know before it is decided. VOLATILE (the default):
+-- under READ COMMITTED each query below takes its snapshot after the lock is held, so it
+-- sees every batch that committed before this one took the lock, as separate statements did.
+CREATE OR REPLACE FUNCTION certctl_batch_state(lock_key bigint, stream_ids text[],
+                                               command_ids text[])
+RETURNS TABLE (r_kind text, r_id text, r_num bigint, r_text text)
+LANGUAGE plpgsql VOLATILE AS $fn$
+BEGIN
+  PERFORM pg_advisory_xact_lock(lock_key);
+  RETURN QUERY SELECT 'head'::text, NULL::text, e.position, e.hash
+    FROM events e ORDER BY e.position DESC LIMIT 1;
+  RETURN QUERY SELECT 'stream'::text, s.sid,
+      (SELECT max(e.stream_version) FROM events e WHERE e.stream_id = s.sid), NULL::text
+    FROM unnest(stream_ids) AS s(sid);
+  RETURN QUERY SELECT 'command'::text, c.command_id, c.position, c.outcome
+    FROM commands c WHERE c.command_id = ANY(command_ids);
+END
+$fn$;
 DO $do$
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_trigger
@@ -88,15 +106,19 @@ const std::string stream_versions_sql =
     "FROM unnest($1::text[]) AS s(id)";
 const std::string find_commands_sql =
     "SELECT command_id, outcome, position FROM commands WHERE command_id = ANY($1::text[])";
-// One statement per table: one round trip however large the batch.
-const std::string insert_events_sql =
-    std::string("INSERT INTO events (") + event_columns +
+// The lock, the head, the batch's stream versions and its known commands in one round trip
+// (the function in schema_sql).
+const std::string batch_state_sql =
+    "SELECT r_kind, r_id, r_num, r_text FROM certctl_batch_state($1::bigint, $2::text[], "
+    "$3::text[])";
+// Events and command records in one statement: one round trip however large the batch.
+const std::string insert_batch_sql =
+    std::string("WITH new_events AS (INSERT INTO events (") + event_columns +
     ") SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], "
     "$6::integer[], $7::bigint[], $8::text[], $9::text[], $10::text[], $11::text[], "
-    "$12::text[], $13::text[], $14::text[])";
-const std::string insert_commands_sql =
+    "$12::text[], $13::text[], $14::text[])) "
     "INSERT INTO commands (command_id, outcome, position) "
-    "SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])";
+    "SELECT * FROM unnest($15::text[], $16::text[], $17::bigint[])";
 const std::string read_stream_sql = std::string("SELECT ") + event_columns +
                                     " FROM events WHERE stream_id = $1 AND stream_version >= $2 "
                                     "ORDER BY stream_version LIMIT $3";
@@ -205,10 +227,33 @@ class postgres_transaction final : public write_transaction {
     return out;
   }
 
+  store_result<batch_state> read_batch_state(const std::vector<std::string>& stream_ids,
+                                             const std::vector<std::string>& command_ids) override {
+    sql::pg_array streams, commands;
+    for (const auto& id : stream_ids) streams.add(id);
+    for (const auto& id : command_ids) commands.add(id);
+    auto r = c_.query(batch_state_sql, {sql::sql_value{position_lock_key}, std::move(streams).str(),
+                                        std::move(commands).str()});
+    if (!r) return to_store_error(r.error(), "read batch state");
+    batch_state out;
+    for (auto& row : *r) {
+      const auto kind = take_text(row, 0);
+      if (kind == "head") {
+        out.head = log_head{row.int64(2).value_or(0), take_text(row, 3)};
+      } else if (kind == "stream") {
+        if (!row.is_null(2)) out.versions[take_text(row, 1)] = row.int64(2).value_or(0);
+      } else if (kind == "command") {
+        auto id = take_text(row, 1);
+        out.commands[id] = command_record{id, take_text(row, 3), row.int64(2).value_or(0)};
+      }
+    }
+    return out;
+  }
+
   store_result<done> insert(const std::vector<events::recorded_event>& rows,
                             const std::vector<command_record>& commands) override {
-    if (!rows.empty()) {
-      sql::pg_array col[14];
+    {
+      sql::pg_array col[17];
       for (const auto& e : rows) {
         col[0].add(e.position);
         col[1].add(e.stream_id);
@@ -225,21 +270,15 @@ class postgres_transaction final : public write_transaction {
         col[12].add(e.prev_hash);
         col[13].add(e.hash);
       }
-      sql::params p;
-      p.reserve(14);
-      for (auto& c : col) p.emplace_back(std::move(c).str());
-      if (auto r = c_.exec(insert_events_sql, p); !r) return to_store_error(r.error(), "append");
-    }
-    if (!commands.empty()) {
-      sql::pg_array ids, outcomes, positions;
       for (const auto& cmd : commands) {
-        ids.add(cmd.command_id);
-        outcomes.add(cmd.outcome);
-        positions.add(cmd.position);
+        col[14].add(cmd.command_id);
+        col[15].add(cmd.outcome);
+        col[16].add(cmd.position);
       }
-      auto r = c_.exec(insert_commands_sql, {std::move(ids).str(), std::move(outcomes).str(),
-                                             std::move(positions).str()});
-      if (!r) return to_store_error(r.error(), "append");
+      sql::params p;
+      p.reserve(17);
+      for (auto& c : col) p.emplace_back(std::move(c).str());
+      if (auto r = c_.exec(insert_batch_sql, p); !r) return to_store_error(r.error(), "append");
     }
     return done{};
   }

@@ -15,6 +15,7 @@
 #include "infra/crypto/keys.hpp"
 #include "tools/audit/cli.hpp"
 #include "tools/bench/latency.hpp"
+#include "tools/bench/process_cpu.hpp"
 
 namespace certctl::bench {
 namespace {
@@ -221,13 +222,17 @@ int run_acme(const std::vector<std::string>& args) {
               true)
       .option("ca-bundle", "FILE", "PEM CA certificates that verify the server", true)
       .option("concurrency", "C", "client threads (default 8)")
-      .option("orders", "N", "orders in all (default 200)");
+      .option("orders", "N", "orders in all (default 200)")
+      .option("server-pid", "PID",
+              "the server's process id (same machine): prints its CPU per completed order");
   int code = 0;
   auto parsed = cli::parse_or_exit(parser, args, code);
   if (!parsed) return code;
   const auto concurrency = parsed->integer("concurrency", 8);
   const auto orders = parsed->integer("orders", 200);
-  if (!concurrency || !orders || *concurrency < 1 || *orders < 1) return cli::exit_usage;
+  const auto server_pid = parsed->integer("server-pid", 0, 0);
+  if (!concurrency || !orders || !server_pid || *concurrency < 1 || *orders < 1)
+    return cli::exit_usage;
   const std::string directory = *parsed->get("directory"), ca = *parsed->get("ca-bundle");
   const auto scheme = directory.find("://");
   const auto path = scheme == std::string::npos ? scheme : directory.find('/', scheme + 3);
@@ -289,11 +294,13 @@ int run_acme(const std::vector<std::string>& args) {
   while (registered.load() < static_cast<int>(results.size()))
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   const double cpu_before = process_cpu_seconds();
+  const auto server_before = *server_pid > 0 ? process_cpu_seconds_of(*server_pid) : std::nullopt;
   const auto start = steady::now();
   go.store(true);
   for (auto& th : threads) th.join();
   const double elapsed = std::chrono::duration<double>(steady::now() - start).count();
   const double client_cpu = process_cpu_seconds() - cpu_before;
+  const auto server_after = *server_pid > 0 ? process_cpu_seconds_of(*server_pid) : std::nullopt;
 
   std::vector<double> all;
   std::vector<double> steps[step_count];
@@ -320,6 +327,14 @@ int run_acme(const std::vector<std::string>& args) {
   std::snprintf(line, sizeof line, "client_cpu_s=%.2f (%.0f%% of one core)", client_cpu,
                 elapsed > 0 ? 100.0 * client_cpu / elapsed : 0.0);
   std::cout << line << "\n";
+  if (server_before && server_after && !all.empty()) {
+    const double cpu_s = *server_after - *server_before;
+    std::snprintf(line, sizeof line, "server_cpu_s=%.2f server_cpu_ms_per_order=%.3f", cpu_s,
+                  1000.0 * cpu_s / static_cast<double>(all.size()));
+    std::cout << line << "\n";
+  } else if (*server_pid > 0) {
+    std::cerr << "warning: cannot read /proc/" << *server_pid << "/stat\n";
+  }
   std::snprintf(line, sizeof line, "acme_orders_per_s=%.1f",
                 static_cast<double>(all.size()) / elapsed);
   std::cout << line << std::endl;

@@ -13,6 +13,7 @@
 
 #include "tools/audit/cli.hpp"
 #include "tools/bench/latency.hpp"
+#include "tools/bench/process_cpu.hpp"
 
 namespace certctl::bench {
 namespace {
@@ -128,7 +129,9 @@ int run_issue(const std::vector<std::string>& args) {
       .option("concurrency", "C", "client threads, one keep-alive connection each", true)
       .option("count", "N", "certificates to create", true)
       .option("timeout-s", "S", "give up waiting for Active after S seconds (default 600)")
-      .option("poll-ms", "MS", "interval of the Active poll (default 10)");
+      .option("poll-ms", "MS", "interval of the Active poll (default 10)")
+      .option("server-pid", "PID",
+              "the server's process id (same machine): prints its CPU per issued certificate");
   int code = 0;
   auto parsed = cli::parse_or_exit(parser, args, code);
   if (!parsed) return code;
@@ -136,7 +139,8 @@ int run_issue(const std::vector<std::string>& args) {
   const auto count = parsed->integer("count", 1, 1);
   const auto timeout_s = parsed->integer("timeout-s", 600, 1);
   const auto poll_ms = parsed->integer("poll-ms", 10, 1);
-  if (!concurrency || !count || !timeout_s || !poll_ms) return cli::exit_usage;
+  const auto server_pid = parsed->integer("server-pid", 0, 0);
+  if (!concurrency || !count || !timeout_s || !poll_ms || !server_pid) return cli::exit_usage;
   const std::string server_list = *parsed->get("server");
   std::vector<endpoint> endpoints;
   for (auto& url : split_servers(server_list))
@@ -156,6 +160,7 @@ int run_issue(const std::vector<std::string>& args) {
   std::atomic<std::int64_t> next{0}, acked{0};
   std::vector<create_outcome> outcomes(static_cast<size_t>(*concurrency));
   std::vector<std::thread> clients;
+  const auto cpu_before = *server_pid > 0 ? process_cpu_seconds_of(*server_pid) : std::nullopt;
   const auto start = steady::now();
   for (std::int64_t t = 0; t < *concurrency; ++t)
     clients.emplace_back(create_certificates,
@@ -194,6 +199,7 @@ int run_issue(const std::vector<std::string>& args) {
     std::this_thread::sleep_for(std::chrono::milliseconds(*poll_ms));
   }
   const double total_s = seconds_since(start);
+  const auto cpu_after = *server_pid > 0 ? process_cpu_seconds_of(*server_pid) : std::nullopt;
   joiner.join();
   failed = count_with_status(*monitor, "Failed") - failed_before;  // exact, for the report
 
@@ -218,6 +224,14 @@ int run_issue(const std::vector<std::string>& args) {
   std::snprintf(line, sizeof line, "active=%lld failed=%lld total_seconds=%.3f",
                 static_cast<long long>(active), static_cast<long long>(failed), total_s);
   std::cout << line << "\n";
+  if (cpu_before && cpu_after && active > 0) {
+    const double cpu_s = *cpu_after - *cpu_before;
+    std::snprintf(line, sizeof line, "server_cpu_s=%.2f server_cpu_ms_per_cert=%.3f", cpu_s,
+                  1000.0 * cpu_s / static_cast<double>(active));
+    std::cout << line << "\n";
+  } else if (*server_pid > 0) {
+    std::cerr << "warning: cannot read /proc/" << *server_pid << "/stat\n";
+  }
   if (failures)
     std::cerr << "error: " << failures << " creations failed; first: " << first_error << "\n";
   const bool complete = failures == 0 && failed == 0 && active >= *count;

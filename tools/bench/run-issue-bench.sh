@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# End-to-end issuance figures of docs/benchmarks.md: one fresh server (embedded SQLite, server
+# key generation) per run, `certctl-bench issue` against it with the server's CPU read from
+# /proc. Several server binaries run interleaved (A, B, A, B, ...), so a before/after pair
+# shares the box's load:
+#   SERVERS="before=/tmp/old/certctl-server after=build/tools/server/certctl-server" \
+#   CONCURRENCY="16 32" COUNT=4000 REPEATS=3 tools/bench/run-issue-bench.sh
+# Prints one line per run: label, concurrency, load average, and the bench's figures.
+set -euo pipefail
+
+bench=${BENCH:-build/tools/bench/certctl-bench}
+servers=${SERVERS:-after=build/tools/server/certctl-server}
+concurrency=${CONCURRENCY:-16}
+count=${COUNT:-2000}
+repeats=${REPEATS:-3}
+port=${PORT:-41510}
+dir=${BENCH_DIR:-/tmp/certctl-issue-bench}
+key=bench-key-0123456789abcdef
+
+for i in $(seq "$repeats"); do
+  for c in $concurrency; do
+    for s in $servers; do
+      label=${s%%=*}
+      bin=${s#*=}
+      rm -rf "$dir" && mkdir -p "$dir"
+      CERTCTL_DATA_DIR=$dir/data CERTCTL_SERVER_PORT=$port CERTCTL_KEYGEN_MODE=server \
+        CERTCTL_API_KEYS_NAMED=bench:$key:admin "$bin" >"$dir/server.log" 2>&1 &
+      pid=$!
+      for _ in $(seq 100); do
+        grep -q '^listening on' "$dir/server.log" 2>/dev/null && break
+        sleep 0.1
+      done
+      load=$(cut -d' ' -f1 /proc/loadavg)
+      out=$("$bench" issue --server "https://127.0.0.1:$port" --api-key "$key" \
+        --ca-bundle "$dir/data/ca-bundle.pem" --concurrency "$c" --count "$count" \
+        --server-pid "$pid" 2>/dev/null || true)
+      kill "$pid" && wait "$pid" || true
+      echo "$label C=$c run=$i loadavg=$load" \
+        "$(echo "$out" | grep -E '^(created|create latency|active|server_cpu|issued_per_s)' |
+          sed 's/^create latency //' | tr '\n' ' ')"
+    done
+  done
+done
