@@ -108,14 +108,20 @@ BOOST_AUTO_TEST_CASE(keys_and_nonces_are_usable_on_every_node) {
   BOOST_TEST(!replay_one.header("Replay-Nonce").empty());
 
   // An intermediate created on node-2; node-2 dies; node-1 issues through it.
-  auto ica = two.post("/api/v1/issuers/iss-local/intermediates",
-                      R"({"name":"Cluster CA","parent_ca_id":"iss-local"})");
+  auto ica = two.post(
+      "/api/v1/issuers/iss-local/intermediates",
+      R"({"name":"Cluster CA","parent_ca_id":"iss-local","subject":{"common_name":"Cluster CA"}})");
   BOOST_REQUIRE_MESSAGE(ica.status == 201, ica.describe());
   const std::string ica_id = str(ica.json(), "id");
+  // An issuer that signs with it (GenericCA naming the intermediate), also made on node-2.
+  auto issuer = two.post("/api/v1/issuers", R"({"name":"Cluster issuer","type":"GenericCA",
+      "config":{"intermediate_id":")" + ica_id + R"("}})");
+  BOOST_REQUIRE_MESSAGE(issuer.status == 201, issuer.describe());
+  const std::string issuer_id = str(issuer.json(), "id");
   c.nodes[1]->kill();
-  BOOST_TEST_MESSAGE("SIGKILL node-2 after it created " << ica_id);
+  BOOST_TEST_MESSAGE("SIGKILL node-2 after it created " << ica_id << " and " << issuer_id);
   auto through = post_settled(one, "/api/v1/certificates",
-                              certificate_through("mc-ica", "ica.example.test", ica_id));
+                              certificate_through("mc-ica", "ica.example.test", issuer_id));
   BOOST_REQUIRE_MESSAGE(through.status == 201, through.describe());
   auto issued = wait_for_certificate(one, "mc-ica", {"Active", "Failed"}, std::chrono::seconds(90));
   BOOST_REQUIRE_MESSAGE(str(issued, "status") == "Active",

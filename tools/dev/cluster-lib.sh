@@ -102,6 +102,7 @@ cl_pg_stop() {
 # certctl.events. Sets CL_BOOTSTRAP.
 cl_kafka_start() {
   local log=$CL_WORK/mock-kafka.log
+  : >"$log"  # before the background start, so the first look below finds the file
   setsid "$CL_BIN/mock_kafka/certctl-mock-kafka" --brokers 3 --partitions "$CL_PARTITIONS" \
     --topic certctl.commands --topic certctl.events >"$log" 2>&1 &
   CL_KAFKA_PID=$!

@@ -330,7 +330,10 @@ int main() {
                                     static_cast<size_t>(cfg->issuance_workers));
   // One connector per issuer config, shared by issuance and CA revocation (a Vault token and
   // its renewal loop exist once).
-  auto issuer_connectors = actors::make_issuer_lookup(runtime, connector_configs);
+  // In a cluster the issuer entity is usually owned elsewhere: read it at most once a second.
+  auto issuer_connectors = actors::make_issuer_lookup(
+      runtime, connector_configs,
+      cfg->cluster_enabled ? std::chrono::milliseconds(1000) : std::chrono::milliseconds(0));
   issuance.set_issuer_resolver(actors::make_issuer_resolver(issuer_connectors));
   actors::ca_revocation_service ca_revocations(runtime, **store, issuer_connectors);
   gateways::rest::observe_issuance(issuance, metrics);
