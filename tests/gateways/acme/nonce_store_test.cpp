@@ -3,9 +3,9 @@
 // PostgreSQL through CERTCTL_TEST_POSTGRES_URL, the backend clusters use). Two nonce_stores
 // over one table stand for two nodes.
 #define BOOST_TEST_MODULE gateways_acme_nonces
+#include <atomic>
 #include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
-#include <atomic>
 #include <set>
 #include <thread>
 
