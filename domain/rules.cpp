@@ -93,4 +93,15 @@ bool is_valid_id(const std::string& id) {
   return true;
 }
 
+std::string affine_id(const std::string& base, const std::string& root_stream) {
+  std::string id = base + "__" + root_stream;
+  return is_valid_id(id) ? id : base;
+}
+
+std::string_view affinity_key(std::string_view stream_id) {
+  const auto at = stream_id.rfind("__");
+  if (at == std::string_view::npos || at + 2 >= stream_id.size()) return stream_id;
+  return stream_id.substr(at + 2);
+}
+
 }  // namespace certctl::domain

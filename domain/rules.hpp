@@ -5,6 +5,7 @@
 #include <initializer_list>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "domain/aggregate.hpp"
 
@@ -38,5 +39,16 @@ result<decision, domain_error> decide_crl_publication(const events::json_object&
 
 /// Ids of entities we create: "<prefix>-" + 16 hex chars, or the caller's id if it is sane.
 bool is_valid_id(const std::string& id);
+
+/// Workflow affinity (docs/cluster.md "Affinity"): an entity created for another entity's
+/// workflow (a certificate's jobs) names that entity's stream after the marker "__", e.g.
+/// "job-1a2b3c4d__certificate-mc-1". The cluster places a stream by its affinity key, so the
+/// whole workflow has one owner. Returns `base` + "__" + `root_stream`, or `base` alone when
+/// the result would not be a valid id (too long).
+std::string affine_id(const std::string& base, const std::string& root_stream);
+
+/// The key a stream is placed by: what follows the last "__" when that is not empty, else the
+/// stream id itself. Every node must compute the same.
+std::string_view affinity_key(std::string_view stream_id);
 
 }  // namespace certctl::domain

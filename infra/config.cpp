@@ -151,6 +151,19 @@ result<server_config, config_error> load_config(
       c.kafka_properties = std::move(props).value();
   }
   flag("CERTCTL_CLUSTER_ENABLED", c.cluster_enabled);
+  str("CERTCTL_KEY_ENCRYPTION_KEY_FILE", c.key_encryption_key_file);
+  if (const char* v = getenv_fn("CERTCTL_KEY_ENCRYPTION_KEY_PREVIOUS_FILES"); v && *v) {
+    std::string item;
+    for (const char* p = v;; ++p) {
+      if (*p == ',' || *p == '\0') {
+        if (!item.empty()) c.key_encryption_key_previous_files.push_back(item);
+        item.clear();
+        if (*p == '\0') break;
+      } else if (*p != ' ') {
+        item += *p;
+      }
+    }
+  }
   str("CERTCTL_CLUSTER_NODE_ID", c.cluster_node_id);
   str("CERTCTL_CLUSTER_COMMANDS_TOPIC", c.cluster_commands_topic);
   str("CERTCTL_CLUSTER_GROUP_ID", c.cluster_group_id);
@@ -309,6 +322,10 @@ result<server_config, config_error> load_config(
     if (c.auth_type != "none" && c.api_keys_named.empty())
       return config_error{
           "cluster mode needs the same API keys on every node: set CERTCTL_API_KEYS_NAMED"};
+    if (c.key_encryption_key_file.empty())
+      return config_error{
+          "cluster mode needs one key-encryption key for every node (the shared key store): "
+          "set CERTCTL_KEY_ENCRYPTION_KEY_FILE"};
   }
   if (c.host != "127.0.0.1" && c.host != "localhost" && c.host != "::1" && c.host.empty())
     return config_error{"CERTCTL_SERVER_HOST is empty"};

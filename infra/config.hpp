@@ -55,6 +55,13 @@ struct server_config {
   /// PostgreSQL (CERTCTL_DATABASE_URL), Kafka (CERTCTL_KAFKA_BOOTSTRAP_SERVERS), one CA shared
   /// by every node (CERTCTL_CA_CERT_PATH/KEY_PATH) and shared API keys.
   bool cluster_enabled = false;
+  /// CERTCTL_KEY_ENCRYPTION_KEY_FILE: a 32-byte key (mode 0600) every cluster node is given;
+  /// it seals the shared key store and connector secrets (docs/cluster.md "Shared key
+  /// material"). Required in cluster mode; empty on a single node = <data_dir>/master.key.
+  std::string key_encryption_key_file;
+  /// CERTCTL_KEY_ENCRYPTION_KEY_PREVIOUS_FILES: comma-separated older KEKs, kept for reading
+  /// while a rotation re-seals what they sealed.
+  std::vector<std::string> key_encryption_key_previous_files;
   std::string cluster_node_id;  ///< CERTCTL_CLUSTER_NODE_ID; "" = <hostname>-<port>
   std::string cluster_commands_topic = "certctl.commands";  ///< CERTCTL_CLUSTER_COMMANDS_TOPIC
   std::string cluster_group_id = "certctl-cluster";         ///< CERTCTL_CLUSTER_GROUP_ID

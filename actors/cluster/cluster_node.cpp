@@ -11,6 +11,7 @@
 #include "actors/cluster/command_codec.hpp"
 #include "actors/cluster/partitioning.hpp"
 #include "domain/aggregate.hpp"
+#include "domain/rules.hpp"
 #include "infra/crypto/random.hpp"
 
 namespace certctl::cluster {
@@ -58,6 +59,14 @@ struct cluster_node::impl {
   std::thread control;
 
   std::atomic<std::uint64_t> forwarded{0}, received{0}, rejected{0};
+  mutable std::mutex by_kind_mu;
+  std::map<std::string, std::uint64_t> forwarded_by_kind;  ///< guarded by by_kind_mu
+
+  void count_forward(const std::string& kind, const domain::command& cmd) {
+    ++forwarded;
+    std::lock_guard<std::mutex> lock(by_kind_mu);
+    ++forwarded_by_kind[kind == actors::workflow_kind ? "workflow:" + cmd.name : kind];
+  }
 
   void log(const std::string& line) const {
     if (opts.log_to_stderr) std::cerr << "certctl cluster: " << line << std::endl;
@@ -153,7 +162,7 @@ struct cluster_node::impl {
     // Lost partitions first: their entities go, so a command that arrives here later through
     // the bus recovers from the store instead of trusting old state.
     runtime.release_where([this, p_count](const std::string& stream) {
-      return !owns_partition(partition_of(stream, p_count));
+      return !owns_partition(partition_of(domain::affinity_key(stream), p_count));
     });
     for (size_t i = 0; i < singletons.size(); ++i) {
       const bool mine = owns_partition(partition_of(singleton_key(singletons[i].name), p_count));
@@ -307,6 +316,12 @@ node_status cluster_node::status() const {
     s.singletons.push_back(std::move(st));
   }
   s.forwarded = impl_->forwarded.load();
+  {
+    std::lock_guard<std::mutex> lock(impl_->by_kind_mu);
+    s.forwarded_by_kind = impl_->forwarded_by_kind;
+  }
+  // The REST gateway's workflow name (gateways/rest/certificate_workflows.hpp).
+  s.certificate_requests = impl_->runtime.workflows_started("certificate.create");
   s.received = impl_->received.load();
   s.rejected = impl_->rejected.load();
   return s;
@@ -314,7 +329,8 @@ node_status cluster_node::status() const {
 
 bool cluster_node::is_local(const std::string& stream_id) const {
   const int p_count = impl_->partition_count();
-  return p_count > 0 && impl_->owns_partition(partition_of(stream_id, p_count));
+  return p_count > 0 &&
+         impl_->owns_partition(partition_of(domain::affinity_key(stream_id), p_count));
 }
 
 void cluster_node::forward(const std::string& kind, domain::command cmd,
@@ -329,8 +345,8 @@ void cluster_node::forward(const std::string& kind, domain::command cmd,
   // duplicate instead of taking effect twice.
   if (cmd.command_id.empty()) cmd.command_id = "fwd-" + crypto::uuid_v4();
   const auto stream = domain::stream_id(kind, cmd.entity_id);
-  ++impl_->forwarded;
-  b->send(partition_of(stream, p_count), stream, encode_command(kind, cmd),
+  impl_->count_forward(kind, cmd);
+  b->send(partition_of(domain::affinity_key(stream), p_count), stream, encode_command(kind, cmd),
           [done = std::move(done)](kafka::command_bus::send_result r) {
             if (!r) {
               done(domain_error{domain_errc::unavailable,

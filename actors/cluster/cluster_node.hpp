@@ -22,6 +22,7 @@
 /// blocks on them.
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -64,8 +65,13 @@ struct node_status {
   std::vector<kafka::partition_lag> lag;
   std::vector<singleton_status> singletons;
   std::uint64_t forwarded = 0;  ///< commands sent to other owners
-  std::uint64_t received = 0;   ///< commands executed for callers on other nodes (or this one)
-  std::uint64_t rejected = 0;   ///< malformed command records
+  /// The same by entity kind; workflows as "workflow:<name>" (docs/cluster.md "Affinity").
+  std::map<std::string, std::uint64_t> forwarded_by_kind;
+  /// POST /api/v1/certificates requests this node received (certificate.create workflows
+  /// started here, wherever they ran): forwarded / this = forwarded commands per certificate.
+  std::uint64_t certificate_requests = 0;
+  std::uint64_t received = 0;  ///< commands executed for callers on other nodes (or this one)
+  std::uint64_t rejected = 0;  ///< malformed command records
 };
 
 class cluster_node final : public actors::command_router {

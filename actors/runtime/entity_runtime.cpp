@@ -7,6 +7,7 @@
 
 #include "actors/runtime/deadline_watch.hpp"
 #include "actors/runtime/entity_registry.hpp"
+#include "actors/runtime/workflow_table.hpp"
 #include "domain/rules.hpp"
 
 namespace certctl::actors {
@@ -51,12 +52,14 @@ struct entity_runtime::impl {
   deps d;
   caf::actor registry;
   command_router* router = nullptr;
+  /// Last: its threads (which send commands) are joined before the actor system goes.
+  workflow_table workflows;
 
   /// The router's verdict; invalid kinds and ids stay local so they fail the same way
   /// everywhere, without a round trip.
   bool runs_elsewhere(const std::string& kind, const domain::command& cmd) const {
     return router != nullptr && domain::is_valid_id(cmd.entity_id) &&
-           domain::make_aggregate(kind, "probe") != nullptr &&
+           (kind == workflow_kind || domain::make_aggregate(kind, "probe") != nullptr) &&
            !router->is_local(domain::stream_id(kind, cmd.entity_id));
   }
 };
@@ -68,12 +71,14 @@ entity_runtime::entity_runtime(store::event_store& store, const infra::clock& cl
 entity_runtime::~entity_runtime() = default;
 
 void entity_runtime::submit(const std::string& kind, domain::command cmd, command_callback done) {
+  if (kind == workflow_kind) impl_->workflows.count_start(cmd.name);
   if (impl_->runs_elsewhere(kind, cmd)) return impl_->router->forward(kind, std::move(cmd), done);
   submit_local(kind, std::move(cmd), std::move(done));
 }
 
 void entity_runtime::submit_local(const std::string& kind, domain::command cmd,
                                   command_callback done) {
+  if (kind == workflow_kind) return impl_->workflows.run_async(std::move(cmd), std::move(done));
   auto c = std::make_shared<const domain::command>(std::move(cmd));
   auto holder = std::make_shared<const completion>(std::move(done), kind, c);
   impl_->watch.watch(holder);
@@ -81,6 +86,7 @@ void entity_runtime::submit_local(const std::string& kind, domain::command cmd,
 }
 
 command_result entity_runtime::execute(const std::string& kind, domain::command cmd) {
+  if (kind == workflow_kind) impl_->workflows.count_start(cmd.name);
   if (impl_->runs_elsewhere(kind, cmd)) {
     auto answer = std::make_shared<std::promise<command_result>>();
     auto future = answer->get_future();
@@ -88,6 +94,7 @@ command_result entity_runtime::execute(const std::string& kind, domain::command 
                            [answer](command_result r) { answer->set_value(std::move(r)); });
     return future.get();  // the router answers every command, at the latest on its timeout
   }
+  if (kind == workflow_kind) return impl_->workflows.run(cmd);
   // Shared with the callback: an answer arriving after the deadline lands here harmlessly.
   struct waiter {
     std::mutex mu;
@@ -120,6 +127,14 @@ command_result entity_runtime::read(const std::string& kind, const std::string& 
 void entity_runtime::read_async(const std::string& kind, const std::string& id,
                                 command_callback done) {
   submit(kind, read_command(id), std::move(done));
+}
+
+void entity_runtime::add_workflow(const std::string& name, workflow_fn fn) {
+  impl_->workflows.add(name, std::move(fn));
+}
+
+std::uint64_t entity_runtime::workflows_started(const std::string& name) const {
+  return impl_->workflows.started(name);
 }
 
 void entity_runtime::set_router(command_router* router) {

@@ -49,6 +49,20 @@ using command_callback = std::function<void(command_result)>;
 /// the commands queued before it. No aggregate uses the "runtime." prefix.
 inline constexpr std::string_view read_command_name = "runtime.read";
 
+/// The command kind of a workflow (docs/cluster.md "Affinity"): a named piece of work that
+/// sends several commands to the entities of one workflow (a certificate, its job, ...). It
+/// travels like one command: cmd.name is the workflow's name, cmd.entity_id is
+/// workflow_entity_id(root stream), so a router delivers it to the owner of the root entity,
+/// where the whole workflow then runs with local commands.
+inline constexpr std::string_view workflow_kind = "workflow";
+
+/// The entity id a workflow command carries to be placed with `root_stream`.
+std::string workflow_entity_id(const std::string& root_stream);
+
+/// Runs a workflow where it was delivered; may block (it runs on a request thread or on the
+/// runtime's workflow threads, never on an actor thread).
+using workflow_fn = std::function<command_result(const domain::command& cmd)>;
+
 /// Decides where a command runs. Absent on a single node; in cluster mode (DESIGN §9) the
 /// cluster layer installs one so that every caller of the runtime (gateways, workflows,
 /// schedulers) reaches the entity's owner without knowing about the cluster.
@@ -93,6 +107,12 @@ class entity_runtime {
   command_result read(const std::string& kind, const std::string& id);
   /// Asynchronous `read`; `done` as for `submit` (once, possibly on an actor thread).
   void read_async(const std::string& kind, const std::string& id, command_callback done);
+
+  /// Registers workflow `name` (before the first command for it; every node registers the
+  /// same workflows). A workflow command with an unregistered name answers `unavailable`.
+  void add_workflow(const std::string& name, workflow_fn fn);
+  /// Workflow commands for `name` started on this node (wherever they ran).
+  std::uint64_t workflows_started(const std::string& name) const;
 
   /// Entity actors currently resident (not passivated).
   size_t resident_entities() const;

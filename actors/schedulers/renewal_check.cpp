@@ -1,5 +1,7 @@
 #include "actors/schedulers/renewal_check.hpp"
 
+#include "domain/rules.hpp"
+
 #include <algorithm>
 #include <map>
 
@@ -30,7 +32,9 @@ actors::command_result mark_certificate_status(actors::entity_runtime& runtime, 
 std::string renewal_job_id(const due_certificate& cert) {
   // Hashed rather than concatenated: ids are limited to 128 characters of [A-Za-z0-9._-].
   const auto digest = crypto::sha256_of(cert.id + "|" + cert.expires_at_text);
-  return "job-rn-" + crypto::to_hex(digest).substr(0, 16);
+  // Placed with the certificate (docs/cluster.md "Affinity"): this node owns both.
+  return domain::affine_id("job-rn-" + crypto::to_hex(digest).substr(0, 16),
+                           domain::stream_id("certificate", cert.id));
 }
 
 renewal_check::renewal_check(actors::entity_runtime& runtime, due_work_source& source,

@@ -1,5 +1,7 @@
 #include "actors/workflows/deployment.hpp"
 
+#include "domain/rules.hpp"
+
 #include "infra/crypto/random.hpp"
 
 namespace certctl::actors {
@@ -60,6 +62,9 @@ deployment_outcome start_job(entity_runtime& runtime, const deployment_start& s,
   const std::string agent_id = target->view.str("agent_id");
   out.job_id =
       s.job_id_prefix.empty() ? "job-" + crypto::random_hex(8) : s.job_id_prefix + "-" + target_id;
+  // A certificate's deployment jobs are placed with it (docs/cluster.md "Affinity").
+  if (!s.certificate_id.empty())
+    out.job_id = domain::affine_id(out.job_id, domain::stream_id("certificate", s.certificate_id));
   events::json_object job;
   job.set("type", type).set("target_id", target_id).set("agent_id", agent_id);
   if (!s.certificate_id.empty()) job.set("certificate_id", s.certificate_id);

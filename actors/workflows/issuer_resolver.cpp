@@ -31,25 +31,45 @@ certctl::result<std::unique_ptr<connectors::ca_hierarchy>, std::string> open_hie
   return std::move(h).value();
 }
 
-issuer_lookup make_issuer_lookup(entity_runtime& runtime,
-                                 const connectors::config_service& configs) {
+issuer_lookup make_issuer_lookup(entity_runtime& runtime, const connectors::config_service& configs,
+                                 std::chrono::milliseconds reread_after) {
   struct cache {
     std::mutex mutex;
     /// "<id>\n<type>\n<stored config>" -> its connector; an edited config is a new key, so a
     /// task never signs with a connector built from an outdated config.
     std::map<std::string, std::shared_ptr<connectors::issuer>> made;
+    /// issuer id -> its last view and when it was read (reread_after > 0 only).
+    std::map<std::string, std::pair<events::json_object, std::chrono::steady_clock::time_point>>
+        views;
   };
   auto made = std::make_shared<cache>();
-  return [&runtime, &configs, made](const std::string& issuer_id)
+  return [&runtime, &configs, made, reread_after](const std::string& issuer_id)
              -> certctl::result<std::shared_ptr<connectors::issuer>, std::string> {
     if (issuer_id.empty()) return std::shared_ptr<connectors::issuer>();
-    auto issuer = runtime.read("issuer", issuer_id);
-    if (!issuer) return std::shared_ptr<connectors::issuer>();
-    const std::string type = issuer->view.str("type");
+    events::json_object view;
+    bool fresh = false;
+    const auto now = std::chrono::steady_clock::now();
+    if (reread_after.count() > 0) {
+      std::lock_guard<std::mutex> lock(made->mutex);
+      auto it = made->views.find(issuer_id);
+      if (it != made->views.end() && now - it->second.second < reread_after) {
+        view = it->second.first;
+        fresh = true;
+      }
+    }
+    if (!fresh) {
+      auto issuer = runtime.read("issuer", issuer_id);
+      if (!issuer) return std::shared_ptr<connectors::issuer>();
+      view = issuer->view;
+      if (reread_after.count() > 0) {
+        std::lock_guard<std::mutex> lock(made->mutex);
+        made->views[issuer_id] = {view, now};
+      }
+    }
+    const std::string type = view.str("type");
     events::json_object stored;
-    if (issuer->view.is_object("config"))
-      stored =
-          events::json_object::parse(issuer->view.raw("config")).value_or(events::json_object{});
+    if (view.is_object("config"))
+      stored = events::json_object::parse(view.raw("config")).value_or(events::json_object{});
     const std::string key = issuer_id + "\n" + type + "\n" + stored.dump();
     std::lock_guard<std::mutex> lock(made->mutex);
     auto& slot = made->made[key];

@@ -3,6 +3,7 @@
 /// from their entities through the runtime, and the resolver that sends a certificate's
 /// issuance to the registered connector its issuer names.
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -42,11 +43,15 @@ issuer_resolver make_issuer_resolver(entity_runtime& runtime,
 /// The connector of issuer `issuer_id`, built from its entity's type and stored config and kept
 /// (one per distinct config, so a Vault token and its renewal loop exist once); nullptr when
 /// the id is empty or names no issuer; the message when the connector cannot be made.
+/// `reread_after` > 0 (cluster mode): an issuer's entity is read at most that often per node,
+/// since each read of an issuer owned by another node is a forwarded command per issuance
+/// (docs/cluster.md "Affinity"); an edited issuer then applies after at most that long. 0:
+/// read on every lookup.
 using issuer_lookup =
     std::function<certctl::result<std::shared_ptr<connectors::issuer>, std::string>(
         const std::string& issuer_id)>;
-issuer_lookup make_issuer_lookup(entity_runtime& runtime,
-                                 const connectors::config_service& configs);
+issuer_lookup make_issuer_lookup(entity_runtime& runtime, const connectors::config_service& configs,
+                                 std::chrono::milliseconds reread_after = {});
 
 /// make_issuer_resolver over a lookup shared with others (the CA revocation service).
 issuer_resolver make_issuer_resolver(issuer_lookup lookup);

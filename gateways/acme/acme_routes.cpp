@@ -16,6 +16,7 @@ std::unique_ptr<gateways::acme::acme_server> add_acme_routes(gateways::http::rou
   opt.orders_per_hour = cfg.acme_server_orders_per_hour;
   opt.eab_required = cfg.acme_server_eab_required;
   opt.nonce_ttl = std::chrono::seconds(cfg.acme_server_nonce_ttl_seconds);
+  opt.nonce_secret = ctx.nonce_secret;
   opt.http01_host = cfg.acme_server_http01_host;
   opt.http01_port = cfg.acme_server_http01_port;
   opt.pending_orders_max = cfg.acme_server_pending_orders_max;
@@ -31,6 +32,7 @@ std::unique_ptr<gateways::acme::acme_server> add_acme_routes(gateways::http::rou
   auto* issuance = &ctx.issuance;
   gateways::acme::acme_dependencies deps{ctx.runtime, {}, {}, {}, {}, {}, {}};
   deps.secrets = &ctx.keys;
+  deps.nonce_record = ctx.nonce_record;
   deps.issue = [issuance](actors::issuance_task t, std::function<void()> on_finished) {
     issuance->enqueue(std::move(t), std::move(on_finished));
   };

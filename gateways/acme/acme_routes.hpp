@@ -10,8 +10,8 @@
 #include "gateways/acme/acme_server.hpp"
 #include "gateways/http/router.hpp"
 #include "infra/config.hpp"
-#include "infra/store/event_store.hpp"
 #include "infra/sql/database.hpp"
+#include "infra/store/event_store.hpp"
 
 namespace certctl::gateways::acme {
 
@@ -23,6 +23,9 @@ struct acme_context {
   const infra::server_config& config;
   crypto::key_store& keys;  ///< EAB HMAC keys are sealed here
   std::string public_url;   ///< what clients reach this server at, e.g. https://127.0.0.1:8443
+  /// Cluster mode: nonces any node can check (nonce_store.hpp); empty/null = per node.
+  std::string nonce_secret = {};
+  nonce_recorder nonce_record = nullptr;
 };
 
 /// Registers the /acme/ routes when CERTCTL_ACME_SERVER_ENABLED is set; returns the server,

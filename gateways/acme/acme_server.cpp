@@ -11,8 +11,19 @@ std::string account_id_of(const crypto::jwk& key) {
                                   std::min<size_t>(raw.size(), 16));
 }
 
+namespace {
+
+/// Shared nonces when the cluster gave a secret and a record, else this node's memory.
+nonce_store make_nonces(const acme_options& opt, const acme_dependencies& deps) {
+  if (!opt.nonce_secret.empty() && deps.nonce_record)
+    return nonce_store(opt.nonce_ttl, opt.nonce_secret, deps.nonce_record);
+  return nonce_store(opt.nonce_ttl, opt.max_nonces);
+}
+
+}  // namespace
+
 acme_server::impl::impl(acme_options o, acme_dependencies d)
-    : opt(std::move(o)), deps(std::move(d)), nonces(opt.nonce_ttl, opt.max_nonces) {
+    : opt(std::move(o)), deps(std::move(d)), nonces(make_nonces(opt, deps)) {
   // Always: a profile may switch to challenge mode whatever the server-wide default is.
   for (int i = 0; i < std::max(1, opt.validation_workers); ++i)
     validators.emplace_back([this] { validate_loop(); });

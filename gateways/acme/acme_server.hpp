@@ -20,6 +20,7 @@
 
 #include "actors/runtime/entity_runtime.hpp"
 #include "actors/workflows/issuance_service.hpp"
+#include "gateways/acme/nonce_store.hpp"
 #include "gateways/http/router.hpp"
 #include "infra/crypto/key_store.hpp"
 #include "infra/net/outbound_guard.hpp"
@@ -37,6 +38,9 @@ struct acme_options {
   std::vector<std::string> caa_identities;
   std::chrono::seconds nonce_ttl{3600};
   std::size_t max_nonces = 200000;
+  /// Cluster mode: the secret of the stateless nonces every node can check (nonce_store.hpp);
+  /// used together with acme_dependencies::nonce_record. Empty: nonces in this node's memory.
+  std::string nonce_secret;
   std::size_t max_body_bytes = 64 * 1024;
   int orders_per_hour = 300;  ///< per account; 0 = unlimited
   /// Orders an account may have pending, ready or processing at once; 0 = unlimited.
@@ -102,6 +106,8 @@ struct acme_dependencies {
   std::function<std::optional<events::json_object>(const std::string& profile_id)> profile;
   /// Where EAB HMAC keys are kept, sealed (ids "acme-eab-<key id>"); nullptr: no EAB keys.
   crypto::key_store* secrets = nullptr;
+  /// Cluster mode: the shared used-nonce record (shared_nonce_log.hpp), with nonce_secret.
+  nonce_recorder nonce_record = nullptr;
   /// The server log, for what a validation failure hides from the client (addresses,
   /// ports, socket and TLS errors). Null: standard error.
   std::function<void(const std::string&)> log = nullptr;

@@ -1,5 +1,7 @@
 #include "gateways/rest/bulk_routes.hpp"
 
+#include "gateways/rest/certificate_workflows.hpp"
+
 #include "gateways/rest/command_support.hpp"
 
 #include <rapidjson/stringbuffer.h>
@@ -224,7 +226,7 @@ void renew_one(bulk_context& ctx, const http::request_context& c, const std::str
   }
   actors::issuance_start st;
   st.certificate_id = id;
-  st.job_id = "job-" + crypto::random_hex(8);
+  st.job_id = certificate_job_id(id);
   st.principal = principal_of(c);
   st.source_address = c.remote_addr();
   st.correlation_id = c.request_id;

@@ -1,5 +1,8 @@
 #include "gateways/rest/cluster_routes.hpp"
 
+#include <cstdio>
+#include <map>
+
 #include "events/json.hpp"
 #include "events/time.hpp"
 
@@ -21,7 +24,20 @@ std::string this_node(const cluster::node_status& s) {
       .set_raw("owned", int_array(s.owned))
       .set("forwarded_commands", static_cast<std::int64_t>(s.forwarded))
       .set("received_commands", static_cast<std::int64_t>(s.received))
-      .set("rejected_commands", static_cast<std::int64_t>(s.rejected));
+      .set("rejected_commands", static_cast<std::int64_t>(s.rejected))
+      .set("certificate_requests", static_cast<std::int64_t>(s.certificate_requests));
+  events::json_object kinds;
+  for (const auto& [kind, n] : s.forwarded_by_kind)
+    kinds.set(kind.c_str(), static_cast<std::int64_t>(n));
+  o.set_raw("forwarded_by_kind", kinds.dump());
+  // Over this node's lifetime, counting every forwarded command (schedulers' too): the
+  // affinity target is at most 1 (docs/cluster.md "Affinity").
+  char per_cert[32];
+  std::snprintf(per_cert, sizeof per_cert, "%.3f",
+                s.certificate_requests == 0 ? 0.0
+                                            : static_cast<double>(s.forwarded) /
+                                                  static_cast<double>(s.certificate_requests));
+  o.set_raw("forwarded_commands_per_certificate", per_cert);
   if (!s.last_error.empty()) o.set("last_error", s.last_error);
   std::string lag = "[";
   for (size_t i = 0; i < s.lag.size(); ++i) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "gateways/rest/certificate_workflows.hpp"
 #include "gateways/rest/command_support.hpp"
 #include "gateways/rest/scope_check.hpp"
 
@@ -92,20 +93,6 @@ void add_resource_routes(http::router& r, write_context& ctx) {
   }
 }
 
-actors::issuance_start start_of(const http::request_context& c, const std::string& cert_id) {
-  actors::issuance_start st;
-  st.certificate_id = cert_id;
-  st.job_id = "job-" + crypto::random_hex(8);
-  st.principal = principal_of(c);
-  st.source_address = c.remote_addr();
-  st.correlation_id = c.request_id;
-  if (auto key = c.header("Idempotency-Key")) {
-    st.renew_command_id = "certificate.renew:" + *key;
-    st.job_command_id = "job.create:" + *key;
-  }
-  return st;
-}
-
 void add_certificate_routes(http::router& r, write_context& ctx) {
   r.add("POST", "/api/v1/certificates", role::operator_, [&ctx](http::request_context& c) {
     http::response err;
@@ -117,15 +104,9 @@ void add_certificate_routes(http::router& r, write_context& ctx) {
     if (ctx.policies != nullptr)
       if (auto refused = ctx.policies->check(id, *body, principal_of(c)))
         return http::error_response(400, *refused);
-    auto created =
-        ctx.runtime.execute("certificate", command_for(c, "certificate.create", id, *body));
-    if (!created) return render(created, 201);
-    auto started = actors::start_issuance(ctx.runtime, ctx.handoff, created->view, "Issuance",
-                                          start_of(c, created->view.str("id")));
-    if (!started.ok()) return render(*started.job, 201);
-    // The job was committed after the certificate: answer its (later) position, so a client
-    // that waits for it sees the job too (read-your-writes covers the whole request).
-    created->position = std::max(created->position, started.last_position());
+    // One workflow command: certificate, job and issuance run on the certificate's owner.
+    auto created = ctx.runtime.execute(std::string(actors::workflow_kind),
+                                       certificate_workflow_command(c, create_workflow, id, *body));
     return render(created, 201);
   });
   r.add("PUT", "/api/v1/certificates/{id}", role::operator_, [&ctx](http::request_context& c) {
@@ -158,14 +139,12 @@ void add_certificate_routes(http::router& r, write_context& ctx) {
         [&ctx](http::request_context& c) {
           if (auto denied = certificate_outside_scope(ctx.runtime, c, c.path_param("id")))
             return *denied;
-          auto started =
-              actors::start_renewal(ctx.runtime, ctx.handoff, start_of(c, c.path_param("id")));
-          if (!started.ok())
-            return render(started.certificate && !started.certificate->ok() ? *started.certificate
-                                                                            : *started.job,
-                          202);
+          auto started = ctx.runtime.execute(
+              std::string(actors::workflow_kind),
+              certificate_workflow_command(c, renew_workflow, c.path_param("id"), {}));
+          if (!started) return render(started, 202);
           auto resp = http::json_response(R"({"status":"renewal_triggered"})", 202);
-          resp.with_header("X-Certctl-Position", std::to_string(started.last_position()));
+          resp.with_header("X-Certctl-Position", std::to_string(started->position));
           return resp;
         });
   r.add("POST", "/api/v1/certificates/{id}/revoke", role::operator_,
@@ -246,6 +225,7 @@ void add_agent_routes(http::router& r, write_context& ctx) {
 }  // namespace
 
 void add_write_routes(http::router& r, write_context& ctx) {
+  add_certificate_workflows(ctx);
   add_resource_routes(r, ctx);
   add_certificate_routes(r, ctx);
   add_agent_routes(r, ctx);

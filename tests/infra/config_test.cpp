@@ -25,7 +25,8 @@ env cluster_env() {
           {"CERTCTL_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"},
           {"CERTCTL_CA_CERT_PATH", "/etc/certctl/ca.crt"},
           {"CERTCTL_CA_KEY_PATH", "/etc/certctl/ca.key"},
-          {"CERTCTL_API_KEYS_NAMED", "ops:0123456789abcdef0123456789abcdef:admin"}};
+          {"CERTCTL_API_KEYS_NAMED", "ops:0123456789abcdef0123456789abcdef:admin"},
+          {"CERTCTL_KEY_ENCRYPTION_KEY_FILE", "/etc/certctl/kek.key"}};
 }
 
 std::string error_of(const env& e) {
@@ -55,11 +56,22 @@ BOOST_AUTO_TEST_CASE(a_complete_cluster_configuration_loads) {
   BOOST_TEST(c->cluster_node_id == "node-a");
   BOOST_TEST(c->cluster_session_timeout_ms == 6000);
   BOOST_TEST(c->cluster_request_timeout_ms == 20000);
+  BOOST_TEST(c->key_encryption_key_file == "/etc/certctl/kek.key");
+  BOOST_TEST(c->key_encryption_key_previous_files.empty());
+  e["CERTCTL_KEY_ENCRYPTION_KEY_PREVIOUS_FILES"] =
+      "/etc/certctl/kek-2025.key, /etc/certctl/kek-2024.key";
+  auto rotated = load(e);
+  BOOST_REQUIRE(rotated);
+  BOOST_TEST(
+      rotated->key_encryption_key_previous_files ==
+          (std::vector<std::string>{"/etc/certctl/kek-2025.key", "/etc/certctl/kek-2024.key"}),
+      boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(cluster_mode_refuses_what_would_split_the_system) {
-  for (const char* missing : {"CERTCTL_DATABASE_URL", "CERTCTL_KAFKA_BOOTSTRAP_SERVERS",
-                              "CERTCTL_CA_CERT_PATH", "CERTCTL_API_KEYS_NAMED"}) {
+  for (const char* missing :
+       {"CERTCTL_DATABASE_URL", "CERTCTL_KAFKA_BOOTSTRAP_SERVERS", "CERTCTL_CA_CERT_PATH",
+        "CERTCTL_API_KEYS_NAMED", "CERTCTL_KEY_ENCRYPTION_KEY_FILE"}) {
     auto e = cluster_env();
     e.erase(missing);
     if (std::string(missing) == "CERTCTL_CA_CERT_PATH") e.erase("CERTCTL_CA_KEY_PATH");

@@ -18,6 +18,7 @@
 #include "infra/crypto/random.hpp"
 #include "infra/kafka/mock_cluster.hpp"
 #include "tests/integration/api.hpp"
+#include "tests/integration/cluster_fixture.hpp"
 
 using namespace certctl;
 using namespace certctl::integration;
@@ -25,103 +26,9 @@ using steady = std::chrono::steady_clock;
 
 namespace {
 
-constexpr int commands_partitions = 12;
 constexpr int total_requests = 1000;
 constexpr int client_threads = 8;
 constexpr int kill_after_acks = 300;
-
-std::string postgres_base_url() {
-  const char* url = std::getenv("CERTCTL_TEST_POSTGRES_URL");
-  if (url == nullptr || *url == '\0')
-    BOOST_FAIL(
-        "CERTCTL_TEST_POSTGRES_URL is not set: run the suite with the README's test command");
-  return url;
-}
-
-/// A schema of its own on the test server, dropped afterwards.
-struct pg_schema {
-  pg_schema() : base(postgres_base_url()), name("cl_" + crypto::random_hex(6)) {
-    pqxx::connection c(base);
-    pqxx::work tx(c);
-    tx.exec0("CREATE SCHEMA " + name);
-    tx.commit();
-    url = base + (base.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" +
-          name;
-  }
-  ~pg_schema() {
-    try {
-      pqxx::connection c(base);
-      pqxx::work tx(c);
-      tx.exec0("DROP SCHEMA " + name + " CASCADE");
-      tx.commit();
-    } catch (const std::exception&) {
-      // A leftover schema in the throwaway test server harms nothing.
-    }
-  }
-  std::string base, name, url;
-};
-
-/// The CA every node signs with (cluster mode refuses per-node roots).
-void make_shared_ca(const std::string& dir) {
-  auto r = run_command(testing::command_line(
-      "openssl", {"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                  "-keyout", dir + "/ca.key", "-out", dir + "/ca.crt", "-days", "30", "-subj",
-                  "/CN=certctl cluster test CA", "-addext", "basicConstraints=critical,CA:TRUE",
-                  "-addext", "keyUsage=critical,keyCertSign,cRLSign"}));
-  BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.out);
-}
-
-struct cluster_fixture {
-  cluster_fixture() {
-    auto mock = kafka::mock_cluster::start(3);
-    BOOST_REQUIRE_MESSAGE(mock, "mock cluster: " + (mock ? "" : mock.error().message));
-    kafka = std::move(mock).value();
-    BOOST_REQUIRE(kafka->create_topic("certctl.commands", commands_partitions));
-    BOOST_REQUIRE(kafka->create_topic("certctl.events", 4));
-    make_shared_ca(dir.path);
-  }
-
-  server_options node_options(const std::string& node_id) const {
-    server_options o;
-    o.extra_env = {{"CERTCTL_DATABASE_URL", pg.url},
-                   {"CERTCTL_KAFKA_BOOTSTRAP_SERVERS", kafka->bootstrap_servers()},
-                   {"CERTCTL_CLUSTER_ENABLED", "true"},
-                   {"CERTCTL_CLUSTER_NODE_ID", node_id},
-                   {"CERTCTL_CLUSTER_SESSION_TIMEOUT_MS", "6000"},
-                   {"CERTCTL_CLUSTER_REQUEST_TIMEOUT_MS", "20000"},
-                   {"CERTCTL_CA_CERT_PATH", dir.path + "/ca.crt"},
-                   {"CERTCTL_CA_KEY_PATH", dir.path + "/ca.key"},
-                   {"CERTCTL_ISSUANCE_WORKERS", "8"},
-                   // Jobs the killed node was running are retried by their owner this soon.
-                   {"CERTCTL_JOB_RUNNING_TIMEOUT_SECONDS", "10"}};
-    return o;
-  }
-
-  void start_node(const std::string& node_id) {
-    nodes.push_back(
-        std::make_unique<server_process>(dir.path + "/" + node_id, node_options(node_id)));
-    wait_ready(*nodes.back());
-  }
-
-  static void wait_ready(const server_process& node) {
-    auto c = node.client("");
-    const auto deadline = steady::now() + std::chrono::seconds(60);
-    for (;;) {
-      auto r = c->Get("/ready");
-      if (r && r->status == 200) return;
-      if (steady::now() > deadline)
-        BOOST_FAIL("node on port " << node.port() << " not ready: " << (r ? r->body : "no answer")
-                                   << "\n"
-                                   << node.logs());
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-  }
-
-  temp_dir dir;
-  pg_schema pg;
-  std::unique_ptr<kafka::mock_cluster> kafka;
-  std::vector<std::unique_ptr<server_process>> nodes;
-};
 
 /// {"partitions": P, nodes: [{node_id, status, partitions}]} as seen by `node`.
 std::map<std::string, std::set<int>> live_owners(const server_process& node) {
@@ -301,7 +208,8 @@ BOOST_AUTO_TEST_CASE(cluster_node_without_kafka_is_alive_but_not_ready) {
                  {"CERTCTL_CLUSTER_ENABLED", "true"},
                  {"CERTCTL_CLUSTER_NODE_ID", "lonely"},
                  {"CERTCTL_CA_CERT_PATH", dir.path + "/ca.crt"},
-                 {"CERTCTL_CA_KEY_PATH", dir.path + "/ca.key"}};
+                 {"CERTCTL_CA_KEY_PATH", dir.path + "/ca.key"},
+                 {"CERTCTL_KEY_ENCRYPTION_KEY_FILE", make_kek(dir.path)}};
   server_process node(dir.path + "/lonely", o);
   auto c = node.client("");
   auto health = c->Get("/health");

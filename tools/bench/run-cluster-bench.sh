@@ -4,9 +4,11 @@
 # certctl-server nodes in cluster mode (tools/dev/cluster-lib.sh), then
 #   certctl-bench issue --server URL1,URL2,.. --concurrency C --count N
 # (client thread t talks to node t % N), then everything is stopped. Runs are interleaved
-# (1, 2, 3, 1, 2, 3, ...) and the table reports the median issued_per_s.
+# (1, 2, 3, 1, 2, 3, ...) and the table reports the medians of issued_per_s, create latency p50
+# and forwarded commands per certificate (summed over the nodes' GET /api/v1/cluster counters).
+# Node count 0 is the reference: one node without cluster mode (same PostgreSQL, no Kafka).
 #   bash tools/bench/run-cluster-bench.sh
-# Environment: NODES ("1 2 3"), REPEATS (3), CONCURRENCY (16), COUNT (2000),
+# Environment: NODES ("0 1 2 3"), REPEATS (3), CONCURRENCY (16), COUNT (2000),
 # BENCH_DIR (/tmp/certctl-cluster-bench: logs and raw outputs), CERTCTL_CLUSTER_NO_BUILD=1,
 # and the settings of tools/dev/cluster-lib.sh (PostgreSQL dir/port, binaries, base port).
 # Needs root (PostgreSQL runs as the postgres user). Loopback only.
@@ -15,7 +17,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=tools/dev/cluster-lib.sh
 . "$root/tools/dev/cluster-lib.sh"
 
-nodes_list=${NODES:-1 2 3}
+nodes_list=${NODES:-0 1 2 3}
 repeats=${REPEATS:-3}
 concurrency=${CONCURRENCY:-16}
 count=${COUNT:-2000}
@@ -43,8 +45,12 @@ measure() {
   cl_kafka_start
   cl_make_ca
   cl_new_admin_key
-  cl_start_nodes "$n"
-  cl_wait_balanced 60 || true
+  if [ "$n" = 0 ]; then
+    CL_CLUSTER_ENABLED=false cl_start_nodes 1
+  else
+    cl_start_nodes "$n"
+    cl_wait_balanced 60 || true
+  fi
   local servers load out rc=0
   servers=$(IFS=,; echo "${CL_URLS[*]}")
   load=$(cut -d' ' -f1 /proc/loadavg)
@@ -53,20 +59,29 @@ measure() {
     --ca-bundle "$CL_CA_CERT" --concurrency "$concurrency" --count "$count" \
     >"$work/bench.out" 2>"$work/bench.err" || rc=$?
   out=$(cat "$work/bench.out")
-  # Per node: commands this node forwarded to an owner / executed for another node.
-  local i fwd=""
+  # Per node: commands this node forwarded to an owner / executed for another node /
+  # rejected, and the certificate creates it received; summed: forwarded per certificate.
+  local i fwd="" node_line fwd_total=0 req_total=0
   for i in "${!CL_URLS[@]}"; do
-    fwd+=$(curl -s --max-time 5 --cacert "$CL_CA_CERT" -H "Authorization: Bearer $CL_ADMIN_KEY" \
+    [ "$n" = 0 ] && break
+    node_line=$(curl -s --max-time 5 --cacert "$CL_CA_CERT" -H "Authorization: Bearer $CL_ADMIN_KEY" \
       "${CL_URLS[$i]}/api/v1/cluster" |
-      python3 -c 'import json,sys; t=json.load(sys.stdin)["this_node"]; print("%s:%d/%d/%d" % (t["node_id"], t["forwarded_commands"], t["received_commands"], t["rejected_commands"]), end=" ")' ||
+      python3 -c 'import json,sys; t=json.load(sys.stdin)["this_node"]; print("%s %d %d %d %d" % (t["node_id"], t["forwarded_commands"], t["received_commands"], t["rejected_commands"], t.get("certificate_requests", 0)))' ||
       true)
+    [ -n "$node_line" ] || continue
+    read -r id f r j q <<<"$node_line"
+    fwd+="$id:$f/$r/$j "
+    fwd_total=$((fwd_total + f))
+    req_total=$((req_total + q))
   done
+  local per_cert
+  per_cert=$(awk -v f="$fwd_total" -v q="$req_total" 'BEGIN { printf "%.2f", (q > 0) ? f / q : 0 }')
   cl_stop_all
   local line
   line="nodes=$n run=$run loadavg=$load rc=$rc $(echo "$out" | grep '^created=' | cut -d' ' -f1,2,4)"
   line+=" $(echo "$out" | grep '^create latency' | cut -d' ' -f3-4)"
   line+=" $(echo "$out" | grep '^active=' | cut -d' ' -f1,2,3) $(echo "$out" | tail -n 1)"
-  line+=" forwarded/received/rejected: ${fwd% }"
+  line+=" forwarded_per_certificate=$per_cert forwarded/received/rejected: ${fwd% }"
   echo "$line" | tee -a "$results"
   [ "$rc" = 0 ] || { cl_log "bench exited $rc:"; tail -n 5 "$work/bench.err" >&2; }
 }
@@ -75,11 +90,16 @@ for run in $(seq "$repeats"); do
   for n in $nodes_list; do measure "$n" "$run"; done
 done
 
+median_of() { tr ' ' '\n' | grep . | sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+
 echo
-echo "issued_per_s, concurrency=$concurrency count=$count, $repeats run(s) each, $(nproc) CPUs shared by all nodes"
-printf '%-6s %-10s %s\n' nodes median runs
+echo "concurrency=$concurrency count=$count, $repeats run(s) each, $(nproc) CPUs shared by all nodes"
+echo "(nodes 0 = one node without cluster mode)"
+printf '%-6s %-14s %-14s %-16s %s\n' nodes issued_per_s create_p50_ms fwd_per_cert issued_per_s_runs
 for n in $nodes_list; do
   runs=$(grep "^nodes=$n " "$results" | sed 's/.*issued_per_s=\([0-9.]*\).*/\1/' | tr '\n' ' ')
-  median=$(echo "$runs" | tr ' ' '\n' | grep . | sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}')
-  printf '%-6s %-10s %s\n' "$n" "$median" "$runs"
+  p50s=$(grep "^nodes=$n " "$results" | sed 's/.* p50=\([0-9.]*\)ms.*/\1/' | tr '\n' ' ')
+  fwds=$(grep "^nodes=$n " "$results" | sed 's/.*forwarded_per_certificate=\([0-9.]*\).*/\1/' | tr '\n' ' ')
+  printf '%-6s %-14s %-14s %-16s %s\n' "$n" "$(echo "$runs" | median_of)" "$(echo "$p50s" | median_of)" \
+    "$(echo "$fwds" | median_of)" "$runs"
 done

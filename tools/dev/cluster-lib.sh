@@ -10,6 +10,7 @@
 #   CERTCTL_CLUSTER_BASE_PORT  first HTTPS port tried (default 8443; busy ports are skipped)
 #   CERTCTL_CLUSTER_PARTITIONS partitions of certctl.commands (and certctl.events), default 12
 #   CERTCTL_CLUSTER_READY_TIMEOUT seconds to wait for each node's /ready (default 90)
+#   CL_CLUSTER_ENABLED         false starts the nodes without cluster mode (a reference run)
 # Other CERTCTL_* variables in the environment reach every node unchanged.
 
 cl_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -27,6 +28,7 @@ CL_KAFKA_PID=""
 CL_BOOTSTRAP=""
 CL_CA_CERT=""
 CL_CA_KEY=""
+CL_KEK=""
 CL_ADMIN_KEY=""
 CL_PIDS=()
 CL_URLS=()
@@ -100,6 +102,7 @@ cl_pg_stop() {
 # certctl.events. Sets CL_BOOTSTRAP.
 cl_kafka_start() {
   local log=$CL_WORK/mock-kafka.log
+  : >"$log"  # before the background start, so the first look below finds the file
   setsid "$CL_BIN/mock_kafka/certctl-mock-kafka" --brokers 3 --partitions "$CL_PARTITIONS" \
     --topic certctl.commands --topic certctl.events >"$log" 2>&1 &
   CL_KAFKA_PID=$!
@@ -130,6 +133,9 @@ cl_make_ca() {
     -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
     >"$CL_WORK/openssl.log" 2>&1 || { cat "$CL_WORK/openssl.log" >&2; cl_die "openssl failed"; }
   chmod 0600 "$CL_CA_KEY"
+  # The key-encryption key every node is given (docs/cluster.md "Shared key material").
+  CL_KEK=$CL_WORK/kek.key
+  (umask 077 && openssl rand -out "$CL_KEK" 32)
 }
 
 # cl_new_admin_key: one random admin key for every node (CERTCTL_API_KEYS_NAMED).
@@ -150,7 +156,7 @@ cl_start_node() {
   local dir=$CL_WORK/node-$i log=$CL_WORK/node-$i.log
   mkdir -p "$dir"
   setsid env \
-    CERTCTL_CLUSTER_ENABLED=true \
+    CERTCTL_CLUSTER_ENABLED="${CL_CLUSTER_ENABLED:-true}" \
     CERTCTL_CLUSTER_NODE_ID="node-$i" \
     CERTCTL_SERVER_HOST=127.0.0.1 \
     CERTCTL_SERVER_PORT="$port" \
@@ -159,6 +165,7 @@ cl_start_node() {
     CERTCTL_KAFKA_BOOTSTRAP_SERVERS="$CL_BOOTSTRAP" \
     CERTCTL_CA_CERT_PATH="$CL_CA_CERT" \
     CERTCTL_CA_KEY_PATH="$CL_CA_KEY" \
+    CERTCTL_KEY_ENCRYPTION_KEY_FILE="$CL_KEK" \
     CERTCTL_KEYGEN_MODE=server \
     CERTCTL_API_KEYS_NAMED="admin:$CL_ADMIN_KEY:admin" \
     "$CL_BIN/server/certctl-server" >"$log" 2>&1 &

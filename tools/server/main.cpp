@@ -32,6 +32,7 @@
 #include "connectors/issuers/local/local_ca.hpp"
 #include "domain/aggregate.hpp"
 #include "gateways/acme/acme_routes.hpp"
+#include "gateways/acme/shared_nonce_log.hpp"
 #include "gateways/est/est_routes.hpp"
 #include "gateways/http/health_routes.hpp"
 #include "gateways/http/http_server.hpp"
@@ -67,6 +68,7 @@
 #include "infra/config.hpp"
 #include "infra/crypto/key_store.hpp"
 #include "infra/crypto/secure_file.hpp"
+#include "infra/crypto/sha256.hpp"
 #include "infra/kafka/relay.hpp"
 #include "infra/metrics/metrics.hpp"
 #include "infra/net/outbound_guard.hpp"
@@ -256,10 +258,28 @@ int main() {
   auto ca = connectors::open_local_ca(ca_cfg);
   if (!ca) return fail("local CA: " + ca.error().message);
 
-  auto master = crypto::load_or_create_master_key(data_dir + "/master.key");
+  // One KEK for every node when given (cluster mode requires it), else this node's own.
+  auto master = cfg->key_encryption_key_file.empty()
+                    ? crypto::load_or_create_master_key(data_dir + "/master.key")
+                    : crypto::load_key_file(cfg->key_encryption_key_file);
   if (!master) return fail("master key: " + master.error().message);
-  auto keys = crypto::key_store::open(data_dir + "/keys", *master);
+  crypto::key_encryption_keys keks{*master, {}};
+  for (const auto& f : cfg->key_encryption_key_previous_files) {
+    auto old = crypto::load_key_file(f);
+    if (!old) return fail("previous key-encryption key: " + old.error().message);
+    keks.previous.push_back(*old);
+  }
+  // Cluster mode: keys in the shared database, so any node can use any key (docs/cluster.md).
+  auto keys = cfg->cluster_enabled ? crypto::key_store::open_shared(*db, keks)
+                                   : crypto::key_store::open(data_dir + "/keys", *master);
   if (!keys) return fail("key store: " + keys.error().message);
+  if (!keks.previous.empty()) {
+    auto resealed = keys->reseal_all();
+    if (!resealed)
+      return fail("re-sealing under the new key-encryption key: " + resealed.error().message);
+    std::cout << "key store: re-sealed " << *resealed << " keys under key-encryption key "
+              << crypto::kek_id(keks.current) << std::endl;
+  }
   // Signed checkpoints of the audit chain (docs/architecture.md "Audit"): the key stays in the
   // key store, its public half is written for auditors; once per cluster (a singleton).
   auto checkpoint_pub = schedulers::ensure_checkpoint_key(*keys);
@@ -311,7 +331,10 @@ int main() {
                                     static_cast<size_t>(cfg->issuance_workers));
   // One connector per issuer config, shared by issuance and CA revocation (a Vault token and
   // its renewal loop exist once).
-  auto issuer_connectors = actors::make_issuer_lookup(runtime, connector_configs);
+  // In a cluster the issuer entity is usually owned elsewhere: read it at most once a second.
+  auto issuer_connectors = actors::make_issuer_lookup(
+      runtime, connector_configs,
+      cfg->cluster_enabled ? std::chrono::milliseconds(1000) : std::chrono::milliseconds(0));
   issuance.set_issuer_resolver(actors::make_issuer_resolver(issuer_connectors));
   actors::ca_revocation_service ca_revocations(runtime, **store, issuer_connectors);
   gateways::rest::observe_issuance(issuance, metrics);
@@ -594,8 +617,18 @@ int main() {
   gateways::rest::add_notification_routes(router, notifications_ctx);
   gateways::pki::pki_admin_context pki_admin{revocation, **db, clock};
   gateways::pki::add_pki_admin_routes(router, pki_admin);
-  auto acme = gateways::acme::add_acme_routes(
-      router, {**store, **db, runtime, issuance, *cfg, *keys, public_url});
+  gateways::acme::acme_context acme_ctx{**store, **db, runtime, issuance, *cfg, *keys, public_url};
+  if (cfg->cluster_enabled && cfg->acme_server_enabled) {
+    // Nonces any node can check: their MAC key derives from the KEK every node holds.
+    const auto secret = crypto::hmac_sha256(
+        std::string_view(reinterpret_cast<const char*>(master->data()), master->size()),
+        "certctl-acme-nonce/v1");
+    acme_ctx.nonce_secret.assign(reinterpret_cast<const char*>(secret.data()), secret.size());
+    auto used = gateways::acme::make_shared_nonce_log(**db);
+    if (!used) return fail("ACME nonces: " + used.error());
+    acme_ctx.nonce_record = std::move(used).value();
+  }
+  auto acme = gateways::acme::add_acme_routes(router, acme_ctx);
   auto est = gateways::est::add_est_routes(
       router, {**store, **db, runtime, issuance, *cfg, **ca, connector_configs,
                [&auth_failures](const http::auth_event& e) { auth_failures.record(e); },

@@ -31,6 +31,9 @@ const std::string upsert_sql =
 const std::string insert_new_sql = "INSERT OR IGNORE INTO sealed_keys(id, sealed) VALUES(?1, ?2)";
 const std::string erase_sql = "DELETE FROM sealed_keys WHERE id = ?1";
 const std::string select_sql = "SELECT sealed FROM sealed_keys WHERE id = ?1";
+const std::string replace_if_sql =
+    "UPDATE sealed_keys SET sealed = ?2 WHERE id = ?1 AND sealed = ?3";
+const std::string ids_sql = "SELECT id FROM sealed_keys";
 
 /// Creates the file owner-only before SQLite sees it: SQLite would create it with 0644 minus
 /// the umask, and gives the -wal and -shm files the mode of the database file.
@@ -101,12 +104,15 @@ struct sealed_db::state {
     if (!tx) return db_error(path, "begin", tx.error());
     for (const pending* p : batch) {
       for (const write& w : p->writes) {
-        auto s = writer->prepare(w.kind == write_kind::upsert       ? upsert_sql
-                                 : w.kind == write_kind::insert_new ? insert_new_sql
-                                                                    : erase_sql);
+        auto s = writer->prepare(w.kind == write_kind::upsert             ? upsert_sql
+                                 : w.kind == write_kind::insert_new       ? insert_new_sql
+                                 : w.kind == write_kind::replace_if_equal ? replace_if_sql
+                                                                          : erase_sql);
         if (!s) return db_error(path, "prepare", s.error());
         s->bind(1, w.id);
         if (w.kind != write_kind::erase) s->bind_blob(2, w.sealed.data(), w.sealed.size());
+        if (w.kind == write_kind::replace_if_equal)
+          s->bind_blob(3, w.expected.data(), w.expected.size());
         if (auto r = s->run(); !r) return db_error(path, "write \"" + w.id + "\"", r.error());
       }
     }
@@ -134,7 +140,7 @@ crypto_result<std::unique_ptr<sealed_db>> sealed_db::open(const std::string& pat
   if (!writer) return writer.error();
   s->writer = std::move(writer).value();
   // Prepared now, so a database the statements do not fit fails at open, not at first use.
-  for (const std::string* sql : {&upsert_sql, &insert_new_sql, &erase_sql}) {
+  for (const std::string* sql : {&upsert_sql, &insert_new_sql, &erase_sql, &replace_if_sql}) {
     if (auto stmt = s->writer->prepare(*sql); !stmt) return db_error(path, "prepare", stmt.error());
   }
   auto reader = open_connection(path, "");
@@ -147,7 +153,8 @@ crypto_result<std::unique_ptr<sealed_db>> sealed_db::open(const std::string& pat
 
 crypto_result<done> sealed_db::apply(std::vector<write> writes) {
   for (const auto& w : writes)
-    if (w.id.size() > INT_MAX / 2 || w.sealed.size() > INT_MAX / 2)
+    if (w.id.size() > INT_MAX / 2 || w.sealed.size() > INT_MAX / 2 ||
+        w.expected.size() > INT_MAX / 2)
       return crypto_error{"key store: value too large"};
   state::pending mine;
   mine.writes = std::move(writes);
@@ -192,6 +199,19 @@ crypto_result<bool> sealed_db::contains(std::string_view id) const {
   auto found = find(id);  // blobs are a few hundred bytes: no separate EXISTS query needed
   if (!found) return found.error();
   return found.value().has_value();
+}
+
+crypto_result<std::vector<std::string>> sealed_db::ids() const {
+  std::lock_guard<std::mutex> lock(s_->read_mu);
+  auto s = s_->reader->prepare(ids_sql);
+  if (!s) return db_error(path_, "list", s.error());
+  std::vector<std::string> out;
+  for (;;) {
+    auto row = s->step();
+    if (!row) return db_error(path_, "list", row.error());
+    if (!*row) return out;
+    out.push_back(s->text(0).value_or(""));
+  }
 }
 
 }  // namespace certctl::crypto::detail

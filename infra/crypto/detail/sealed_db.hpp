@@ -12,39 +12,32 @@
 #include <vector>
 
 #include "infra/crypto/crypto_error.hpp"
+#include "infra/crypto/detail/sealed_table.hpp"
 #include "infra/crypto/x509_types.hpp"
 
 namespace certctl::crypto::detail {
 
-class sealed_db {
+class sealed_db final : public sealed_table {
  public:
-  enum class write_kind {
-    upsert,      ///< insert or replace
-    insert_new,  ///< insert unless the id exists (imports must not clobber newer keys)
-    erase,       ///< delete; absent ids are fine
-  };
-  struct write {
-    write_kind kind = write_kind::upsert;
-    std::string id;
-    bytes sealed;  ///< unused for erase
-  };
-
   /// Opens (creating with mode 0600 if needed) the database at `path`.
   static crypto_result<std::unique_ptr<sealed_db>> open(const std::string& path);
 
   sealed_db(const sealed_db&) = delete;
   sealed_db& operator=(const sealed_db&) = delete;
-  ~sealed_db();
+  ~sealed_db() override;
 
   /// Applies `writes` atomically, in order, and waits until they are durable. Writes of
   /// concurrent callers may share the transaction; a failed transaction fails all of them.
-  crypto_result<done> apply(std::vector<write> writes);
+  crypto_result<done> apply(std::vector<write> writes) override;
 
   /// The blob stored under `id`, or nullopt.
-  crypto_result<std::optional<bytes>> find(std::string_view id) const;
+  crypto_result<std::optional<bytes>> find(std::string_view id) const override;
 
   /// True when `id` has a row.
-  crypto_result<bool> contains(std::string_view id) const;
+  crypto_result<bool> contains(std::string_view id) const override;
+
+  crypto_result<std::vector<std::string>> ids() const override;
+  const std::string& location() const override { return path_; }
 
   const std::string& path() const { return path_; }
 

@@ -167,7 +167,8 @@ BOOST_FIXTURE_TEST_CASE(every_issued_version_is_deployed_once_to_each_target_of_
   auto first = actors::deploy_after_issuance(runtime, "mc-5", "cv-1", "corr-1");
   BOOST_REQUIRE_EQUAL(first.size(), 2u);
   for (const auto& o : first) BOOST_TEST(o.queued, o.error);
-  BOOST_TEST(first[0].job_id == "job-dep-cv-1-tgt-1");
+  // Deterministic, and placed with the certificate (docs/cluster.md "Affinity").
+  BOOST_TEST(first[0].job_id == "job-dep-cv-1-tgt-1__certificate-mc-5");
   // The same trigger again (a retried hand-off) adds no job.
   auto again = actors::deploy_after_issuance(runtime, "mc-5", "cv-1", "corr-1");
   BOOST_REQUIRE_EQUAL(again.size(), 2u);
