@@ -1,6 +1,7 @@
 #include "actors/workflows/order_schedule.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "infra/crypto/random.hpp"
@@ -46,7 +47,7 @@ std::int64_t poll_wait_us(const std::vector<std::chrono::seconds>& ladder, std::
   const double base = static_cast<double>(steps[i].count()) * 1e6;
   const double j = std::clamp(jitter, 0.0, 0.9);
   const double u = std::clamp(unit, 0.0, 1.0);
-  return static_cast<std::int64_t>(base * (1.0 + j * (2.0 * u - 1.0)));
+  return static_cast<std::int64_t>(std::llround(base * (1.0 + j * (2.0 * u - 1.0))));
 }
 
 double random_unit() {

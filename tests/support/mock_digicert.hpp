@@ -51,6 +51,7 @@ struct mock_digicert_state {
 
 class mock_digicert {
  public:
+  /// Listens on the first free port of [port, port + 9] (url() names it).
   mock_digicert(const mock_ca_material& ca, int port);
   ~mock_digicert();
   /// https://127.0.0.1:port/services/v2

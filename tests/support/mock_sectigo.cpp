@@ -47,10 +47,16 @@ bool admit(mock_sectigo_state& s, const httplib::Request& req, httplib::Response
 }  // namespace
 
 struct mock_sectigo::server {
-  server(const mock_ca_material& ca, int port)
+  /// Binds the first free port of [port, port + 9]: the range lies among the ephemeral
+  /// ports, so a client connection elsewhere may hold one of them for a while.
+  server(const mock_ca_material& ca, int& port)
       : http(ca.serving_cert_path.c_str(), ca.serving_key_path.c_str()) {
-    if (!http.bind_to_port("127.0.0.1", port))
-      throw std::runtime_error("mock Sectigo: cannot bind 127.0.0.1:" + std::to_string(port));
+    for (int p = port; p < port + 10; ++p)
+      if (http.bind_to_port("127.0.0.1", p)) {
+        port = p;
+        return;
+      }
+    throw std::runtime_error("mock Sectigo: cannot bind 127.0.0.1:" + std::to_string(port) + "+9");
   }
   void start() {
     thread = std::thread([this] { http.listen_after_bind(); });
@@ -67,8 +73,8 @@ struct mock_sectigo::server {
 
 mock_sectigo::mock_sectigo(const mock_ca_material& ca, int port)
     : state_(std::make_shared<mock_sectigo_state>()),
-      server_(std::make_unique<server>(ca, port)),
       port_(port) {
+  server_ = std::make_unique<server>(ca, port_);
   auto& http = server_->http;
   state_ptr st = state_;
   const std::string base = "/api/ssl/v1";

@@ -49,6 +49,7 @@ struct mock_sectigo_state {
 
 class mock_sectigo {
  public:
+  /// Listens on the first free port of [port, port + 9] (url() names it).
   mock_sectigo(const mock_ca_material& ca, int port);
   ~mock_sectigo();
   /// https://127.0.0.1:port/api
