@@ -13,6 +13,7 @@
 #include "connectors/issuers/issuer.hpp"
 #include "connectors/issuers/local/local_ca.hpp"
 #include "events/time.hpp"
+#include "infra/crypto/certificate.hpp"
 #include "infra/crypto/csr.hpp"
 #include "infra/crypto/key_store.hpp"
 #include "infra/crypto/keys.hpp"
@@ -440,6 +441,14 @@ struct issuance_service::impl {
         }
         auto csr = crypto::parse_csr(*csr_pem);
         if (!csr) return fail_order(t, "order " + order_id + ": stored CSR unreadable", true);
+        // The CSR is gone from the CA's side by now: whatever it hands back must certify the
+        // key this order asked for, or it is not ours to record.
+        if (auto leaf = crypto::parse_certificate(status->certificate.cert_pem);
+            leaf && leaf->public_key_der != csr->public_key_der)
+          return fail_order(t,
+                            "issuer " + target->id() + ": order " + order_id +
+                                " returned a certificate for another key",
+                            false);
         const outcome o = record(t, target->id(), status->certificate, *csr_pem, key_pem,
                                  csr->key_algorithm, csr->key_bits);
         if (o == outcome::succeeded) forget_order(t.job_id);
