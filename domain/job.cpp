@@ -116,7 +116,8 @@ class job final : public aggregate {
       if (c.body.is_string("ca_state")) {
         if (!in(c.body.str("ca_state"),
                 {"pending_approval", "processing", "rate_limited", "unreachable"}))
-          return invalid("ca_state must be pending_approval, processing, rate_limited or unreachable");
+          return invalid(
+              "ca_state must be pending_approval, processing, rate_limited or unreachable");
         p.set("ca_state", c.body.str("ca_state"));
       }
       return decision{{"job.order_polled", p}};
@@ -229,9 +230,9 @@ bool fold_job(events::json_object& state, const std::string& id, const events::r
     if (!state.has("scheduled_at")) state.set("scheduled_at", at);
   } else if (e.type == "job.started") {
     // A new attempt places a new order, if any.
-    for (const char* k : {"order_id", "order_issuer_id", "order_keygen", "order_state",
-                          "order_polls", "order_started_at", "order_ca_state", "order_message",
-                          "order_cancel_error"})
+    for (const char* k :
+         {"order_id", "order_issuer_id", "order_keygen", "order_state", "order_polls",
+          "order_started_at", "order_ca_state", "order_message", "order_cancel_error"})
       state.remove(k);
     state.set("status", "Running")
         .set("attempts", state.int64("attempts") + 1)

@@ -470,17 +470,17 @@ struct issuance_service::impl {
                         "issuer " + target->id() + ": order " + order_id + " still pending after " +
                             std::to_string(p.order_timeout.count()) + " s",
                         true);
-    return repoll(t, j, status->ca_state.empty() ? "processing" : status->ca_state,
-                  status->message, status->retry_after_us, at, p);
+    return repoll(t, j, status->ca_state.empty() ? "processing" : status->ca_state, status->message,
+                  status->retry_after_us, at, p);
   }
 
   /// Records the poll and when the next one is due: the ladder step for the polls so far,
   /// jittered, and never before the CA's Retry-After (`not_before`, 0: none).
-  outcome repoll(const issuance_task& t, const events::json_object& job, const std::string& ca_state,
-                 const std::string& message, events::timestamp_us not_before,
-                 events::timestamp_us at, const order_policy& p) {
-    const events::timestamp_us next = std::max(at + wait_after(p, job.int64("order_polls") + 1),
-                                               not_before);
+  outcome repoll(const issuance_task& t, const events::json_object& job,
+                 const std::string& ca_state, const std::string& message,
+                 events::timestamp_us not_before, events::timestamp_us at, const order_policy& p) {
+    const events::timestamp_us next =
+        std::max(at + wait_after(p, job.int64("order_polls") + 1), not_before);
     events::json_object body;
     body.set("order_state", "pending")
         .set("ca_state", ca_state)

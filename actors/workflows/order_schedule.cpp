@@ -39,8 +39,8 @@ std::vector<std::chrono::seconds> parse_poll_ladder(const std::string& text, std
   return out;
 }
 
-std::int64_t poll_wait_us(const std::vector<std::chrono::seconds>& ladder, std::int64_t polls_so_far,
-                          double jitter, double unit) {
+std::int64_t poll_wait_us(const std::vector<std::chrono::seconds>& ladder,
+                          std::int64_t polls_so_far, double jitter, double unit) {
   const auto steps = ladder.empty() ? default_poll_ladder() : ladder;
   const size_t i = static_cast<size_t>(
       std::clamp<std::int64_t>(polls_so_far, 0, static_cast<std::int64_t>(steps.size()) - 1));

@@ -25,8 +25,8 @@ std::vector<std::chrono::seconds> parse_poll_ladder(const std::string& text, std
 
 /// The wait before poll number `polls_so_far` + 1, in microseconds: the ladder step times
 /// (1 + jitter * (2 * unit - 1)), `unit` in [0, 1). `jitter` is clamped to [0, 0.9].
-std::int64_t poll_wait_us(const std::vector<std::chrono::seconds>& ladder, std::int64_t polls_so_far,
-                          double jitter, double unit);
+std::int64_t poll_wait_us(const std::vector<std::chrono::seconds>& ladder,
+                          std::int64_t polls_so_far, double jitter, double unit);
 
 /// A uniform draw in [0, 1) from the CSPRNG (infra/crypto/random).
 double random_unit();

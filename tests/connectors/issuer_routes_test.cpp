@@ -321,7 +321,8 @@ BOOST_AUTO_TEST_CASE(issuance_resolves_the_registered_connector_and_fails_closed
   const std::string unserved = unserved_type();
   legacy_issuer("iss-old", unserved);
   BOOST_TEST(resolve(task_for("iss-old"), error) == nullptr);
-  BOOST_TEST(error == "issuer iss-old: no connector for issuer type " + unserved + " on this server");
+  BOOST_TEST(error ==
+             "issuer iss-old: no connector for issuer type " + unserved + " on this server");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

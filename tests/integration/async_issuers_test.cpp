@@ -47,8 +47,10 @@ server_options fast_polls() {
 api_response create_issuer(api& client, const std::string& id, const std::string& type,
                            const json_object& config) {
   json_object body;
-  body.set("id", id).set("name", type + " issuer").set("type", type).set_raw("config",
-                                                                            config.dump());
+  body.set("id", id)
+      .set("name", type + " issuer")
+      .set("type", type)
+      .set_raw("config", config.dump());
   return client.post("/api/v1/issuers", body.dump());
 }
 
@@ -113,7 +115,8 @@ void expect_chain_verifies(const std::string& dir, api& client, const std::strin
     const std::string leaf = chain.substr(0, chain.find("-----END CERTIFICATE-----") + 25);
     const std::string file = dir + "/leaf-" + str(v, "serial_number") + ".pem";
     write_file(file, leaf + "\n");
-    auto ok = run_shell("openssl verify -CAfile " + shell_quote(root_path) + " " + shell_quote(file));
+    auto ok =
+        run_shell("openssl verify -CAfile " + shell_quote(root_path) + " " + shell_quote(file));
     BOOST_TEST(ok.exit_code == 0, ok.out);
   }
 }
@@ -133,7 +136,8 @@ std::string approval_issue_renew_revoke(api& client, const std::string& dir,
   wait_for_versions(client, id, 2, renewed.position(), std::chrono::seconds(60));
   wait_for_certificate(client, id, {"Active"}, std::chrono::seconds(60));
   expect_chain_verifies(dir, client, id, root_path);
-  auto revoked = client.post("/api/v1/certificates/" + id + "/revoke", R"({"reason":"superseded"})");
+  auto revoked =
+      client.post("/api/v1/certificates/" + id + "/revoke", R"({"reason":"superseded"})");
   BOOST_REQUIRE_MESSAGE(revoked.status == 200, revoked.describe());
   auto told = wait_for_event(client, "certificate.ca_revocation_succeeded", "certificate-" + id);
   BOOST_TEST(told.str("reason") == "superseded");

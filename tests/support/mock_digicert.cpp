@@ -89,8 +89,7 @@ struct mock_digicert::server {
 };
 
 mock_digicert::mock_digicert(const mock_ca_material& ca, int port)
-    : state_(std::make_shared<mock_digicert_state>()),
-      port_(port) {
+    : state_(std::make_shared<mock_digicert_state>()), port_(port) {
   server_ = std::make_unique<server>(ca, port_);
   auto& http = server_->http;
   state_ptr st = state_;
@@ -110,63 +109,62 @@ mock_digicert::mock_digicert(const mock_ca_material& ca, int port)
              R"({"id":1,"username":"certctl-api","account_id":5000,"container":{"id":1}})"));
   });
 
-  http.Post(base + R"(/order/certificate/([a-z0-9_]+))",
-            [st, sign](const httplib::Request& req, httplib::Response& res) {
-              std::unique_lock<std::mutex> lock(st->mutex);
-              if (!admit(*st, req, res, lock)) return;
-              const std::string product = req.matches[1];
-              if (product != "ssl_basic" && product != "ssl_plus" && product != "ssl_ev_basic" &&
-                  product != "ssl_dv_geotrust")
-                return errors(res, 404, "invalid_product", "Product not found");
-              st->last_order_body = req.body;
-              auto body = events::json_object::parse(req.body);
-              if (!body || !body->is_object("certificate"))
-                return errors(res, 400, "invalid_request", "certificate is required");
-              auto cert = *events::json_object::parse(body->raw("certificate"));
-              auto csr = crypto::parse_csr(cert.str("csr"));
-              if (!csr) return errors(res, 400, "invalid_csr", "CSR could not be parsed");
-              if (cert.str("common_name").empty())
-                return errors(res, 400, "missing_common_name", "common_name is required");
-              if (cert.str("signature_hash") != "sha256")
-                return errors(res, 400, "invalid_signature_hash", "signature_hash must be sha256");
-              auto validity =
-                  events::json_object::parse(body->raw("order_validity")).value_or(events::json_object{});
-              const auto days = validity.int64("days");
-              if (days < 1 || days > 397)
-                return errors(res, 400, "invalid_validity", "order_validity.days must be 1-397");
-              if (body->str("payment_method").empty())
-                return errors(res, 400, "missing_payment_method", "payment_method is required");
-              if (product != "ssl_dv_geotrust" && !body->is_object("organization"))
-                return errors(res, 400, "missing_organization", "organization.id is required");
-              if (st->refuse_orders)
-                return errors(res, 400, "invalid_dns_name",
-                              "The domain name is not allowed for this account");
-              const std::int64_t id = 100001 + static_cast<std::int64_t>(st->orders.size());
-              mock_digicert_order o;
-              o.product = product;
-              o.common_name = cert.str("common_name");
-              o.dns_names = cert.str_array("dns_names");
-              o.csr_pem = cert.str("csr");
-              o.certificate_id = id + 500000;
-              o.renewal_of = body->int64("renewal_of_order_id");
-              o.status = st->approval_polls > 0 && !body->boolean("skip_approval")
-                             ? "needs_approval"
-                             : "pending";
-              events::json_object out;
-              out.set("id", id).set("certificate_id", o.certificate_id);
-              events::json_object request;
-              request.set("id", id + 900000)
-                  .set("status", o.status == "needs_approval" ? "pending" : "approved");
-              out.set_raw("requests", "[" + request.dump() + "]");
-              if (st->issue_immediately) {
-                sign(o);
-                events::json_object leaf;
-                leaf.set("subject_common_name", o.common_name).set("pem", o.cert_pem);
-                out.set_raw("certificate_chain", "[" + leaf.dump() + "]");
-              }
-              st->orders[id] = std::move(o);
-              json(res, 201, out);
-            });
+  http.Post(base + R"(/order/certificate/([a-z0-9_]+))", [st, sign](const httplib::Request& req,
+                                                                    httplib::Response& res) {
+    std::unique_lock<std::mutex> lock(st->mutex);
+    if (!admit(*st, req, res, lock)) return;
+    const std::string product = req.matches[1];
+    if (product != "ssl_basic" && product != "ssl_plus" && product != "ssl_ev_basic" &&
+        product != "ssl_dv_geotrust")
+      return errors(res, 404, "invalid_product", "Product not found");
+    st->last_order_body = req.body;
+    auto body = events::json_object::parse(req.body);
+    if (!body || !body->is_object("certificate"))
+      return errors(res, 400, "invalid_request", "certificate is required");
+    auto cert = *events::json_object::parse(body->raw("certificate"));
+    auto csr = crypto::parse_csr(cert.str("csr"));
+    if (!csr) return errors(res, 400, "invalid_csr", "CSR could not be parsed");
+    if (cert.str("common_name").empty())
+      return errors(res, 400, "missing_common_name", "common_name is required");
+    if (cert.str("signature_hash") != "sha256")
+      return errors(res, 400, "invalid_signature_hash", "signature_hash must be sha256");
+    auto validity =
+        events::json_object::parse(body->raw("order_validity")).value_or(events::json_object{});
+    const auto days = validity.int64("days");
+    if (days < 1 || days > 397)
+      return errors(res, 400, "invalid_validity", "order_validity.days must be 1-397");
+    if (body->str("payment_method").empty())
+      return errors(res, 400, "missing_payment_method", "payment_method is required");
+    if (product != "ssl_dv_geotrust" && !body->is_object("organization"))
+      return errors(res, 400, "missing_organization", "organization.id is required");
+    if (st->refuse_orders)
+      return errors(res, 400, "invalid_dns_name",
+                    "The domain name is not allowed for this account");
+    const std::int64_t id = 100001 + static_cast<std::int64_t>(st->orders.size());
+    mock_digicert_order o;
+    o.product = product;
+    o.common_name = cert.str("common_name");
+    o.dns_names = cert.str_array("dns_names");
+    o.csr_pem = cert.str("csr");
+    o.certificate_id = id + 500000;
+    o.renewal_of = body->int64("renewal_of_order_id");
+    o.status =
+        st->approval_polls > 0 && !body->boolean("skip_approval") ? "needs_approval" : "pending";
+    events::json_object out;
+    out.set("id", id).set("certificate_id", o.certificate_id);
+    events::json_object request;
+    request.set("id", id + 900000)
+        .set("status", o.status == "needs_approval" ? "pending" : "approved");
+    out.set_raw("requests", "[" + request.dump() + "]");
+    if (st->issue_immediately) {
+      sign(o);
+      events::json_object leaf;
+      leaf.set("subject_common_name", o.common_name).set("pem", o.cert_pem);
+      out.set_raw("certificate_chain", "[" + leaf.dump() + "]");
+    }
+    st->orders[id] = std::move(o);
+    json(res, 201, out);
+  });
 
   http.Get(base + R"(/order/certificate/(\d+))",
            [st, sign](const httplib::Request& req, httplib::Response& res) {
@@ -231,48 +229,46 @@ mock_digicert::mock_digicert(const mock_ca_material& ca, int port)
              errors(res, 404, "not_found", "Certificate not found");
            });
 
-  http.Put(base + R"(/certificate/(\d+)/revoke)",
-           [st](const httplib::Request& req, httplib::Response& res) {
-             std::unique_lock<std::mutex> lock(st->mutex);
-             if (!admit(*st, req, res, lock)) return;
-             const std::int64_t cid = std::stoll(req.matches[1]);
-             auto body = events::json_object::parse(req.body).value_or(events::json_object{});
-             const std::string reason = body.str("revocation_reason");
-             if (reason != "unspecified" && reason != "key_compromise" &&
-                 reason != "affiliation_changed" && reason != "superseded" &&
-                 reason != "cessation_of_operation")
-               return errors(res, 400, "invalid_revocation_reason", "Unknown revocation_reason");
-             for (auto& [id, o] : st->orders) {
-               if (o.certificate_id != cid || o.cert_pem.empty()) continue;
-               o.status = "revoked";
-               st->revoked_serials.push_back(o.serial_hex);
-               st->revoke_reasons.push_back(reason);
-               res.status = 201;
-               res.set_content(R"({"id":)" + std::to_string(cid + 7) +
-                                   R"(,"date":"2026-01-01T00:00:00+00:00","type":"revoke",)"
-                                   R"("status":"approved"})",
-                               "application/json");
-               return;
-             }
-             errors(res, 404, "not_found", "Certificate not found");
-           });
+  http.Put(base + R"(/certificate/(\d+)/revoke)", [st](const httplib::Request& req,
+                                                       httplib::Response& res) {
+    std::unique_lock<std::mutex> lock(st->mutex);
+    if (!admit(*st, req, res, lock)) return;
+    const std::int64_t cid = std::stoll(req.matches[1]);
+    auto body = events::json_object::parse(req.body).value_or(events::json_object{});
+    const std::string reason = body.str("revocation_reason");
+    if (reason != "unspecified" && reason != "key_compromise" && reason != "affiliation_changed" &&
+        reason != "superseded" && reason != "cessation_of_operation")
+      return errors(res, 400, "invalid_revocation_reason", "Unknown revocation_reason");
+    for (auto& [id, o] : st->orders) {
+      if (o.certificate_id != cid || o.cert_pem.empty()) continue;
+      o.status = "revoked";
+      st->revoked_serials.push_back(o.serial_hex);
+      st->revoke_reasons.push_back(reason);
+      res.status = 201;
+      res.set_content(R"({"id":)" + std::to_string(cid + 7) +
+                          R"(,"date":"2026-01-01T00:00:00+00:00","type":"revoke",)"
+                          R"("status":"approved"})",
+                      "application/json");
+      return;
+    }
+    errors(res, 404, "not_found", "Certificate not found");
+  });
 
-  http.Put(base + R"(/order/certificate/(\d+)/status)",
-           [st](const httplib::Request& req, httplib::Response& res) {
-             std::unique_lock<std::mutex> lock(st->mutex);
-             if (!admit(*st, req, res, lock)) return;
-             auto it = st->orders.find(std::stoll(req.matches[1]));
-             if (it == st->orders.end()) return errors(res, 404, "not_found", "Order not found");
-             auto body = events::json_object::parse(req.body).value_or(events::json_object{});
-             if (body.str("status") != "canceled")
-               return errors(res, 400, "invalid_status", "status must be canceled");
-             if (it->second.status == "issued" || it->second.status == "revoked")
-               return errors(res, 400, "invalid_order_status",
-                             "An issued order cannot be canceled");
-             it->second.status = "canceled";
-             st->cancelled.push_back(it->first);
-             res.status = 204;
-           });
+  http.Put(base + R"(/order/certificate/(\d+)/status)", [st](const httplib::Request& req,
+                                                             httplib::Response& res) {
+    std::unique_lock<std::mutex> lock(st->mutex);
+    if (!admit(*st, req, res, lock)) return;
+    auto it = st->orders.find(std::stoll(req.matches[1]));
+    if (it == st->orders.end()) return errors(res, 404, "not_found", "Order not found");
+    auto body = events::json_object::parse(req.body).value_or(events::json_object{});
+    if (body.str("status") != "canceled")
+      return errors(res, 400, "invalid_status", "status must be canceled");
+    if (it->second.status == "issued" || it->second.status == "revoked")
+      return errors(res, 400, "invalid_order_status", "An issued order cannot be canceled");
+    it->second.status = "canceled";
+    st->cancelled.push_back(it->first);
+    res.status = 204;
+  });
 
   server_->start();
 }

@@ -31,14 +31,14 @@ struct mock_digicert_order {
 struct mock_digicert_state {
   std::mutex mutex;
   std::string api_key = "dc-test-devkey-0123456789";
-  int pending_polls = 0;        ///< answer "pending" (processing) this many polls first
-  int approval_polls = 0;       ///< before that, answer "needs_approval" this many polls
-  bool reject = false;          ///< orders turn "rejected" at their first poll
-  bool refuse_orders = false;   ///< POST order answers 400 invalid_dns_name
-  bool issue_immediately = false;  ///< POST order answers with certificate_chain
-  bool forget_orders = false;   ///< order lookups answer 404
-  int rate_limit = 0;           ///< answer this many requests 429 first
-  int retry_after_seconds = 2;  ///< the 429's Retry-After
+  int pending_polls = 0;               ///< answer "pending" (processing) this many polls first
+  int approval_polls = 0;              ///< before that, answer "needs_approval" this many polls
+  bool reject = false;                 ///< orders turn "rejected" at their first poll
+  bool refuse_orders = false;          ///< POST order answers 400 invalid_dns_name
+  bool issue_immediately = false;      ///< POST order answers with certificate_chain
+  bool forget_orders = false;          ///< order lookups answer 404
+  int rate_limit = 0;                  ///< answer this many requests 429 first
+  int retry_after_seconds = 2;         ///< the 429's Retry-After
   std::chrono::milliseconds delay{0};  ///< every request waits this long first (hang)
   std::map<std::int64_t, mock_digicert_order> orders;  ///< by order id
   int status_polls = 0;

@@ -16,9 +16,9 @@ using state_ptr = std::shared_ptr<mock_sectigo_state>;
 
 void error(httplib::Response& res, int status, int code, const std::string& description) {
   res.status = status;
-  res.set_content(R"({"code":)" + std::to_string(code) + R"(,"description":")" + description +
-                      R"("})",
-                  "application/json;charset=UTF-8");
+  res.set_content(
+      R"({"code":)" + std::to_string(code) + R"(,"description":")" + description + R"("})",
+      "application/json;charset=UTF-8");
 }
 
 /// The hang, the rate limit, the login triple. False: answered.
@@ -72,8 +72,7 @@ struct mock_sectigo::server {
 };
 
 mock_sectigo::mock_sectigo(const mock_ca_material& ca, int port)
-    : state_(std::make_shared<mock_sectigo_state>()),
-      port_(port) {
+    : state_(std::make_shared<mock_sectigo_state>()), port_(port) {
   server_ = std::make_unique<server>(ca, port_);
   auto& http = server_->http;
   state_ptr st = state_;
@@ -101,8 +100,7 @@ mock_sectigo::mock_sectigo(const mock_ca_material& ca, int port)
     if (term != 90 && term != 365 && term != 730)
       return error(res, 400, -8, "Invalid term for the certificate type");
     if (!crypto::parse_csr(body->str("csr"))) return error(res, 400, -10, "CSR is not valid");
-    if (st->refuse_enroll)
-      return error(res, 400, -9, "Domain is not allowed for the organization");
+    if (st->refuse_enroll) return error(res, 400, -9, "Domain is not allowed for the organization");
     const std::int64_t id = 5001 + static_cast<std::int64_t>(st->requests.size());
     mock_sectigo_request r;
     r.csr_pem = body->str("csr");
@@ -112,9 +110,9 @@ mock_sectigo::mock_sectigo(const mock_ca_material& ca, int port)
     r.org_id = body->int64("orgId");
     r.status = st->approval_polls > 0 ? "Requested" : "Applied";
     st->requests[id] = std::move(r);
-    res.set_content(R"({"renewId":"rn-)" + std::to_string(id) + R"(","sslId":)" +
-                        std::to_string(id) + "}",
-                    "application/json;charset=UTF-8");
+    res.set_content(
+        R"({"renewId":"rn-)" + std::to_string(id) + R"(","sslId":)" + std::to_string(id) + "}",
+        "application/json;charset=UTF-8");
   });
 
   http.Get(base + R"(/(\d+))", [st](const httplib::Request& req, httplib::Response& res) {
@@ -122,8 +120,7 @@ mock_sectigo::mock_sectigo(const mock_ca_material& ca, int port)
     if (!admit(*st, req, res, lock)) return;
     ++st->status_polls;
     auto it = st->requests.find(std::stoll(req.matches[1]));
-    if (it == st->requests.end() || st->forget)
-      return error(res, 404, -1, "Certificate not found");
+    if (it == st->requests.end() || st->forget) return error(res, 404, -1, "Certificate not found");
     auto& r = it->second;
     ++r.polls;
     if (r.status == "Requested" || r.status == "Applied") {
@@ -170,7 +167,8 @@ mock_sectigo::mock_sectigo(const mock_ca_material& ca, int port)
              }
              const std::string format = req.matches[2];
              if (format == "x509CO") return res.set_content(r.cert_pem, "application/x-pem-file");
-             if (format == "x509") return res.set_content(r.cert_pem + ca.root_pem, "application/x-pem-file");
+             if (format == "x509")
+               return res.set_content(r.cert_pem + ca.root_pem, "application/x-pem-file");
              error(res, 400, -3, "Unknown format " + format);
            });
 

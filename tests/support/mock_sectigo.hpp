@@ -31,13 +31,13 @@ struct mock_sectigo_state {
   std::string customer_uri = "certctl-test", login = "api-user";
   std::string password = "sectigo-pw-9f8e7d6c5b4a";
   std::int64_t org_id = 1234, cert_type = 423;
-  int approval_polls = 0;    ///< answer "Requested" this many status polls first
-  int pending_polls = 0;     ///< then "Applied" this many
+  int approval_polls = 0;      ///< answer "Requested" this many status polls first
+  int pending_polls = 0;       ///< then "Applied" this many
   int not_ready_collects = 0;  ///< then "Issued" whose collect answers -183 this many times
-  bool decline = false;      ///< requests turn "Declined" at their first poll
+  bool decline = false;        ///< requests turn "Declined" at their first poll
   bool refuse_enroll = false;  ///< enroll answers 400 (-9, a name the org may not use)
-  bool forget = false;       ///< status lookups answer 404
-  int rate_limit = 0;        ///< answer this many requests 429 first
+  bool forget = false;         ///< status lookups answer 404
+  int rate_limit = 0;          ///< answer this many requests 429 first
   int retry_after_seconds = 2;
   std::chrono::milliseconds delay{0};
   std::map<std::int64_t, mock_sectigo_request> requests;  ///< by sslId

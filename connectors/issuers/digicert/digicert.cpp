@@ -75,7 +75,8 @@ class digicert_issuer final : public issuer {
     return order(r, ext::excerpt(r.previous_order_id, 64));
   }
 
-  certctl::result<order_status, issuer_error> get_order_status(const std::string& order_id) override {
+  certctl::result<order_status, issuer_error> get_order_status(
+      const std::string& order_id) override {
     if (!async_ca::safe_id(order_id))
       return fail(issuer_errc::invalid_request, who_ + ": malformed order id");
     order_status out;
@@ -97,8 +98,8 @@ class digicert_issuer final : public issuer {
     }
     if (reply->status != 200) return mapped(*reply, "order status");
     const std::string status = reply->json.str("status");
-    auto cert = events::json_object::parse(reply->json.raw("certificate"))
-                    .value_or(events::json_object{});
+    auto cert =
+        events::json_object::parse(reply->json.raw("certificate")).value_or(events::json_object{});
     if (status == "issued") return download(order_id, cert.int64("id"));
     if (status == "needs_approval") {
       out.ca_state = "pending_approval";
@@ -153,8 +154,7 @@ class digicert_issuer final : public issuer {
                   who_ + ": no DigiCert certificate with serial " + *serial);
     events::json_object body;
     body.set("revocation_reason", reason).set("comments", "revoked in certctl");
-    auto reply =
-        call("PUT", "/certificate/" + std::to_string(cert_id) + "/revoke", body.dump());
+    auto reply = call("PUT", "/certificate/" + std::to_string(cert_id) + "/revoke", body.dump());
     if (!reply) return reply.error();
     if (reply->status != 201 && reply->status != 204 && reply->status != 200)
       return mapped(*reply, "revoke");
@@ -173,16 +173,19 @@ class digicert_issuer final : public issuer {
 
  private:
   certctl::result<issued_certificate, issuer_error> order(const issuance_request& r,
-                                                         const std::string& renewal_of) {
+                                                          const std::string& renewal_of) {
     auto csr = ext::check_csr(r);
     if (!csr) return csr.error();
-    const std::string cn = !r.common_name.empty()        ? r.common_name
-                           : !csr->common_name.empty()   ? csr->common_name
-                           : !r.sans.dns.empty()         ? r.sans.dns.front()
-                           : csr->dns_names.empty() ? "" : csr->dns_names.front();
+    const std::string cn = !r.common_name.empty()      ? r.common_name
+                           : !csr->common_name.empty() ? csr->common_name
+                           : !r.sans.dns.empty()       ? r.sans.dns.front()
+                           : csr->dns_names.empty()    ? ""
+                                                       : csr->dns_names.front();
     const auto& dns = r.sans.dns.empty() ? csr->dns_names : r.sans.dns;
     events::json_object cert;
-    cert.set("common_name", cn).set("dns_names", dns).set("csr", r.csr_pem)
+    cert.set("common_name", cn)
+        .set("dns_names", dns)
+        .set("csr", r.csr_pem)
         .set("signature_hash", "sha256")
         .set_raw("server_platform", R"({"id":-1})");
     events::json_object validity;
@@ -222,7 +225,8 @@ class digicert_issuer final : public issuer {
     if (cert_id <= 0)
       return fail(issuer_errc::unavailable,
                   who_ + ": order " + order_id + " is issued but names no certificate");
-    auto pem = call("GET", "/certificate/" + std::to_string(cert_id) + "/download/format/pem_noroot");
+    auto pem =
+        call("GET", "/certificate/" + std::to_string(cert_id) + "/download/format/pem_noroot");
     if (!pem) return pem.error();
     if (pem->status != 200) return mapped(*pem, "download");
     auto issued = async_ca::certificate_from_bundle(pem->body, who_);
@@ -254,9 +258,9 @@ class digicert_issuer final : public issuer {
       case 404:
         return fail(issuer_errc::invalid_request, prefix);
       case 429:
-        return fail(issuer_errc::unavailable,
-                    prefix + " (rate limited; retry after " +
-                        std::to_string(async_ca::retry_after_seconds(r)) + " s)");
+        return fail(issuer_errc::unavailable, prefix + " (rate limited; retry after " +
+                                                  std::to_string(async_ca::retry_after_seconds(r)) +
+                                                  " s)");
       default:
         return fail(issuer_errc::unavailable, prefix);
     }
@@ -304,9 +308,11 @@ certctl::result<std::shared_ptr<issuer>, issuer_error> make_digicert_issuer(
     const connector_settings& cs, const builtin_context& context) {
   const auto& c = cs.config;
   const std::string who = "issuer " + cs.id;
-  auto bad = [&](const std::string& why) { return fail(issuer_errc::invalid_request, who + ": " + why); };
-  auto url = ext::parse_https_url(c.str("base_url", "https://www.digicert.com/services/v2"),
-                                  "base_url");
+  auto bad = [&](const std::string& why) {
+    return fail(issuer_errc::invalid_request, who + ": " + why);
+  };
+  auto url =
+      ext::parse_https_url(c.str("base_url", "https://www.digicert.com/services/v2"), "base_url");
   if (!url) return url.error();
   settings s;
   s.api_key = c.str("api_key");
@@ -320,7 +326,8 @@ certctl::result<std::shared_ptr<issuer>, issuer_error> make_digicert_issuer(
   if (s.validity_days < 1 || s.validity_days > 397) return bad("validity_days must be 1..397");
   s.skip_approval = c.boolean("skip_approval");
   s.dcv_method = c.str("dcv_method");
-  if (!s.dcv_method.empty() && !async_ca::safe_id(s.dcv_method)) return bad("dcv_method is malformed");
+  if (!s.dcv_method.empty() && !async_ca::safe_id(s.dcv_method))
+    return bad("dcv_method is malformed");
   s.poll_max_wait_seconds = c.int64("poll_max_wait_seconds", 600);
   if (s.poll_max_wait_seconds < 10 || s.poll_max_wait_seconds > 2592000)
     return bad("poll_max_wait_seconds must be 10..2592000");

@@ -82,7 +82,8 @@ class sectigo_issuer final : public issuer {
     return pending;
   }
 
-  certctl::result<order_status, issuer_error> get_order_status(const std::string& order_id) override {
+  certctl::result<order_status, issuer_error> get_order_status(
+      const std::string& order_id) override {
     if (!digits(order_id)) return fail(issuer_errc::invalid_request, who_ + ": malformed sslId");
     order_status out;
     out.order_id = order_id;
@@ -194,10 +195,9 @@ class sectigo_issuer final : public issuer {
   certctl::result<ext::http_reply, issuer_error> call(const std::string& method,
                                                       const std::string& path,
                                                       const std::string& body = {}) const {
-    return client_.call(method, path, body,
-                        {{"customerUri", s_.customer_uri},
-                         {"login", s_.login},
-                         {"password", s_.password}});
+    return client_.call(
+        method, path, body,
+        {{"customerUri", s_.customer_uri}, {"login", s_.login}, {"password", s_.password}});
   }
 
   issuer_error mapped(const ext::http_reply& r, const std::string& op) const {
@@ -209,12 +209,11 @@ class sectigo_issuer final : public issuer {
         return fail(issuer_errc::invalid_request, prefix);
       case 401:
       case 403:
-        return fail(issuer_errc::unavailable,
-                    prefix + " (check customer_uri, login and password)");
+        return fail(issuer_errc::unavailable, prefix + " (check customer_uri, login and password)");
       case 429:
-        return fail(issuer_errc::unavailable,
-                    prefix + " (rate limited; retry after " +
-                        std::to_string(async_ca::retry_after_seconds(r)) + " s)");
+        return fail(issuer_errc::unavailable, prefix + " (rate limited; retry after " +
+                                                  std::to_string(async_ca::retry_after_seconds(r)) +
+                                                  " s)");
       default:
         return fail(issuer_errc::unavailable, prefix);
     }

@@ -28,10 +28,10 @@ class async_issuer final : public connectors::issuer {
   int pending_polls = 2;
   connectors::order_state final_state = connectors::order_state::valid;
   int polls = 0;
-  std::string ca_state;               ///< what a pending answer says it waits for
-  std::int64_t retry_after_us = 0;    ///< a pending answer's Retry-After
-  std::int64_t own_timeout = 0;       ///< capabilities().order_timeout_seconds
-  bool can_cancel = false;            ///< capabilities().cancel_orders
+  std::string ca_state;             ///< what a pending answer says it waits for
+  std::int64_t retry_after_us = 0;  ///< a pending answer's Retry-After
+  std::int64_t own_timeout = 0;     ///< capabilities().order_timeout_seconds
+  bool can_cancel = false;          ///< capabilities().cancel_orders
   bool cancel_fails = false;
   std::vector<std::string> cancelled;  ///< cancel_order() calls
 

@@ -70,8 +70,8 @@ struct request_and_key {
 };
 
 request_and_key request_for(const std::string& cn) {
-  auto made =
-      crypto::generate_key_and_csr(crypto::key_type::ecdsa_p256, cn, {{cn, "www." + cn}, {}, {}, {}});
+  auto made = crypto::generate_key_and_csr(crypto::key_type::ecdsa_p256, cn,
+                                           {{cn, "www." + cn}, {}, {}, {}});
   BOOST_REQUIRE(made.ok());
   request_and_key out;
   out.request.csr_pem = made->csr_pem;
@@ -304,7 +304,8 @@ BOOST_AUTO_TEST_CASE(the_api_key_is_sealed_at_rest_and_redacted_when_shown) {
   connectors::config_service configs(only, *master);
   events::json_object c;
   c.set("api_key", "dc-s3cret-key-value").set("org_id", 1);
-  auto stored = configs.prepare(connectors::connector_kind::issuer, "DigiCert", "iss-dc", c, nullptr);
+  auto stored =
+      configs.prepare(connectors::connector_kind::issuer, "DigiCert", "iss-dc", c, nullptr);
   BOOST_REQUIRE_MESSAGE(stored.ok(), (stored.ok() ? "" : stored.error().message));
   BOOST_TEST(!contains(stored->dump(), "dc-s3cret-key-value"));
   BOOST_TEST(contains(stored->dump(), "sealed:v1:"));

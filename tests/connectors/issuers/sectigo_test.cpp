@@ -67,8 +67,8 @@ struct fixture {
 };
 
 connectors::issuance_request request_for(const std::string& cn, std::string* key_hash = nullptr) {
-  auto made =
-      crypto::generate_key_and_csr(crypto::key_type::ecdsa_p256, cn, {{cn, "api." + cn}, {}, {}, {}});
+  auto made = crypto::generate_key_and_csr(crypto::key_type::ecdsa_p256, cn,
+                                           {{cn, "api." + cn}, {}, {}, {}});
   BOOST_REQUIRE(made.ok());
   connectors::issuance_request r;
   r.csr_pem = made->csr_pem;
@@ -214,7 +214,8 @@ BOOST_AUTO_TEST_CASE(the_password_is_sealed_at_rest_and_redacted_when_shown) {
       .set("password", "sg-s3cret-pa55")
       .set("org_id", 1)
       .set("cert_type", 2);
-  auto stored = configs.prepare(connectors::connector_kind::issuer, "Sectigo", "iss-sg", c, nullptr);
+  auto stored =
+      configs.prepare(connectors::connector_kind::issuer, "Sectigo", "iss-sg", c, nullptr);
   BOOST_REQUIRE_MESSAGE(stored.ok(), (stored.ok() ? "" : stored.error().message));
   BOOST_TEST(!contains(stored->dump(), "sg-s3cret-pa55"));
   const auto shown = configs.redact(connectors::connector_kind::issuer, "Sectigo", *stored).dump();
