@@ -113,7 +113,26 @@ class job final : public aggregate {
       p.set("order_state", c.body.str("order_state"))
           .set("next_poll_at", c.body.str("next_poll_at"));
       if (c.body.has("message")) p.set("message", c.body.str("message"));
+      if (c.body.is_string("ca_state")) {
+        if (!in(c.body.str("ca_state"),
+                {"pending_approval", "processing", "rate_limited", "unreachable"}))
+          return invalid(
+              "ca_state must be pending_approval, processing, rate_limited or unreachable");
+        p.set("ca_state", c.body.str("ca_state"));
+      }
       return decision{{"job.order_polled", p}};
+    }
+    if (c.name == "job.record_order_cancel") {
+      // After job.cancel: what the CA said when asked to withdraw the job's pending order.
+      if (status != "Cancelled" || view_.str("order_state") != "pending")
+        return conflict("job " + id_ + " has no pending order of a cancelled job");
+      if (auto err = require_strings(c.body, {"outcome"})) return *err;
+      if (!in(c.body.str("outcome"), {"cancelled", "failed", "unsupported"}))
+        return invalid("outcome must be cancelled, failed or unsupported");
+      events::json_object p;
+      p.set("order_id", view_.str("order_id")).set("outcome", c.body.str("outcome"));
+      if (c.body.is_string("message")) p.set("message", c.body.str("message").substr(0, 1024));
+      return decision{{"job.order_cancelled", p}};
     }
     if (c.name == "job.complete") {
       if (status != "Running") return conflict("job " + id_ + " is " + status + ", not Running");
@@ -262,8 +281,9 @@ bool fold_job(events::json_object& state, const std::string& id, const events::r
     if (!state.has("scheduled_at")) state.set("scheduled_at", at);
   } else if (e.type == "job.started") {
     // A new attempt places a new order, if any.
-    for (const char* k : {"order_id", "order_issuer_id", "order_keygen", "order_state",
-                          "order_polls", "order_started_at"})
+    for (const char* k :
+         {"order_id", "order_issuer_id", "order_keygen", "order_state", "order_polls",
+          "order_started_at", "order_ca_state", "order_message", "order_cancel_error"})
       state.remove(k);
     state.set("status", "Running")
         .set("attempts", state.int64("attempts") + 1)
@@ -284,6 +304,14 @@ bool fold_job(events::json_object& state, const std::string& id, const events::r
         .set("order_polls", state.int64("order_polls") + 1)
         .set("scheduled_at", p.str("next_poll_at"));
     if (p.has("message")) state.set("order_message", p.str("message"));
+    if (p.has("ca_state")) state.set("order_ca_state", p.str("ca_state"));
+  } else if (e.type == "job.order_cancelled") {
+    // "cancelled": the CA withdrew it; otherwise the CA may still complete an order nobody
+    // follows any more, and the job says why.
+    state.set("order_state", p.str("outcome") == "cancelled" ? "cancelled" : "abandoned");
+    state.remove("order_ca_state");
+    if (p.has("message")) state.set("order_message", p.str("message"));
+    if (p.str("outcome") != "cancelled") state.set("order_cancel_error", p.str("message"));
   } else if (e.type == "job.completed") {
     state.set("status", "Completed").set("completed_at", at);
     if (state.has("order_id")) state.set("order_state", "valid");

@@ -11,6 +11,10 @@
 ///   Running --record_step--> Running (a deployment step the agent reports: job.step_recorded)
 ///   Running --await_order--> Running, order_state pending --poll_order--> (next poll later)
 ///           order pending --complete--> Completed | --fail--> Pending (retry) | Failed
+///   Cancelled, order pending --record_order_cancel--> order_state cancelled | abandoned
+///
+/// While pending, order_ca_state says what the order waits for (pending_approval, processing,
+/// rate_limited, unreachable) and order_message what the CA said.
 ///
 /// An asynchronous CA (capabilities().async_orders) takes the request and answers later. The
 /// order id, its state and the next poll time (scheduled_at) are the job's state, recorded as

@@ -202,6 +202,7 @@ result<server_config, config_error> load_config(
     else
       c.ari_check_interval_seconds = static_cast<int>(*n);
   }
+  str("CERTCTL_ORDER_POLL_SCHEDULE", c.order_poll_schedule);
   if (const char* v = getenv_fn("CERTCTL_OUTBOUND_ALLOW_CIDRS"); v && *v) {
     auto cidrs = net::parse_cidr_list(v);
     if (!cidrs)

@@ -78,6 +78,10 @@ struct server_config {
   /// CERTCTL_ARI_CHECK_INTERVAL_SECONDS: how often ACME issuers with ari_enabled are asked for
   /// their certificates' renewal windows (RFC 9773). Default 6 h.
   int ari_check_interval_seconds = 21600;
+  /// CERTCTL_ORDER_POLL_SCHEDULE: seconds between polls of a pending asynchronous CA order,
+  /// comma-separated, the last repeating; each wait +-20 % jitter
+  /// (actors/workflows/order_schedule).
+  std::string order_poll_schedule = "5,15,45,120,300";
   /// CERTCTL_JOB_FRESH_GRACE_SECONDS: a Pending job younger than this with no attempt is left to
   /// the hand-off that created it; after a crash lost that hand-off, the job processor picks it
   /// up once the grace is over (fault tests shorten it; job.start prevents double work).

@@ -13,6 +13,7 @@
 #include "connectors/issuers/issuer.hpp"
 #include "connectors/issuers/local/local_ca.hpp"
 #include "events/time.hpp"
+#include "infra/crypto/certificate.hpp"
 #include "infra/crypto/csr.hpp"
 #include "infra/crypto/key_store.hpp"
 #include "infra/crypto/keys.hpp"
@@ -163,6 +164,7 @@ struct issuance_service::impl {
   }
 
   outcome attempt(const issuance_task& t) {
+    if (t.cancel_order) return withdraw(t);
     if (t.poll_order) return follow_order(t);
     const bool server_keygen = t.csr_pem.empty();
     if (server_keygen) {
@@ -338,10 +340,15 @@ struct issuance_service::impl {
         .set("issuer_id", target.id())
         .set("keygen", key_pem.empty() ? "agent" : "server")
         .set("order_state", "pending")
-        .set("next_poll_at", events::format_rfc3339(now() + micros(p.first_poll)));
+        .set("next_poll_at", events::format_rfc3339(now() + wait_after(p, 0)));
     auto r = runtime.execute("job", make_command(t, "job.await_order", t.job_id, body));
     if (!r) return fail(t, "recording order " + pending.order_id + ": " + r.error().message, true);
     return outcome::succeeded;
+  }
+
+  /// The wait before poll `polls` + 1 (order_schedule.hpp), jitter drawn here.
+  static std::int64_t wait_after(const order_policy& p, std::int64_t polls) {
+    return poll_wait_us(p.ladder, polls, p.jitter, p.random ? p.random() : random_unit());
   }
 
   static std::int64_t micros(std::chrono::seconds s) {
@@ -359,15 +366,10 @@ struct issuance_service::impl {
     return o;
   }
 
-  /// One poll of the job's pending order.
-  outcome follow_order(const issuance_task& t) {
-    auto job = runtime.read("job", t.job_id);
-    if (!job) return outcome::skipped;
-    const auto& j = job->view;
-    if (j.str("status") != "Running" || j.str("order_state") != "pending")
-      return outcome::skipped;  // finished, cancelled or failed since it was due
-    const std::string order_id = j.str("order_id");
-    // The issuer that took the order, whatever the certificate names now.
+  /// The issuer that took the job's order, whatever the certificate names now; nullptr with
+  /// `error` set when it is gone.
+  connectors::issuer* order_issuer(const issuance_task& t, const events::json_object& j,
+                                   std::string& error) {
     issuance_task routed = t;
     routed.certificate.set("issuer_id", j.str("order_issuer_id"));
     issuer_resolver resolve;
@@ -377,16 +379,61 @@ struct issuance_service::impl {
     }
     connectors::issuer* target = &issuer;
     if (resolve) {
-      std::string why;
-      if (auto* other = resolve(routed, why))
+      if (auto* other = resolve(routed, error))
         target = other;
-      else if (!why.empty())
-        return fail_order(t, why, false);
+      else if (!error.empty())
+        return nullptr;
     }
-    if (target->id() != j.str("order_issuer_id"))
-      return fail_order(
-          t, "issuer " + j.str("order_issuer_id") + " of order " + order_id + " is gone", false);
-    const auto p = policy();
+    if (target->id() != j.str("order_issuer_id")) {
+      error = "issuer " + j.str("order_issuer_id") + " of order " + j.str("order_id") + " is gone";
+      return nullptr;
+    }
+    return target;
+  }
+
+  /// Withdraws a cancelled job's pending order at the CA; the outcome goes on the job.
+  outcome withdraw(const issuance_task& t) {
+    auto job = runtime.read("job", t.job_id);
+    if (!job) return outcome::skipped;
+    const auto& j = job->view;
+    if (j.str("status") != "Cancelled" || j.str("order_state") != "pending")
+      return outcome::skipped;
+    std::string error;
+    connectors::issuer* target = order_issuer(t, j, error);
+    events::json_object body;
+    body.set("order_id", j.str("order_id"));
+    if (target == nullptr) {
+      body.set("outcome", "failed").set("message", error);
+    } else if (!target->capabilities().cancel_orders) {
+      body.set("outcome", "unsupported")
+          .set("message", "issuer " + target->id() + " (" + std::string(target->type()) +
+                              ") cannot withdraw an order; the CA may still complete it");
+    } else if (auto r = target->cancel_order(j.str("order_id")); !r) {
+      body.set("outcome", "failed")
+          .set("message", "issuer " + target->id() + ": " + r.error().message.substr(0, 500));
+    } else {
+      body.set("outcome", "cancelled")
+          .set("message", "order " + j.str("order_id") + " withdrawn at the CA");
+    }
+    runtime.execute("job", make_command(t, "job.record_order_cancel", t.job_id, body));
+    forget_order(t.job_id);
+    return outcome::skipped;
+  }
+
+  /// One poll of the job's pending order.
+  outcome follow_order(const issuance_task& t) {
+    auto job = runtime.read("job", t.job_id);
+    if (!job) return outcome::skipped;
+    const auto& j = job->view;
+    if (j.str("status") != "Running" || j.str("order_state") != "pending")
+      return outcome::skipped;  // finished, cancelled or failed since it was due
+    const std::string order_id = j.str("order_id");
+    std::string gone;
+    connectors::issuer* target = order_issuer(t, j, gone);
+    if (target == nullptr) return fail_order(t, gone, false);
+    auto p = policy();
+    if (const auto own = target->capabilities().order_timeout_seconds; own > 0)
+      p.order_timeout = std::chrono::seconds(own);
     const events::timestamp_us at = now();
     auto status = target->get_order_status(order_id);
     if (!status) {
@@ -397,7 +444,7 @@ struct issuance_service::impl {
         return fail_order(
             t, "issuer " + target->id() + ": order " + order_id + ": " + status.error().message,
             true);
-      return repoll(t, j, "pending", status.error().message, at, p);
+      return repoll(t, j, "unreachable", status.error().message, 0, at, p);
     }
     switch (status->state) {
       case connectors::order_state::valid: {
@@ -411,6 +458,14 @@ struct issuance_service::impl {
         }
         auto csr = crypto::parse_csr(*csr_pem);
         if (!csr) return fail_order(t, "order " + order_id + ": stored CSR unreadable", true);
+        // The CSR is gone from the CA's side by now: whatever it hands back must certify the
+        // key this order asked for, or it is not ours to record.
+        if (auto leaf = crypto::parse_certificate(status->certificate.cert_pem);
+            leaf && leaf->public_key_der != csr->public_key_der)
+          return fail_order(t,
+                            "issuer " + target->id() + ": order " + order_id +
+                                " returned a certificate for another key",
+                            false);
         const outcome o = record(t, target->id(), status->certificate, *csr_pem, key_pem,
                                  csr->key_algorithm, csr->key_bits);
         if (o == outcome::succeeded) forget_order(t.job_id);
@@ -432,19 +487,21 @@ struct issuance_service::impl {
                         "issuer " + target->id() + ": order " + order_id + " still pending after " +
                             std::to_string(p.order_timeout.count()) + " s",
                         true);
-    return repoll(t, j, "pending", status->message, at, p);
+    return repoll(t, j, status->ca_state.empty() ? "processing" : status->ca_state, status->message,
+                  status->retry_after_us, at, p);
   }
 
-  /// Records the poll and when the next one is due: first_poll doubled per poll so far,
-  /// capped at max_poll_interval.
-  outcome repoll(const issuance_task& t, const events::json_object& job, const std::string& state,
-                 const std::string& message, events::timestamp_us at, const order_policy& p) {
-    const std::int64_t polls = std::min<std::int64_t>(job.int64("order_polls"), 20);
-    std::int64_t wait = micros(p.first_poll);
-    for (std::int64_t i = 0; i < polls && wait < micros(p.max_poll_interval); ++i) wait *= 2;
-    wait = std::min(wait, micros(p.max_poll_interval));
+  /// Records the poll and when the next one is due: the ladder step for the polls so far,
+  /// jittered, and never before the CA's Retry-After (`not_before`, 0: none).
+  outcome repoll(const issuance_task& t, const events::json_object& job,
+                 const std::string& ca_state, const std::string& message,
+                 events::timestamp_us not_before, events::timestamp_us at, const order_policy& p) {
+    const events::timestamp_us next =
+        std::max(at + wait_after(p, job.int64("order_polls") + 1), not_before);
     events::json_object body;
-    body.set("order_state", state).set("next_poll_at", events::format_rfc3339(at + wait));
+    body.set("order_state", "pending")
+        .set("ca_state", ca_state)
+        .set("next_poll_at", events::format_rfc3339(next));
     if (!message.empty()) body.set("message", message.substr(0, 500));
     runtime.execute("job", make_command(t, "job.poll_order", t.job_id, body));
     return outcome::skipped;
@@ -554,6 +611,19 @@ void issuance_service::poll_order(const std::string& job_id, const std::string& 
   t.principal = "system:orders";
   t.poll_order = true;
   // The certificate's issuer decides which queue slot the poll takes.
+  if (auto cert = impl_->runtime.read("certificate", certificate_id)) t.certificate = cert->view;
+  enqueue(std::move(t));
+}
+
+void issuance_service::cancel_order(const std::string& job_id, const std::string& certificate_id,
+                                    const std::string& correlation_id,
+                                    const std::string& principal) {
+  issuance_task t;
+  t.job_id = job_id;
+  t.certificate_id = certificate_id;
+  t.correlation_id = correlation_id;
+  t.principal = principal;
+  t.cancel_order = true;
   if (auto cert = impl_->runtime.read("certificate", certificate_id)) t.certificate = cert->view;
   enqueue(std::move(t));
 }

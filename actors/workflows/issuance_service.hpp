@@ -12,6 +12,7 @@
 ///                  -> job.await_order; then per poll (schedulers/order_poll):
 ///                  issuer.get_order_status -> job.poll_order (next poll, bounded backoff)
 ///                  | certificate.record_issued -> job.complete | job.fail
+///   cancel:        job.cancel (REST) -> issuer.cancel_order -> job.order_cancelled
 ///
 /// Issuers are isolated from one another: at most `per_issuer_limit` tasks of one issuer run
 /// at once (default: all workers but one), so an issuer whose calls hang until their timeouts
@@ -22,8 +23,10 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "actors/runtime/entity_runtime.hpp"
+#include "actors/workflows/order_schedule.hpp"
 
 namespace certctl::connectors {
 class issuer;
@@ -47,17 +50,23 @@ struct issuance_task {
   /// Optional: csr_pem already parsed with its signature verified (ACME finalize checks it
   /// before queueing), so the worker does not parse it a second time.
   std::shared_ptr<const crypto::csr_info> parsed_csr = nullptr;
+  /// Set: the job was cancelled; this task withdraws its pending order at the CA.
+  bool cancel_order = false;
 };
 
-/// How pending asynchronous orders are followed: polls back off from `first_poll` doubling up
-/// to `max_poll_interval`; an order still pending `order_timeout` after it was placed fails
-/// the job (retryable: the renewal policy's retries place a new order).
+/// How pending asynchronous orders are followed: polls follow `ladder` (default 5 s, 15 s,
+/// 45 s, 2 min, then every 5 min; order_schedule.hpp), each wait spread by +-`jitter`, never
+/// sooner than a Retry-After the CA gave; an order still pending `order_timeout` after it was
+/// placed (or the issuer's own capabilities().order_timeout_seconds) fails the job
+/// (retryable: the renewal policy's retries place a new order).
 struct order_policy {
-  std::chrono::seconds first_poll{2};
-  std::chrono::seconds max_poll_interval{std::chrono::minutes(5)};
+  std::vector<std::chrono::seconds> ladder = default_poll_ladder();
+  double jitter = 0.2;
   std::chrono::seconds order_timeout{std::chrono::hours(24)};
   /// The time (the server's injected clock); empty: the system clock.
   std::function<events::timestamp_us()> now;
+  /// A uniform draw in [0, 1) for the jitter; empty: the CSPRNG.
+  std::function<double()> random;
 };
 
 /// Told about every issuance attempt that reached the key/CSR/CA steps (not about tasks whose
@@ -126,6 +135,12 @@ class issuance_service {
                   const std::string& correlation_id);
 
   void set_order_policy(order_policy policy);
+
+  /// Queues the withdrawal of cancelled job `job_id`'s pending order at its CA (where the
+  /// issuer's capabilities().cancel_orders) and records the outcome on the job
+  /// (job.order_cancelled); returns at once. Does nothing for a job without a pending order.
+  void cancel_order(const std::string& job_id, const std::string& certificate_id,
+                    const std::string& correlation_id, const std::string& principal);
 
   /// At most `limit` (>= 1) tasks of one issuer at once. Default: workers - 1 (at least 1).
   void set_per_issuer_limit(size_t limit);

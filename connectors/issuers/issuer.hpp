@@ -84,6 +84,9 @@ struct issuer_capabilities {
   bool crl = false;             ///< this server signs and serves CRLs for the CA
   bool ocsp = false;            ///< this server signs and serves OCSP responses for the CA
   bool static_ca_chain = true;  ///< ca_chain_pem() is fixed (what EST /cacerts serves)
+  /// How long an order may stay pending before its job fails (the issuer's own config, e.g.
+  /// poll_max_wait_seconds); 0: the server's order policy decides.
+  std::int64_t order_timeout_seconds = 0;
 };
 
 struct renewal_request : issuance_request {
@@ -106,6 +109,13 @@ struct order_status {
   std::string message;
   issued_certificate certificate;  ///< filled when state is valid
   std::int64_t updated_at_us = 0;
+  /// While pending, what the order waits for, shown on the job as order_ca_state:
+  /// "pending_approval" (a person at the CA or in its portal must approve), "processing"
+  /// (validation or issuance under way), "rate_limited" (the CA asked us to come back later).
+  std::string ca_state;
+  /// The earliest time (us since the epoch) the CA wants to be asked again (Retry-After); the
+  /// next poll is never sooner. 0: no wish.
+  std::int64_t retry_after_us = 0;
 };
 
 /// When the CA suggests renewing a certificate (ACME Renewal Information, RFC 9773 §4.2):

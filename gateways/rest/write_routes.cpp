@@ -163,8 +163,13 @@ void add_certificate_routes(http::router& r, write_context& ctx) {
           return resp;
         });
   r.add("POST", "/api/v1/jobs/{id}/cancel", role::operator_, [&ctx](http::request_context& c) {
-    return render(ctx.runtime.execute("job", command_for(c, "job.cancel", c.path_param("id"), {})),
-                  200);
+    auto res = ctx.runtime.execute("job", command_for(c, "job.cancel", c.path_param("id"), {}));
+    // A pending CA order is withdrawn on an issuance worker, not here; the outcome lands on
+    // the job as job.order_cancelled.
+    if (res && res->view.str("order_state") == "pending")
+      ctx.issuance.cancel_order(c.path_param("id"), res->view.str("certificate_id"), c.request_id,
+                                command_for(c, "job.cancel", c.path_param("id"), {}).principal);
+    return render(res, 200);
   });
 }
 

@@ -98,6 +98,15 @@ struct fixture {
   }
 
   /// A legacy issuer of a type no connector serves, as an older server could have recorded it.
+  /// An issuer type the API accepts that no connector on this server serves (the types are
+  /// being implemented one by one: the first one still without a connector).
+  std::string unserved_type() const {
+    for (const char* t : {"EJBCA", "GlobalSign", "Entrust", "AWSACMPCA", "GoogleCAS"})
+      if (registry.find_issuer(t) == nullptr) return t;
+    BOOST_FAIL("every issuer type has a connector: these tests need a registry without one");
+    return {};
+  }
+
   void legacy_issuer(const std::string& id, const std::string& type) {
     domain::command c;
     c.name = "issuer.create";
@@ -147,10 +156,11 @@ events::json_object config_of(const http::response& r) {
 BOOST_FIXTURE_TEST_SUITE(issuer_routes, fixture)
 
 BOOST_AUTO_TEST_CASE(an_issuer_type_without_a_connector_is_a_400_naming_the_type) {
-  auto acme =
-      call("POST", "/api/v1/issuers", R"({"id":"iss-dc","name":"DigiCert","type":"DigiCert"})");
+  const std::string unserved = unserved_type();
+  auto acme = call("POST", "/api/v1/issuers",
+                   R"({"id":"iss-dc","name":"Unserved","type":")" + unserved + R"("})");
   BOOST_TEST(acme.status == 400);
-  BOOST_TEST(error_of(acme) == "no connector for issuer type DigiCert on this server");
+  BOOST_TEST(error_of(acme) == "no connector for issuer type " + unserved + " on this server");
   BOOST_TEST(call("POST", "/api/v1/issuers", R"({"name":"x","type":"Mystery"})").status == 400);
   // Nothing recorded: the entity does not exist.
   BOOST_TEST(call("POST", "/api/v1/issuers/iss-acme/test").status == 404);
@@ -255,10 +265,11 @@ BOOST_AUTO_TEST_CASE(the_test_calls_the_registered_connector) {
 }
 
 BOOST_AUTO_TEST_CASE(a_legacy_issuer_of_an_unserved_type_never_falls_back_to_the_local_ca) {
-  legacy_issuer("iss-old", "DigiCert");
+  const std::string unserved = unserved_type();
+  legacy_issuer("iss-old", unserved);
   auto test = call("POST", "/api/v1/issuers/iss-old/test");
   BOOST_TEST(test.status == 400);
-  BOOST_TEST(error_of(test) == "no connector for issuer type DigiCert on this server");
+  BOOST_TEST(error_of(test) == "no connector for issuer type " + unserved + " on this server");
   // It can still be disabled; its config cannot be changed while no connector serves it.
   BOOST_TEST(call("PUT", "/api/v1/issuers/iss-old", R"({"enabled":false})").status == 200);
   BOOST_TEST(call("PUT", "/api/v1/issuers/iss-old", R"({"config":{}})").status == 400);
@@ -307,9 +318,11 @@ BOOST_AUTO_TEST_CASE(issuance_resolves_the_registered_connector_and_fails_closed
   BOOST_TEST(edited != fake);
   BOOST_TEST(journal->settings().back().config.str("url") == "https://ca2.test");
 
-  legacy_issuer("iss-old", "DigiCert");
+  const std::string unserved = unserved_type();
+  legacy_issuer("iss-old", unserved);
   BOOST_TEST(resolve(task_for("iss-old"), error) == nullptr);
-  BOOST_TEST(error == "issuer iss-old: no connector for issuer type DigiCert on this server");
+  BOOST_TEST(error ==
+             "issuer iss-old: no connector for issuer type " + unserved + " on this server");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

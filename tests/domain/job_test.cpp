@@ -95,6 +95,37 @@ BOOST_AUTO_TEST_CASE(a_failed_order_is_retried_with_a_new_order) {
   BOOST_TEST(s.view().str("order_id") == "o-2");
 }
 
+BOOST_AUTO_TEST_CASE(a_pending_order_says_what_it_waits_for_and_a_cancel_records_the_cas_answer) {
+  scenario s("job", "job-1");
+  s.given_command("job.create", R"({"type":"Issuance","certificate_id":"mc-1"})");
+  s.given_command("job.start", "{}");
+  BOOST_TEST(s.when("job.record_order_cancel", R"({"outcome":"cancelled"})").error().code ==
+             domain::domain_errc::conflict);  // no order, not cancelled
+  s.given_command("job.await_order", R"({"order_id":"o-1","issuer_id":"iss-dc","keygen":"server",
+                  "next_poll_at":"2026-11-27T10:00:00Z"})");
+  BOOST_TEST(s.when("job.poll_order", R"({"order_state":"pending","ca_state":"sleeping",
+                     "next_poll_at":"2026-11-27T10:00:05Z"})")
+                 .error()
+                 .code == domain::domain_errc::invalid);
+  s.given_command("job.poll_order", R"({"order_state":"pending","ca_state":"pending_approval",
+                  "message":"awaits approval","next_poll_at":"2026-11-27T10:00:05Z"})");
+  BOOST_TEST(s.view().str("order_ca_state") == "pending_approval");
+  BOOST_TEST(s.view().str("order_message") == "awaits approval");
+  BOOST_TEST(s.when("job.record_order_cancel", R"({"outcome":"cancelled"})").error().code ==
+             domain::domain_errc::conflict);  // the job is not cancelled yet
+  s.given_command("job.cancel", "{}");
+  BOOST_TEST(s.when("job.record_order_cancel", R"({"outcome":"maybe"})").error().code ==
+             domain::domain_errc::invalid);
+  s.given_command("job.record_order_cancel",
+                  R"({"outcome":"failed","message":"issuer iss-dc: already issued"})");
+  BOOST_TEST(s.view().str("status") == "Cancelled");
+  BOOST_TEST(s.view().str("order_state") == "abandoned");
+  BOOST_TEST(s.view().str("order_cancel_error") == "issuer iss-dc: already issued");
+  BOOST_TEST(!s.view().has("order_ca_state"));
+  BOOST_TEST(s.when("job.record_order_cancel", R"({"outcome":"cancelled"})").error().code ==
+             domain::domain_errc::conflict);  // recorded once
+}
+
 BOOST_AUTO_TEST_CASE(a_non_retryable_failure_fails_at_once) {
   scenario s("job", "job-1");
   s.given_command("job.create", R"({"type":"Issuance","certificate_id":"mc-1"})");

@@ -338,8 +338,12 @@ int main() {
   issuance.set_issuer_resolver(actors::make_issuer_resolver(issuer_connectors));
   actors::ca_revocation_service ca_revocations(runtime, **store, issuer_connectors);
   gateways::rest::observe_issuance(issuance, metrics);
-  issuance.set_order_policy({std::chrono::seconds(2), std::chrono::minutes(5),
-                             std::chrono::hours(24), [&clock] { return clock.now(); }});
+  actors::order_policy orders;
+  std::string ladder_error;
+  orders.ladder = actors::parse_poll_ladder(cfg->order_poll_schedule, ladder_error);
+  if (!ladder_error.empty()) return fail("CERTCTL_ORDER_POLL_SCHEDULE: " + ladder_error);
+  orders.now = [&clock] { return clock.now(); };
+  issuance.set_order_policy(std::move(orders));
   issuance.set_retry_schedule(schedulers::make_retry_schedule(due_work, clock));
   // Every issued version goes to the certificate's targets (issue 12).
   issuance.set_issued_listener([&runtime](const actors::issuance_task& t, const std::string& v) {

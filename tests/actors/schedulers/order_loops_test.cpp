@@ -29,13 +29,28 @@ class async_issuer final : public connectors::issuer {
   int pending_polls = 2;
   connectors::order_state final_state = connectors::order_state::valid;
   int polls = 0;
+  std::string ca_state;             ///< what a pending answer says it waits for
+  std::int64_t retry_after_us = 0;  ///< a pending answer's Retry-After
+  std::int64_t own_timeout = 0;     ///< capabilities().order_timeout_seconds
+  bool can_cancel = false;          ///< capabilities().cancel_orders
+  bool cancel_fails = false;
+  std::vector<std::string> cancelled;  ///< cancel_order() calls
 
   std::string_view type() const override { return "FakeAsync"; }
   const std::string& id() const override { return id_; }
   connectors::issuer_capabilities capabilities() const override {
     connectors::issuer_capabilities c;
     c.async_orders = true;
+    c.cancel_orders = can_cancel;
+    c.order_timeout_seconds = own_timeout;
     return c;
+  }
+  result<done, connectors::issuer_error> cancel_order(const std::string& order_id) override {
+    cancelled.push_back(order_id);
+    if (cancel_fails)
+      return connectors::issuer_error{connectors::issuer_errc::invalid_request,
+                                      "the CA refused: order already issued"};
+    return done{};
   }
   result<connectors::issued_certificate, connectors::issuer_error> issue(
       const connectors::issuance_request&) override {
@@ -49,6 +64,8 @@ class async_issuer final : public connectors::issuer {
     s.order_id = order_id;
     if (++polls <= pending_polls) {
       s.message = "the CA is issuing";
+      s.ca_state = ca_state;
+      s.retry_after_us = retry_after_us;
       return s;
     }
     s.state = final_state;
@@ -78,8 +95,13 @@ struct order_fixture : scheduler_fixture {
   actors::issuance_service issuance{runtime, ca, keys, 1};
 
   order_fixture() {
-    issuance.set_order_policy({std::chrono::seconds(2), std::chrono::seconds(8),
-                               std::chrono::hours(1), [this] { return clock.now(); }});
+    actors::order_policy p;
+    p.ladder = {std::chrono::seconds(2), std::chrono::seconds(2), std::chrono::seconds(4),
+                std::chrono::seconds(8)};
+    p.jitter = 0;  // the ladder itself; order_schedule_test covers the jitter
+    p.order_timeout = std::chrono::hours(1);
+    p.now = [this] { return clock.now(); };
+    issuance.set_order_policy(std::move(p));
     BOOST_REQUIRE(exec("certificate", "certificate.create", "mc-1",
                        R"({"name":"a","common_name":"a.example.com","renewal_policy_id":"rp-1",
                            "issuer_id":"iss-local","owner_id":"o-1","team_id":"t-1"})")
@@ -218,6 +240,96 @@ BOOST_AUTO_TEST_CASE(an_order_pending_past_its_deadline_fails_the_attempt) {
   auto job = f.job("job-1");
   BOOST_TEST(job.str("status") == "Pending");
   BOOST_TEST(job.str("last_error") == "issuer iss-async: order ord-1 still pending after 3600 s");
+}
+
+BOOST_AUTO_TEST_CASE(an_order_waiting_for_approval_shows_it_on_the_job) {
+  order_fixture f;
+  f.ca.ca_state = "pending_approval";
+  f.issuance.run(f.task(false));
+  BOOST_TEST(f.poll_at(t0 + 2 * us_per_second) == 1u);
+  auto job = f.job("job-1");
+  BOOST_TEST(job.str("status") == "Running");  // a JobStatus the API knows
+  BOOST_TEST(job.str("order_state") == "pending");
+  BOOST_TEST(job.str("order_ca_state") == "pending_approval");
+  BOOST_TEST(job.str("order_message") == "the CA is issuing");
+  BOOST_TEST(payload_of(f.events_of("job.order_polled")[0]).str("ca_state") == "pending_approval");
+}
+
+BOOST_AUTO_TEST_CASE(a_retry_after_is_the_floor_of_the_next_poll) {
+  order_fixture f;
+  f.ca.ca_state = "rate_limited";
+  f.ca.retry_after_us = t0 + 90 * us_per_second;  // far beyond the ladder's 2 s
+  f.issuance.run(f.task(false));
+  BOOST_TEST(f.poll_at(t0 + 2 * us_per_second) == 1u);
+  BOOST_TEST(f.job("job-1").str("scheduled_at") == events::format_rfc3339(t0 + 90 * us_per_second));
+  BOOST_TEST(f.job("job-1").str("order_ca_state") == "rate_limited");
+  BOOST_TEST(f.poll_at(t0 + 60 * us_per_second) == 0u);  // not before the CA's time
+  BOOST_TEST(f.poll_at(t0 + 90 * us_per_second) == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(the_issuers_own_deadline_replaces_the_servers) {
+  order_fixture f;
+  f.ca.pending_polls = 1000;
+  f.ca.own_timeout = 30;  // the server's policy says 1 h
+  f.issuance.run(f.task(false));
+  BOOST_TEST(f.poll_at(t0 + 2 * us_per_second) == 1u);
+  BOOST_TEST(f.job("job-1").str("status") == "Running");
+  BOOST_TEST(f.poll_at(t0 + 31 * us_per_second) == 1u);
+  auto job = f.job("job-1");
+  BOOST_TEST(job.str("status") == "Pending");
+  BOOST_TEST(job.str("last_error") == "issuer iss-async: order ord-1 still pending after 30 s");
+}
+
+BOOST_AUTO_TEST_CASE(cancelling_a_job_withdraws_its_order_at_the_ca_on_a_worker) {
+  order_fixture f;
+  f.ca.can_cancel = true;
+  f.issuance.run(f.task(false));
+  BOOST_REQUIRE(f.exec("job", "job.cancel", "job-1", "{}").ok());
+  auto t = f.task(false);
+  t.cancel_order = true;
+  f.issuance.run(t);
+  BOOST_TEST(f.ca.cancelled == std::vector<std::string>{"ord-1"});
+  auto job = f.job("job-1");
+  BOOST_TEST(job.str("status") == "Cancelled");
+  BOOST_TEST(job.str("order_state") == "cancelled");
+  BOOST_TEST(!job.has("order_cancel_error"));
+  const auto recorded = f.events_of("job.order_cancelled");
+  BOOST_REQUIRE(recorded.size() == 1u);
+  BOOST_TEST(payload_of(recorded[0]).str("outcome") == "cancelled");
+  BOOST_TEST(!f.keys.contains("order-job-1-csr"));
+  // Once recorded, a second request changes nothing and asks the CA nothing.
+  f.issuance.run(t);
+  BOOST_TEST(f.ca.cancelled.size() == 1u);
+  BOOST_TEST(f.poll_at(t0 + 10 * us_per_minute) == 0u);  // nothing left to follow
+}
+
+BOOST_AUTO_TEST_CASE(a_ca_that_refuses_the_cancel_is_reported_on_the_cancelled_job) {
+  order_fixture f;
+  f.ca.can_cancel = true;
+  f.ca.cancel_fails = true;
+  f.issuance.run(f.task(false));
+  BOOST_REQUIRE(f.exec("job", "job.cancel", "job-1", "{}").ok());
+  auto t = f.task(false);
+  t.cancel_order = true;
+  f.issuance.run(t);
+  auto job = f.job("job-1");
+  BOOST_TEST(job.str("status") == "Cancelled");  // cancelled here all the same
+  BOOST_TEST(job.str("order_state") == "abandoned");
+  BOOST_TEST(job.str("order_cancel_error") ==
+             "issuer iss-async: the CA refused: order already issued");
+  BOOST_TEST(payload_of(f.events_of("job.order_cancelled")[0]).str("outcome") == "failed");
+}
+
+BOOST_AUTO_TEST_CASE(an_issuer_without_cancel_leaves_the_order_and_says_so) {
+  order_fixture f;
+  f.issuance.run(f.task(false));
+  BOOST_REQUIRE(f.exec("job", "job.cancel", "job-1", "{}").ok());
+  auto t = f.task(false);
+  t.cancel_order = true;
+  f.issuance.run(t);
+  BOOST_TEST(f.ca.cancelled.empty());
+  BOOST_TEST(f.job("job-1").str("order_state") == "abandoned");
+  BOOST_TEST(payload_of(f.events_of("job.order_cancelled")[0]).str("outcome") == "unsupported");
 }
 
 BOOST_AUTO_TEST_CASE(ari_renews_inside_the_cas_window_with_the_renewal_checks_ids) {
