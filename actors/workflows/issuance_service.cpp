@@ -17,6 +17,7 @@
 #include "infra/crypto/key_store.hpp"
 #include "infra/crypto/keys.hpp"
 #include "infra/crypto/random.hpp"
+#include "infra/fault_point.hpp"
 
 namespace certctl::actors {
 namespace {
@@ -267,6 +268,7 @@ struct issuance_service::impl {
       // The key lives only in the encrypted key store, never in an event.
       auto stored = keys.put(t.certificate_id, key_pem);
       if (!stored) return fail(t, "key store: " + stored.error().message, true);
+      infra::fault_point("after_key_store_write");  // crash trials only (docs/fault-tests.md)
     }
     const connectors::issued_certificate* issued = &cert;
     const std::string version_id = "cv-" + crypto::random_hex(8);

@@ -228,7 +228,7 @@ std::string current_fingerprint(api& client, const std::string& cert) {
 void deploy_through_the_agent(tls_daemon& daemon, const std::string& dir) {
   server_options opts;
   opts.keygen_mode = "agent";
-  opts.named_keys = std::string(default_named_keys) + ",it-agent:" + agent_key + ":agent";
+  opts.named_keys = std::string(default_named_keys) + ",it-agent:" + agent_key + ":agent:agent-web";
   server_process server(dir + "/data", opts);
   api client(server);
 
