@@ -4,8 +4,9 @@
 // frees the space. Checked after every trial: while full, requests are answered (201 for what
 // still fitted, else 503, never a lost connection or another error) and the server stays up;
 // after the space returns issuance resumes; every acknowledged request is applied exactly once,
-// no serial twice, every job ends, SQLite's integrity_check is "ok", the server stops cleanly
-// and certctl-audit verify passes.
+// no serial twice, every job ends (an issuance that failed on the full disk is retried after
+// the renewal policy's retry interval), SQLite's integrity_check is "ok", the server stops
+// cleanly and certctl-audit verify passes.
 //
 // The tmpfs needs root (CAP_SYS_ADMIN): CI runs as root. Without it the test fails (never a
 // silent pass). CERTCTL_FAULT_TRIALS / CERTCTL_FAULT_SEED as in crash_test
@@ -43,7 +44,11 @@ constexpr int max_full_ms = 3000;
 /// back.
 constexpr int resumed_acks = 20;
 constexpr auto settle_timeout = std::chrono::seconds(60);
-constexpr auto recovery_deadline = std::chrono::seconds(60);
+/// An issuance whose key-store write hit the full disk fails as retryable and waits the
+/// renewal policy's retry interval (the test sets the shortest allowed, 60 s; the default is
+/// an hour), so its certificate becomes Active about a minute after the fault.
+constexpr int retry_interval_seconds = 60;
+constexpr auto recovery_deadline = std::chrono::seconds(120);
 
 /// A tmpfs mounted on `path` for the life of the object.
 class private_tmpfs {
@@ -178,6 +183,14 @@ BOOST_AUTO_TEST_CASE(disk_full_under_issuance_load_on_sqlite) {
   o.extra_env = {{"CERTCTL_JOB_RUNNING_TIMEOUT_SECONDS", "5"},
                  {"CERTCTL_JOB_FRESH_GRACE_SECONDS", "1"}};
   server_process server(data, o);  // its log files lie beside the mount, not on it
+  {
+    api admin(server);
+    // The policy the test's certificates name (api.hpp's certificate_body).
+    auto policy = admin.post("/api/v1/renewal-policies",
+                             R"({"id":"rp-default","name":"disk full","retry_interval_seconds":)" +
+                                 std::to_string(retry_interval_seconds) + "}");
+    BOOST_REQUIRE_MESSAGE(policy.status == 201, policy.describe());
+  }
 
   creation_ledger ledger;
   int full_total = 0, in_flight_total = 0;

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "tests/integration/fault_support.hpp"
+#include "tests/integration/test_steps.hpp"
 
 using namespace certctl::integration;
 using steady = std::chrono::steady_clock;
@@ -189,4 +190,50 @@ BOOST_AUTO_TEST_CASE(sigkill_after_the_key_store_write_on_sqlite) {
                                  << ledger.acknowledged.size() << " certificates checked, "
                                  << key_owner.size() << " distinct keys, " << in_flight_total
                                  << " requests in flight at the kills");
+}
+
+BOOST_AUTO_TEST_CASE(a_renewal_killed_after_its_key_write_keeps_the_current_versions_key) {
+  // Keys are kept per version (crypto::certificate_key_id): the renewal's new key must not
+  // replace the key of the version in use while the renewal is not recorded.
+  temp_dir dir;
+  const std::string fault_file = dir.path + "/fault";
+  server_options o;
+  o.extra_env = {{"CERTCTL_JOB_RUNNING_TIMEOUT_SECONDS", "5"},
+                 {"CERTCTL_JOB_FRESH_GRACE_SECONDS", "1"},
+                 {"CERTCTL_TEST_FAULT_FILE", fault_file}};
+  server_process server(dir.path + "/data", o);
+  std::string id;
+  {
+    api admin(server);
+    id = issue_active(admin, certificate_body("renewed", "renewed.example.test", {}));
+  }
+  std::ofstream(fault_file) << "after_key_store_write 0\n";
+  server.stop();
+  server.start();
+  {
+    api admin(server);
+    auto renew = admin.post("/api/v1/certificates/" + id + "/renew", "{}");
+    BOOST_REQUIRE_MESSAGE(renew.status == 202, renew.describe());
+  }
+  bool killed = false;
+  const auto deadline = steady::now() + std::chrono::seconds(60);
+  while (!exited(server.pid(), killed) && steady::now() < deadline)
+    std::this_thread::sleep_for(milliseconds(5));
+  BOOST_REQUIRE_MESSAGE(killed, "the renewal did not die at after_key_store_write\n"
+                                    << server.logs());
+  server.kill();
+  server.start();
+  api admin(server);
+  // At once, before the renewal's retry (after the 5 s job timeout) records a new version:
+  // the version in use still exports with its own key.
+  auto during = admin.post("/api/v1/certificates/" + id + "/export/pkcs12",
+                           R"({"password":"trial-password"})");
+  BOOST_TEST(during.status == 200, "the current version lost its key: " << during.describe());
+  wait_for_versions(admin, id, 2);
+  wait_for_certificate(admin, id, {"Active"});
+  std::map<std::string, std::string> key_owner;
+  check_keys(server, {id}, key_owner);
+  BOOST_TEST(key_owner.size() == 2u, "the renewal kept the old key");
+  BOOST_TEST(server.stop() == 0);
+  check_audit_chain("sqlite://" + dir.path + "/data/certctl.db");
 }
