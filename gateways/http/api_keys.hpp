@@ -42,7 +42,7 @@ struct named_key {
   std::string name;
   std::string key;
   role level = role::operator_;
-  std::string agent_id;  ///< agent keys only: the agent the key is bound to
+  std::string agent_id = {};  ///< agent keys only: the agent the key is bound to
 };
 
 /// Parses the CERTCTL_API_KEYS_NAMED format above. Duplicate names or keys are errors.
@@ -59,7 +59,7 @@ struct api_key_record {
   role level = role::operator_;
   std::string salt;  ///< raw bytes, key_salt_bytes long
   crypto::sha256_digest hash{};
-  std::string agent_id;  ///< agent keys only: the agent the key is bound to
+  std::string agent_id = {};  ///< agent keys only: the agent the key is bound to
 };
 
 /// Hashes `key` with a fresh random salt.
