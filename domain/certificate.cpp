@@ -34,6 +34,22 @@ events::json_object editable_subset(const events::json_object& body) {
   return out;
 }
 
+/// SANs a certificate may name, and the length of each: a DNS name is at most 253 characters,
+/// an email address 254; 1024 leaves room for URI SANs (docs/security-limits.md).
+constexpr std::size_t max_sans = 100;
+constexpr std::size_t max_san_length = 1024;
+
+/// The SAN limits, on create and on update alike.
+std::optional<domain_error> check_sans(const events::json_object& body) {
+  const auto sans = body.str_array("sans");
+  if (sans.size() > max_sans)
+    return invalid("at most " + std::to_string(max_sans) + " SANs are allowed");
+  for (const auto& san : sans)
+    if (san.size() > max_san_length)
+      return invalid("a SAN is longer than " + std::to_string(max_san_length) + " characters");
+  return std::nullopt;
+}
+
 bool in(const std::string& s, std::initializer_list<const char*> set) {
   for (const char* x : set)
     if (s == x) return true;
@@ -67,13 +83,14 @@ class certificate final : public aggregate {
         return *err;
       if (c.body.str("common_name").size() > 253)
         return invalid("common_name is longer than 253 characters");
-      if (c.body.str_array("sans").size() > 100) return invalid("at most 100 SANs are allowed");
+      if (auto err = check_sans(c.body)) return *err;
       return decision{{"certificate.created", editable_subset(c.body)}};
     }
     if (!exists()) return not_found("certificate " + id_ + " not found");
     if (c.name == "certificate.update") {
       if (status == "Archived") return conflict("certificate " + id_ + " is archived");
       if (auto err = check_fields(c.body, editable_fields)) return *err;
+      if (auto err = check_sans(c.body)) return *err;
       auto changes = editable_subset(c.body);
       if (changes.keys().empty()) return decision{};
       return decision{{"certificate.updated", changes}};

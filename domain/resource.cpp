@@ -75,6 +75,12 @@ std::optional<domain_error> validate_api_key(const events::json_object& d) {
     if (!scopes.is_string_array(key.c_str()))
       return invalid("scopes." + key + " must be an array of ids");
   }
+  // Agent least privilege (gateways/rest/auth_agent_binding.hpp): an agent key is bound to
+  // the one agent it serves; any other key names none.
+  if (role == "agent" && !is_valid_id(d.str("agent_id")))
+    return invalid("an agent key needs field 'agent_id' (the agent it may act for)");
+  if (role != "agent" && d.has("agent_id"))
+    return invalid("field 'agent_id' is only for keys of role agent");
   if (!is_hex(d.str("salt"), 32) || !is_hex(d.str("hash"), 64))
     return invalid("salt and hash must be lower-case hex of 16 and 32 bytes");
   return std::nullopt;
@@ -168,6 +174,7 @@ const std::map<std::string, kind_spec>& specs() {
          {"description", 's', false, nullptr},
          {"expires_at", 's', false, nullptr},
          {"scopes", 'o', false, "{}"},
+         {"agent_id", 's', false, nullptr},
          {"salt", 's', true, nullptr},
          {"hash", 's', true, nullptr}},
         validate_api_key}},

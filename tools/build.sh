@@ -4,7 +4,10 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 export CCACHE_DIR=${CCACHE_DIR:-$root/.ccache}
 if [ ! -f "$root/build/CMakeCache.txt" ]; then
-  cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=Release
+  cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=Release -DCERTCTL_FAULT_INJECTION=ON
+elif ! grep -q '^CERTCTL_FAULT_INJECTION:BOOL=ON' "$root/build/CMakeCache.txt"; then
+  # The test build has the fault injection points (docs/fault-tests.md); release builds do not.
+  cmake -S "$root" -B "$root/build" -DCERTCTL_FAULT_INJECTION=ON
 fi
 cmake --build "$root/build" -j"$(nproc)" "$@"
 

@@ -55,7 +55,7 @@ result<std::optional<std::int64_t>, std::string> checkpoint_loop::tick() {
   if (!by_count && !by_time) return std::optional<std::int64_t>{};
   auto key = keys_.get(checkpoint_key_id);
   if (!key) return "audit checkpoint key: " + key.error().message;
-  auto taken = store::take_checkpoint(store_, *key, now, options_.file);
+  auto taken = store::take_checkpoint(store_, *key, now, options_.file, options_.node_id);
   if (!taken) return "take checkpoint: " + taken.error().message;
   if (!taken->taken) return std::optional<std::int64_t>{};
   last_event_position_ = taken->event_position;

@@ -39,9 +39,10 @@ struct checkpoint_key_error {
 result<std::string, checkpoint_key_error> ensure_checkpoint_key(crypto::key_store& keys);
 
 struct checkpoint_options {
-  std::int64_t every_events = 1000;                ///< 0: no count trigger
-  std::chrono::seconds interval{300};              ///< 0: no time trigger
-  std::string file;                                ///< "" : no file sink
+  std::int64_t every_events = 1000;    ///< 0: no count trigger
+  std::chrono::seconds interval{300};  ///< 0: no time trigger
+  std::string file;                    ///< "" : no file sink
+  std::string node_id;  ///< cluster: this node, named in (and signed into) its checkpoints
   std::chrono::milliseconds poll{1000};            ///< how often the thread looks
   std::function<void(const std::string&)> on_log;  ///< one line per checkpoint or error
 };

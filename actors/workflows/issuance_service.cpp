@@ -18,6 +18,7 @@
 #include "infra/crypto/key_store.hpp"
 #include "infra/crypto/keys.hpp"
 #include "infra/crypto/random.hpp"
+#include "infra/fault_point.hpp"
 
 namespace certctl::actors {
 namespace {
@@ -278,13 +279,15 @@ struct issuance_service::impl {
                  const connectors::issued_certificate& cert, const std::string& csr_pem,
                  const std::string& key_pem, const std::string& key_algorithm, int key_bits) {
     const bool server_keygen = !key_pem.empty();
+    const std::string version_id = "cv-" + crypto::random_hex(8);
     if (server_keygen) {
-      // The key lives only in the encrypted key store, never in an event.
-      auto stored = keys.put(t.certificate_id, key_pem);
+      // The key lives only in the encrypted key store, never in an event; one per version
+      // (crypto::certificate_key_id), so a renewal never replaces the current version's key.
+      auto stored = keys.put(crypto::certificate_key_id(t.certificate_id, version_id), key_pem);
       if (!stored) return fail(t, "key store: " + stored.error().message, true);
+      infra::fault_point("after_key_store_write");  // crash trials only (docs/fault-tests.md)
     }
     const connectors::issued_certificate* issued = &cert;
-    const std::string version_id = "cv-" + crypto::random_hex(8);
     events::json_object v;
     v.set("job_id", t.job_id)
         .set("version_id", version_id)

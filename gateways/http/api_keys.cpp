@@ -56,10 +56,10 @@ auth_result<std::vector<named_key>> parse_named_keys(std::string_view spec) {
     if (entry.empty()) continue;
     ++index;
     const auto parts = split(entry, ':');
-    if (parts.size() < 2 || parts.size() > 3) {
-      return entry_error(
-          index, parts.front(),
-          "expected name:key or name:key:role (role is admin, operator, viewer or agent)");
+    if (parts.size() < 2 || parts.size() > 4) {
+      return entry_error(index, parts.front(),
+                         "expected name:key, name:key:role (role is admin, operator, viewer, "
+                         "agent or auditor) or name:key:agent:<agent-id>");
     }
     named_key k;
     k.name = std::string(trim(parts[0]));
@@ -68,7 +68,7 @@ auth_result<std::vector<named_key>> parse_named_keys(std::string_view spec) {
       return entry_error(index, {}, "name must be 1-64 characters of [A-Za-z0-9._-]");
     }
     if (k.key.empty()) return entry_error(index, k.name, "key is empty");
-    if (parts.size() == 3) {
+    if (parts.size() >= 3) {
       const auto r = parse_role(trim(parts[2]));
       if (!r) {
         return entry_error(index, k.name,
@@ -76,6 +76,13 @@ auth_result<std::vector<named_key>> parse_named_keys(std::string_view spec) {
                                "' (expected admin, operator, viewer or agent)");
       }
       k.level = *r;
+    }
+    if (parts.size() == 4) {
+      k.agent_id = std::string(trim(parts[3]));
+      if (k.level != role::agent)
+        return entry_error(index, k.name, "only an agent key names an agent id");
+      if (!is_valid_key_name(k.agent_id))
+        return entry_error(index, k.name, "agent id must be 1-64 characters of [A-Za-z0-9._-]");
     }
     if (!names.insert(k.name).second) return entry_error(index, k.name, "duplicate name");
     if (!secrets.insert(k.key).second) {
@@ -98,6 +105,7 @@ api_key_record hash_key(const named_key& key) {
   api_key_record r;
   r.name = key.name;
   r.level = key.level;
+  r.agent_id = key.agent_id;
   r.salt.assign(salt_bytes.begin(), salt_bytes.end());
   r.hash = salted_hash(r.salt, key.key);
   return r;
@@ -144,7 +152,7 @@ std::optional<principal> key_store::authenticate(std::string_view presented) con
   }
   if (!found) return std::nullopt;
   const auto& r = records_[match_index];
-  return principal{r.name, r.level, nullptr};
+  return principal{r.name, r.level, nullptr, r.agent_id};
 }
 
 }  // namespace certctl::gateways::http

@@ -7,6 +7,8 @@
 ///
 ///     name:key[:role]        role = admin | operator | viewer | agent | auditor; absent ->
 ///     operator
+///     name:key:agent:<agent-id>   an agent key bound to one agent: it may call the agent
+///     operations of that agent only (an agent key without an id may call none)
 ///
 /// e.g. `ci:3f9a...:operator, alice:9b1c...:admin, dash:77de...:viewer`. The reference server
 /// only knows the `:admin` flag (everything else is a plain key), so `name:key:admin` keeps its
@@ -40,6 +42,7 @@ struct named_key {
   std::string name;
   std::string key;
   role level = role::operator_;
+  std::string agent_id = {};  ///< agent keys only: the agent the key is bound to
 };
 
 /// Parses the CERTCTL_API_KEYS_NAMED format above. Duplicate names or keys are errors.
@@ -56,6 +59,7 @@ struct api_key_record {
   role level = role::operator_;
   std::string salt;  ///< raw bytes, key_salt_bytes long
   crypto::sha256_digest hash{};
+  std::string agent_id = {};  ///< agent keys only: the agent the key is bound to
 };
 
 /// Hashes `key` with a fresh random salt.

@@ -13,6 +13,12 @@
 namespace certctl::gateways::http {
 namespace {
 
+/// Header lines and query parameters one request may carry. cpp-httplib 0.11 caps each header
+/// line (8 KiB) and the request target (8 KiB, 414) but not how many headers there are; no
+/// client of ours sends more than ~20 headers or ~10 query parameters.
+constexpr std::size_t max_request_headers = 100;
+constexpr std::size_t max_query_parameters = 100;
+
 /// The OpenSSL error queue as text, so a bad certificate or key is reported precisely.
 std::string drain_openssl_errors() {
   std::string out;
@@ -229,6 +235,19 @@ certctl::result<done, server_error> http_server::start() {
         apply(d->transport_error(to_raw(req, tls, false), res.status), res);
         return httplib::Server::HandlerResponse::Handled;
       }));
+  // Counts checked before any route runs: 431 for too many header lines, 414 for too many
+  // query parameters (docs/security-limits.md).
+  s->set_pre_routing_handler([d, tls](const httplib::Request& req, httplib::Response& res) {
+    int status = 0;
+    if (req.headers.size() > max_request_headers)
+      status = 431;
+    else if (req.params.size() > max_query_parameters)
+      status = 414;
+    if (status == 0) return httplib::Server::HandlerResponse::Unhandled;
+    apply(d->transport_error(to_raw(req, tls, false), status), res);
+    res.set_header("Connection", "close");
+    return httplib::Server::HandlerResponse::Handled;
+  });
   s->set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
     res.status = 500;  // unreachable in practice: dispatchers do not throw
   });

@@ -122,6 +122,8 @@ std::string_view status_text(int status) {
       return "unsupported media type";
     case 429:
       return "too many requests";
+    case 431:
+      return "request header fields too large";
     case 500:
       return "internal server error";
     case 503:

@@ -93,6 +93,9 @@ struct principal {
   std::string name;
   role level = role::none;
   std::shared_ptr<const key_scope> scope;  ///< null: unscoped
+  /// Agent keys: the one agent whose operations the key may call ("" = bound to none, which
+  /// admits no agent operation; see gateways/rest/auth_agent_binding.hpp).
+  std::string agent_id = {};  // `= {}`: aggregate initialisers may leave it out
 };
 
 /// The audit routes' rule: viewer and above, and the auditor role.

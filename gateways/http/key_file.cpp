@@ -242,7 +242,7 @@ auth_result<key_bootstrap> bootstrap_keys(std::string_view configured,
   if (auto dirs = make_dirs(data_dir.empty() ? std::string(".") : data_dir); !dirs) {
     return dirs.error();
   }
-  named_key k{std::string(generated_key_name), generate_api_key(), role::admin};
+  named_key k{std::string(generated_key_name), generate_api_key(), role::admin, {}};
   std::vector<api_key_record> records{hash_key(k)};
   auto created = create_key_file(path, records);
   if (!created) return created.error();

@@ -114,6 +114,8 @@ std::string_view to_string(auth_failure f) {
       return "invalid_credentials";
     case auth_failure::insufficient_role:
       return "insufficient_role";
+    case auth_failure::outside_binding:
+      return "outside_binding";
   }
   return "unknown";
 }
@@ -233,7 +235,7 @@ response router::handle(const raw_request& req) const {
       const route& r = *m->r;
       if (!r.rule.is_public()) {
         if (!options_.auth_enabled) {
-          who = principal{"anonymous", role::admin, nullptr};
+          who = principal{"anonymous", role::admin, nullptr, {}};
         } else {
           const auto authz = req.headers.find("Authorization");
           if (authz == req.headers.end()) {
@@ -256,6 +258,12 @@ response router::handle(const raw_request& req) const {
             deny(auth_failure::insufficient_role, who.name);
             return error_response(403, "role '" + std::string(to_string(who.level)) +
                                            "' may not do this; allowed: " + r.rule.describe());
+          }
+          if (options_.check_binding) {
+            if (auto refused = options_.check_binding(who, r.pattern, m->params)) {
+              deny(auth_failure::outside_binding, who.name);
+              return std::move(*refused);
+            }
           }
         }
       }

@@ -50,7 +50,14 @@ struct request_context {
 
 using handler = std::function<response(request_context&)>;
 
-enum class auth_failure { missing_credentials, invalid_credentials, insufficient_role };
+/// outside_binding: the role admits the route, but the key is bound to less (an agent key on
+/// another agent's operation; router_options::check_binding).
+enum class auth_failure {
+  missing_credentials,
+  invalid_credentials,
+  insufficient_role,
+  outside_binding
+};
 std::string_view to_string(auth_failure f);
 
 /// A failed authentication or an authorisation denial, for the audit trail.
@@ -91,6 +98,12 @@ struct router_options {
   /// configured ones: the principal whose key `token` is, if any, unexpired and not revoked.
   std::function<std::optional<principal>(std::string_view token)> managed_keys;
   std::chrono::milliseconds max_position_wait{5000};
+  /// After the role check: the answer for a principal whose key is bound to less than its role
+  /// admits (gateways/rest/auth_agent_binding.hpp), or nullopt when it may go on. A refusal is
+  /// reported as auth_failure::outside_binding. Absent: no binding is checked.
+  std::function<std::optional<response>(const principal& who, const std::string& pattern,
+                                        const std::map<std::string, std::string>& params)>
+      check_binding;
 };
 
 class router {

@@ -52,8 +52,12 @@ http::response export_pkcs12(key_export_context& ctx, http::request_context& c) 
     return http::error_response(404, "certificate " + id + " has no issued version");
   auto parts = crypto::split_pem_chain((*v)->pem_chain);
   if (!parts || parts->empty()) return http::error_response(500, "stored chain does not parse");
-  if (!ctx.keys.contains(id)) return no_server_key(id);
-  auto key = ctx.keys.get(id);
+  // The version's own key; versions recorded before keys were kept per version have theirs
+  // under the certificate id (checked against the certificate below either way).
+  std::string key_id = crypto::certificate_key_id(id, (*v)->id);
+  if (!ctx.keys.contains(key_id)) key_id = id;
+  if (!ctx.keys.contains(key_id)) return no_server_key(id);
+  auto key = ctx.keys.get(key_id);
   if (!key) return http::error_response(500, "key store: " + key.error().message);
   // A key left from an earlier server-keygen version does not belong to an agent-keyed leaf.
   if (!crypto::check_key_matches_certificate(*key, (*parts)[0])) return no_server_key(id);

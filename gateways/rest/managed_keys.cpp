@@ -42,6 +42,7 @@ void managed_key_directory::load() {
       r.name = k->str("name");
       r.level = *level;
       r.salt = from_hex(k->str("salt"));
+      r.agent_id = k->str("agent_id");  // agent keys: the one agent they may act for
       std::copy(hash.begin(), hash.end(), r.hash.begin());
       records.push_back(std::move(r));
       auto scope = std::make_shared<http::key_scope>();

@@ -6,7 +6,8 @@
 /// immediately and on the others within about a second.
 ///
 /// Matching reuses http::key_store (every record hashed and compared, constant time), then
-/// refuses an expired key and attaches the key's scope to the principal.
+/// refuses an expired key and attaches the key's scope (and an agent key's agent_id) to the
+/// principal.
 
 #include <chrono>
 #include <map>

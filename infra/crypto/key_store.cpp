@@ -45,6 +45,10 @@ bool valid_key_id(std::string_view id) {
   return true;
 }
 
+std::string certificate_key_id(std::string_view certificate_id, std::string_view version_id) {
+  return std::string(certificate_id) + "." + std::string(version_id);
+}
+
 crypto_result<aead_key> load_or_create_master_key(const std::string& path) {
   if (!file_exists(path)) {
     const aead_key fresh = generate_aead_key();

@@ -54,6 +54,13 @@ std::string kek_id(const aead_key& key);
 /// which the store used to use, and in messages).
 bool valid_key_id(std::string_view id);
 
+/// The id of a server-generated certificate key: one per certificate version
+/// ("<certificate id>.<version id>"), written before the version is recorded and never
+/// replaced, so a renewal that dies between the two writes leaves the current version's key in
+/// place, and the key of a version never recorded is never served (no version names it).
+/// Versions recorded before this scheme have their key under the certificate id alone.
+std::string certificate_key_id(std::string_view certificate_id, std::string_view version_id);
+
 /// Reads the 32-byte master key at `path`, or creates it from the CSPRNG (mode 0600) when the
 /// file does not exist. Refuses a file of the wrong size or readable by group/others.
 crypto_result<aead_key> load_or_create_master_key(const std::string& path);

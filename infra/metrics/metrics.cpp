@@ -149,7 +149,7 @@ struct metrics::impl {
                          .Help(
                              "Requests refused by authentication (401) or authorisation (403), "
                              "by reason (missing_credentials, invalid_credentials, "
-                             "insufficient_role).")
+                             "insufficient_role, outside_binding).")
                          .Register(registry);
   }
 

@@ -15,8 +15,10 @@
 namespace certctl::store {
 
 std::string signing_input(const checkpoint& c) {
-  return "certctl-audit-checkpoint/v1\n" + std::to_string(c.position) + "\n" + c.hash + "\n" +
-         std::to_string(c.taken_at) + "\n" + c.key_id + "\n";
+  const std::string fields = std::to_string(c.position) + "\n" + c.hash + "\n" +
+                             std::to_string(c.taken_at) + "\n" + c.key_id + "\n";
+  if (c.node_id.empty()) return "certctl-audit-checkpoint/v1\n" + fields;
+  return "certctl-audit-checkpoint/v2\n" + fields + c.node_id + "\n";
 }
 
 std::string to_json(const checkpoint& c) {
@@ -27,6 +29,7 @@ std::string to_json(const checkpoint& c) {
       .set("key_id", c.key_id)
       .set("public_key", c.public_key_pem)
       .set("signature", c.signature);
+  if (!c.node_id.empty()) o.set("node_id", c.node_id);
   return o.dump();
 }
 
@@ -42,13 +45,18 @@ std::optional<checkpoint> parse_checkpoint(std::string_view json) {
   c.key_id = o->str("key_id");
   c.public_key_pem = o->str("public_key");
   c.signature = o->str("signature");
+  if (o->has("node_id")) {
+    if (!o->is_string("node_id") || o->str("node_id").empty()) return std::nullopt;
+    c.node_id = o->str("node_id");
+  }
   if (c.position < 1) return std::nullopt;
   return c;
 }
 
 store_result<checkpoint> sign_checkpoint(std::int64_t position, const std::string& hash,
                                          events::timestamp_us taken_at,
-                                         std::string_view private_key_pem) {
+                                         std::string_view private_key_pem,
+                                         const std::string& node_id) {
   auto fail = [](const std::string& why) {
     return store_error{store_errc::invalid_argument, "sign checkpoint: " + why};
   };
@@ -56,6 +64,7 @@ store_result<checkpoint> sign_checkpoint(std::int64_t position, const std::strin
   c.position = position;
   c.hash = hash;
   c.taken_at = taken_at;
+  c.node_id = node_id;
   auto pub = crypto::public_key_pem_of(private_key_pem);
   if (!pub) return fail(pub.error().message);
   c.public_key_pem = *pub;
@@ -139,7 +148,8 @@ result<done, std::string> append_checkpoint_file(const std::string& path, const 
 store_result<checkpoint_outcome> take_checkpoint(event_store& store,
                                                  std::string_view private_key_pem,
                                                  events::timestamp_us now,
-                                                 const std::string& file_path) {
+                                                 const std::string& file_path,
+                                                 const std::string& node_id) {
   auto head = store.head_position();
   if (!head) return head.error();
   checkpoint_outcome out;
@@ -153,7 +163,8 @@ store_result<checkpoint_outcome> take_checkpoint(event_store& store,
   // The head is our own previous checkpoint: nothing but checkpoints happened since.
   if (head_event.stream_id == checkpoint_stream) return out;
 
-  auto signed_cp = sign_checkpoint(head_event.position, head_event.hash, now, private_key_pem);
+  auto signed_cp =
+      sign_checkpoint(head_event.position, head_event.hash, now, private_key_pem, node_id);
   if (!signed_cp) return signed_cp.error();
   append_request req;
   req.stream_id = checkpoint_stream;
@@ -162,7 +173,7 @@ store_result<checkpoint_outcome> take_checkpoint(event_store& store,
   e.event_id = new_event_id();
   e.type = checkpoint_event_type;
   e.occurred_at = now;
-  e.principal = "system:audit-checkpoint";
+  e.principal = node_id.empty() ? "system:audit-checkpoint" : "system:audit-checkpoint:" + node_id;
   e.payload = to_json(*signed_cp);
   req.events.push_back(std::move(e));
   auto appended = store.append(std::move(req));

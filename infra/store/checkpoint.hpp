@@ -31,10 +31,14 @@ struct checkpoint {
   std::string key_id;          ///< SHA-256 of the signing key's SubjectPublicKeyInfo (hex)
   std::string public_key_pem;  ///< the signing key's public half, for auditors
   std::string signature;       ///< base64url (no padding) of the signature over signing_input()
+  /// The cluster node that signed (CERTCTL_NODE_ID), with its own key from its own key store;
+  /// empty on a single node. Signed (format v2) when set, so it cannot be moved to another node.
+  std::string node_id;
 };
 
 /// The exact bytes signed: a versioned, line-separated text, so no JSON canonicalisation
-/// question arises between the signer and an independent verifier.
+/// question arises between the signer and an independent verifier. v1 without a node, v2
+/// with the node id as a sixth line.
 std::string signing_input(const checkpoint& c);
 
 /// The checkpoint as one JSON object (the event payload and a file sink line).
@@ -45,7 +49,8 @@ std::optional<checkpoint> parse_checkpoint(std::string_view json);
 /// Signs head (position, hash) at `taken_at` with `private_key_pem` (ECDSA or Ed25519).
 store_result<checkpoint> sign_checkpoint(std::int64_t position, const std::string& hash,
                                          events::timestamp_us taken_at,
-                                         std::string_view private_key_pem);
+                                         std::string_view private_key_pem,
+                                         const std::string& node_id = {});
 
 /// Why a checkpoint's signature is not acceptable; empty when it is. With `trusted_keys`
 /// (public key PEMs) the signature must verify under one of them; without, under the key the
@@ -74,6 +79,7 @@ struct checkpoint_outcome {
 store_result<checkpoint_outcome> take_checkpoint(event_store& store,
                                                  std::string_view private_key_pem,
                                                  events::timestamp_us now,
-                                                 const std::string& file_path = {});
+                                                 const std::string& file_path = {},
+                                                 const std::string& node_id = {});
 
 }  // namespace certctl::store

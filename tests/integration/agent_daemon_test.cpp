@@ -26,10 +26,12 @@ namespace {
 
 constexpr const char* agent_key = "it-agent-key-0123456789abcdef";
 
-server_options agent_mode() {
+/// Agent keys are bound to one agent (gateways/rest/auth_agent_binding.hpp): `agent` is the
+/// only one whose operations the test's agent key may call.
+server_options agent_mode(const std::string& agent) {
   server_options o;
   o.keygen_mode = "agent";
-  o.named_keys = std::string(default_named_keys) + ",it-agent:" + agent_key + ":agent";
+  o.named_keys = std::string(default_named_keys) + ",it-agent:" + agent_key + ":agent:" + agent;
   return o;
 }
 
@@ -253,7 +255,7 @@ BOOST_AUTO_TEST_SUITE(agent_daemon)
 
 BOOST_AUTO_TEST_CASE(the_agent_generates_keys_locally_and_a_renewal_gets_a_new_key) {
   temp_dir dir;
-  server_process server(dir.path + "/data", agent_mode());
+  server_process server(dir.path + "/data", agent_mode("agent-keys"));
   api client(server);
   const std::string agent = register_agent(client, "agent-keys");
   const std::string keys = dir.path + "/keys";
@@ -314,7 +316,7 @@ BOOST_AUTO_TEST_CASE(the_agent_generates_keys_locally_and_a_renewal_gets_a_new_k
 
 BOOST_AUTO_TEST_CASE(a_retired_agent_exits_cleanly_on_410_and_an_unknown_one_fails) {
   temp_dir dir;
-  server_process server(dir.path + "/data", agent_mode());
+  server_process server(dir.path + "/data", agent_mode("agent-retire"));
   api client(server);
   const std::string agent = register_agent(client, "agent-retire");
   agent_process proc(agent_args(server, agent, dir.path + "/keys"), dir.path + "/agent.log");
@@ -343,7 +345,7 @@ BOOST_AUTO_TEST_CASE(a_retired_agent_exits_cleanly_on_410_and_an_unknown_one_fai
 
 /// The discovery scenario on a server started with `options` (SQLite, or PostgreSQL).
 BOOST_AUTO_TEST_CASE(discovery_deduplicates_a_certificate_found_twice_and_triage_works) {
-  discovery_scenario(agent_mode());
+  discovery_scenario(agent_mode("agent-scan"));
 }
 
 BOOST_AUTO_TEST_CASE(discovery_works_the_same_on_postgresql) {
@@ -357,7 +359,7 @@ BOOST_AUTO_TEST_CASE(discovery_works_the_same_on_postgresql) {
       "psql " + shell_quote(base) + " -qc " +
       shell_quote("DROP SCHEMA IF EXISTS " + schema + " CASCADE; CREATE SCHEMA " + schema));
   BOOST_REQUIRE_MESSAGE(made.exit_code == 0, made.out);
-  auto options = agent_mode();
+  auto options = agent_mode("agent-scan");
   options.extra_env = {
       {"CERTCTL_DATABASE_URL", std::string(base) +
                                    (std::string(base).find('?') == std::string::npos ? "?" : "&") +
@@ -371,7 +373,7 @@ BOOST_AUTO_TEST_CASE(targets_deployments_work_and_job_status_answer_as_the_spec_
   // The wire of every target and deployment operation, captured for spec_check.py; the agent
   // is played by requests with its key (the nginx peer test runs the real agent).
   temp_dir dir;
-  server_process server(dir.path + "/data", agent_mode());
+  server_process server(dir.path + "/data", agent_mode("agent-wire"));
   api client(server);
   api as_agent(server, agent_key);
   register_agent(client, "agent-wire");

@@ -126,10 +126,11 @@ std::string nginx_daemon::validate_command_for(const std::string& missing) const
   return "nginx -t -q -p " + prefix + " -c " + missing;
 }
 
-server_options agent_server_options() {
+server_options agent_server_options(const std::string& agent_id) {
   server_options opts;
   opts.keygen_mode = "agent";
-  opts.named_keys = std::string(default_named_keys) + ",it-agent:" + agent_key + ":agent";
+  opts.named_keys =
+      std::string(default_named_keys) + ",it-agent:" + agent_key + ":agent:" + agent_id;
   return opts;
 }
 

@@ -80,8 +80,9 @@ struct nginx_daemon : tls_daemon {
   std::string cert_file() const override { return certs() + "/cert.pem"; }
 };
 
-/// A server in agent keygen mode whose named keys include the agent's.
-server_options agent_server_options();
+/// A server in agent keygen mode whose named keys include the agent's, bound to `agent_id`
+/// (an agent key may call only its own agent's operations).
+server_options agent_server_options(const std::string& agent_id = "agent-web");
 
 /// The agent's flags for `server` (short intervals, loopback outbound allowed).
 std::vector<std::string> agent_flags(const server_process& server, const std::string& agent_id,

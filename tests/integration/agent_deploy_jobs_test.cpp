@@ -27,9 +27,10 @@ int daemon_port() {
   return port_in(56790, 56799);
 }
 
-/// A server in agent keygen mode whose deployment timeout is `timeout`.
-server_options with_timeout(const std::string& timeout) {
-  auto o = agent_server_options();
+/// A server in agent keygen mode whose deployment timeout is `timeout`; the agent key is bound
+/// to `agent_id`.
+server_options with_timeout(const std::string& timeout, const std::string& agent_id) {
+  auto o = agent_server_options(agent_id);
   o.extra_env["CERTCTL_DEPLOYMENT_TIMEOUT"] = timeout;
   return o;
 }
@@ -148,7 +149,7 @@ BOOST_AUTO_TEST_CASE(every_step_of_a_deployment_is_a_job_event_shown_on_the_job)
 BOOST_AUTO_TEST_CASE(
     a_job_whose_agent_never_reports_fails_at_the_timeout_and_late_reports_get_409) {
   temp_dir dir;
-  server_process server(dir.path + "/data", with_timeout("2s"));
+  server_process server(dir.path + "/data", with_timeout("2s", "agent-gone"));
   api client(server);
   api as_agent(server, agent_key);
   // A registered agent that never runs.
@@ -221,7 +222,7 @@ BOOST_AUTO_TEST_CASE(an_agent_killed_mid_deploy_leaves_a_consistent_pair_and_the
                            "/boot.pem' || sleep 8\nexit 0\n");
   ::chmod(slow.c_str(), 0755);
   tt::write_text(nginx.prefix + "/boot.pem", tt::slurp(nginx.cert_file()));
-  server_process server(dir.path + "/data", with_timeout("4s"));
+  server_process server(dir.path + "/data", with_timeout("4s", "agent-web"));
   api client(server);
   create_agent_and_target(client, "agent-web", nginx.target_config(slow));
   const std::string cert = create_certificate(client, true);

@@ -118,4 +118,72 @@ BOOST_AUTO_TEST_CASE(audit_events_name_the_api_key_that_acted) {
   BOOST_TEST(none.json()["data"].GetArray().Empty(), none.body);
 }
 
+BOOST_AUTO_TEST_CASE(each_input_limit_answers_as_documented_and_the_server_stays_up) {
+  // The table in docs/security-limits.md, one request per limit, then /health.
+  temp_dir dir;
+  server_process server(dir.path + "/data");
+  api admin(server);
+  auto raw = server.client(admin_key);
+
+  httplib::Headers many;
+  for (int i = 0; i < 150; ++i) many.emplace("X-Filler-" + std::to_string(i), "x");
+  auto headers = raw->Get("/api/v1/certificates", many);
+  BOOST_REQUIRE(headers);
+  BOOST_TEST(headers->status == 431, headers->body);
+
+  std::string query = "/api/v1/certificates?per_page=1";
+  for (int i = 0; i < 150; ++i) query += "&p" + std::to_string(i) + "=1";
+  auto params = admin.get(query);
+  BOOST_TEST(params.status == 414, params.describe());
+  check_error_envelope(params);
+  BOOST_TEST(admin.get("/api/v1/certificates?per_page=1&p1=1&p2=2").status == 200);
+
+  auto long_url = raw->Get("/api/v1/certificates?x=" + std::string(9000, 'a'));
+  BOOST_REQUIRE(long_url);
+  BOOST_TEST(long_url->status == 414);
+
+  std::string deep;
+  for (int i = 0; i < 100; ++i) deep += "[";
+  for (int i = 0; i < 100; ++i) deep += "]";
+  auto nested = admin.post("/api/v1/certificates", R"({"name":"n","tags":)" + deep + "}");
+  BOOST_TEST(nested.status == 400, nested.describe());
+
+  std::string sans = "[";
+  for (int i = 0; i < 101; ++i) sans += (i ? ",\"" : "\"") + std::to_string(i) + ".example.test\"";
+  sans += "]";
+  auto body = certificate_body("sans", "sans.example.test", {});
+  const std::string empty_sans = R"("sans":[])";
+  auto too_many = body;
+  too_many.replace(too_many.find(empty_sans), empty_sans.size(), R"("sans":)" + sans);
+  auto many_sans = admin.post("/api/v1/certificates", too_many);
+  BOOST_TEST(many_sans.status == 400, many_sans.describe());
+  auto too_long = body;
+  too_long.replace(too_long.find(empty_sans), empty_sans.size(),
+                   R"("sans":[")" + std::string(1025, 'a') + R"("])");
+  auto long_san = admin.post("/api/v1/certificates", too_long);
+  BOOST_TEST(long_san.status == 400, long_san.describe());
+  // The same limits on update.
+  auto made = admin.post("/api/v1/certificates", body);
+  BOOST_REQUIRE_MESSAGE(made.status == 201, made.describe());
+  auto update =
+      admin.put("/api/v1/certificates/" + str(made.json(), "id"), R"({"sans":)" + sans + "}");
+  BOOST_TEST(update.status == 400, update.describe());
+
+  // An agent's discovery report: at most 5,000 certificates.
+  BOOST_REQUIRE(admin.post("/api/v1/agents", R"({"id":"agent-limits","name":"limits"})").status ==
+                201);
+  std::string items = "[";
+  for (int i = 0; i < 5001; ++i)
+    items += std::string(i ? "," : "") + R"({"pem_data":"x","source_path":"/p"})";
+  items += "]";
+  auto report =
+      admin.post("/api/v1/agents/agent-limits/discoveries", R"({"certificates":)" + items + "}");
+  BOOST_TEST(report.status == 400, report.describe());
+  BOOST_TEST(str(report.json(), "error").find("at most 5000") != std::string::npos, report.body);
+
+  auto health = raw->Get("/health");
+  BOOST_REQUIRE(health);
+  BOOST_TEST(health->status == 200);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,7 +1,10 @@
 // Least privilege end to end: API keys managed through the API (shown once, listed without
-// secrets, revoked at once, expired keys refused), keys scoped to teams, and the auditor role.
+// secrets, revoked at once, expired keys refused), keys scoped to teams, the auditor role, and
+// agent keys bound to their own agent.
 #include <boost/test/unit_test.hpp>
+#include <chrono>
 #include <string>
+#include <thread>
 
 #include "tests/integration/api.hpp"
 #include "tests/integration/test_steps.hpp"
@@ -21,9 +24,88 @@ std::pair<std::string, std::string> make_key(api& admin, const std::string& body
   return {str(doc, "id"), str(doc, "key")};
 }
 
+constexpr const char* agent_a_key = "it-agent-a-key-0123456789abcdef";
+constexpr const char* unbound_agent_key = "it-agent-unbound-key-0123456789ab";
+
+/// True once the audit trail holds an auth.denied of `actor` with reason outside_binding
+/// (auth failures reach the projection asynchronously, so this polls).
+bool binding_denial_audited(api& admin, const std::string& actor) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  for (;;) {
+    auto r = admin.get("/api/v1/audit?per_page=500&action=auth.denied");
+    BOOST_REQUIRE_MESSAGE(r.status == 200, r.describe());
+    auto doc = r.json();
+    for (const auto& e : doc["data"].GetArray()) {
+      if (str(e, "actor") == actor && str(e["details"], "reason") == "outside_binding") return true;
+    }
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(rbac)
+
+BOOST_AUTO_TEST_CASE(an_agent_key_acts_only_for_its_own_agent) {
+  temp_dir dir;
+  server_options o;
+  o.keygen_mode = "agent";
+  o.named_keys = std::string(default_named_keys) + ",edge-a:" + agent_a_key +
+                 ":agent:agent-a,edge-loose:" + unbound_agent_key + ":agent";
+  server_process server(dir.path + "/data", o);
+  api admin(server);
+  for (const char* id : {"agent-a", "agent-b"}) {
+    auto r = admin.post("/api/v1/agents",
+                        std::string(R"({"id":")") + id + R"(","name":")" + id + R"("})");
+    BOOST_REQUIRE_MESSAGE(r.status == 201, r.describe());
+  }
+  // A managed agent key names its agent; no other key names one.
+  BOOST_TEST(admin.post("/api/v1/api-keys", R"({"name":"edge-x","role":"agent"})").status == 400);
+  BOOST_TEST(admin.post("/api/v1/api-keys", R"({"name":"v2","role":"viewer","agent_id":"agent-a"})")
+                 .status == 400);
+  const auto [b_id, b_key] =
+      make_key(admin, R"({"name":"edge-b","role":"agent","agent_id":"agent-b"})");
+  auto cert =
+      admin.post("/api/v1/certificates", certificate_body("bound", "bound.example.test", {}));
+  BOOST_REQUIRE_MESSAGE(cert.status == 201, cert.describe());
+
+  api a(server, agent_a_key);
+  api b(server, b_key);
+  // Their own agent: admitted.
+  auto own = a.get("/api/v1/agents/agent-a/work");
+  BOOST_TEST(own.status == 200, own.describe());
+  BOOST_TEST(a.post("/api/v1/agents/agent-a/heartbeat", "{}").status / 100 == 2);
+  BOOST_TEST(b.get("/api/v1/agents/agent-b/work").status == 200);
+  // Another agent's work, status, discoveries, CSR and certificates: refused.
+  auto theirs = a.get("/api/v1/agents/agent-b/work");
+  BOOST_TEST(theirs.status == 403, theirs.describe());
+  BOOST_TEST(str(theirs.json(), "error").find("bound to agent agent-a") != std::string::npos,
+             theirs.body);
+  BOOST_TEST(a.post("/api/v1/agents/agent-b/heartbeat", "{}").status == 403);
+  BOOST_TEST(a.post("/api/v1/agents/agent-b/discoveries", R"({"certificates":[]})").status == 403);
+  BOOST_TEST(a.post("/api/v1/agents/agent-b/jobs/j-1/status", R"({"status":"Completed"})").status ==
+             403);
+  BOOST_TEST(a.post("/api/v1/agents/agent-b/csr", "{}").status == 403);
+  BOOST_TEST(a.get("/api/v1/agents/agent-b/certificates/" + str(cert.json(), "id")).status == 403);
+  BOOST_TEST(b.get("/api/v1/agents/agent-a/work").status == 403);
+  // A job not assigned to the key's agent (this one is offered to any agent's CSR) is not
+  // readable through the jobs API; an id that names no agent is 404, as for any caller.
+  auto jobs = admin.get("/api/v1/jobs?certificate_id=" + str(cert.json(), "id"));
+  BOOST_REQUIRE_MESSAGE(jobs.status == 200 && !jobs.json()["data"].GetArray().Empty(),
+                        jobs.describe());
+  const std::string job = str(jobs.json()["data"][0], "id");
+  BOOST_TEST(a.get("/api/v1/jobs/" + job).status == 403);
+  BOOST_TEST(a.get("/api/v1/agents/agent-nobody/work").status == 404);
+  // An agent key configured without an agent id may act for no agent.
+  api loose(server, unbound_agent_key);
+  BOOST_TEST(loose.get("/api/v1/agents/agent-a/work").status == 403);
+  // Still nothing beyond the agent operations.
+  BOOST_TEST(a.get("/api/v1/certificates").status == 403);
+
+  BOOST_TEST(binding_denial_audited(admin, "apikey:edge-a"));
+  BOOST_TEST(binding_denial_audited(admin, "apikey:edge-b"));
+}
 
 BOOST_AUTO_TEST_CASE(managed_keys_work_until_revoked_and_never_show_their_secret_again) {
   temp_dir dir;

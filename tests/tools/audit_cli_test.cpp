@@ -113,6 +113,46 @@ BOOST_AUTO_TEST_CASE(a_deleted_event_is_reported_as_missing) {
   BOOST_TEST(contains(r.out, "chain broken at position 4: position 4 is missing"), r.out);
 }
 
+BOOST_DATA_TEST_CASE(a_command_row_that_disagrees_with_the_chain_is_reported,
+                     bdata::make(std::vector<std::string>{"sqlite", "postgres"}), backend) {
+  // The command table is outside the chain; verify checks it against the events' causation.
+  store_fixture f(backend);
+  fill(f.store(), 3);
+  store::append_request r;
+  r.stream_id = "certificate-9";
+  r.expected = store::expected_version::any();
+  r.command_id = "certificate.renew:key-1";
+  for (int i = 0; i < 2; ++i) {
+    auto e = testing::make_event(types[0], "{\"seq\":" + std::to_string(4 + i) + "}");
+    e.causation_id = r.command_id;
+    r.events.push_back(std::move(e));
+  }
+  BOOST_REQUIRE(f.store().append(std::move(r)).ok());
+  fill(f.store(), 2);
+  auto ok = audit({"verify", "--store", f.url()});
+  BOOST_TEST(ok.exit_code == 0, ok.out << ok.err);
+  BOOST_TEST(contains(ok.out, "1 recorded commands agree with the chain"), ok.out);
+
+  // Pointing at another command's event: a forged "already done".
+  f.exec_sql_unguarded("UPDATE commands SET position = 2");
+  auto forged = audit({"verify", "--store", f.url()});
+  BOOST_TEST(forged.exit_code == 1, forged.out << forged.err);
+  BOOST_TEST(contains(forged.out,
+                      "command table inconsistent with the chain: command "
+                      "certificate.renew:key-1 claims position 2"),
+             forged.out);
+  // Claiming less than the command wrote.
+  f.exec_sql_unguarded("UPDATE commands SET position = 4");
+  auto short_claim = audit({"verify", "--store", f.url()});
+  BOOST_TEST(short_claim.exit_code == 1, short_claim.out);
+  BOOST_TEST(contains(short_claim.out, "its event at position 5 lies beyond it"), short_claim.out);
+  // Past the head.
+  f.exec_sql_unguarded("UPDATE commands SET position = 99");
+  auto past = audit({"verify", "--store", f.url()});
+  BOOST_TEST(past.exit_code == 1, past.out);
+  BOOST_TEST(contains(past.out, "claims position 99, where the log has no event"), past.out);
+}
+
 BOOST_AUTO_TEST_CASE(an_empty_log_verifies) {
   store_fixture f("sqlite");
   auto r = audit({"verify", "--store", f.url()});

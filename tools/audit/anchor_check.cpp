@@ -11,7 +11,7 @@ namespace {
 std::string describe(const sourced_checkpoint& s) {
   return "the checkpoint for position " + std::to_string(s.cp.position) + " (" + s.source +
          ", taken " + events::format_rfc3339(s.cp.taken_at) + ", key " + s.cp.key_id.substr(0, 16) +
-         ")";
+         (s.cp.node_id.empty() ? std::string() : ", node " + s.cp.node_id) + ")";
 }
 
 bool is_hex_hash(const std::string& h) {

@@ -10,6 +10,7 @@
 #include "infra/store/hash_chain.hpp"
 #include "tools/audit/anchor_check.hpp"
 #include "tools/audit/cli.hpp"
+#include "tools/audit/command_check.hpp"
 #include "tools/audit/open_store.hpp"
 
 namespace certctl::audit {
@@ -42,8 +43,9 @@ int run_verify(const std::vector<std::string>& args) {
       .option("checkpoint-file", "FILE",
               "checkpoints kept outside the log (CERTCTL_AUDIT_CHECKPOINT_FILE, JSON lines)")
       .option("public-key", "PEM",
-              "file with the server's checkpoint public key; signatures must verify under it "
-              "(default: under the key each checkpoint carries)",
+              "file with the server's checkpoint public key (repeat it for each cluster node's "
+              "key); signatures must verify under one of them (default: under the key each "
+              "checkpoint carries)",
               false, true)
       .option("from-checkpoint", "POSITION",
               "start at a verified checkpoint for POSITION instead of position 1 (e.g. after "
@@ -159,15 +161,28 @@ int run_verify(const std::vector<std::string>& args) {
     std::cout << "chain broken: " << anchors->problem << "\n";
     return exit_broken;
   }
+  // The command table is outside the chain; it must agree with it (command_check.hpp).
+  auto commands = check_commands(*parsed->get("store"), head);
+  if (!commands) {
+    std::cerr << "error: " << commands.error() << "\n";
+    return cli::exit_usage;
+  }
+  if (!commands->problem.empty()) {
+    std::cout << "command table inconsistent with the chain: " << commands->problem << "\n";
+    return exit_broken;
+  }
   std::cout << "verified " << report->events_checked << " events";
   if (walk.from_position > 1)
     std::cout << " from position " << walk.from_position << " (after the checkpoint for "
               << walk.from_position - 1 << ")";
   std::cout << ", head " << head << " " << report->head_hash << "\n";
+  if (commands->commands_checked > 0)
+    std::cout << commands->commands_checked << " recorded commands agree with the chain\n";
   if (anchors->latest) {
     const auto& cp = anchors->latest->cp;
     std::cout << anchors->checked << " checkpoint(s) hold; the latest covers position "
-              << cp.position << " (" << anchors->latest->source << ", key " << cp.key_id << ")\n";
+              << cp.position << " (" << anchors->latest->source << ", key " << cp.key_id
+              << (cp.node_id.empty() ? "" : ", node " + cp.node_id) << ")\n";
     if (trusted_keys.empty())
       std::cout << "note: signatures were checked under the keys the checkpoints carry; pass "
                    "--public-key to pin the server's key\n";

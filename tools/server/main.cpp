@@ -44,6 +44,7 @@
 #include "gateways/rest/agent_job_routes.hpp"
 #include "gateways/rest/api_key_routes.hpp"
 #include "gateways/rest/approval_routes.hpp"
+#include "gateways/rest/auth_agent_binding.hpp"
 #include "gateways/rest/auth_failure_log.hpp"
 #include "gateways/rest/auth_routes.hpp"
 #include "gateways/rest/bulk_routes.hpp"
@@ -69,6 +70,7 @@
 #include "infra/crypto/key_store.hpp"
 #include "infra/crypto/secure_file.hpp"
 #include "infra/crypto/sha256.hpp"
+#include "infra/fault_point.hpp"
 #include "infra/kafka/relay.hpp"
 #include "infra/metrics/metrics.hpp"
 #include "infra/net/outbound_guard.hpp"
@@ -156,6 +158,11 @@ int main() {
 
   auto cfg = infra::load_config([](const char* n) { return std::getenv(n); });
   if (!cfg) return fail("configuration error: " + cfg.error().message, 2);
+  if (!infra::fault_injection_usable())
+    return fail(
+        "CERTCTL_TEST_FAULT_FILE is set, but this build has no fault injection "
+        "(configure with -DCERTCTL_FAULT_INJECTION=ON)",
+        2);
   std::error_code ec;
   fs::create_directories(cfg->data_dir, ec);
   if (ec) return fail("cannot create CERTCTL_DATA_DIR " + cfg->data_dir + ": " + ec.message(), 2);
@@ -297,6 +304,7 @@ int main() {
     cp_opts.every_events = cfg->audit_checkpoint_every_events;
     cp_opts.interval = std::chrono::seconds(cfg->audit_checkpoint_interval_seconds);
     cp_opts.file = cfg->audit_checkpoint_file;
+    if (cfg->cluster_enabled) cp_opts.node_id = cfg->node_id();  // each node signs with its key
     cp_opts.on_log = [](const std::string& line) { std::cout << line << std::endl; };
     checkpoints = std::make_shared<schedulers::checkpoint_loop>(**store, clock, *keys, cp_opts);
     stop_checkpoints = std::shared_ptr<void>(nullptr, [cp = checkpoints](void*) { cp->stop(); });
@@ -554,6 +562,7 @@ int main() {
   ropts.managed_keys = [&managed_keys](std::string_view token) {
     return managed_keys.authenticate(token);
   };
+  gateways::rest::bind_agent_keys(ropts, runtime);
   http::router router(api_keys->store, ropts);
   http::add_health_routes(
       router, {[&]() -> http::readiness {

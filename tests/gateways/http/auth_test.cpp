@@ -80,6 +80,21 @@ BOOST_AUTO_TEST_CASE(an_agent_key_parses_and_round_trips_its_role_name) {
   BOOST_TEST((parse_role("agent") == std::optional<role>(role::agent)));
 }
 
+BOOST_AUTO_TEST_CASE(an_agent_key_names_the_agent_it_is_bound_to) {
+  auto keys = parse_named_keys("edge-7:k7:agent:agent-7, ops:k8:operator");
+  BOOST_REQUIRE(keys.ok());
+  BOOST_TEST((*keys)[0].agent_id == "agent-7");
+  BOOST_TEST((*keys)[1].agent_id.empty());
+  // The binding reaches the principal the key authenticates as.
+  const auto who = key_store::from_named_keys(*keys).authenticate("k7");
+  BOOST_REQUIRE(who.has_value());
+  BOOST_TEST(who->agent_id == "agent-7");
+  // Only an agent key names an agent, and the id must be a plain id.
+  BOOST_TEST(!parse_named_keys("v:k:viewer:agent-7").ok());
+  BOOST_TEST(!parse_named_keys("e:k:agent:bad id").ok());
+  BOOST_TEST(!parse_named_keys("e:k:agent:a:b").ok());
+}
+
 BOOST_AUTO_TEST_CASE(a_bare_role_rule_admits_that_role_and_the_ordered_ones_above_it_never_agent) {
   const access_rule viewer_up = role::viewer;
   BOOST_TEST(viewer_up.admits(role::viewer));
@@ -140,8 +155,8 @@ BOOST_AUTO_TEST_CASE(a_presented_key_finds_its_principal_and_nothing_else_does) 
 }
 
 BOOST_AUTO_TEST_CASE(records_keep_only_a_salted_hash) {
-  const auto r1 = hash_key({"alice", "same-key", role::admin});
-  const auto r2 = hash_key({"alice", "same-key", role::admin});
+  const auto r1 = hash_key({"alice", "same-key", role::admin, {}});
+  const auto r2 = hash_key({"alice", "same-key", role::admin, {}});
   BOOST_TEST(r1.salt.size() == key_salt_bytes);
   BOOST_TEST(r1.salt != r2.salt);
   BOOST_TEST((r1.hash != r2.hash));

@@ -100,8 +100,8 @@ BOOST_AUTO_TEST_CASE(a_key_file_writable_by_others_or_malformed_is_refused) {
 }
 
 BOOST_AUTO_TEST_CASE(the_key_file_round_trips_every_record) {
-  std::vector<api_key_record> records{hash_key({"a", "ka", role::viewer}),
-                                      hash_key({"b", "kb", role::admin})};
+  std::vector<api_key_record> records{hash_key({"a", "ka", role::viewer, {}}),
+                                      hash_key({"b", "kb", role::admin, {}})};
   auto parsed = parse_key_file(render_key_file(records), "mem");
   BOOST_REQUIRE(parsed.ok());
   BOOST_TEST(parsed->size() == 2u);

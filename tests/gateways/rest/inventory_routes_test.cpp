@@ -42,8 +42,8 @@ struct fixture {
   fixture()
       : store(store::make_memory_store()),
         runtime(*store, clock),
-        router(
-            http::key_store::from_named_keys({{"auditor", "viewer-token", http::role::viewer}})) {
+        router(http::key_store::from_named_keys(
+            {{"auditor", "viewer-token", http::role::viewer, {}}})) {
     for (const char* id : {"mc-1", "mc-2"}) {
       if (std::string(id) == "mc-2") clock.set(t0 + 20 * second);
       events::json_object cert;

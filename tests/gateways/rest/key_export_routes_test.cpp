@@ -146,7 +146,7 @@ BOOST_AUTO_TEST_CASE(only_admin_may_export_a_private_key_and_only_admin_reaches_
   events::json_object cert;
   cert.set("owner_id", "o-1").set("team_id", "t-1");
   using http::role;
-  BOOST_TEST(gateways::rest::may_export_private_key({"root", role::admin, nullptr}, cert));
+  BOOST_TEST(gateways::rest::may_export_private_key({"root", role::admin, nullptr, {}}, cert));
   for (role r : {role::viewer, role::operator_, role::agent, role::auditor, role::none})
     BOOST_TEST(!gateways::rest::may_export_private_key({"k", r, nullptr}, cert),
                http::to_string(r));

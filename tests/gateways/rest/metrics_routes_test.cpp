@@ -5,9 +5,9 @@
 #include "actors/runtime/entity_runtime.hpp"
 #include "events/json.hpp"
 #include "events/time.hpp"
+#include "gateways/rest/metrics_routes.hpp"
 #include "infra/store/memory_store.hpp"
 #include "projections/entity_projections.hpp"
-#include "gateways/rest/metrics_routes.hpp"
 
 using namespace certctl;
 namespace rest = gateways::rest;
@@ -119,7 +119,7 @@ BOOST_FIXTURE_TEST_CASE(scrapes_need_a_viewer_key_and_requests_are_counted, fixt
   http::router_options opts;
   rest::observe_http_requests(opts, metrics);
   auto keys =
-      http::key_store::from_named_keys({{"prometheus", "scrape-token", http::role::viewer}});
+      http::key_store::from_named_keys({{"prometheus", "scrape-token", http::role::viewer, {}}});
   http::router r(keys, opts);
   rest::add_metrics_routes(r, ctx);
   BOOST_TEST(r.handle(get("/metrics")).status == 401);

@@ -245,6 +245,36 @@ BOOST_AUTO_TEST_CASE(ed25519_and_p256_signatures_verify_and_any_changed_field_fa
   }
 }
 
+BOOST_AUTO_TEST_CASE(cluster_nodes_sign_with_their_own_keys_and_name_themselves) {
+  // Each node's key store holds its own checkpoint key; a verifier pinned to every node's
+  // public key accepts each node's checkpoints, and the node id is signed (v2).
+  const auto key_a = key_pem(), key_b = key_pem();
+  auto from_a = store::sign_checkpoint(7, std::string(64, 'd'), 5, key_a, "node-a");
+  auto from_b = store::sign_checkpoint(9, std::string(64, 'e'), 6, key_b, "node-b");
+  BOOST_REQUIRE(from_a.ok() && from_b.ok());
+  const std::vector<std::string> nodes = {from_a->public_key_pem, from_b->public_key_pem};
+  BOOST_TEST(store::check_signature(*from_a, nodes) == "");
+  BOOST_TEST(store::check_signature(*from_b, nodes) == "");
+  BOOST_TEST(store::check_signature(*from_b, {from_a->public_key_pem}) != "");
+  // The node id round-trips through the event payload and is covered by the signature.
+  auto parsed = store::parse_checkpoint(store::to_json(*from_a));
+  BOOST_REQUIRE(parsed.has_value());
+  BOOST_TEST(parsed->node_id == "node-a");
+  BOOST_TEST(store::check_signature(*parsed, nodes) == "");
+  auto renamed = *from_a;
+  renamed.node_id = "node-b";
+  BOOST_TEST(store::check_signature(renamed, nodes) != "");
+  auto stripped = *from_a;
+  stripped.node_id.clear();
+  BOOST_TEST(store::check_signature(stripped, nodes) != "");
+  // A single node's checkpoint (no node id) keeps format v1 and its signature.
+  auto single = store::sign_checkpoint(7, std::string(64, 'd'), 5, key_a);
+  BOOST_REQUIRE(single.ok());
+  BOOST_TEST(store::to_json(*single).find("node_id") == std::string::npos);
+  BOOST_TEST(store::signing_input(*single).rfind("certctl-audit-checkpoint/v1\n", 0) == 0);
+  BOOST_TEST(store::check_signature(*single, nodes) == "");
+}
+
 BOOST_AUTO_TEST_CASE(a_checkpoint_signed_by_another_key_fails_against_the_trusted_key) {
   const auto trusted = key_pem();
   const auto other = key_pem();
