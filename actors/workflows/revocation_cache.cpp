@@ -247,6 +247,37 @@ std::string revocation_cache::ocsp_response(const std::string& issuer_id,
   return *body;
 }
 
+std::shared_ptr<const std::string> revocation_cache::presigned_response(
+    const std::string& issuer_id, const crypto::ocsp_cert_id& id) const {
+  if (reader_->projected_position() > synced_position_.load()) return nullptr;
+  const std::int64_t now = clock_.now();
+  std::shared_lock<std::shared_mutex> r(mu_);
+  auto it = issuers_.find(issuer_id);
+  if (it == issuers_.end()) return nullptr;
+  const issuer_state& s = it->second;
+  const auto& m = s.presigned[index_of(id.hash)];
+  auto p = m.find(id.serial_hex);
+  // As in ocsp_response(): the stored response is for our issuer; the request must be too.
+  if (p == m.end() || now >= p->second.next_update_us || !s.signer || !s.signer->issuer_matches(id))
+    return nullptr;
+  return p->second.der;
+}
+
+std::shared_ptr<const std::string> revocation_cache::presigned_response_for_serial(
+    const std::string& issuer_id, const std::string& serial) const {
+  if (reader_->projected_position() > synced_position_.load()) return nullptr;
+  const std::int64_t now = clock_.now();
+  std::shared_lock<std::shared_mutex> r(mu_);
+  auto it = issuers_.find(issuer_id);
+  if (it == issuers_.end()) return nullptr;
+  const issuer_state& s = it->second;
+  const auto& m = s.presigned[index_of(crypto::ocsp_hash::sha1)];
+  auto p = m.find(serial);
+  // The CertID is built from our own responder's issuer, so only freshness is left to check.
+  if (p == m.end() || now >= p->second.next_update_us || !s.signer) return nullptr;
+  return p->second.der;
+}
+
 std::string revocation_cache::ocsp_response_for_serial(const std::string& issuer_id,
                                                        const std::string& serial) {
   issuer_state* s = find_issuer(issuer_id);

@@ -140,6 +140,16 @@ class revocation_cache {
   /// SHA-1 CertID a client would build: the GET /.well-known/pki/ocsp/{issuer}/{serial} form.
   std::string ocsp_response_for_serial(const std::string& issuer_id, const std::string& serial);
 
+  /// The pre-signed response for a one-CertID request without a nonce when it is ready now,
+  /// or null (then ask ocsp_response()). Never syncs, signs or loads an issuer, so an event
+  /// loop may call it (gateways/pki/pki_listener); null too while the read model is ahead of
+  /// the cache, so read-your-writes holds on this path as well.
+  std::shared_ptr<const std::string> presigned_response(const std::string& issuer_id,
+                                                        const crypto::ocsp_cert_id& id) const;
+  /// The same for the GET form by serial (certificate_info::serial_hex form, SHA-1 CertID).
+  std::shared_ptr<const std::string> presigned_response_for_serial(const std::string& issuer_id,
+                                                                   const std::string& serial) const;
+
   /// The CRL of `issuer_id`, generated (and recorded) first when none is current; null with
   /// `error` set when that fails.
   std::shared_ptr<const crl_snapshot> crl(const std::string& issuer_id, std::string* error);
