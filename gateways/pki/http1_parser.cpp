@@ -10,8 +10,21 @@ namespace {
 bool is_tchar(char c) {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
   switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-':
-    case '.': case '^': case '_': case '`': case '|': case '~':
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '\'':
+    case '*':
+    case '+':
+    case '-':
+    case '.':
+    case '^':
+    case '_':
+    case '`':
+    case '|':
+    case '~':
       return true;
     default:
       return false;
@@ -134,7 +147,8 @@ parse_result parse_request(std::string_view buf, const http1_limits& limits) {
   // Request line: method SP request-target SP HTTP-version, single spaces (RFC 9112 §3).
   const auto sp1 = line.find(' ');
   const auto sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
-  if (sp1 == 0 || sp2 == std::string_view::npos || line.find(' ', sp2 + 1) != std::string_view::npos)
+  if (sp1 == 0 || sp2 == std::string_view::npos ||
+      line.find(' ', sp2 + 1) != std::string_view::npos)
     return fail(std::move(r), 400);
   const std::string_view method = line.substr(0, sp1);
   const std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
@@ -147,8 +161,7 @@ parse_result parse_request(std::string_view buf, const http1_limits& limits) {
       return fail(std::move(r), 400);
   if (version.size() != 8 || version.compare(0, 5, "HTTP/") != 0 || version[6] != '.')
     return fail(std::move(r), 400);
-  if (version[5] != '1' || (version[7] != '0' && version[7] != '1'))
-    return fail(std::move(r), 505);
+  if (version[5] != '1' || (version[7] != '0' && version[7] != '1')) return fail(std::move(r), 505);
   const bool http10 = version[7] == '0';
   if (!parse_target(target, r.request)) return fail(std::move(r), 400);
 
@@ -175,7 +188,8 @@ parse_result parse_request(std::string_view buf, const http1_limits& limits) {
     for (char c : name)
       if (!is_tchar(c)) return fail(std::move(r), 400);
     std::string_view value = h.substr(colon + 1);
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+      value.remove_prefix(1);
     while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
     for (char c : value) {
       const auto u = static_cast<unsigned char>(c);

@@ -247,9 +247,9 @@ std::optional<http::response> pki_handler::answer_from_cache(const http::raw_req
     if (!der) return std::nullopt;
     auto r = ocsp_body(*der);
     if (get)  // as ocsp() does for the GET forms (RFC 5019 §6)
-      r.with_header("Cache-Control", "public, max-age=" +
-                                         std::to_string(options_.ocsp_get_max_age_s) +
-                                         ", no-transform");
+      r.with_header(
+          "Cache-Control",
+          "public, max-age=" + std::to_string(options_.ocsp_get_max_age_s) + ", no-transform");
     return finish(req, std::move(r));
   } catch (...) {
     return std::nullopt;  // handle() answers, with its own error handling

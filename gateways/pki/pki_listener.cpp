@@ -32,21 +32,36 @@ constexpr size_t read_chunk = 16384;  ///< bytes per recv()
 
 std::string_view reason(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 413: return "Content Too Large";
-    case 414: return "URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    case 505: return "HTTP Version Not Supported";
-    default: return "Status";
+    case 200:
+      return "OK";
+    case 304:
+      return "Not Modified";
+    case 400:
+      return "Bad Request";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 413:
+      return "Content Too Large";
+    case 414:
+      return "URI Too Long";
+    case 415:
+      return "Unsupported Media Type";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 503:
+      return "Service Unavailable";
+    case 505:
+      return "HTTP Version Not Supported";
+    default:
+      return "Status";
   }
 }
 
@@ -71,13 +86,13 @@ struct connection {
   std::string in;
   std::string out;
   size_t out_off = 0;
-  size_t needed = 0;            ///< parse again only once `in` has this many bytes
-  size_t served = 0;            ///< requests taken from this connection
-  bool busy = false;            ///< a worker is answering the current request
+  size_t needed = 0;  ///< parse again only once `in` has this many bytes
+  size_t served = 0;  ///< requests taken from this connection
+  bool busy = false;  ///< a worker is answering the current request
   bool close_after_write = false;
-  bool peer_closed = false;     ///< the client shut down its side; answer what is buffered
-  bool request_started = false; ///< `in` holds part of a request; its deadline runs
-  std::uint32_t interest = 0;   ///< epoll events registered
+  bool peer_closed = false;      ///< the client shut down its side; answer what is buffered
+  bool request_started = false;  ///< `in` holds part of a request; its deadline runs
+  std::uint32_t interest = 0;    ///< epoll events registered
   steady::time_point deadline = steady::time_point::max();
 };
 
@@ -237,9 +252,9 @@ struct pki_listener::impl {
       c.request_started = false;
       r.request.remote_addr = c.remote;
       if (r.status == parse_status::error) {
-        queue_output(c, serialize_response(handler.transport_error(r.request, r.error_status),
-                                           false, true),
-                     now);
+        queue_output(
+            c, serialize_response(handler.transport_error(r.request, r.error_status), false, true),
+            now);
         c.close_after_write = true;
         break;
       }
@@ -263,8 +278,7 @@ struct pki_listener::impl {
       jobs_cv.notify_one();
     }
     // A client that shut down its side gets the answers to what it sent, then the close.
-    if (c.peer_closed && !c.busy && (c.in.empty() || c.request_started))
-      c.close_after_write = true;
+    if (c.peer_closed && !c.busy && (c.in.empty() || c.request_started)) c.close_after_write = true;
     if (c.close_after_write && c.out_off == c.out.size() && !c.busy) {
       close_conn(t, c);
       return false;
@@ -459,9 +473,8 @@ struct pki_listener::impl {
     sockaddr_storage addr{};
     socklen_t len = sizeof addr;
     getsockname(listen_fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    bound_port = addr.ss_family == AF_INET6
-                     ? ntohs(reinterpret_cast<sockaddr_in6&>(addr).sin6_port)
-                     : ntohs(reinterpret_cast<sockaddr_in&>(addr).sin_port);
+    bound_port = addr.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6&>(addr).sin6_port)
+                                            : ntohs(reinterpret_cast<sockaddr_in&>(addr).sin_port);
     return done{};
   }
 };
@@ -496,8 +509,7 @@ certctl::result<done, http::server_error> pki_listener::start() {
     m.io.push_back(std::move(t));
   }
   m.started = true;
-  for (size_t i = 0; i < m.io.size(); ++i)
-    m.io[i]->thread = std::thread([&m, i] { m.io_loop(i); });
+  for (size_t i = 0; i < m.io.size(); ++i) m.io[i]->thread = std::thread([&m, i] { m.io_loop(i); });
   for (size_t i = 0; i < std::max<size_t>(1, m.cfg.workers); ++i)
     m.workers.emplace_back([&m] { m.worker_loop(); });
   return done{};

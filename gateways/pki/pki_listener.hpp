@@ -34,13 +34,13 @@ namespace certctl::gateways::pki {
 
 struct listener_config {
   std::string host = "127.0.0.1";
-  int port = 0;               ///< 0 = any free port; see pki_listener::port()
+  int port = 0;                ///< 0 = any free port; see pki_listener::port()
   std::size_t io_threads = 0;  ///< 0: one per core
-  std::size_t workers = 2;    ///< threads for what `fast` declines (signing, CRLs)
+  std::size_t workers = 2;     ///< threads for what `fast` declines (signing, CRLs)
   http1_limits limits;
   std::chrono::milliseconds idle_timeout{5000};
   std::chrono::milliseconds request_timeout{10000};
-  std::size_t max_connections = 20000;  ///< accepted beyond that are closed at once
+  std::size_t max_connections = 20000;        ///< accepted beyond that are closed at once
   std::size_t keep_alive_max_count = 100000;  ///< requests per connection before it is closed
 };
 

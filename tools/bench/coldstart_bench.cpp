@@ -3,8 +3,8 @@
 // over caught-up read models) with the time to /ready and the resident memory per certificate.
 #include "tools/bench/coldstart_bench.hpp"
 
-#include <httplib.h>
 #include <fcntl.h>
+#include <httplib.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -48,8 +48,8 @@ struct template_material {
 };
 
 std::optional<template_material> make_template() {
-  auto kc = crypto::generate_key_and_csr(crypto::key_type::ecdsa_p256, "coldstart.bench.example",
-                                         {});
+  auto kc =
+      crypto::generate_key_and_csr(crypto::key_type::ecdsa_p256, "coldstart.bench.example", {});
   if (!kc) return std::nullopt;
   crypto::certificate_template t;
   t.subject = {"coldstart.bench.example", "", ""};
@@ -63,9 +63,12 @@ std::optional<template_material> make_template() {
 std::string json_string(const std::string& s) {
   std::string out = "\"";
   for (char c : s) {
-    if (c == '\n') out += "\\n";
-    else if (c == '"' || c == '\\') out += std::string("\\") + c;
-    else out += c;
+    if (c == '\n')
+      out += "\\n";
+    else if (c == '"' || c == '\\')
+      out += std::string("\\") + c;
+    else
+      out += c;
   }
   return out + "\"";
 }
@@ -127,9 +130,9 @@ bool load(store::event_store& store, size_t count, size_t window, const template
     store::append_request j;
     j.stream_id = "job-" + job;
     j.expected = store::expected_version::no_stream();
-    j.events.push_back(event("job.created", R"({"awaiting_csr_mode":"server","certificate_id":")" +
-                                                cert +
-                                                R"(","max_attempts":3,"status":"Pending","type":"Issuance"})"));
+    j.events.push_back(
+        event("job.created", R"({"awaiting_csr_mode":"server","certificate_id":")" + cert +
+                                 R"(","max_attempts":3,"status":"Pending","type":"Issuance"})"));
     j.events.push_back(event("job.started", "{}"));
     j.events.push_back(event("job.completed", R"({"version_id":")" + version + "\"}"));
     submit(std::move(j));

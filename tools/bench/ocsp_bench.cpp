@@ -36,7 +36,6 @@ std::optional<std::pair<std::string, std::string>> split_url(const std::string& 
   return std::make_pair(url.substr(0, path), url.substr(path));
 }
 
-
 }  // namespace
 
 int run_ocsp(const std::vector<std::string>& args) {
@@ -143,8 +142,8 @@ int run_ocsp(const std::vector<std::string>& args) {
             << " seconds=" << *seconds << " serials=" << serials.size()
             << " nonce=" << (nonce ? "yes" : "no") << " client_threads=" << *threads
             << " rate=" << (*rate > 0 ? std::to_string(*rate) : std::string("closed-loop")) << "\n";
-  std::cout << "responses=" << ok << " failures=" << failures
-            << " reconnects=" << result.reconnects << "\n";
+  std::cout << "responses=" << ok << " failures=" << failures << " reconnects=" << result.reconnects
+            << "\n";
   std::cout << "latency " << to_string(summary) << "\n";
   char line[64];
   std::snprintf(line, sizeof line, "ocsp_per_s=%.1f", static_cast<double>(ok) / elapsed);

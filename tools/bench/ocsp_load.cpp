@@ -27,8 +27,8 @@ struct client_conn {
   size_t off = 0;
   std::string in;
   steady::time_point sent;
-  size_t next = 0;  ///< index of the next body
-  bool waiting = false;  ///< a request is out
+  size_t next = 0;                                     ///< index of the next body
+  bool waiting = false;                                ///< a request is out
   steady::time_point due = steady::time_point::max();  ///< open loop: next scheduled send
 };
 

@@ -42,8 +42,9 @@ class fixed_reader final : public actors::revocation_reader {
       std::int64_t position, size_t limit) override {
     return select(position, limit);
   }
-  actors::revocation_read<std::vector<actors::revocation_entry>> entries_of(
-      const std::string&, std::int64_t position, size_t limit) override {
+  actors::revocation_read<std::vector<actors::revocation_entry>> entries_of(const std::string&,
+                                                                            std::int64_t position,
+                                                                            size_t limit) override {
     return select(position, limit);
   }
   actors::revocation_read<std::int64_t> last_crl_number(const std::string&) override { return 0; }
@@ -120,8 +121,8 @@ class raw_client {
     size_t pos = head.find("\r\n");
     while (pos != std::string::npos && pos < head.size()) {
       const size_t next = head.find("\r\n", pos + 2);
-      const std::string line = head.substr(pos + 2, next == std::string::npos ? std::string::npos
-                                                                              : next - pos - 2);
+      const std::string line =
+          head.substr(pos + 2, next == std::string::npos ? std::string::npos : next - pos - 2);
       const auto colon = line.find(':');
       if (colon != std::string::npos) {
         std::string name = line.substr(0, colon);
@@ -306,8 +307,8 @@ BOOST_FIXTURE_TEST_CASE(pipelined_requests_are_answered_in_order, listener_fixtu
   BOOST_REQUIRE(c.connected());
   // A worker's answer (nonce) between I/O-thread answers, and a CRL (a worker too), in one
   // write: the answers must come in request order.
-  BOOST_REQUIRE(c.send(get("ocsp/iss/0A") + post("0B", true) + get("crl/iss") +
-                       get("ocsp/iss/0B") + post("0A", false)));
+  BOOST_REQUIRE(c.send(get("ocsp/iss/0A") + post("0B", true) + get("crl/iss") + get("ocsp/iss/0B") +
+                       post("0A", false)));
   BOOST_TEST((ocsp_info(c.read()).singles[0].status == crypto::ocsp_cert_status::good));
   auto second = ocsp_info(c.read());
   BOOST_TEST((second.singles[0].status == crypto::ocsp_cert_status::revoked));
@@ -365,8 +366,9 @@ BOOST_FIXTURE_TEST_CASE(oversized_and_malformed_requests_get_an_error_and_a_clos
   }
   // A malformed OCSP body is OCSP's business: HTTP 200 with malformedRequest.
   raw_client c(port());
-  BOOST_REQUIRE(c.send("POST /.well-known/pki/ocsp/iss HTTP/1.1\r\n"
-                       "Content-Type: application/ocsp-request\r\nContent-Length: 3\r\n\r\nabc"));
+  BOOST_REQUIRE(
+      c.send("POST /.well-known/pki/ocsp/iss HTTP/1.1\r\n"
+             "Content-Type: application/ocsp-request\r\nContent-Length: 3\r\n\r\nabc"));
   auto r = c.read();
   BOOST_TEST(r.status == 200);
   auto info = crypto::parse_ocsp_response(crypto::bytes(r.body.begin(), r.body.end()));
