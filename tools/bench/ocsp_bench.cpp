@@ -143,6 +143,7 @@ int run_ocsp(const std::vector<std::string>& args) {
             << " nonce=" << (nonce ? "yes" : "no") << " client_threads=" << *threads
             << " rate=" << (*rate > 0 ? std::to_string(*rate) : std::string("closed-loop")) << "\n";
   std::cout << "responses=" << ok << " failures=" << failures << " reconnects=" << result.reconnects
+            << " answered_connections=" << result.answered_connections << "/" << *concurrency
             << "\n";
   std::cout << "latency " << to_string(summary) << "\n";
   char line[64];

@@ -29,6 +29,7 @@ struct client_conn {
   steady::time_point sent;
   size_t next = 0;                                     ///< index of the next body
   bool waiting = false;                                ///< a request is out
+  bool answered = false;                               ///< got at least one successful answer
   steady::time_point due = steady::time_point::max();  ///< open loop: next scheduled send
 };
 
@@ -132,6 +133,7 @@ class load_thread {
       if (c.fd >= 0 && (c.waiting || !c.connected))
         fail(out, c.connected ? "no answer before the end" : "connect not completed");
       if (c.fd >= 0) ::close(c.fd);
+      if (c.answered) ++out.answered_connections;
     }
     ::close(ep_);
   }
@@ -244,8 +246,9 @@ class load_thread {
                     body.find(std::string("\x0a\x01\x00", 3)) < 8;
     if (!ok)
       fail(out, "HTTP " + head.substr(9, 3));
-    else if (c.sent >= start && t1 <= end)
+    else if (c.sent >= start && c.sent < end)  // also when answered late: a wait counts
       out.latencies_us.push_back(std::chrono::duration<double, std::micro>(t1 - c.sent).count());
+    if (ok) c.answered = true;
     c.off = 0;
     c.out.clear();
     c.waiting = false;
@@ -309,6 +312,7 @@ ocsp_load_result run_ocsp_load(const ocsp_load_options& o) {
     if (r.failures != 0 && out.failures == 0) out.first_failure = r.first_failure;
     out.failures += r.failures;
     out.reconnects += r.reconnects;
+    out.answered_connections += r.answered_connections;
   }
   return out;
 }

@@ -26,10 +26,13 @@ struct ocsp_load_options {
 };
 
 struct ocsp_load_result {
-  std::vector<double> latencies_us;  ///< one per successful answer in the measured window
-  std::uint64_t failures = 0;        ///< non-200, non-successful OCSP, or a broken connection
+  /// One per successful answer to a request sent in the measured window (answered in the
+  /// window or in the 10 s after it).
+  std::vector<double> latencies_us;
+  std::uint64_t failures = 0;  ///< non-200, non-successful OCSP, or a broken connection
   std::string first_failure;
-  std::uint64_t reconnects = 0;  ///< connections re-opened after the server closed one
+  std::uint64_t reconnects = 0;            ///< connections re-opened after the server closed one
+  std::uint64_t answered_connections = 0;  ///< connections that got at least one answer
   double elapsed_s = 0;
 };
 
