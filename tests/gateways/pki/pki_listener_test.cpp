@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <ctime>
 #include <map>
@@ -48,7 +49,8 @@ class fixed_reader final : public actors::revocation_reader {
     return select(position, limit);
   }
   actors::revocation_read<std::int64_t> last_crl_number(const std::string&) override { return 0; }
-  std::int64_t projected_position() override { return 2; }
+  std::int64_t projected_position() override { return position.load(); }
+  std::atomic<std::int64_t> position{2};  ///< raised by a test: the projector is ahead
 
  private:
   std::vector<actors::revocation_entry> select(std::int64_t after, size_t limit) {
@@ -175,7 +177,8 @@ struct listener_fixture {
   std::unique_ptr<crypto::revocation_signer> signer;
   std::shared_ptr<const crypto::ocsp_signer> responder;
   infra::system_clock clock;
-  actors::revocation_cache cache{std::make_shared<fixed_reader>(), clock};
+  std::shared_ptr<fixed_reader> reader = std::make_shared<fixed_reader>();
+  actors::revocation_cache cache{reader, clock};
   pki_handler handler{cache};
   std::unique_ptr<pki_listener> listener;
 
@@ -300,6 +303,24 @@ BOOST_FIXTURE_TEST_CASE(ocsp_post_and_get_forms_and_the_crl_are_answered, listen
   BOOST_TEST(last.status == 200);
   BOOST_TEST(last.headers.at("connection") == "close");
   BOOST_TEST(c.closed_within(milliseconds(5000)));
+}
+
+BOOST_FIXTURE_TEST_CASE(the_fast_path_serves_only_what_is_presigned_and_current, listener_fixture) {
+  auto id = responder->cert_id(crypto::ocsp_hash::sha1, "0A");
+  BOOST_TEST(cache.presigned_response("iss", id) != nullptr);
+  BOOST_TEST(cache.presigned_response_for_serial("iss", "0B") != nullptr);
+  BOOST_TEST(cache.presigned_response_for_serial("iss", "0C") == nullptr);     // not issued
+  BOOST_TEST(cache.presigned_response_for_serial("nobody", "0A") == nullptr);  // no issuer
+  auto sha256 = responder->cert_id(crypto::ocsp_hash::sha256, "0A");
+  BOOST_TEST(cache.presigned_response("iss", sha256) == nullptr);  // signed on demand only
+  // The projector ahead of the cache: the fast path declines (read-your-writes), the worker
+  // path syncs and still answers.
+  reader->position.store(3);
+  BOOST_TEST(cache.presigned_response_for_serial("iss", "0A") == nullptr);
+  raw_client c(port());
+  BOOST_REQUIRE(c.send(get("ocsp/iss/0A")));
+  BOOST_TEST((ocsp_info(c.read()).singles[0].status == crypto::ocsp_cert_status::good));
+  BOOST_TEST(cache.presigned_response_for_serial("iss", "0A") != nullptr);  // synced again
 }
 
 BOOST_FIXTURE_TEST_CASE(pipelined_requests_are_answered_in_order, listener_fixture) {
