@@ -29,6 +29,9 @@ using steady = std::chrono::steady_clock;
 constexpr int max_events = 256;
 constexpr int tick_ms = 100;          ///< epoll_wait timeout: how often deadlines are checked
 constexpr size_t read_chunk = 16384;  ///< bytes per recv()
+/// Answers waiting to be written beyond which a connection's pipelined requests wait: a client
+/// that sends without reading costs at most this much (and is closed by the write timeout).
+constexpr size_t max_pending_out = 256 * 1024;
 
 std::string_view reason(int status) {
   switch (status) {
@@ -233,7 +236,28 @@ struct pki_listener::impl {
 
   /// Takes the buffered requests in order, answering each before the next; then flushes.
   bool process(io_thread& t, size_t io_index, connection& c, steady::time_point now) {
-    while (!c.busy && !c.close_after_write) {
+    for (;;) {
+      take_requests(io_index, c, now);
+      // A client that shut down its side gets the answers to what it sent, then the close.
+      if (c.peer_closed && !c.busy && (c.in.empty() || c.request_started))
+        c.close_after_write = true;
+      if (c.close_after_write && c.out_off == c.out.size() && !c.busy) {
+        close_conn(t, c);
+        return false;
+      }
+      if (!flush(t, c, now)) return false;
+      // Written at once while requests were held back (too many answers unwritten): carry on
+      // with the pipeline now, as no event would come for it.
+      const bool held_back = !c.busy && !c.close_after_write && !c.in.empty() &&
+                             !c.request_started && c.out_off == c.out.size();
+      if (!held_back) return true;
+    }
+  }
+
+  /// Answers buffered requests until one is incomplete or goes to a worker, or answers pile
+  /// up (a step of process()).
+  void take_requests(size_t io_index, connection& c, steady::time_point now) {
+    while (!c.busy && !c.close_after_write && c.out.size() - c.out_off < max_pending_out) {
       if (c.in.empty()) {
         c.request_started = false;
         break;
@@ -277,13 +301,6 @@ struct pki_listener::impl {
       }
       jobs_cv.notify_one();
     }
-    // A client that shut down its side gets the answers to what it sent, then the close.
-    if (c.peer_closed && !c.busy && (c.in.empty() || c.request_started)) c.close_after_write = true;
-    if (c.close_after_write && c.out_off == c.out.size() && !c.busy) {
-      close_conn(t, c);
-      return false;
-    }
-    return flush(t, c, now);
   }
 
   void on_readable(io_thread& t, size_t io_index, connection& c, steady::time_point now) {
@@ -393,7 +410,13 @@ struct pki_listener::impl {
           close_conn(t, c);
           continue;
         }
-        if ((ev & EPOLLOUT) != 0 && !flush(t, c, now)) continue;
+        if ((ev & EPOLLOUT) != 0) {
+          if (!flush(t, c, now)) continue;
+          // Pipelined requests held back while the answers piled up.
+          if (!c.busy && !c.in.empty() && c.out.size() - c.out_off < max_pending_out &&
+              !process(t, index, c, now))
+            continue;
+        }
         if ((ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) != 0) {
           if (!c.busy && !c.close_after_write && !c.peer_closed) on_readable(t, index, c, now);
         }
