@@ -45,7 +45,8 @@ void revocation_cache::set_authority_resolver(authority_resolver resolver) {
 }
 
 result<done, std::string> revocation_cache::start() {
-  if (auto s = sync(); !s) return s.error();
+  if (!options_.load_in_background)
+    if (auto s = sync(); !s) return s.error();
   for (auto& [id, s] : issuers_) {
     // Continue after the last number recorded; publishing retries upwards if the read model
     // lags behind the log.
@@ -57,7 +58,8 @@ result<done, std::string> revocation_cache::start() {
   std::lock_guard<std::mutex> lock(wake_mu_);
   if (thread_.joinable()) return std::string("revocation cache: already started");
   stopping_ = false;
-  thread_ = std::thread([this] { run(); });
+  started_.store(true);
+  thread_ = std::thread([this] { run(); });  // its first refresh() loads, when in background
   return done{};
 }
 
@@ -80,8 +82,10 @@ revocation_cache::issuer_state* revocation_cache::find_issuer(const std::string&
     auto it = issuers_.find(issuer_id);
     if (it != issuers_.end()) return &it->second;
   }
-  // Before start() only the added issuers are known: loading follows the sync cursor.
-  if (!resolver_ || synced_position_.load() < 0) return nullptr;
+  // Before start() only the added issuers are known. Loading follows the sync cursor, so it
+  // waits for the first load (which runs in the background with load_in_background).
+  if (!resolver_ || !started_.load()) return nullptr;
+  if (synced_position_.load() < 0 && !sync()) return nullptr;
   auto authority = resolver_(issuer_id);
   if (!authority) return nullptr;
   auto number = reader_->last_crl_number(issuer_id);

@@ -82,6 +82,11 @@ struct revocation_cache_options {
   std::chrono::microseconds ocsp_validity{std::chrono::hours(12)};
   std::chrono::milliseconds tick{500};  ///< background loop period (also woken by changes)
   size_t max_presigned = 1'000'000;     ///< pre-signed responses kept, over all issuers
+  /// start() returns before the read model is loaded; the thread loads it, and requests that
+  /// arrive meanwhile wait for the load (they sync first). The server sets it so that its
+  /// time to ready does not grow with the number of certificates (docs/benchmarks.md, "Cold
+  /// start"); false: start() loads first and reports a read failure.
+  bool load_in_background = false;
 };
 
 /// A signed CRL as served.
@@ -221,6 +226,7 @@ class revocation_cache {
   std::mutex sync_mu_;                             // one sync at a time
   std::int64_t cursor_ = 0;                        // guarded by sync_mu_
   std::atomic<std::int64_t> synced_position_{-1};  // -1: not loaded yet
+  std::atomic<bool> started_{false};               // start() ran: the resolver may load
   std::mutex crl_mu_;                              // one CRL generation at a time
   std::mutex refresh_mu_;                          // one refresh() at a time
   std::int64_t last_scan_us_ = 0;                  // guarded by refresh_mu_

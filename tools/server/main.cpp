@@ -468,6 +468,7 @@ int main() {
   actors::revocation_cache_options revocation_opts;
   revocation_opts.crl_validity = std::chrono::hours(cfg->crl_validity_hours);
   revocation_opts.ocsp_validity = std::chrono::hours(cfg->ocsp_validity_hours);
+  revocation_opts.load_in_background = true;  // ready without waiting for N certificates
   actors::revocation_cache revocation(
       std::make_shared<server::revocation_reader_adapter>(
           *db, [&projector] { return projector.projected_position(); }),
