@@ -284,7 +284,7 @@ int run_coldstart(const std::vector<std::string>& args) {
   const auto window = parsed->integer("window", 4096);
   const auto port = parsed->integer("port", 41610);
   const auto settle = parsed->integer("settle", 20);
-  const auto starts = parsed->integer("starts", 2);
+  const auto starts = parsed->integer("starts", 2, 0);
   if (!count || !window || !port || !settle || !starts || *count < 1) return cli::exit_usage;
   namespace fs = std::filesystem;
   const std::string dir = *parsed->get("dir"), data = dir + "/data";
