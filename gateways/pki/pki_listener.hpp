@@ -77,8 +77,4 @@ class pki_listener {
   std::unique_ptr<impl> impl_;
 };
 
-/// Writes `r` as an HTTP/1.1 response (status line, Content-Type, Content-Length, headers,
-/// "Connection: close" when `close`); no body for HEAD or 304.
-std::string serialize_response(const http::response& r, bool head, bool close);
-
 }  // namespace certctl::gateways::pki
