@@ -45,7 +45,8 @@ void revocation_cache::set_authority_resolver(authority_resolver resolver) {
 }
 
 result<done, std::string> revocation_cache::start() {
-  if (auto s = sync(); !s) return s.error();
+  if (!options_.load_in_background)
+    if (auto s = sync(); !s) return s.error();
   for (auto& [id, s] : issuers_) {
     // Continue after the last number recorded; publishing retries upwards if the read model
     // lags behind the log.
@@ -57,7 +58,8 @@ result<done, std::string> revocation_cache::start() {
   std::lock_guard<std::mutex> lock(wake_mu_);
   if (thread_.joinable()) return std::string("revocation cache: already started");
   stopping_ = false;
-  thread_ = std::thread([this] { run(); });
+  started_.store(true);
+  thread_ = std::thread([this] { run(); });  // its first refresh() loads, when in background
   return done{};
 }
 
@@ -80,8 +82,10 @@ revocation_cache::issuer_state* revocation_cache::find_issuer(const std::string&
     auto it = issuers_.find(issuer_id);
     if (it != issuers_.end()) return &it->second;
   }
-  // Before start() only the added issuers are known: loading follows the sync cursor.
-  if (!resolver_ || synced_position_.load() < 0) return nullptr;
+  // Before start() only the added issuers are known. Loading follows the sync cursor, so it
+  // waits for the first load (which runs in the background with load_in_background).
+  if (!resolver_ || !started_.load()) return nullptr;
+  if (synced_position_.load() < 0 && !sync()) return nullptr;
   auto authority = resolver_(issuer_id);
   if (!authority) return nullptr;
   auto number = reader_->last_crl_number(issuer_id);
@@ -245,6 +249,37 @@ std::string revocation_cache::ocsp_response(const std::string& issuer_id,
     }
   }
   return *body;
+}
+
+std::shared_ptr<const std::string> revocation_cache::presigned_response(
+    const std::string& issuer_id, const crypto::ocsp_cert_id& id) const {
+  if (reader_->projected_position() > synced_position_.load()) return nullptr;
+  const std::int64_t now = clock_.now();
+  std::shared_lock<std::shared_mutex> r(mu_);
+  auto it = issuers_.find(issuer_id);
+  if (it == issuers_.end()) return nullptr;
+  const issuer_state& s = it->second;
+  const auto& m = s.presigned[index_of(id.hash)];
+  auto p = m.find(id.serial_hex);
+  // As in ocsp_response(): the stored response is for our issuer; the request must be too.
+  if (p == m.end() || now >= p->second.next_update_us || !s.signer || !s.signer->issuer_matches(id))
+    return nullptr;
+  return p->second.der;
+}
+
+std::shared_ptr<const std::string> revocation_cache::presigned_response_for_serial(
+    const std::string& issuer_id, const std::string& serial) const {
+  if (reader_->projected_position() > synced_position_.load()) return nullptr;
+  const std::int64_t now = clock_.now();
+  std::shared_lock<std::shared_mutex> r(mu_);
+  auto it = issuers_.find(issuer_id);
+  if (it == issuers_.end()) return nullptr;
+  const issuer_state& s = it->second;
+  const auto& m = s.presigned[index_of(crypto::ocsp_hash::sha1)];
+  auto p = m.find(serial);
+  // The CertID is built from our own responder's issuer, so only freshness is left to check.
+  if (p == m.end() || now >= p->second.next_update_us || !s.signer) return nullptr;
+  return p->second.der;
 }
 
 std::string revocation_cache::ocsp_response_for_serial(const std::string& issuer_id,

@@ -82,6 +82,11 @@ struct revocation_cache_options {
   std::chrono::microseconds ocsp_validity{std::chrono::hours(12)};
   std::chrono::milliseconds tick{500};  ///< background loop period (also woken by changes)
   size_t max_presigned = 1'000'000;     ///< pre-signed responses kept, over all issuers
+  /// start() returns before the read model is loaded; the thread loads it, and requests that
+  /// arrive meanwhile wait for the load (they sync first). The server sets it so that its
+  /// time to ready does not grow with the number of certificates (docs/benchmarks.md, "Cold
+  /// start"); false: start() loads first and reports a read failure.
+  bool load_in_background = false;
 };
 
 /// A signed CRL as served.
@@ -139,6 +144,16 @@ class revocation_cache {
   /// The response for one serial (certificate_info::serial_hex form) of `issuer_id`, with the
   /// SHA-1 CertID a client would build: the GET /.well-known/pki/ocsp/{issuer}/{serial} form.
   std::string ocsp_response_for_serial(const std::string& issuer_id, const std::string& serial);
+
+  /// The pre-signed response for a one-CertID request without a nonce when it is ready now,
+  /// or null (then ask ocsp_response()). Never syncs, signs or loads an issuer, so an event
+  /// loop may call it (gateways/pki/pki_listener); null too while the read model is ahead of
+  /// the cache, so read-your-writes holds on this path as well.
+  std::shared_ptr<const std::string> presigned_response(const std::string& issuer_id,
+                                                        const crypto::ocsp_cert_id& id) const;
+  /// The same for the GET form by serial (certificate_info::serial_hex form, SHA-1 CertID).
+  std::shared_ptr<const std::string> presigned_response_for_serial(const std::string& issuer_id,
+                                                                   const std::string& serial) const;
 
   /// The CRL of `issuer_id`, generated (and recorded) first when none is current; null with
   /// `error` set when that fails.
@@ -211,6 +226,7 @@ class revocation_cache {
   std::mutex sync_mu_;                             // one sync at a time
   std::int64_t cursor_ = 0;                        // guarded by sync_mu_
   std::atomic<std::int64_t> synced_position_{-1};  // -1: not loaded yet
+  std::atomic<bool> started_{false};               // start() ran: the resolver may load
   std::mutex crl_mu_;                              // one CRL generation at a time
   std::mutex refresh_mu_;                          // one refresh() at a time
   std::int64_t last_scan_us_ = 0;                  // guarded by refresh_mu_

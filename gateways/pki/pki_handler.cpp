@@ -95,6 +95,34 @@ std::optional<std::string> base64_decode(const std::string& in) {
   return out;
 }
 
+/// /.well-known/pki/{kind}/{issuer_id}[/{tail}] split into its parts.
+struct route {
+  std::string kind;
+  std::string issuer_id;
+  std::string tail;
+};
+
+route split_route(const std::string& path) {
+  const std::string rest_of = path.substr(std::string(path_prefix).size());
+  const auto slash = rest_of.find('/');
+  route r;
+  r.kind = rest_of.substr(0, slash);
+  const std::string after = slash == std::string::npos ? std::string() : rest_of.substr(slash + 1);
+  const auto slash2 = after.find('/');
+  r.issuer_id = after.substr(0, slash2);
+  r.tail = slash2 == std::string::npos ? std::string() : after.substr(slash2 + 1);
+  return r;
+}
+
+bool is_ocsp_request_type(const http::raw_request& req) {
+  std::string type = header(req, "Content-Type");
+  type = type.substr(0, type.find(';'));
+  std::transform(type.begin(), type.end(), type.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  while (!type.empty() && type.back() == ' ') type.pop_back();
+  return type == "application/ocsp-request";
+}
+
 }  // namespace
 
 pki_handler::pki_handler(actors::revocation_cache& cache, pki_options options)
@@ -111,14 +139,7 @@ http::response pki_handler::transport_error(const http::raw_request& req, int st
 http::response pki_handler::handle(const http::raw_request& req) const {
   try {
     if (!handles(req.path)) return finish(req, http::error_response(404, "not found"));
-    const std::string rest_of = req.path.substr(std::string(path_prefix).size());
-    const auto slash = rest_of.find('/');
-    const std::string kind = rest_of.substr(0, slash);
-    const std::string after =
-        slash == std::string::npos ? std::string() : rest_of.substr(slash + 1);
-    const auto slash2 = after.find('/');
-    const std::string issuer_id = after.substr(0, slash2);
-    const std::string tail = slash2 == std::string::npos ? std::string() : after.substr(slash2 + 1);
+    const auto [kind, issuer_id, tail] = split_route(req.path);
     if ((kind != "crl" && kind != "ocsp") || issuer_id.empty() || (kind == "crl" && !tail.empty()))
       return finish(req, http::error_response(404, "not found"));
     if (!cache_.has_issuer(issuer_id))
@@ -158,12 +179,7 @@ http::response pki_handler::ocsp(const http::raw_request& req, const std::string
   using crypto::ocsp_response_status;
   if (req.method == "POST") {
     if (!tail.empty()) return http::error_response(404, "not found");
-    std::string type = header(req, "Content-Type");
-    type = type.substr(0, type.find(';'));
-    std::transform(type.begin(), type.end(), type.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    while (!type.empty() && type.back() == ' ') type.pop_back();
-    if (type != "application/ocsp-request")
+    if (!is_ocsp_request_type(req))
       return http::error_response(415, "Content-Type must be application/ocsp-request");
     if (req.body.size() > options_.max_ocsp_body)
       return http::error_response(413, "OCSP request of " + std::to_string(req.body.size()) +
@@ -198,6 +214,56 @@ http::response pki_handler::ocsp(const http::raw_request& req, const std::string
   r.with_header("Cache-Control", "public, max-age=" + std::to_string(options_.ocsp_get_max_age_s) +
                                      ", no-transform");
   return r;
+}
+
+std::optional<http::response> pki_handler::answer_from_cache(const http::raw_request& req) const {
+  try {
+    if (!handles(req.path)) return std::nullopt;
+    const auto [kind, issuer_id, tail] = split_route(req.path);
+    if (kind != "ocsp" || issuer_id.empty()) return std::nullopt;
+    std::shared_ptr<const std::string> der;
+    const bool get = req.method == "GET" || req.method == "HEAD";
+    if (req.method == "POST" && tail.empty()) {
+      if (!is_ocsp_request_type(req) || req.body.size() > options_.max_ocsp_body)
+        return std::nullopt;
+      auto parsed = crypto::parse_ocsp_request(
+          reinterpret_cast<const std::uint8_t*>(req.body.data()), req.body.size());
+      if (!parsed || parsed->ids.size() != 1 || !parsed->nonce.empty()) return std::nullopt;
+      der = cache_.presigned_response(issuer_id, parsed->ids.front());
+    } else if (get && !tail.empty()) {
+      const std::string serial = normalize_serial(tail);
+      if (!serial.empty()) {
+        der = cache_.presigned_response_for_serial(issuer_id, serial);
+      } else {
+        if (tail.size() > (options_.max_ocsp_body * 4) / 3 + 4) return std::nullopt;
+        auto decoded = base64_decode(tail);
+        if (!decoded) return std::nullopt;
+        auto parsed = crypto::parse_ocsp_request(
+            reinterpret_cast<const std::uint8_t*>(decoded->data()), decoded->size());
+        if (!parsed || parsed->ids.size() != 1 || !parsed->nonce.empty()) return std::nullopt;
+        der = cache_.presigned_response(issuer_id, parsed->ids.front());
+      }
+    }
+    if (!der) return std::nullopt;
+    auto r = ocsp_body(*der);
+    if (get)  // as ocsp() does for the GET forms (RFC 5019 §6)
+      r.with_header(
+          "Cache-Control",
+          "public, max-age=" + std::to_string(options_.ocsp_get_max_age_s) + ", no-transform");
+    return finish(req, std::move(r));
+  } catch (...) {
+    return std::nullopt;  // handle() answers, with its own error handling
+  }
+}
+
+listener_handler pki_listener_handler(const pki_handler& h) {
+  listener_handler out;
+  out.fast = [&h](const http::raw_request& req) { return h.answer_from_cache(req); };
+  out.handle = [&h](const http::raw_request& req) { return h.handle(req); };
+  out.transport_error = [&h](const http::raw_request& req, int status) {
+    return h.transport_error(req, status);
+  };
+  return out;
 }
 
 http::dispatcher pki_only(const pki_handler& h) {

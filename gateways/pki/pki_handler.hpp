@@ -18,10 +18,12 @@
 /// position waits and the access log.
 
 #include <cstddef>
+#include <optional>
 #include <string>
 
 #include "gateways/http/http_server.hpp"
 #include "gateways/http/http_types.hpp"
+#include "gateways/pki/pki_listener.hpp"
 #include "infra/crypto/ocsp.hpp"
 
 namespace certctl::actors {
@@ -51,6 +53,11 @@ class pki_handler {
   /// Answers one request under /.well-known/pki/ (404 for other paths). Never throws.
   http::response handle(const http::raw_request& req) const;
 
+  /// The answer when it is a pre-signed OCSP response ready in memory (one CertID, no nonce,
+  /// POST or GET form), else nullopt: never blocks, for pki_listener's I/O threads. What it
+  /// declines, handle() answers (signing, syncing, loading an issuer, every error).
+  std::optional<http::response> answer_from_cache(const http::raw_request& req) const;
+
   /// The same error shape for problems the transport found (413 before the body was read).
   http::response transport_error(const http::raw_request& req, int status) const;
 
@@ -65,6 +72,10 @@ class pki_handler {
 
 /// For the plain-HTTP PKI listener: /.well-known/pki/* and nothing else.
 http::dispatcher pki_only(const pki_handler& h);
+
+/// For the event-driven PKI listener: the cache's ready answers on the I/O threads, the rest
+/// on its workers. `h` must outlive the listener.
+listener_handler pki_listener_handler(const pki_handler& h);
 
 /// For the HTTPS listener: /.well-known/pki/* to `h`, everything else to `inner`.
 http::dispatcher with_pki(const pki_handler& h, http::dispatcher inner);

@@ -99,6 +99,7 @@ void export_seeds(target_fn fn, const std::vector<std::string>& seeds) {
       {dns_message, "dns_message"},
       {cluster_command, "cluster_command"},
       {http_headers, "http_headers"},
+      {pki_http1_request, "pki_http1_request"},
       {tls_alpn01_certificate, "tls_alpn01_certificate"},
       {est_csr_body, "est_csr_body"}};
   const auto name = names.find(fn);
@@ -303,6 +304,19 @@ BOOST_AUTO_TEST_CASE(request_headers_survive_mutated_input) {
                                           std::string(129, 'a'),
                                           "id\r\nX-Injected: 1"};
   drive(http_headers, seeds, 3000);
+}
+
+BOOST_AUTO_TEST_CASE(pki_http1_requests_survive_mutated_input) {
+  const std::vector<std::string> seeds = {
+      "GET /.well-known/pki/ocsp/iss-local/0A1B HTTP/1.1\r\nHost: h\r\n\r\n",
+      "POST /.well-known/pki/ocsp/iss HTTP/1.1\r\nContent-Type: application/ocsp-request\r\n"
+      "Content-Length: 4\r\n\r\n0\x02\x01\x00GET /.well-known/pki/crl/iss HTTP/1.0\r\n"
+      "Connection: keep-alive\r\n\r\n",
+      "GET /a%2Fb?x=1&y=%20 HTTP/1.1\nIf-None-Match: \"e\"\n\n",
+      "POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx",
+      "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+      "\r\nGET / HTTP/1.1\r\nA: b\r\n c\r\n\r\n"};
+  drive(pki_http1_request, seeds, 3000);
 }
 
 BOOST_AUTO_TEST_CASE(tls_alpn01_certificate_check_survives_mutated_input) {

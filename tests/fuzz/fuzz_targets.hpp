@@ -36,6 +36,9 @@ int cluster_command(const std::uint8_t* data, std::size_t size);
 /// Header values the HTTP framework interprets itself: Authorization (bearer token),
 /// X-Request-Id and X-Certctl-Wait-For-Position.
 int http_headers(const std::uint8_t* data, std::size_t size);
+/// Requests on the plain-HTTP PKI port, pipelined, through the listener's own HTTP/1.1
+/// parser (fuzz_http1.cpp).
+int pki_http1_request(const std::uint8_t* data, std::size_t size);
 /// The DER certificate a tls-alpn-01 challenge answers with (RFC 8737 checks).
 int tls_alpn01_certificate(const std::uint8_t* data, std::size_t size);
 /// EST enrollment bodies (base64, PEM, DER, CRLF-broken) down to the CSR (fuzz_est.cpp).

@@ -2,6 +2,7 @@
 #include "tools/audit/cli.hpp"
 #include "tools/bench/acme_bench.hpp"
 #include "tools/bench/append_bench.hpp"
+#include "tools/bench/coldstart_bench.hpp"
 #include "tools/bench/issue_bench.hpp"
 #include "tools/bench/ocsp_bench.hpp"
 #include "tools/bench/stream_bench.hpp"
@@ -17,6 +18,8 @@ int main(int argc, char** argv) {
       {"ocsp", "OCSP responder throughput (POSTed requests for known serials)", bench::run_ocsp},
       {"acme", "complete ACME order flows of a running ACME server (ours or pebble)",
        bench::run_acme},
+      {"coldstart", "time to ready and memory of a server over N certificates",
+       bench::run_coldstart},
   };
   return cli::dispatch("certctl-bench", "Benchmarks of certctl.", argc, argv, commands);
 }

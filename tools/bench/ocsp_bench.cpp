@@ -13,6 +13,7 @@
 #include "infra/crypto/ocsp.hpp"
 #include "tools/audit/cli.hpp"
 #include "tools/bench/latency.hpp"
+#include "tools/bench/ocsp_load.hpp"
 
 namespace certctl::bench {
 namespace {
@@ -35,25 +36,22 @@ std::optional<std::pair<std::string, std::string>> split_url(const std::string& 
   return std::make_pair(url.substr(0, path), url.substr(path));
 }
 
-struct worker_result {
-  std::vector<double> latencies_us;
-  std::uint64_t failures = 0;
-  std::string first_failure;
-};
-
 }  // namespace
 
 int run_ocsp(const std::vector<std::string>& args) {
   cli::arg_parser parser(
       "certctl-bench ocsp --url URL --issuer-cert FILE --serials FILE --concurrency C "
       "--seconds S",
-      "C threads, one keep-alive connection each, POST DER OCSP requests (one CertID, SHA-1,\n"
-      "no nonce unless --nonce) for the serials in FILE (hex, one per line) to URL for S\n"
-      "seconds. Prints latency percentiles; the last line is ocsp_per_s=<number>.");
+      "C keep-alive connections (driven by T epoll threads) POST DER OCSP requests (one\n"
+      "CertID, SHA-1, no nonce unless --nonce), one at a time each, for the serials in FILE\n"
+      "(hex, one per line) to URL for S seconds. Raises the open-file limit for C. Prints\n"
+      "latency percentiles; the last line is ocsp_per_s=<number>.");
   parser.option("url", "URL", "http://127.0.0.1:PORT/.well-known/pki/ocsp/ISSUER", true)
       .option("issuer-cert", "FILE", "PEM certificate of the issuing CA", true)
       .option("serials", "FILE", "serial numbers in hex, one per line", true)
-      .option("concurrency", "C", "client threads (default 8)")
+      .option("concurrency", "C", "keep-alive connections (default 8)")
+      .option("threads", "T", "client threads driving them with epoll (default 1)")
+      .option("rate", "R", "open loop: R requests/s over all connections (default: closed loop)")
       .option("seconds", "S", "measured duration (default 10)")
       .flag("nonce", "send a fresh nonce with every request (the server signs each answer)");
   int code = 0;
@@ -61,7 +59,9 @@ int run_ocsp(const std::vector<std::string>& args) {
   if (!parsed) return code;
   const auto concurrency = parsed->integer("concurrency", 8);
   const auto seconds = parsed->integer("seconds", 10);
-  if (!concurrency || !seconds) return cli::exit_usage;
+  const auto threads = parsed->integer("threads", 1);
+  if (!concurrency || !seconds || !threads || *concurrency < 1 || *threads < 1)
+    return cli::exit_usage;
   const auto url = split_url(*parsed->get("url"));
   if (!url) {
     std::cerr << "error: --url must look like http://host:port/path\n";
@@ -103,63 +103,48 @@ int run_ocsp(const std::vector<std::string>& args) {
     }
   }
 
-  std::vector<worker_result> results(static_cast<size_t>(*concurrency));
-  std::atomic<bool> go{false};
-  std::vector<std::thread> threads;
-  const auto duration = std::chrono::seconds(*seconds);
-  steady::time_point start;
-  for (size_t t = 0; t < results.size(); ++t) {
-    threads.emplace_back([&, t] {
-      worker_result& out = results[t];
-      out.latencies_us.reserve(1 << 20);
-      httplib::Client c(url->first);
-      c.set_keep_alive(true);
-      c.set_tcp_nodelay(true);
-      c.set_connection_timeout(10);
-      c.set_read_timeout(30);
-      while (!go.load()) std::this_thread::yield();
-      const auto end = start + duration;
-      for (size_t i = t; steady::now() < end; i += results.size()) {
-        std::string body = requests[i % requests.size()];
-        if (nonce) {
-          auto der = crypto::build_ocsp_request(issuer, {serials[i % serials.size()]},
-                                                crypto::ocsp_hash::sha1, true);
-          if (der) body.assign(der->begin(), der->end());
-        }
-        const auto t0 = steady::now();
-        auto r = c.Post(url->second.c_str(), body, "application/ocsp-request");
-        const auto t1 = steady::now();
-        // Byte 4 or 5 of an OCSPResponse is its status; 0x0a 0x01 0x00 = successful.
-        const bool ok = r && r->status == 200 && r->body.size() > 8 &&
-                        r->body.find(std::string("\x0a\x01\x00", 3)) < 8;
-        if (!ok) {
-          if (out.failures++ == 0)
-            out.first_failure =
-                r ? "HTTP " + std::to_string(r->status) : httplib::to_string(r.error());
-          continue;
-        }
-        out.latencies_us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
+  // host:port of the URL (http://127.0.0.1:PORT): the load generator speaks HTTP itself.
+  const std::string authority = url->first.substr(url->first.find("://") + 3);
+  const auto colon = authority.rfind(':');
+  ocsp_load_options load;
+  load.host = authority.substr(0, colon);
+  load.port = colon == std::string::npos ? 80 : std::atoi(authority.c_str() + colon + 1);
+  load.path = url->second;
+  load.connections = static_cast<size_t>(*concurrency);
+  load.threads = static_cast<size_t>(*threads);
+  load.duration = std::chrono::seconds(*seconds);
+  const auto rate = parsed->integer("rate", 0);
+  if (!rate || *rate < 0) return cli::exit_usage;
+  load.rate = static_cast<double>(*rate);
+  if (nonce) {
+    // Each answer is signed on demand; the nonces need not be unique for that, so a pool of
+    // requests built up front keeps the client's signing-free cost out of the measurement.
+    for (size_t i = 0; i < 1000; ++i) {
+      auto der = crypto::build_ocsp_request(issuer, {serials[i % serials.size()]},
+                                            crypto::ocsp_hash::sha1, true);
+      if (!der) {
+        std::cerr << "error: " << der.error().message << "\n";
+        return cli::exit_usage;
       }
-    });
+      load.bodies.emplace_back(der->begin(), der->end());
+    }
+  } else {
+    load.bodies = requests;
   }
-  start = steady::now();
-  go.store(true);
-  for (auto& th : threads) th.join();
-  const double elapsed = std::chrono::duration<double>(steady::now() - start).count();
-
-  std::vector<double> all;
-  std::uint64_t failures = 0;
-  for (auto& r : results) {
-    all.insert(all.end(), r.latencies_us.begin(), r.latencies_us.end());
-    failures += r.failures;
-    if (r.failures) std::cerr << "first failure: " << r.first_failure << "\n";
-  }
+  auto result = run_ocsp_load(load);
+  const double elapsed = result.elapsed_s;
+  std::vector<double>& all = result.latencies_us;
+  const std::uint64_t failures = result.failures;
+  if (failures) std::cerr << "first failure: " << result.first_failure << "\n";
   const size_t ok = all.size();
   const auto summary = summarize(all);
   std::cout << "url=" << *parsed->get("url") << " concurrency=" << *concurrency
             << " seconds=" << *seconds << " serials=" << serials.size()
-            << " nonce=" << (nonce ? "yes" : "no") << "\n";
-  std::cout << "responses=" << ok << " failures=" << failures << "\n";
+            << " nonce=" << (nonce ? "yes" : "no") << " client_threads=" << *threads
+            << " rate=" << (*rate > 0 ? std::to_string(*rate) : std::string("closed-loop")) << "\n";
+  std::cout << "responses=" << ok << " failures=" << failures << " reconnects=" << result.reconnects
+            << " answered_connections=" << result.answered_connections << "/" << *concurrency
+            << "\n";
   std::cout << "latency " << to_string(summary) << "\n";
   char line[64];
   std::snprintf(line, sizeof line, "ocsp_per_s=%.1f", static_cast<double>(ok) / elapsed);

@@ -514,6 +514,7 @@ int main() {
   actors::revocation_cache_options revocation_opts;
   revocation_opts.crl_validity = std::chrono::hours(cfg->crl_validity_hours);
   revocation_opts.ocsp_validity = std::chrono::hours(cfg->ocsp_validity_hours);
+  revocation_opts.load_in_background = true;  // ready without waiting for N certificates
   actors::revocation_cache revocation(
       std::make_shared<server::revocation_reader_adapter>(
           *db, [&projector] { return projector.projected_position(); }),
@@ -684,15 +685,15 @@ int main() {
       scfg,
       gateways::pki::with_pki(pki, http::with_static_files(dashboard, http::dispatch_to(router))));
   if (auto started = https.start(); !started) return fail(started.error().message);
-  std::unique_ptr<http::http_server> pki_http;  // /.well-known/pki/* only, plain HTTP
+  // /.well-known/pki/* only, plain HTTP, event-driven: thousands of keep-alive relying
+  // parties without a thread each (gateways/pki/pki_listener.hpp).
+  std::unique_ptr<gateways::pki::pki_listener> pki_http;
   if (cfg->pki_http_port > 0) {
-    http::server_config pcfg;
+    gateways::pki::listener_config pcfg;
     pcfg.host = cfg->host;
     pcfg.port = cfg->pki_http_port;
-    pcfg.tls = false;
-    pcfg.max_body_bytes = 64 * 1024;     // OCSP requests are tiny; larger bodies get 413
-    pcfg.keep_alive_max_count = 100000;  // stapling proxies keep their connections
-    pki_http = std::make_unique<http::http_server>(pcfg, gateways::pki::pki_only(pki));
+    pki_http = std::make_unique<gateways::pki::pki_listener>(
+        pcfg, gateways::pki::pki_listener_handler(pki));
     if (auto started = pki_http->start(); !started)
       return fail("PKI port: " + started.error().message);
     std::cout << "PKI (CRL, OCSP) on http://" << cfg->host << ":" << pki_http->port() << "\n";

@@ -176,4 +176,24 @@ BOOST_FIXTURE_TEST_CASE(a_crl_that_cannot_be_recorded_is_not_served, cache_fixtu
   BOOST_TEST(cache.crl_cache_rows().at(0).dirty);
 }
 
+BOOST_AUTO_TEST_CASE(loaded_in_the_background_requests_wait_for_the_load_not_answer_without_it) {
+  // The server's setting: start() returns at once, the first request syncs (or waits for the
+  // thread's load), so a revoked certificate is never missed because the load was not done.
+  infra::manual_clock clock{t0};
+  auto reader = std::make_shared<fake_reader>();
+  reader->add(entry("0A", t0 + 90 * day, std::nullopt, 3));
+  reader->add(entry("0B", t0 + 90 * day, t0 - day, 4, 1));
+  fake_authority ca;
+  actors::revocation_cache_options o;
+  o.load_in_background = true;
+  actors::revocation_cache cache{reader, clock, o};
+  cache.add_authority(ca.authority());
+  BOOST_REQUIRE(cache.start().ok());
+  std::string error;
+  auto crl = cache.crl("iss", &error);
+  BOOST_REQUIRE_MESSAGE(crl != nullptr, error);
+  BOOST_TEST(crl->der == "1:0B,");
+  cache.stop();
+}
+
 BOOST_AUTO_TEST_SUITE_END()
