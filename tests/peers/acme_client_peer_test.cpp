@@ -128,6 +128,9 @@ server_options with_outbound() {
   server_options o;
   // pebble and its DNS live on loopback, which the outbound guard refuses by default.
   o.extra_env["CERTCTL_OUTBOUND_ALLOW_CIDRS"] = "127.0.0.1/32";
+  // pebble's orders are pending for moments: poll every second, not on the production ladder
+  // (5 s, 15 s, 45 s, ...), whose waits this test does not exercise.
+  o.extra_env["CERTCTL_ORDER_POLL_SCHEDULE"] = "1";
   return o;
 }
 

@@ -47,7 +47,8 @@ export function auditPage(main) {
             { key: 'position', label: '#' },
             { key: 'timestamp', label: 'When', render: (e) => fmtTime(e.timestamp) },
             { key: 'action', label: 'Event', cls: 'mono' },
-            { key: 'resource_id', label: 'Resource', render: (e) => (e.resource_type === 'certificate' ? h('a', { href: `#/certificates/${encodeURIComponent(e.resource_id)}` }, e.resource_id) : `${e.resource_type} ${e.resource_id}`) },
+            // Ids can be long (a job's carries its certificate's id): they wrap, not widen the table.
+            { key: 'resource_id', label: 'Resource', cls: 'wrap', render: (e) => (e.resource_type === 'certificate' ? h('a', { href: `#/certificates/${encodeURIComponent(e.resource_id)}` }, e.resource_id) : `${e.resource_type} ${e.resource_id}`) },
             { key: 'actor', label: 'By', cls: 'hide-narrow' },
             { key: 'asof', label: '', render: (e) => h('button', { class: 'small', title: 'Show the inventory right after this event', onclick: () => showAsOf(e.timestamp) }, 'as of') },
           ],

@@ -21,7 +21,7 @@ export function jobsPage(main, { session }) {
         body,
         table(
           [
-            { key: 'id', label: 'Job', cls: 'mono' },
+            { key: 'id', label: 'Job', cls: 'mono wrap' },
             { key: 'type', label: 'Type' },
             { key: 'certificate_id', label: 'Certificate', render: (j) => h('a', { href: `#/certificates/${encodeURIComponent(j.certificate_id)}` }, j.certificate_id), cls: 'hide-narrow' },
             { key: 'status', label: 'Status', render: (j) => pill(j.status) },

@@ -33,7 +33,7 @@ export function livePage(main) {
           { key: 'position', label: '#' },
           { key: 'occurred_at', label: 'When', render: (e) => fmtTime(e.occurred_at) },
           { key: 'type', label: 'Type', cls: 'mono' },
-          { key: 'stream_id', label: 'Stream', cls: 'mono' },
+          { key: 'stream_id', label: 'Stream', cls: 'mono wrap' },
           { key: 'principal', label: 'By', cls: 'hide-narrow' },
         ],
         rows.slice(0, 200),
