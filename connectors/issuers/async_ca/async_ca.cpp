@@ -52,4 +52,18 @@ bool safe_id(const std::string& text) {
   return text != "." && text != "..";
 }
 
+certctl::result<common_settings, std::string> read_common_settings(
+    const events::json_object& config, const std::vector<net::cidr>& outbound_allow) {
+  common_settings out;
+  out.poll_max_wait_seconds = config.int64("poll_max_wait_seconds", 600);
+  if (out.poll_max_wait_seconds < 10 || out.poll_max_wait_seconds > 2592000)
+    return std::string("poll_max_wait_seconds must be 10..2592000");
+  const std::int64_t timeout = config.int64("timeout_seconds", 30);
+  if (timeout < 1 || timeout > 300) return std::string("timeout_seconds must be 1..300");
+  out.http.allow = outbound_allow;
+  out.http.ca_bundle_path = config.str("ca_bundle_path");
+  out.http.timeout = std::chrono::seconds(timeout);
+  return out;
+}
+
 }  // namespace certctl::connectors::async_ca

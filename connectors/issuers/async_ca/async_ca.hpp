@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "connectors/issuers/external_ca.hpp"
 #include "connectors/issuers/issuer.hpp"
@@ -28,5 +29,17 @@ std::int64_t now_us();
 /// `text` with every character outside [A-Za-z0-9._-] refused: ids the CA gave that go into a
 /// URL path.
 bool safe_id(const std::string& text);
+
+/// What every asynchronous CA's config holds alike: how long an order may stay pending and how
+/// its API is called.
+struct common_settings {
+  std::int64_t poll_max_wait_seconds = 600;  ///< 10..2592000
+  external_ca::http_options http;            ///< timeout_seconds (1..300), ca_bundle_path
+};
+
+/// Reads poll_max_wait_seconds, timeout_seconds and ca_bundle_path (with their defaults) and
+/// the outbound allow-list; the error names the field and its range.
+certctl::result<common_settings, std::string> read_common_settings(
+    const events::json_object& config, const std::vector<net::cidr>& outbound_allow);
 
 }  // namespace certctl::connectors::async_ca

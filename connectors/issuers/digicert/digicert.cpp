@@ -328,17 +328,11 @@ certctl::result<std::shared_ptr<issuer>, issuer_error> make_digicert_issuer(
   s.dcv_method = c.str("dcv_method");
   if (!s.dcv_method.empty() && !async_ca::safe_id(s.dcv_method))
     return bad("dcv_method is malformed");
-  s.poll_max_wait_seconds = c.int64("poll_max_wait_seconds", 600);
-  if (s.poll_max_wait_seconds < 10 || s.poll_max_wait_seconds > 2592000)
-    return bad("poll_max_wait_seconds must be 10..2592000");
-  const std::int64_t timeout = c.int64("timeout_seconds", 30);
-  if (timeout < 1 || timeout > 300) return bad("timeout_seconds must be 1..300");
-  ext::http_options o;
-  o.allow = context.outbound_allow;
-  o.ca_bundle_path = c.str("ca_bundle_path");
-  o.timeout = std::chrono::seconds(timeout);
+  auto common = async_ca::read_common_settings(c, context.outbound_allow);
+  if (!common) return bad(common.error());
+  s.poll_max_wait_seconds = common->poll_max_wait_seconds;
   return std::shared_ptr<issuer>(std::make_shared<digicert_issuer>(
-      cs.id, ext::https_client(*url, o, who + " (DigiCert)"), std::move(s)));
+      cs.id, ext::https_client(*url, common->http, who + " (DigiCert)"), std::move(s)));
 }
 
 }  // namespace certctl::connectors::digicert
