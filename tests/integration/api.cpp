@@ -69,7 +69,12 @@ api::api(const server_process& server, const std::string& api_key)
 api_response api::get(const std::string& path, std::int64_t wait_position) {
   httplib::Headers h;
   if (wait_position > 0) h.emplace("X-Certctl-Wait-For-Position", std::to_string(wait_position));
-  return finish("GET", path, client_->Get(path.c_str(), h));
+  auto r = client_->Get(path.c_str(), h);
+  // A keep-alive connection the server closed just as the request went out fails with Read
+  // before the server saw it. A GET changes nothing, so it is sent once more on a fresh
+  // connection; a server that is down or hung fails the second attempt too.
+  if (!r && r.error() == httplib::Error::Read) r = client_->Get(path.c_str(), h);
+  return finish("GET", path, std::move(r));
 }
 
 api_response api::post(const std::string& path, const std::string& body,
