@@ -16,6 +16,7 @@
 
 #include "events/json.hpp"
 #include "tests/integration/api.hpp"
+#include "tests/integration/issuer_steps.hpp"
 #include "tests/integration/test_steps.hpp"
 #include "tests/support/mock_digicert.hpp"
 #include "tests/support/mock_sectigo.hpp"
@@ -32,35 +33,12 @@ namespace {
 constexpr int digicert_port = 41020;
 constexpr int sectigo_port = 41030;
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
 /// Polls every second: the ladder is shortened for the test (the default starts at 5 s).
 server_options fast_polls() {
   server_options o;
   o.extra_env["CERTCTL_OUTBOUND_ALLOW_CIDRS"] = "127.0.0.1/32";
   o.extra_env["CERTCTL_ORDER_POLL_SCHEDULE"] = "1";
   return o;
-}
-
-api_response create_issuer(api& client, const std::string& id, const std::string& type,
-                           const json_object& config) {
-  json_object body;
-  body.set("id", id)
-      .set("name", type + " issuer")
-      .set("type", type)
-      .set_raw("config", config.dump());
-  return client.post("/api/v1/issuers", body.dump());
-}
-
-std::string create_certificate(api& client, const std::string& cn, const std::string& issuer_id) {
-  std::string body = certificate_body("cert " + cn, cn, {});
-  body.replace(body.find("\"iss-local\""), 11, "\"" + issuer_id + "\"");
-  body.replace(body.find("\"sans\":[]"), 9, "\"sans\":[\"" + cn + "\"]");
-  auto r = client.post("/api/v1/certificates", body);
-  BOOST_REQUIRE_MESSAGE(r.status == 201, r.describe());
-  return str(r.json(), "id");
 }
 
 json_object to_object(const rapidjson::Value& v) {

@@ -17,6 +17,7 @@
 #include "events/json.hpp"
 #include "infra/crypto/jwt.hpp"
 #include "tests/integration/api.hpp"
+#include "tests/integration/issuer_steps.hpp"
 #include "tests/integration/test_steps.hpp"
 #include "tests/support/mock_issuers.hpp"
 #include "tests/support/openssl_ca_scripts.hpp"
@@ -32,37 +33,6 @@ namespace {
 constexpr int stepca_port = 56310;
 constexpr int vault_port = 56311;
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
-server_options loopback_outbound() {
-  server_options o;
-  o.extra_env["CERTCTL_OUTBOUND_ALLOW_CIDRS"] = "127.0.0.1/32";
-  return o;
-}
-
-/// POST /api/v1/issuers; returns the answer (201 expected by the caller).
-api_response create_issuer(api& client, const std::string& id, const std::string& type,
-                           const certctl::events::json_object& config) {
-  certctl::events::json_object body;
-  body.set("id", id)
-      .set("name", type + " issuer")
-      .set("type", type)
-      .set_raw("config", config.dump());
-  return client.post("/api/v1/issuers", body.dump());
-}
-
-/// A certificate for `cn` through `issuer_id`, created; its id.
-std::string create_certificate(api& client, const std::string& cn, const std::string& issuer_id) {
-  std::string body = certificate_body("cert " + cn, cn, {});
-  body.replace(body.find("\"iss-local\""), 11, "\"" + issuer_id + "\"");
-  body.replace(body.find("\"sans\":[]"), 9, "\"sans\":[\"" + cn + "\"]");
-  auto r = client.post("/api/v1/certificates", body);
-  BOOST_REQUIRE_MESSAGE(r.status == 201, r.describe());
-  return str(r.json(), "id");
-}
-
 struct version {
   std::string serial, pem_chain;
 };
@@ -75,17 +45,6 @@ std::vector<version> versions_of(api& client, const std::string& id) {
   for (const auto& v : doc["data"].GetArray())
     out.push_back({str(v, "serial_number"), str(v, "pem_chain")});
   return out;
-}
-
-/// The leaf of `pem_chain` verified with `root_path` as the only trust anchor.
-void expect_chain_verifies(const std::string& dir, const std::string& pem_chain,
-                           const std::string& root_path) {
-  const std::string leaf = pem_chain.substr(0, pem_chain.find("-----END CERTIFICATE-----") + 25);
-  const std::string file = dir + "/leaf-" + std::to_string(std::hash<std::string>{}(leaf)) + ".pem";
-  auto w = run_shell("printf '%s\\n' " + shell_quote(leaf) + " > " + shell_quote(file));
-  BOOST_REQUIRE(w.exit_code == 0);
-  auto v = run_shell("openssl verify -CAfile " + shell_quote(root_path) + " " + shell_quote(file));
-  BOOST_TEST(v.exit_code == 0, v.out);
 }
 
 /// Polls the event log for an event of `type` about certificate `id`; its payload.
