@@ -206,6 +206,18 @@ void batching_store::answer(pending& p, store_result<append_result> r) {
 bool batching_store::try_commit(std::vector<pending>& batch,
                                 std::vector<store_result<append_result>>& results,
                                 store_error& failure) {
+  return conditional_writes() ? try_commit_conditional(batch, results, failure)
+                              : try_commit_locked(batch, results, failure);
+}
+
+store_result<std::optional<write_transaction::batch_state>> batching_store::write_if_unchanged(
+    const conditional_batch&) {
+  return store_error{store_errc::unavailable, "this backend has no conditional writes"};
+}
+
+bool batching_store::try_commit_locked(std::vector<pending>& batch,
+                                       std::vector<store_result<append_result>>& results,
+                                       store_error& failure) {
   auto tx_or = begin_write();
   if (!tx_or) {
     failure = tx_or.error();
@@ -223,19 +235,98 @@ bool batching_store::try_commit(std::vector<pending>& batch,
     failure = state.error();
     return false;
   }
-  const auto* head = &state->head;
-  auto* versions = &state->versions;
-  auto& known_commands = state->commands;
-
-  std::int64_t position = head->position;
-  std::string prev_hash = head->position == 0 ? events::genesis_hash() : head->hash;
   std::vector<events::recorded_event> rows;
   std::vector<command_record> new_commands;
+  plan(batch, *state, rows, new_commands, results);
+  if (!rows.empty() || !new_commands.empty()) {
+    auto inserted = tx.insert(rows, new_commands);
+    if (!inserted) {
+      failure = inserted.error();
+      return false;
+    }
+  }
+  auto committed = tx.commit();
+  if (!committed) {
+    failure = committed.error();
+    return false;
+  }
+  if (conditional_writes()) remember(state->head, state->versions);
+  return true;
+}
+
+bool batching_store::try_commit_conditional(std::vector<pending>& batch,
+                                            std::vector<store_result<append_result>>& results,
+                                            store_error& failure) {
+  std::set<std::string> stream_set, command_set;
+  for (auto& p : batch) {
+    stream_set.insert(p.req.stream_id);
+    if (!p.req.command_id.empty()) command_set.insert(p.req.command_id);
+  }
+  // First try: the writer's own view (a new stream is assumed at version 0, a command
+  // unrecorded). A mismatch returns the actual state and the batch is decided again on it;
+  // only another node appending in between makes that second try fail too.
+  write_transaction::batch_state state;
+  if (known_head_) state.head = *known_head_;
+  for (const auto& id : stream_set) {
+    auto known = known_versions_.find(id);
+    if (known != known_versions_.end()) state.versions[id] = known->second;
+  }
+  constexpr int conditional_tries = 2;
+  for (int attempt = 0; attempt < conditional_tries; ++attempt) {
+    conditional_batch b;
+    b.head = state.head;
+    for (const auto& id : stream_set) {
+      auto v = state.versions.find(id);
+      b.stream_versions.emplace_back(id, v == state.versions.end() ? 0 : v->second);
+    }
+    for (const auto& id : command_set)
+      if (state.commands.count(id) == 0) b.new_command_ids.push_back(id);
+    auto decided = state;  // plan() advances the versions it is given
+    std::vector<events::recorded_event> rows;
+    std::vector<command_record> new_commands;
+    plan(batch, decided, rows, new_commands, results);
+    b.rows = &rows;
+    b.commands = &new_commands;
+    auto written = write_if_unchanged(b);
+    if (!written) {
+      // The outcome may be unknown (a lost connection): start from the database next time.
+      known_head_.reset();
+      known_versions_.clear();
+      failure = written.error();
+      return false;
+    }
+    if (!written->has_value()) {
+      remember(decided.head, decided.versions);
+      return true;
+    }
+    state = std::move(**written);
+  }
+  // Appends from other nodes keep moving the log: take the lock for the whole decision.
+  return try_commit_locked(batch, results, failure);
+}
+
+void batching_store::remember(const write_transaction::log_head& head,
+                              const std::map<std::string, std::int64_t>& versions) {
+  known_head_ = head;
+  // Bounded: a forgotten stream costs one extra round trip on its next append.
+  constexpr size_t max_known_streams = 1 << 16;
+  if (known_versions_.size() + versions.size() > max_known_streams) known_versions_.clear();
+  for (const auto& [id, v] : versions) known_versions_[id] = v;
+}
+
+void batching_store::plan(std::vector<pending>& batch, write_transaction::batch_state& state,
+                          std::vector<events::recorded_event>& rows,
+                          std::vector<command_record>& new_commands,
+                          std::vector<store_result<append_result>>& results) const {
+  auto& versions = state.versions;
+  auto& known_commands = state.commands;
+  std::int64_t position = state.head.position;
+  std::string prev_hash = state.head.position == 0 ? events::genesis_hash() : state.head.hash;
   results.clear();
   results.reserve(batch.size());
   for (auto& p : batch) {
     auto& req = p.req;
-    std::int64_t& current = (*versions)[req.stream_id];  // 0 when the stream is new
+    std::int64_t& current = versions[req.stream_id];  // 0 when the stream is new
     if (!req.command_id.empty()) {
       auto known = known_commands.find(req.command_id);
       if (known != known_commands.end()) {
@@ -291,19 +382,9 @@ bool batching_store::try_commit(std::vector<pending>& batch,
     }
     results.emplace_back(std::move(r));
   }
-  if (!rows.empty() || !new_commands.empty()) {
-    auto inserted = tx.insert(rows, new_commands);
-    if (!inserted) {
-      failure = inserted.error();
-      return false;
-    }
-  }
-  auto committed = tx.commit();
-  if (!committed) {
-    failure = committed.error();
-    return false;
-  }
-  return true;
+  // The head the batch leaves behind, for whoever decides the next batch.
+  state.head.position = position;
+  state.head.hash = position == 0 ? std::string() : prev_hash;
 }
 
 /// History first, then live: the thread reads pages from its next position and, when it has

@@ -15,6 +15,7 @@
 #include <map>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 
 #include "infra/store/event_store.hpp"
 
@@ -68,6 +69,26 @@ class batching_store : public event_store {
 
   virtual store_result<std::unique_ptr<write_transaction>> begin_write() = 0;
 
+  /// A batch decided on what the writer assumed about the log, for a backend that can check
+  /// those assumptions and write in one statement (PostgreSQL): one round trip per batch
+  /// instead of BEGIN, read, insert, COMMIT.
+  struct conditional_batch {
+    write_transaction::log_head head;  ///< the log's head the rows chain onto
+    /// Every stream of the batch with the version the decisions assumed (0: no stream).
+    std::vector<std::pair<std::string, std::int64_t>> stream_versions;
+    /// Command ids assumed unrecorded (those the decisions did not answer as duplicates).
+    std::vector<std::string> new_command_ids;
+    const std::vector<events::recorded_event>* rows = nullptr;
+    const std::vector<command_record>* commands = nullptr;
+  };
+  /// True when the backend implements write_if_unchanged().
+  virtual bool conditional_writes() const { return false; }
+  /// Writes the batch, durably committed, if the log still matches every assumption of
+  /// `b`; otherwise writes nothing and returns the log's actual state for the batch's
+  /// streams and commands (read under the same lock), so the batch can be decided again.
+  virtual store_result<std::optional<write_transaction::batch_state>> write_if_unchanged(
+      const conditional_batch& b);
+
  private:
   struct pending {
     append_request req;
@@ -82,6 +103,20 @@ class batching_store : public event_store {
   /// Tries the whole batch in one transaction; fills `results` and returns true on commit.
   bool try_commit(std::vector<pending>& batch, std::vector<store_result<append_result>>& results,
                   store_error& failure);
+  /// try_commit through begin_write(): lock, read, insert, commit.
+  bool try_commit_locked(std::vector<pending>& batch,
+                         std::vector<store_result<append_result>>& results, store_error& failure);
+  /// try_commit through write_if_unchanged(), deciding on the writer's cached view of the log.
+  bool try_commit_conditional(std::vector<pending>& batch,
+                              std::vector<store_result<append_result>>& results,
+                              store_error& failure);
+  /// Decides each append of `batch` against `state` (which it advances) and builds the rows.
+  void plan(std::vector<pending>& batch, write_transaction::batch_state& state,
+            std::vector<events::recorded_event>& rows, std::vector<command_record>& new_commands,
+            std::vector<store_result<append_result>>& results) const;
+  /// Remembers the log as this writer left it after a commit (conditional backends only).
+  void remember(const write_transaction::log_head& head,
+                const std::map<std::string, std::int64_t>& versions);
   void notify_committed();
   /// Answers one append and reports its latency to the options' observer.
   void answer(pending& p, store_result<append_result> r);
@@ -92,6 +127,12 @@ class batching_store : public event_store {
   std::deque<pending> queue_;
   bool stopping_ = false;
   std::thread writer_;
+
+  // The writer thread's view of the log after its last commit, for conditional writes: a
+  // stale or missing entry costs one more round trip, never a wrong decision, because
+  // write_if_unchanged checks every assumption under the lock.
+  std::optional<write_transaction::log_head> known_head_;
+  std::unordered_map<std::string, std::int64_t> known_versions_;
 
   // Subscribers wait on this for "something committed" instead of polling hot.
   std::mutex commit_mu_;

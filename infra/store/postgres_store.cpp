@@ -68,6 +68,54 @@ BEGIN
     FROM commands c WHERE c.command_id = ANY(command_ids);
 END
 $fn$;
+-- A whole batch in one autocommit statement, so one round trip (DESIGN §7 group commit): under
+-- the lock, check that the log is where the writer decided the batch (head position and hash,
+-- the version of each of its streams, none of its new commands recorded) and insert; else
+-- insert nothing and return what the writer must decide on instead (the rows of
+-- certctl_batch_state). The statement's implicit transaction commits before the answer
+-- arrives, so an acknowledged batch is durable as with BEGIN ... COMMIT.
+CREATE OR REPLACE FUNCTION certctl_append_batch(lock_key bigint, head_position bigint,
+    head_hash text, stream_ids text[], stream_versions bigint[], command_ids text[],
+    e_position bigint[], e_stream_id text[], e_stream_version bigint[], e_event_id text[],
+    e_type text[], e_schema_version integer[], e_occurred_at bigint[], e_principal text[],
+    e_source_address text[], e_correlation_id text[], e_causation_id text[], e_payload text[],
+    e_prev_hash text[], e_hash text[], c_command_id text[], c_outcome text[], c_position bigint[])
+RETURNS TABLE (r_kind text, r_id text, r_num bigint, r_text text)
+LANGUAGE plpgsql VOLATILE AS $fn$
+DECLARE
+  cur_position bigint;
+  cur_hash text;
+BEGIN
+  PERFORM pg_advisory_xact_lock(lock_key);
+  SELECT e.position, e.hash INTO cur_position, cur_hash
+    FROM events e ORDER BY e.position DESC LIMIT 1;
+  IF coalesce(cur_position, 0) = head_position
+     AND (cur_position IS NULL OR cur_hash = head_hash)
+     AND NOT EXISTS (
+       SELECT 1 FROM unnest(stream_ids, stream_versions) AS s(sid, v)
+       WHERE coalesce((SELECT max(e.stream_version) FROM events e WHERE e.stream_id = s.sid), 0)
+             <> s.v)
+     AND NOT EXISTS (SELECT 1 FROM commands c WHERE c.command_id = ANY(command_ids)) THEN
+    INSERT INTO events (position, stream_id, stream_version, event_id, type, schema_version,
+                        occurred_at, principal, source_address, correlation_id, causation_id,
+                        payload, prev_hash, hash)
+      SELECT * FROM unnest(e_position, e_stream_id, e_stream_version, e_event_id, e_type,
+                           e_schema_version, e_occurred_at, e_principal, e_source_address,
+                           e_correlation_id, e_causation_id, e_payload, e_prev_hash, e_hash);
+    INSERT INTO commands (command_id, outcome, position)
+      SELECT * FROM unnest(c_command_id, c_outcome, c_position);
+    RETURN QUERY SELECT 'written'::text, NULL::text, NULL::bigint, NULL::text;
+    RETURN;
+  END IF;
+  RETURN QUERY SELECT 'head'::text, NULL::text, cur_position, cur_hash
+    WHERE cur_position IS NOT NULL;
+  RETURN QUERY SELECT 'stream'::text, s.sid,
+      (SELECT max(e.stream_version) FROM events e WHERE e.stream_id = s.sid), NULL::text
+    FROM unnest(stream_ids) AS s(sid);
+  RETURN QUERY SELECT 'command'::text, c.command_id, c.position, c.outcome
+    FROM commands c WHERE c.command_id = ANY(command_ids);
+END
+$fn$;
 DO $do$
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_trigger
@@ -111,6 +159,14 @@ const std::string find_commands_sql =
 const std::string batch_state_sql =
     "SELECT r_kind, r_id, r_num, r_text FROM certctl_batch_state($1::bigint, $2::text[], "
     "$3::text[])";
+// The check and the insert of a whole batch in one autocommit statement (the function in
+// schema_sql).
+const std::string append_batch_sql =
+    "SELECT r_kind, r_id, r_num, r_text FROM certctl_append_batch($1::bigint, $2::bigint, "
+    "$3::text, $4::text[], $5::bigint[], $6::text[], $7::bigint[], $8::text[], $9::bigint[], "
+    "$10::text[], $11::text[], $12::integer[], $13::bigint[], $14::text[], $15::text[], "
+    "$16::text[], $17::text[], $18::text[], $19::text[], $20::text[], $21::text[], $22::text[], "
+    "$23::bigint[])";
 // Events and command records in one statement: one round trip however large the batch.
 const std::string insert_batch_sql =
     std::string("WITH new_events AS (INSERT INTO events (") + event_columns +
@@ -185,6 +241,51 @@ store_result<std::vector<events::recorded_event>> decode_events(sql::rows rows) 
   return out;
 }
 
+/// The 17 array parameters (14 event columns, 3 command columns) of a batch's insert.
+void add_batch_arrays(const std::vector<events::recorded_event>& rows,
+                      const std::vector<command_record>& commands, sql::params& p) {
+  sql::pg_array col[17];
+  for (const auto& e : rows) {
+    col[0].add(e.position);
+    col[1].add(e.stream_id);
+    col[2].add(e.stream_version);
+    col[3].add(e.event_id);
+    col[4].add(e.type);
+    col[5].add(std::int64_t{e.schema_version});
+    col[6].add(e.occurred_at);
+    col[7].add(e.principal);
+    col[8].add(e.source_address);
+    col[9].add(e.correlation_id);
+    col[10].add(e.causation_id);
+    col[11].add(e.payload);
+    col[12].add(e.prev_hash);
+    col[13].add(e.hash);
+  }
+  for (const auto& cmd : commands) {
+    col[14].add(cmd.command_id);
+    col[15].add(cmd.outcome);
+    col[16].add(cmd.position);
+  }
+  for (auto& c : col) p.emplace_back(std::move(c).str());
+}
+
+/// Reads the rows of certctl_batch_state / a refused certctl_append_batch.
+write_transaction::batch_state decode_batch_state(sql::rows& rows) {
+  write_transaction::batch_state out;
+  for (auto& row : rows) {
+    const auto kind = take_text(row, 0);
+    if (kind == "head") {
+      out.head = write_transaction::log_head{row.int64(2).value_or(0), take_text(row, 3)};
+    } else if (kind == "stream") {
+      if (!row.is_null(2)) out.versions[take_text(row, 1)] = row.int64(2).value_or(0);
+    } else if (kind == "command") {
+      auto id = take_text(row, 1);
+      out.commands[id] = command_record{id, take_text(row, 3), row.int64(2).value_or(0)};
+    }
+  }
+  return out;
+}
+
 class postgres_transaction final : public write_transaction {
  public:
   postgres_transaction(sql::scoped_transaction<connection> tx, connection& c)
@@ -235,51 +336,15 @@ class postgres_transaction final : public write_transaction {
     auto r = c_.query(batch_state_sql, {sql::sql_value{position_lock_key}, std::move(streams).str(),
                                         std::move(commands).str()});
     if (!r) return to_store_error(r.error(), "read batch state");
-    batch_state out;
-    for (auto& row : *r) {
-      const auto kind = take_text(row, 0);
-      if (kind == "head") {
-        out.head = log_head{row.int64(2).value_or(0), take_text(row, 3)};
-      } else if (kind == "stream") {
-        if (!row.is_null(2)) out.versions[take_text(row, 1)] = row.int64(2).value_or(0);
-      } else if (kind == "command") {
-        auto id = take_text(row, 1);
-        out.commands[id] = command_record{id, take_text(row, 3), row.int64(2).value_or(0)};
-      }
-    }
-    return out;
+    return decode_batch_state(*r);
   }
 
   store_result<done> insert(const std::vector<events::recorded_event>& rows,
                             const std::vector<command_record>& commands) override {
-    {
-      sql::pg_array col[17];
-      for (const auto& e : rows) {
-        col[0].add(e.position);
-        col[1].add(e.stream_id);
-        col[2].add(e.stream_version);
-        col[3].add(e.event_id);
-        col[4].add(e.type);
-        col[5].add(std::int64_t{e.schema_version});
-        col[6].add(e.occurred_at);
-        col[7].add(e.principal);
-        col[8].add(e.source_address);
-        col[9].add(e.correlation_id);
-        col[10].add(e.causation_id);
-        col[11].add(e.payload);
-        col[12].add(e.prev_hash);
-        col[13].add(e.hash);
-      }
-      for (const auto& cmd : commands) {
-        col[14].add(cmd.command_id);
-        col[15].add(cmd.outcome);
-        col[16].add(cmd.position);
-      }
-      sql::params p;
-      p.reserve(17);
-      for (auto& c : col) p.emplace_back(std::move(c).str());
-      if (auto r = c_.exec(insert_batch_sql, p); !r) return to_store_error(r.error(), "append");
-    }
+    sql::params p;
+    p.reserve(17);
+    add_batch_arrays(rows, commands, p);
+    if (auto r = c_.exec(insert_batch_sql, p); !r) return to_store_error(r.error(), "append");
     return done{};
   }
 
@@ -377,13 +442,38 @@ class postgres_store final : public batching_store {
   }
 
  protected:
-  store_result<std::unique_ptr<write_transaction>> begin_write() override {
-    if (!writer_ || writer_->broken()) {
-      writer_.reset();
-      auto c = connection::connect(uri_);
-      if (!c) return to_store_error(c.error(), "connect");
-      writer_ = std::move(c).value();
+  bool conditional_writes() const override { return true; }
+
+  store_result<std::optional<write_transaction::batch_state>> write_if_unchanged(
+      const conditional_batch& b) override {
+    if (auto ready = ensure_writer(); !ready) return ready.error();
+    sql::pg_array streams, versions, commands;
+    for (const auto& [id, v] : b.stream_versions) {
+      streams.add(id);
+      versions.add(v);
     }
+    for (const auto& id : b.new_command_ids) commands.add(id);
+    sql::params p;
+    p.reserve(23);
+    p.emplace_back(position_lock_key);
+    p.emplace_back(b.head.position);
+    p.emplace_back(b.head.hash);
+    p.emplace_back(std::move(streams).str());
+    p.emplace_back(std::move(versions).str());
+    p.emplace_back(std::move(commands).str());
+    add_batch_arrays(*b.rows, *b.commands, p);
+    auto r = writer_->query(append_batch_sql, p);
+    if (!r) {
+      if (writer_->broken()) writer_.reset();
+      return to_store_error(r.error(), "append");
+    }
+    if (!r->empty() && take_text((*r)[0], 0) == "written")
+      return std::optional<write_transaction::batch_state>{};
+    return std::optional<write_transaction::batch_state>{decode_batch_state(*r)};
+  }
+
+  store_result<std::unique_ptr<write_transaction>> begin_write() override {
+    if (auto ready = ensure_writer(); !ready) return ready.error();
     auto tx = sql::scoped_transaction<connection>::begin(*writer_);
     if (!tx) {
       if (writer_->broken()) writer_.reset();
@@ -394,6 +484,17 @@ class postgres_store final : public batching_store {
   }
 
  private:
+  /// The writer's connection, opened again after it broke.
+  store_result<done> ensure_writer() {
+    if (!writer_ || writer_->broken()) {
+      writer_.reset();
+      auto c = connection::connect(uri_);
+      if (!c) return to_store_error(c.error(), "connect");
+      writer_ = std::move(c).value();
+    }
+    return done{};
+  }
+
   static std::int64_t clamp_limit(size_t max) {
     return max > static_cast<size_t>(INT64_MAX) ? INT64_MAX : static_cast<std::int64_t>(max);
   }

@@ -1,11 +1,15 @@
 #include "tools/bench/append_bench.hpp"
 
+#include <dirent.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
+#include <memory>
+#include <optional>
 #include <thread>
 
 #include "infra/clock.hpp"
@@ -57,6 +61,30 @@ void write_stream(store::event_store& s, const std::string& stream, std::int64_t
   }
 }
 
+/// CPU seconds of `pid` and its live children: a PostgreSQL server's postmaster, its backends
+/// (the store's connections stay open through the run) and its WAL writer and checkpointer.
+std::optional<double> process_tree_cpu_seconds_of(long pid) {
+  auto total = process_cpu_seconds_of(pid);
+  if (!total) return std::nullopt;
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return std::nullopt;
+  while (const dirent* entry = readdir(proc)) {
+    const std::string name = entry->d_name;
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in("/proc/" + name + "/stat");
+    std::string stat;
+    if (!in || !std::getline(in, stat)) continue;  // the process ended meanwhile
+    // After the parenthesised comm: state, then the parent's pid.
+    const auto close = stat.rfind(')');
+    if (close == std::string::npos || close + 4 >= stat.size()) continue;
+    const long ppid = std::strtol(stat.c_str() + close + 4, nullptr, 10);
+    if (ppid != pid) continue;
+    if (auto child = process_cpu_seconds_of(std::stol(name))) *total += *child;
+  }
+  closedir(proc);
+  return total;
+}
+
 }  // namespace
 
 int run_append(const std::vector<std::string>& args) {
@@ -74,6 +102,8 @@ int run_append(const std::vector<std::string>& args) {
       .option("max-batch", "N", "group commit: most appends per transaction (store default 512)")
       .option("batch-wait-us", "US", "group commit: linger for more appends (store default 0)")
       .option("schema", "NAME", "PostgreSQL schema to run in (default bench)")
+      .option("server-pid", "PID",
+              "also print the CPU per append of PID and its children (the postmaster's pid)")
       .flag("fresh", "delete an existing SQLite file / drop an existing schema first");
   int code = 0;
   auto parsed = cli::parse_or_exit(parser, args, code);
@@ -83,7 +113,8 @@ int run_append(const std::vector<std::string>& args) {
   const auto total = parsed->integer("events", 1);
   const auto max_batch = parsed->integer("max-batch", 512);
   const auto wait_us = parsed->integer("batch-wait-us", 0, 0);
-  if (!streams || !total || !max_batch || !wait_us) return cli::exit_usage;
+  const auto server_pid = parsed->integer("server-pid", 0, 0);
+  if (!streams || !total || !max_batch || !wait_us || !server_pid) return cli::exit_usage;
 
   fresh_store_request req;
   req.url = *parsed->get("store");
@@ -92,6 +123,9 @@ int run_append(const std::vector<std::string>& args) {
   req.options.group_commit = !parsed->has("no-group-commit");
   req.options.max_batch = static_cast<size_t>(*max_batch);
   req.options.max_batch_wait_us = *wait_us;
+  // Appends per committed batch: how well group commit gathers the writers.
+  auto batches = std::make_shared<std::atomic<std::int64_t>>(0);
+  req.options.on_batch_committed = [batches](size_t, std::chrono::microseconds) { ++*batches; };
   auto opened = open_fresh_store(req);
   if (!opened) {
     std::cerr << "error: " << opened.error().message << "\n";
@@ -112,11 +146,17 @@ int run_append(const std::vector<std::string>& args) {
   // This process's CPU (writers, the store's writer and checkpoint threads; for PostgreSQL
   // not the server's): less sensitive to a busy box than the rate.
   const auto cpu_before = process_cpu_seconds_of(static_cast<long>(getpid()));
+  const auto server_before =
+      *server_pid > 0 ? process_tree_cpu_seconds_of(*server_pid) : std::nullopt;
+  const auto batches_before = batches->load();
   const auto start = steady::now();
   go.store(true, std::memory_order_release);
   for (auto& t : writers) t.join();
   const double seconds = std::chrono::duration<double>(steady::now() - start).count();
   const auto cpu_after = process_cpu_seconds_of(static_cast<long>(getpid()));
+  const auto server_after =
+      *server_pid > 0 ? process_tree_cpu_seconds_of(*server_pid) : std::nullopt;
+  const auto batch_count = batches->load() - batches_before;
 
   std::vector<double> all;
   all.reserve(static_cast<size_t>(*total));
@@ -141,6 +181,17 @@ int run_append(const std::vector<std::string>& args) {
   if (cpu_before && cpu_after) {
     std::snprintf(line, sizeof line, "process_cpu_us_per_append=%.1f",
                   1e6 * (*cpu_after - *cpu_before) / static_cast<double>(*total));
+    std::cout << line << "\n";
+  }
+  if (server_before && server_after) {
+    std::snprintf(line, sizeof line, "server_cpu_us_per_append=%.1f",
+                  1e6 * (*server_after - *server_before) / static_cast<double>(*total));
+    std::cout << line << "\n";
+  }
+  if (batch_count > 0) {
+    std::snprintf(line, sizeof line, "batches=%lld appends_per_batch=%.1f",
+                  static_cast<long long>(batch_count),
+                  static_cast<double>(*total) / static_cast<double>(batch_count));
     std::cout << line << "\n";
   }
   std::cout << "log_head=" << (head ? std::to_string(*head) : "?") << " failures=" << failures
