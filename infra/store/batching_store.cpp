@@ -235,6 +235,7 @@ bool batching_store::try_commit_locked(std::vector<pending>& batch,
     failure = state.error();
     return false;
   }
+  const auto from = state->head;
   std::vector<events::recorded_event> rows;
   std::vector<command_record> new_commands;
   plan(batch, *state, rows, new_commands, results);
@@ -250,7 +251,7 @@ bool batching_store::try_commit_locked(std::vector<pending>& batch,
     failure = committed.error();
     return false;
   }
-  if (conditional_writes()) remember(state->head, state->versions);
+  if (conditional_writes()) remember(from, state->head, state->versions);
   return true;
 }
 
@@ -266,22 +267,29 @@ bool batching_store::try_commit_conditional(std::vector<pending>& batch,
   // unrecorded). A mismatch returns the actual state and the batch is decided again on it;
   // only another node appending in between makes that second try fail too.
   write_transaction::batch_state state;
-  if (known_head_) state.head = *known_head_;
-  for (const auto& id : stream_set) {
-    auto known = known_versions_.find(id);
-    if (known != known_versions_.end()) state.versions[id] = known->second;
+  std::set<std::string> trusted;  // streams whose version the head check covers
+  if (known_head_) {
+    state.head = *known_head_;
+    for (const auto& id : stream_set) {
+      auto known = known_versions_.find(id);
+      if (known == known_versions_.end()) continue;
+      state.versions[id] = known->second;
+      trusted.insert(id);
+    }
   }
   constexpr int conditional_tries = 2;
   for (int attempt = 0; attempt < conditional_tries; ++attempt) {
     conditional_batch b;
     b.head = state.head;
+    b.stream_ids.assign(stream_set.begin(), stream_set.end());
     for (const auto& id : stream_set) {
+      if (trusted.count(id) != 0) continue;
       auto v = state.versions.find(id);
-      b.stream_versions.emplace_back(id, v == state.versions.end() ? 0 : v->second);
+      b.unverified_versions.emplace_back(id, v == state.versions.end() ? 0 : v->second);
     }
     for (const auto& id : command_set)
       if (state.commands.count(id) == 0) b.new_command_ids.push_back(id);
-    auto decided = state;  // plan() advances the versions it is given
+    auto decided = state;  // plan() advances the head and versions it is given
     std::vector<events::recorded_event> rows;
     std::vector<command_record> new_commands;
     plan(batch, decided, rows, new_commands, results);
@@ -296,21 +304,28 @@ bool batching_store::try_commit_conditional(std::vector<pending>& batch,
       return false;
     }
     if (!written->has_value()) {
-      remember(decided.head, decided.versions);
+      remember(state.head, decided.head, decided.versions);
       return true;
     }
+    // The log's state under the lock: every stream of the batch was read at its head.
     state = std::move(**written);
+    trusted = stream_set;
   }
   // Appends from other nodes keep moving the log: take the lock for the whole decision.
   return try_commit_locked(batch, results, failure);
 }
 
-void batching_store::remember(const write_transaction::log_head& head,
+void batching_store::remember(const write_transaction::log_head& from,
+                              const write_transaction::log_head& head,
                               const std::map<std::string, std::int64_t>& versions) {
-  known_head_ = head;
-  // Bounded: a forgotten stream costs one extra round trip on its next append.
+  // Versions remembered at another head may be stale (another node appended in between).
+  const bool continues =
+      known_head_ && known_head_->position == from.position && known_head_->hash == from.hash;
+  // Bounded: a forgotten stream costs a check on its next append.
   constexpr size_t max_known_streams = 1 << 16;
-  if (known_versions_.size() + versions.size() > max_known_streams) known_versions_.clear();
+  if (!continues || known_versions_.size() + versions.size() > max_known_streams)
+    known_versions_.clear();
+  known_head_ = head;
   for (const auto& [id, v] : versions) known_versions_[id] = v;
 }
 

@@ -74,8 +74,12 @@ class batching_store : public event_store {
   /// instead of BEGIN, read, insert, COMMIT.
   struct conditional_batch {
     write_transaction::log_head head;  ///< the log's head the rows chain onto
-    /// Every stream of the batch with the version the decisions assumed (0: no stream).
-    std::vector<std::pair<std::string, std::int64_t>> stream_versions;
+    /// Every stream of the batch (the state of which a mismatch returns).
+    std::vector<std::string> stream_ids;
+    /// The streams whose assumed version (0: no stream) must be checked, with that version.
+    /// The others' versions were read or written at `head`: if the head is unchanged, so are
+    /// they, and the check of the head covers them.
+    std::vector<std::pair<std::string, std::int64_t>> unverified_versions;
     /// Command ids assumed unrecorded (those the decisions did not answer as duplicates).
     std::vector<std::string> new_command_ids;
     const std::vector<events::recorded_event>* rows = nullptr;
@@ -114,8 +118,9 @@ class batching_store : public event_store {
   void plan(std::vector<pending>& batch, write_transaction::batch_state& state,
             std::vector<events::recorded_event>& rows, std::vector<command_record>& new_commands,
             std::vector<store_result<append_result>>& results) const;
-  /// Remembers the log as this writer left it after a commit (conditional backends only).
-  void remember(const write_transaction::log_head& head,
+  /// Remembers the log as this writer left it after a commit that started at `from`
+  /// (conditional backends only).
+  void remember(const write_transaction::log_head& from, const write_transaction::log_head& head,
                 const std::map<std::string, std::int64_t>& versions);
   void notify_committed();
   /// Answers one append and reports its latency to the options' observer.
@@ -128,9 +133,10 @@ class batching_store : public event_store {
   bool stopping_ = false;
   std::thread writer_;
 
-  // The writer thread's view of the log after its last commit, for conditional writes: a
-  // stale or missing entry costs one more round trip, never a wrong decision, because
-  // write_if_unchanged checks every assumption under the lock.
+  // The writer thread's view of the log after its last commit, for conditional writes: the
+  // versions are those of the log at known_head_ (kept only while each commit started from
+  // it). A stale head costs one more round trip, never a wrong decision, because
+  // write_if_unchanged checks the head under the lock, and a missing stream is checked.
   std::optional<write_transaction::log_head> known_head_;
   std::unordered_map<std::string, std::int64_t> known_versions_;
 

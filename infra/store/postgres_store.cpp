@@ -75,11 +75,12 @@ $fn$;
 -- certctl_batch_state). The statement's implicit transaction commits before the answer
 -- arrives, so an acknowledged batch is durable as with BEGIN ... COMMIT.
 CREATE OR REPLACE FUNCTION certctl_append_batch(lock_key bigint, head_position bigint,
-    head_hash text, stream_ids text[], stream_versions bigint[], command_ids text[],
-    e_position bigint[], e_stream_id text[], e_stream_version bigint[], e_event_id text[],
-    e_type text[], e_schema_version integer[], e_occurred_at bigint[], e_principal text[],
-    e_source_address text[], e_correlation_id text[], e_causation_id text[], e_payload text[],
-    e_prev_hash text[], e_hash text[], c_command_id text[], c_outcome text[], c_position bigint[])
+    head_hash text, stream_ids text[], check_ids text[], check_versions bigint[],
+    command_ids text[], e_position bigint[], e_stream_id text[], e_stream_version bigint[],
+    e_event_id text[], e_type text[], e_schema_version integer[], e_occurred_at bigint[],
+    e_principal text[], e_source_address text[], e_correlation_id text[],
+    e_causation_id text[], e_payload text[], e_prev_hash text[], e_hash text[],
+    c_command_id text[], c_outcome text[], c_position bigint[])
 RETURNS TABLE (r_kind text, r_id text, r_num bigint, r_text text)
 LANGUAGE plpgsql VOLATILE AS $fn$
 DECLARE
@@ -89,10 +90,12 @@ BEGIN
   PERFORM pg_advisory_xact_lock(lock_key);
   SELECT e.position, e.hash INTO cur_position, cur_hash
     FROM events e ORDER BY e.position DESC LIMIT 1;
+  -- Streams not in check_ids were read or written by the caller at head_position: an
+  -- unchanged head (position and hash) means they are unchanged too.
   IF coalesce(cur_position, 0) = head_position
      AND (cur_position IS NULL OR cur_hash = head_hash)
      AND NOT EXISTS (
-       SELECT 1 FROM unnest(stream_ids, stream_versions) AS s(sid, v)
+       SELECT 1 FROM unnest(check_ids, check_versions) AS s(sid, v)
        WHERE coalesce((SELECT max(e.stream_version) FROM events e WHERE e.stream_id = s.sid), 0)
              <> s.v)
      AND NOT EXISTS (SELECT 1 FROM commands c WHERE c.command_id = ANY(command_ids)) THEN
@@ -163,10 +166,10 @@ const std::string batch_state_sql =
 // schema_sql).
 const std::string append_batch_sql =
     "SELECT r_kind, r_id, r_num, r_text FROM certctl_append_batch($1::bigint, $2::bigint, "
-    "$3::text, $4::text[], $5::bigint[], $6::text[], $7::bigint[], $8::text[], $9::bigint[], "
-    "$10::text[], $11::text[], $12::integer[], $13::bigint[], $14::text[], $15::text[], "
+    "$3::text, $4::text[], $5::text[], $6::bigint[], $7::text[], $8::bigint[], $9::text[], "
+    "$10::bigint[], $11::text[], $12::text[], $13::integer[], $14::bigint[], $15::text[], "
     "$16::text[], $17::text[], $18::text[], $19::text[], $20::text[], $21::text[], $22::text[], "
-    "$23::bigint[])";
+    "$23::text[], $24::bigint[])";
 // Events and command records in one statement: one round trip however large the batch.
 const std::string insert_batch_sql =
     std::string("WITH new_events AS (INSERT INTO events (") + event_columns +
@@ -447,19 +450,21 @@ class postgres_store final : public batching_store {
   store_result<std::optional<write_transaction::batch_state>> write_if_unchanged(
       const conditional_batch& b) override {
     if (auto ready = ensure_writer(); !ready) return ready.error();
-    sql::pg_array streams, versions, commands;
-    for (const auto& [id, v] : b.stream_versions) {
-      streams.add(id);
-      versions.add(v);
+    sql::pg_array streams, check_ids, check_versions, commands;
+    for (const auto& id : b.stream_ids) streams.add(id);
+    for (const auto& [id, v] : b.unverified_versions) {
+      check_ids.add(id);
+      check_versions.add(v);
     }
     for (const auto& id : b.new_command_ids) commands.add(id);
     sql::params p;
-    p.reserve(23);
+    p.reserve(24);
     p.emplace_back(position_lock_key);
     p.emplace_back(b.head.position);
     p.emplace_back(b.head.hash);
     p.emplace_back(std::move(streams).str());
-    p.emplace_back(std::move(versions).str());
+    p.emplace_back(std::move(check_ids).str());
+    p.emplace_back(std::move(check_versions).str());
     p.emplace_back(std::move(commands).str());
     add_batch_arrays(*b.rows, *b.commands, p);
     auto r = writer_->query(append_batch_sql, p);
