@@ -94,8 +94,11 @@ BEGIN
       SELECT * FROM unnest(e_position, e_stream_id, e_stream_version, e_event_id, e_type,
                            e_schema_version, e_occurred_at, e_principal, e_source_address,
                            e_correlation_id, e_causation_id, e_payload, e_prev_hash, e_hash);
-    INSERT INTO commands (command_id, outcome, position)
-      SELECT * FROM unnest(c_command_id, c_outcome, c_position);
+    -- Most batches record no command; an empty INSERT still costs an executor start-up.
+    IF cardinality(c_command_id) > 0 THEN
+      INSERT INTO commands (command_id, outcome, position)
+        SELECT * FROM unnest(c_command_id, c_outcome, c_position);
+    END IF;
     RETURN QUERY SELECT 'written'::text, NULL::text, NULL::bigint, NULL::text;
     RETURN;
   END IF;
