@@ -50,6 +50,15 @@ struct authenticated {
 
 enum class key_rule { jwk, kid, either };
 
+/// One command of a batch sent with exec_all.
+struct batch_command {
+  std::string kind;
+  std::string name;
+  std::string id;
+  events::json_object body;
+  std::string command_id = {};
+};
+
 /// A challenge validation waiting for a worker.
 struct validation_job {
   std::string authz_id;
@@ -97,6 +106,14 @@ struct acme_server::impl {
   actors::command_result exec(const std::string& kind, const std::string& name,
                               const std::string& id, events::json_object body, const request& r,
                               const std::string& principal, const std::string& command_id = {});
+  /// Sends commands that do not depend on each other at once and waits for all of them, so
+  /// they share group commits instead of each waiting out its own; results in `cmds` order.
+  std::vector<actors::command_result> exec_all(std::vector<batch_command> cmds, const request& r,
+                                               const std::string& principal);
+  /// Sends a command without waiting for its outcome: only for steps whose outcome a later
+  /// request derives again anyway (an order turning valid once its certificate is issued).
+  void submit(const std::string& kind, const std::string& name, const std::string& id,
+              events::json_object body, const request& r, const std::string& principal);
   /// Reads an entity (a no-op command); the problem when it does not exist.
   acme_result<events::json_object> get(const std::string& kind, const std::string& id,
                                        const request& r);

@@ -69,10 +69,11 @@ problem acme_server::impl::from_domain(const domain::domain_error& e) {
   return {"serverInternal", 500, e.message};
 }
 
-actors::command_result acme_server::impl::exec(const std::string& kind, const std::string& name,
-                                               const std::string& id, events::json_object body,
-                                               const request& r, const std::string& principal,
-                                               const std::string& command_id) {
+namespace {
+
+domain::command make_command(const std::string& name, const std::string& id,
+                             events::json_object body, const request& r,
+                             const std::string& principal, const std::string& command_id) {
   domain::command cmd;
   cmd.name = name;
   cmd.entity_id = id;
@@ -81,7 +82,59 @@ actors::command_result acme_server::impl::exec(const std::string& kind, const st
   cmd.source_address = r.c.remote_addr();
   cmd.correlation_id = r.c.request_id;
   cmd.command_id = command_id;
-  return deps.runtime.execute(kind, std::move(cmd));
+  return cmd;
+}
+
+}  // namespace
+
+actors::command_result acme_server::impl::exec(const std::string& kind, const std::string& name,
+                                               const std::string& id, events::json_object body,
+                                               const request& r, const std::string& principal,
+                                               const std::string& command_id) {
+  return deps.runtime.execute(kind,
+                              make_command(name, id, std::move(body), r, principal, command_id));
+}
+
+std::vector<actors::command_result> acme_server::impl::exec_all(std::vector<batch_command> cmds,
+                                                                const request& r,
+                                                                const std::string& principal) {
+  struct batch {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::vector<std::optional<actors::command_result>> out;
+    size_t left = 0;
+  };
+  auto b = std::make_shared<batch>();
+  b->out.resize(cmds.size());
+  b->left = cmds.size();
+  for (size_t i = 0; i < cmds.size(); ++i) {
+    auto& c = cmds[i];
+    deps.runtime.submit(c.kind,
+                        make_command(c.name, c.id, std::move(c.body), r, principal, c.command_id),
+                        [b, i](actors::command_result res) {
+                          {
+                            std::lock_guard<std::mutex> lock(b->mu);
+                            b->out[i] = std::move(res);
+                            --b->left;
+                          }
+                          b->cv.notify_one();
+                        });
+  }
+  // No deadline of our own: the runtime answers every submitted command, at the latest with
+  // `unavailable` once its command timeout passed.
+  std::unique_lock<std::mutex> lock(b->mu);
+  b->cv.wait(lock, [&] { return b->left == 0; });
+  std::vector<actors::command_result> out;
+  out.reserve(b->out.size());
+  for (auto& res : b->out) out.push_back(std::move(*res));
+  return out;
+}
+
+void acme_server::impl::submit(const std::string& kind, const std::string& name,
+                               const std::string& id, events::json_object body, const request& r,
+                               const std::string& principal) {
+  deps.runtime.submit(kind, make_command(name, id, std::move(body), r, principal, {}),
+                      [](actors::command_result) {});
 }
 
 acme_result<events::json_object> acme_server::impl::get(const std::string& kind,
