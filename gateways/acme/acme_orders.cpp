@@ -127,24 +127,22 @@ events::json_object acme_server::impl::reconcile(const request& r, events::json_
     if (status == "pending" && all_valid) step("acme_order.mark_ready", {});
   } else if (status == "processing") {
     const std::string cert_id = order.str("certificate_id");
-    auto cert = deps.runtime.read("certificate", cert_id);
-    if (!cert) return order;
-    const std::string cs = cert->view.str("status");
-    if (cs == "Failed") {
+    // The log first: an issued certificate settles the order without a round trip to the
+    // certificate entity, which is only asked while nothing is issued yet.
+    if (auto issued = deps.issued ? deps.issued(cert_id) : std::nullopt) {
+      // The certificate is issued and recorded, which is what makes the order valid: the
+      // answer need not wait for the order's own event. Until that event is in, every request
+      // that reads the order comes here again and sends the (idempotent) command once more;
+      // the entity runs it before any later read of the order.
+      events::json_object body;
+      body.set("serial_number", issued->serial_number);
+      submit("acme_order", "acme_order.record_issued", id, body, r, principal);
+      order.set("serial_number", issued->serial_number).set("status", "valid");
+    } else if (auto cert = deps.runtime.read("certificate", cert_id);
+               cert && cert->view.str("status") == "Failed") {
       events::json_object why;
       why.set("error", "issuance failed; see the job " + order.str("job_id"));
       step("acme_order.record_failure", why);
-    } else if (cs != "Pending" && deps.issued) {
-      if (auto issued = deps.issued(cert_id)) {
-        // The certificate is issued and recorded, which is what makes the order valid: the
-        // answer need not wait for the order's own event. Until that event is in, every
-        // request that reads the order comes here again and sends the (idempotent) command
-        // once more; the entity runs it before any later read of the order.
-        events::json_object body;
-        body.set("serial_number", issued->serial_number);
-        submit("acme_order", "acme_order.record_issued", id, body, r, principal);
-        order.set("serial_number", issued->serial_number).set("status", "valid");
-      }
     }
   }
   note_order_status(order);

@@ -91,8 +91,45 @@ actors::command_result acme_server::impl::exec(const std::string& kind, const st
                                                const std::string& id, events::json_object body,
                                                const request& r, const std::string& principal,
                                                const std::string& command_id) {
-  return deps.runtime.execute(kind,
-                              make_command(name, id, std::move(body), r, principal, command_id));
+  auto res =
+      deps.runtime.execute(kind, make_command(name, id, std::move(body), r, principal, command_id));
+  // Every account change goes through here: the cached view follows it, or is dropped when the
+  // outcome is unknown (a timeout may still commit).
+  if (kind == "acme_account" && opt.cache_accounts) {
+    if (res)
+      remember_account(id, res->stream_version, res->view);
+    else
+      forget_account(id);
+  }
+  return res;
+}
+
+actors::command_result acme_server::impl::read_account(const std::string& account_id) {
+  if (opt.cache_accounts) {
+    std::lock_guard<std::mutex> lock(account_mu);
+    auto it = accounts.find(account_id);
+    if (it != accounts.end() &&
+        std::chrono::steady_clock::now() - it->second.read_at < opt.account_cache_ttl)
+      return actors::command_outcome{it->second.view, 0, it->second.version, false};
+  }
+  auto res = deps.runtime.read("acme_account", account_id);
+  if (res && opt.cache_accounts) remember_account(account_id, res->stream_version, res->view);
+  return res;
+}
+
+void acme_server::impl::remember_account(const std::string& account_id, std::int64_t version,
+                                         const events::json_object& view) {
+  std::lock_guard<std::mutex> lock(account_mu);
+  auto it = accounts.find(account_id);
+  // A read that raced a newer command must not put the older view back.
+  if (it != accounts.end() && it->second.version > version) return;
+  if (it == accounts.end() && accounts.size() >= max_accounts) accounts.clear();
+  accounts[account_id] = {version, std::chrono::steady_clock::now(), view};
+}
+
+void acme_server::impl::forget_account(const std::string& account_id) {
+  std::lock_guard<std::mutex> lock(account_mu);
+  accounts.erase(account_id);
 }
 
 std::vector<actors::command_result> acme_server::impl::exec_all(std::vector<batch_command> cmds,
@@ -228,7 +265,7 @@ acme_result<authenticated> acme_server::impl::authenticate(const request& r, key
     if (kid.rfind(opt.base_url + "/acme/", 0) != 0 || at == std::string::npos)
       return {problem{"accountDoesNotExist", 400, "kid '" + kid + "' is not an account URL"}};
     a.account_id = kid.substr(at + 9);
-    auto account = deps.runtime.read("acme_account", a.account_id);
+    auto account = read_account(a.account_id);
     if (!account) {
       if (account.error().code == domain::domain_errc::not_found)
         return {problem{"accountDoesNotExist", 400, "no account " + a.account_id}};
