@@ -104,12 +104,25 @@ http::response acme_server::impl::finalize(const request& r) {
   const std::string csr_pem = csr_pem_of(*der);
   events::json_object submit;
   submit.set("csr_pem", csr_pem);
-  auto accepted = exec("job", "job.submit_csr", job_id, submit, r, a->principal());
-  if (!accepted) return render(from_domain(accepted.error()));
   events::json_object fin;
   fin.set("certificate_id", cert_id).set("job_id", job_id);
-  auto processing =
-      exec("acme_order", "acme_order.finalize", order.str("id"), fin, r, a->principal());
+  // Once the job exists, handing it the CSR and moving the order to processing depend on
+  // nothing but that, so they share one group commit instead of waiting one after the other.
+  auto both = exec_all({{"job", "job.submit_csr", job_id, std::move(submit)},
+                        {"acme_order", "acme_order.finalize", order.str("id"), std::move(fin)}},
+                       r, a->principal());
+  auto& accepted = both[0];
+  auto& processing = both[1];
+  if (!accepted) {
+    // The job will never see this CSR: an order left processing would wait for it forever.
+    if (processing) {
+      events::json_object why;
+      why.set("error", "job " + job_id + " refused the CSR: " + accepted.error().message);
+      (void)exec("acme_order", "acme_order.record_failure", order.str("id"), why, r,
+                 a->principal());
+    }
+    return render(from_domain(accepted.error()));
+  }
   if (!processing) return render(from_domain(processing.error()));
   order = processing->view;
   // Local signing takes milliseconds: wait a little so most clients need not poll. The

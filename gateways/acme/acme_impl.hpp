@@ -50,6 +50,15 @@ struct authenticated {
 
 enum class key_rule { jwk, kid, either };
 
+/// One command of a batch sent with exec_all.
+struct batch_command {
+  std::string kind;
+  std::string name;
+  std::string id;
+  events::json_object body;
+  std::string command_id = {};
+};
+
 /// A challenge validation waiting for a worker.
 struct validation_job {
   std::string authz_id;
@@ -70,12 +79,29 @@ struct acme_server::impl {
   nonce_store nonces;
 
   /// Account keys as loaded verifiers, by the stored JWK text (RFC 7638 canonical JSON). Only
-  /// the parsing is cached: every kid request still reads the account, so deactivation and
-  /// key-change apply at once, and a key's text maps to one verifier for good.
+  /// the parsing is cached: every kid request still takes the account's current view
+  /// (read_account), so deactivation and key-change apply at once, and a key's text maps to
+  /// one verifier for good.
   std::mutex verifier_mu;
   std::unordered_map<std::string, std::shared_ptr<const crypto::jws_verifier>> verifiers;
   static constexpr size_t max_verifiers = 10000;
   acme_result<std::shared_ptr<const crypto::jws_verifier>> verifier_of(const std::string& jwk_json);
+
+  /// Account views by id (opt.cache_accounts) with the entity version they were read at and
+  /// when; a view only replaces one of the same or an older version.
+  struct cached_account {
+    std::int64_t version = 0;
+    std::chrono::steady_clock::time_point read_at;
+    events::json_object view;
+  };
+  std::mutex account_mu;
+  std::unordered_map<std::string, cached_account> accounts;
+  static constexpr size_t max_accounts = 10000;
+  /// The account's current view: from memory when fresh, else from its entity.
+  actors::command_result read_account(const std::string& account_id);
+  void remember_account(const std::string& account_id, std::int64_t version,
+                        const events::json_object& view);
+  void forget_account(const std::string& account_id);
 
   std::mutex rate_mu;
   std::map<std::string, std::deque<std::chrono::steady_clock::time_point>> recent_orders;
@@ -97,6 +123,14 @@ struct acme_server::impl {
   actors::command_result exec(const std::string& kind, const std::string& name,
                               const std::string& id, events::json_object body, const request& r,
                               const std::string& principal, const std::string& command_id = {});
+  /// Sends commands that do not depend on each other at once and waits for all of them, so
+  /// they share group commits instead of each waiting out its own; results in `cmds` order.
+  std::vector<actors::command_result> exec_all(std::vector<batch_command> cmds, const request& r,
+                                               const std::string& principal);
+  /// Sends a command without waiting for its outcome: only for steps whose outcome a later
+  /// request derives again anyway (an order turning valid once its certificate is issued).
+  void submit(const std::string& kind, const std::string& name, const std::string& id,
+              events::json_object body, const request& r, const std::string& principal);
   /// Reads an entity (a no-op command); the problem when it does not exist.
   acme_result<events::json_object> get(const std::string& kind, const std::string& id,
                                        const request& r);

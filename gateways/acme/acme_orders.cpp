@@ -127,19 +127,22 @@ events::json_object acme_server::impl::reconcile(const request& r, events::json_
     if (status == "pending" && all_valid) step("acme_order.mark_ready", {});
   } else if (status == "processing") {
     const std::string cert_id = order.str("certificate_id");
-    auto cert = deps.runtime.read("certificate", cert_id);
-    if (!cert) return order;
-    const std::string cs = cert->view.str("status");
-    if (cs == "Failed") {
+    // The log first: an issued certificate settles the order without a round trip to the
+    // certificate entity, which is only asked while nothing is issued yet.
+    if (auto issued = deps.issued ? deps.issued(cert_id) : std::nullopt) {
+      // The certificate is issued and recorded, which is what makes the order valid: the
+      // answer need not wait for the order's own event. Until that event is in, every request
+      // that reads the order comes here again and sends the (idempotent) command once more;
+      // the entity runs it before any later read of the order.
+      events::json_object body;
+      body.set("serial_number", issued->serial_number);
+      submit("acme_order", "acme_order.record_issued", id, body, r, principal);
+      order.set("serial_number", issued->serial_number).set("status", "valid");
+    } else if (auto cert = deps.runtime.read("certificate", cert_id);
+               cert && cert->view.str("status") == "Failed") {
       events::json_object why;
       why.set("error", "issuance failed; see the job " + order.str("job_id"));
       step("acme_order.record_failure", why);
-    } else if (cs != "Pending" && deps.issued) {
-      if (auto issued = deps.issued(cert_id)) {
-        events::json_object body;
-        body.set("serial_number", issued->serial_number);
-        step("acme_order.record_issued", body);
-      }
     }
   }
   note_order_status(order);
@@ -202,6 +205,11 @@ http::response acme_server::impl::new_order(const request& r) {
     release_pending(a->account_id, order_id);
     return render(from_domain(e));
   };
+  // The authorizations and the order go to the store together and share a group commit: the
+  // order only names its authorizations' ids, so nothing needs one written before the other.
+  // Should an authorization fail, the client never learns the order's URL, and reconcile
+  // would find the order's authorization missing and invalidate it.
+  std::vector<batch_command> cmds;
   std::vector<std::string> authz_ids;
   std::string identifiers = "[";
   for (const auto& name : names) {
@@ -217,8 +225,7 @@ http::response acme_server::impl::new_order(const request& r) {
         .set("expires", expires)
         .set("token", crypto::base64url_encode(crypto::random_bytes(32)))
         .set("challenge_types", challenge_types(wildcard));
-    auto made = exec("acme_authz", "acme_authz.create", az_id, az, r, a->principal());
-    if (!made) return fail(made.error());
+    cmds.push_back({"acme_authz", "acme_authz.create", az_id, std::move(az)});
     authz_ids.push_back(az_id);
     identifiers += std::string(identifiers.size() > 1 ? "," : "") +
                    "{\"type\":\"dns\",\"value\":\"" + name + "\"}";
@@ -232,9 +239,12 @@ http::response acme_server::impl::new_order(const request& r) {
       .set("expires", expires)
       .set("status", trusted ? "ready" : "pending");
   if (replaces) o.set("replaces", *replaces);
-  auto made = exec("acme_order", "acme_order.create", order_id, o, r, a->principal());
-  if (!made) return fail(made.error());
-  auto resp = json(order_json(r, made->view), 201);
+  cmds.push_back({"acme_order", "acme_order.create", order_id, std::move(o)});
+  auto made = exec_all(std::move(cmds), r, a->principal());
+  for (const auto& res : made)
+    if (!res) return fail(res.error());
+  const auto& order_view = made.back()->view;
+  auto resp = json(order_json(r, order_view), 201);
   resp.with_header("Location", url(r, "order/" + order_id));
   return resp;
 }

@@ -26,6 +26,7 @@ std::unique_ptr<gateways::acme::acme_server> add_acme_routes(gateways::http::rou
   opt.validation_timeout = std::chrono::seconds(cfg.acme_server_validation_timeout_seconds);
   opt.outbound = net::outbound_guard(cfg.outbound_allow_cidrs);
   opt.website = ctx.public_url;
+  opt.cache_accounts = !cfg.cluster_enabled;
 
   auto* store = &ctx.store;
   auto* db = &ctx.db;

@@ -69,10 +69,11 @@ problem acme_server::impl::from_domain(const domain::domain_error& e) {
   return {"serverInternal", 500, e.message};
 }
 
-actors::command_result acme_server::impl::exec(const std::string& kind, const std::string& name,
-                                               const std::string& id, events::json_object body,
-                                               const request& r, const std::string& principal,
-                                               const std::string& command_id) {
+namespace {
+
+domain::command make_command(const std::string& name, const std::string& id,
+                             events::json_object body, const request& r,
+                             const std::string& principal, const std::string& command_id) {
   domain::command cmd;
   cmd.name = name;
   cmd.entity_id = id;
@@ -81,7 +82,96 @@ actors::command_result acme_server::impl::exec(const std::string& kind, const st
   cmd.source_address = r.c.remote_addr();
   cmd.correlation_id = r.c.request_id;
   cmd.command_id = command_id;
-  return deps.runtime.execute(kind, std::move(cmd));
+  return cmd;
+}
+
+}  // namespace
+
+actors::command_result acme_server::impl::exec(const std::string& kind, const std::string& name,
+                                               const std::string& id, events::json_object body,
+                                               const request& r, const std::string& principal,
+                                               const std::string& command_id) {
+  auto res =
+      deps.runtime.execute(kind, make_command(name, id, std::move(body), r, principal, command_id));
+  // Every account change goes through here: the cached view follows it, or is dropped when the
+  // outcome is unknown (a timeout may still commit).
+  if (kind == "acme_account" && opt.cache_accounts) {
+    if (res)
+      remember_account(id, res->stream_version, res->view);
+    else
+      forget_account(id);
+  }
+  return res;
+}
+
+actors::command_result acme_server::impl::read_account(const std::string& account_id) {
+  if (opt.cache_accounts) {
+    std::lock_guard<std::mutex> lock(account_mu);
+    auto it = accounts.find(account_id);
+    if (it != accounts.end() &&
+        std::chrono::steady_clock::now() - it->second.read_at < opt.account_cache_ttl)
+      return actors::command_outcome{it->second.view, 0, it->second.version, false};
+  }
+  auto res = deps.runtime.read("acme_account", account_id);
+  if (res && opt.cache_accounts) remember_account(account_id, res->stream_version, res->view);
+  return res;
+}
+
+void acme_server::impl::remember_account(const std::string& account_id, std::int64_t version,
+                                         const events::json_object& view) {
+  std::lock_guard<std::mutex> lock(account_mu);
+  auto it = accounts.find(account_id);
+  // A read that raced a newer command must not put the older view back.
+  if (it != accounts.end() && it->second.version > version) return;
+  if (it == accounts.end() && accounts.size() >= max_accounts) accounts.clear();
+  accounts[account_id] = {version, std::chrono::steady_clock::now(), view};
+}
+
+void acme_server::impl::forget_account(const std::string& account_id) {
+  std::lock_guard<std::mutex> lock(account_mu);
+  accounts.erase(account_id);
+}
+
+std::vector<actors::command_result> acme_server::impl::exec_all(std::vector<batch_command> cmds,
+                                                                const request& r,
+                                                                const std::string& principal) {
+  struct batch {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::vector<std::optional<actors::command_result>> out;
+    size_t left = 0;
+  };
+  auto b = std::make_shared<batch>();
+  b->out.resize(cmds.size());
+  b->left = cmds.size();
+  for (size_t i = 0; i < cmds.size(); ++i) {
+    auto& c = cmds[i];
+    deps.runtime.submit(c.kind,
+                        make_command(c.name, c.id, std::move(c.body), r, principal, c.command_id),
+                        [b, i](actors::command_result res) {
+                          {
+                            std::lock_guard<std::mutex> lock(b->mu);
+                            b->out[i] = std::move(res);
+                            --b->left;
+                          }
+                          b->cv.notify_one();
+                        });
+  }
+  // No deadline of our own: the runtime answers every submitted command, at the latest with
+  // `unavailable` once its command timeout passed.
+  std::unique_lock<std::mutex> lock(b->mu);
+  b->cv.wait(lock, [&] { return b->left == 0; });
+  std::vector<actors::command_result> out;
+  out.reserve(b->out.size());
+  for (auto& res : b->out) out.push_back(std::move(*res));
+  return out;
+}
+
+void acme_server::impl::submit(const std::string& kind, const std::string& name,
+                               const std::string& id, events::json_object body, const request& r,
+                               const std::string& principal) {
+  deps.runtime.submit(kind, make_command(name, id, std::move(body), r, principal, {}),
+                      [](actors::command_result) {});
 }
 
 acme_result<events::json_object> acme_server::impl::get(const std::string& kind,
@@ -175,7 +265,7 @@ acme_result<authenticated> acme_server::impl::authenticate(const request& r, key
     if (kid.rfind(opt.base_url + "/acme/", 0) != 0 || at == std::string::npos)
       return {problem{"accountDoesNotExist", 400, "kid '" + kid + "' is not an account URL"}};
     a.account_id = kid.substr(at + 9);
-    auto account = deps.runtime.read("acme_account", a.account_id);
+    auto account = read_account(a.account_id);
     if (!account) {
       if (account.error().code == domain::domain_errc::not_found)
         return {problem{"accountDoesNotExist", 400, "no account " + a.account_id}};

@@ -70,6 +70,12 @@ struct acme_options {
   /// setting, not a client's, and is not guarded.
   net::outbound_guard outbound;
   int validation_workers = 4;  ///< threads running validations (each may wait for a timeout)
+  /// Single node: no other node changes accounts, so the account a kid request names is
+  /// kept in memory (written through by this server's own account commands, re-read after
+  /// account_cache_ttl) instead of being read from its entity on every request. Off in a
+  /// cluster, where another node may deactivate an account or change its key.
+  bool cache_accounts = false;
+  std::chrono::milliseconds account_cache_ttl{5000};
   /// finalize waits up to this long for the issuance before answering "processing".
   std::chrono::milliseconds finalize_wait{2000};
   /// renewal-info: the Retry-After of a suggested window (RFC 9773 §4.3).

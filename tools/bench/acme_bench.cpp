@@ -8,7 +8,9 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <mutex>
 #include <thread>
+#include <unordered_map>
 
 #include "infra/crypto/csr.hpp"
 #include "infra/crypto/jws.hpp"
@@ -63,6 +65,42 @@ std::string pem_to_b64url(const std::string& pem) {
   return out;
 }
 
+/// http-01 answers (RFC 8555 §8.3) for a server that validates: token -> key authorization,
+/// served on 127.0.0.1 (the server's http-01 host and port point here).
+class http01_responder {
+ public:
+  bool start(int port) {
+    server_.Get(R"(/\.well-known/acme-challenge/([A-Za-z0-9_-]+))",
+                [this](const httplib::Request& req, httplib::Response& res) {
+                  std::lock_guard<std::mutex> lock(mu_);
+                  auto it = answers_.find(req.matches[1].str());
+                  if (it == answers_.end()) {
+                    res.status = 404;
+                    return;
+                  }
+                  res.set_content(it->second, "application/octet-stream");
+                });
+    if (!server_.bind_to_port("127.0.0.1", port)) return false;
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    return true;
+  }
+  void answer(const std::string& token, const std::string& key_authorization) {
+    std::lock_guard<std::mutex> lock(mu_);
+    answers_[token] = key_authorization;
+  }
+  ~http01_responder() {
+    if (!thread_.joinable()) return;
+    server_.stop();
+    thread_.join();
+  }
+
+ private:
+  httplib::Server server_;
+  std::thread thread_;
+  std::mutex mu_;
+  std::unordered_map<std::string, std::string> answers_;
+};
+
 /// One worker's ACME client: a keep-alive connection, an ES256 account key, the next nonce.
 class acme_session {
  public:
@@ -81,6 +119,11 @@ class acme_session {
     if (r.status != 201 && r.status != 200) return error = r.describe("new-account"), false;
     kid_ = r.location;
     return true;
+  }
+
+  /// RFC 8555 §8.1: token "." base64url(JWK thumbprint of the account key).
+  std::string key_authorization(const std::string& token) const {
+    return token + "." + signer_->public_key().thumbprint;
   }
 
   /// Signed POST (kid once registered, else jwk); retries a badNonce with the fresh nonce.
@@ -143,7 +186,7 @@ void lap(step_samples& samples, step s, steady::time_point& t0) {
 
 /// One complete order for `name`; false with `error` on any failure.
 bool run_order(acme_session& s, const directory_urls& u, const std::string& name,
-               step_samples& steps, std::string& error) {
+               http01_responder* responder, step_samples& steps, std::string& error) {
   auto t0 = steady::now();
   auto o = s.post(u.new_order, R"({"identifiers":[{"type":"dns","value":")" + name + "\"}]}");
   if (o.status != 201) return error = o.describe("new-order"), false;
@@ -160,12 +203,17 @@ bool run_order(acme_session& s, const directory_urls& u, const std::string& name
     rapidjson::Document authz;
     authz.Parse(a.body.c_str());
     if (str_of(authz, "status") == "valid") continue;
-    // A server that validates (pebble with PEBBLE_VA_ALWAYS_VALID): answer http-01.
-    std::string challenge;
+    // A server with challenges (pebble with PEBBLE_VA_ALWAYS_VALID, certctl in challenge
+    // mode): answer http-01, from the responder when the server really connects.
+    std::string challenge, token;
     if (authz.HasMember("challenges") && authz["challenges"].IsArray())
       for (const auto& ch : authz["challenges"].GetArray())
-        if (str_of(ch, "type") == "http-01") challenge = str_of(ch, "url");
+        if (str_of(ch, "type") == "http-01") {
+          challenge = str_of(ch, "url");
+          token = str_of(ch, "token");
+        }
     if (challenge.empty()) return error = a.describe("authz without http-01"), false;
+    if (responder != nullptr) responder->answer(token, s.key_authorization(token));
     auto c = s.post(challenge, "{}");
     if (c.status != 200) return error = c.describe("challenge"), false;
     if (!poll(s, az.GetString(), {"pending", "processing"}, authz, error)) return false;
@@ -224,15 +272,27 @@ int run_acme(const std::vector<std::string>& args) {
       .option("concurrency", "C", "client threads (default 8)")
       .option("orders", "N", "orders in all (default 200)")
       .option("server-pid", "PID",
-              "the server's process id (same machine): prints its CPU per completed order");
+              "the server's process id (same machine): prints its CPU per completed order")
+      .option("http01-port", "PORT",
+              "answer http-01 on 127.0.0.1:PORT, for a server that validates (certctl in\n"
+              "challenge mode with CERTCTL_ACME_SERVER_HTTP01_HOST=127.0.0.1 and _PORT=PORT)");
   int code = 0;
   auto parsed = cli::parse_or_exit(parser, args, code);
   if (!parsed) return code;
   const auto concurrency = parsed->integer("concurrency", 8);
   const auto orders = parsed->integer("orders", 200);
   const auto server_pid = parsed->integer("server-pid", 0, 0);
-  if (!concurrency || !orders || !server_pid || *concurrency < 1 || *orders < 1)
+  const auto http01_port = parsed->integer("http01-port", 0, 0);
+  if (!concurrency || !orders || !server_pid || !http01_port || *concurrency < 1 || *orders < 1)
     return cli::exit_usage;
+  std::unique_ptr<http01_responder> responder;
+  if (*http01_port > 0) {
+    responder = std::make_unique<http01_responder>();
+    if (!responder->start(static_cast<int>(*http01_port))) {
+      std::cerr << "error: cannot listen on 127.0.0.1:" << *http01_port << "\n";
+      return 2;
+    }
+  }
   const std::string directory = *parsed->get("directory"), ca = *parsed->get("ca-bundle");
   const auto scheme = directory.find("://");
   const auto path = scheme == std::string::npos ? scheme : directory.find('/', scheme + 3);
@@ -282,7 +342,7 @@ int run_acme(const std::vector<std::string>& args) {
       for (std::int64_t i = next++; i < *orders; i = next++) {
         const auto t0 = steady::now();
         const std::string name = "o" + std::to_string(i) + "-" + tag + ".bench.example.test";
-        if (!run_order(s, urls, name, out.steps, error)) {
+        if (!run_order(s, urls, name, responder.get(), out.steps, error)) {
           if (out.failures++ == 0) out.first_error = error;
           continue;
         }
