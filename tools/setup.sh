@@ -10,6 +10,8 @@ packages=(
   # libraries (DESIGN: all from Debian 12)
   libcaf-dev libpqxx-dev libpq-dev librdkafka-dev rapidjson-dev libcpp-httplib-dev
   prometheus-cpp-dev libboost-test-dev libsqlite3-dev libssl-dev zlib1g-dev libbrotli-dev
+  # tcmalloc (minimal) as certctl-server's allocator (docs/benchmarks.md, 2026-12-04)
+  libgoogle-perftools-dev
   # peers used by tests and the run script
   postgresql sqlite3 openssl curl ca-certificates procps
   # tests/integration/spec_check.py (responses against the OpenAPI schemas)

@@ -30,6 +30,12 @@ struct entity_runtime::impl {
     caf::actor_system_config cfg;
     if (o.worker_threads > 0) cfg.set("scheduler.max-threads", o.worker_threads);
     cfg.set("logger.verbosity", caf::atom("quiet"));
+    // An idle worker spins briefly (the aggressive phase), then sleeps on its condition
+    // variable until a message arrives (the relaxed phase). CAF's moderate phase in between
+    // (500 polls with a 50 us nanosleep each) woke every idle worker 20,000 times a second:
+    // in the issuance benchmark that was ~8 % of the server's samples and half its context
+    // switches (docs/benchmarks.md, 2026-12-04). A sleeping worker is woken by the enqueue.
+    cfg.set("work-stealing.moderate-poll-attempts", size_t{0});
     return cfg;
   }
 

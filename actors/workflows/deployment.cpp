@@ -138,14 +138,23 @@ std::vector<deployment_outcome> deploy_after_issuance(entity_runtime& runtime,
                                                       const std::string& certificate_id,
                                                       const std::string& version_id,
                                                       const std::string& correlation_id) {
+  auto cert = runtime.read("certificate", certificate_id);
+  if (!cert) return {};
+  return deploy_after_issuance(runtime, cert->view, version_id, correlation_id);
+}
+
+std::vector<deployment_outcome> deploy_after_issuance(entity_runtime& runtime,
+                                                      const events::json_object& certificate,
+                                                      const std::string& version_id,
+                                                      const std::string& correlation_id) {
+  auto targets = certificate.str_array("target_ids");
+  if (targets.empty()) return {};
   deployment_start s;
-  s.certificate_id = certificate_id;
+  s.certificate_id = certificate.str("id");
   s.principal = "system:deployment";
   s.correlation_id = correlation_id;
   s.job_id_prefix = "job-dep-" + version_id;
-  auto cert = runtime.read("certificate", certificate_id);
-  if (!cert || cert->view.str_array("target_ids").empty()) return {};
-  s.target_ids = cert->view.str_array("target_ids");
+  s.target_ids = std::move(targets);
   return start_deployments(runtime, s);
 }
 

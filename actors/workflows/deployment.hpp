@@ -59,4 +59,11 @@ std::vector<deployment_outcome> deploy_after_issuance(entity_runtime& runtime,
                                                       const std::string& version_id,
                                                       const std::string& correlation_id);
 
+/// The same from the certificate's view as its issuance recorded it (issued_listener), without
+/// reading the entity again: one command round trip less per issued certificate.
+std::vector<deployment_outcome> deploy_after_issuance(entity_runtime& runtime,
+                                                      const events::json_object& certificate,
+                                                      const std::string& version_id,
+                                                      const std::string& correlation_id);
+
 }  // namespace certctl::actors

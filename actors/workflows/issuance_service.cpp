@@ -322,7 +322,7 @@ struct issuance_service::impl {
       std::lock_guard<std::mutex> lock(mu);
       listener = on_issued;
     }
-    if (listener) listener(t, version_id);
+    if (listener) listener(t, version_id, recorded->view);
     return outcome::succeeded;
   }
 

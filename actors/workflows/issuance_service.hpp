@@ -83,9 +83,10 @@ using retry_schedule = std::function<events::timestamp_us(const issuance_task&)>
 
 /// Told, on the worker thread, after a task's certificate version was recorded and its job
 /// completed: the automatic deployment to the certificate's targets starts here
-/// (deployment.hpp, deploy_after_issuance).
-using issued_listener =
-    std::function<void(const issuance_task& task, const std::string& version_id)>;
+/// (deployment.hpp, deploy_after_issuance). `certificate` is the certificate's view as
+/// `certificate.record_issued` left it, so the listener need not read the entity again.
+using issued_listener = std::function<void(const issuance_task& task, const std::string& version_id,
+                                           const events::json_object& certificate)>;
 
 /// Picks the issuer for a task other than the default one (e.g. an intermediate CA named by
 /// the certificate's issuer config). nullptr with `error` empty: the default issuer; nullptr

@@ -354,8 +354,9 @@ int main() {
   issuance.set_order_policy(std::move(orders));
   issuance.set_retry_schedule(schedulers::make_retry_schedule(due_work, clock));
   // Every issued version goes to the certificate's targets (issue 12).
-  issuance.set_issued_listener([&runtime](const actors::issuance_task& t, const std::string& v) {
-    actors::deploy_after_issuance(runtime, t.certificate_id, v, t.correlation_id);
+  issuance.set_issued_listener([&runtime](const actors::issuance_task& t, const std::string& v,
+                                          const events::json_object& cert) {
+    actors::deploy_after_issuance(runtime, cert, v, t.correlation_id);
   });
   issuance.set_profile_lookup(
       [&db = *db](const std::string& id) -> std::optional<events::json_object> {
