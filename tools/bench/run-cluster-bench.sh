@@ -5,9 +5,13 @@
 #   certctl-bench issue --server URL1,URL2,.. --concurrency C --count N
 # (client thread t talks to node t % N), then everything is stopped. Runs are interleaved
 # (1, 2, 3, 1, 2, 3, ...) and the table reports the medians of issued_per_s, create latency p50
-# and forwarded commands per certificate (summed over the nodes' GET /api/v1/cluster counters).
-# Node count 0 is the reference: one node without cluster mode (same PostgreSQL, no Kafka).
-#   bash tools/bench/run-cluster-bench.sh
+# and forwarded commands per certificate (summed over the nodes' GET /api/v1/cluster counters),
+# server CPU per certificate (all nodes; the mock brokers apart) and, per node, the forward
+# timing split (docs/cluster.md "Forward timing").
+# Node count 0 is the reference: one node without cluster mode (same PostgreSQL; its Kafka
+# event relay publishes to the same mock brokers, as the cluster's relay singleton does).
+#   bash tools/bench/run-cluster-bench.sh                  # saturated: 16 clients
+#   CONCURRENCY=4 COUNT=500 bash tools/bench/run-cluster-bench.sh   # latency = path length
 # Environment: NODES ("0 1 2 3"), REPEATS (3), CONCURRENCY (16), COUNT (2000),
 # BENCH_DIR (/tmp/certctl-cluster-bench: logs and raw outputs), CERTCTL_CLUSTER_NO_BUILD=1,
 # and the settings of tools/dev/cluster-lib.sh (PostgreSQL dir/port, binaries, base port).
