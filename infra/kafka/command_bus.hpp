@@ -49,7 +49,7 @@ struct command_bus_options {
   /// The consumers' fetch.wait.max.ms. A real broker answers a fetch as soon as a record
   /// arrives, so there this only bounds idle fetch requests; librdkafka's mock cluster holds
   /// an empty fetch for the whole wait, so there it is the floor of every hop.
-  std::chrono::milliseconds fetch_wait{2};
+  std::chrono::milliseconds fetch_wait{5};
   bool log_to_stderr = true;
 };
 

@@ -42,7 +42,7 @@ BOOST_AUTO_TEST_CASE(defaults_are_a_single_embedded_node) {
   BOOST_TEST(!c->cluster_enabled);
   BOOST_TEST(c->cluster_commands_topic == "certctl.commands");
   BOOST_TEST(c->cluster_session_timeout_ms == 10000);
-  BOOST_TEST(c->cluster_fetch_wait_ms == 2);
+  BOOST_TEST(c->cluster_fetch_wait_ms == 5);
   BOOST_TEST(c->job_running_timeout_seconds == 1800);
 }
 
