@@ -178,6 +178,13 @@ result<server_config, config_error> load_config(
   };
   millis("CERTCTL_CLUSTER_SESSION_TIMEOUT_MS", c.cluster_session_timeout_ms);
   millis("CERTCTL_CLUSTER_REQUEST_TIMEOUT_MS", c.cluster_request_timeout_ms);
+  if (const char* v = getenv_fn("CERTCTL_CLUSTER_FETCH_WAIT_MS"); v && *v) {
+    auto n = parse_int(v);
+    if (!n || *n < 1 || *n > 10000)
+      err = config_error{std::string("CERTCTL_CLUSTER_FETCH_WAIT_MS=") + v + " must be 1-10000"};
+    else
+      c.cluster_fetch_wait_ms = static_cast<int>(*n);
+  }
   if (const char* v = getenv_fn("CERTCTL_JOB_RUNNING_TIMEOUT_SECONDS"); v && *v) {
     auto n = parse_int(v);
     if (!n || *n < 5 || *n > 604800)

@@ -69,6 +69,8 @@ struct server_config {
   int cluster_session_timeout_ms = 10000;
   /// CERTCTL_CLUSTER_REQUEST_TIMEOUT_MS: how long a forwarded command waits for its owner.
   int cluster_request_timeout_ms = 30000;
+  /// CERTCTL_CLUSTER_FETCH_WAIT_MS: the command bus consumers' fetch.wait.max.ms (1-10000).
+  int cluster_fetch_wait_ms = 5;
   /// CERTCTL_JOB_RUNNING_TIMEOUT_SECONDS: a job Running this long lost its worker (a crash or
   /// a dead node) and is retried. Issuance takes milliseconds; the default is conservative.
   int job_running_timeout_seconds = 1800;

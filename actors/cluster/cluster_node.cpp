@@ -307,7 +307,10 @@ node_status cluster_node::status() const {
     std::lock_guard<std::mutex> lock(impl_->bus_mu);
     s.last_error = impl_->last_error;
   }
-  if (auto b = impl_->current_bus()) s.lag = b->lag();
+  if (auto b = impl_->current_bus()) {
+    s.lag = b->lag();
+    s.timing = b->timing();
+  }
   for (const auto& one : impl_->singletons) {
     singleton_status st;
     st.name = one.name;

@@ -72,6 +72,7 @@ struct node_status {
   std::uint64_t certificate_requests = 0;
   std::uint64_t received = 0;  ///< commands executed for callers on other nodes (or this one)
   std::uint64_t rejected = 0;  ///< malformed command records
+  kafka::bus_timing timing;    ///< where forwarded commands spend their time
 };
 
 class cluster_node final : public actors::command_router {

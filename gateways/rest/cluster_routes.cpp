@@ -16,6 +16,25 @@ std::string int_array(const std::vector<int>& values) {
   return out + "]";
 }
 
+// Averages in milliseconds over this node's lifetime (docs/cluster.md "Forward timing").
+std::string forward_timing(const kafka::bus_timing& t) {
+  const auto avg = [](std::uint64_t sum_us, std::uint64_t n) {
+    char out[32];
+    std::snprintf(out, sizeof out, "%.3f",
+                  n == 0 ? 0.0 : static_cast<double>(sum_us) / 1000.0 / static_cast<double>(n));
+    return std::string(out);
+  };
+  events::json_object o;
+  o.set("round_trips", static_cast<std::int64_t>(t.round_trips))
+      .set_raw("round_trip_ms", avg(t.round_trip_us, t.round_trips))
+      .set_raw("command_ack_ms", avg(t.command_ack_us, t.command_acks))
+      .set_raw("reply_transit_ms", avg(t.reply_transit_us, t.replies))
+      .set("executed", static_cast<std::int64_t>(t.executed))
+      .set_raw("command_transit_ms", avg(t.command_transit_us, t.commands))
+      .set_raw("execute_ms", avg(t.execute_us, t.executed));
+  return o.dump();
+}
+
 std::string this_node(const cluster::node_status& s) {
   events::json_object o;
   o.set("node_id", s.node_id)
@@ -38,6 +57,7 @@ std::string this_node(const cluster::node_status& s) {
                                             : static_cast<double>(s.forwarded) /
                                                   static_cast<double>(s.certificate_requests));
   o.set_raw("forwarded_commands_per_certificate", per_cert);
+  o.set_raw("forward_timing", forward_timing(s.timing));
   if (!s.last_error.empty()) o.set("last_error", s.last_error);
   std::string lag = "[";
   for (size_t i = 0; i < s.lag.size(); ++i) {

@@ -65,6 +65,18 @@ bool header_value(const rd_kafka_message_t* m, const char* name, std::string& ou
   return true;
 }
 
+bool timing_counters::transit_of(const rd_kafka_message_t* m, std::int64_t& us) {
+  std::string sent;
+  if (!header_value(m, sent_at_header, sent) || sent.empty() || sent.size() > 18) return false;
+  std::int64_t at = 0;
+  for (char ch : sent) {
+    if (ch < '0' || ch > '9') return false;  // not ours: ignored, never fatal
+    at = at * 10 + (ch - '0');
+  }
+  us = wall_us() - at;
+  return true;
+}
+
 }  // namespace detail
 
 namespace {
@@ -112,8 +124,9 @@ result<std::unique_ptr<command_bus>, kafka_error> command_bus::create(
   if (options.commands_topic.empty() || options.group_id.empty() ||
       options.reply_topic_prefix.empty())
     return kafka_error{"command bus: empty commands topic, group id or reply topic prefix"};
-  if (options.request_timeout.count() <= 0 || options.session_timeout.count() <= 0)
-    return kafka_error{"command bus: request and session timeouts must be positive"};
+  if (options.request_timeout.count() <= 0 || options.session_timeout.count() <= 0 ||
+      options.fetch_wait.count() <= 0)
+    return kafka_error{"command bus: request and session timeouts and fetch wait must be positive"};
   if (!on_command) return kafka_error{"command bus: no command handler"};
 
   auto core = std::make_shared<detail::bus_core>();
@@ -129,15 +142,19 @@ result<std::unique_ptr<command_bus>, kafka_error> command_bus::create(
   const std::string heartbeat = std::to_string(
       std::max<long long>(1, std::min<long long>(1000, o.session_timeout.count() / 3)));
 
-  // Latency over throughput: commands are small and someone waits for each. The mock
-  // cluster (and a real broker when a partition is idle) holds an empty fetch for
-  // fetch.wait.max.ms, so that is the floor of every hop.
+  // Latency over throughput: commands and replies are small and someone waits for each, so
+  // they leave at once (no linger; under load, records queued behind an in-flight request
+  // still share the next one) and without Nagle's delay. The event relay has its own
+  // producer and keeps batching. A forwarded command is two hops (command, reply), each a
+  // produce and a fetch; docs/cluster.md "Forward timing" has the measured split.
+  const std::string fetch_wait = std::to_string(o.fetch_wait.count());
   auto producer = make_client(*core, RD_KAFKA_PRODUCER,
                               {{"bootstrap.servers", o.bootstrap_servers},
                                {"client.id", o.node_id},
                                {"enable.idempotence", "true"},
                                {"acks", "all"},
-                               {"linger.ms", "2"},
+                               {"linger.ms", "0"},
+                               {"socket.nagle.disable", "true"},
                                // Undelivered after the request timeout, nobody waits any more.
                                {"message.timeout.ms", std::to_string(o.request_timeout.count())}},
                               "producer");
@@ -163,7 +180,8 @@ result<std::unique_ptr<command_bus>, kafka_error> command_bus::create(
                    {"auto.offset.reset", "earliest"},
                    {"enable.partition.eof", "false"},
                    {"allow.auto.create.topics", "false"},
-                   {"fetch.wait.max.ms", "10"}},
+                   {"socket.nagle.disable", "true"},
+                   {"fetch.wait.max.ms", fetch_wait}},
                   "commands");
   if (!consumer) return consumer.error();
   core->consumer = std::move(consumer).value();
@@ -176,7 +194,8 @@ result<std::unique_ptr<command_bus>, kafka_error> command_bus::create(
                               {"enable.auto.commit", "false"},
                               {"enable.partition.eof", "false"},
                               {"allow.auto.create.topics", "true"},
-                              {"fetch.wait.max.ms", "10"}},
+                              {"socket.nagle.disable", "true"},
+                              {"fetch.wait.max.ms", fetch_wait}},
                              "replies");
   if (!replies) return replies.error();
   core->replies = std::move(replies).value();
@@ -248,6 +267,22 @@ bool command_bus::joined() const {
 void command_bus::send(int partition, const std::string& routing_key, std::string body,
                        std::function<void(send_result)> done) {
   impl_->core->send(partition, routing_key, std::move(body), std::move(done));
+}
+
+bus_timing command_bus::timing() const {
+  const auto& t = impl_->core->timing;
+  bus_timing out;
+  out.round_trips = t.round_trips;
+  out.round_trip_us = t.round_trip_us;
+  out.command_acks = t.command_acks;
+  out.command_ack_us = t.command_ack_us;
+  out.replies = t.replies;
+  out.reply_transit_us = t.reply_transit_us;
+  out.commands = t.commands;
+  out.command_transit_us = t.command_transit_us;
+  out.executed = t.executed;
+  out.execute_us = t.execute_us;
+  return out;
 }
 
 std::vector<partition_lag> command_bus::lag() const {

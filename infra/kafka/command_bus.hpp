@@ -46,6 +46,10 @@ struct command_bus_options {
   std::chrono::milliseconds request_timeout{std::chrono::seconds(30)};
   /// Consumer-group liveness: a node that stops heartbeating loses its partitions after this.
   std::chrono::milliseconds session_timeout{std::chrono::seconds(10)};
+  /// The consumers' fetch.wait.max.ms. A real broker answers a fetch as soon as a record
+  /// arrives, so there this only bounds idle fetch requests; librdkafka's mock cluster holds
+  /// an empty fetch for the whole wait, so there it is the floor of every hop.
+  std::chrono::milliseconds fetch_wait{5};
   bool log_to_stderr = true;
 };
 
@@ -57,6 +61,25 @@ struct partition_lag {
   std::int64_t lag() const {
     return position < 0 || high_watermark < 0 ? -1 : high_watermark - position;
   }
+};
+
+/// Cumulative timings of the forwarding path, to find where a forwarded command spends its
+/// time (docs/cluster.md "Forward timing"). Sums in microseconds. The transit figures compare
+/// the sender's wall clock (header `certctl-sent-at-us`) with the receiver's, so they are
+/// exact only where the nodes' clocks agree (one machine, or NTP to well under a millisecond).
+struct bus_timing {
+  // Caller side.
+  std::uint64_t round_trips = 0;       ///< sends answered by their owner
+  std::uint64_t round_trip_us = 0;     ///< send() to the reply handed to `done`
+  std::uint64_t command_acks = 0;      ///< commands the brokers acknowledged
+  std::uint64_t command_ack_us = 0;    ///< send() to that acknowledgement
+  std::uint64_t replies = 0;           ///< replies consumed that carried a send time
+  std::uint64_t reply_transit_us = 0;  ///< reply produced on the owner to consumed here
+  // Owner side.
+  std::uint64_t commands = 0;            ///< commands consumed that carried a send time
+  std::uint64_t command_transit_us = 0;  ///< command produced by its caller to consumed here
+  std::uint64_t executed = 0;            ///< commands answered here
+  std::uint64_t execute_us = 0;          ///< consumed to answered (the owner's own work)
 };
 
 class command_bus {
@@ -78,8 +101,8 @@ class command_bus {
 
   /// Reads the commands topic's metadata (it must exist), subscribes to it and starts the
   /// consumer and reply threads. Fails when the cluster is unreachable within the timeout.
-  result<done, kafka_error> start(std::chrono::milliseconds metadata_timeout =
-                                      std::chrono::seconds(10));
+  result<done, kafka_error> start(
+      std::chrono::milliseconds metadata_timeout = std::chrono::seconds(10));
   /// Leaves the group (so the others rebalance at once), fails pending sends; idempotent.
   void stop();
 
@@ -95,6 +118,7 @@ class command_bus {
             std::function<void(send_result)> done);
 
   std::vector<partition_lag> lag() const;
+  bus_timing timing() const;
 
   struct impl;
 

@@ -18,6 +18,7 @@ struct reply_state {
   int partition = 0;
   std::int64_t offset = 0;
   std::uint64_t epoch = 0;
+  std::chrono::steady_clock::time_point consumed{};
   std::atomic<bool> replied{false};
 
   ~reply_state() {
@@ -158,7 +159,10 @@ void bus_core::on_record(const rd_kafka_message_t* m) {
     std::string ignored;
     partition_count_of(producer.get(), reply_to, ignored);
   }
+  if (std::int64_t us = 0; timing_counters::transit_of(m, us))
+    timing_counters::add(timing.commands, timing.command_transit_us, us);
   auto state = std::make_shared<reply_state>();
+  state->consumed = steady::now();
   state->reply_to = std::move(reply_to);
   state->request_id = std::move(request_id);
   state->partition = partition;
@@ -167,9 +171,14 @@ void bus_core::on_record(const rd_kafka_message_t* m) {
   state->core = weak_from_this();
   command_bus::reply_fn reply = [state](std::string body) {
     if (state->replied.exchange(true)) return;  // exactly once: later calls are ignored
-    if (auto c = state->core.lock())
+    if (auto c = state->core.lock()) {
+      timing_counters::add(
+          c->timing.executed, c->timing.execute_us,
+          std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - state->consumed)
+              .count());
       c->produce_reply(state->reply_to, state->request_id, std::move(body), state->partition,
                        state->offset, state->epoch);
+    }
   };
   std::string body;
   if (m->payload != nullptr) body.assign(static_cast<const char*>(m->payload), m->len);

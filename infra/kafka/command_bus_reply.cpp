@@ -95,18 +95,27 @@ void bus_core::on_reply(const rd_kafka_message_t* m) {
     id.assign(static_cast<const char*>(m->key), m->key_len);
   }
   // Unknown ids are late replies (after a timeout) or a second owner's duplicate answer.
-  auto done = take_pending(id);
+  steady::time_point sent;
+  auto done = take_pending(id, &sent);
   if (!done) return;
+  if (std::int64_t us = 0; timing_counters::transit_of(m, us))
+    timing_counters::add(timing.replies, timing.reply_transit_us, us);
+  // Counted before `done` runs, so whoever it wakes sees this round trip counted.
+  timing_counters::add(
+      timing.round_trips, timing.round_trip_us,
+      std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - sent).count());
   std::string body;
   if (m->payload != nullptr) body.assign(static_cast<const char*>(m->payload), m->len);
   done(send_result(std::move(body)));
 }
 
-std::function<void(send_result)> bus_core::take_pending(const std::string& id) {
+std::function<void(send_result)> bus_core::take_pending(const std::string& id,
+                                                        steady::time_point* sent) {
   std::lock_guard<std::mutex> lock(pending_mu);
   auto it = pending.find(id);
   if (it == pending.end()) return {};
   auto done = std::move(it->second.done);
+  if (sent != nullptr) *sent = it->second.sent;
   pending.erase(it);
   return done;
 }
@@ -159,12 +168,13 @@ void bus_core::send(int partition, const std::string& routing_key, std::string b
       done(kafka_error{"command bus: not running"});
       return;
     }
-    pending.emplace(id,
-                    pending_send{std::move(done), steady::now() + opt.request_timeout, partition});
+    const auto now = steady::now();
+    pending.emplace(id, pending_send{std::move(done), now + opt.request_timeout, partition, now});
   }
-  rd_kafka_headers_t* headers =
-      make_headers({{request_id_header, id}, {reply_to_header, reply_topic}});
-  auto* d = new bus_delivery{false, id, partition, -1, 0};
+  rd_kafka_headers_t* headers = make_headers({{request_id_header, id},
+                                              {reply_to_header, reply_topic},
+                                              {sent_at_header, std::to_string(wall_us())}});
+  auto* d = new bus_delivery{false, id, partition, -1, 0, steady::now()};
   const rd_kafka_resp_err_t err = rd_kafka_producev(
       producer.get(), RD_KAFKA_V_TOPIC(opt.commands_topic.c_str()), RD_KAFKA_V_PARTITION(partition),
       RD_KAFKA_V_KEY(routing_key.data(), routing_key.size()),
@@ -181,8 +191,9 @@ void bus_core::send(int partition, const std::string& routing_key, std::string b
 void bus_core::produce_reply(const std::string& reply_to, const std::string& request_id,
                              std::string body, int partition, std::int64_t offset,
                              std::uint64_t epoch) {
-  rd_kafka_headers_t* headers = make_headers({{request_id_header, request_id}});
-  auto* d = new bus_delivery{true, {}, partition, offset, epoch};
+  rd_kafka_headers_t* headers =
+      make_headers({{request_id_header, request_id}, {sent_at_header, std::to_string(wall_us())}});
+  auto* d = new bus_delivery{true, {}, partition, offset, epoch, {}};
   const rd_kafka_resp_err_t err = rd_kafka_producev(
       producer.get(), RD_KAFKA_V_TOPIC(reply_to.c_str()), RD_KAFKA_V_PARTITION(0),
       RD_KAFKA_V_KEY(request_id.data(), request_id.size()),
@@ -200,7 +211,12 @@ void bus_core::on_delivery(const rd_kafka_message_t* m) {
   if (!d) return;
   const bool failed = m->err != RD_KAFKA_RESP_ERR_NO_ERROR;
   if (!d->is_reply) {
-    if (!failed) return;  // the reply (or the timeout) completes the send
+    if (!failed) {  // the reply (or the timeout) completes the send
+      timing_counters::add(
+          timing.command_acks, timing.command_ack_us,
+          std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - d->queued).count());
+      return;
+    }
     if (auto f = take_pending(d->request_id))
       f(kafka_error{"producing a command to partition " + std::to_string(d->partition) + ": " +
                     rd_kafka_message_errstr(m)});

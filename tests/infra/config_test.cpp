@@ -42,6 +42,7 @@ BOOST_AUTO_TEST_CASE(defaults_are_a_single_embedded_node) {
   BOOST_TEST(!c->cluster_enabled);
   BOOST_TEST(c->cluster_commands_topic == "certctl.commands");
   BOOST_TEST(c->cluster_session_timeout_ms == 10000);
+  BOOST_TEST(c->cluster_fetch_wait_ms == 5);
   BOOST_TEST(c->job_running_timeout_seconds == 1800);
 }
 
@@ -50,12 +51,14 @@ BOOST_AUTO_TEST_CASE(a_complete_cluster_configuration_loads) {
   e["CERTCTL_CLUSTER_NODE_ID"] = "node-a";
   e["CERTCTL_CLUSTER_SESSION_TIMEOUT_MS"] = "6000";
   e["CERTCTL_CLUSTER_REQUEST_TIMEOUT_MS"] = "20000";
+  e["CERTCTL_CLUSTER_FETCH_WAIT_MS"] = "100";
   auto c = load(e);
   BOOST_REQUIRE_MESSAGE(c.ok(), error_of(e));
   BOOST_TEST(c->cluster_enabled);
   BOOST_TEST(c->cluster_node_id == "node-a");
   BOOST_TEST(c->cluster_session_timeout_ms == 6000);
   BOOST_TEST(c->cluster_request_timeout_ms == 20000);
+  BOOST_TEST(c->cluster_fetch_wait_ms == 100);
   BOOST_TEST(c->key_encryption_key_file == "/etc/certctl/kek.key");
   BOOST_TEST(c->key_encryption_key_previous_files.empty());
   e["CERTCTL_KEY_ENCRYPTION_KEY_PREVIOUS_FILES"] =
@@ -93,6 +96,7 @@ BOOST_AUTO_TEST_CASE(bad_values_name_their_variable) {
       {"CERTCTL_ACME_SERVER_ENABLED", "on"},
       {"CERTCTL_CLUSTER_SESSION_TIMEOUT_MS", "999"},
       {"CERTCTL_CLUSTER_REQUEST_TIMEOUT_MS", "ten"},
+      {"CERTCTL_CLUSTER_FETCH_WAIT_MS", "0"},
       {"CERTCTL_JOB_RUNNING_TIMEOUT_SECONDS", "4"},
       {"CERTCTL_JOB_FRESH_GRACE_SECONDS", "0"},
       {"CERTCTL_SERVER_PORT", "70000"},

@@ -140,6 +140,7 @@ certctl::cluster::node_options cluster_options(const certctl::infra::server_conf
   o.bus.group_id = cfg.cluster_group_id;
   o.bus.session_timeout = std::chrono::milliseconds(cfg.cluster_session_timeout_ms);
   o.bus.request_timeout = std::chrono::milliseconds(cfg.cluster_request_timeout_ms);
+  o.bus.fetch_wait = std::chrono::milliseconds(cfg.cluster_fetch_wait_ms);
   o.bus.node_id = cfg.node_id();
   return o;
 }

@@ -22,6 +22,15 @@ namespace certctl::kafka::detail {
 
 inline constexpr const char* request_id_header = "certctl-request-id";
 inline constexpr const char* reply_to_header = "certctl-reply-to";
+/// Wall-clock microseconds at produce time, for the transit figures of bus_timing only.
+inline constexpr const char* sent_at_header = "certctl-sent-at-us";
+
+/// Wall-clock microseconds since the epoch (comparable across the nodes of one machine).
+inline std::int64_t wall_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 /// What a delivery report is about (the message opaque, owned by the report).
 struct bus_delivery {
@@ -30,6 +39,20 @@ struct bus_delivery {
   int partition = -1;      ///< reply: the command it answers, for the offset store
   std::int64_t offset = -1;
   std::uint64_t epoch = 0;
+  std::chrono::steady_clock::time_point queued{};  ///< command: when send() produced it
+};
+
+/// bus_timing as atomics: written on the bus threads and by reply functions on any thread.
+struct timing_counters {
+  std::atomic<std::uint64_t> round_trips{0}, round_trip_us{0}, command_acks{0}, command_ack_us{0},
+      replies{0}, reply_transit_us{0}, commands{0}, command_transit_us{0}, executed{0},
+      execute_us{0};
+  static void add(std::atomic<std::uint64_t>& n, std::atomic<std::uint64_t>& sum, std::int64_t us) {
+    ++n;
+    sum += static_cast<std::uint64_t>(us < 0 ? 0 : us);
+  }
+  /// The transit from the `sent_at_header` of `m` to now; false when it has none.
+  static bool transit_of(const rd_kafka_message_t* m, std::int64_t& us);
 };
 
 /// Everything the clients and threads touch. Shared: a reply function handed to the
@@ -75,10 +98,13 @@ struct bus_core : std::enable_shared_from_this<bus_core> {
     std::function<void(command_bus::send_result)> done;
     steady::time_point deadline;
     int partition = 0;
+    steady::time_point sent{};
   };
   std::mutex pending_mu;
   std::unordered_map<std::string, pending_send> pending;
   bool pending_closed = false;  ///< set by stop(): later sends fail at once
+
+  timing_counters timing;
 
   std::mutex log_mu;
   std::string last_logged;
@@ -105,7 +131,9 @@ struct bus_core : std::enable_shared_from_this<bus_core> {
   void expire_pending();
   void fail_all_pending(const std::string& why);
   /// Takes the pending send out (nullopt-like: empty `done` when unknown).
-  std::function<void(command_bus::send_result)> take_pending(const std::string& id);
+  /// `sent` (when given) receives the time send() registered it.
+  std::function<void(command_bus::send_result)> take_pending(const std::string& id,
+                                                             steady::time_point* sent = nullptr);
   void send(int partition, const std::string& routing_key, std::string body,
             std::function<void(command_bus::send_result)> done);
   void produce_reply(const std::string& reply_to, const std::string& request_id, std::string body,

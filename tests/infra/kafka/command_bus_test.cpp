@@ -224,6 +224,22 @@ BOOST_AUTO_TEST_CASE(two_nodes_share_forward_and_take_over_on_leave) {
   BOOST_TEST_MESSAGE("first send (producer warm-up included): " << ms_since(t_first) << " ms");
   BOOST_CHECK_EQUAL(text_of(send_sync(*a->bus, pa, "self")), "reply:a:self");
   BOOST_CHECK_EQUAL(text_of(send_sync(*b->bus, pa, "back")), "reply:a:back");
+  // Forward timing: each side counts what it saw of those three round trips. Replies and
+  // executions are counted before the caller's callback returns; broker acks may come later.
+  {
+    const auto ta = a->bus->timing(), tb = b->bus->timing();
+    BOOST_CHECK_EQUAL(ta.round_trips, 2u);  // hello, self
+    BOOST_CHECK_EQUAL(ta.replies, 2u);
+    BOOST_CHECK_EQUAL(ta.commands, 2u);  // self, back
+    BOOST_CHECK_EQUAL(ta.executed, 2u);
+    BOOST_CHECK_EQUAL(tb.round_trips, 1u);  // back
+    BOOST_CHECK_EQUAL(tb.commands, 1u);     // hello
+    BOOST_CHECK_EQUAL(tb.executed, 1u);
+    BOOST_CHECK_GT(ta.round_trip_us, 0u);
+    // A round trip contains the owner's execution and both transits, so no part exceeds it.
+    BOOST_CHECK_LE(tb.execute_us + tb.command_transit_us, ta.round_trip_us + tb.round_trip_us);
+    BOOST_CHECK(eventually([&] { return a->bus->timing().command_acks == 2; }));
+  }
   // Computed first: checks inside a BOOST_TEST_MESSAGE expression swallow the message.
   const double forwarded = mean_round_trip_ms(*a, pb, "b");
   const double local = mean_round_trip_ms(*a, pa, "a");
