@@ -6,6 +6,8 @@
 #   SERVERS="before=/tmp/old/certctl-server after=build/tools/server/certctl-server" \
 #   CONCURRENCY="16 32" COUNT=4000 REPEATS=3 tools/bench/run-issue-bench.sh
 # Prints one line per run: label, concurrency, load average, and the bench's figures.
+# PERF_EVENTS=1 also counts the server's fdatasync/futex/pread64/pwrite64 calls and context
+# switches with `perf stat` and prints them per certificate.
 set -euo pipefail
 
 bench=${BENCH:-build/tools/bench/certctl-bench}
@@ -31,13 +33,24 @@ for i in $(seq "$repeats"); do
         sleep 0.1
       done
       load=$(cut -d' ' -f1 /proc/loadavg)
+      perf_pid=
+      if [ -n "${PERF_EVENTS:-}" ]; then
+        perf stat -x, -o "$dir/perf.txt" -p "$pid" -e 'syscalls:sys_enter_fdatasync,syscalls:sys_enter_futex,syscalls:sys_enter_pread64,syscalls:sys_enter_pwrite64,context-switches' &
+        perf_pid=$!
+      fi
       out=$("$bench" issue --server "https://127.0.0.1:$port" --api-key "$key" \
         --ca-bundle "$dir/data/ca-bundle.pem" --concurrency "$c" --count "$count" \
         --server-pid "$pid" 2>/dev/null || true)
+      per_cert=
+      if [ -n "$perf_pid" ]; then
+        kill -INT "$perf_pid" && wait "$perf_pid" || true
+        per_cert=$(awk -F, -v n="$count" '/^[0-9]/ { sub(/^syscalls:sys_enter_/, "", $3);
+          printf "%s=%.1f ", $3, $1 / n }' "$dir/perf.txt")
+      fi
       kill "$pid" && wait "$pid" || true
       echo "$label C=$c run=$i loadavg=$load" \
         "$(echo "$out" | grep -E '^(created|create latency|active|server_cpu|issued_per_s)' |
-          sed 's/^create latency //' | tr '\n' ' ')"
+          sed 's/^create latency //' | tr '\n' ' ')" "$per_cert"
     done
   done
 done
