@@ -31,6 +31,16 @@ db_result<std::optional<checkpoint>> load_checkpoint(transaction& tx, const std:
       checkpoint{row.int64(0).value_or(0), static_cast<int>(row.int64(1).value_or(0))});
 }
 
+db_result<std::map<std::string, checkpoint>> load_all_checkpoints(transaction& tx) {
+  auto r = tx.query("SELECT name, position, schema_version FROM projection_checkpoints", {});
+  if (!r) return r.error();
+  std::map<std::string, checkpoint> out;
+  for (const auto& row : *r)
+    out[row.text(0).value_or("")] =
+        checkpoint{row.int64(1).value_or(0), static_cast<int>(row.int64(2).value_or(0))};
+  return out;
+}
+
 db_result<done> store_checkpoint(transaction& tx, const std::string& name, const checkpoint& cp) {
   auto r = tx.exec(
       "INSERT INTO projection_checkpoints (name, position, schema_version) VALUES (?, ?, ?) "

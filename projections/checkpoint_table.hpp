@@ -6,6 +6,7 @@
 /// Internal to the projector; exposed for tests and operators' tools.
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -25,6 +26,9 @@ db_result<done> ensure_checkpoint_tables(transaction& tx);
 /// projector processes cannot apply the same batch; SQLite's write lock already serialises.
 db_result<std::optional<checkpoint>> load_checkpoint(transaction& tx, const std::string& name,
                                                      bool lock);
+
+/// Every stored checkpoint by name, in one query (a standby projector follows them all).
+db_result<std::map<std::string, checkpoint>> load_all_checkpoints(transaction& tx);
 
 /// Inserts or replaces the checkpoint of `name`.
 db_result<done> store_checkpoint(transaction& tx, const std::string& name, const checkpoint& cp);

@@ -144,14 +144,21 @@ void projector::set_standby(bool standby) {
 }
 
 db_result<done> projector::follow_checkpoints() {
+  // Runs on every local commit as well as every standby_poll: one query for all checkpoints
+  // (not one per projection), and the tables are made sure of only until they were seen.
   auto tx = db_->begin();
   if (!tx) return tx.error();
-  if (auto r = ensure_checkpoint_tables(*tx); !r) return r.error();
+  if (!checkpoint_tables_seen_) {
+    if (auto r = ensure_checkpoint_tables(*tx); !r) return r.error();
+  }
+  auto stored = load_all_checkpoints(*tx);
+  if (!stored) return stored.error();
+  checkpoint_tables_seen_ = true;
   std::vector<std::int64_t> positions;
   for (const auto& e : entries_) {
-    auto cp = load_checkpoint(*tx, e.name, false);
-    if (!cp) return cp.error();
-    positions.push_back(*cp && (*cp)->schema_version == e.version ? (*cp)->position : 0);
+    auto cp = stored->find(e.name);
+    positions.push_back(
+        cp != stored->end() && cp->second.schema_version == e.version ? cp->second.position : 0);
   }
   tx->rollback();
   {

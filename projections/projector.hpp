@@ -148,6 +148,8 @@ class projector {
 
   std::mutex work_mu_;  // one batch, init or rebuild at a time
   bool initialized_ = false;
+  /// A standby found the checkpoint table (work_mu_): it need not create it again.
+  bool checkpoint_tables_seen_ = false;
   bool needs_init_ = false;
 
   mutable std::mutex state_mu_;

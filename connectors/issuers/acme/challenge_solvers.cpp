@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "infra/crypto/secure_file.hpp"
+#include "infra/net/listen_socket.hpp"
 
 namespace certctl::connectors::acme {
 namespace {
@@ -46,6 +47,7 @@ class responder final : public http01_responder {
   }
 
   bool start(const std::string& address, int port) {
+    server_.set_socket_options(certctl::net::listen_socket_options);
     if (!server_.bind_to_port(address.c_str(), port)) return false;
     port_ = port;
     thread_ = std::thread([this] { server_.listen_after_bind(); });
