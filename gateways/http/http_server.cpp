@@ -9,7 +9,6 @@
 #include <thread>
 
 #include "gateways/http/router.hpp"
-#include "infra/net/listen_socket.hpp"
 
 namespace certctl::gateways::http {
 namespace {
@@ -253,7 +252,6 @@ certctl::result<done, server_error> http_server::start() {
     res.status = 500;  // unreachable in practice: dispatchers do not throw
   });
 
-  s->set_socket_options(certctl::net::listen_socket_options);
   int port = c.port;
   if (port == 0) {
     port = s->bind_to_any_port(c.host);

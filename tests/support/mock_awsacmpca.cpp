@@ -14,7 +14,6 @@
 #include "infra/crypto/jwk.hpp"
 #include "infra/crypto/random.hpp"
 #include "infra/crypto/sigv4.hpp"
-#include "infra/net/listen_socket.hpp"
 
 namespace certctl::testing {
 namespace {
@@ -113,7 +112,6 @@ struct mock_awsacmpca::server {
   server(const mock_ca_material& ca, int port)
       : https(ca.serving_cert_path.c_str(), ca.serving_key_path.c_str()) {
     https.set_tcp_nodelay(true);
-    https.set_socket_options(certctl::net::listen_socket_options);
     if (!https.bind_to_port("127.0.0.1", port))
       throw std::runtime_error("mock ACM PCA: cannot bind 127.0.0.1:" + std::to_string(port));
   }
@@ -263,7 +261,6 @@ std::string mock_awsacmpca::url() const {
 struct mock_imds::server {
   explicit server(int port) {
     http.set_tcp_nodelay(true);
-    http.set_socket_options(certctl::net::listen_socket_options);
     if (!http.bind_to_port("127.0.0.1", port))
       throw std::runtime_error("mock IMDS: cannot bind 127.0.0.1:" + std::to_string(port));
   }

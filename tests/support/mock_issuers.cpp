@@ -14,7 +14,6 @@
 #include "infra/crypto/jwt.hpp"
 #include "infra/crypto/keys.hpp"
 #include "infra/crypto/signer.hpp"
-#include "infra/net/listen_socket.hpp"
 
 namespace certctl::testing {
 namespace {
@@ -83,7 +82,6 @@ class mock_server {
   mock_server(const mock_ca_material& ca, int port)
       : server(ca.serving_cert_path.c_str(), ca.serving_key_path.c_str()) {
     server.set_tcp_nodelay(true);
-    server.set_socket_options(certctl::net::listen_socket_options);
     if (!server.bind_to_port("127.0.0.1", port))
       throw std::runtime_error("mock CA: cannot bind 127.0.0.1:" + std::to_string(port));
   }

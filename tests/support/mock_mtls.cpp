@@ -13,7 +13,6 @@
 #include "infra/crypto/csr.hpp"
 #include "infra/crypto/keys.hpp"
 #include "infra/crypto/signer.hpp"
-#include "infra/net/listen_socket.hpp"
 
 namespace certctl::testing {
 namespace {
@@ -97,7 +96,6 @@ mtls_server::mtls_server(const mock_ca_material& serving, const std::string& cli
       port_(port) {
   if (!server_.is_valid()) throw std::runtime_error("mTLS mock: bad server material");
   server_.set_tcp_nodelay(true);
-  server_.set_socket_options(certctl::net::listen_socket_options);
   if (!server_.bind_to_port("127.0.0.1", port))
     throw std::runtime_error("mTLS mock: cannot bind 127.0.0.1:" + std::to_string(port));
 }

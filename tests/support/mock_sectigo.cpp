@@ -8,7 +8,6 @@
 #include "events/json.hpp"
 #include "infra/crypto/certificate.hpp"
 #include "infra/crypto/csr.hpp"
-#include "infra/net/listen_socket.hpp"
 
 namespace certctl::testing {
 namespace {
@@ -52,7 +51,6 @@ struct mock_sectigo::server {
   /// ports, so a client connection elsewhere may hold one of them for a while.
   server(const mock_ca_material& ca, int& port)
       : http(ca.serving_cert_path.c_str(), ca.serving_key_path.c_str()) {
-    http.set_socket_options(certctl::net::listen_socket_options);
     for (int p = port; p < port + 10; ++p)
       if (http.bind_to_port("127.0.0.1", p)) {
         port = p;

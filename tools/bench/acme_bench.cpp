@@ -15,7 +15,6 @@
 #include "infra/crypto/csr.hpp"
 #include "infra/crypto/jws.hpp"
 #include "infra/crypto/keys.hpp"
-#include "infra/net/listen_socket.hpp"
 #include "tools/audit/cli.hpp"
 #include "tools/bench/latency.hpp"
 #include "tools/bench/process_cpu.hpp"
@@ -81,7 +80,6 @@ class http01_responder {
                   }
                   res.set_content(it->second, "application/octet-stream");
                 });
-    server_.set_socket_options(certctl::net::listen_socket_options);
     if (!server_.bind_to_port("127.0.0.1", port)) return false;
     thread_ = std::thread([this] { server_.listen_after_bind(); });
     return true;

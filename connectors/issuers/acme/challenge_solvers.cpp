@@ -16,7 +16,6 @@
 #include <vector>
 
 #include "infra/crypto/secure_file.hpp"
-#include "infra/net/listen_socket.hpp"
 
 namespace certctl::connectors::acme {
 namespace {
@@ -47,7 +46,6 @@ class responder final : public http01_responder {
   }
 
   bool start(const std::string& address, int port) {
-    server_.set_socket_options(certctl::net::listen_socket_options);
     if (!server_.bind_to_port(address.c_str(), port)) return false;
     port_ = port;
     thread_ = std::thread([this] { server_.listen_after_bind(); });

@@ -13,7 +13,6 @@
 #include "infra/crypto/jwt.hpp"
 #include "infra/crypto/random.hpp"
 #include "infra/crypto/sigv4.hpp"
-#include "infra/net/listen_socket.hpp"
 
 namespace certctl::testing {
 
@@ -22,7 +21,6 @@ class cloud_server {
  public:
   cloud_server(const mock_ca_material& ca, int port)
       : server(ca.serving_cert_path.c_str(), ca.serving_key_path.c_str()) {
-    server.set_socket_options(certctl::net::listen_socket_options);
     if (!server.bind_to_port("127.0.0.1", port))
       throw std::runtime_error("cloud mock: cannot bind 127.0.0.1:" + std::to_string(port));
   }
