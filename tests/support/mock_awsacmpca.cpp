@@ -14,6 +14,7 @@
 #include "infra/crypto/jwk.hpp"
 #include "infra/crypto/random.hpp"
 #include "infra/crypto/sigv4.hpp"
+#include "tests/support/fixed_port.hpp"
 
 namespace certctl::testing {
 namespace {
@@ -112,7 +113,7 @@ struct mock_awsacmpca::server {
   server(const mock_ca_material& ca, int port)
       : https(ca.serving_cert_path.c_str(), ca.serving_key_path.c_str()) {
     https.set_tcp_nodelay(true);
-    if (!https.bind_to_port("127.0.0.1", port))
+    if (!bind_fixed_port(https, port))
       throw std::runtime_error("mock ACM PCA: cannot bind 127.0.0.1:" + std::to_string(port));
   }
   void start() {
@@ -261,7 +262,7 @@ std::string mock_awsacmpca::url() const {
 struct mock_imds::server {
   explicit server(int port) {
     http.set_tcp_nodelay(true);
-    if (!http.bind_to_port("127.0.0.1", port))
+    if (!bind_fixed_port(http, port))
       throw std::runtime_error("mock IMDS: cannot bind 127.0.0.1:" + std::to_string(port));
   }
   void start() {

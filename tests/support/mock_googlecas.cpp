@@ -14,6 +14,7 @@
 #include "infra/crypto/jwk.hpp"
 #include "infra/crypto/jwt.hpp"
 #include "infra/crypto/random.hpp"
+#include "tests/support/fixed_port.hpp"
 
 namespace certctl::testing {
 namespace {
@@ -79,7 +80,7 @@ struct mock_googlecas::server {
   server(const mock_ca_material& ca, int port)
       : https(ca.serving_cert_path.c_str(), ca.serving_key_path.c_str()) {
     https.set_tcp_nodelay(true);
-    if (!https.bind_to_port("127.0.0.1", port))
+    if (!bind_fixed_port(https, port))
       throw std::runtime_error("mock Google CAS: cannot bind 127.0.0.1:" + std::to_string(port));
   }
   void start() {

@@ -14,6 +14,7 @@
 #include "infra/crypto/jwt.hpp"
 #include "infra/crypto/keys.hpp"
 #include "infra/crypto/signer.hpp"
+#include "tests/support/fixed_port.hpp"
 
 namespace certctl::testing {
 namespace {
@@ -82,7 +83,7 @@ class mock_server {
   mock_server(const mock_ca_material& ca, int port)
       : server(ca.serving_cert_path.c_str(), ca.serving_key_path.c_str()) {
     server.set_tcp_nodelay(true);
-    if (!server.bind_to_port("127.0.0.1", port))
+    if (!bind_fixed_port(server, port))
       throw std::runtime_error("mock CA: cannot bind 127.0.0.1:" + std::to_string(port));
   }
   void start() {

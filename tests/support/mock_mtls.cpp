@@ -13,6 +13,7 @@
 #include "infra/crypto/csr.hpp"
 #include "infra/crypto/keys.hpp"
 #include "infra/crypto/signer.hpp"
+#include "tests/support/fixed_port.hpp"
 
 namespace certctl::testing {
 namespace {
@@ -96,7 +97,7 @@ mtls_server::mtls_server(const mock_ca_material& serving, const std::string& cli
       port_(port) {
   if (!server_.is_valid()) throw std::runtime_error("mTLS mock: bad server material");
   server_.set_tcp_nodelay(true);
-  if (!server_.bind_to_port("127.0.0.1", port))
+  if (!bind_fixed_port(server_, port))
     throw std::runtime_error("mTLS mock: cannot bind 127.0.0.1:" + std::to_string(port));
 }
 

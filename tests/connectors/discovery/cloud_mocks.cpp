@@ -13,6 +13,7 @@
 #include "infra/crypto/jwt.hpp"
 #include "infra/crypto/random.hpp"
 #include "infra/crypto/sigv4.hpp"
+#include "tests/support/fixed_port.hpp"
 
 namespace certctl::testing {
 
@@ -21,7 +22,7 @@ class cloud_server {
  public:
   cloud_server(const mock_ca_material& ca, int port)
       : server(ca.serving_cert_path.c_str(), ca.serving_key_path.c_str()) {
-    if (!server.bind_to_port("127.0.0.1", port))
+    if (!testing::bind_fixed_port(server, port))
       throw std::runtime_error("cloud mock: cannot bind 127.0.0.1:" + std::to_string(port));
   }
   void start() {
