@@ -102,13 +102,9 @@ BEGIN
     RETURN QUERY SELECT 'written'::text, NULL::text, NULL::bigint, NULL::text;
     RETURN;
   END IF;
-  RETURN QUERY SELECT 'head'::text, NULL::text, cur_position, cur_hash
-    WHERE cur_position IS NOT NULL;
-  RETURN QUERY SELECT 'stream'::text, s.sid,
-      (SELECT max(e.stream_version) FROM events e WHERE e.stream_id = s.sid), NULL::text
-    FROM unnest(stream_ids) AS s(sid);
-  RETURN QUERY SELECT 'command'::text, c.command_id, c.position, c.outcome
-    FROM commands c WHERE c.command_id = ANY(command_ids);
+  -- The rare path (another node appended): the state the batch is decided on again. The
+  -- advisory lock is re-entrant within this transaction, so the rows are read under it.
+  RETURN QUERY SELECT * FROM certctl_batch_state(lock_key, stream_ids, command_ids);
 END
 $fn$;
 DO $do$
