@@ -123,6 +123,15 @@ class entity_runtime {
   /// with a manual clock through this instead of sleeping.
   bool sweep_idle();
 
+  /// An id for a new entity of `kind` that this node owns, when one of a few candidates is:
+  /// ids the server makes are placed where the request arrived, so creating the entity (and
+  /// the workflow of its affine entities, docs/cluster.md "Affinity") needs no forward.
+  /// `candidate` returns a fresh random id per call. On a single node (no router) the first
+  /// candidate; when no candidate is owned here (the node owns no partition yet) the last,
+  /// which then runs on its owner like any id.
+  std::string mint_local_id(const std::string& kind,
+                            const std::function<std::string()>& candidate) const;
+
   /// Installs the cluster's router; before the first command, and `router` must outlive the
   /// runtime's use. nullptr: everything runs locally.
   void set_router(command_router* router);

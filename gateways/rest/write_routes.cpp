@@ -35,9 +35,13 @@ const resource_route resource_routes[] = {
     {"/api/v1/targets", "target", "tgt", role::admin},  // configs hold credentials
 };
 
-std::string new_id(const events::json_object& body, const char* prefix) {
+/// The client's id when it gave a valid one, else a new one this node owns in a cluster (so the
+/// create runs here instead of being forwarded to a random owner).
+std::string new_id(const write_context& ctx, const events::json_object& body,
+                   const std::string& kind, const char* prefix) {
   if (body.is_string("id") && domain::is_valid_id(body.str("id"))) return body.str("id");
-  return std::string(prefix) + "-" + crypto::random_hex(8);
+  return ctx.runtime.mint_local_id(
+      kind, [prefix] { return std::string(prefix) + "-" + crypto::random_hex(8); });
 }
 
 const resource_hook* hook_of(const write_context& ctx, const std::string& kind) {
@@ -59,7 +63,7 @@ void add_resource_routes(http::router& r, write_context& ctx) {
       http::response err;
       auto body = body_of(c, err);
       if (!body) return err;
-      const std::string id = new_id(*body, prefix.c_str());
+      const std::string id = new_id(ctx, *body, kind, prefix.c_str());
       const resource_hook* hook = hook_of(ctx, kind);
       if (hook != nullptr && hook->before)
         if (auto answer = hook->before(c, id, true, *body)) return *answer;
@@ -98,7 +102,7 @@ void add_certificate_routes(http::router& r, write_context& ctx) {
     http::response err;
     auto body = body_of(c, err);
     if (!body) return err;
-    const std::string id = new_id(*body, "mc");
+    const std::string id = new_id(ctx, *body, "certificate", "mc");
     if (auto denied = outside_scope(c, *body)) return *denied;
     // Governance first: a certificate a blocking rule forbids is never created.
     if (ctx.policies != nullptr)
@@ -178,9 +182,10 @@ void add_agent_routes(http::router& r, write_context& ctx) {
     http::response err;
     auto body = body_of(c, err);
     if (!body) return err;
-    return render(ctx.runtime.execute(
-                      "agent", command_for(c, "agent.register", new_id(*body, "agent"), *body)),
-                  201);
+    return render(
+        ctx.runtime.execute(
+            "agent", command_for(c, "agent.register", new_id(ctx, *body, "agent", "agent"), *body)),
+        201);
   });
   r.add("POST", "/api/v1/agents/{id}/heartbeat", agent_operation(),
         [&ctx](http::request_context& c) {

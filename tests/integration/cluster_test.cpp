@@ -166,6 +166,31 @@ BOOST_AUTO_TEST_CASE(three_nodes_survive_a_sigkill_with_every_request_applied_on
     BOOST_TEST(saw_down, "GET /api/v1/cluster does not report node-2 down: " << r.body);
   }
 
+  // Ids the server makes are minted on partitions the receiving node owns, so a create
+  // without an id runs where it arrived: no workflow forward (docs/cluster.md "Affinity").
+  {
+    api survivor(*c.nodes[2]);
+    auto forwarded_creates = [&survivor] {
+      auto r = survivor.get("/api/v1/cluster");
+      BOOST_REQUIRE_MESSAGE(r.status == 200, r.describe());
+      auto doc = r.json();
+      const auto& kinds = doc["this_node"]["forwarded_by_kind"];
+      return kinds.HasMember("workflow:certificate.create")
+                 ? kinds["workflow:certificate.create"].GetInt64()
+                 : std::int64_t{0};
+    };
+    const auto before = forwarded_creates();
+    for (int i = 0; i < 12; ++i) {
+      const std::string name = "cluster-local-" + std::to_string(i);
+      auto r =
+          survivor.post("/api/v1/certificates", certificate_body(name, name + ".example.test", {}));
+      BOOST_REQUIRE_MESSAGE(r.status == 201, r.describe());
+      const std::string id = str(r.json(), "id");
+      l.acked_ids.insert(id);
+    }
+    BOOST_TEST(forwarded_creates() == before);
+  }
+
   // Exactly once: every acknowledged certificate exists and was issued once (one version),
   // and no serial number exists twice anywhere.
   api client(*c.nodes[0]);

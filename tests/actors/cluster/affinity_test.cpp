@@ -117,6 +117,41 @@ BOOST_AUTO_TEST_CASE(a_workflow_is_forwarded_once_and_its_steps_run_at_the_owner
   here.set_router(nullptr);
 }
 
+BOOST_AUTO_TEST_CASE(minted_ids_are_owned_by_the_minting_node) {
+  auto store = store::make_memory_store();
+  infra::system_clock clock;
+  actors::entity_runtime here(*store, clock);
+  int made = 0;
+  auto candidate = [&made] { return "mc-" + std::to_string(made++); };
+
+  // A single node takes the first candidate.
+  BOOST_TEST(here.mint_local_id("certificate", candidate) == "mc-0");
+
+  // This node owns the streams on one partition of three: every minted id lands there.
+  struct one_partition_router : actors::command_router {
+    bool is_local(const std::string& stream) const override {
+      return cluster::partition_of(domain::affinity_key(stream), 3) == 1;
+    }
+    void forward(const std::string&, domain::command, actors::command_callback) override {}
+  } third;
+  here.set_router(&third);
+  for (int i = 0; i < 50; ++i) {
+    const auto id = here.mint_local_id("certificate", candidate);
+    BOOST_TEST(third.is_local(domain::stream_id("certificate", id)), id);
+  }
+
+  // Owning nothing yet (not joined): a bounded number of tries, then any id.
+  struct none_router : actors::command_router {
+    bool is_local(const std::string&) const override { return false; }
+    void forward(const std::string&, domain::command, actors::command_callback) override {}
+  } none;
+  here.set_router(&none);
+  made = 0;
+  BOOST_TEST(!here.mint_local_id("certificate", candidate).empty());
+  BOOST_TEST(made == 32);
+  here.set_router(nullptr);
+}
+
 BOOST_AUTO_TEST_CASE(workflows_run_asynchronously_and_unknown_ones_are_unavailable) {
   auto store = store::make_memory_store();
   infra::system_clock clock;
