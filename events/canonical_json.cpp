@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "events/json_depth.hpp"
@@ -155,9 +157,12 @@ result<std::string, json_error> canonicalize_json(std::string_view input) {
   return std::string(buf.GetString(), buf.GetSize());
 }
 
-std::string canonical_bytes(const recorded_event& e) {
+namespace {
+
+/// Writes the canonical envelope of `e`; `position_end` receives the offset just past the
+/// digits of its position.
+void write_canonical(const recorded_event& e, rapidjson::StringBuffer& buf, size_t& position_end) {
   // Keys are written in sorted order by hand; the payload is already canonical.
-  rapidjson::StringBuffer buf;
   // Not validating: every byte of the envelope must reach the hash, never a truncation.
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
   auto str = [&](const char* k, const std::string& v) {
@@ -174,6 +179,7 @@ std::string canonical_bytes(const recorded_event& e) {
   w.RawValue(e.payload.data(), e.payload.size(), rapidjson::kObjectType);
   w.Key("position");
   w.Int64(e.position);
+  position_end = buf.GetSize();
   str("principal", e.principal);
   w.Key("schema_version");
   w.Int(e.schema_version);
@@ -183,7 +189,26 @@ std::string canonical_bytes(const recorded_event& e) {
   w.Int64(e.stream_version);
   str("type", e.type);
   w.EndObject();
+}
+
+}  // namespace
+
+std::string canonical_bytes(const recorded_event& e) {
+  rapidjson::StringBuffer buf;
+  size_t position_end = 0;
+  write_canonical(e, buf, position_end);
   return std::string(buf.GetString(), buf.GetSize());
+}
+
+canonical_parts canonical_bytes_around_position(const recorded_event& e) {
+  rapidjson::StringBuffer buf;
+  size_t position_end = 0;
+  write_canonical(e, buf, position_end);
+  // The digits end at position_end and are exactly to_string(position) (Int64's output).
+  const size_t digits = std::to_string(e.position).size();
+  const std::string_view all(buf.GetString(), buf.GetSize());
+  return canonical_parts{std::string(all.substr(0, position_end - digits)),
+                         std::string(all.substr(position_end))};
 }
 
 }  // namespace certctl::events

@@ -23,4 +23,14 @@ result<std::string, json_error> canonicalize_json(std::string_view json);
 /// with the (already canonical) payload embedded as a JSON value.
 std::string canonical_bytes(const recorded_event& e);
 
+/// canonical_bytes(e) cut around the decimal digits of e.position: before + digits + after is
+/// the whole. For a store that moves an already decided event to a later position and hashes
+/// it again where it writes (PostgreSQL's certctl_append_batch rechains a batch onto a head
+/// another node moved; docs/architecture.md "One round trip per batch on PostgreSQL").
+struct canonical_parts {
+  std::string before_position;
+  std::string after_position;
+};
+canonical_parts canonical_bytes_around_position(const recorded_event& e);
+
 }  // namespace certctl::events

@@ -210,7 +210,7 @@ bool batching_store::try_commit(std::vector<pending>& batch,
                               : try_commit_locked(batch, results, failure);
 }
 
-store_result<std::optional<write_transaction::batch_state>> batching_store::write_if_unchanged(
+store_result<batching_store::conditional_outcome> batching_store::write_if_unchanged(
     const conditional_batch&) {
   return store_error{store_errc::unavailable, "this backend has no conditional writes"};
 }
@@ -283,9 +283,10 @@ bool batching_store::try_commit_conditional(std::vector<pending>& batch,
     b.head = state.head;
     b.stream_ids.assign(stream_set.begin(), stream_set.end());
     for (const auto& id : stream_set) {
-      if (trusted.count(id) != 0) continue;
       auto v = state.versions.find(id);
-      b.unverified_versions.emplace_back(id, v == state.versions.end() ? 0 : v->second);
+      const std::int64_t assumed = v == state.versions.end() ? 0 : v->second;
+      b.stream_versions.push_back(assumed);
+      if (trusted.count(id) == 0) b.unverified_versions.emplace_back(id, assumed);
     }
     for (const auto& id : command_set)
       if (state.commands.count(id) == 0) b.new_command_ids.push_back(id);
@@ -295,6 +296,12 @@ bool batching_store::try_commit_conditional(std::vector<pending>& batch,
     plan(batch, decided, rows, new_commands, results);
     b.rows = &rows;
     b.commands = &new_commands;
+    std::vector<events::canonical_parts> parts;
+    if (rechain_budget_ > 0) {
+      parts.reserve(rows.size());
+      for (const auto& e : rows) parts.push_back(events::canonical_bytes_around_position(e));
+      b.rechain = &parts;
+    }
     auto written = write_if_unchanged(b);
     if (!written) {
       // The outcome may be unknown (a lost connection): start from the database next time.
@@ -303,16 +310,49 @@ bool batching_store::try_commit_conditional(std::vector<pending>& batch,
       failure = written.error();
       return false;
     }
-    if (!written->has_value()) {
+    if (!written->refused && written->chained.empty()) {
+      if (rechain_budget_ > 0) --rechain_budget_;
       remember(state.head, decided.head, decided.versions);
       return true;
     }
+    // Another writer moved the head: send the parts along for a while, so the next batches
+    // are moved onto the head where they are written instead of costing a second try.
+    constexpr int rechain_batches = 1024;
+    rechain_budget_ = rechain_batches;
+    if (!written->refused) {
+      adopt_chain(state.head, written->chained, results);
+      // The batch's versions were checked under the lock at the actual head; the cached ones
+      // of other streams were not, so they go (remember() keeps only a continuing head's).
+      known_head_.reset();
+      const write_transaction::log_head head{written->chained.back().first,
+                                             written->chained.back().second};
+      remember(state.head, head, decided.versions);
+      return true;
+    }
     // The log's state under the lock: every stream of the batch was read at its head.
-    state = std::move(**written);
+    state = std::move(*written->refused);
     trusted = stream_set;
   }
   // Appends from other nodes keep moving the log: take the lock for the whole decision.
   return try_commit_locked(batch, results, failure);
+}
+
+void batching_store::adopt_chain(const write_transaction::log_head& decided_on,
+                                 const std::vector<std::pair<std::int64_t, std::string>>& chained,
+                                 std::vector<store_result<append_result>>& results) {
+  // Rows were decided at consecutive positions after decided_on; the backend moved them all
+  // by the same distance. Positions at or before decided_on were not written by this batch
+  // (an empty append's last position, an earlier duplicate's) and stay as they are.
+  const std::int64_t first = decided_on.position + 1;
+  const std::int64_t shift = chained.front().first - first;
+  auto moved = [&](std::int64_t p) { return p >= first ? p + shift : p; };
+  for (auto& r : results) {
+    if (!r) continue;
+    if (!r->last_hash.empty())  // only appends of this batch that wrote events have one
+      r->last_hash = chained[static_cast<size_t>(r->last_position - first)].second;
+    if (r->first_position > 0) r->first_position = moved(r->first_position);
+    r->last_position = moved(r->last_position);
+  }
 }
 
 void batching_store::remember(const write_transaction::log_head& from,

@@ -14,9 +14,11 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 
+#include "events/canonical_json.hpp"
 #include "infra/store/event_store.hpp"
 
 namespace certctl::store {
@@ -74,8 +76,10 @@ class batching_store : public event_store {
   /// instead of BEGIN, read, insert, COMMIT.
   struct conditional_batch {
     write_transaction::log_head head;  ///< the log's head the rows chain onto
-    /// Every stream of the batch (the state of which a mismatch returns).
+    /// Every stream of the batch (the state of which a mismatch returns), with the version
+    /// the decisions assumed for it before the batch (0: no stream).
     std::vector<std::string> stream_ids;
+    std::vector<std::int64_t> stream_versions;
     /// The streams whose assumed version (0: no stream) must be checked, with that version.
     /// The others' versions were read or written at `head`: if the head is unchanged, so are
     /// they, and the check of the head covers them.
@@ -84,14 +88,24 @@ class batching_store : public event_store {
     std::vector<std::string> new_command_ids;
     const std::vector<events::recorded_event>* rows = nullptr;
     const std::vector<command_record>* commands = nullptr;
+    /// Each row's canonical bytes cut around its position, or null: with them the backend may
+    /// move the batch onto a head that moved while every stream version still holds.
+    const std::vector<events::canonical_parts>* rechain = nullptr;
+  };
+  /// What write_if_unchanged did: wrote the batch as decided (both empty), wrote it moved onto
+  /// the actual head (`chained`: each row's position and hash, in order), or wrote nothing
+  /// (`refused`: the log's state to decide the batch on again).
+  struct conditional_outcome {
+    std::vector<std::pair<std::int64_t, std::string>> chained;
+    std::optional<write_transaction::batch_state> refused;
   };
   /// True when the backend implements write_if_unchanged().
   virtual bool conditional_writes() const { return false; }
   /// Writes the batch, durably committed, if the log still matches every assumption of
-  /// `b`; otherwise writes nothing and returns the log's actual state for the batch's
-  /// streams and commands (read under the same lock), so the batch can be decided again.
-  virtual store_result<std::optional<write_transaction::batch_state>> write_if_unchanged(
-      const conditional_batch& b);
+  /// `b` (or, with `b.rechain`, if only its head moved); otherwise writes nothing and returns
+  /// the log's actual state for the batch's streams and commands (read under the same lock),
+  /// so the batch can be decided again.
+  virtual store_result<conditional_outcome> write_if_unchanged(const conditional_batch& b);
 
  private:
   struct pending {
@@ -118,6 +132,11 @@ class batching_store : public event_store {
   void plan(std::vector<pending>& batch, write_transaction::batch_state& state,
             std::vector<events::recorded_event>& rows, std::vector<command_record>& new_commands,
             std::vector<store_result<append_result>>& results) const;
+  /// Moves the results of a batch decided on `decided_on` to where the backend chained its
+  /// rows (conditional_outcome::chained).
+  static void adopt_chain(const write_transaction::log_head& decided_on,
+                          const std::vector<std::pair<std::int64_t, std::string>>& chained,
+                          std::vector<store_result<append_result>>& results);
   /// Remembers the log as this writer left it after a commit that started at `from`
   /// (conditional backends only).
   void remember(const write_transaction::log_head& from, const write_transaction::log_head& head,
@@ -139,6 +158,9 @@ class batching_store : public event_store {
   // write_if_unchanged checks the head under the lock, and a missing stream is checked.
   std::optional<write_transaction::log_head> known_head_;
   std::unordered_map<std::string, std::int64_t> known_versions_;
+  /// Batches left for which the rows' canonical parts are sent along (conditional_batch::
+  /// rechain): set when another writer moved the head, so a single node never pays for them.
+  int rechain_budget_ = 0;
 
   // Subscribers wait on this for "something committed" instead of polling hot.
   std::mutex commit_mu_;

@@ -50,10 +50,10 @@ const std::string batch_state_sql =
 // postgres_schema.cpp).
 const std::string append_batch_sql =
     "SELECT r_kind, r_id, r_num, r_text FROM certctl_append_batch($1::bigint, $2::bigint, "
-    "$3::text, $4::text[], $5::text[], $6::bigint[], $7::text[], $8::bigint[], $9::text[], "
-    "$10::bigint[], $11::text[], $12::text[], $13::integer[], $14::bigint[], $15::text[], "
+    "$3::text, $4::text[], $5::bigint[], $6::text[], $7::bigint[], $8::text[], $9::bigint[], "
+    "$10::text[], $11::bigint[], $12::text[], $13::text[], $14::integer[], $15::bigint[], "
     "$16::text[], $17::text[], $18::text[], $19::text[], $20::text[], $21::text[], $22::text[], "
-    "$23::text[], $24::bigint[])";
+    "$23::text[], $24::text[], $25::bigint[], $26::text[], $27::text[])";
 // Events and command records in one statement: one round trip however large the batch.
 const std::string insert_batch_sql =
     std::string("WITH new_events AS (INSERT INTO events (") + event_columns +
@@ -331,34 +331,52 @@ class postgres_store final : public batching_store {
  protected:
   bool conditional_writes() const override { return true; }
 
-  store_result<std::optional<write_transaction::batch_state>> write_if_unchanged(
-      const conditional_batch& b) override {
+  store_result<conditional_outcome> write_if_unchanged(const conditional_batch& b) override {
     if (auto ready = ensure_writer(); !ready) return ready.error();
-    sql::pg_array streams, check_ids, check_versions, commands;
+    sql::pg_array streams, versions, check_ids, check_versions, commands, before, after;
     for (const auto& id : b.stream_ids) streams.add(id);
+    for (auto v : b.stream_versions) versions.add(v);
     for (const auto& [id, v] : b.unverified_versions) {
       check_ids.add(id);
       check_versions.add(v);
     }
     for (const auto& id : b.new_command_ids) commands.add(id);
+    if (b.rechain != nullptr)
+      for (const auto& part : *b.rechain) {
+        before.add(part.before_position);
+        after.add(part.after_position);
+      }
     sql::params p;
-    p.reserve(24);
+    p.reserve(27);
     p.emplace_back(position_lock_key);
     p.emplace_back(b.head.position);
     p.emplace_back(b.head.hash);
     p.emplace_back(std::move(streams).str());
+    p.emplace_back(std::move(versions).str());
     p.emplace_back(std::move(check_ids).str());
     p.emplace_back(std::move(check_versions).str());
     p.emplace_back(std::move(commands).str());
     add_batch_arrays(*b.rows, *b.commands, p);
+    p.emplace_back(std::move(before).str());
+    p.emplace_back(std::move(after).str());
     auto r = writer_->query(append_batch_sql, p);
     if (!r) {
       if (writer_->broken()) writer_.reset();
       return to_store_error(r.error(), "append");
     }
-    if (!r->empty() && take_text((*r)[0], 0) == "written")
-      return std::optional<write_transaction::batch_state>{};
-    return std::optional<write_transaction::batch_state>{decode_batch_state(*r)};
+    conditional_outcome out;
+    const std::string kind = r->empty() ? std::string() : take_text((*r)[0], 0);
+    if (kind == "written") return out;
+    if (kind == "chained") {
+      out.chained.reserve(r->size());
+      for (auto& row : *r) out.chained.emplace_back(row.int64(2).value_or(0), take_text(row, 3));
+      // Committed, but not as the writer can account for: let it start from the log again.
+      if (out.chained.size() != b.rows->size())
+        return store_error{store_errc::unavailable, "append: the batch was chained unexpectedly"};
+      return out;
+    }
+    out.refused = decode_batch_state(*r);
+    return out;
   }
 
   store_result<std::unique_ptr<write_transaction>> begin_write() override {

@@ -148,4 +148,18 @@ BOOST_AUTO_TEST_CASE(canonical_bytes_cover_every_field_but_the_hashes_in_sorted_
   BOOST_TEST(canonical_bytes(other) == canonical_bytes(e));
 }
 
+BOOST_AUTO_TEST_CASE(canonical_parts_surround_exactly_the_position_digits) {
+  auto e = sample();
+  // A payload that spells the key too: the cut is at the envelope's key, not a search.
+  e.payload = R"({"note":"\"position\":7"})";
+  for (std::int64_t position :
+       {std::int64_t{1}, std::int64_t{42}, std::int64_t{9007199254740993}}) {
+    e.position = position;
+    const auto parts = canonical_bytes_around_position(e);
+    BOOST_TEST(parts.before_position + std::to_string(position) + parts.after_position ==
+               canonical_bytes(e));
+    BOOST_TEST(parts.before_position.substr(parts.before_position.size() - 11) == R"("position":)");
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -93,6 +93,55 @@ BOOST_DATA_TEST_CASE(a_writer_whose_view_went_stale_decides_on_the_log_not_on_it
   BOOST_TEST(*head == 7);
 }
 
+BOOST_DATA_TEST_CASE(a_batch_is_chained_onto_a_head_another_writer_moved,
+                     bdata::make(shared_backends()), backend) {
+  store_fixture f(backend);
+  auto& a = f.store();
+  auto b = f.open_another();
+  BOOST_REQUIRE(b);
+  // The answer of an append must name the event the log holds at that position.
+  auto holds = [&](const store::append_result& r, const std::string& stream) {
+    auto events = b->read_all(r.last_position, 1);
+    BOOST_REQUIRE(events.ok());
+    BOOST_REQUIRE(events->size() == 1u);
+    BOOST_TEST((*events)[0].position == r.last_position);
+    BOOST_TEST((*events)[0].hash == r.last_hash);
+    BOOST_TEST((*events)[0].stream_id == stream);
+    BOOST_TEST((*events)[0].stream_version == r.stream_version);
+  };
+
+  // Each writer on its own streams (a cluster with affinity), the head moving between every
+  // append of A: the first of A's stale batches is refused and decided again; the next ones
+  // (PostgreSQL) are moved onto the head where they are written.
+  for (int i = 1; i <= 6; ++i) {
+    auto by_b = b->append(one("b-stream", expected_version::exact(i - 1)));
+    BOOST_REQUIRE(by_b.ok());
+    holds(*by_b, "b-stream");
+    auto by_a =
+        a.append(one("a-stream", expected_version::exact(i - 1), "cmd-a-" + std::to_string(i)));
+    BOOST_REQUIRE(by_a.ok());
+    BOOST_TEST(by_a->stream_version == i);
+    BOOST_TEST(by_a->first_position == 2 * i);
+    BOOST_TEST(by_a->last_position == 2 * i);
+    holds(*by_a, "a-stream");
+  }
+  // The command records carry the positions the events were written at.
+  auto again = b->append(one("a-stream", expected_version::exact(6), "cmd-a-4"));
+  BOOST_REQUIRE(again.ok());
+  BOOST_TEST(again->duplicate_command);
+  BOOST_TEST(again->last_position == 8);
+  // A version conflict is still one, whatever the head did.
+  BOOST_REQUIRE(b->append(one("a-stream", expected_version::exact(6))).ok());
+  auto stale = a.append(one("a-stream", expected_version::exact(6)));
+  BOOST_REQUIRE(!stale.ok());
+  BOOST_TEST(stale.error().code == store::store_errc::wrong_expected_version);
+
+  auto chain = store::verify_chain(a);
+  BOOST_REQUIRE(chain.ok());
+  BOOST_TEST(!chain->first_bad_position.has_value(), chain->problem);
+  BOOST_TEST(chain->events_checked == 13);
+}
+
 BOOST_DATA_TEST_CASE(two_writers_racing_on_shared_streams_keep_versions_and_the_chain_exact,
                      bdata::make(shared_backends()), backend) {
   store_fixture f(backend);
@@ -148,6 +197,51 @@ BOOST_DATA_TEST_CASE(two_writers_racing_on_shared_streams_keep_versions_and_the_
     total += static_cast<std::int64_t>(events->size());
   }
   BOOST_TEST(total == written.load());
+}
+
+BOOST_DATA_TEST_CASE(two_writers_on_their_own_streams_answer_where_the_log_holds_the_events,
+                     bdata::make(shared_backends()), backend) {
+  store_fixture f(backend);
+  auto other = f.open_another();
+  BOOST_REQUIRE(other);
+  store::event_store* stores[] = {&f.store(), other.get()};
+  constexpr int threads_per_store = 4;
+  constexpr int appends_per_thread = 60;
+  std::mutex mu;
+  std::vector<std::pair<std::string, store::append_result>> answers;
+  std::atomic<int> failed{0};
+  std::vector<std::thread> threads;
+  for (int s = 0; s < 2; ++s)
+    for (int t = 0; t < threads_per_store; ++t)
+      threads.emplace_back([&, s, t] {
+        const std::string stream = "own-" + std::to_string(s) + "-" + std::to_string(t);
+        for (int i = 0; i < appends_per_thread; ++i) {
+          auto r = stores[s]->append(
+              one(stream, expected_version::exact(i), stream + "-cmd-" + std::to_string(i)));
+          if (!r.ok()) {
+            ++failed;
+            return;
+          }
+          std::lock_guard<std::mutex> lock(mu);
+          answers.emplace_back(stream, *r);
+        }
+      });
+  for (auto& th : threads) th.join();
+  BOOST_TEST(failed.load() == 0);
+  BOOST_TEST(answers.size() == size_t{2 * threads_per_store * appends_per_thread});
+
+  auto all = f.store().read_all(1, 100000);
+  BOOST_REQUIRE(all.ok());
+  BOOST_REQUIRE(all->size() == answers.size());
+  for (const auto& [stream, r] : answers) {
+    const auto& e = (*all)[static_cast<size_t>(r.last_position - 1)];
+    BOOST_TEST(e.stream_id == stream);
+    BOOST_TEST(e.stream_version == r.stream_version);
+    BOOST_TEST(e.hash == r.last_hash);
+  }
+  auto chain = store::verify_chain(f.store());
+  BOOST_REQUIRE(chain.ok());
+  BOOST_TEST(!chain->first_bad_position.has_value(), chain->problem);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
