@@ -7,6 +7,7 @@
 
 #include "actors/workflows/renewal.hpp"
 #include "domain/certificate.hpp"
+#include "domain/rules.hpp"
 #include "gateways/acme/acme_impl.hpp"
 #include "infra/crypto/certificate.hpp"
 #include "infra/crypto/csr.hpp"
@@ -74,8 +75,10 @@ http::response acme_server::impl::finalize(const request& r) {
   // The same issuance path as the REST API: a certctl certificate, a job awaiting this CSR,
   // then the issuance workers. Ids and command ids derive from the order so a retried
   // finalize cannot issue twice.
-  const std::string suffix = order.str("id").substr(4);
-  const std::string cert_id = "mc-" + suffix, job_id = "job-" + suffix;
+  const std::string suffix = order.str("id").substr(4, 16);
+  const std::string order_stream = domain::stream_id("acme_order", order.str("id"));
+  const std::string cert_id = domain::affine_id("mc-" + suffix, order_stream);
+  const std::string job_id = domain::affine_id("job-" + suffix, order_stream);
   const std::string cn = csr->common_name.empty() ? *wanted.begin() : lower(csr->common_name);
   events::json_object cert;
   cert.set("name", "ACME " + cn)

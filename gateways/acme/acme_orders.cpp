@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "domain/rules.hpp"
 #include "events/time.hpp"
 #include "gateways/acme/acme_impl.hpp"
 #include "infra/crypto/random.hpp"
@@ -190,7 +191,11 @@ http::response acme_server::impl::new_order(const request& r) {
       return render(problem{"rejectedIdentifier", 400, "'" + name + "' is not a DNS name"});
     if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
   }
-  const std::string order_id = "ord-" + crypto::random_hex(8);
+  // Placed on this node in a cluster, with its authorizations, certificate and job after it
+  // (docs/cluster.md "Affinity"): a client that stays on its connection is never forwarded.
+  const std::string order_id =
+      deps.runtime.mint_local_id("acme_order", [] { return "ord-" + crypto::random_hex(8); });
+  const std::string order_stream = domain::stream_id("acme_order", order_id);
   const std::string expires = rfc3339_in(opt.order_lifetime);
   // Trusted orders are ready at once, so they never count as pending for long; reserving a
   // slot anyway keeps a client that never finalizes within the limit.
@@ -213,7 +218,7 @@ http::response acme_server::impl::new_order(const request& r) {
   std::vector<std::string> authz_ids;
   std::string identifiers = "[";
   for (const auto& name : names) {
-    const std::string az_id = "az-" + crypto::random_hex(8);
+    const std::string az_id = domain::affine_id("az-" + crypto::random_hex(8), order_stream);
     const bool wildcard = name.rfind("*.", 0) == 0;
     events::json_object az;
     az.set("account_id", a->account_id)
