@@ -117,7 +117,11 @@ http::response acme_server::impl::finalize(const request& r) {
   auto& created = sent[0];
   auto& processing = sent[1];
   // Not ready any more (a concurrent finalize won) or not recorded: the order is as it was.
-  if (!processing) return render(from_domain(processing.error()));
+  if (!processing) {
+    if (processing.error().code == domain::domain_errc::conflict)
+      return render(problem{"orderNotReady", 403, processing.error().message});
+    return render(from_domain(processing.error()));
+  }
   // The order is processing now: whatever stops the issuance here must also settle the order,
   // or it would wait for a certificate forever.
   auto give_up = [&](const domain::domain_error& e, const std::string& why) {
