@@ -130,7 +130,16 @@ http::response acme_server::impl::finalize(const request& r) {
     (void)exec("acme_order", "acme_order.record_failure", order_id, body, r, a->principal());
     return render(from_domain(e));
   };
-  if (!created) return give_up(created.error(), "certificate " + cert_id + " was not created: ");
+  if (!created) {
+    // A job born Running with the CSR would wait for a worker that never comes: close it too.
+    if (started.ok() && (*started.job)->view.str("status") == "Running") {
+      events::json_object why;
+      why.set("error", "certificate " + cert_id + " was not created: " + created.error().message)
+          .set("retryable", false);
+      (void)exec("job", "job.fail", job_id, why, r, a->principal());
+    }
+    return give_up(created.error(), "certificate " + cert_id + " was not created: ");
+  }
   if (!started.ok()) return give_up(started.job->error(), "job " + job_id + " was not created: ");
   // A job that did not take the CSR at creation: one left by an earlier finalize (before this
   // order was processing) or one that waits for an approval, which refuses it as before.
