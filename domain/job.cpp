@@ -40,7 +40,8 @@ class job final : public aggregate {
                                            {"max_attempts", 'i'},
                                            {"awaiting_csr", 'b'},
                                            {"awaiting_approval", 'b'},
-                                           {"target_id", 's'}}))
+                                           {"target_id", 's'},
+                                           {"csr_pem", 's'}}))
         return *err;
       if (auto err = require_strings(c.body, {"type"})) return *err;
       const std::string type = c.body.str("type");
@@ -65,6 +66,17 @@ class job final : public aggregate {
           .set("awaiting_csr_mode", awaiting_csr ? "agent" : "server");
       if (c.body.has("target_id")) p.set("target_id", c.body.str("target_id"));
       if (c.body.has("agent_id")) p.set("agent_id", c.body.str("agent_id"));
+      // A caller that holds the CSR already (ACME finalize) hands it over with the creation:
+      // the same three events as job.create then job.submit_csr, one append instead of two.
+      if (c.body.has("csr_pem")) {
+        if (!awaiting_csr || awaiting_approval)
+          return invalid("csr_pem at creation needs awaiting_csr and no awaiting_approval");
+        if (auto err = require_strings(c.body, {"csr_pem"})) return *err;
+        events::json_object csr;
+        csr.set("csr_pem", c.body.str("csr_pem"));
+        return decision{
+            {"job.created", p}, {"job.csr_submitted", csr}, {"job.started", events::json_object{}}};
+      }
       return decision{{"job.created", p}};
     }
     if (!exists()) return not_found("job " + id_ + " not found");

@@ -42,6 +42,8 @@ issuance_started start_issuance(entity_runtime& runtime, const issuance_handoff&
       .set("awaiting_csr", !server_keygen)
       .set("awaiting_approval", out.awaiting_approval);
   if (start.max_attempts > 0) job.set("max_attempts", start.max_attempts);
+  if (!server_keygen && !out.awaiting_approval && !start.csr_pem.empty())
+    job.set("csr_pem", start.csr_pem);
   out.job = runtime.execute(
       "job", make_command(start, "job.create", start.job_id, std::move(job), start.job_command_id));
   if (out.job->ok() && out.awaiting_approval) {

@@ -35,6 +35,10 @@ struct issuance_start {
   /// hands nothing off a second time.
   std::string renew_command_id;
   std::string job_command_id;
+  /// Agent keygen with the CSR in hand (ACME finalize): it goes with job.create, so the job
+  /// is born Running with it (job.created, csr_submitted, started in one append) instead of
+  /// waiting for a job.submit_csr. Ignored when the job awaits an approval first.
+  std::string csr_pem;
 };
 
 struct issuance_started {

@@ -92,41 +92,66 @@ http::response acme_server::impl::finalize(const request& r) {
                                                       {"acme_account", a->account_id},
                                                       {"acme_order", order.str("id")}});
   if (!r.profile_id.empty()) cert.set("certificate_profile_id", r.profile_id);
-  auto created = exec("certificate", "certificate.create", cert_id, cert, r, a->principal(),
-                      "acme-finalize:" + order.str("id"));
-  if (!created) return render(from_domain(created.error()));
+  const std::string order_id = order.str("id");
+  const std::string csr_pem = csr_pem_of(*der);
+  // The certificate, the job (born Running with the CSR: start.csr_pem) and the order's move
+  // to processing depend on nothing but ids chosen here, so they go to the store together and
+  // share one group commit; the issuance worker's certificate.issued is the only other one
+  // this request waits for. Only the request whose acme_order.finalize wins hands the job to
+  // a worker, so concurrent finalizes of one order cannot issue twice.
+  events::json_object fin;
+  fin.set("certificate_id", cert_id).set("job_id", job_id);
+  auto side =
+      begin_all({{"certificate", "certificate.create", cert_id, cert, "acme-finalize:" + order_id},
+                 {"acme_order", "acme_order.finalize", order_id, std::move(fin)}},
+                r, a->principal());
   actors::issuance_start start;
   start.certificate_id = cert_id;
   start.job_id = job_id;
   start.principal = a->principal();
   start.source_address = r.c.remote_addr();
   start.correlation_id = r.c.request_id;
-  start.job_command_id = "acme-finalize-job:" + order.str("id");
-  auto started = actors::start_issuance(deps.runtime, {}, created->view, "Issuance", start);
-  if (!started.ok()) return render(from_domain(started.job->error()));
-  const std::string csr_pem = csr_pem_of(*der);
-  events::json_object submit;
-  submit.set("csr_pem", csr_pem);
-  events::json_object fin;
-  fin.set("certificate_id", cert_id).set("job_id", job_id);
-  // Once the job exists, handing it the CSR and moving the order to processing depend on
-  // nothing but that, so they share one group commit instead of waiting one after the other.
-  auto both = exec_all({{"job", "job.submit_csr", job_id, std::move(submit)},
-                        {"acme_order", "acme_order.finalize", order.str("id"), std::move(fin)}},
-                       r, a->principal());
-  auto& accepted = both[0];
-  auto& processing = both[1];
-  if (!accepted) {
-    // The job will never see this CSR: an order left processing would wait for it forever.
-    if (processing) {
-      events::json_object why;
-      why.set("error", "job " + job_id + " refused the CSR: " + accepted.error().message);
-      (void)exec("acme_order", "acme_order.record_failure", order.str("id"), why, r,
-                 a->principal());
-    }
-    return render(from_domain(accepted.error()));
+  start.job_command_id = "acme-finalize-job:" + order_id;
+  start.csr_pem = csr_pem;
+  // The body just sent stands in for the certificate's view: start_issuance reads only its
+  // profile, common name and issuer from it.
+  auto started = actors::start_issuance(deps.runtime, {}, cert, "Issuance", start);
+  auto sent = side->wait();
+  auto& created = sent[0];
+  auto& processing = sent[1];
+  // Not ready any more (a concurrent finalize won) or not recorded: the order is as it was.
+  if (!processing) {
+    if (processing.error().code == domain::domain_errc::conflict)
+      return render(problem{"orderNotReady", 403, processing.error().message});
+    return render(from_domain(processing.error()));
   }
-  if (!processing) return render(from_domain(processing.error()));
+  // The order is processing now: whatever stops the issuance here must also settle the order,
+  // or it would wait for a certificate forever.
+  auto give_up = [&](const domain::domain_error& e, const std::string& why) {
+    events::json_object body;
+    body.set("error", why + e.message);
+    (void)exec("acme_order", "acme_order.record_failure", order_id, body, r, a->principal());
+    return render(from_domain(e));
+  };
+  if (!created) {
+    // A job born Running with the CSR would wait for a worker that never comes: close it too.
+    if (started.ok() && (*started.job)->view.str("status") == "Running") {
+      events::json_object why;
+      why.set("error", "certificate " + cert_id + " was not created: " + created.error().message)
+          .set("retryable", false);
+      (void)exec("job", "job.fail", job_id, why, r, a->principal());
+    }
+    return give_up(created.error(), "certificate " + cert_id + " was not created: ");
+  }
+  if (!started.ok()) return give_up(started.job->error(), "job " + job_id + " was not created: ");
+  // A job that did not take the CSR at creation: one left by an earlier finalize (before this
+  // order was processing) or one that waits for an approval, which refuses it as before.
+  if ((*started.job)->view.str("status") != "Running") {
+    events::json_object submit;
+    submit.set("csr_pem", csr_pem);
+    auto accepted = exec("job", "job.submit_csr", job_id, std::move(submit), r, a->principal());
+    if (!accepted) return give_up(accepted.error(), "job " + job_id + " refused the CSR: ");
+  }
   order = processing->view;
   // Local signing takes milliseconds: wait a little so most clients need not poll. The
   // issuance worker says when its attempt is over, so the answer goes out as soon as the

@@ -59,6 +59,16 @@ struct batch_command {
   std::string command_id = {};
 };
 
+/// Commands sent together with begin_all, each answered by the runtime; wait() returns their
+/// results in the order they were given.
+struct command_batch {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::optional<actors::command_result>> out;
+  size_t left = 0;
+  std::vector<actors::command_result> wait();
+};
+
 /// A challenge validation waiting for a worker.
 struct validation_job {
   std::string authz_id;
@@ -127,6 +137,10 @@ struct acme_server::impl {
   /// they share group commits instead of each waiting out its own; results in `cmds` order.
   std::vector<actors::command_result> exec_all(std::vector<batch_command> cmds, const request& r,
                                                const std::string& principal);
+  /// exec_all without the wait: the caller does other blocking work (another command) while
+  /// these are in flight, then waits, so all of them share a group commit.
+  std::shared_ptr<command_batch> begin_all(std::vector<batch_command> cmds, const request& r,
+                                           const std::string& principal);
   /// Sends a command without waiting for its outcome: only for steps whose outcome a later
   /// request derives again anyway (an order turning valid once its certificate is issued).
   void submit(const std::string& kind, const std::string& name, const std::string& id,

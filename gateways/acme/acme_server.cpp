@@ -135,13 +135,13 @@ void acme_server::impl::forget_account(const std::string& account_id) {
 std::vector<actors::command_result> acme_server::impl::exec_all(std::vector<batch_command> cmds,
                                                                 const request& r,
                                                                 const std::string& principal) {
-  struct batch {
-    std::mutex mu;
-    std::condition_variable cv;
-    std::vector<std::optional<actors::command_result>> out;
-    size_t left = 0;
-  };
-  auto b = std::make_shared<batch>();
+  return begin_all(std::move(cmds), r, principal)->wait();
+}
+
+std::shared_ptr<command_batch> acme_server::impl::begin_all(std::vector<batch_command> cmds,
+                                                            const request& r,
+                                                            const std::string& principal) {
+  auto b = std::make_shared<command_batch>();
   b->out.resize(cmds.size());
   b->left = cmds.size();
   for (size_t i = 0; i < cmds.size(); ++i) {
@@ -157,14 +157,18 @@ std::vector<actors::command_result> acme_server::impl::exec_all(std::vector<batc
                           b->cv.notify_one();
                         });
   }
+  return b;
+}
+
+std::vector<actors::command_result> command_batch::wait() {
   // No deadline of our own: the runtime answers every submitted command, at the latest with
   // `unavailable` once its command timeout passed.
-  std::unique_lock<std::mutex> lock(b->mu);
-  b->cv.wait(lock, [&] { return b->left == 0; });
-  std::vector<actors::command_result> out;
-  out.reserve(b->out.size());
-  for (auto& res : b->out) out.push_back(std::move(*res));
-  return out;
+  std::unique_lock<std::mutex> lock(mu);
+  cv.wait(lock, [&] { return left == 0; });
+  std::vector<actors::command_result> results;
+  results.reserve(out.size());
+  for (auto& res : out) results.push_back(std::move(*res));
+  return results;
 }
 
 void acme_server::impl::submit(const std::string& kind, const std::string& name,

@@ -2,6 +2,7 @@
 
 #include <openssl/pem.h>
 
+#include "infra/crypto/detail/csr_der.hpp"
 #include "infra/crypto/detail/openssl.hpp"
 
 namespace certctl::crypto {
@@ -115,33 +116,14 @@ crypto_result<csr_info> inspect(X509_REQ* req) {
   auto& pk = described.value();
 
   csr_info info;
-  const X509_NAME* subject = X509_REQ_get_subject_name(req);
-  info.subject_dn = detail::name_to_string(subject);
-  info.common_name = detail::name_entry(subject, NID_commonName);
   info.key_algorithm = pk.algorithm;
   info.key_bits = pk.bits;
   info.key_curve = pk.curve;
   info.public_key_der = std::move(pk.spki_der);
   info.public_key_sha256_hex = std::move(pk.sha256_hex);
-
   ossl_ptr<STACK_OF(X509_EXTENSION)> exts(X509_REQ_get_extensions(req));
-  if (exts) {
-    int critical = 0;
-    ossl_ptr<GENERAL_NAMES> names(static_cast<GENERAL_NAMES*>(
-        X509V3_get_d2i(exts.get(), NID_subject_alt_name, &critical, nullptr)));
-    // critical == -2 means the extension occurs twice: ambiguous, so refuse rather than pick.
-    if (critical == -2) return crypto_error{"parse CSR: duplicate subjectAltName extension"};
-    if (!names && critical >= 0)
-      return detail::openssl_error("parse CSR: malformed subjectAltName extension");
-    if (names) {
-      subject_alt_names sans;
-      detail::collect_general_names(names.get(), sans);
-      info.dns_names = std::move(sans.dns);
-      info.ip_addresses = std::move(sans.ip);
-      info.emails = std::move(sans.email);
-      info.uris = std::move(sans.uri);
-    }
-  }
+  if (auto named = detail::fill_csr_names(info, X509_REQ_get_subject_name(req), exts.get()); !named)
+    return named.error();
   detail::clear_errors();
   return info;
 }
@@ -160,6 +142,7 @@ crypto_result<csr_info> parse_csr(std::string_view pem) {
 crypto_result<csr_info> parse_csr_der(const bytes& der) {
   const std::string_view view(reinterpret_cast<const char*>(der.data()), der.size());
   if (auto s = detail::check_size(view, max_csr_size, "parse CSR"); !s) return s.error();
+  if (auto direct = detail::parse_ec_csr_der(der.data(), der.size())) return std::move(*direct);
   detail::clear_errors();
   const unsigned char* p = der.data();
   ossl_ptr<X509_REQ> req(d2i_X509_REQ(nullptr, &p, static_cast<long>(der.size())));
@@ -169,3 +152,30 @@ crypto_result<csr_info> parse_csr_der(const bytes& der) {
 }
 
 }  // namespace certctl::crypto
+
+namespace certctl::crypto::detail {
+
+crypto_result<done> fill_csr_names(csr_info& info, const X509_NAME* subject,
+                                   const STACK_OF(X509_EXTENSION) * exts) {
+  info.subject_dn = name_to_string(subject);
+  info.common_name = name_entry(subject, NID_commonName);
+  if (exts == nullptr) return done{};
+  int critical = 0;
+  ossl_ptr<GENERAL_NAMES> names(
+      static_cast<GENERAL_NAMES*>(X509V3_get_d2i(exts, NID_subject_alt_name, &critical, nullptr)));
+  // critical == -2 means the extension occurs twice: ambiguous, so refuse rather than pick.
+  if (critical == -2) return crypto_error{"parse CSR: duplicate subjectAltName extension"};
+  if (!names && critical >= 0)
+    return openssl_error("parse CSR: malformed subjectAltName extension");
+  if (names) {
+    subject_alt_names sans;
+    collect_general_names(names.get(), sans);
+    info.dns_names = std::move(sans.dns);
+    info.ip_addresses = std::move(sans.ip);
+    info.emails = std::move(sans.email);
+    info.uris = std::move(sans.uri);
+  }
+  return done{};
+}
+
+}  // namespace certctl::crypto::detail

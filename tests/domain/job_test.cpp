@@ -32,6 +32,38 @@ BOOST_AUTO_TEST_CASE(an_agent_keygen_job_waits_for_a_csr) {
   BOOST_TEST(s.view().str("status") == "Running");
 }
 
+BOOST_AUTO_TEST_CASE(an_agent_keygen_job_may_take_its_csr_with_the_creation) {
+  scenario s("job", "job-1");
+  // Only a job that would wait for a CSR, and not for an approval first, takes one at once.
+  BOOST_TEST(s.when("job.create", R"({"type":"Issuance","certificate_id":"mc-1","csr_pem":"x"})")
+                 .error()
+                 .code == domain::domain_errc::invalid);
+  BOOST_TEST(s.when("job.create", R"({"type":"Issuance","certificate_id":"mc-1",
+                     "awaiting_csr":true,"awaiting_approval":true,"csr_pem":"x"})")
+                 .error()
+                 .code == domain::domain_errc::invalid);
+  BOOST_TEST(s.when("job.create", R"({"type":"Issuance","certificate_id":"mc-1",
+                     "awaiting_csr":true,"csr_pem":""})")
+                 .error()
+                 .code == domain::domain_errc::invalid);
+  auto events = s.when("job.create", R"({"type":"Issuance","certificate_id":"mc-1",
+                        "awaiting_csr":true,"csr_pem":"-----BEGIN CERTIFICATE REQUEST-----"})");
+  BOOST_REQUIRE(events.ok());
+  BOOST_REQUIRE(events->size() == 3u);
+  BOOST_TEST((*events)[0].type == "job.created");
+  BOOST_TEST((*events)[1].type == "job.csr_submitted");
+  BOOST_TEST((*events)[1].payload.str("csr_pem") == "-----BEGIN CERTIFICATE REQUEST-----");
+  BOOST_TEST((*events)[2].type == "job.started");
+  s.given_command("job.create", R"({"type":"Issuance","certificate_id":"mc-1",
+                  "awaiting_csr":true,"csr_pem":"-----BEGIN CERTIFICATE REQUEST-----"})");
+  BOOST_TEST(s.view().str("status") == "Running");
+  BOOST_TEST(s.view().int64("attempts") == 1);
+  BOOST_TEST(s.when("job.submit_csr", R"({"csr_pem":"y"})").error().code ==
+             domain::domain_errc::conflict);
+  s.given_command("job.complete", R"({"version_id":"v-1"})");
+  BOOST_TEST(s.view().str("status") == "Completed");
+}
+
 BOOST_AUTO_TEST_CASE(a_failed_attempt_is_retried_until_max_attempts_then_fails) {
   scenario s("job", "job-1");
   s.given_command("job.create", R"({"type":"Renewal","certificate_id":"mc-1","max_attempts":2})");

@@ -4,6 +4,9 @@
 #define BOOST_TEST_MODULE integration_acme
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
+#include <thread>
+
 #include <rapidjson/schema.h>
 
 #include "infra/crypto/jwk.hpp"
@@ -254,6 +257,71 @@ BOOST_AUTO_TEST_CASE(negative_suite_answers_each_broken_request_with_its_problem
   BOOST_TEST(r.status == 200, r.describe());
   r = c.post(url, payload);
   BOOST_TEST(r.problem_type() == "unauthorized", r.describe());
+}
+
+// Finalize sends the certificate, the job (created with the CSR) and the order's move to
+// processing together; only the request whose move wins hands the job to a worker.
+BOOST_AUTO_TEST_CASE(concurrent_finalizes_of_one_order_issue_one_certificate) {
+  acme_client owner(server);
+  BOOST_REQUIRE(owner.register_account().status == 201);
+  auto order = new_order(owner, {"race.example.test"});
+  BOOST_REQUIRE_MESSAGE(order.status == 201, order.describe());
+  const std::string order_url = order.header("Location");
+  const std::string finalize_url = str_of(order.json(), "finalize");
+  constexpr int racers = 4;
+  std::vector<std::unique_ptr<acme_client>> clients;
+  std::vector<acme_csr> csrs;
+  for (int i = 0; i < racers; ++i) {
+    clients.push_back(std::make_unique<acme_client>(server));
+    clients.back()->set_key(owner.key_pem());
+    BOOST_REQUIRE(clients.back()->register_account().status == 200);  // the same account
+    csrs.push_back(make_acme_csr({"race.example.test"}));
+  }
+  std::vector<acme_response> answers(racers);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < racers; ++i)
+    threads.emplace_back([&, i] {
+      answers[static_cast<size_t>(i)] = clients[static_cast<size_t>(i)]->post(
+          finalize_url, R"({"csr":")" + csrs[i].der_b64url + "\"}");
+    });
+  for (auto& t : threads) t.join();
+  int accepted = 0;
+  for (const auto& a : answers) {
+    if (a.status == 200)
+      ++accepted;
+    else
+      BOOST_TEST(a.problem_type() == "orderNotReady", a.describe());
+  }
+  BOOST_TEST(accepted == 1);
+  BOOST_REQUIRE_EQUAL(str_of(poll_order(owner, order_url), "status"), "valid");
+
+  // One certificate version; the job took its CSR at creation and ran once.
+  const std::string suffix = order_url.substr(order_url.rfind('/') + 1 + 4);
+  api rest(server);
+  int issued = 0;
+  std::vector<std::string> job_events;
+  // job.completed is submitted after certificate.issued, not awaited: wait for it to land.
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    auto events = rest.get("/api/v1/events?limit=1000");
+    BOOST_REQUIRE_MESSAGE(events.status == 200, events.describe());
+    auto doc = events.json();
+    issued = 0;
+    job_events.clear();
+    for (const auto& e : doc["data"].GetArray()) {
+      if (!e.HasMember("stream_id") || !e["stream_id"].IsString()) continue;
+      const std::string stream = e["stream_id"].GetString(), type = e["type"].GetString();
+      if (stream == "certificate-mc-" + suffix && type == "certificate.issued") ++issued;
+      if (stream == "job-job-" + suffix) job_events.push_back(type);
+    }
+    if (job_events.size() >= 4) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  BOOST_TEST(issued == 1);
+  // Oldest first or newest first, the job's four events and nothing else.
+  std::vector<std::string> want{"job.created", "job.csr_submitted", "job.started", "job.completed"};
+  if (!job_events.empty() && job_events.front() == "job.completed")
+    std::reverse(want.begin(), want.end());
+  BOOST_TEST(job_events == want, boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -16,6 +16,7 @@ servers=${SERVERS:-after=build/tools/server/certctl-server}
 orders=${ORDERS:-500}
 pebble_orders=${PEBBLE_ORDERS:-$orders}
 repeats=${REPEATS:-3}
+concurrency=${CONCURRENCY:-8}  # client threads, the same for every server
 port=${PORT:-41770}          # certctl; +1 is the bench's http-01 responder
 pebble_port=${PEBBLE_PORT:-41760}  # pebble's listener; +1..+3 its management, http, tls ports
 dir=${BENCH_DIR:-/tmp/certctl-acme-bench}
@@ -37,7 +38,7 @@ run_certctl() {  # label binary [extra env...]
   load=$(cut -d' ' -f1 /proc/loadavg)
   [ "$label" != "${label%-challenge}" ] && extra=(--http01-port $((port + 1)))
   out=$(timeout 120 "$bench" acme --directory "https://127.0.0.1:$port/acme/directory" \
-    --ca-bundle "$dir/certctl/data/ca-bundle.pem" --concurrency 8 --orders "$orders" \
+    --ca-bundle "$dir/certctl/data/ca-bundle.pem" --concurrency "$concurrency" --orders "$orders" \
     --server-pid "$pid" "${extra[@]}" 2>&1)
   kill "$pid" && wait "$pid"
   echo "$label run=$i loadavg=$load $(echo "$out" | grep -E "$figures" | tr -s ' ' | tr '\n' ' ')"
@@ -65,7 +66,7 @@ run_pebble() {
   load=$(cut -d' ' -f1 /proc/loadavg)
   # pebble stops answering now and then (near 0 % CPU; docs/benchmarks.md): given up at 60 s.
   out=$(timeout 60 "$bench" acme --directory "https://127.0.0.1:$pebble_port/dir" \
-    --ca-bundle cert.pem --concurrency 8 --orders "$pebble_orders" --server-pid "$pid" 2>&1)
+    --ca-bundle cert.pem --concurrency "$concurrency" --orders "$pebble_orders" --server-pid "$pid" 2>&1)
   kill "$pid" && wait "$pid"
   cd - >/dev/null || return
   local got

@@ -84,6 +84,72 @@ BOOST_AUTO_TEST_CASE(a_csr_with_a_corrupted_signature_is_rejected) {
   BOOST_TEST(info.error().message.find("signature does not verify") != std::string::npos);
 }
 
+// ECDSA CSRs in DER take a direct path (csr_der.cpp) instead of OpenSSL's key decoder; PEM
+// CSRs still take the general one, so the two can be held against each other.
+BOOST_AUTO_TEST_CASE(the_direct_der_path_reads_what_the_general_path_reads) {
+  const subject_alt_names sans{{"a.example", "*.b.example"}, {"192.0.2.9"}, {}, {}};
+  for (auto type :
+       {key_type::ecdsa_p256, key_type::ecdsa_p384, key_type::rsa_2048, key_type::ed25519}) {
+    for (const auto& names : {sans, subject_alt_names{}}) {
+      BOOST_TEST_CONTEXT(to_string(type) << " with " << names.dns.size() << " DNS names") {
+        const std::string pem = make_csr(type, "a.example", names);
+        auto general = parse_csr(pem);
+        auto direct = parse_csr_der(certctl::test::pem_to_der(pem));
+        CERTCTL_REQUIRE_OK(general);
+        CERTCTL_REQUIRE_OK(direct);
+        BOOST_TEST(direct->subject_dn == general->subject_dn);
+        BOOST_TEST(direct->common_name == general->common_name);
+        BOOST_TEST(direct->dns_names == general->dns_names);
+        BOOST_TEST(direct->ip_addresses == general->ip_addresses);
+        BOOST_TEST(direct->emails == general->emails);
+        BOOST_TEST(direct->uris == general->uris);
+        BOOST_TEST(direct->key_algorithm == general->key_algorithm);
+        BOOST_TEST(direct->key_bits == general->key_bits);
+        BOOST_TEST(direct->key_curve == general->key_curve);
+        BOOST_TEST(direct->public_key_der == general->public_key_der);
+        BOOST_TEST(direct->public_key_sha256_hex == general->public_key_sha256_hex);
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(an_ecdsa_der_csr_with_a_changed_name_signature_or_key_is_rejected) {
+  const std::string pem =
+      make_csr(key_type::ecdsa_p256, "tamper.example", {{"tamper.example"}, {}, {}, {}});
+  const auto der = certctl::test::pem_to_der(pem);
+  BOOST_REQUIRE(parse_csr_der(der).ok());
+
+  auto renamed = der;
+  const std::string needle = "tamper.example";
+  auto it = std::search(renamed.begin(), renamed.end(), needle.begin(), needle.end());
+  BOOST_REQUIRE(it != renamed.end());
+  *it = 'T';
+  auto info = parse_csr_der(renamed);
+  BOOST_REQUIRE(!info.ok());
+  BOOST_TEST(info.error().message.find("signature does not verify") != std::string::npos);
+
+  auto resigned = der;
+  resigned[resigned.size() - 3] ^= 0x01;  // inside the ECDSA signature's s
+  BOOST_TEST(!parse_csr_der(resigned).ok());
+
+  // The last byte of the public point: a point off the curve, or another key.
+  auto info_der = parse_csr(pem);
+  CERTCTL_REQUIRE_OK(info_der);
+  const auto& spki = info_der->public_key_der;
+  auto at = std::search(der.begin(), der.end(), spki.begin(), spki.end());
+  BOOST_REQUIRE(at != der.end());
+  auto rekeyed = der;
+  rekeyed[static_cast<size_t>(at - der.begin()) + spki.size() - 1] ^= 0x01;
+  BOOST_TEST(!parse_csr_der(rekeyed).ok());
+
+  auto truncated = der;
+  truncated.pop_back();
+  BOOST_TEST(!parse_csr_der(truncated).ok());
+  auto trailing = der;
+  trailing.push_back(0);
+  BOOST_TEST(!parse_csr_der(trailing).ok());
+}
+
 BOOST_AUTO_TEST_CASE(garbage_empty_and_oversize_csr_input_are_clear_errors) {
   auto garbage = parse_csr(
       "-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE "
