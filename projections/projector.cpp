@@ -223,7 +223,10 @@ db_result<bool> projector::run_group(const std::vector<size_t>& members, std::in
 db_result<projector::batch_outcome> projector::apply_batch(const std::vector<size_t>& members,
                                                            const std::vector<slot>& slots,
                                                            std::int64_t from, bool careful) {
-  auto tx = db_->begin();
+  // The read models and their checkpoints are derived from the log: a commit the disk has
+  // not seen yet can be lost with a crash only together with its checkpoint, and is then
+  // projected again (sql::durability::derived).
+  auto tx = db_->begin(sql::durability::derived);
   if (!tx) return tx.error();
   for (size_t m : members) {
     auto& e = entries_[m];
