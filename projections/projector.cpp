@@ -314,15 +314,14 @@ db_result<done> projector::start() {
       if (auto r = init_locked(); !r) return r.error();
     }
   }
-  auto head = store_.head_position();
-  if (!head) return store_failure(head.error());
   {
     std::lock_guard<std::mutex> lock(wake_mu_);
     stopping_ = false;
   }
-  // The subscription only wakes the loop; the loop reads in batches with read_all, which
-  // serves catch-up after a restart and live events the same way.
-  subscription_ = store_.subscribe(*head + 1, [this](const events::recorded_event&) { wake(); });
+  // The watch only wakes the loop; the loop reads in batches with read_all, which serves
+  // catch-up after a restart and live events the same way. A subscription would also wake it,
+  // but its thread reads and copies every event once more, only to be dropped here.
+  commits_ = store_.watch_commits([this] { wake(); });
   thread_ = std::thread([this] { run(); });
   return done{};
 }
@@ -335,9 +334,9 @@ db_result<done> projector::prepare() {
 
 void projector::stop() {
   std::lock_guard<std::mutex> life(lifecycle_mu_);
-  if (subscription_) {
-    subscription_->stop();
-    subscription_.reset();
+  if (commits_) {
+    commits_->stop();
+    commits_.reset();
   }
   {
     std::lock_guard<std::mutex> lock(wake_mu_);

@@ -463,6 +463,8 @@ void batching_store::notify_committed() {
     ++commit_seq_;
   }
   commit_cv_.notify_all();
+  std::lock_guard<std::mutex> lock(watchers_mu_);
+  for (const auto& w : watchers_) w.second();
 }
 
 }  // namespace certctl::store

@@ -152,6 +152,23 @@ BOOST_DATA_TEST_CASE(subscribe_delivers_history_then_live_events_without_gaps_or
   for (size_t i = 0; i < seen.size(); ++i) BOOST_TEST(seen[i] == 10 + static_cast<std::int64_t>(i));
 }
 
+// The projector's wake-up: called before the append is answered, so a caller that then waits
+// for the projector cannot miss it; never called once stopped.
+BOOST_DATA_TEST_CASE(a_commit_watch_is_called_before_each_append_is_answered_until_stopped,
+                     bdata::make(testing::conformance_backends()), backend) {
+  store_fixture f(backend);
+  std::atomic<int> calls{0};
+  auto watch = f.store().watch_commits([&] { ++calls; });
+  for (int i = 1; i <= 3; ++i) {
+    BOOST_REQUIRE(f.store().append(one("w", expected_version::any())).ok());
+    BOOST_TEST(calls.load() >= i);  // at least one per commit (the poll adds more)
+  }
+  watch->stop();
+  const int stopped_at = calls.load();
+  BOOST_REQUIRE(f.store().append(one("w", expected_version::any())).ok());
+  BOOST_TEST(calls.load() == stopped_at);
+}
+
 BOOST_DATA_TEST_CASE(snapshots_round_trip_and_never_go_backwards,
                      bdata::make(testing::conformance_backends()), backend) {
   store_fixture f(backend);
