@@ -56,6 +56,24 @@ struct batching_store::commit_watch_impl final : commit_watch {
   std::thread thread_;
 };
 
+namespace {
+
+/// event_store's default watch: a subscription whose events only trigger the callback.
+struct subscription_watch final : commit_watch {
+  explicit subscription_watch(std::unique_ptr<subscription> sub) : sub_(std::move(sub)) {}
+  void stop() override { sub_->stop(); }
+  std::unique_ptr<subscription> sub_;
+};
+
+}  // namespace
+
+std::unique_ptr<commit_watch> event_store::watch_commits(std::function<void()> on_commit) {
+  auto head = head_position();
+  return std::make_unique<subscription_watch>(subscribe(
+      head ? *head + 1 : 1,
+      [on_commit = std::move(on_commit)](const events::recorded_event&) { on_commit(); }));
+}
+
 std::unique_ptr<commit_watch> batching_store::watch_commits(std::function<void()> on_commit) {
   return std::make_unique<commit_watch_impl>(*this, std::move(on_commit));
 }

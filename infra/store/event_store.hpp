@@ -169,8 +169,9 @@ class event_store {
   /// thread, before the appends are answered), and every poll_interval_ms from a thread of
   /// its own, for events other processes or nodes wrote. For a follower that reads the log by
   /// itself (the projector): unlike subscribe(), it reads and copies no event. `on_commit`
-  /// must be cheap and thread-safe, and must not call into the store.
-  virtual std::unique_ptr<commit_watch> watch_commits(std::function<void()> on_commit) = 0;
+  /// must be cheap and thread-safe, and must not call into the store. The default (for
+  /// stores that only wrap another) calls it for each event of a subscription from the head.
+  virtual std::unique_ptr<commit_watch> watch_commits(std::function<void()> on_commit);
 
   virtual store_result<done> save_snapshot(const snapshot& s) = 0;
   virtual store_result<std::optional<snapshot>> load_snapshot(const std::string& stream_id) = 0;

@@ -169,6 +169,31 @@ BOOST_DATA_TEST_CASE(a_commit_watch_is_called_before_each_append_is_answered_unt
   BOOST_TEST(calls.load() == stopped_at);
 }
 
+// The interface's default, for stores that only wrap another: a subscription from the head
+// whose events trigger the callback (on the subscription's thread, so waited for here).
+BOOST_DATA_TEST_CASE(the_default_commit_watch_is_called_for_new_events_only,
+                     bdata::make(testing::conformance_backends()), backend) {
+  store_fixture f(backend);
+  BOOST_REQUIRE(f.store().append(one("old", expected_version::any())).ok());
+  std::mutex mu;
+  std::condition_variable cv;
+  int calls = 0;
+  auto watch = f.store().event_store::watch_commits([&] {
+    std::lock_guard<std::mutex> lock(mu);
+    ++calls;
+    cv.notify_all();
+  });
+  BOOST_REQUIRE(f.store().append(one("new", expected_version::any())).ok());
+  BOOST_REQUIRE(f.store().append(one("new", expected_version::any())).ok());
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    BOOST_REQUIRE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return calls >= 2; }));
+  }
+  watch->stop();
+  std::lock_guard<std::mutex> lock(mu);
+  BOOST_TEST(calls == 2);  // one per event after the head, none for the older one
+}
+
 BOOST_DATA_TEST_CASE(snapshots_round_trip_and_never_go_backwards,
                      bdata::make(testing::conformance_backends()), backend) {
   store_fixture f(backend);
