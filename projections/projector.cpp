@@ -1,5 +1,6 @@
 #include "projections/projector.hpp"
 
+#include <pthread.h>
 #include <algorithm>
 #include <iostream>
 #include <map>
@@ -355,6 +356,8 @@ void projector::wake() {
 }
 
 void projector::run() {
+  // Named for profiles (perf --sort comm) and tools/bench/run-issue-bench.sh THREADS=1.
+  pthread_setname_np(pthread_self(), "projector");
   std::chrono::milliseconds backoff{0};
   for (;;) {
     std::uint64_t seen = 0;
