@@ -55,14 +55,37 @@ sql_value time_or_null(const json_object& doc, const char* key) {
   return *t;
 }
 
-/// The `doc` column of the first row of a query, parsed; nullopt when there is no row.
-db_result<std::optional<json_object>> load_doc(transaction& tx, const std::string& sql,
-                                               const params& p) {
-  auto rows = tx.query(sql, p);
-  if (!rows) return rows.error();
-  if (rows->empty()) return std::optional<json_object>{};
-  auto doc = json_object::parse(rows->front().text(0).value_or("{}"));
-  return std::optional<json_object>(doc.value_or(json_object{}));
+/// The row of an entity table a later event rewrites: the columns an update may change, in
+/// the order of the table's column list, and their values.
+struct row_columns {
+  std::vector<const char*> names;
+  params values;
+};
+
+/// Updates an existing row with only the columns whose value differs from `stored` (the
+/// same columns read back, in the same order). Every assigned column that an index covers
+/// costs SQLite a delete and an insert in that index, whether or not the value changed; an
+/// event changes one or two columns of ten indexed ones (certificate.issued: status and
+/// expiry; job.started: status). The row ends exactly as a full update would leave it.
+/// Columns past the end of `stored` (the doc, which every event changes) are always written.
+db_result<done> update_changed(transaction& tx, const char* table, const std::string& id,
+                               const row_columns& next, const row& stored, size_t first) {
+  std::string sql;
+  params values;
+  for (size_t i = 0; i < next.names.size(); ++i) {
+    const size_t col = first + i;
+    if (col < stored.size() && stored[col] == next.values[i]) continue;
+    sql += sql.empty() ? "UPDATE " + std::string(table) + " SET " : ", ";
+    sql += next.names[i];
+    sql += " = ?";
+    values.push_back(next.values[i]);
+  }
+  if (sql.empty()) return done{};
+  sql += " WHERE id = ?";
+  values.push_back(id);
+  auto r = tx.exec(sql, values);
+  if (!r) return r.error();
+  return done{};
 }
 
 // ---- certificates: the fold is domain::fold_certificate --------------------------------
@@ -153,37 +176,56 @@ apply_result certificate_projection::apply(transaction& tx, const events::record
   if (kind != "certificate" || !type_has_kind(e.type, kind)) return done{};
   auto p = payload_of(e);
   if (!p) return p.error();
-  auto loaded = load_doc(tx, "SELECT doc FROM certificates WHERE id = ?", {id});
-  if (!loaded) return apply_error::from(loaded.error());
+  // Columns 1.. are those update_changed compares: the upsert's update list but the doc.
+  auto rows = tx.query(
+      "SELECT doc, status, name, common_name, environment, owner_id, team_id, issuer_id, "
+      "renewal_policy_id, certificate_profile_id, expires_at_us, expires_at, updated_at_us "
+      "FROM certificates WHERE id = ?",
+      {id});
+  if (!rows) return apply_error::from(rows.error());
   const bool creating = e.type == "certificate.created";
-  if (!creating && !loaded->has_value()) return done{};  // nothing to change: no such entity
-  json_object doc = loaded->value_or(json_object{});
+  if (!creating && rows->empty()) return done{};  // nothing to change: no such entity
+  json_object doc;
+  if (!rows->empty())
+    doc = json_object::parse(rows->front().text(0).value_or("{}")).value_or(json_object{});
   if (!domain::fold_certificate(doc, id, e, *p)) return done{};
 
-  auto r = tx.exec(
-      "INSERT INTO certificates (id, created_seq, status, name, common_name, environment, "
-      "owner_id, team_id, issuer_id, renewal_policy_id, certificate_profile_id, expires_at_us, "
-      "expires_at, created_at_us, updated_at_us, doc) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
-      "status = excluded.status, name = excluded.name, common_name = excluded.common_name, "
-      "environment = excluded.environment, owner_id = excluded.owner_id, "
-      "team_id = excluded.team_id, issuer_id = excluded.issuer_id, "
-      "renewal_policy_id = excluded.renewal_policy_id, "
-      "certificate_profile_id = excluded.certificate_profile_id, "
-      "expires_at_us = excluded.expires_at_us, expires_at = excluded.expires_at, "
-      "updated_at_us = excluded.updated_at_us, doc = excluded.doc",
-      {id, e.position, doc.str("status"), text_or_null(doc, "name"),
-       text_or_null(doc, "common_name"), text_or_null(doc, "environment"),
-       text_or_null(doc, "owner_id"), text_or_null(doc, "team_id"), text_or_null(doc, "issuer_id"),
+  const row_columns next{
+      {"status", "name", "common_name", "environment", "owner_id", "team_id", "issuer_id",
+       "renewal_policy_id", "certificate_profile_id", "expires_at_us", "expires_at",
+       "updated_at_us", "doc"},
+      {doc.str("status"), text_or_null(doc, "name"), text_or_null(doc, "common_name"),
+       text_or_null(doc, "environment"), text_or_null(doc, "owner_id"),
+       text_or_null(doc, "team_id"), text_or_null(doc, "issuer_id"),
        text_or_null(doc, "renewal_policy_id"), text_or_null(doc, "certificate_profile_id"),
        time_or_null(doc, "expires_at"), text_or_null(doc, "expires_at"), e.occurred_at,
-       e.occurred_at, doc.dump()});
-  if (!r) return apply_error::from(r.error());
-  if (creating) {
+       doc.dump()}};
+  if (!creating) {
+    if (auto r = update_changed(tx, "certificates", id, next, rows->front(), 1); !r)
+      return apply_error::from(r.error());
+  } else {
+    const auto& v = next.values;
+    auto r = tx.exec(
+        "INSERT INTO certificates (id, created_seq, status, name, common_name, environment, "
+        "owner_id, team_id, issuer_id, renewal_policy_id, certificate_profile_id, expires_at_us, "
+        "expires_at, created_at_us, updated_at_us, doc) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+        "status = excluded.status, name = excluded.name, common_name = excluded.common_name, "
+        "environment = excluded.environment, owner_id = excluded.owner_id, "
+        "team_id = excluded.team_id, issuer_id = excluded.issuer_id, "
+        "renewal_policy_id = excluded.renewal_policy_id, "
+        "certificate_profile_id = excluded.certificate_profile_id, "
+        "expires_at_us = excluded.expires_at_us, expires_at = excluded.expires_at, "
+        "updated_at_us = excluded.updated_at_us, doc = excluded.doc",
+        {id, e.position, v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10],
+         e.occurred_at, v[11], v[12]});
+    if (!r) return apply_error::from(r.error());
     // A re-created id starts over: created_seq and created_at follow the new creation.
-    auto c = tx.exec("UPDATE certificates SET created_seq = ?, created_at_us = ? WHERE id = ?",
-                     {e.position, e.occurred_at, id});
-    if (!c) return apply_error::from(c.error());
+    if (!rows->empty()) {
+      auto c = tx.exec("UPDATE certificates SET created_seq = ?, created_at_us = ? WHERE id = ?",
+                       {e.position, e.occurred_at, id});
+      if (!c) return apply_error::from(c.error());
+    }
   }
   if (e.type == "certificate.issued") {
     auto v = insert_version(tx, id, e, *p);
@@ -224,7 +266,11 @@ apply_result job_projection::apply(transaction& tx, const events::recorded_event
   if (kind != "job" || !type_has_kind(e.type, kind)) return done{};
   auto p = payload_of(e);
   if (!p) return p.error();
-  auto rows = tx.query("SELECT doc, awaiting_csr_mode FROM jobs WHERE id = ?", {id});
+  // Columns 1.. are those update_changed compares: the upsert's update list but the doc.
+  auto rows = tx.query(
+      "SELECT doc, status, type, certificate_id, agent_id, awaiting_csr_mode, scheduled_at_us, "
+      "updated_at_us FROM jobs WHERE id = ?",
+      {id});
   if (!rows) return apply_error::from(rows.error());
   const bool creating = e.type == "job.created";
   if (!creating && rows->empty()) return done{};
@@ -232,12 +278,23 @@ apply_result job_projection::apply(transaction& tx, const events::recorded_event
   json_object doc;
   if (!rows->empty()) {
     doc = json_object::parse(rows->front().text(0).value_or("{}")).value_or(json_object{});
-    doc.set(domain::job_hidden_field, rows->front().text(1).value_or(""));
+    doc.set(domain::job_hidden_field, rows->front().text(5).value_or(""));
   }
   if (!domain::fold_job(doc, id, e, *p)) return done{};
   const std::string mode = doc.str(domain::job_hidden_field);
   doc.remove(domain::job_hidden_field);  // what domain::job_view shows, without a copy
 
+  const row_columns next{{"status", "type", "certificate_id", "agent_id", "awaiting_csr_mode",
+                          "scheduled_at_us", "updated_at_us", "doc"},
+                         {doc.str("status"), doc.str("type"), text_or_null(doc, "certificate_id"),
+                          text_or_null(doc, "agent_id"), mode, time_or_null(doc, "scheduled_at"),
+                          e.occurred_at, doc.dump()}};
+  if (!creating) {
+    if (auto r = update_changed(tx, "jobs", id, next, rows->front(), 1); !r)
+      return apply_error::from(r.error());
+    return done{};
+  }
+  const auto& v = next.values;
   auto r = tx.exec(
       "INSERT INTO jobs (id, created_seq, status, type, certificate_id, agent_id, "
       "awaiting_csr_mode, scheduled_at_us, created_at_us, updated_at_us, doc) "
@@ -246,9 +303,7 @@ apply_result job_projection::apply(transaction& tx, const events::recorded_event
       "agent_id = excluded.agent_id, awaiting_csr_mode = excluded.awaiting_csr_mode, "
       "scheduled_at_us = excluded.scheduled_at_us, updated_at_us = excluded.updated_at_us, "
       "doc = excluded.doc",
-      {id, e.position, doc.str("status"), doc.str("type"), text_or_null(doc, "certificate_id"),
-       text_or_null(doc, "agent_id"), mode, time_or_null(doc, "scheduled_at"), e.occurred_at,
-       e.occurred_at, doc.dump()});
+      {id, e.position, v[0], v[1], v[2], v[3], v[4], v[5], e.occurred_at, v[6], v[7]});
   if (!r) return apply_error::from(r.error());
   return done{};
 }

@@ -1,5 +1,6 @@
 #include "projections/projector.hpp"
 
+#include <pthread.h>
 #include <algorithm>
 #include <iostream>
 #include <map>
@@ -223,7 +224,10 @@ db_result<bool> projector::run_group(const std::vector<size_t>& members, std::in
 db_result<projector::batch_outcome> projector::apply_batch(const std::vector<size_t>& members,
                                                            const std::vector<slot>& slots,
                                                            std::int64_t from, bool careful) {
-  auto tx = db_->begin();
+  // The read models and their checkpoints are derived from the log: a commit the disk has
+  // not seen yet can be lost with a crash only together with its checkpoint, and is then
+  // projected again (sql::durability::derived).
+  auto tx = db_->begin(sql::durability::derived);
   if (!tx) return tx.error();
   for (size_t m : members) {
     auto& e = entries_[m];
@@ -311,15 +315,14 @@ db_result<done> projector::start() {
       if (auto r = init_locked(); !r) return r.error();
     }
   }
-  auto head = store_.head_position();
-  if (!head) return store_failure(head.error());
   {
     std::lock_guard<std::mutex> lock(wake_mu_);
     stopping_ = false;
   }
-  // The subscription only wakes the loop; the loop reads in batches with read_all, which
-  // serves catch-up after a restart and live events the same way.
-  subscription_ = store_.subscribe(*head + 1, [this](const events::recorded_event&) { wake(); });
+  // The watch only wakes the loop; the loop reads in batches with read_all, which serves
+  // catch-up after a restart and live events the same way. A subscription would also wake it,
+  // but its thread reads and copies every event once more, only to be dropped here.
+  commits_ = store_.watch_commits([this] { wake(); });
   thread_ = std::thread([this] { run(); });
   return done{};
 }
@@ -332,9 +335,9 @@ db_result<done> projector::prepare() {
 
 void projector::stop() {
   std::lock_guard<std::mutex> life(lifecycle_mu_);
-  if (subscription_) {
-    subscription_->stop();
-    subscription_.reset();
+  if (commits_) {
+    commits_->stop();
+    commits_.reset();
   }
   {
     std::lock_guard<std::mutex> lock(wake_mu_);
@@ -353,6 +356,8 @@ void projector::wake() {
 }
 
 void projector::run() {
+  // Named for profiles (perf --sort comm) and tools/bench/run-issue-bench.sh THREADS=1.
+  pthread_setname_np(pthread_self(), "projector");
   std::chrono::milliseconds backoff{0};
   for (;;) {
     std::uint64_t seen = 0;

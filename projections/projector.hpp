@@ -37,8 +37,8 @@ namespace certctl::projections {
 
 struct projector_options {
   size_t batch_size = 500;  ///< most events per transaction
-  /// The store's subscription wakes the projector for new events; this bounds how long it
-  /// sleeps if a wake-up is ever missed.
+  /// The store's commit watch (event_store::watch_commits) wakes the projector for new
+  /// events; this bounds how long it sleeps if a wake-up is ever missed.
   std::chrono::milliseconds idle_wait{1000};
   /// How often a standby re-reads the shared checkpoints (see set_standby()).
   std::chrono::milliseconds standby_poll{50};
@@ -165,7 +165,7 @@ class projector {
   std::atomic<bool> standby_{false};
 
   std::mutex lifecycle_mu_;
-  std::unique_ptr<store::subscription> subscription_;
+  std::unique_ptr<store::commit_watch> commits_;
   std::thread thread_;
 };
 

@@ -132,7 +132,7 @@ database::database(std::unique_ptr<detail::pool> pool, sql_dialect d)
 database::~database() = default;
 
 db_result<std::shared_ptr<database>> database::open(const std::string& store_url,
-                                                  const database_options& options) {
+                                                    const database_options& options) {
   auto parsed = parse_db_url(store_url);
   if (!parsed) return parsed.error();
   std::unique_ptr<detail::pool> p;
@@ -143,8 +143,8 @@ db_result<std::shared_ptr<database>> database::open(const std::string& store_url
       // is open; a pool of one keeps exactly that connection and serialises its users. The
       // name only needs to be unique within the process (shared cache is per process).
       static std::atomic<std::uint64_t> next_memory_db{0};
-      const std::string uri = "file:certctl_mem_" + std::to_string(++next_memory_db) +
-                              "?mode=memory&cache=shared";
+      const std::string uri =
+          "file:certctl_mem_" + std::to_string(++next_memory_db) + "?mode=memory&cache=shared";
       p = std::make_unique<detail::pool>([uri] { return detail::open_sqlite_session(uri); }, 1);
       break;
     }
@@ -182,10 +182,10 @@ db_result<rows> database::query(const std::string& sql, const params& p) {
   return out;
 }
 
-db_result<transaction> database::begin() {
+db_result<transaction> database::begin(durability d) {
   auto s = pool_->acquire();
   if (!s) return s.error();
-  if (auto begun = (*s)->begin(); !begun) {
+  if (auto begun = (*s)->begin(d); !begun) {
     pool_->release(std::move(s).value());
     return begun.error();
   }

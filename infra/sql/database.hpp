@@ -21,6 +21,21 @@ namespace certctl::sql {
 
 enum class sql_dialect { sqlite, postgres };
 
+/// How a transaction's commit reaches the disk.
+enum class durability {
+  /// The commit is on disk when commit() returns (SQLite `synchronous=FULL`, PostgreSQL
+  /// `synchronous_commit` as configured). For state that exists nowhere else.
+  full,
+  /// For state derived from the event log (the projector's read models and checkpoint):
+  /// the commit is visible to every connection at once but may reach the disk only with the
+  /// next full commit of any connection (SQLite WAL `synchronous=NORMAL`, PostgreSQL
+  /// `SET LOCAL synchronous_commit = off`). Both logs are written in order, so a crash loses
+  /// at most a suffix of such commits, never one that a later full commit follows, and the
+  /// database stays consistent: the lost read-model rows and their checkpoint go together, and
+  /// the projector projects those events again.
+  derived,
+};
+
 /// Rewrites `?` placeholders for the dialect (`$1..$n` for PostgreSQL); `?` inside single- or
 /// double-quoted text is left alone.
 std::string translate_placeholders(std::string_view sql, sql_dialect d);
@@ -78,7 +93,7 @@ class database {
  public:
   /// Opens the read database that belongs to the log at `store_url` (see url.hpp).
   static db_result<std::shared_ptr<database>> open(const std::string& store_url,
-                                                  const database_options& options = {});
+                                                   const database_options& options = {});
   ~database();
   database(const database&) = delete;
   database& operator=(const database&) = delete;
@@ -87,7 +102,7 @@ class database {
   db_result<std::int64_t> exec(const std::string& sql, const params& p = {});
   db_result<rows> query(const std::string& sql, const params& p = {});
 
-  db_result<transaction> begin();
+  db_result<transaction> begin(durability d = durability::full);
   sql_dialect dialect() const { return dialect_; }
 
  private:

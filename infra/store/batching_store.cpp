@@ -1,5 +1,6 @@
 #include "infra/store/batching_store.hpp"
 
+#include <pthread.h>
 #include <atomic>
 #include <chrono>
 #include <future>
@@ -147,6 +148,7 @@ store_result<append_result> batching_store::append(append_request req) {
 }
 
 void batching_store::writer_loop() {
+  pthread_setname_np(pthread_self(), "store-writer");  // for profiles
   std::vector<pending> batch;
   for (;;) {
     {
@@ -503,6 +505,8 @@ void batching_store::notify_committed() {
     ++commit_seq_;
   }
   commit_cv_.notify_all();
+  std::lock_guard<std::mutex> lock(watchers_mu_);
+  for (const auto& w : watchers_) w.second();
 }
 
 }  // namespace certctl::store

@@ -60,6 +60,7 @@ class batching_store : public event_store {
   store_result<append_result> append(append_request req) final;
   void append_async(append_request req, append_callback done) final;
   std::unique_ptr<subscription> subscribe(std::int64_t from_position, event_handler handler) final;
+  std::unique_ptr<commit_watch> watch_commits(std::function<void()> on_commit) final;
 
   const store_options& options() const { return options_; }
 
@@ -114,6 +115,7 @@ class batching_store : public event_store {
     std::chrono::steady_clock::time_point queued_at;  ///< for on_append_completed
   };
   struct subscription_impl;
+  struct commit_watch_impl;  // batching_store_watch.cpp
 
   std::optional<store_error> validate(append_request& req) const;
   void writer_loop();
@@ -166,6 +168,11 @@ class batching_store : public event_store {
   std::mutex commit_mu_;
   std::condition_variable commit_cv_;
   std::uint64_t commit_seq_ = 0;
+
+  // watch_commits() callbacks, called by notify_committed() on the writer thread.
+  std::mutex watchers_mu_;
+  std::vector<std::pair<std::uint64_t, std::function<void()>>> watchers_;
+  std::uint64_t next_watcher_ = 0;
 };
 
 }  // namespace certctl::store

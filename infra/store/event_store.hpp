@@ -128,6 +128,14 @@ class subscription {
   virtual std::int64_t next_position() const = 0;
 };
 
+/// A registration of event_store::watch_commits(); destroying it (or stop()) ends the calls.
+class commit_watch {
+ public:
+  virtual ~commit_watch() = default;
+  /// After it returns, the callback is not running and is never called again.
+  virtual void stop() = 0;
+};
+
 class event_store {
  public:
   virtual ~event_store() = default;
@@ -156,6 +164,14 @@ class event_store {
   /// with no gap and no duplicate.
   virtual std::unique_ptr<subscription> subscribe(std::int64_t from_position,
                                                   event_handler handler) = 0;
+
+  /// Calls `on_commit` after each transaction this store object commits (on the committing
+  /// thread, before the appends are answered), and every poll_interval_ms from a thread of
+  /// its own, for events other processes or nodes wrote. For a follower that reads the log by
+  /// itself (the projector): unlike subscribe(), it reads and copies no event. `on_commit`
+  /// must be cheap and thread-safe, and must not call into the store. The default (for
+  /// stores that only wrap another) calls it for each event of a subscription from the head.
+  virtual std::unique_ptr<commit_watch> watch_commits(std::function<void()> on_commit);
 
   virtual store_result<done> save_snapshot(const snapshot& s) = 0;
   virtual store_result<std::optional<snapshot>> load_snapshot(const std::string& stream_id) = 0;

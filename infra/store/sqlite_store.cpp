@@ -1,5 +1,6 @@
 #include "infra/store/sqlite_store.hpp"
 
+#include <pthread.h>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -282,6 +283,7 @@ class wal_checkpointer {
 
  private:
   void run() {
+    pthread_setname_np(pthread_self(), "wal-checkpoint");  // for profiles
     std::unique_ptr<connection> c;
     std::unique_lock<std::mutex> lock(mu_);
     while (!cv_.wait_for(lock, interval_, [&] { return stop_; })) {

@@ -8,6 +8,9 @@
 # Prints one line per run: label, concurrency, load average, and the bench's figures.
 # PERF_EVENTS=1 also counts the server's fdatasync/futex/pread64/pwrite64 calls and context
 # switches with `perf stat` and prints them per certificate.
+# THREADS=1 also prints the server's CPU per certificate by thread name (µs, from
+# /proc/PID/task/*/stat over the run): the projector, store-writer and wal-checkpoint threads
+# are named; the rest (HTTP, CAF, issuance workers) add up under certctl-server.
 set -euo pipefail
 
 bench=${BENCH:-build/tools/bench/certctl-bench}
@@ -33,6 +36,10 @@ for i in $(seq "$repeats"); do
         sleep 0.1
       done
       load=$(cut -d' ' -f1 /proc/loadavg)
+      if [ -n "${THREADS:-}" ]; then
+        for t in /proc/"$pid"/task/*; do echo "$(cat "$t/comm") $(cut -d' ' -f14,15 "$t/stat")"; done \
+          >"$dir/threads0" 2>/dev/null || true
+      fi
       perf_pid=
       if [ -n "${PERF_EVENTS:-}" ]; then
         perf stat -x, -o "$dir/perf.txt" -p "$pid" -e 'syscalls:sys_enter_fdatasync,syscalls:sys_enter_futex,syscalls:sys_enter_pread64,syscalls:sys_enter_pwrite64,context-switches' &
@@ -42,9 +49,17 @@ for i in $(seq "$repeats"); do
         --ca-bundle "$dir/data/ca-bundle.pem" --concurrency "$c" --count "$count" \
         --server-pid "$pid" 2>/dev/null || true)
       per_cert=
+      if [ -n "${THREADS:-}" ]; then
+        for t in /proc/"$pid"/task/*; do echo "$(cat "$t/comm") $(cut -d' ' -f14,15 "$t/stat")"; done \
+          >"$dir/threads1" 2>/dev/null || true
+        # Ticks of 10 ms (USER_HZ 100) per thread name, after minus before, in µs per certificate.
+        per_cert=$(awk -v n="$count" 'FNR == NR { b[$1] += $2 + $3; next } { a[$1] += $2 + $3 }
+          END { for (k in a) printf "cpu_us_%s=%.0f ", k, (a[k] - b[k]) * 10000 / n }' \
+          "$dir/threads0" "$dir/threads1")
+      fi
       if [ -n "$perf_pid" ]; then
         kill -INT "$perf_pid" && wait "$perf_pid" || true
-        per_cert=$(awk -F, -v n="$count" '/^[0-9]/ { sub(/^syscalls:sys_enter_/, "", $3);
+        per_cert="$per_cert"$(awk -F, -v n="$count" '/^[0-9]/ { sub(/^syscalls:sys_enter_/, "", $3);
           printf "%s=%.1f ", $3, $1 / n }' "$dir/perf.txt")
       fi
       kill "$pid" && wait "$pid" || true

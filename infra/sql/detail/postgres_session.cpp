@@ -24,7 +24,17 @@ class postgres_session final : public session {
   /// if one fails; scripts are schema DDL, where that is what we want anyway.
   db_result<done> exec_script(const std::string& sql) override { return c_->exec_script(sql); }
 
-  db_result<done> begin() override { return c_->begin(); }
+  db_result<done> begin(durability d) override {
+    if (auto begun = c_->begin(); !begun) return begun;
+    // SET LOCAL ends with the transaction: nothing to restore afterwards.
+    if (d == durability::derived) {
+      if (auto set = statement("SET LOCAL synchronous_commit = off"); !set) {
+        c_->rollback();  // the pool gets the connection back outside a transaction
+        return set.error();
+      }
+    }
+    return done{};
+  }
   db_result<done> commit() override {
     savepoints_ = 0;
     return c_->commit();

@@ -20,7 +20,9 @@ class session {
   virtual db_result<std::int64_t> exec(const std::string& sql, const params& p) = 0;
   virtual db_result<rows> query(const std::string& sql, const params& p) = 0;
   virtual db_result<done> exec_script(const std::string& sql) = 0;
-  virtual db_result<done> begin() = 0;
+  /// A `derived` transaction restores the connection's full durability when it ends, so the
+  /// next user of the pooled connection commits durably again.
+  virtual db_result<done> begin(durability d) = 0;
   virtual db_result<done> commit() = 0;
   virtual void rollback() = 0;
   virtual db_result<done> savepoint() = 0;

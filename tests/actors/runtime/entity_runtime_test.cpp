@@ -256,6 +256,9 @@ struct holding_store : store::event_store {
                                                  store::event_handler handler) override {
     return inner->subscribe(from, std::move(handler));
   }
+  std::unique_ptr<store::commit_watch> watch_commits(std::function<void()> on_commit) override {
+    return inner->watch_commits(std::move(on_commit));
+  }
   store::store_result<done> save_snapshot(const store::snapshot& s) override {
     return inner->save_snapshot(s);
   }

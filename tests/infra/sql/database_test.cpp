@@ -145,4 +145,61 @@ BOOST_DATA_TEST_CASE(many_threads_read_while_a_transaction_writes,
   BOOST_TEST(*db.query("SELECT COUNT(*) FROM t")->front().int64(0) == 21);
 }
 
+// The projector's transactions skip the wait for the disk (durability::derived); the pooled
+// connection must be durable again for whoever borrows it next, committed or rolled back.
+BOOST_AUTO_TEST_CASE(a_derived_transaction_relaxes_only_its_own_commit_on_sqlite) {
+  testing::scratch_db scratch("sqlite");
+  auto opened = sql::database::open(scratch.url(), database_options{1});
+  BOOST_REQUIRE(opened.ok());
+  auto& db = **opened;
+  auto synchronous = [&](transaction* tx) {
+    auto r = tx != nullptr ? tx->query("PRAGMA synchronous") : db.query("PRAGMA synchronous");
+    BOOST_REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.error().message));
+    return *(*r)[0].int64(0);
+  };
+  constexpr std::int64_t normal = 1, full = 2;
+  BOOST_TEST(synchronous(nullptr) == full);
+  auto autocheckpoint = db.query("PRAGMA wal_autocheckpoint");
+  BOOST_REQUIRE(autocheckpoint.ok());
+  BOOST_TEST(*(*autocheckpoint)[0].int64(0) == 16384);
+  BOOST_REQUIRE(db.exec("CREATE TABLE t (k TEXT PRIMARY KEY)").ok());
+  for (const bool commit : {true, false}) {
+    auto tx = db.begin(durability::derived);
+    BOOST_REQUIRE(tx.ok());
+    BOOST_TEST(synchronous(&*tx) == normal);
+    BOOST_REQUIRE(tx->exec("INSERT INTO t (k) VALUES (?)", {std::string(commit ? "c" : "r")}).ok());
+    if (commit) {
+      BOOST_REQUIRE(tx->commit().ok());
+    } else {
+      tx->rollback();
+    }
+    BOOST_TEST(synchronous(nullptr) == full);  // the same (only) pooled connection
+  }
+  auto full_tx = db.begin();
+  BOOST_REQUIRE(full_tx.ok());
+  BOOST_TEST(synchronous(&*full_tx) == full);
+  full_tx->rollback();
+  auto rows = db.query("SELECT k FROM t");
+  BOOST_REQUIRE(rows.ok());
+  BOOST_REQUIRE(rows->size() == 1u);
+  BOOST_TEST(*(*rows)[0].text(0) == "c");
+}
+
+BOOST_AUTO_TEST_CASE(a_derived_transaction_turns_synchronous_commit_off_locally_on_postgres) {
+  testing::scratch_db scratch("postgres");
+  auto opened = sql::database::open(scratch.url(), database_options{1});
+  BOOST_REQUIRE_MESSAGE(opened.ok(), (opened.ok() ? "" : opened.error().message));
+  auto& db = **opened;
+  auto setting = [](const db_result<rows>& r) {
+    BOOST_REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.error().message));
+    return *(*r)[0].text(0);
+  };
+  const std::string configured = setting(db.query("SHOW synchronous_commit"));
+  auto tx = db.begin(durability::derived);
+  BOOST_REQUIRE(tx.ok());
+  BOOST_TEST(setting(tx->query("SHOW synchronous_commit")) == "off");
+  BOOST_REQUIRE(tx->commit().ok());
+  BOOST_TEST(setting(db.query("SHOW synchronous_commit")) == configured);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

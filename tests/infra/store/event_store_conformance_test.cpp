@@ -152,6 +152,48 @@ BOOST_DATA_TEST_CASE(subscribe_delivers_history_then_live_events_without_gaps_or
   for (size_t i = 0; i < seen.size(); ++i) BOOST_TEST(seen[i] == 10 + static_cast<std::int64_t>(i));
 }
 
+// The projector's wake-up: called before the append is answered, so a caller that then waits
+// for the projector cannot miss it; never called once stopped.
+BOOST_DATA_TEST_CASE(a_commit_watch_is_called_before_each_append_is_answered_until_stopped,
+                     bdata::make(testing::conformance_backends()), backend) {
+  store_fixture f(backend);
+  std::atomic<int> calls{0};
+  auto watch = f.store().watch_commits([&] { ++calls; });
+  for (int i = 1; i <= 3; ++i) {
+    BOOST_REQUIRE(f.store().append(one("w", expected_version::any())).ok());
+    BOOST_TEST(calls.load() >= i);  // at least one per commit (the poll adds more)
+  }
+  watch->stop();
+  const int stopped_at = calls.load();
+  BOOST_REQUIRE(f.store().append(one("w", expected_version::any())).ok());
+  BOOST_TEST(calls.load() == stopped_at);
+}
+
+// The interface's default, for stores that only wrap another: a subscription from the head
+// whose events trigger the callback (on the subscription's thread, so waited for here).
+BOOST_DATA_TEST_CASE(the_default_commit_watch_is_called_for_new_events_only,
+                     bdata::make(testing::conformance_backends()), backend) {
+  store_fixture f(backend);
+  BOOST_REQUIRE(f.store().append(one("old", expected_version::any())).ok());
+  std::mutex mu;
+  std::condition_variable cv;
+  int calls = 0;
+  auto watch = f.store().event_store::watch_commits([&] {
+    std::lock_guard<std::mutex> lock(mu);
+    ++calls;
+    cv.notify_all();
+  });
+  BOOST_REQUIRE(f.store().append(one("new", expected_version::any())).ok());
+  BOOST_REQUIRE(f.store().append(one("new", expected_version::any())).ok());
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    BOOST_REQUIRE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return calls >= 2; }));
+  }
+  watch->stop();
+  std::lock_guard<std::mutex> lock(mu);
+  BOOST_TEST(calls == 2);  // one per event after the head, none for the older one
+}
+
 BOOST_DATA_TEST_CASE(snapshots_round_trip_and_never_go_backwards,
                      bdata::make(testing::conformance_backends()), backend) {
   store_fixture f(backend);
