@@ -1,5 +1,7 @@
 #include "gateways/rest/agent_job_routes.hpp"
 
+#include <algorithm>
+
 #include "actors/workflows/discovery.hpp"
 #include "domain/job.hpp"
 #include "events/json.hpp"
@@ -50,6 +52,14 @@ void add_work(http::router& r, deployment_context& ctx) {
     if (auto refused = agent_refusal(ctx, agent)) return *refused;
     auto work = projections::list_agent_work(ctx.db, agent);
     if (!work) return error_response(work.error());
+    // The read model trails the entities: a job that failed or was cancelled a moment ago
+    // (a deployment refused at once still passes through Pending) must not go out as work.
+    work->erase(std::remove_if(work->begin(), work->end(),
+                               [&ctx](const projections::work_item& item) {
+                                 auto job = ctx.runtime.read("job", item.job_id);
+                                 return job && job->view.str("status") != item.status;
+                               }),
+                work->end());
     for (auto& item : *work) {
       if (item.status == "AwaitingCSR")
         item.key_algorithm = key_algorithm_for(ctx, item.certificate_id);
