@@ -41,7 +41,8 @@ class job final : public aggregate {
                                            {"awaiting_csr", 'b'},
                                            {"awaiting_approval", 'b'},
                                            {"target_id", 's'},
-                                           {"csr_pem", 's'}}))
+                                           {"csr_pem", 's'},
+                                           {"refusal", 's'}}))
         return *err;
       if (auto err = require_strings(c.body, {"type"})) return *err;
       const std::string type = c.body.str("type");
@@ -66,6 +67,21 @@ class job final : public aggregate {
           .set("awaiting_csr_mode", awaiting_csr ? "agent" : "server");
       if (c.body.has("target_id")) p.set("target_id", c.body.str("target_id"));
       if (c.body.has("agent_id")) p.set("agent_id", c.body.str("agent_id"));
+      // A job that cannot run (a deployment to a disabled target, an agent that is gone) is
+      // still recorded, so the failure is where operators look: created, started and failed in
+      // one append, the same events as job.create, job.start, job.fail, with no moment in
+      // which an agent or a read model sees it Pending.
+      if (c.body.has("refusal")) {
+        if (awaiting_csr || awaiting_approval || c.body.has("csr_pem"))
+          return invalid(
+              "a refusal at creation excludes awaiting_csr, awaiting_approval and "
+              "csr_pem");
+        if (auto err = require_strings(c.body, {"refusal"})) return *err;
+        events::json_object failed;
+        failed.set("error", c.body.str("refusal")).set("retry", false);
+        return decision{
+            {"job.created", p}, {"job.started", events::json_object{}}, {"job.failed", failed}};
+      }
       // A caller that holds the CSR already (ACME finalize) hands it over with the creation:
       // the same three events as job.create then job.submit_csr, one append instead of two.
       if (c.body.has("csr_pem")) {

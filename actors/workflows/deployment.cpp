@@ -65,12 +65,20 @@ deployment_outcome start_job(entity_runtime& runtime, const deployment_start& s,
   // A certificate's deployment jobs are placed with it (docs/cluster.md "Affinity").
   if (!s.certificate_id.empty())
     out.job_id = domain::affine_id(out.job_id, domain::stream_id("certificate", s.certificate_id));
+  // Why the job cannot run, decided before it is created: a refused job is created failed
+  // in one append (job.create's refusal), so no agent ever sees it as work.
+  std::string problem = target->view.boolean("enabled", true)
+                            ? agent_problem(runtime, agent_id)
+                            : "target " + target_id + " is disabled";
+  if (problem.empty() && std::string(type) == "Deployment")
+    problem = server_key_problem(runtime, s.certificate_id);
   events::json_object job;
   job.set("type", type).set("target_id", target_id).set("agent_id", agent_id);
   if (!s.certificate_id.empty()) job.set("certificate_id", s.certificate_id);
   // A deployment is tried once: the agent rolls back a failed attempt, and retrying a broken
   // target blindly would only repeat the failure. An operator deploys again.
   job.set("max_attempts", std::int64_t{1});
+  if (!problem.empty()) job.set("refusal", problem);
   auto created = runtime.execute(
       "job", make_command(s, "job.create", out.job_id, job,
                           s.job_id_prefix.empty() ? "" : "job.create:" + out.job_id));
@@ -83,27 +91,16 @@ deployment_outcome start_job(entity_runtime& runtime, const deployment_start& s,
     out.queued = created->view.str("status") == "Pending";
     return out;
   }
-  std::string problem = target->view.boolean("enabled", true)
-                            ? agent_problem(runtime, agent_id)
-                            : "target " + target_id + " is disabled";
-  if (problem.empty() && std::string(type) == "Deployment")
-    problem = server_key_problem(runtime, s.certificate_id);
-  if (problem.empty()) {
-    out.queued = true;
-    // An offline agent may come back: the job waits for it, and the caller is told.
-    auto agent = runtime.read("agent", agent_id);
-    if (agent && agent->view.str("status") == "Offline")
-      out.error = "agent " + agent_id + " is offline (last heartbeat " +
-                  agent->view.str("last_heartbeat_at") + "); the job waits for it";
+  if (!problem.empty()) {
+    out.error = problem;
     return out;
   }
-  // The job exists and fails at once, so the failure is on record where operators look.
-  runtime.execute("job", make_command(s, "job.start", out.job_id, {}));
-  events::json_object fail;
-  fail.set("error", problem).set("retryable", false);
-  auto failed = runtime.execute("job", make_command(s, "job.fail", out.job_id, fail));
-  if (failed) out.position = failed->position;
-  out.error = problem;
+  out.queued = true;
+  // An offline agent may come back: the job waits for it, and the caller is told.
+  auto agent = runtime.read("agent", agent_id);
+  if (agent && agent->view.str("status") == "Offline")
+    out.error = "agent " + agent_id + " is offline (last heartbeat " +
+                agent->view.str("last_heartbeat_at") + "); the job waits for it";
   return out;
 }
 

@@ -64,6 +64,33 @@ BOOST_AUTO_TEST_CASE(an_agent_keygen_job_may_take_its_csr_with_the_creation) {
   BOOST_TEST(s.view().str("status") == "Completed");
 }
 
+BOOST_AUTO_TEST_CASE(a_job_refused_at_creation_is_created_started_and_failed_in_one_append) {
+  scenario s("job", "job-1");
+  BOOST_TEST(s.when("job.create", R"({"type":"Deployment","certificate_id":"mc-1",
+                     "awaiting_csr":true,"refusal":"target t is disabled"})")
+                 .error()
+                 .code == domain::domain_errc::invalid);
+  BOOST_TEST(s.when("job.create", R"({"type":"Deployment","certificate_id":"mc-1","refusal":""})")
+                 .error()
+                 .code == domain::domain_errc::invalid);
+  auto events = s.when("job.create", R"({"type":"Deployment","certificate_id":"mc-1",
+                        "max_attempts":3,"refusal":"target t is disabled"})");
+  BOOST_REQUIRE(events.ok());
+  BOOST_REQUIRE(events->size() == 3u);
+  BOOST_TEST((*events)[0].type == "job.created");
+  BOOST_TEST((*events)[1].type == "job.started");
+  BOOST_TEST((*events)[2].type == "job.failed");
+  BOOST_TEST((*events)[2].payload.str("error") == "target t is disabled");
+  // Never retried, whatever max_attempts says: the same reason would refuse it again.
+  BOOST_TEST((*events)[2].payload.boolean("retry", true) == false);
+  s.given_command("job.create", R"({"type":"Deployment","certificate_id":"mc-1",
+                  "max_attempts":3,"refusal":"target t is disabled"})");
+  BOOST_TEST(s.view().str("status") == "Failed");
+  BOOST_TEST(s.view().str("last_error") == "target t is disabled");
+  BOOST_TEST(s.view().int64("attempts") == 1);
+  BOOST_TEST(s.when("job.start", "{}").error().code == domain::domain_errc::conflict);
+}
+
 BOOST_AUTO_TEST_CASE(a_failed_attempt_is_retried_until_max_attempts_then_fails) {
   scenario s("job", "job-1");
   s.given_command("job.create", R"({"type":"Renewal","certificate_id":"mc-1","max_attempts":2})");
