@@ -3,7 +3,8 @@
 /// the command-idempotency check, and subscriptions. A backend supplies only a write
 /// transaction and its reads.
 ///
-///   callers --append_async--> queue --writer thread--> one transaction per batch --> callbacks
+///   callers --append_async--> queue --writer thread--> one transaction per batch
+///           <--callbacks-- answer thread (large batches) or the writer (small ones) <--
 ///
 /// One writer per store object batches the appends of many callers into one transaction, so
 /// one fsync serves many events; each caller still gets its own answer, and one caller's
@@ -102,6 +103,12 @@ class batching_store : public event_store {
   };
   /// True when the backend implements write_if_unchanged().
   virtual bool conditional_writes() const { return false; }
+  /// True when large batches are answered on a thread of their own (deliver()). A local
+  /// backend (SQLite) gains: its writer is busy with CPU work and the next batch overlaps the
+  /// wake-ups. A backend whose commit is a round trip (PostgreSQL) loses: the callers woken
+  /// first start the next batch alone, batches halve and each costs a round trip
+  /// (docs/benchmarks.md "Answers off the writer").
+  virtual bool answers_off_writer() const { return true; }
   /// Writes the batch, durably committed, if the log still matches every assumption of
   /// `b` (or, with `b.rechain`, if only its head moved); otherwise writes nothing and returns
   /// the log's actual state for the batch's streams and commands (read under the same lock),
@@ -144,8 +151,20 @@ class batching_store : public event_store {
   void remember(const write_transaction::log_head& from, const write_transaction::log_head& head,
                 const std::map<std::string, std::int64_t>& versions);
   void notify_committed();
+  /// An append's outcome on its way to the caller.
+  struct answer_item {
+    append_callback done;
+    std::chrono::steady_clock::time_point queued_at;
+    store_result<append_result> result;
+  };
+  /// Hands the outcomes of one batch to their callers: a large batch goes to the answer
+  /// thread (when answers_off_writer()), so the writer starts the next batch while the callers are
+  /// woken (one futex wake each); a small one is answered here when nothing is ahead of it, which
+  /// keeps a lone caller's latency. Either way callers are answered in commit order.
+  void deliver(std::vector<pending>& batch, std::vector<store_result<append_result>>& results);
+  void answer_loop();
   /// Answers one append and reports its latency to the options' observer.
-  void answer(pending& p, store_result<append_result> r);
+  void answer(answer_item& item);
 
   store_options options_;
   std::mutex queue_mu_;
@@ -153,6 +172,14 @@ class batching_store : public event_store {
   std::deque<pending> queue_;
   bool stopping_ = false;
   std::thread writer_;
+
+  // Outcomes waiting for the answer thread (answer_loop), in commit order.
+  std::mutex answers_mu_;
+  std::condition_variable answers_cv_;
+  std::deque<answer_item> answers_;
+  size_t answers_unfinished_ = 0;  ///< queued or being answered
+  bool answers_stopping_ = false;
+  std::thread answerer_;
 
   // The writer thread's view of the log after its last commit, for conditional writes: the
   // versions are those of the log at known_head_ (kept only while each commit started from

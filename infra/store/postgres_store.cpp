@@ -330,6 +330,7 @@ class postgres_store final : public batching_store {
 
  protected:
   bool conditional_writes() const override { return true; }
+  bool answers_off_writer() const override { return false; }
 
   store_result<conditional_outcome> write_if_unchanged(const conditional_batch& b) override {
     if (auto ready = ensure_writer(); !ready) return ready.error();

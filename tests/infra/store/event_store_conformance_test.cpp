@@ -402,6 +402,49 @@ BOOST_DATA_TEST_CASE(one_callers_conflict_does_not_fail_another_caller_in_the_sa
   BOOST_TEST((*results[2])->first_position == 3);
 }
 
+BOOST_DATA_TEST_CASE(a_large_batch_is_answered_in_commit_order_and_closing_answers_every_caller,
+                     bdata::make(testing::conformance_backends()), backend) {
+  // 32 appends in one batch: SQLite answers them on its answer thread, the others on the
+  // writer. Either way each caller gets its own answer, in the order of the log.
+  store::store_options lingering;
+  lingering.max_batch_wait_us = 200000;
+  store_fixture f(backend, lingering);
+  constexpr size_t callers = 32;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::int64_t> positions;  // in the order the answers came
+  size_t failed = 0;
+  auto collect = [&](store::store_result<store::append_result> r) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (r.ok())
+      positions.push_back(r->first_position);
+    else
+      ++failed;
+    cv.notify_all();
+  };
+  for (size_t i = 0; i < callers; ++i)
+    f.store().append_async(one("s" + std::to_string(i), expected_version::no_stream()), collect);
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    BOOST_REQUIRE(cv.wait_for(lock, std::chrono::seconds(30),
+                              [&] { return positions.size() + failed == callers; }));
+  }
+  BOOST_TEST(failed == 0u);
+  for (size_t i = 0; i < positions.size(); ++i)
+    BOOST_TEST(positions[i] == static_cast<std::int64_t>(i + 1));
+
+  // A store closed with appends queued and answers on their way answers every caller, with
+  // the outcome or "closed", and nothing after it has gone.
+  auto closing = f.open_another(lingering);
+  if (!closing) return;  // the in-memory backend has one store object only
+  std::atomic<size_t> answered{0};
+  for (size_t i = 0; i < callers; ++i)
+    closing->append_async(one("t" + std::to_string(i), expected_version::no_stream()),
+                          [&](store::store_result<store::append_result>) { ++answered; });
+  closing.reset();
+  BOOST_TEST(answered.load() == callers);
+}
+
 BOOST_DATA_TEST_CASE(every_event_carries_a_verifiable_hash_chain,
                      bdata::make(testing::conformance_backends()), backend) {
   store_fixture f(backend);
