@@ -15,11 +15,11 @@ namespace certctl::store {
 namespace {
 
 constexpr size_t max_id_length = 512;
+constexpr size_t max_meta_length = 4096;
 /// From this many appends in a batch the answers go to the answer thread. Waking a caller is
 /// a futex syscall (tens of microseconds on a virtualised kernel); one hand-off costs about
 /// one wake, so small batches are cheaper to answer on the writer.
 constexpr size_t answer_offload_from = 8;
-constexpr size_t max_meta_length = 4096;
 
 store_error invalid(std::string message) {
   return {store_errc::invalid_argument, std::move(message)};

@@ -158,9 +158,9 @@ class batching_store : public event_store {
     store_result<append_result> result;
   };
   /// Hands the outcomes of one batch to their callers: a large batch goes to the answer
-  /// thread (when answers_off_writer()), so the writer starts the next batch while the callers are
-  /// woken (one futex wake each); a small one is answered here when nothing is ahead of it, which
-  /// keeps a lone caller's latency. Either way callers are answered in commit order.
+  /// thread (when answers_off_writer()), so the writer starts the next batch while the
+  /// callers are woken (one futex wake each); a small one is answered here when nothing is
+  /// ahead of it, which keeps a lone caller's latency. Callers are answered in commit order.
   void deliver(std::vector<pending>& batch, std::vector<store_result<append_result>>& results);
   void answer_loop();
   /// Answers one append and reports its latency to the options' observer.

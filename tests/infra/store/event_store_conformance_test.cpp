@@ -433,8 +433,8 @@ BOOST_DATA_TEST_CASE(a_large_batch_is_answered_in_commit_order_and_closing_answe
   for (size_t i = 0; i < positions.size(); ++i)
     BOOST_TEST(positions[i] == static_cast<std::int64_t>(i + 1));
 
-  // A store closed with appends queued and answers on their way answers every caller, with
-  // the outcome or "closed", and nothing after it has gone.
+  // A store closed with appends queued and answers on their way has answered every caller
+  // (with the outcome, or "closed") by the time it is gone.
   auto closing = f.open_another(lingering);
   if (!closing) return;  // the in-memory backend has one store object only
   std::atomic<size_t> answered{0};
