@@ -52,8 +52,8 @@ void add_work(http::router& r, deployment_context& ctx) {
     if (auto refused = agent_refusal(ctx, agent)) return *refused;
     auto work = projections::list_agent_work(ctx.db, agent);
     if (!work) return error_response(work.error());
-    // The read model trails the entities: a job that failed or was cancelled a moment ago
-    // (a deployment refused at once still passes through Pending) must not go out as work.
+    // The read model trails the entities: a job cancelled, timed out or taken by another
+    // agent's CSR a moment ago must not go out as work.
     work->erase(std::remove_if(work->begin(), work->end(),
                                [&ctx](const projections::work_item& item) {
                                  auto job = ctx.runtime.read("job", item.job_id);
